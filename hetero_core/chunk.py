@@ -1,0 +1,233 @@
+"""The unit of work: rows in, one result per row out (the CLI, the worker Lambda and Fargate all call this).
+
+A row goes prepare → decoys → scores → audit → descriptors. Whatever happens, it comes back as exactly one
+``RowResult``: OK, SKIP with a stable reason, or ERROR (our fault or the environment's, e.g. ``timeout``).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import traceback
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from hetero_core.audit import AuditResult, audit_molecule
+from hetero_core.config import RunConfig
+from hetero_core.decoys import DecoySet, generate_decoys
+from hetero_core.descriptors import descriptors, mean_abs_deltas, similarity_summary, spectral_features
+from hetero_core.hashing import smiles_hash
+from hetero_core.pack_layout import EXTRA_COLUMN_PREFIX
+from hetero_core.prepare import PreparedMolecule, Rejection, prepare_molecule
+from hetero_core.reasons import ErrorReason, SkipReason, Status, Verdict, Warning_
+from hetero_core.records import InputRow, ScoredItem
+from hetero_core.scoring import Candidate, Scorer, ScoreRequest
+from hetero_core.seeds import molecule_seed
+
+
+class MoleculeTimeout(Exception):
+    """Raised inside a molecule's processing when its time budget is spent."""
+
+
+@dataclass(slots=True)
+class RowResult:
+    """Everything the pack and the dataset metrics need about one input row; JSON-serialisable."""
+
+    index: int
+    id: str
+    status: str
+    reason: str
+    verdict: str
+    summary: dict[str, Any]
+    decoys: list[dict[str, Any]] = field(default_factory=list)
+    slack: float | None = None
+    chance_pass: float | None = None
+    n_decoys: int | None = None
+    n_decoys_scored: int = 0
+    score_original: float | None = None
+    pairs: list[tuple[float, float, float]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RowResult:
+        values = dict(data)
+        values["pairs"] = [tuple(p) for p in values.get("pairs", [])]
+        return cls(**values)
+
+
+def base_summary(row: InputRow) -> dict[str, Any]:
+    summary: dict[str, Any] = {"id": row.id, "smiles": row.smiles}
+    for name, value in row.extra.items():
+        summary[EXTRA_COLUMN_PREFIX + name] = value
+    return summary
+
+
+def skipped_row(row: InputRow, reason: SkipReason, detail: str = "", warnings: Sequence[str] = ()) -> RowResult:
+    """A SKIP row decided before any chemistry ran (duplicate id, reader-level faults)."""
+    summary = base_summary(row)
+    summary.update(status=Status.SKIP, reason=reason, verdict=Verdict.SKIP, warnings=_join(warnings, detail))
+    return RowResult(row.index, row.id, Status.SKIP, reason, Verdict.SKIP, summary)
+
+
+def errored_row(row: InputRow, reason: ErrorReason, detail: str = "") -> RowResult:
+    """An ERROR row: our fault or the environment's. The row is kept, never dropped."""
+    summary = base_summary(row)
+    summary.update(status=Status.ERROR, reason=reason, verdict="", warnings=detail[:500])
+    return RowResult(row.index, row.id, Status.ERROR, reason, "", summary)
+
+
+def process_rows(rows: Iterable[InputRow], config: RunConfig, scorer: Scorer | None) -> Iterator[RowResult]:
+    """Process rows in order. ``scorer`` None means decoys only (the ``hetero2 decoys`` table)."""
+    for row in rows:
+        yield process_row(row, config, scorer)
+
+
+def process_row(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResult:
+    try:
+        with time_limit(config.timeout_s):
+            return _process(row, config, scorer)
+    except MoleculeTimeout:
+        return errored_row(row, ErrorReason.TIMEOUT, f"molecule took longer than {config.timeout_s:g} s")
+    except Exception as exc:  # a bug of ours must cost one row, never the job
+        detail = f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=3)!r}"
+        return errored_row(row, ErrorReason.INTERNAL_ERROR, detail)
+
+
+def _process(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResult:
+    if row.error:
+        reason = SkipReason(row.error)
+        detail = _READER_DETAILS.get(reason, "")
+        return skipped_row(row, reason, detail)
+    prepared = prepare_molecule(row.smiles, config.guardrails)
+    if isinstance(prepared, Rejection):
+        return skipped_row(row, prepared.reason, prepared.detail)
+    seed = molecule_seed(
+        config.seed, seed_by=config.seed_by, canonical_smiles=prepared.canonical_smiles, molecule_id=row.id
+    )
+    decoy_set = generate_decoys(prepared.mol, prepared.canonical_smiles, seed, config.decoy_params)
+    warnings: list[str] = []
+    if prepared.standardized:
+        warnings.append(Warning_.STANDARDIZED)
+    if 0 < len(decoy_set.decoys) < config.k_decoys:
+        warnings.append(Warning_.FEWER_DECOYS_THAN_REQUESTED)
+
+    summary = base_summary(row)
+    summary.update(_chemistry_columns(prepared, decoy_set, seed))
+    result = RowResult(row.index, row.id, Status.OK, "", "", summary, n_decoys=len(decoy_set.decoys))
+    original_hash = smiles_hash(prepared.canonical_smiles)
+    result.decoys = [_decoy_row(row.id, "original", original_hash, prepared.canonical_smiles)]
+    result.decoys += [_decoy_row(row.id, "decoy", d.hash, d.smiles) for d in decoy_set.decoys]
+
+    if not decoy_set.decoys:
+        return _finish(result, Status.SKIP, SkipReason.NO_DECOYS_GENERATED, Verdict.SKIP, warnings)
+    if scorer is None:
+        return _finish(result, Status.OK, "", "", warnings)
+
+    request = ScoreRequest(
+        molecule_id=row.id,
+        original=Candidate(original_hash, prepared.canonical_smiles, prepared.mol),
+        decoys=[Candidate(d.hash, d.smiles, d.mol) for d in decoy_set.decoys],
+        seed=seed,
+    )
+    scores = scorer.score(request)
+    _attach_scores(result, scores.original, scores.decoys)
+    result.n_decoys_scored = sum(item is not None for item in scores.decoys)
+    result.score_original = scores.original.score if scores.original is not None else None
+    summary["n_decoys_scored"] = result.n_decoys_scored
+    summary["score_original"] = result.score_original
+    if scores.original is None:
+        return _finish(result, Status.SKIP, SkipReason.MISSING_SCORES, Verdict.SKIP, warnings)
+    if result.n_decoys_scored == 0:
+        return _finish(result, Status.SKIP, SkipReason.MISSING_SCORES_FOR_ALL_DECOYS, Verdict.SKIP, warnings)
+    if result.n_decoys_scored < len(decoy_set.decoys):
+        warnings.append(Warning_.PARTIAL_DECOY_SCORES)
+
+    audit = audit_molecule(scores.original, scores.decoys, q=config.q, margin=config.margin, seed=seed)
+    _attach_audit(result, audit)
+    result.pairs = [
+        (scores.original.score, item.score, d.similarity)
+        for d, item in zip(decoy_set.decoys, scores.decoys, strict=True)
+        if item is not None
+    ]
+    warnings.extend(audit.warnings)
+    return _finish(result, Status.OK, "", audit.verdict, warnings)
+
+
+_READER_DETAILS = {
+    SkipReason.DUPLICATE_ID: "an earlier row has the same id",
+    SkipReason.INVALID_SMILES: "the reader could not parse this record",
+}
+
+
+def _chemistry_columns(prepared: PreparedMolecule, decoy_set: DecoySet, seed: int) -> dict[str, Any]:
+    original = descriptors(prepared.mol)
+    decoy_descriptors = [descriptors(d.mol) for d in decoy_set.decoys]
+    columns: dict[str, Any] = {
+        "canonical_smiles": prepared.canonical_smiles,
+        "n_decoys": len(decoy_set.decoys),
+        "n_decoys_scored": 0,
+        "decoy_strategy": decoy_set.strategy,
+        "seed_used": seed,
+        **original,
+        **mean_abs_deltas(original, decoy_descriptors),
+        **similarity_summary([d.similarity for d in decoy_set.decoys]),
+        **spectral_features(prepared.mol),
+    }
+    return columns
+
+
+def _decoy_row(molecule_id: str, role: str, hash_: str, smiles: str) -> dict[str, Any]:
+    return {"molecule_id": molecule_id, "role": role, "hash": hash_, "smiles": smiles}
+
+
+def _attach_scores(result: RowResult, original: ScoredItem | None, decoys: Sequence[ScoredItem | None]) -> None:
+    for row, item in zip(result.decoys, (original, *decoys), strict=True):
+        row["score"] = item.score if item is not None else None
+        row["weight"] = item.weight if item is not None else None
+
+
+def _attach_audit(result: RowResult, audit: AuditResult) -> None:
+    result.slack = audit.slack
+    result.chance_pass = audit.chance_pass
+    result.summary.update(
+        auc=audit.auc, gate=audit.gate, slack=audit.slack, margin=audit.margin, null_q=audit.null_q, perm_q=audit.perm_q
+    )
+
+
+def _finish(result: RowResult, status: str, reason: str, verdict: str, warnings: Sequence[str]) -> RowResult:
+    result.status, result.reason, result.verdict = status, reason, verdict
+    result.summary.update(status=status, reason=reason, verdict=verdict, warnings=_join(warnings))
+    return result
+
+
+def _join(warnings: Sequence[str], detail: str = "") -> str:
+    parts = [str(w) for w in warnings]
+    if detail:
+        parts.append(detail)
+    return ";".join(parts)
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise MoleculeTimeout after ``seconds`` of wall time (main thread only, where signals can be delivered).
+
+    RDKit calls are short and the decoy loop returns to Python between them, so the alarm lands promptly.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _expired(signum: int, frame: object) -> None:
+        raise MoleculeTimeout
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

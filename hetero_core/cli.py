@@ -1,0 +1,255 @@
+"""``hetero2``: the local command line over the same engine the service runs.
+
+Exit codes: 0 success; 1 a pack failed verification; 2 bad input, bad parameters or an unusable file (one clear
+message on stderr, nothing half-written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hetero_core import __version__
+from hetero_core.calibration import run_calibration
+from hetero_core.config import RunConfig
+from hetero_core.decoy_table import write_decoy_table
+from hetero_core.exceptions import ConfigError, HeteroError, PackVerificationError
+from hetero_core.pack_verify import verify_pack
+from hetero_core.pipeline import run_audit
+from hetero_core.progress import Progress
+from hetero_core.provenance import resolve_created_at
+from hetero_core.runner import default_workers
+from hetero_core.scores_external import load_external_scores
+from hetero_core.scoring import make_scorer
+from hetero_core.signing import LocalKeySigner, generate_private_key_pem, public_key_pem_from_private
+
+EXIT_OK = 0
+EXIT_VERIFY_FAILED = 1
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except PackVerificationError as exc:
+        print(f"verify: FAILED: {exc}", file=sys.stderr)
+        return EXIT_VERIFY_FAILED
+    except HeteroError as exc:
+        print(f"hetero2: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("hetero2: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hetero2", description="Audit a molecular scoring model against matched, degree-preserving decoys."
+    )
+    parser.add_argument("--version", action="version", version=f"hetero2 {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="decoys + scores + audit → evidence pack")
+    run.add_argument(
+        "input",
+        type=Path,
+        nargs="?",
+        help="molecules: .csv/.tsv (id, smiles), .smi or .sdf (optionally .gz); default: the bundled example",
+    )
+    run.add_argument("--out", type=Path, required=True, help="pack folder to write (replaced if it is a pack)")
+    source = run.add_mutually_exclusive_group()
+    source.add_argument("--scorer", default=None, help="built-in scorer: mock, constant, random, good, qed, sa")
+    source.add_argument("--scores", type=Path, help="customer scores: scored decoys table (.csv/.parquet) or v1 .json")
+    _engine_options(run)
+    run.add_argument("--created-at", help="ISO 8601 creation time for a reproducible pack (else SOURCE_DATE_EPOCH)")
+    run.add_argument("--sign-key", type=Path, help="ECDSA P-256 private key (PEM) to sign the manifest")
+    run.add_argument("--timings", type=Path, help="write run timings (JSON) here; they never go into the pack")
+    run.set_defaults(handler=_cmd_run)
+
+    decoys = commands.add_parser("decoys", help="the decoys table a customer scores with their own model")
+    decoys.add_argument("input", type=Path)
+    decoys.add_argument("--out", type=Path, required=True, help="CSV to write (molecule_id, role, hash, smiles)")
+    _engine_options(decoys)
+    decoys.set_defaults(handler=_cmd_decoys)
+
+    verify = commands.add_parser("verify", help="check a pack folder or evidence_pack.zip")
+    verify.add_argument("pack", type=Path)
+    verify.add_argument("--public-key", type=Path, help="the publisher's public key (PEM); required trust anchor")
+    verify.set_defaults(handler=_cmd_verify)
+
+    calibrate = commands.add_parser("calibrate", help="known-bad vs known-good scorers: does the audit separate them?")
+    calibrate.add_argument("input", type=Path)
+    calibrate.add_argument("--out", type=Path, required=True, help="folder for the three packs and calibration.json")
+    _engine_options(calibrate)
+    calibrate.add_argument("--created-at")
+    calibrate.set_defaults(handler=_cmd_calibrate)
+
+    keygen = commands.add_parser("keygen", help="make an ECDSA P-256 key pair for signing packs")
+    keygen.add_argument("--out", type=Path, required=True, help="private key PEM; the public key goes to *.pub.pem")
+    keygen.set_defaults(handler=_cmd_keygen)
+    return parser
+
+
+def _engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--k-decoys", type=int, default=20, help="decoys per molecule (default 20)")
+    parser.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
+    parser.add_argument("--seed-by", choices=("smiles", "id"), default="smiles", help="per-molecule seed source")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    parser.add_argument("--hard-mode", action="store_true", help="keep decoys with Tanimoto 0.65-0.95 only")
+    parser.add_argument("--standardize", action="store_true", help="keep largest fragment and neutralise charges")
+    parser.add_argument("--max-heavy-atoms", type=int, default=200)
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per molecule before ERROR timeout")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _config(args: argparse.Namespace) -> RunConfig:
+    return RunConfig(
+        k_decoys=args.k_decoys,
+        seed=args.seed,
+        seed_by=args.seed_by,
+        hard_mode=args.hard_mode,
+        standardize=args.standardize,
+        max_heavy_atoms=args.max_heavy_atoms,
+        timeout_s=args.timeout,
+    )
+
+
+def _workers(args: argparse.Namespace) -> int:
+
+    if args.workers is None:
+        return default_workers()
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    return int(args.workers)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+
+    if args.input is None:
+        args.input = bundled_example()
+        print(f"hetero2: no INPUT given, auditing the bundled example {args.input.name}", file=sys.stderr)
+    config = _config(args)
+    scorer = load_external_scores(args.scores) if args.scores else make_scorer(args.scorer or "qed", seed=args.seed)
+    signer = LocalKeySigner.from_pem_file(args.sign_key) if args.sign_key else None
+    created_at = resolve_created_at(args.created_at)
+    with Progress("audit", quiet=args.quiet) as progress:
+        outcome = run_audit(
+            args.input,
+            args.out,
+            config=config,
+            scorer=scorer,
+            created_at=created_at,
+            workers=_workers(args),
+            signer=signer,
+            on_total=progress.set_total,
+            on_progress=progress.advance,
+        )
+    metrics = outcome.metrics
+    counts = metrics["counts"]
+    print(
+        f"pack: {outcome.pack.path}\n"
+        f"rows: {counts['total']} (OK {counts['OK']}, SKIP {counts['SKIP']}, ERROR {counts['ERROR']}); "
+        f"PASS-rate {_show(metrics['pass_rate'])} vs {_show(metrics['expected_pass_rate_by_chance'])} by chance "
+        f"(p = {_show(metrics['pass_rate_p_value'])}); realism {metrics['realism']['interpretation']}\n"
+        f"zip sha256: {outcome.pack.zip_sha256}{'  (signed)' if outcome.pack.signed else ''}"
+    )
+    timings = {
+        "rows": outcome.rows,
+        "seconds": round(outcome.seconds, 3),
+        "molecules_per_second": outcome.molecules_per_second,
+    }
+    print(f"time: {outcome.seconds:.1f} s, {outcome.molecules_per_second:.1f} molecules/s", file=sys.stderr)
+    if args.timings:
+        args.timings.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
+    return EXIT_OK
+
+
+def _cmd_decoys(args: argparse.Namespace) -> int:
+
+    with Progress("decoys", quiet=args.quiet) as progress:
+        summary = write_decoy_table(
+            args.input,
+            args.out,
+            config=_config(args),
+            workers=_workers(args),
+            on_total=progress.set_total,
+            on_progress=progress.advance,
+        )
+    print(
+        f"decoys: {args.out}: {summary.decoys} decoys for {summary.molecules} molecules "
+        f"({summary.skipped} rows skipped, {summary.errors} errors; see {summary.report_path.name})"
+    )
+    return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+
+    key = _read_key(args.public_key) if args.public_key else None
+    report = verify_pack(args.pack, key)
+    how = {
+        "public-key": "signature valid (public key given)",
+        "embedded-key": "signature valid against the key "
+        "inside the pack (pass --public-key to authenticate the publisher)",
+        "unsigned": "pack is not signed",
+    }
+    print(f"verify: OK: {report.pack}: {report.members_checked} members intact; {how[report.signature_checked_with]}")
+    return EXIT_OK
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+
+    created_at = resolve_created_at(args.created_at)
+    result = run_calibration(
+        args.input, args.out, config=_config(args), created_at=created_at, workers=_workers(args), quiet=args.quiet
+    )
+    for name, facts in result["separation"].items():
+        slack, rate = _show(facts["delta_median_slack"]), _show(facts["delta_pass_rate"])
+        print(f"{name}: Δ median slack {slack}, Δ PASS-rate {rate}")
+    print(f"calibration: {args.out / 'calibration.json'}")
+    return EXIT_OK
+
+
+def _cmd_keygen(args: argparse.Namespace) -> int:
+
+    private = generate_private_key_pem()
+    out: Path = args.out
+    if out.exists():
+        raise ConfigError(f"{out} exists; refusing to overwrite a key")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(private)
+    public_path = out.with_name(out.name.removesuffix(".pem") + ".pub.pem")
+    public_path.write_bytes(public_key_pem_from_private(private))
+    print(f"private key: {out} (keep it secret)\npublic key: {public_path} (publish it)")
+    return EXIT_OK
+
+
+def bundled_example() -> Path:
+    """The example input shipped inside the package, so the first command works on a fresh machine."""
+    return Path(__file__).resolve().parent / "examples" / "approved_drugs.csv"
+
+
+def _read_key(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read public key: {exc.strerror}") from exc
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.3g}" if 0 < abs(value) < 1e-3 else f"{value:.3f}"
+    return str(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Run parameters: everything that changes a result, validated once and recorded in the manifest."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from hetero_core.decoys import LADDER, DecoyParams, HardMode
+from hetero_core.exceptions import ConfigError
+from hetero_core.prepare import DEFAULT_MAX_HEAVY_ATOMS, Guardrails
+
+SeedBy = Literal["smiles", "id"]
+DEFAULT_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    k_decoys: int = 20
+    seed: int = 0
+    seed_by: SeedBy = "smiles"
+    hard_mode: bool = False
+    hard_min_similarity: float = 0.65
+    hard_max_similarity: float = 0.95
+    standardize: bool = False
+    max_heavy_atoms: int = DEFAULT_MAX_HEAVY_ATOMS
+    q: float = 0.95
+    margin: float = 0.05
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    def __post_init__(self) -> None:
+        checks: list[tuple[bool, str]] = [
+            (1 <= self.k_decoys <= 1000, "k_decoys must be between 1 and 1000"),
+            (0 <= self.seed < 2**32, "seed must be between 0 and 2**32 - 1"),
+            (self.seed_by in ("smiles", "id"), "seed_by must be 'smiles' or 'id'"),
+            (
+                0.0 <= self.hard_min_similarity <= self.hard_max_similarity <= 1.0,
+                "hard mode needs 0 <= min similarity <= max similarity <= 1",
+            ),
+            (1 <= self.max_heavy_atoms <= 10_000, "max_heavy_atoms must be between 1 and 10000"),
+            (0.5 <= self.q < 1.0, "q must be in [0.5, 1)"),
+            (0.0 <= self.margin <= 0.5, "margin must be in [0, 0.5]"),
+            (0.0 < self.timeout_s <= 3600.0, "timeout_s must be in (0, 3600]"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    @property
+    def decoy_params(self) -> DecoyParams:
+        hard = HardMode(self.hard_min_similarity, self.hard_max_similarity) if self.hard_mode else None
+        return DecoyParams(k=self.k_decoys, hard_mode=hard)
+
+    @property
+    def guardrails(self) -> Guardrails:
+        return Guardrails(max_heavy_atoms=self.max_heavy_atoms, standardize=self.standardize)
+
+    def to_manifest(self) -> dict[str, object]:
+        params = asdict(self)
+        params["decoy_ladder"] = list(LADDER)
+        params["max_walk_swaps"] = self.decoy_params.max_walk_swaps
+        params["fingerprint"] = "morgan_r2_2048"
+        return params

@@ -1,0 +1,306 @@
+"""Matched decoys (``decoys.v1``, SPEC §3): same atoms, same degree at every atom, bonds rewired.
+
+A decoy is reached from the molecule by double edge swaps on single bonds (a–b, c–d → a–d, c–b). Every atom
+keeps its degree and its bond orders, so hydrogen counts, charges, isotopes and the molecular formula are
+preserved by construction; connectivity is checked on the graph before RDKit is asked anything.
+
+The strategy ladder goes from gentle to aggressive and stops as soon as k decoys exist:
+
+``strict``          acyclic single bonds not touching aromatic atoms (ring systems untouched)
+``relax_aromatic``  acyclic single bonds, aromatic neighbours allowed (ring systems still untouched)
+``relax_rings``     ring single bonds too, aromatic systems kept
+``kekule``          the Kekulé form, so single bonds inside aromatic rings become swappable
+
+Decoys found on a gentler rung are kept when the next rung is tried, so the result is the union in ladder order
+and ``strategy`` names the rung on which k was reached (or the last rung that added a decoy). On each rung, single
+swaps are enumerated first (in a seeded random order, symmetry-equivalent swaps deferred), then 2–3-swap walks
+are used when single swaps run out.
+
+Swapping only bridges (the first two rungs) can never create or break a ring when the result is connected, so
+aromaticity cannot change there and RDKit's full sanitisation is skipped on that path; the ring rungs are
+sanitised in full.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from rdkit import Chem, DataStructs
+from rdkit.Chem import rdFingerprintGenerator
+
+from hetero_core.hashing import smiles_hash
+from hetero_core.swap_graph import Edge, SwapGraph, edge, swap_partners
+
+LADDER: tuple[str, ...] = ("strict", "relax_aromatic", "relax_rings", "kekule")
+_BRIDGE_RUNGS = frozenset({"strict", "relax_aromatic"})
+_SINGLE = Chem.BondType.SINGLE
+_MORGAN = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+
+
+@dataclass(frozen=True, slots=True)
+class HardMode:
+    """Keep only decoys whose Morgan (r=2, 2048 bits) Tanimoto similarity to the molecule is in [min, max]."""
+
+    min_similarity: float = 0.65
+    max_similarity: float = 0.95
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_similarity <= self.max_similarity <= 1.0:
+            raise ValueError("hard mode needs 0 <= min_similarity <= max_similarity <= 1")
+
+    def admits(self, similarity: float) -> bool:
+        return self.min_similarity <= similarity <= self.max_similarity
+
+
+@dataclass(frozen=True, slots=True)
+class DecoyParams:
+    """How many decoys to make and how hard to try; part of the manifest."""
+
+    k: int = 20
+    hard_mode: HardMode | None = None
+    max_walk_swaps: int = 3
+    walk_attempts_per_missing_decoy: int = 12
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ValueError("k must be at least 1")
+        if not 2 <= self.max_walk_swaps <= 6:
+            raise ValueError("max_walk_swaps must be between 2 and 6")
+
+
+@dataclass(frozen=True, slots=True)
+class Decoy:
+    smiles: str
+    hash: str
+    mol: Chem.Mol
+    similarity: float
+    strategy: str
+    n_swaps: int
+
+
+@dataclass(frozen=True, slots=True)
+class DecoySet:
+    decoys: tuple[Decoy, ...]
+    strategy: str
+    original_fingerprint: DataStructs.ExplicitBitVect
+
+
+def morgan_fingerprint(mol: Chem.Mol) -> DataStructs.ExplicitBitVect:
+    """Morgan radius 2, 2048 bits: the fingerprint of hard mode and of the similarity columns."""
+    fingerprint: DataStructs.ExplicitBitVect = _MORGAN.GetFingerprint(mol)
+    return fingerprint
+
+
+def generate_decoys(mol: Chem.Mol, canonical_smiles: str, seed: int, params: DecoyParams | None = None) -> DecoySet:
+    """Up to ``params.k`` decoys of a sanitised, canonically numbered molecule, deterministic in ``seed``."""
+    params = params or DecoyParams()
+    return _Generator(mol, canonical_smiles, seed, params).run()
+
+
+class _Generator:
+    def __init__(self, mol: Chem.Mol, canonical_smiles: str, seed: int, params: DecoyParams):
+        self.mol = mol
+        self.params = params
+        self.rng = random.Random(seed)
+        self.fingerprint = morgan_fingerprint(mol)
+        self.seen_smiles: set[str] = {canonical_smiles}
+        self.seen_rewirings: set[frozenset[Edge]] = set()
+        self.accepted: list[Decoy] = []
+        self.graph = SwapGraph(
+            mol.GetNumAtoms(), (edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds())
+        )
+        self.symmetry = list(Chem.CanonicalRankAtoms(mol, breakTies=False))
+        self.stereo_bonds = [b.GetIdx() for b in mol.GetBonds() if b.GetStereo() != Chem.BondStereo.STEREONONE]
+        self.has_stereo = bool(self.stereo_bonds) or any(
+            a.GetChiralTag() != Chem.ChiralType.CHI_UNSPECIFIED for a in mol.GetAtoms()
+        )
+
+    @property
+    def missing(self) -> int:
+        return self.params.k - len(self.accepted)
+
+    def run(self) -> DecoySet:
+        strategy = ""
+        rungs = [(rung, work, eligible) for rung, work, eligible in self._rungs() if len(eligible) >= 2]
+        for walks in (False, True):
+            for rung, work, eligible in rungs:
+                if self.missing <= 0:
+                    break
+                before = len(self.accepted)
+                if walks:
+                    self._walks(work, rung, eligible)
+                else:
+                    for removed, added in self._single_swaps(eligible):
+                        self._try(work, rung, removed, added, n_swaps=1)
+                        if self.missing <= 0:
+                            break
+                if len(self.accepted) > before and LADDER.index(rung) >= LADDER.index(strategy or LADDER[0]):
+                    strategy = rung
+        return DecoySet(tuple(self.accepted), strategy, self.fingerprint)
+
+    def _rungs(self) -> Iterator[tuple[str, Chem.Mol, list[Edge]]]:
+        for rung in LADDER:
+            work = self.mol if rung != "kekule" else _kekulized(self.mol)
+            if work is not None:
+                yield rung, work, _eligible_edges(work, rung)
+
+    # -- candidates -----------------------------------------------------------------------------------------
+
+    def _single_swaps(self, eligible: Sequence[Edge]) -> Iterator[tuple[tuple[Edge, Edge], tuple[Edge, Edge]]]:
+        """Every valid connected single swap once, in seeded random order; symmetry twins come last."""
+        n = len(eligible)
+        order = list(range(n * (n - 1)))
+        self.rng.shuffle(order)
+        deferred: list[tuple[tuple[Edge, Edge], tuple[Edge, Edge]]] = []
+        signatures: set[tuple[tuple[int, int], ...]] = set()
+        graph = self.graph
+        for code in order:
+            i, j = divmod(code, n - 1)
+            if j >= i:
+                j += 1
+            if i > j:
+                continue_orientation = 1
+                i, j = j, i
+            else:
+                continue_orientation = 0
+            removed = (eligible[i], eligible[j])
+            added = swap_partners(removed[0], removed[1], continue_orientation)
+            if added is None or not graph.can_swap(removed, added) or not graph.connected_after(removed, added):
+                continue
+            signature = self._signature(removed, added)
+            if signature in signatures:
+                deferred.append((removed, added))
+                continue
+            signatures.add(signature)
+            yield removed, added
+        yield from deferred
+
+    def _signature(self, removed: Sequence[Edge], added: Sequence[Edge]) -> tuple[tuple[int, int], ...]:
+        rank = self.symmetry
+
+        def ranked(pair: Edge) -> tuple[int, int]:
+            u, v = rank[pair[0]], rank[pair[1]]
+            return (u, v) if u <= v else (v, u)
+
+        return (*sorted(ranked(e) for e in removed), (-1, -1), *sorted(ranked(e) for e in added))
+
+    def _walks(self, work: Chem.Mol, rung: str, eligible: Sequence[Edge]) -> None:
+        """Random walks of 2..max_walk_swaps swaps from the molecule, for when single swaps run out."""
+        attempts = self.missing * self.params.walk_attempts_per_missing_decoy
+        for _ in range(attempts):
+            if self.missing <= 0:
+                return
+            graph = self.graph.copy()
+            edges = list(eligible)
+            n_swaps = self.rng.randint(2, self.params.max_walk_swaps)
+            done = 0
+            for _step in range(n_swaps * 4):
+                i, j = self.rng.sample(range(len(edges)), 2)
+                removed = (edges[i], edges[j])
+                added = swap_partners(removed[0], removed[1], self.rng.randint(0, 1))
+                if added is None or not graph.can_swap(removed, added):
+                    continue
+                graph.apply(removed, added)
+                edges[i], edges[j] = added
+                done += 1
+                if done == n_swaps:
+                    break
+            if done < 2 or not graph.is_connected():
+                continue
+            original = set(eligible)
+            current = set(edges)
+            self._try(work, rung, tuple(original - current), tuple(current - original), n_swaps=done)
+
+    # -- one candidate ---------------------------------------------------------------------------------------
+
+    def _try(self, work: Chem.Mol, rung: str, removed: Sequence[Edge], added: Sequence[Edge], n_swaps: int) -> None:
+        if not removed:
+            return
+        rewiring = frozenset((*removed, *((-1 - u, -1 - v) for u, v in added)))
+        if rewiring in self.seen_rewirings:
+            return
+        self.seen_rewirings.add(rewiring)
+        decoy = _build(work, removed, added, self.stereo_bonds, sanitize=rung not in _BRIDGE_RUNGS)
+        if decoy is None:
+            return
+        if self.has_stereo:
+            # Rewiring can leave a chiral tag on an atom that is no longer a stereocentre; RDKit's canonical
+            # SMILES of the re-read decoy would drop it, so settle it here to keep the hash stable.
+            Chem.AssignStereochemistry(decoy, cleanIt=True, force=True)
+        smiles = Chem.MolToSmiles(decoy)
+        if smiles in self.seen_smiles:
+            return
+        self.seen_smiles.add(smiles)
+        similarity = DataStructs.TanimotoSimilarity(self.fingerprint, morgan_fingerprint(decoy))
+        hard = self.params.hard_mode
+        if hard is not None and not hard.admits(similarity):
+            return
+        self.accepted.append(Decoy(smiles, smiles_hash(smiles), decoy, similarity, rung, n_swaps))
+
+
+def _kekulized(mol: Chem.Mol) -> Chem.Mol | None:
+    work = Chem.Mol(mol)
+    try:
+        Chem.Kekulize(work, clearAromaticFlags=True)
+    except Chem.KekulizeException:
+        return None
+    return work
+
+
+def _eligible_edges(work: Chem.Mol, rung: str) -> list[Edge]:
+    """Bonds the rung may rewire, as atom pairs, in bond-index order (deterministic)."""
+    eligible: list[Edge] = []
+    for bond in work.GetBonds():
+        if bond.GetBondType() != _SINGLE:
+            continue
+        begin, end = bond.GetBeginAtom(), bond.GetEndAtom()
+        in_ring = bond.IsInRing()
+        touches_aromatic = begin.GetIsAromatic() or end.GetIsAromatic()
+        if rung == "strict":
+            ok = not in_ring and not touches_aromatic
+        elif rung == "relax_aromatic":
+            ok = not in_ring
+        elif rung == "relax_rings":
+            ok = not (in_ring and begin.GetIsAromatic() and end.GetIsAromatic())
+        else:
+            ok = True
+        if ok:
+            eligible.append(edge(begin.GetIdx(), end.GetIdx()))
+    return eligible
+
+
+def _build(
+    work: Chem.Mol, removed: Sequence[Edge], added: Sequence[Edge], stereo_bonds: Sequence[int], *, sanitize: bool
+) -> Chem.Mol | None:
+    """Apply a rewiring with RDKit; None when RDKit refuses the result."""
+    rw = Chem.RWMol(work)
+    if stereo_bonds:
+        _drop_orphaned_double_bond_stereo(rw, stereo_bonds, {atom for pair in (*removed, *added) for atom in pair})
+    for u, v in removed:
+        rw.RemoveBond(u, v)
+    for u, v in added:
+        rw.AddBond(u, v, _SINGLE)
+    mol = rw.GetMol()
+    try:
+        if sanitize:
+            Chem.SanitizeMol(mol)
+        else:
+            mol.UpdatePropertyCache(strict=False)
+            Chem.FastFindRings(mol)
+    except (Chem.AtomValenceException, Chem.KekulizeException, ValueError, RuntimeError):
+        return None
+    return mol
+
+
+def _drop_orphaned_double_bond_stereo(rw: Chem.RWMol, stereo_bonds: Sequence[int], touched: set[int]) -> None:
+    """E/Z is defined by neighbours; when a swap moved a reference neighbour away, the label has no meaning.
+
+    Runs before the bonds are edited, while the stereo bonds still have their original indices.
+    """
+    for index in stereo_bonds:
+        bond = rw.GetBondWithIdx(index)
+        ends = {bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()}
+        if ends & touched or set(bond.GetStereoAtoms()) & touched:
+            bond.SetStereo(Chem.BondStereo.STEREONONE)

@@ -1,0 +1,69 @@
+"""Descriptors of a molecule and of how far its decoys moved from it (summary.csv columns).
+
+Decoys keep the formula, so MW and heavy-atom count never move; logP, TPSA, H-bond donors/acceptors and ring
+counts do, and their mean absolute change tells whether the decoys are chemically close to the molecule.
+The Laplacian spectrum of the heavy-atom graph summarises its shape: the spectral gap (algebraic connectivity)
+and the spectral entropy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from statistics import median
+
+import numpy as np
+from rdkit import Chem
+from rdkit.Chem import rdMolDescriptors
+
+from hetero_core.pack_layout import DESCRIPTOR_NAMES
+
+
+def descriptors(mol: Chem.Mol) -> dict[str, float]:
+    return {
+        "mw": rdMolDescriptors._CalcMolWt(mol),  # average molecular weight, as RDKit's Descriptors.MolWt
+        "logp": rdMolDescriptors.CalcCrippenDescriptors(mol)[0],
+        "tpsa": rdMolDescriptors.CalcTPSA(mol),
+        "hbd": float(rdMolDescriptors.CalcNumHBD(mol)),
+        "hba": float(rdMolDescriptors.CalcNumHBA(mol)),
+        "heavy_atoms": float(mol.GetNumHeavyAtoms()),
+        "rings": float(rdMolDescriptors.CalcNumRings(mol)),
+        "aromatic_rings": float(rdMolDescriptors.CalcNumAromaticRings(mol)),
+    }
+
+
+def mean_abs_deltas(original: dict[str, float], decoys: Sequence[dict[str, float]]) -> dict[str, float | None]:
+    """Mean |decoy − original| per descriptor; None when there are no decoys."""
+    out: dict[str, float | None] = {}
+    for name in DESCRIPTOR_NAMES:
+        key = f"mean_abs_delta_{name}"
+        out[key] = sum(abs(d[name] - original[name]) for d in decoys) / len(decoys) if decoys else None
+    return out
+
+
+def similarity_summary(similarities: Sequence[float]) -> dict[str, float | None]:
+    if not similarities:
+        return {"tanimoto_min": None, "tanimoto_median": None}
+    return {"tanimoto_min": min(similarities), "tanimoto_median": float(median(similarities))}
+
+
+def spectral_features(mol: Chem.Mol) -> dict[str, float | None]:
+    """Spectral gap (second-smallest Laplacian eigenvalue) and entropy of the normalised Laplacian spectrum."""
+    n = mol.GetNumAtoms()
+    if n < 2:
+        return {"spectral_gap": None, "spectral_entropy": None}
+    laplacian = np.zeros((n, n))
+    for bond in mol.GetBonds():
+        i, j = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
+        laplacian[i, j] = laplacian[j, i] = -1.0
+    np.fill_diagonal(laplacian, -laplacian.sum(axis=1))
+    eigenvalues = np.clip(np.linalg.eigvalsh(laplacian), 0.0, None)
+    total = float(eigenvalues.sum())
+    probabilities = eigenvalues[eigenvalues > 1e-12] / total
+    entropy = float(-(probabilities * np.log(probabilities)).sum())
+    return {"spectral_gap": _tidy(float(eigenvalues[1])), "spectral_entropy": _tidy(entropy)}
+
+
+def _tidy(value: float) -> float:
+    """Round away last-bit noise of the eigen-solver so the pack is byte-stable across BLAS builds."""
+    return 0.0 if abs(value) < 1e-9 else float(f"{value:.9g}") if math.isfinite(value) else value

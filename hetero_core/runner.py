@@ -1,0 +1,138 @@
+"""Batch runner: stream an input file through the chunk function on a process pool, in input order.
+
+Memory stays flat in input size: rows are read lazily, at most a few chunks per worker are in flight, and each
+result goes straight to the pack on disk. A chunk whose worker dies becomes ERROR rows (``chunk_failed``); the
+pool is rebuilt and the run goes on, so no row is ever lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from itertools import islice
+
+from hetero_core.chunk import RowResult, errored_row, process_rows
+from hetero_core.config import RunConfig
+from hetero_core.reasons import ErrorReason, SkipReason
+from hetero_core.records import InputRow
+from hetero_core.scoring import Scorer
+
+DEFAULT_CHUNK_ROWS = 16
+_IN_FLIGHT_PER_WORKER = 4
+
+_worker_state: tuple[RunConfig, Scorer | None] | None = None
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def mark_duplicates(rows: Iterable[InputRow]) -> Iterator[InputRow]:
+    """Second and later rows with an id already seen become ``duplicate_id`` SKIPs (ids are kept in memory)."""
+    seen: set[str] = set()
+    for row in rows:
+        if row.id in seen and row.error is None:
+            yield dataclasses.replace(row, error=SkipReason.DUPLICATE_ID.value)
+        else:
+            seen.add(row.id)
+            yield row
+
+
+def stream_results(
+    rows: Iterable[InputRow],
+    config: RunConfig,
+    scorer: Scorer | None,
+    *,
+    workers: int = 1,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    on_result: Callable[[RowResult], None] | None = None,
+) -> Iterator[RowResult]:
+    """Every row's result, in input order. ``workers`` 1 runs in this process (no pool)."""
+    marked = mark_duplicates(rows)
+    if workers <= 1:
+        for result in process_rows(marked, config, scorer):
+            if on_result:
+                on_result(result)
+            yield result
+        return
+    yield from _pooled(marked, config, scorer, workers, chunk_rows, on_result)
+
+
+def _chunks(rows: Iterator[InputRow], size: int) -> Iterator[list[InputRow]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _pooled(
+    rows: Iterator[InputRow],
+    config: RunConfig,
+    scorer: Scorer | None,
+    workers: int,
+    chunk_rows: int,
+    on_result: Callable[[RowResult], None] | None,
+) -> Iterator[RowResult]:
+    chunks = _chunks(rows, chunk_rows)
+    pending: deque[tuple[list[InputRow], Future[list[RowResult]]]] = deque()
+    pool = _new_pool(workers, config, scorer)
+    try:
+        while True:
+            while len(pending) < workers * _IN_FLIGHT_PER_WORKER:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                pending.append((chunk, _submit(pool, chunk)))
+            if not pending:
+                return
+            chunk, future = pending.popleft()
+            try:
+                results = future.result()
+            except BrokenProcessPool:
+                # Any in-flight chunk may have killed the pool: rebuild it, resubmit the others, and re-run this
+                # chunk row by row in isolation so that only a row that kills its worker again is lost to ERROR.
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = _new_pool(workers, config, scorer)
+                pending = deque((c, _submit(pool, c)) for c, _ in pending)
+                results = [_run_isolated(row, config, scorer) for row in chunk]
+            for result in results:
+                if on_result:
+                    on_result(result)
+                yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_isolated(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResult:
+    pool = _new_pool(1, config, scorer)
+    try:
+        return pool.submit(_run_chunk, [row]).result()[0]
+    except BrokenProcessPool:
+        return errored_row(row, ErrorReason.CHUNK_FAILED, "the worker process died while processing this row")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _submit(pool: ProcessPoolExecutor, chunk: list[InputRow]) -> Future[list[RowResult]]:
+    return pool.submit(_run_chunk, chunk)
+
+
+def _new_pool(workers: int, config: RunConfig, scorer: Scorer | None) -> ProcessPoolExecutor:
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    context = multiprocessing.get_context(method)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(config, scorer))
+
+
+def _init_worker(config: RunConfig, scorer: Scorer | None) -> None:
+    global _worker_state  # noqa: PLW0603 - per-process state of a pool worker, set once
+    _worker_state = (config, scorer)
+
+
+def _run_chunk(chunk: list[InputRow]) -> list[RowResult]:
+    assert _worker_state is not None, "worker not initialised"
+    config, scorer = _worker_state
+    return list(process_rows(chunk, config, scorer))

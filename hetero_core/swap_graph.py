@@ -1,0 +1,90 @@
+"""Pure graph bookkeeping for degree-preserving double edge swaps.
+
+Kept apart from RDKit so the cheap questions — are the four atoms distinct, would the swap duplicate a bond,
+is the result still one fragment, have we seen this graph before — are answered before paying for RDKit
+sanitisation and canonical SMILES, which dominate the cost of a decoy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+Edge = tuple[int, int]
+
+
+def edge(u: int, v: int) -> Edge:
+    """An undirected edge in normal form (smaller atom index first)."""
+    return (u, v) if u < v else (v, u)
+
+
+def swap_partners(first: Edge, second: Edge, orientation: int) -> tuple[Edge, Edge] | None:
+    """The two new edges of a double edge swap, or None when the four atoms are not distinct.
+
+    Orientation 0 turns a–b, c–d into a–d, c–b; orientation 1 into a–c, b–d. Together they are the only two
+    ways to rewire two edges while every atom keeps its degree.
+    """
+    a, b = first
+    c, d = second
+    if len({a, b, c, d}) != 4:
+        return None
+    if orientation == 0:
+        return edge(a, d), edge(c, b)
+    return edge(a, c), edge(b, d)
+
+
+class SwapGraph:
+    """Adjacency of a molecule's heavy-atom graph that can be rewired and tested for connectivity."""
+
+    __slots__ = ("adjacency",)
+
+    def __init__(self, n_atoms: int, edges: Iterable[Edge]):
+        self.adjacency: list[set[int]] = [set() for _ in range(n_atoms)]
+        for u, v in edges:
+            self.adjacency[u].add(v)
+            self.adjacency[v].add(u)
+
+    def copy(self) -> SwapGraph:
+        clone = SwapGraph.__new__(SwapGraph)
+        clone.adjacency = [set(neighbours) for neighbours in self.adjacency]
+        return clone
+
+    def has_edge(self, u: int, v: int) -> bool:
+        return v in self.adjacency[u]
+
+    def can_swap(self, removed: Sequence[Edge], added: Sequence[Edge]) -> bool:
+        """True when none of the new edges exists already (no double bond is created by accident)."""
+        return all(not self.has_edge(u, v) for u, v in added) and added[0] != added[1] and set(added) != set(removed)
+
+    def apply(self, removed: Sequence[Edge], added: Sequence[Edge]) -> None:
+        for u, v in removed:
+            self.adjacency[u].discard(v)
+            self.adjacency[v].discard(u)
+        for u, v in added:
+            self.adjacency[u].add(v)
+            self.adjacency[v].add(u)
+
+    def is_connected(self) -> bool:
+        """One fragment? Iterative DFS; molecules are small, so this costs microseconds."""
+        n = len(self.adjacency)
+        if n <= 1:
+            return True
+        seen = [False] * n
+        seen[0] = True
+        stack = [0]
+        count = 1
+        adjacency = self.adjacency
+        while stack:
+            for neighbour in adjacency[stack.pop()]:
+                if not seen[neighbour]:
+                    seen[neighbour] = True
+                    count += 1
+                    stack.append(neighbour)
+        return count == n
+
+    def connected_after(self, removed: Sequence[Edge], added: Sequence[Edge]) -> bool:
+        """Would the graph stay one fragment after the swap? Applies, tests and undoes it in place."""
+        self.apply(removed, added)
+        try:
+            return self.is_connected()
+        finally:
+            self.apply(added, removed)

@@ -1,0 +1,156 @@
+"""CSV cells of the evidence pack: formula injection neutralised, numbers rendered identically everywhere."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hetero_core.csv_safety import FORMULA_PREFIXES, format_cell, neutralize_cell, unneutralize_cell
+from hetero_core.reasons import SkipReason, Status, Warning_
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('=HYPERLINK("http://evil","aspirin")', '\'=HYPERLINK("http://evil","aspirin")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+    ],
+)
+def test_neutralize_cell_prefixes_formula_starters(text: str, expected: str) -> None:
+    assert neutralize_cell(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CC(=O)Oc1ccccc1C(=O)O",  # aspirin: '=' inside a SMILES is harmless
+        "Cn1cnc2c1c(=O)n(C)c(=O)n2C",  # caffeine
+        "c1ccccc1",
+        "mol-001",
+        "",
+        " =not a formula once a space leads",
+    ],
+)
+def test_neutralize_cell_leaves_ordinary_text_alone(text: str) -> None:
+    assert neutralize_cell(text) == text
+
+
+def test_text_that_already_looks_neutralised_gets_another_quote() -> None:
+    assert neutralize_cell("'=1+1") == "''=1+1"
+    assert neutralize_cell("''-5") == "'''-5"
+    assert neutralize_cell("'quoted name'") == "'quoted name'"  # no formula character after the quotes
+
+
+@pytest.mark.parametrize(
+    ("cell", "original"),
+    [
+        ("'=1+1", "=1+1"),
+        ("''=1+1", "'=1+1"),
+        ("'-0.05", "-0.05"),
+        ("'\t=1", "\t=1"),
+        ("aspirin", "aspirin"),
+        ("'aspirin'", "'aspirin'"),
+        ("'", "'"),
+        ("", ""),
+    ],
+)
+def test_unneutralize_cell_undoes_the_quote(cell: str, original: str) -> None:
+    assert unneutralize_cell(cell) == original
+
+
+_TRICKY = st.text(alphabet=st.sampled_from(["'", "=", "+", "-", "@", "\t", "\r", "a", "1", " "]), max_size=6)
+
+
+@given(_TRICKY | st.text())
+def test_neutralize_round_trips_exactly(text: str) -> None:
+    cell = neutralize_cell(text)
+    assert unneutralize_cell(cell) == text
+    assert not cell.startswith(FORMULA_PREFIXES)
+
+
+def test_neutralize_cell_gives_plain_str_for_str_enum() -> None:
+    result = neutralize_cell(Status.OK)
+    assert result == "OK"
+    assert type(result) is str
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, ""),
+        (True, "true"),
+        (False, "false"),
+        (0, "0"),
+        (50, "50"),
+        (-3, "-3"),
+        (0.5, "0.5"),
+        (-0.05, "-0.05"),  # a negative slack stays a number: never quoted
+        (0.123456789, "0.123457"),
+        (1 / 3, "0.333333"),
+        (180.159, "180.159"),  # aspirin's MW
+        (1e-7, "0.0"),
+        (-1e-7, "0.0"),  # rounds to -0.0, which must not print differently from 0.0
+        (-0.0, "0.0"),
+        (12.0, "12.0"),
+        (1e20, "1e+20"),
+        (math.nan, ""),
+        (math.inf, ""),
+        (-math.inf, ""),
+    ],
+)
+def test_format_cell_scalars(value: object, expected: str) -> None:
+    assert format_cell(value) == expected
+
+
+def test_format_cell_numpy_scalars_match_python_ones() -> None:
+    assert format_cell(np.float64(-0.05)) == "-0.05"
+    assert format_cell(np.float32(0.5)) == "0.5"
+    assert format_cell(np.int64(7)) == "7"
+    assert format_cell(np.float64("nan")) == ""
+
+
+def test_format_cell_strings_are_neutralised() -> None:
+    assert format_cell("=1+1") == "'=1+1"
+    assert format_cell("-0.05") == "'-0.05"  # user *text*, not a number the writer formatted
+    assert format_cell("aspirin") == "aspirin"
+    assert format_cell(SkipReason.INVALID_SMILES) == "invalid_smiles"
+
+
+def test_format_cell_joins_lists_and_tuples_with_semicolons() -> None:
+    warnings = [Warning_.STANDARDIZED, Warning_.FEWER_DECOYS_THAN_REQUESTED]
+    assert format_cell(warnings) == "standardized;fewer_decoys_than_requested"
+    assert format_cell(("a", "b", "c")) == "a;b;c"
+    assert format_cell([]) == ""
+    assert format_cell(["=cmd", "ok"]) == "'=cmd;ok"
+
+
+@pytest.mark.parametrize("value", [[1, 2], ("a", 2)])
+def test_format_cell_refuses_lists_of_non_strings(value: object) -> None:
+    with pytest.raises(TypeError, match="lists of strings"):
+        format_cell(value)
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, b"bytes", object(), {1, 2}])
+def test_format_cell_refuses_unknown_types(value: object) -> None:
+    with pytest.raises(TypeError, match="no CSV cell format"):
+        format_cell(value)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_format_cell_float_is_finite_text_within_rounding(value: float) -> None:
+    text = format_cell(value)
+    if not math.isfinite(value):
+        assert text == ""
+        return
+    assert text not in ("nan", "inf", "-inf", "-0.0")
+    assert not text.startswith("'")
+    parsed = float(text)
+    assert parsed == round(value, 6) or (parsed == 0.0 and round(value, 6) == 0.0)

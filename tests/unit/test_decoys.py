@@ -1,0 +1,207 @@
+"""decoys.v1 contract (SPEC §3): properties 1-4 on a few hundred real molecules, the ladder, hard mode, seeds."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from rdkit import Chem, RDConfig
+from rdkit.Chem.rdMolDescriptors import CalcMolFormula
+
+from hetero_core.decoys import LADDER, DecoyParams, HardMode, generate_decoys
+from hetero_core.hashing import smiles_hash
+from hetero_core.prepare import Guardrails, PreparedMolecule, prepare_molecule
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+CHEMBL_SERIES = Path(RDConfig.RDContribDir) / "FreeWilson" / "data" / "CHEMBL2321810.smi"
+CHEMBL_ACTIVES = Path(RDConfig.RDContribDir) / "fraggle" / "data" / "ChEMBL_11265_actives.smi"
+
+
+def _smi_file(path: Path) -> list[str]:
+    out = []
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            out.append(line.split()[0])
+    return out
+
+
+def _real_molecules() -> list[str]:
+    """~300 real molecules: tricky hand-picked ones + two ChEMBL series shipped inside RDKit's own wheel."""
+    tricky = _smi_file(DATA / "tricky_molecules.smi")
+    series = _smi_file(CHEMBL_SERIES)
+    actives = _smi_file(CHEMBL_ACTIVES)
+    sample = random.Random(7).sample(series, 160)
+    return tricky + sample + actives
+
+
+MOLECULES = _real_molecules()
+
+
+def _prepared(smiles: str, *, standardize: bool = False) -> PreparedMolecule:
+    prepared = prepare_molecule(smiles, Guardrails(standardize=standardize))
+    assert isinstance(prepared, PreparedMolecule), (smiles, prepared)
+    return prepared
+
+
+def _degrees(mol: Chem.Mol) -> list[int]:
+    return sorted(atom.GetDegree() for atom in mol.GetAtoms() if atom.GetAtomicNum() > 1)
+
+
+@pytest.fixture(scope="module")
+def decoy_sets() -> list[tuple[PreparedMolecule, list[str]]]:
+    out = []
+    for smiles in MOLECULES:
+        prepared = _prepared(smiles, standardize=True)
+        decoy_set = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=11)
+        out.append((prepared, [d.smiles for d in decoy_set.decoys]))
+    return out
+
+
+def test_fixture_is_a_few_hundred_real_molecules() -> None:
+    assert len(MOLECULES) >= 290
+
+
+def test_property_1_sanitizable_canonical_and_unique(decoy_sets: list[tuple[PreparedMolecule, list[str]]]) -> None:
+    for prepared, decoys in decoy_sets:
+        assert len(set(decoys)) == len(decoys), prepared.canonical_smiles
+        assert prepared.canonical_smiles not in decoys
+        for smiles in decoys:
+            mol = Chem.MolFromSmiles(smiles)
+            assert mol is not None, (prepared.canonical_smiles, smiles)
+            # the stored SMILES is RDKit's canonical form, so its hash is the decoy's stable identity
+            assert Chem.MolToSmiles(mol) == smiles, (prepared.canonical_smiles, smiles)
+
+
+def test_property_2_same_formula_and_degree_sequence(decoy_sets: list[tuple[PreparedMolecule, list[str]]]) -> None:
+    for prepared, decoys in decoy_sets:
+        formula = CalcMolFormula(prepared.mol)
+        degrees = _degrees(prepared.mol)
+        charges = Counter(a.GetFormalCharge() for a in prepared.mol.GetAtoms())
+        isotopes = Counter(a.GetIsotope() for a in prepared.mol.GetAtoms())
+        for smiles in decoys:
+            mol = Chem.MolFromSmiles(smiles)
+            assert CalcMolFormula(mol) == formula, (prepared.canonical_smiles, smiles)
+            assert _degrees(mol) == degrees, (prepared.canonical_smiles, smiles)
+            assert Counter(a.GetFormalCharge() for a in mol.GetAtoms()) == charges
+            assert Counter(a.GetIsotope() for a in mol.GetAtoms()) == isotopes
+
+
+def test_property_3_every_decoy_is_one_fragment(decoy_sets: list[tuple[PreparedMolecule, list[str]]]) -> None:
+    for prepared, decoys in decoy_sets:
+        for smiles in decoys:
+            assert "." not in smiles, (prepared.canonical_smiles, smiles)
+            assert len(Chem.GetMolFrags(Chem.MolFromSmiles(smiles))) == 1
+
+
+def test_yield_reaches_k_on_drug_like_molecules(decoy_sets: list[tuple[PreparedMolecule, list[str]]]) -> None:
+    drug_like = [decoys for prepared, decoys in decoy_sets if prepared.mol.GetNumHeavyAtoms() >= 15]
+    assert len(drug_like) > 200
+    reached = sum(len(decoys) == 20 for decoys in drug_like) / len(drug_like)
+    assert reached >= 0.95
+
+
+def test_property_4_deterministic_for_same_seed() -> None:
+    for smiles in MOLECULES[:60]:
+        prepared = _prepared(smiles, standardize=True)
+        first = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=3)
+        second = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=3)
+        assert [d.smiles for d in first.decoys] == [d.smiles for d in second.decoys]
+        assert first.strategy == second.strategy
+
+
+def test_property_4_independent_of_how_the_input_smiles_was_written() -> None:
+    rng = random.Random(5)
+    for smiles in MOLECULES[40:80]:
+        mol = Chem.MolFromSmiles(smiles)
+        shuffled = list(range(mol.GetNumAtoms()))
+        rng.shuffle(shuffled)
+        rewritten = Chem.MolToSmiles(Chem.RenumberAtoms(mol, shuffled), canonical=False)
+        a, b = _prepared(smiles), _prepared(rewritten)
+        assert a.canonical_smiles == b.canonical_smiles
+        decoys_a = generate_decoys(a.mol, a.canonical_smiles, seed=1).decoys
+        decoys_b = generate_decoys(b.mol, b.canonical_smiles, seed=1).decoys
+        assert [d.smiles for d in decoys_a] == [d.smiles for d in decoys_b]
+
+
+def test_a_different_seed_gives_different_decoys() -> None:
+    prepared = _prepared("CC(C)Cc1ccc(cc1)C(C)C(=O)O")  # ibuprofen
+    first = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=1, params=DecoyParams(k=5))
+    second = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=2, params=DecoyParams(k=5))
+    assert [d.smiles for d in first.decoys] != [d.smiles for d in second.decoys]
+
+
+def test_hash_is_sha256_of_the_canonical_smiles() -> None:
+    prepared = _prepared("CC(=O)Oc1ccccc1C(=O)O")
+    for decoy in generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0).decoys:
+        assert decoy.hash == smiles_hash(decoy.smiles)
+        assert len(decoy.hash) == 64
+
+
+def test_strategy_ladder_starts_gentle_and_is_recorded() -> None:
+    # A long alkyl chain has plenty of acyclic, non-aromatic single bonds: the strict rung is enough.
+    chain = _prepared("CCCCCCCCCCC(C)CCCCC(CC)CCO")
+    decoys = generate_decoys(chain.mol, chain.canonical_smiles, seed=0, params=DecoyParams(k=5))
+    assert decoys.strategy == "strict"
+    assert {d.strategy for d in decoys.decoys} == {"strict"}
+    # Benzene has no single bond outside its aromatic ring: only the Kekulé rung can rewire it.
+    benzene = _prepared("c1ccccc1")
+    decoys = generate_decoys(benzene.mol, benzene.canonical_smiles, seed=0)
+    assert all(d.strategy == "kekule" for d in decoys.decoys)
+
+
+def test_strict_and_relax_aromatic_never_touch_ring_systems() -> None:
+    prepared = _prepared("Cc1ccc(cc1)S(=O)(=O)NCCCC(=O)OCC")
+    for decoy in generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0, params=DecoyParams(k=10)).decoys:
+        if decoy.strategy in ("strict", "relax_aromatic"):
+            ring_info = decoy.mol.GetRingInfo()
+            assert ring_info.NumRings() == prepared.mol.GetRingInfo().NumRings()
+            assert sum(a.GetIsAromatic() for a in decoy.mol.GetAtoms()) == 6
+
+
+def test_ladder_order_is_the_spec_order() -> None:
+    assert LADDER == ("strict", "relax_aromatic", "relax_rings", "kekule")
+
+
+def test_union_takes_gentler_rungs_first() -> None:
+    prepared = _prepared("CC(=O)Oc1ccccc1C(=O)O")  # aspirin: few strict swaps, must climb the ladder
+    decoys = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0).decoys
+    ranks = [LADDER.index(d.strategy) for d in decoys if d.n_swaps == 1]
+    assert ranks == sorted(ranks)
+
+
+def test_molecules_without_two_swappable_bonds_get_no_decoys() -> None:
+    for smiles in ("CCO", "C", "O=C=O", "C#N"):
+        prepared = _prepared(smiles)
+        assert generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0).decoys == ()
+
+
+def test_hard_mode_keeps_only_similar_decoys() -> None:
+    prepared = _prepared("COc1ccc2[nH]c(nc2c1)S(=O)Cc1ncc(C)c(OC)c1C")  # omeprazole
+    hard = HardMode(0.65, 0.95)
+    decoys = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0, params=DecoyParams(hard_mode=hard))
+    assert decoys.decoys, "omeprazole has close decoys"
+    assert all(0.65 <= d.similarity <= 0.95 for d in decoys.decoys)
+    loose = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0)
+    assert min(d.similarity for d in loose.decoys) < 0.65
+
+
+def test_hard_mode_rejects_inverted_bounds() -> None:
+    with pytest.raises(ValueError, match="hard mode"):
+        HardMode(0.9, 0.5)
+
+
+def test_multi_swap_walks_are_used_when_single_swaps_run_out() -> None:
+    prepared = _prepared("CCCCC(C)C")  # few distinct single swaps; asking for many forces walks
+    decoys = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0, params=DecoyParams(k=40)).decoys
+    assert any(d.n_swaps >= 2 for d in decoys)
+
+
+def test_stereo_molecules_give_valid_decoys() -> None:
+    for smiles in ("C/C=C/C=C/C(=O)O", "N[C@@H](Cc1ccccc1)C(=O)O", "C[C@H](N)C(=O)N[C@@H](CC(C)C)C(=O)O"):
+        prepared = _prepared(smiles)
+        decoys = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0).decoys
+        assert decoys
+        for decoy in decoys:
+            assert Chem.MolToSmiles(Chem.MolFromSmiles(decoy.smiles)) == decoy.smiles
