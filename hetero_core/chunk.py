@@ -116,7 +116,7 @@ def _process(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResu
         warnings.append(Warning_.FEWER_DECOYS_THAN_REQUESTED)
 
     summary = base_summary(row)
-    summary.update(_chemistry_columns(prepared, decoy_set, seed))
+    summary.update(_chemistry_columns(prepared, decoy_set, seed, config))
     result = RowResult(row.index, row.id, Status.OK, "", "", summary, n_decoys=len(decoy_set.decoys))
     original_hash = smiles_hash(prepared.canonical_smiles)
     result.decoys = [_decoy_row(row.id, "original", original_hash, prepared.canonical_smiles)]
@@ -163,9 +163,10 @@ _READER_DETAILS = {
 }
 
 
-def _chemistry_columns(prepared: PreparedMolecule, decoy_set: DecoySet, seed: int) -> dict[str, Any]:
+def _chemistry_columns(prepared: PreparedMolecule, decoy_set: DecoySet, seed: int, config: RunConfig) -> dict[str, Any]:
     original = descriptors(prepared.mol)
-    decoy_descriptors = [descriptors(d.mol) for d in decoy_set.decoys]
+    full = config.decoy_descriptors == "full"
+    decoy_descriptors = [descriptors(d.mol, full=full) for d in decoy_set.decoys]
     columns: dict[str, Any] = {
         "canonical_smiles": prepared.canonical_smiles,
         "n_decoys": len(decoy_set.decoys),

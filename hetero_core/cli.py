@@ -105,6 +105,12 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--standardize", action="store_true", help="keep largest fragment and neutralise charges")
     parser.add_argument("--max-heavy-atoms", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per molecule before ERROR timeout")
+    parser.add_argument(
+        "--decoy-descriptors",
+        choices=("full", "fast"),
+        default="full",
+        help="full: all descriptor deltas; fast: skip Crippen logP and SMARTS HBA on decoys (about 2x faster)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -117,6 +123,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         standardize=args.standardize,
         max_heavy_atoms=args.max_heavy_atoms,
         timeout_s=args.timeout,
+        decoy_descriptors=args.decoy_descriptors,
     )
 
 

@@ -10,6 +10,7 @@ from hetero_core.exceptions import ConfigError
 from hetero_core.prepare import DEFAULT_MAX_HEAVY_ATOMS, Guardrails
 
 SeedBy = Literal["smiles", "id"]
+DecoyDescriptors = Literal["full", "fast"]
 DEFAULT_TIMEOUT_S = 60.0
 
 
@@ -26,6 +27,7 @@ class RunConfig:
     q: float = 0.95
     margin: float = 0.05
     timeout_s: float = DEFAULT_TIMEOUT_S
+    decoy_descriptors: DecoyDescriptors = "full"
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [
@@ -40,6 +42,7 @@ class RunConfig:
             (0.5 <= self.q < 1.0, "q must be in [0.5, 1)"),
             (0.0 <= self.margin <= 0.5, "margin must be in [0, 0.5]"),
             (0.0 < self.timeout_s <= 3600.0, "timeout_s must be in (0, 3600]"),
+            (self.decoy_descriptors in ("full", "fast"), "decoy_descriptors must be 'full' or 'fast'"),
         ]
         for ok, message in checks:
             if not ok:

@@ -43,3 +43,14 @@ def test_spectral_features_of_known_graphs() -> None:
     # 6-cycle (cyclohexane): algebraic connectivity 2 - 2cos(2pi/6) = 1
     assert spectral_features(Chem.MolFromSmiles("C1CCCCC1"))["spectral_gap"] == pytest.approx(1.0)
     assert spectral_features(Chem.MolFromSmiles("C")) == {"spectral_gap": None, "spectral_entropy": None}
+
+
+def test_fast_set_leaves_out_the_slow_descriptors() -> None:
+    fast = descriptors(Chem.MolFromSmiles("CC(=O)Oc1ccccc1C(=O)O"), full=False)
+    assert fast["logp"] is None
+    assert fast["hba"] is None
+    assert fast["tpsa"] == pytest.approx(63.6, abs=0.1)
+    full = descriptors(Chem.MolFromSmiles("CC(=O)Oc1ccccc1C(=O)O"))
+    deltas = mean_abs_deltas(full, [fast])
+    assert deltas["mean_abs_delta_logp"] is None
+    assert deltas["mean_abs_delta_tpsa"] == pytest.approx(0.0)
