@@ -197,6 +197,8 @@ def _cmd_decoys(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
 
+    if not args.pack.exists():
+        raise ConfigError(f"{args.pack}: no such pack folder or zip")
     key = _read_key(args.public_key) if args.public_key else None
     report = verify_pack(args.pack, key)
     how = {

@@ -1,8 +1,9 @@
 """``hetero2 decoys``: the table a customer scores with their own model (``hetero_scores.v2`` starts here).
 
-The table is a data-interchange file: ids and SMILES are written exactly as the engine knows them (no
-spreadsheet neutralisation), so the scored table maps back to the input row for row. Rows that got no decoys
-are listed in a side report, so nothing disappears silently.
+One rule for every CSV the engine writes: user text that a spreadsheet would run as a formula gets a leading
+quote (``csv_safety.neutralize_cell``), and the scores reader undoes exactly that, so a scored copy of this
+table (or of a pack's decoys.csv) maps back to the input row for row. Rows that got no decoys are listed in
+a side report, so nothing disappears silently.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from hetero_core.config import RunConfig
+from hetero_core.csv_safety import format_cell
 from hetero_core.inputs import read_rows, scan_input
 from hetero_core.pack_layout import DECOY_COLUMNS
 from hetero_core.reasons import Status
@@ -55,10 +57,13 @@ def write_decoy_table(
         report_writer.writerow(REPORT_COLUMNS)
         for result in stream_results(read_rows(input_path), config, None, workers=workers):
             for row in result.decoys:
-                table_writer.writerow([row[column] for column in DECOY_COLUMNS])
+                table_writer.writerow([format_cell(row[column]) for column in DECOY_COLUMNS])
             n = result.n_decoys or 0
             report_writer.writerow(
-                [result.id, result.status, result.reason, n, result.summary.get("decoy_strategy", "")]
+                [
+                    format_cell(v)
+                    for v in (result.id, result.status, result.reason, n, result.summary.get("decoy_strategy"))
+                ]
             )
             molecules += result.status == Status.OK
             skipped += result.status == Status.SKIP

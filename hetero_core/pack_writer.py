@@ -34,6 +34,7 @@ from hetero_core.pack_layout import (
     EXTRA_COLUMN_PREFIX,
     INDEX,
     MANIFEST,
+    MANIFEST_SCHEMA,
     METRICS,
     PUBLIC_KEY,
     SCORED_DECOY_COLUMNS,
@@ -137,12 +138,23 @@ def _check_out_dir(out_dir: Path) -> None:
         return
     if not out_dir.is_dir():
         raise PackOutputError(out_dir, "exists and is not a folder")
-    if (out_dir / MANIFEST).is_file():
+    if _is_previous_pack(out_dir):
         return
     if any(out_dir.iterdir()):
         raise PackOutputError(
-            out_dir, f"folder is not empty and is not an evidence pack (no {MANIFEST}); refusing to replace it"
+            out_dir,
+            f"folder is not empty and is not an evidence pack (no {MANIFEST} with schema {MANIFEST_SCHEMA}); "
+            "refusing to replace it",
         )
+
+
+def _is_previous_pack(folder: Path) -> bool:
+    """A folder we wrote: its manifest.json is ours (another tool's manifest.json does not count)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("schema_version") == MANIFEST_SCHEMA
 
 
 class PackBuilder:
