@@ -31,7 +31,7 @@ from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
 from hetero_core.hashing import smiles_hash
-from hetero_core.swap_graph import Edge, SwapGraph, edge, swap_partners
+from hetero_core.swap_graph import BridgeConnectivity, Edge, SwapGraph, edge, swap_partners
 
 LADDER: tuple[str, ...] = ("strict", "relax_aromatic", "relax_rings", "kekule")
 _BRIDGE_RUNGS = frozenset({"strict", "relax_aromatic"})
@@ -112,6 +112,7 @@ class _Generator:
             mol.GetNumAtoms(), (edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds())
         )
         self.symmetry = list(Chem.CanonicalRankAtoms(mol, breakTies=False))
+        self.bridge_connectivity: BridgeConnectivity | None = None
         self.stereo_bonds = [b.GetIdx() for b in mol.GetBonds() if b.GetStereo() != Chem.BondStereo.STEREONONE]
         self.has_stereo = bool(self.stereo_bonds) or any(
             a.GetChiralTag() != Chem.ChiralType.CHI_UNSPECIFIED for a in mol.GetAtoms()
@@ -132,7 +133,7 @@ class _Generator:
                 if walks:
                     self._walks(work, rung, eligible)
                 else:
-                    for removed, added in self._single_swaps(eligible):
+                    for removed, added in self._single_swaps(eligible, bridges=rung in _BRIDGE_RUNGS):
                         self._try(work, rung, removed, added, n_swaps=1)
                         if self.missing <= 0:
                             break
@@ -148,8 +149,13 @@ class _Generator:
 
     # -- candidates -----------------------------------------------------------------------------------------
 
-    def _single_swaps(self, eligible: Sequence[Edge]) -> Iterator[tuple[tuple[Edge, Edge], tuple[Edge, Edge]]]:
+    def _single_swaps(
+        self, eligible: Sequence[Edge], *, bridges: bool
+    ) -> Iterator[tuple[tuple[Edge, Edge], tuple[Edge, Edge]]]:
         """Every valid connected single swap once, in seeded random order; symmetry twins come last."""
+        if bridges and self.bridge_connectivity is None:
+            self.bridge_connectivity = BridgeConnectivity(self.graph)
+        oracle = self.bridge_connectivity if bridges else None
         n = len(eligible)
         order = list(range(n * (n - 1)))
         self.rng.shuffle(order)
@@ -167,7 +173,9 @@ class _Generator:
                 continue_orientation = 0
             removed = (eligible[i], eligible[j])
             added = swap_partners(removed[0], removed[1], continue_orientation)
-            if added is None or not graph.can_swap(removed, added) or not graph.connected_after(removed, added):
+            if added is None or not graph.can_swap(removed, added):
+                continue
+            if not (oracle.keeps_connected(removed, added) if oracle else graph.connected_after(removed, added)):
                 continue
             signature = self._signature(removed, added)
             if signature in signatures:

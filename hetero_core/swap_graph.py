@@ -88,3 +88,56 @@ class SwapGraph:
             return self.is_connected()
         finally:
             self.apply(added, removed)
+
+
+class BridgeConnectivity:
+    """O(1) connectivity of a swap of two bridges, from one DFS of the graph.
+
+    Removing two bridges cuts the graph into three parts; exactly one of the two rewirings joins them again.
+    With the DFS tree, each bridge is a tree edge parent→child: if one child's subtree holds the other
+    bridge (nested), the parents pair up and the children pair up; otherwise (side by side) each parent takes
+    the other bridge's child. The ring rungs swap non-bridges and still use :meth:`SwapGraph.connected_after`.
+    """
+
+    __slots__ = ("entry", "exit", "parent")
+
+    def __init__(self, graph: SwapGraph):
+        n = len(graph.adjacency)
+        self.entry = [-1] * n
+        self.exit = [-1] * n
+        self.parent = [-1] * n
+        clock = 0
+        for root in range(n):
+            if self.entry[root] >= 0:
+                continue
+            self.entry[root] = clock
+            clock += 1
+            stack = [(root, iter(sorted(graph.adjacency[root])))]
+            while stack:
+                node, neighbours = stack[-1]
+                for neighbour in neighbours:
+                    if self.entry[neighbour] < 0:
+                        self.parent[neighbour] = node
+                        self.entry[neighbour] = clock
+                        clock += 1
+                        stack.append((neighbour, iter(sorted(graph.adjacency[neighbour]))))
+                        break
+                else:
+                    self.exit[node] = clock
+                    clock += 1
+                    stack.pop()
+
+    def _oriented(self, bridge: Edge) -> tuple[int, int]:
+        u, v = bridge
+        return (u, v) if self.parent[v] == u else (v, u)
+
+    def _inside(self, node: int, root: int) -> bool:
+        return self.entry[root] <= self.entry[node] and self.exit[node] <= self.exit[root]
+
+    def keeps_connected(self, removed: Sequence[Edge], added: Sequence[Edge]) -> bool:
+        (p1, c1), (p2, c2) = self._oriented(removed[0]), self._oriented(removed[1])
+        if self._inside(c2, c1) or self._inside(c1, c2):
+            joining = {edge(p1, p2), edge(c1, c2)}
+        else:
+            joining = {edge(p1, c2), edge(p2, c1)}
+        return set(added) == joining
