@@ -43,8 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HeteroError as exc:
         print(f"hetero2: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        print(f"hetero2: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        print("hetero2: interrupted; nothing was written", file=sys.stderr)
+        print("hetero2: interrupted; the pack being written was discarded", file=sys.stderr)
         return 130
 
 
@@ -228,13 +231,14 @@ def _cmd_keygen(args: argparse.Namespace) -> int:
 
     private = generate_private_key_pem()
     out: Path = args.out
-    if out.exists():
-        raise ConfigError(f"{out} exists; refusing to overwrite a key")
+    public_path = out.with_name(out.name.removesuffix(".pem") + ".pub.pem")
+    for path in (out, public_path):
+        if path.exists():
+            raise ConfigError(f"{path} exists; refusing to overwrite a key")
     out.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(private)
-    public_path = out.with_name(out.name.removesuffix(".pem") + ".pub.pem")
     public_path.write_bytes(public_key_pem_from_private(private))
     print(f"private key: {out} (keep it secret)\npublic key: {public_path} (publish it)")
     return EXIT_OK

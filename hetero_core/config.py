@@ -61,5 +61,6 @@ class RunConfig:
         params = asdict(self)
         params["decoy_ladder"] = list(LADDER)
         params["max_walk_swaps"] = self.decoy_params.max_walk_swaps
+        params["walk_attempts_per_missing_decoy"] = self.decoy_params.walk_attempts_per_missing_decoy
         params["fingerprint"] = "morgan_r2_2048"
         return params

@@ -78,14 +78,15 @@ class _Collector:
             elif result.reason == SkipReason.MISSING_SCORES:
                 self.originals_missing += 1
         if judged and result.slack is not None:
-            entry = (-result.slack, result.index, result.id, str(result.summary.get("canonical_smiles", "")))
+            # heap of the lowest slacks; on equal slack the earlier row wins (-index), matching the listing order
+            entry = (-result.slack, -result.index, result.id, str(result.summary.get("canonical_smiles", "")))
             if len(self.worst) < WORST_MOLECULES:
                 heapq.heappush(self.worst, entry)
             else:
                 heapq.heappushpop(self.worst, entry)
 
     def worst_molecules(self) -> list[dict[str, Any]]:
-        ordered = sorted(self.worst, key=lambda e: (-e[0], e[1]))
+        ordered = sorted(self.worst, key=lambda e: (-e[0], -e[1]))
         return [{"id": i, "slack": -s, "canonical_smiles": smi} for s, _, i, smi in ordered]
 
 

@@ -1,8 +1,11 @@
 """Batch runner: stream an input file through the chunk function on a process pool, in input order.
 
 Memory stays flat in input size: rows are read lazily, at most a few chunks per worker are in flight, and each
-result goes straight to the pack on disk. A chunk whose worker dies becomes ERROR rows (``chunk_failed``); the
-pool is rebuilt and the run goes on, so no row is ever lost.
+result goes straight to the pack on disk. When a worker dies the pool is rebuilt, the chunk is re-run row by row
+in isolated workers, and only a row that kills its worker again becomes ERROR ``chunk_failed``; no row is lost.
+
+The per-molecule timeout uses SIGALRM, which only the main thread of a process receives: pool workers and the
+CLI have it; an embedding that runs rows in a non-main thread gets no timeout (see chunk.time_limit).
 """
 
 from __future__ import annotations

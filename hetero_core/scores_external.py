@@ -78,7 +78,7 @@ class ExternalScores:
         source_path: str,
         sha256: str,
         n_rows: int,
-        originals: dict[str, ScoredItem] | None = None,
+        originals: dict[str, tuple[bytes, ScoredItem]] | None = None,
         decoys: dict[tuple[str, bytes], ScoredItem] | None = None,
         shared_original: ScoredItem | None = None,
         decoys_by_hash: dict[bytes, ScoredItem] | None = None,
@@ -136,8 +136,12 @@ class ExternalScores:
             )
         molecule_id = request.molecule_id
         decoys = self._decoys
+        # The original is matched by id AND structure: a file scored for another molecule under the same id
+        # must not lend it its score (the row then SKIPs as missing_scores).
+        entry = self._originals.get(molecule_id)
+        original = entry[1] if entry is not None and entry[0] == bytes.fromhex(request.original.hash) else None
         return ScoreResult(
-            original=self._originals.get(molecule_id),
+            original=original,
             decoys=[decoys.get((molecule_id, bytes.fromhex(decoy.hash))) for decoy in request.decoys],
         )
 
@@ -189,7 +193,7 @@ class _V2Builder:
         self.path = path
         self.unit = unit
         self.n_rows = 0
-        self.originals: dict[str, ScoredItem] = {}
+        self.originals: dict[str, tuple[bytes, ScoredItem]] = {}
         self.decoys: dict[tuple[str, bytes], ScoredItem] = {}
         self._ids: dict[str, str] = {}
         # Where each key was first seen, to name both places of a duplicate; dropped after loading.
@@ -250,7 +254,7 @@ class _V2Builder:
                     expected="one original row per molecule_id",
                 )
             if item is not None:
-                self.originals[molecule_id] = item
+                self.originals[molecule_id] = (bytes.fromhex(digest), item)
             return
         key = (molecule_id, bytes.fromhex(digest))
         first = self._decoy_at.setdefault(key, number)

@@ -235,5 +235,5 @@ def make_scorer(name: str, *, seed: int = 0) -> Scorer:
         return SaScorer()
     raise ConfigError(
         f"unknown scorer {name!r}; valid names: {', '.join(SCORER_NAMES)} "
-        "(customer scores are read with load_external_scores)"
+        "(customer scores are given with --scores FILE)"
     )

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from hetero_core.pack_layout import REQUIRED_MEMBERS, ZIP
+
 if TYPE_CHECKING:
     from functional.conftest import Cli, ReadTable, Snapshot, WriteTable
 
@@ -202,15 +204,7 @@ def test_out_that_is_a_file_is_refused(cli: Cli, drugs_csv: Path, tmp_path: Path
 
 HOSTILE_IDS = ("../../etc/passwd", "/abs/path", "a\\b", '=HYPERLINK("x")', "+1", "-1", "@SUM(A1)")
 NEUTRALISED = ("../../etc/passwd", "/abs/path", "a\\b", '\'=HYPERLINK("x")', "'+1", "'-1", "'@SUM(A1)")
-PACK_FILES = (
-    "summary.csv",
-    "decoys.csv",
-    "metrics.json",
-    "index.md",
-    "manifest.json",
-    "checksums.sha256",
-    "evidence_pack.zip",
-)
+PACK_FILES = (*REQUIRED_MEMBERS, ZIP)
 
 
 def test_hostile_ids_create_nothing_outside_out_and_are_neutralised_in_csv(
@@ -265,3 +259,10 @@ def test_hostile_ids_round_trip_through_the_decoys_table(
     assert [(row["id"], row["status"], row["verdict"], row["n_decoys_scored"]) for row in rows] == [
         (ident, "OK", "PASS", "5") for ident in NEUTRALISED
     ]
+
+
+def test_an_unwritable_timings_path_is_a_clear_usage_error(cli: Cli, drugs_csv: Path, tmp_path: Path) -> None:
+    result = cli.run(drugs_csv, tmp_path / "pack", "--scorer", "mock", "--timings", tmp_path / "no" / "t.json")
+    assert result.code == 2
+    assert "Traceback" not in result.err
+    assert "t.json" in result.err

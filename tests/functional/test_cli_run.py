@@ -19,6 +19,8 @@ import pytest
 import rdkit
 from rdkit import Chem
 
+from hetero_core.pack_layout import REQUIRED_MEMBERS, ZIP
+
 if TYPE_CHECKING:
     from functional.conftest import Cli, ReadTable, WriteTable
 
@@ -32,6 +34,13 @@ PACK_MEMBERS = (
     "evidence_pack.zip",
 )
 CREATED_AT = "2026-01-01T00:00:00Z"
+
+
+def test_pack_member_names_are_the_spec_names() -> None:
+    """The literal list above is the contract; the code's layout module must say the same."""
+    assert set(PACK_MEMBERS) == {*REQUIRED_MEMBERS, ZIP}
+
+
 CREATED_AT_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 BUNDLED_EXAMPLE = Path(__file__).resolve().parents[2] / "hetero_core" / "examples" / "approved_drugs.csv"
 

@@ -10,19 +10,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from hetero_core.cli import main
+from hetero_core.pack_layout import REQUIRED_MEMBERS, ZIP
 
 if TYPE_CHECKING:
     from functional.conftest import Cli
 
-UNSIGNED_MEMBERS = (
-    "summary.csv",
-    "decoys.csv",
-    "metrics.json",
-    "index.md",
-    "manifest.json",
-    "checksums.sha256",
-    "evidence_pack.zip",
-)
+UNSIGNED_MEMBERS = (*REQUIRED_MEMBERS, ZIP)
 SIGNATURE_MEMBERS = ("manifest.sig", "signing_public_key.pem")
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from hetero_core.chunk import RowResult, process_row, process_rows
 from hetero_core.config import RunConfig
+from hetero_core.hashing import smiles_hash
 from hetero_core.reasons import ErrorReason, SkipReason, Status, Verdict, Warning_
 from hetero_core.records import InputRow, ScoredItem
 from hetero_core.scores_external import load_external_scores
@@ -168,3 +169,13 @@ def test_extra_columns_are_kept_with_prefix() -> None:
     row = InputRow(index=1, line=2, id="m1", smiles=ASPIRIN, extra={"activity": "7.2"})
     result = process_row(row, CONFIG, make_scorer("good"))
     assert result.summary["input_activity"] == "7.2"
+
+
+def test_original_score_for_another_structure_under_the_same_id_is_not_used(tmp_path: Path) -> None:
+    table = _decoy_table(ASPIRIN).decoys
+    caffeine = "Cn1c(=O)c2c(ncn2C)n(C)c1=O"
+    rows = [("m1", "original", smiles_hash(caffeine), caffeine, "9.9")]
+    rows += [(d["molecule_id"], d["role"], d["hash"], d["smiles"], "0") for d in table[1:]]
+    result = process_row(_row(ASPIRIN), CONFIG, load_external_scores(_scores_file(tmp_path, rows)))
+    assert result.reason == SkipReason.MISSING_SCORES
+    assert result.score_original is None
