@@ -13,7 +13,7 @@ from typing import Any
 
 from hetero_core.config import RunConfig
 from hetero_core.dataset_metrics import separation
-from hetero_core.inputs import scan_input
+from hetero_core.inputs import InputColumns
 from hetero_core.pipeline import run_audit
 from hetero_core.progress import Progress
 from hetero_core.provenance import iso
@@ -25,9 +25,17 @@ CALIBRATION_SCHEMA = "hetero_calibration.v1"
 
 
 def run_calibration(
-    input_path: Path, out_dir: Path, *, config: RunConfig, created_at: datetime, workers: int = 1, quiet: bool = True
+    input_path: Path,
+    out_dir: Path,
+    *,
+    config: RunConfig,
+    created_at: datetime,
+    workers: int = 1,
+    quiet: bool = True,
+    columns: InputColumns | None = None,
 ) -> dict[str, Any]:
-    scan_input(input_path)  # a file-level fault stops here, before any folder is created
+    columns = columns or InputColumns()
+    columns.scan(input_path)  # a file-level fault stops here, before any folder is created
     out_dir.mkdir(parents=True, exist_ok=True)
     runs: dict[str, dict[str, Any]] = {}
     for name in (KNOWN_GOOD, *KNOWN_BAD):
@@ -39,6 +47,7 @@ def run_calibration(
                 scorer=make_scorer(name, seed=config.seed),
                 created_at=created_at,
                 workers=workers,
+                columns=columns,
                 on_total=progress.set_total,
                 on_progress=progress.advance,
             )

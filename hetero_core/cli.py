@@ -18,6 +18,7 @@ from hetero_core.calibration import run_calibration
 from hetero_core.config import RunConfig
 from hetero_core.decoy_table import write_decoy_table
 from hetero_core.exceptions import ConfigError, HeteroError, PackVerificationError
+from hetero_core.inputs import InputColumns
 from hetero_core.pack_verify import verify_pack
 from hetero_core.pipeline import run_audit
 from hetero_core.progress import Progress
@@ -100,12 +101,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--id-column", default="id", help="input column with the molecule id (default: id)")
+    parser.add_argument("--smiles-column", default="smiles", help="input column with the SMILES (default: smiles)")
+    parser.add_argument("--sdf-id-property", help="SD property holding the id (default: the record's title line)")
     parser.add_argument("--k-decoys", type=int, default=20, help="decoys per molecule (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
     parser.add_argument("--seed-by", choices=("smiles", "id"), default="smiles", help="per-molecule seed source")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     parser.add_argument("--hard-mode", action="store_true", help="keep decoys with Tanimoto 0.65-0.95 only")
     parser.add_argument("--standardize", action="store_true", help="keep largest fragment and neutralise charges")
+    parser.add_argument("--hard-min", type=float, default=0.65, help="hard mode: lowest Tanimoto kept (default 0.65)")
+    parser.add_argument("--hard-max", type=float, default=0.95, help="hard mode: highest Tanimoto kept (default 0.95)")
+    parser.add_argument("--q", type=float, default=0.95, help="null quantile of the gate (default 0.95)")
+    parser.add_argument("--margin", type=float, default=0.05, help="margin added to the null quantile (default 0.05)")
     parser.add_argument("--max-heavy-atoms", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per molecule before ERROR timeout")
     parser.add_argument(
@@ -123,11 +131,19 @@ def _config(args: argparse.Namespace) -> RunConfig:
         seed=args.seed,
         seed_by=args.seed_by,
         hard_mode=args.hard_mode,
+        hard_min_similarity=args.hard_min,
+        hard_max_similarity=args.hard_max,
+        q=args.q,
+        margin=args.margin,
         standardize=args.standardize,
         max_heavy_atoms=args.max_heavy_atoms,
         timeout_s=args.timeout,
         decoy_descriptors=args.decoy_descriptors,
     )
+
+
+def _columns(args: argparse.Namespace) -> InputColumns:
+    return InputColumns(args.id_column, args.smiles_column, args.sdf_id_property)
 
 
 def _workers(args: argparse.Namespace) -> int:
@@ -157,6 +173,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             created_at=created_at,
             workers=_workers(args),
             signer=signer,
+            columns=_columns(args),
             on_total=progress.set_total,
             on_progress=progress.advance,
         )
@@ -188,6 +205,7 @@ def _cmd_decoys(args: argparse.Namespace) -> int:
             args.out,
             config=_config(args),
             workers=_workers(args),
+            columns=_columns(args),
             on_total=progress.set_total,
             on_progress=progress.advance,
         )
@@ -218,7 +236,13 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     created_at = resolve_created_at(args.created_at)
     result = run_calibration(
-        args.input, args.out, config=_config(args), created_at=created_at, workers=_workers(args), quiet=args.quiet
+        args.input,
+        args.out,
+        config=_config(args),
+        created_at=created_at,
+        workers=_workers(args),
+        quiet=args.quiet,
+        columns=_columns(args),
     )
     for name, facts in result["separation"].items():
         slack, rate = _show(facts["delta_median_slack"]), _show(facts["delta_pass_rate"])

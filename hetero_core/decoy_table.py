@@ -18,7 +18,7 @@ from typing import IO
 
 from hetero_core.config import RunConfig
 from hetero_core.csv_safety import format_cell
-from hetero_core.inputs import read_rows, scan_input
+from hetero_core.inputs import InputColumns
 from hetero_core.pack_layout import DECOY_COLUMNS
 from hetero_core.reasons import Status
 from hetero_core.runner import stream_results
@@ -41,10 +41,12 @@ def write_decoy_table(
     *,
     config: RunConfig,
     workers: int = 1,
+    columns: InputColumns | None = None,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> DecoyTableSummary:
-    scan = scan_input(input_path)
+    columns = columns or InputColumns()
+    scan = columns.scan(input_path)
     if on_total:
         on_total(scan.rows)
     report_path = out_path.with_name(out_path.stem + ".rows.csv")
@@ -55,7 +57,7 @@ def write_decoy_table(
         report_writer = csv.writer(report, lineterminator="\n")
         table_writer.writerow(DECOY_COLUMNS)
         report_writer.writerow(REPORT_COLUMNS)
-        for result in stream_results(read_rows(input_path), config, None, workers=workers):
+        for result in stream_results(columns.read(input_path), config, None, workers=workers):
             for row in result.decoys:
                 table_writer.writerow([format_cell(row[column]) for column in DECOY_COLUMNS])
             n = result.n_decoys or 0

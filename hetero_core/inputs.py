@@ -55,6 +55,32 @@ class InputScan:
     sha256: str
 
 
+@dataclass(frozen=True)
+class InputColumns:
+    """Which columns (or SD property) hold the id and the SMILES; the defaults fit most files."""
+
+    id_column: str = "id"
+    smiles_column: str = "smiles"
+    sdf_id_property: str | None = None
+
+    def read(self, path: str | Path) -> Iterator[InputRow]:
+        return read_rows(
+            path, id_column=self.id_column, smiles_column=self.smiles_column, sdf_id_property=self.sdf_id_property
+        )
+
+    def scan(self, path: str | Path) -> InputScan:
+        return scan_input(
+            path, id_column=self.id_column, smiles_column=self.smiles_column, sdf_id_property=self.sdf_id_property
+        )
+
+    def to_manifest(self) -> dict[str, str | None]:
+        return {
+            "id_column": self.id_column,
+            "smiles_column": self.smiles_column,
+            "sdf_id_property": self.sdf_id_property,
+        }
+
+
 def raise_csv_field_limit() -> None:
     """Let one CSV cell hold a very long SMILES; the limit is process-wide, so every CSV reader calls this."""
     csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS))

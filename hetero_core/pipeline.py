@@ -18,7 +18,7 @@ from hetero_core.chunk import RowResult
 from hetero_core.config import RunConfig
 from hetero_core.dataset_metrics import DatasetAccumulator, RealismAccumulator
 from hetero_core.index_md import render_index
-from hetero_core.inputs import InputScan, read_rows, scan_input
+from hetero_core.inputs import InputColumns, InputScan
 from hetero_core.pack_layout import AUDIT_SCHEMA, DECOYS_SCHEMA, MANIFEST_SCHEMA, SUMMARY_SCHEMA
 from hetero_core.pack_writer import PackBuilder, PackInfo
 from hetero_core.provenance import engine_info, iso, runtime_versions
@@ -100,17 +100,20 @@ def run_audit(
     workers: int = 1,
     signer: Signer | None = None,
     service: Mapping[str, str] | None = None,
+    columns: InputColumns | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
 ) -> RunOutcome:
     started = time.perf_counter()
-    scan = scan_input(input_path)
+    columns = columns or InputColumns()
+    scan = columns.scan(input_path)
     if on_total:
         on_total(scan.rows)
     collector = _Collector(config.k_decoys)
     count = 0
     with PackBuilder(out_dir, extra_columns=scan.extra_columns, scored=True) as builder:
-        for result in stream_results(read_rows(input_path), config, scorer, workers=workers):
+        rows = columns.read(input_path)
+        for result in stream_results(rows, config, scorer, workers=workers):
             builder.add_summary_row(result.summary)
             builder.add_decoy_rows(result.decoys)
             collector.add(result)
@@ -118,7 +121,7 @@ def run_audit(
             if on_progress:
                 on_progress(1)
         metrics = build_metrics(collector, config, scorer)
-        manifest = build_manifest(input_path, scan, config, scorer, created_at, service)
+        manifest = build_manifest(input_path, scan, config, scorer, created_at, service, columns)
         index_md = render_index(manifest, metrics)
         info = builder.finish(
             metrics=metrics, manifest=manifest, index_md=index_md, created_at=created_at, signer=signer
@@ -168,10 +171,11 @@ def build_manifest(
     scorer: Scorer,
     created_at: datetime,
     service: Mapping[str, str] | None,
+    columns: InputColumns | None = None,
 ) -> dict[str, Any]:
-    inputs: list[dict[str, Any]] = [
-        {"role": "molecules", "name": input_path.name, "format": scan.format, "rows": scan.rows, "sha256": scan.sha256}
-    ]
+    molecules = {"role": "molecules", "name": input_path.name, "format": scan.format, "rows": scan.rows}
+    molecules.update(sha256=scan.sha256, columns=(columns or InputColumns()).to_manifest())
+    inputs: list[dict[str, Any]] = [molecules]
     if isinstance(scorer, ExternalScores):
         inputs.append(
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -416,3 +417,18 @@ def test_installed_console_script_audits_the_bundled_example(tmp_path: Path, rea
     assert molecules["sha256"] == hashlib.sha256(BUNDLED_EXAMPLE.read_bytes()).hexdigest()
     assert manifest["parameters"]["scorer"] == "qed"
     assert sorted(path.name for path in out.iterdir()) == sorted(PACK_MEMBERS)
+
+
+def test_named_id_and_smiles_columns_and_audit_levels(cli: Cli, tmp_path: Path, write_table: WriteTable) -> None:
+    source = write_table(
+        tmp_path / "named.csv",
+        [("Name", "Structure"), ("asp", "CC(=O)Oc1ccccc1C(=O)O"), ("ibu", "CC(C)Cc1ccc(cc1)C(C)C(=O)O")],
+    )
+    options = ("--id-column", "Name", "--smiles-column", "Structure", "--q", "0.9", "--margin", "0.02")
+    result = cli.run(source, tmp_path / "pack", "--scorer", "good", *options, k=20)
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader((tmp_path / "pack" / "summary.csv").open(encoding="utf-8")))
+    assert [(r["id"], r["verdict"], r["gate"]) for r in rows] == [("asp", "PASS", "0.92"), ("ibu", "PASS", "0.92")]
+    manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"][0]["columns"]["smiles_column"] == "Structure"
+    assert (manifest["parameters"]["q"], manifest["parameters"]["margin"]) == (0.9, 0.02)
