@@ -18,6 +18,7 @@ from hetero_core.calibration import run_calibration
 from hetero_core.config import RunConfig
 from hetero_core.decoy_table import write_decoy_table
 from hetero_core.exceptions import ConfigError, HeteroError, PackVerificationError
+from hetero_core.index_md import human_number
 from hetero_core.inputs import InputColumns
 from hetero_core.pack_verify import verify_pack
 from hetero_core.pipeline import run_audit
@@ -182,8 +183,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(
         f"pack: {outcome.pack.path}\n"
         f"rows: {counts['total']} (OK {counts['OK']}, SKIP {counts['SKIP']}, ERROR {counts['ERROR']}); "
-        f"PASS-rate {_show(metrics['pass_rate'])} vs {_show(metrics['expected_pass_rate_by_chance'])} by chance "
-        f"(p = {_show(metrics['pass_rate_p_value'])}); realism {metrics['realism']['interpretation']}\n"
+        f"PASS-rate {human_number(metrics['pass_rate'])} vs "
+        f"{human_number(metrics['expected_pass_rate_by_chance'])} by chance "
+        f"(p = {human_number(metrics['pass_rate_p_value'])}); realism {metrics['realism']['interpretation']}\n"
         f"zip sha256: {outcome.pack.zip_sha256}{'  (signed)' if outcome.pack.signed else ''}"
     )
     timings = {
@@ -245,7 +247,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         columns=_columns(args),
     )
     for name, facts in result["separation"].items():
-        slack, rate = _show(facts["delta_median_slack"]), _show(facts["delta_pass_rate"])
+        slack, rate = human_number(facts["delta_median_slack"]), human_number(facts["delta_pass_rate"])
         print(f"{name}: Δ median slack {slack}, Δ PASS-rate {rate}")
     print(f"calibration: {args.out / 'calibration.json'}")
     return EXIT_OK
@@ -278,14 +280,6 @@ def _read_key(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read public key: {exc.strerror}") from exc
-
-
-def _show(value: object) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:.3g}" if 0 < abs(value) < 1e-3 else f"{value:.3f}"
-    return str(value)
 
 
 if __name__ == "__main__":

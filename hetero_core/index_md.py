@@ -17,7 +17,8 @@ _INTERPRETATION_TEXT = {
 }
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
+def human_number(value: Any, digits: int = 3) -> str:
+    """A metric for people: n/a for missing, fixed decimals, tiny p-values in exponent form."""
     if value is None:
         return "n/a"
     if isinstance(value, float):
@@ -62,13 +63,14 @@ def render_index(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str
     lines += [
         "## Audit",
         "",
-        f"- Molecules judged: {metrics['n_judged']}; PASS-rate **{_fmt(metrics['pass_rate'])}** "
-        f"(chance alone would give {_fmt(metrics['expected_pass_rate_by_chance'])}; "
-        f"p-value {_fmt(metrics['pass_rate_p_value'])}).",
-        f"- Slack: median {_fmt(slack['median'])}, p25 {_fmt(slack['p25'])}, p75 {_fmt(slack['p75'])}, "
-        f"mean {_fmt(slack['mean'])}.",
-        f"- Decoys: {_fmt(decoys['mean_per_molecule'], 1)} per molecule; "
-        f"{_fmt(decoys['share_reaching_k'])} of molecules got all {decoys['k']}.",
+        f"- Molecules judged: {metrics['n_judged']}; PASS-rate **{human_number(metrics['pass_rate'])}** "
+        f"(chance alone would give {human_number(metrics['expected_pass_rate_by_chance'])}; "
+        f"p-value {human_number(metrics['pass_rate_p_value'])}).",
+        f"- Slack: median {human_number(slack['median'])}, p25 {human_number(slack['p25'])}, "
+        f"p75 {human_number(slack['p75'])}, "
+        f"mean {human_number(slack['mean'])}.",
+        f"- Decoys: {human_number(decoys['mean_per_molecule'], 1)} per molecule; "
+        f"{human_number(decoys['share_reaching_k'])} of molecules got all {decoys['k']}.",
         "",
         "## Decoy realism",
         "",
@@ -76,7 +78,7 @@ def render_index(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str
         "|---|---:|---:|",
     ]
     for name, block in realism["bins"].items():
-        lines.append(f"| {name} | {block['n_pairs']} | {_fmt(block['auc'])} |")
+        lines.append(f"| {name} | {block['n_pairs']} | {human_number(block['auc'])} |")
     interpretation = realism["interpretation"]
     lines += [
         "",
@@ -87,7 +89,7 @@ def render_index(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str
     if metrics["worst_molecules"]:
         lines += ["## Molecules where the model was fooled most", "", "| id | slack | SMILES |", "|---|---:|---|"]
         lines += [
-            f"| {_cell(m['id'])} | {_fmt(m['slack'])} | `{_cell(m['canonical_smiles'])}` |"
+            f"| {_cell(m['id'])} | {human_number(m['slack'])} | `{_cell(m['canonical_smiles'])}` |"
             for m in metrics["worst_molecules"]
         ]
         lines.append("")
