@@ -13,7 +13,7 @@ from typing import Any
 
 from hetero_core.config import RunConfig
 from hetero_core.dataset_metrics import separation
-from hetero_core.inputs import InputColumns
+from hetero_core.inputs import DEFAULT_COLUMNS, InputColumns
 from hetero_core.pipeline import run_audit
 from hetero_core.progress import Progress
 from hetero_core.provenance import iso
@@ -32,9 +32,8 @@ def run_calibration(
     created_at: datetime,
     workers: int = 1,
     quiet: bool = True,
-    columns: InputColumns | None = None,
+    columns: InputColumns = DEFAULT_COLUMNS,
 ) -> dict[str, Any]:
-    columns = columns or InputColumns()
     columns.scan(input_path)  # a file-level fault stops here, before any folder is created
     out_dir.mkdir(parents=True, exist_ok=True)
     runs: dict[str, dict[str, Any]] = {}

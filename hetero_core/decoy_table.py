@@ -18,7 +18,7 @@ from typing import IO
 
 from hetero_core.config import RunConfig
 from hetero_core.csv_safety import format_cell
-from hetero_core.inputs import InputColumns
+from hetero_core.inputs import DEFAULT_COLUMNS, InputColumns
 from hetero_core.pack_layout import DECOY_COLUMNS
 from hetero_core.reasons import Status
 from hetero_core.runner import stream_results
@@ -41,11 +41,10 @@ def write_decoy_table(
     *,
     config: RunConfig,
     workers: int = 1,
-    columns: InputColumns | None = None,
+    columns: InputColumns = DEFAULT_COLUMNS,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> DecoyTableSummary:
-    columns = columns or InputColumns()
     scan = columns.scan(input_path)
     if on_total:
         on_total(scan.rows)

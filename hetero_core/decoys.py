@@ -166,13 +166,12 @@ class _Generator:
             i, j = divmod(code, n - 1)
             if j >= i:
                 j += 1
-            if i > j:
-                continue_orientation = 1
+            # an ordered pair encodes the orientation: (i, j) with i > j is the second way to rewire the same bonds
+            orientation = int(i > j)
+            if orientation:
                 i, j = j, i
-            else:
-                continue_orientation = 0
             removed = (eligible[i], eligible[j])
-            added = swap_partners(removed[0], removed[1], continue_orientation)
+            added = swap_partners(removed[0], removed[1], orientation)
             if added is None or not graph.can_swap(removed, added):
                 continue
             if not (oracle.keeps_connected(removed, added) if oracle else graph.connected_after(removed, added)):

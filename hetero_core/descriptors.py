@@ -20,7 +20,6 @@ from hetero_core.pack_layout import DESCRIPTOR_NAMES
 
 # Crippen logP and the SMARTS-based acceptor count cost ~90% of the descriptor time (Crippen alone matches
 # ~110 SMARTS against the molecule with explicit Hs); the "fast" set leaves them out for decoys.
-SLOW_DESCRIPTORS: tuple[str, ...] = ("logp", "hba")
 
 
 def descriptors(mol: Chem.Mol, *, full: bool = True) -> dict[str, float | None]:

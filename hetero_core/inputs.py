@@ -81,6 +81,9 @@ class InputColumns:
         }
 
 
+DEFAULT_COLUMNS = InputColumns()
+
+
 def raise_csv_field_limit() -> None:
     """Let one CSV cell hold a very long SMILES; the limit is process-wide, so every CSV reader calls this."""
     csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS))

@@ -18,7 +18,7 @@ from hetero_core.chunk import RowResult
 from hetero_core.config import RunConfig
 from hetero_core.dataset_metrics import DatasetAccumulator, RealismAccumulator
 from hetero_core.index_md import render_index
-from hetero_core.inputs import InputColumns, InputScan
+from hetero_core.inputs import DEFAULT_COLUMNS, InputColumns, InputScan
 from hetero_core.pack_layout import AUDIT_SCHEMA, DECOYS_SCHEMA, MANIFEST_SCHEMA, SUMMARY_SCHEMA
 from hetero_core.pack_writer import PackBuilder, PackInfo
 from hetero_core.provenance import engine_info, iso, runtime_versions
@@ -100,12 +100,11 @@ def run_audit(
     workers: int = 1,
     signer: Signer | None = None,
     service: Mapping[str, str] | None = None,
-    columns: InputColumns | None = None,
+    columns: InputColumns = DEFAULT_COLUMNS,
     on_progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
 ) -> RunOutcome:
     started = time.perf_counter()
-    columns = columns or InputColumns()
     scan = columns.scan(input_path)
     if on_total:
         on_total(scan.rows)
@@ -171,11 +170,18 @@ def build_manifest(
     scorer: Scorer,
     created_at: datetime,
     service: Mapping[str, str] | None,
-    columns: InputColumns | None = None,
+    columns: InputColumns = DEFAULT_COLUMNS,
 ) -> dict[str, Any]:
-    molecules = {"role": "molecules", "name": input_path.name, "format": scan.format, "rows": scan.rows}
-    molecules.update(sha256=scan.sha256, columns=(columns or InputColumns()).to_manifest())
-    inputs: list[dict[str, Any]] = [molecules]
+    inputs: list[dict[str, Any]] = [
+        {
+            "role": "molecules",
+            "name": input_path.name,
+            "format": scan.format,
+            "rows": scan.rows,
+            "sha256": scan.sha256,
+            "columns": columns.to_manifest(),
+        }
+    ]
     if isinstance(scorer, ExternalScores):
         inputs.append(
             {
