@@ -329,6 +329,7 @@ class DatasetAccumulator:
                 "min": float(slacks[0]) if judged else None,
                 "max": float(slacks[-1]) if judged else None,
             },
+            "slack_histogram": slack_histogram(slacks),
             "expected_pass_rate_by_chance": math.fsum(self._chance) / judged if judged else None,
             "pass_rate_p_value": pass_rate_significance(self._chance, n_pass) if judged else None,
             "decoys": {
@@ -340,6 +341,18 @@ class DatasetAccumulator:
                 "scored": self._scored,
             },
         }
+
+
+SLACK_HISTOGRAM_EDGES: tuple[float, ...] = tuple(round(-1.0 + 0.1 * i, 1) for i in range(21))
+
+
+def slack_histogram(slacks: np.ndarray[Any, Any]) -> dict[str, list[Any]]:
+    """Counts of judged slacks in fixed 0.1-wide bins over [-1, 1], so two packs' histograms line up.
+
+    Slack = AUC - gate lies in [-1, 0.5]; the last bin is closed on the right like numpy's.
+    """
+    counts, _ = np.histogram(np.clip(slacks, -1.0, 1.0), bins=np.array(SLACK_HISTOGRAM_EDGES))
+    return {"edges": list(SLACK_HISTOGRAM_EDGES), "counts": [int(c) for c in counts]}
 
 
 def separation(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, float | None]:
