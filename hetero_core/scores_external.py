@@ -145,6 +145,51 @@ class ExternalScores:
             decoys=[decoys.get((molecule_id, bytes.fromhex(decoy.hash))) for decoy in request.decoys],
         )
 
+    def restricted_to(self, molecule_ids: Iterable[str]) -> ExternalScores:
+        """The scores of these molecules only (a service chunk's share); file facts stay those of the whole file.
+
+        v1 decoys are keyed by hash alone, so a v1 subset keeps every decoy entry.
+        """
+        wanted = set(molecule_ids)
+        return ExternalScores(
+            schema_version=self._schema_version,
+            source_path=self._source_path,
+            sha256=self._sha256,
+            n_rows=self._n_rows,
+            originals={i: entry for i, entry in self._originals.items() if i in wanted},
+            decoys={key: item for key, item in self._decoys.items() if key[0] in wanted},
+            shared_original=self._shared_original,
+            decoys_by_hash=dict(self._decoys_by_hash),
+        )
+
+    def to_portable(self) -> dict[str, Any]:
+        """A JSON-able form (hashes as hex) for shipping a chunk's scores between processes or machines."""
+        shared = self._shared_original
+        return {
+            "schema_version": self._schema_version,
+            "source_path": self._source_path,
+            "sha256": self._sha256,
+            "n_rows": self._n_rows,
+            "originals": [[i, h.hex(), it.score, it.weight] for i, (h, it) in sorted(self._originals.items())],
+            "decoys": [[i, h.hex(), it.score, it.weight] for (i, h), it in sorted(self._decoys.items())],
+            "shared_original": None if shared is None else [shared.score, shared.weight],
+            "decoys_by_hash": [[h.hex(), it.score, it.weight] for h, it in sorted(self._decoys_by_hash.items())],
+        }
+
+    @classmethod
+    def from_portable(cls, data: dict[str, Any]) -> ExternalScores:
+        shared = data.get("shared_original")
+        return cls(
+            schema_version=str(data["schema_version"]),
+            source_path=str(data["source_path"]),
+            sha256=str(data["sha256"]),
+            n_rows=int(data["n_rows"]),
+            originals={str(i): (bytes.fromhex(h), ScoredItem(float(s), float(w))) for i, h, s, w in data["originals"]},
+            decoys={(str(i), bytes.fromhex(h)): ScoredItem(float(s), float(w)) for i, h, s, w in data["decoys"]},
+            shared_original=None if shared is None else ScoredItem(float(shared[0]), float(shared[1])),
+            decoys_by_hash={bytes.fromhex(h): ScoredItem(float(s), float(w)) for h, s, w in data["decoys_by_hash"]},
+        )
+
     def __repr__(self) -> str:
         return (
             f"ExternalScores(schema_version={self._schema_version!r}, source_path={self._source_path!r}, "

@@ -1,0 +1,75 @@
+"""The Fargate task: every chunk of one job on one machine, with a process pool, writing exactly the chunk
+results the Lambda path writes (it calls the same ``run_chunk``).
+
+Usage: ``python -m functions.fargate_worker [--descriptors-key KEY] [--workers N]``; the state machine passes
+the key in ``HETERO2_DESCRIPTORS_KEY``. A chunk that raises is logged and left without results, so finalize
+turns its rows into ``ERROR chunk_failed`` exactly as for a Lambda chunk that exhausted its retries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from functions.service.chunk_work import run_chunk
+from functions.service.context import service_context
+from functions.service.observability import logger
+from functions.service.tenancy import JobRef, require_in_job
+from hetero_core.runner import default_workers
+
+_DESCRIPTORS_KEY = re.compile(
+    r"tenants/(?P<org>[^/]+)/projects/(?P<project>[^/]+)/jobs/(?P<job>[^/]+)/plan/descriptors\.json"
+)
+
+
+def job_of_descriptors_key(key: str) -> JobRef:
+    match = _DESCRIPTORS_KEY.fullmatch(key)
+    if match is None:
+        raise ValueError(f"not a descriptors key: {key!r}")
+    return JobRef(match["org"], match["project"], match["job"])
+
+
+def _run_one(descriptor: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return run_chunk(service_context(), descriptor)
+    except Exception as exc:  # one chunk's failure must not stop the others
+        logger.exception("chunk failed", extra={"chunk": descriptor.get("chunk")})
+        return {"chunk": descriptor.get("chunk"), "failed": True, "error": type(exc).__name__}
+
+
+def run_job_chunks(descriptors_key: str, workers: int) -> list[dict[str, Any]]:
+    ref = job_of_descriptors_key(descriptors_key)
+    require_in_job(ref, descriptors_key)
+    descriptors: list[dict[str, Any]] = service_context().store(ref.org).get_json(descriptors_key)
+    for descriptor in descriptors:
+        if JobRef.from_event(descriptor) != ref:
+            raise ValueError(f"descriptor of chunk {descriptor.get('chunk')} belongs to another job")
+    logger.append_keys(**ref.as_dict())
+    logger.info("fargate worker starting", extra={"chunks": len(descriptors), "workers": workers})
+    if workers <= 1:
+        return [_run_one(d) for d in descriptors]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_run_one, descriptors))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m functions.fargate_worker", description=__doc__)
+    parser.add_argument("--descriptors-key", default=os.environ.get("HETERO2_DESCRIPTORS_KEY"))
+    parser.add_argument("--workers", type=int, default=default_workers())
+    args = parser.parse_args(argv)
+    if not args.descriptors_key:
+        parser.error("give --descriptors-key or set HETERO2_DESCRIPTORS_KEY")
+    outcomes = run_job_chunks(args.descriptors_key, args.workers)
+    failed = [o["chunk"] for o in outcomes if o.get("failed")]
+    logger.info("fargate worker done", extra={"chunks": len(outcomes), "failed_chunks": failed})
+    # Exit 0 even with failed chunks: finalize accounts for them row by row; a non-zero exit would fail the job.
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Distributed Map item: one chunk through the engine (the worker Lambda, on the RDKit container image)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.service.chunk_work import run_chunk
+from functions.service.context import service_context
+from functions.service.observability import logger, metrics
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return run_chunk(service_context(), event)

@@ -1,0 +1,1 @@
+"""The service layer shared by every handler, the Fargate worker and the local server."""

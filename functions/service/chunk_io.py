@@ -1,0 +1,28 @@
+"""Chunk files: input rows and row results as JSON Lines, one object per row, in input order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+
+from hetero_core.chunk import RowResult
+from hetero_core.records import InputRow
+
+
+def encode_rows(rows: Iterable[InputRow]) -> bytes:
+    return "".join(json.dumps(asdict(row), separators=(",", ":")) + "\n" for row in rows).encode("utf-8")
+
+
+def decode_rows(data: bytes) -> list[InputRow]:
+    return [InputRow(**json.loads(line)) for line in data.decode("utf-8").splitlines() if line]
+
+
+def encode_results(results: Iterable[RowResult]) -> bytes:
+    return "".join(json.dumps(r.to_dict(), separators=(",", ":")) + "\n" for r in results).encode("utf-8")
+
+
+def decode_results(data: bytes) -> Iterator[RowResult]:
+    for line in data.decode("utf-8").splitlines():
+        if line:
+            yield RowResult.from_dict(json.loads(line))

@@ -1,0 +1,58 @@
+"""Run one chunk through the engine and store its results: the same function for Lambda and for Fargate.
+
+Idempotent by construction: the results object is written whole (one PUT) under a fixed key, and the
+progress counters count a chunk once (see ``JobRepository.record_chunk``), so a retried chunk costs time,
+never a duplicated or missing row.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from functions.service.chunk_io import decode_rows, encode_results
+from functions.service.context import ServiceContext
+from functions.service.job_params import JobParameters
+from functions.service.jobs import JobState
+from functions.service.observability import logger, metrics
+from functions.service.tenancy import JobRef, require_in_job
+from hetero_core.chunk import process_rows
+from hetero_core.scores_external import ExternalScores
+from hetero_core.scoring import Scorer, make_scorer
+
+
+def run_chunk(ctx: ServiceContext, descriptor: dict[str, Any]) -> dict[str, Any]:
+    ref = JobRef.from_event(descriptor)
+    chunk = int(descriptor["chunk"])
+    for name in ("rows_key", "results_key", "scores_key"):
+        if descriptor.get(name) is not None:
+            require_in_job(ref, str(descriptor[name]))
+    # Keys go on each line (not append_keys): the local server runs chunks of different jobs in threads.
+    where = {**ref.as_dict(), "chunk": chunk}
+
+    job = ctx.jobs.get(ref)
+    if job.state != JobState.RUNNING:
+        logger.info("chunk not run: job is not running", extra={**where, "state": job.state.value})
+        return {"chunk": chunk, "skipped": job.state.value}
+
+    store = ctx.store(ref.org)
+    started = time.perf_counter()
+    rows = decode_rows(store.get_bytes(descriptor["rows_key"]))
+    params = JobParameters.model_validate(descriptor["params"])
+    scorer: Scorer
+    if descriptor.get("scores_key"):
+        scorer = ExternalScores.from_portable(store.get_json(descriptor["scores_key"]))
+    else:
+        scorer = make_scorer(params.scorer)
+    results = list(process_rows(rows, params.run_config(), scorer))
+    store.put_bytes(descriptor["results_key"], encode_results(results), "application/x-ndjson")
+
+    counts = Counter(r.status for r in results)
+    counted = ctx.jobs.record_chunk(ref, chunk, dict(counts))
+    seconds = time.perf_counter() - started
+    metrics.add_metric(name="MoleculesProcessed", unit="Count", value=len(results))
+    metrics.add_metric(name="ChunkDuration", unit="Milliseconds", value=round(seconds * 1000.0, 1))
+    metrics.add_metric(name="RowErrors", unit="Count", value=counts.get("ERROR", 0))
+    logger.info("chunk done", extra={**where, "rows": len(results), "seconds": round(seconds, 3), "first_count": counted})
+    return {"chunk": chunk, "rows": len(results), "counts": dict(sorted(counts.items()))}

@@ -1,0 +1,68 @@
+"""The AWS clients and repositories a handler needs, built once per Lambda container (or per local server).
+
+boto3 honours ``AWS_ENDPOINT_URL``, which is how the local server points everything at moto.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import boto3
+
+from functions.service.artifacts import ArtifactStore
+from functions.service.jobs import JobRepository
+from functions.service.settings import Settings
+from functions.service.tenant_keys import TenantKeys
+
+
+@dataclass
+class ServiceContext:
+    settings: Settings
+    session: Any = field(default_factory=boto3.session.Session)
+
+    @cached_property
+    def s3(self) -> Any:
+        return self.session.client("s3")
+
+    @cached_property
+    def kms(self) -> Any:
+        return self.session.client("kms")
+
+    @cached_property
+    def sfn(self) -> Any:
+        return self.session.client("stepfunctions")
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        return self.session.resource("dynamodb")
+
+    @cached_property
+    def keys(self) -> TenantKeys:
+        return TenantKeys(self.kms, self.settings.kms_alias_prefix)
+
+    @cached_property
+    def jobs(self) -> JobRepository:
+        return JobRepository(self.dynamodb.Table(self.settings.table))
+
+    def store(self, org: str) -> ArtifactStore:
+        """The artifact store of one org, writing under that org's data key."""
+        return ArtifactStore(self.s3, self.settings.bucket, org, self.keys.keys_of(org).data_key_arn)
+
+
+_current: ServiceContext | None = None
+
+
+def service_context() -> ServiceContext:
+    """The process-wide context, created from the environment on first use."""
+    global _current  # noqa: PLW0603 - one context per Lambda container is the point
+    if _current is None:
+        _current = ServiceContext(Settings.from_env())
+    return _current
+
+
+def reset_service_context(context: ServiceContext | None = None) -> None:
+    """Drop (or replace) the cached context: tests and the local server call this after changing the environment."""
+    global _current  # noqa: PLW0603
+    _current = context

@@ -1,0 +1,35 @@
+"""Errors the service raises on purpose; each maps to one clear outcome (HTTP status, job state, retry)."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base of every deliberate service error."""
+
+
+class InvalidIdentifierError(ServiceError):
+    """An org/project/job id or a file name that is not in the allowed alphabet (path traversal, etc.)."""
+
+
+class TenantAccessError(ServiceError):
+    """An operation for one org reached for another org's objects or keys; never retried, always a bug or an attack."""
+
+
+class JobNotFoundError(ServiceError):
+    """No job with these ids in this org (another org's job answers the same)."""
+
+
+class StateConflictError(ServiceError):
+    """A job state transition that the current state does not allow (lost race, cancelled, already finished)."""
+
+    def __init__(self, message: str, current: str | None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class JobInputError(ServiceError):
+    """The job's input or parameters are unusable; the job fails with this message shown to the customer."""
+
+
+class TransientServiceError(ServiceError):
+    """A storage or service hiccup worth retrying; the state machine's Retry names this class."""

@@ -1,0 +1,43 @@
+"""Record why a job failed, from the state machine's Catch output, in words a customer can act on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from functions.service.context import ServiceContext
+from functions.service.errors import StateConflictError
+from functions.service.jobs import TERMINAL_STATES, JobState
+from functions.service.observability import logger
+from functions.service.tenancy import JobRef
+
+MAX_MESSAGE = 1000
+
+
+def describe_error(error: Any) -> dict[str, str]:
+    """``{"Error": name, "Cause": text}`` from Step Functions; a Lambda's Cause is its JSON error payload."""
+    if not isinstance(error, dict):
+        return {"code": "Unknown", "message": str(error)[:MAX_MESSAGE]}
+    code = str(error.get("Error") or "Unknown")
+    cause = error.get("Cause") or ""
+    message = str(cause)
+    try:
+        payload = json.loads(cause) if isinstance(cause, str) else cause
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and payload.get("errorMessage"):
+        message = str(payload["errorMessage"])
+    return {"code": code, "message": message[:MAX_MESSAGE]}
+
+
+def mark_failed(ctx: ServiceContext, ref: JobRef, error: Any) -> dict[str, Any]:
+    described = describe_error(error)
+    try:
+        record = ctx.jobs.transition(ref, JobState.FAILED, error=described)
+    except StateConflictError as exc:
+        if exc.current in {s.value for s in TERMINAL_STATES}:
+            logger.info("job already finished; failure not recorded", extra={"state": exc.current, **described})
+            return {"state": exc.current}
+        raise
+    logger.warning("job failed", extra=described)
+    return {"state": record.state.value, "error": described}

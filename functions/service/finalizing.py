@@ -1,0 +1,142 @@
+"""Finalize a job: merge chunk results in input order into the evidence pack, sign it with the org's KMS key,
+store it, and close the job.
+
+A chunk whose results object is missing (it failed after all retries) is not lost: each of its rows becomes
+``ERROR chunk_failed`` from the chunk's own input rows, and the job ends SUCCEEDED_WITH_ERRORS.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from functions.service import layout
+from functions.service.artifacts import ArtifactStore
+from functions.service.chunk_io import decode_results, decode_rows
+from functions.service.context import ServiceContext
+from functions.service.errors import ServiceError
+from functions.service.job_params import JobParameters
+from functions.service.jobs import JobState
+from functions.service.observability import logger, metrics
+from functions.service.tenancy import JobRef, require_in_job
+from hetero_core.chunk import RowResult, errored_row
+from hetero_core.inputs import InputScan
+from hetero_core.pack_assembly import ScorerFacts, assemble_pack
+from hetero_core.reasons import ErrorReason, Status
+
+CHUNK_FAILED_DETAIL = "the chunk holding this row failed after all retries"
+
+
+class ChunkResultsMismatchError(ServiceError):
+    """A results object that does not hold exactly its chunk's rows: refuse to seal a pack from it."""
+
+
+def _chunk_results(store: ArtifactStore, ref: JobRef, descriptor: dict[str, Any]) -> tuple[list[RowResult], bool]:
+    rows_key = require_in_job(ref, str(descriptor["rows_key"]))
+    results_key = require_in_job(ref, str(descriptor["results_key"]))
+    if not store.exists(results_key):
+        rows = decode_rows(store.get_bytes(rows_key))
+        return [errored_row(row, ErrorReason.CHUNK_FAILED, CHUNK_FAILED_DETAIL) for row in rows], True
+    results = list(decode_results(store.get_bytes(results_key)))
+    first, count = int(descriptor["first_row"]), int(descriptor["rows"])
+    if [r.index for r in results] != list(range(first, first + count)):
+        raise ChunkResultsMismatchError(f"chunk {descriptor['chunk']}: results do not match rows {first}..")
+    return results, False
+
+
+def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
+    job = ctx.jobs.get(ref)
+    if job.state != JobState.RUNNING:
+        logger.info("finalize skipped: job is not running", extra={"state": job.state.value})
+        return {"state": job.state.value, "pack": None}
+    store = ctx.store(ref.org)
+    plan = store.get_json(layout.plan_key(ref))
+    descriptors: list[dict[str, Any]] = store.get_json(layout.descriptors_key(ref))
+    params = JobParameters.model_validate(plan["params"])
+    scan = _scan_from_plan(plan["scan"])
+    failed_chunks: list[int] = []
+
+    def results() -> Iterator[RowResult]:
+        for descriptor in descriptors:
+            chunk_results, failed = _chunk_results(store, ref, descriptor)
+            if failed:
+                failed_chunks.append(int(descriptor["chunk"]))
+            yield from chunk_results
+
+    created_at = datetime.fromisoformat(str(job.get("created_at")).replace("Z", "+00:00"))
+    signer = ctx.keys.signer(ref.org)
+    service = {
+        "org": ref.org,
+        "project": ref.project,
+        "job": ref.job,
+        "signing_key_alias": ctx.keys.signing_alias(ref.org),
+    }
+    with tempfile.TemporaryDirectory(prefix="hetero2-finalize-") as tmp:
+        out_dir = Path(tmp) / "pack"
+        assembled = assemble_pack(
+            results(),
+            out_dir,
+            input_name=str(plan["input_name"]),
+            scan=scan,
+            config=params.run_config(),
+            scorer=ScorerFacts.from_dict(plan["scorer"]),
+            created_at=created_at,
+            signer=signer,
+            service=service,
+            columns=params.input_columns(),
+        )
+        pack_prefix = layout.pack_prefix(ref)
+        _upload_pack(store, out_dir, pack_prefix)
+        drop_name = job.get("drop_name")
+        if drop_name:
+            _upload_pack(store, out_dir, layout.outbox_prefix(ref.project_ref, str(drop_name)))
+
+    counts = assembled.metrics["counts"]
+    state = JobState.SUCCEEDED_WITH_ERRORS if counts[Status.ERROR.value] else JobState.SUCCEEDED
+    ctx.jobs.transition(
+        ref,
+        state,
+        pack_prefix=pack_prefix,
+        zip_sha256=assembled.pack.zip_sha256,
+        rows_done=assembled.rows,
+        rows_ok=counts[Status.OK.value],
+        rows_skip=counts[Status.SKIP.value],
+        rows_error=counts[Status.ERROR.value],
+        failed_chunks=failed_chunks,
+        pass_rate=assembled.metrics.get("pass_rate"),
+    )
+    metrics.add_metric(name="ChunksFailed", unit="Count", value=len(failed_chunks))
+    logger.info("job finalized", extra={"state": state.value, "rows": assembled.rows, "failed_chunks": failed_chunks})
+    return {"state": state.value, "pack": pack_prefix, "zip_sha256": assembled.pack.zip_sha256}
+
+
+def _scan_from_plan(data: dict[str, Any]) -> InputScan:
+    return InputScan(
+        format=str(data["format"]),
+        rows=int(data["rows"]),
+        columns=tuple(data["columns"]),
+        extra_columns=tuple(data["extra_columns"]),
+        sha256=str(data["sha256"]),
+    )
+
+
+def _upload_pack(store: ArtifactStore, folder: Path, prefix: str) -> None:
+    for path in sorted(folder.iterdir()):
+        store.upload_file(prefix + path.name, path, _content_type(path.name))
+
+
+def _content_type(name: str) -> str:
+    for suffix, content_type in (
+        (".json", "application/json"),
+        (".csv", "text/csv"),
+        (".md", "text/markdown"),
+        (".html", "text/html"),
+        (".zip", "application/zip"),
+        (".pem", "application/x-pem-file"),
+    ):
+        if name.endswith(suffix):
+            return content_type
+    return "application/octet-stream"

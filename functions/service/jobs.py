@@ -1,0 +1,230 @@
+"""Job records in DynamoDB: states, conditional transitions and exactly-once progress counters.
+
+Every state change is a conditional write naming the states it may come from, so two writers racing (a
+cancel and a finalize, a retried Lambda) can never move a job backwards or lose an update: the loser gets
+:class:`StateConflictError` with the state that won.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from functions.service.errors import JobNotFoundError, StateConflictError
+from functions.service.tenancy import JobRef, ProjectRef
+
+
+class JobState(StrEnum):
+    CREATED = "CREATED"
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    SUCCEEDED_WITH_ERRORS = "SUCCEEDED_WITH_ERRORS"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+TERMINAL_STATES = frozenset({JobState.SUCCEEDED, JobState.SUCCEEDED_WITH_ERRORS, JobState.FAILED, JobState.CANCELLED})
+
+# Where each state may be entered from. FAILED → QUEUED is the "retry a failed job" path.
+ALLOWED_FROM: dict[JobState, frozenset[JobState]] = {
+    JobState.CREATED: frozenset(),
+    JobState.QUEUED: frozenset({JobState.CREATED, JobState.FAILED}),
+    JobState.RUNNING: frozenset({JobState.QUEUED}),
+    JobState.SUCCEEDED: frozenset({JobState.RUNNING}),
+    JobState.SUCCEEDED_WITH_ERRORS: frozenset({JobState.RUNNING}),
+    JobState.FAILED: frozenset({JobState.CREATED, JobState.QUEUED, JobState.RUNNING}),
+    JobState.CANCELLED: frozenset({JobState.CREATED, JobState.QUEUED, JobState.RUNNING}),
+}
+
+STATUS_COUNTERS = {"OK": "rows_ok", "SKIP": "rows_skip", "ERROR": "rows_error"}
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def job_key(ref: JobRef) -> dict[str, str]:
+    return {"pk": f"ORG#{ref.org}#PROJECT#{ref.project}", "sk": f"JOB#{ref.job}"}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; hand callers ints and floats."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return sorted(_plain(v) for v in value)
+    return value
+
+
+def _dynamo(value: Any) -> Any:
+    """Floats are not allowed by boto3's serializer; store them as Decimal."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_dynamo(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    ref: JobRef
+    item: dict[str, Any]
+
+    @property
+    def state(self) -> JobState:
+        return JobState(self.item["state"])
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.item.get("params", {}))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.item.get(name, default)
+
+
+class JobRepository:
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def create(self, ref: JobRef, *, state: JobState = JobState.CREATED, **attributes: Any) -> JobRecord:
+        """Put a new job; a job id that exists already is a conflict, never an overwrite."""
+        now = utc_now()
+        item = {
+            **job_key(ref),
+            **ref.as_dict(),
+            "state": state.value,
+            "created_at": now,
+            "updated_at": now,
+            "rows_total": 0,
+            "rows_done": 0,
+            **dict.fromkeys(STATUS_COUNTERS.values(), 0),
+            **_dynamo(attributes),
+        }
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise StateConflictError(f"job {ref.job} exists already", self._current_state(ref)) from exc
+            raise
+        return JobRecord(ref, _plain(item))
+
+    def get(self, ref: JobRef) -> JobRecord:
+        item = self._table.get_item(Key=job_key(ref), ConsistentRead=True).get("Item")
+        if item is None:
+            raise JobNotFoundError(f"no job {ref.job} in project {ref.project}")
+        return JobRecord(ref, _plain(item))
+
+    def list_jobs(self, project: ProjectRef) -> list[JobRecord]:
+        key = {"pk": f"ORG#{project.org}#PROJECT#{project.project}"}
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :job)",
+            "ExpressionAttributeValues": {":pk": key["pk"], ":job": "JOB#"},
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [JobRecord(JobRef(project.org, project.project, str(i["job"])), _plain(i)) for i in items]
+
+    def transition(self, ref: JobRef, to: JobState, **attributes: Any) -> JobRecord:
+        """Move the job to ``to`` if its current state allows it; otherwise StateConflictError."""
+        sources = sorted(ALLOWED_FROM[to])
+        names = {"#state": "state", "#updated": "updated_at"}
+        values: dict[str, Any] = {":to": to.value, ":now": utc_now()}
+        sets = ["#state = :to", "#updated = :now"]
+        for i, (name, value) in enumerate(sorted(attributes.items())):
+            names[f"#a{i}"] = name
+            values[f":a{i}"] = _dynamo(value)
+            sets.append(f"#a{i} = :a{i}")
+        placeholders = []
+        for i, state in enumerate(sources):
+            values[f":from{i}"] = state.value
+            placeholders.append(f":from{i}")
+        condition = f"attribute_exists(pk) AND #state IN ({', '.join(placeholders)})"
+        try:
+            response = self._table.update_item(
+                Key=job_key(ref),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                current = self._current_state(ref)
+                if current is None:
+                    raise JobNotFoundError(f"no job {ref.job} in project {ref.project}") from exc
+                raise StateConflictError(f"job {ref.job} is {current}; cannot become {to.value}", current) from exc
+            raise
+        return JobRecord(ref, _plain(response["Attributes"]))
+
+    def update(self, ref: JobRef, **attributes: Any) -> None:
+        """Set plain attributes (plan facts, pack keys) without touching the state."""
+        names = {"#updated": "updated_at"}
+        values: dict[str, Any] = {":now": utc_now()}
+        sets = ["#updated = :now"]
+        for i, (name, value) in enumerate(sorted(attributes.items())):
+            names[f"#a{i}"] = name
+            values[f":a{i}"] = _dynamo(value)
+            sets.append(f"#a{i} = :a{i}")
+        self._table.update_item(
+            Key=job_key(ref),
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def record_chunk(self, ref: JobRef, chunk: int, status_counts: dict[str, int]) -> bool:
+        """Add a finished chunk's rows to the progress counters, once per chunk even when the chunk ran twice.
+
+        Returns False when the chunk had been counted already (a retry after a lost response).
+        """
+        names = {"#updated": "updated_at", "#done": "rows_done", "#chunks": "chunks_done"}
+        values: dict[str, Any] = {
+            ":n": sum(status_counts.values()),
+            ":chunk_set": {chunk},
+            ":chunk": chunk,
+            ":now": utc_now(),
+        }
+        adds = ["#done :n", "#chunks :chunk_set"]
+        for status, counter in STATUS_COUNTERS.items():
+            names[f"#{counter}"] = counter
+            values[f":{counter}"] = status_counts.get(status, 0)
+            adds.append(f"#{counter} :{counter}")
+        try:
+            self._table.update_item(
+                Key=job_key(ref),
+                UpdateExpression="ADD " + ", ".join(adds) + " SET #updated = :now",
+                ConditionExpression="attribute_exists(pk) AND NOT contains(#chunks, :chunk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def delete(self, ref: JobRef) -> None:
+        self._table.delete_item(Key=job_key(ref))
+
+    def _current_state(self, ref: JobRef) -> str | None:
+        item = self._table.get_item(Key=job_key(ref), ConsistentRead=True).get("Item")
+        return None if item is None else str(item["state"])

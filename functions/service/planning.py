@@ -1,0 +1,126 @@
+"""Plan a job: validate the whole input before any chemistry, split it into chunk objects, pick the executor.
+
+The planner reads the file once, top to bottom, so duplicate ids are found across the whole file (a chunk
+alone could not see them) and every row lands in exactly one chunk, in input order.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from functions.service import layout
+from functions.service.chunk_io import encode_rows
+from functions.service.chunk_sizing import choose_executor, chunk_rows_for
+from functions.service.context import ServiceContext
+from functions.service.errors import JobInputError
+from functions.service.job_params import JobParameters
+from functions.service.jobs import JobState
+from functions.service.observability import logger, metrics
+from functions.service.tenancy import JobRef
+from hetero_core.exceptions import HeteroError
+from hetero_core.pack_assembly import ScorerFacts, scorer_facts
+from hetero_core.runner import mark_duplicates
+from hetero_core.scores_external import ExternalScores, load_external_scores
+from hetero_core.scoring import make_scorer
+
+PLAN_SCHEMA = "hetero2_plan.v1"
+
+
+def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
+    """QUEUED → RUNNING, then write chunks and descriptors; returns what the state machine needs."""
+    job = ctx.jobs.transition(ref, JobState.RUNNING)
+    store = ctx.store(ref.org)
+    try:
+        params = JobParameters.model_validate(job.params)
+    except ValueError as exc:
+        raise JobInputError(f"job parameters are invalid: {exc}") from exc
+    input_name = str(job.get("input_name", ""))
+    scores_name = job.get("scores_name")
+    config = params.run_config()
+    columns = params.input_columns()
+
+    with tempfile.TemporaryDirectory(prefix="hetero2-plan-") as tmp:
+        input_path = Path(tmp) / input_name
+        store.download_file(layout.input_key(ref, input_name), input_path)
+        try:
+            scan = columns.scan(input_path)
+            scores = _load_scores(store, ref, str(scores_name), Path(tmp)) if scores_name else None
+        except HeteroError as exc:
+            raise JobInputError(str(exc)) from exc
+        facts: ScorerFacts = scorer_facts(scores if scores is not None else make_scorer(params.scorer))
+        chunk_rows = params.chunk_rows or chunk_rows_for(config.k_decoys, config.decoy_descriptors)
+        descriptors = _write_chunks(ctx, ref, input_path, params, chunk_rows, scores)
+
+    executor = choose_executor(params.executor, scan.rows, ctx.settings.fargate_min_rows)
+    plan = {
+        "schema_version": PLAN_SCHEMA,
+        "job": ref.as_dict(),
+        "input_name": input_name,
+        "scan": asdict(scan),
+        "params": params.model_dump(mode="json"),
+        "scorer": facts.to_dict(),
+        "chunk_rows": chunk_rows,
+        "chunks": len(descriptors),
+        "executor": executor,
+    }
+    store.put_json(layout.plan_key(ref), plan)
+    store.put_json(layout.descriptors_key(ref), descriptors)
+    ctx.jobs.update(ref, rows_total=scan.rows, chunks_total=len(descriptors), executor=executor, chunk_rows=chunk_rows)
+    metrics.add_metric(name="RowsPlanned", unit="Count", value=scan.rows)
+    logger.info("job planned", extra={"rows": scan.rows, "chunks": len(descriptors), "executor": executor})
+    return {
+        "executor": executor,
+        "descriptors_key": layout.descriptors_key(ref),
+        "chunks": len(descriptors),
+        "rows": scan.rows,
+        "max_concurrency": max(1, min(ctx.settings.max_concurrency, len(descriptors))),
+        "fargate": {
+            "subnets": list(ctx.settings.worker_subnets),
+            "security_groups": list(ctx.settings.worker_security_groups),
+        },
+    }
+
+
+def _load_scores(store: Any, ref: JobRef, scores_name: str, tmp: Path) -> ExternalScores:
+    path = tmp / scores_name
+    store.download_file(layout.input_key(ref, scores_name), path)
+    return load_external_scores(path)
+
+
+def _write_chunks(
+    ctx: ServiceContext,
+    ref: JobRef,
+    input_path: Path,
+    params: JobParameters,
+    chunk_rows: int,
+    scores: ExternalScores | None,
+) -> list[dict[str, Any]]:
+    store = ctx.store(ref.org)
+    rows = mark_duplicates(params.input_columns().read(input_path))
+    descriptors: list[dict[str, Any]] = []
+    while True:
+        batch = list(islice(rows, chunk_rows))
+        if not batch:
+            break
+        chunk = len(descriptors)
+        descriptor: dict[str, Any] = {
+            **ref.as_dict(),
+            "chunk": chunk,
+            "first_row": batch[0].index,
+            "rows": len(batch),
+            "rows_key": layout.chunk_rows_key(ref, chunk),
+            "results_key": layout.chunk_results_key(ref, chunk),
+            "params": params.model_dump(mode="json"),
+            "scores_key": None,
+        }
+        store.put_bytes(descriptor["rows_key"], encode_rows(batch), "application/x-ndjson")
+        if scores is not None:
+            subset = scores.restricted_to(row.id for row in batch)
+            descriptor["scores_key"] = layout.chunk_scores_key(ref, chunk)
+            store.put_json(descriptor["scores_key"], subset.to_portable())
+        descriptors.append(descriptor)
+    return descriptors

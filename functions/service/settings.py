@@ -1,0 +1,47 @@
+"""Deployment settings, read once from the environment that CDK (or the local server) sets."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_KMS_ALIAS_PREFIX = "alias/hetero2"
+DEFAULT_FARGATE_MIN_ROWS = 2_000_000
+DEFAULT_MAX_CONCURRENCY = 1000
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    bucket: str
+    table: str
+    audit_table: str = ""
+    idempotency_table: str = ""
+    state_machine_arn: str = ""
+    kms_alias_prefix: str = DEFAULT_KMS_ALIAS_PREFIX
+    fargate_min_rows: int = DEFAULT_FARGATE_MIN_ROWS
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    worker_subnets: tuple[str, ...] = field(default_factory=tuple)
+    worker_security_groups: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        missing = [name for name in ("HETERO2_BUCKET", "HETERO2_TABLE") if not env.get(name)]
+        if missing:
+            raise RuntimeError(f"missing environment variables: {', '.join(missing)}")
+        return cls(
+            bucket=env["HETERO2_BUCKET"],
+            table=env["HETERO2_TABLE"],
+            audit_table=env.get("HETERO2_AUDIT_TABLE", ""),
+            idempotency_table=env.get("HETERO2_IDEMPOTENCY_TABLE", ""),
+            state_machine_arn=env.get("HETERO2_STATE_MACHINE_ARN", ""),
+            kms_alias_prefix=env.get("HETERO2_KMS_ALIAS_PREFIX", DEFAULT_KMS_ALIAS_PREFIX),
+            fargate_min_rows=int(env.get("HETERO2_FARGATE_MIN_ROWS", DEFAULT_FARGATE_MIN_ROWS)),
+            max_concurrency=int(env.get("HETERO2_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY)),
+            worker_subnets=_split(env.get("HETERO2_WORKER_SUBNETS", "")),
+            worker_security_groups=_split(env.get("HETERO2_WORKER_SECURITY_GROUPS", "")),
+        )

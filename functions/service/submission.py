@@ -1,0 +1,48 @@
+"""Start and cancel jobs: the job record first (conditional), then the state machine execution."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from functions.service.context import ServiceContext
+from functions.service.jobs import JobRecord, JobState
+from functions.service.observability import logger
+from functions.service.tenancy import JobRef
+
+
+def new_job_id() -> str:
+    return "j" + uuid.uuid4().hex[:20]
+
+
+def start_job(ctx: ServiceContext, ref: JobRef) -> JobRecord:
+    """CREATED (or FAILED, for a retry) → QUEUED, then start one execution named after the job and attempt.
+
+    Step Functions refuses a second execution with the same name, so a retried start call cannot run a job
+    twice; the conditional state write refuses it even earlier.
+    """
+    current = ctx.jobs.get(ref)
+    attempt = int(current.get("attempt", 0)) + 1
+    record = ctx.jobs.transition(ref, JobState.QUEUED, attempt=attempt)
+    execution = ctx.sfn.start_execution(
+        stateMachineArn=ctx.settings.state_machine_arn,
+        name=f"{ref.job}-{attempt}",
+        input=json.dumps(ref.as_dict()),
+    )
+    ctx.jobs.update(ref, execution_arn=execution["executionArn"])
+    logger.info("job started", extra={**ref.as_dict(), "attempt": attempt})
+    return record
+
+
+def cancel_job(ctx: ServiceContext, ref: JobRef) -> JobRecord:
+    """Mark CANCELLED first (workers check it and stop), then stop the execution if one runs."""
+    record = ctx.jobs.transition(ref, JobState.CANCELLED)
+    execution_arn: Any = record.get("execution_arn")
+    if execution_arn:
+        try:
+            ctx.sfn.stop_execution(executionArn=execution_arn, cause="cancelled by the customer")
+        except ctx.sfn.exceptions.ExecutionDoesNotExist:
+            logger.info("execution already gone", extra={"execution_arn": execution_arn})
+    logger.info("job cancelled", extra=ref.as_dict())
+    return record

@@ -1,0 +1,123 @@
+"""Per-org KMS keys: a symmetric data key (SSE-KMS for every object of the org) and an ECDSA P-256 signing key.
+
+Keys are found by alias, ``{prefix}/{org}/data`` and ``{prefix}/{org}/signing``, so nothing has to store key ids
+and a key can be rotated (data) or replaced (signing) behind the alias.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+
+from functions.service.errors import TenantAccessError
+from functions.service.tenancy import checked_id
+from hetero_core.signing import public_key_id
+
+# KMS Sign takes at most 4096 bytes as a RAW message; larger manifests are signed as a SHA-256 digest
+# (same signature: ECDSA_SHA_256 over the same bytes).
+KMS_RAW_MESSAGE_LIMIT = 4096
+SIGNING_ALGORITHM = "ECDSA_SHA_256"
+
+
+@dataclass(frozen=True, slots=True)
+class OrgKeys:
+    org: str
+    data_key_arn: str
+    signing_key_arn: str
+
+
+class TenantKeys:
+    """Creates and finds each org's keys."""
+
+    def __init__(self, kms: Any, alias_prefix: str) -> None:
+        self._kms = kms
+        self._prefix = alias_prefix.rstrip("/")
+        self._cache: dict[str, OrgKeys] = {}
+
+    def data_alias(self, org: str) -> str:
+        return f"{self._prefix}/{checked_id(org, 'org')}/data"
+
+    def signing_alias(self, org: str) -> str:
+        return f"{self._prefix}/{checked_id(org, 'org')}/signing"
+
+    def create_org_keys(self, org: str) -> OrgKeys:
+        """Idempotent: an org that already has its keys gets them back unchanged."""
+        existing = self._lookup(org)
+        if existing is not None:
+            return existing
+        tags = [{"TagKey": "hetero2:org", "TagValue": org}]
+        data = self._kms.create_key(
+            Description=f"HETERO-2 data key of org {org}",
+            KeyUsage="ENCRYPT_DECRYPT",
+            KeySpec="SYMMETRIC_DEFAULT",
+            Tags=tags,
+        )["KeyMetadata"]
+        self._kms.enable_key_rotation(KeyId=data["KeyId"])
+        signing = self._kms.create_key(
+            Description=f"HETERO-2 evidence-pack signing key of org {org}",
+            KeyUsage="SIGN_VERIFY",
+            KeySpec="ECC_NIST_P256",
+            Tags=tags,
+        )["KeyMetadata"]
+        self._kms.create_alias(AliasName=self.data_alias(org), TargetKeyId=data["KeyId"])
+        self._kms.create_alias(AliasName=self.signing_alias(org), TargetKeyId=signing["KeyId"])
+        keys = OrgKeys(org, data["Arn"], signing["Arn"])
+        self._cache[org] = keys
+        return keys
+
+    def keys_of(self, org: str) -> OrgKeys:
+        keys = self._lookup(org)
+        if keys is None:
+            raise TenantAccessError(f"org {org!r} has no keys (unknown org)")
+        return keys
+
+    def _lookup(self, org: str) -> OrgKeys | None:
+        if org in self._cache:
+            return self._cache[org]
+        try:
+            data = self._kms.describe_key(KeyId=self.data_alias(org))["KeyMetadata"]["Arn"]
+            signing = self._kms.describe_key(KeyId=self.signing_alias(org))["KeyMetadata"]["Arn"]
+        except self._kms.exceptions.NotFoundException:
+            return None
+        keys = OrgKeys(org, data, signing)
+        self._cache[org] = keys
+        return keys
+
+    def signer(self, org: str) -> KmsSigner:
+        return KmsSigner(self._kms, self.keys_of(org).signing_key_arn)
+
+    def public_key_pem(self, org: str) -> bytes:
+        return self.signer(org).public_key_pem()
+
+
+class KmsSigner:
+    """The engine's ``Signer`` backed by an asymmetric KMS key: the private key never leaves KMS."""
+
+    def __init__(self, kms: Any, key_arn: str) -> None:
+        self._kms = kms
+        self._key_arn = key_arn
+        self._public_pem: bytes | None = None
+        self.key_id = public_key_id(self.public_key_pem())
+
+    def public_key_pem(self) -> bytes:
+        if self._public_pem is None:
+            der = self._kms.get_public_key(KeyId=self._key_arn)["PublicKey"]
+            key = serialization.load_der_public_key(der)
+            self._public_pem = key.public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        return self._public_pem
+
+    def sign(self, data: bytes) -> bytes:
+        if len(data) <= KMS_RAW_MESSAGE_LIMIT:
+            message, message_type = data, "RAW"
+        else:
+            message, message_type = hashlib.sha256(data).digest(), "DIGEST"
+        response = self._kms.sign(
+            KeyId=self._key_arn, Message=message, MessageType=message_type, SigningAlgorithm=SIGNING_ALGORITHM
+        )
+        signature: bytes = response["Signature"]
+        return signature
