@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hetero_core.pack_layout import CHECKSUMS, DECOYS, MANIFEST, METRICS, SUMMARY
+from hetero_core.pack_layout import CHECKSUMS, DECOYS, MANIFEST, METRICS, REPORT, SUMMARY
 
-_INTERPRETATION_TEXT = {
+INTERPRETATION_TEXT = {
     "SUCCESS_SIGNAL_ON_HARD": "the model still ranks real molecules above decoys that look very much like them",
     "ILLUSION_CONFIRMED": "on decoys that look like the real molecules the model does no better than chance",
     "INCONCLUSIVE_DECOYS_TOO_EASY": "too few close decoys to tell whether the model reads structure",
@@ -40,6 +40,8 @@ def render_index(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str
     molecules = manifest["inputs"][0]
     lines = [
         "# HETERO-2 evidence pack",
+        "",
+        f"The full report, with plots and the worst molecules drawn beside their decoys: [{REPORT}]({REPORT}).",
         "",
         f"Created {manifest['created_at']} by {manifest['engine']['name']} {manifest['engine']['version']} "
         f"(commit {manifest['engine']['git_commit']}), RDKit {manifest['runtime']['rdkit']}.",
@@ -82,7 +84,7 @@ def render_index(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str
     interpretation = realism["interpretation"]
     lines += [
         "",
-        f"Interpretation: **{interpretation}** — {_INTERPRETATION_TEXT.get(interpretation, '')}"
+        f"Interpretation: **{interpretation}** — {INTERPRETATION_TEXT.get(interpretation, '')}"
         + (" (the model only beats easy decoys)." if realism.get("easy_only") else "."),
         "",
     ]
@@ -96,7 +98,8 @@ def render_index(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str
     lines += [
         "## Members",
         "",
-        f"- `{SUMMARY}` one row per input row; `{DECOYS}` every decoy with its hash and score;",
+        f"- `{REPORT}` the report for people: plots and molecule drawings, for reading or printing;",
+        f"  `{SUMMARY}` one row per input row; `{DECOYS}` every decoy with its hash and score;",
         f"  `{METRICS}` dataset statistics; `{MANIFEST}` provenance and file list; `{CHECKSUMS}` sha256 of members.",
         "",
         "Verify: `hetero2 verify <this folder or evidence_pack.zip> --public-key <published key>` "

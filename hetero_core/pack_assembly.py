@@ -24,6 +24,7 @@ from hetero_core.pack_layout import AUDIT_SCHEMA, DECOYS_SCHEMA, MANIFEST_SCHEMA
 from hetero_core.pack_writer import PackBuilder, PackInfo
 from hetero_core.provenance import engine_info, iso, runtime_versions
 from hetero_core.reasons import SkipReason, Status, Verdict
+from hetero_core.report_html import render_report
 from hetero_core.scores_external import ExternalScores
 from hetero_core.scoring import Scorer
 from hetero_core.signing import Signer
@@ -260,7 +261,13 @@ def assemble_pack(
         metrics = build_metrics(collector, config, scorer)
         manifest = build_manifest(input_name, scan, config, scorer, created_at, service, columns)
         index_md = render_index(manifest, metrics)
+        report_html = render_report(manifest, metrics)
         info = builder.finish(
-            metrics=metrics, manifest=manifest, index_md=index_md, created_at=created_at, signer=signer
+            metrics=metrics,
+            manifest=manifest,
+            index_md=index_md,
+            report_html=report_html,
+            created_at=created_at,
+            signer=signer,
         )
     return AssembledPack(info, metrics, count)

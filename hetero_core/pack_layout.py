@@ -9,6 +9,7 @@ SUMMARY = "summary.csv"
 DECOYS = "decoys.csv"
 METRICS = "metrics.json"
 INDEX = "index.md"
+REPORT = "report.html"
 MANIFEST = "manifest.json"
 CHECKSUMS = "checksums.sha256"
 ZIP = "evidence_pack.zip"
@@ -16,7 +17,7 @@ SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "signing_public_key.pem"
 
 # Members that every pack has; the signature pair is optional.
-REQUIRED_MEMBERS: tuple[str, ...] = (SUMMARY, DECOYS, METRICS, INDEX, MANIFEST, CHECKSUMS)
+REQUIRED_MEMBERS: tuple[str, ...] = (SUMMARY, DECOYS, METRICS, INDEX, REPORT, MANIFEST, CHECKSUMS)
 OPTIONAL_MEMBERS: tuple[str, ...] = (SIGNATURE, PUBLIC_KEY)
 
 MANIFEST_SCHEMA = "hetero_manifest.v1"

@@ -38,6 +38,7 @@ from hetero_core.pack_layout import (
     METRICS,
     OPTIONAL_MEMBERS,
     PUBLIC_KEY,
+    REPORT,
     REQUIRED_MEMBERS,
     SIGNATURE,
     SUMMARY,
@@ -52,7 +53,7 @@ CHECKED_WITH_EMBEDDED_KEY = "embedded-key"
 UNSIGNED = "unsigned"
 
 # Members the manifest's "files" list must cover (the others are written after, or describe, the manifest).
-MANIFEST_COVERED: tuple[str, ...] = (SUMMARY, DECOYS, METRICS, INDEX)
+MANIFEST_COVERED: tuple[str, ...] = (SUMMARY, DECOYS, METRICS, INDEX, REPORT)
 # checksums.sha256, manifest.json and the signature pair are read whole; anything bigger is not ours.
 MAX_METADATA_BYTES = 16 * 1024 * 1024
 

@@ -37,6 +37,7 @@ from hetero_core.pack_layout import (
     MANIFEST_SCHEMA,
     METRICS,
     PUBLIC_KEY,
+    REPORT,
     SCORED_DECOY_COLUMNS,
     SIGNATURE,
     SUMMARY,
@@ -255,14 +256,23 @@ class PackBuilder:
         index_md: str,
         created_at: datetime,
         signer: Signer | None = None,
+        report_html: str | None = None,
     ) -> PackInfo:
-        """Write the remaining members, sign, checksum, zip, and move the pack into ``out_dir``."""
+        """Write the remaining members, sign, checksum, zip, and move the pack into ``out_dir``.
+
+        ``report_html`` is the page to ship as ``report.html``; when None it is rendered here from
+        ``manifest`` and ``metrics`` (``report_html.render_report``), so every pack has one.
+        """
         self._require_open()
         try:
             reserved = {"files", "signature"} & set(manifest)
             if reserved:
                 raise ValueError(f"manifest keys {sorted(reserved)!r} are written by the pack writer, not the caller")
-            info = self._seal(metrics, manifest, index_md, _zip_date_time(created_at), signer)
+            if report_html is None:
+                from hetero_core.report_html import render_report  # noqa: PLC0415 - matplotlib only when needed
+
+                report_html = render_report(manifest, metrics)
+            info = self._seal(metrics, manifest, index_md, report_html, _zip_date_time(created_at), signer)
         except BaseException:
             self.abort()
             raise
@@ -274,16 +284,17 @@ class PackBuilder:
         metrics: Mapping[str, object],
         manifest: Mapping[str, object],
         index_md: str,
+        report_html: str,
         date_time: tuple[int, int, int, int, int, int],
         signer: Signer | None,
     ) -> PackInfo:
         self._close_handles()
         staging = self._staging
         write_json(staging / METRICS, metrics)
-        index_text = index_md.replace("\r\n", "\n").replace("\r", "\n")
-        (staging / INDEX).write_bytes(index_text.encode("utf-8"))
+        for name, text in ((INDEX, index_md), (REPORT, report_html)):
+            (staging / name).write_bytes(text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8"))
 
-        listed = sorted((SUMMARY, DECOYS, METRICS, INDEX))
+        listed = sorted((SUMMARY, DECOYS, METRICS, INDEX, REPORT))
         digests = {name: sha256_file(staging / name) for name in listed}
         full_manifest: dict[str, object] = dict(manifest)
         full_manifest["files"] = [

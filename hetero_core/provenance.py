@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+import matplotlib
 import numpy
 import rdkit
 
@@ -43,7 +44,13 @@ def engine_info() -> dict[str, str]:
 
 
 def runtime_versions() -> dict[str, str]:
-    return {"python": platform.python_version(), "rdkit": rdkit.__version__, "numpy": numpy.__version__}
+    # matplotlib draws report.html's plots, so its version decides those bytes too
+    return {
+        "python": platform.python_version(),
+        "rdkit": rdkit.__version__,
+        "numpy": numpy.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
 
 
 def resolve_created_at(value: str | None) -> datetime:

@@ -15,6 +15,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import matplotlib
 import numpy
 import pytest
 import rdkit
@@ -30,6 +31,7 @@ PACK_MEMBERS = (
     "decoys.csv",
     "metrics.json",
     "index.md",
+    "report.html",
     "manifest.json",
     "checksums.sha256",
     "evidence_pack.zip",
@@ -297,6 +299,7 @@ def test_manifest_records_engine_versions_parameters_input_and_files(cli: Cli, d
         "python": platform.python_version(),
         "rdkit": rdkit.__version__,
         "numpy": numpy.__version__,
+        "matplotlib": matplotlib.__version__,
     }
     parameters = manifest["parameters"]
     assert {name: parameters[name] for name in parameters if name in _GIVEN_PARAMETERS} == _GIVEN_PARAMETERS
@@ -314,7 +317,7 @@ def test_manifest_records_engine_versions_parameters_input_and_files(cli: Cli, d
             "size": (pack / name).stat().st_size,
             "sha256": hashlib.sha256((pack / name).read_bytes()).hexdigest(),
         }
-        for name in ("decoys.csv", "index.md", "metrics.json", "summary.csv")
+        for name in ("decoys.csv", "index.md", "metrics.json", "report.html", "summary.csv")
     ]
 
 
@@ -359,7 +362,7 @@ def test_checksums_pass_sha256sum_check(cli: Cli, drugs_csv: Path, tmp_path: Pat
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     listed = [line.split("  ", 1)[1] for line in (pack / "checksums.sha256").read_text(encoding="utf-8").splitlines()]
-    assert listed == sorted(["decoys.csv", "index.md", "manifest.json", "metrics.json", "summary.csv"])
+    assert listed == sorted(["decoys.csv", "index.md", "manifest.json", "metrics.json", "report.html", "summary.csv"])
 
 
 def test_previous_pack_in_out_is_replaced(

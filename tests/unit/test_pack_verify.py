@@ -22,6 +22,7 @@ from hetero_core.pack_layout import (
     MANIFEST,
     METRICS,
     PUBLIC_KEY,
+    REPORT,
     REQUIRED_MEMBERS,
     SIGNATURE,
     SUMMARY,
@@ -208,8 +209,8 @@ def test_verifying_a_zip_writes_nothing_to_disk(signed: PackInfo, tmp_path: Path
 
 # --- one flipped byte, named ---------------------------------------------------------------------------------
 
-SIGNED_MEMBERS = (SUMMARY, DECOYS, METRICS, INDEX, MANIFEST, CHECKSUMS, SIGNATURE, PUBLIC_KEY, ZIP)
-UNSIGNED_MEMBERS = (SUMMARY, DECOYS, METRICS, INDEX, MANIFEST, CHECKSUMS, ZIP)
+SIGNED_MEMBERS = (SUMMARY, DECOYS, METRICS, INDEX, REPORT, MANIFEST, CHECKSUMS, SIGNATURE, PUBLIC_KEY, ZIP)
+UNSIGNED_MEMBERS = (SUMMARY, DECOYS, METRICS, INDEX, REPORT, MANIFEST, CHECKSUMS, ZIP)
 
 
 @pytest.mark.parametrize("member", SIGNED_MEMBERS)
@@ -224,7 +225,9 @@ def test_flipped_byte_in_unsigned_folder_names_the_member(unsigned: PackInfo, me
     assert _fails(unsigned.path).member == member
 
 
-@pytest.mark.parametrize("member", [SUMMARY, DECOYS, METRICS, INDEX, MANIFEST, CHECKSUMS, SIGNATURE, PUBLIC_KEY])
+@pytest.mark.parametrize(
+    "member", [SUMMARY, DECOYS, METRICS, INDEX, REPORT, MANIFEST, CHECKSUMS, SIGNATURE, PUBLIC_KEY]
+)
 def test_flipped_byte_inside_a_compressed_zip_entry_names_the_entry(signed: PackInfo, member: str) -> None:
     _flip(signed.zip_path, _compressed_byte_offset(signed.zip_path, member))
     error = _fails(signed.zip_path)
@@ -386,10 +389,10 @@ def test_unparseable_checksums_file_is_refused(unsigned: PackInfo, content: byte
 
 def test_checksums_listing_an_unknown_absent_file_is_blamed_on_checksums(unsigned: PackInfo) -> None:
     path = unsigned.path / CHECKSUMS
-    path.write_text(path.read_text(encoding="utf-8") + f"{'b' * 64}  report.html\n", encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + f"{'b' * 64}  notes.html\n", encoding="utf-8")
     error = _fails(unsigned.path)
     assert error.member == CHECKSUMS
-    assert "report.html" in str(error)
+    assert "notes.html" in str(error)
 
 
 # --- the manifest's file list --------------------------------------------------------------------------------
@@ -404,7 +407,7 @@ def test_member_changed_with_checksums_rewritten_fails_on_the_manifest(unsigned:
     assert MANIFEST in str(error)
 
 
-@pytest.mark.parametrize("member", [SUMMARY, DECOYS, METRICS, INDEX])
+@pytest.mark.parametrize("member", [SUMMARY, DECOYS, METRICS, INDEX, REPORT])
 def test_manifest_must_cover_every_data_member(unsigned: PackInfo, member: str) -> None:
     def drop(manifest: dict[str, object]) -> None:
         files = manifest["files"]
@@ -424,7 +427,7 @@ def test_manifest_must_cover_every_data_member(unsigned: PackInfo, member: str) 
         (lambda m: m.pop("files"), "no 'files' list"),
         (lambda m: m.update(files="summary.csv"), "no 'files' list"),
         (lambda m: m.update(files=[{"path": "../../etc/passwd", "size": 1, "sha256": "a" * 64}]), "'..'"),
-        (lambda m: m.update(files=[{"path": "report.html", "size": 1, "sha256": "a" * 64}]), "not in the pack"),
+        (lambda m: m.update(files=[{"path": "notes.txt", "size": 1, "sha256": "a" * 64}]), "not in the pack"),
         (lambda m: m.update(files=[{"path": SUMMARY, "size": "big", "sha256": "a" * 64}]), "valid 'size'"),
         (lambda m: m.update(files=[{"path": SUMMARY, "size": 1, "sha256": "xyz"}]), "valid 'sha256'"),
         (lambda m: m.update(files=["summary.csv"]), "is not an object"),
@@ -553,10 +556,10 @@ def test_zip_missing_an_entry_of_the_folder_is_refused(unsigned: PackInfo) -> No
 
 def test_zip_with_an_entry_the_folder_lacks_is_refused(unsigned: PackInfo) -> None:
     with zipfile.ZipFile(unsigned.zip_path, "a") as archive:
-        archive.writestr("report.html", b"<html></html>")
+        archive.writestr("notes.html", b"<html></html>")
     error = _fails(unsigned.path)
     assert error.member == ZIP
-    assert "report.html" in str(error)
+    assert "notes.html" in str(error)
 
 
 def test_zip_mode_report_counts_entries(signed: PackInfo) -> None:

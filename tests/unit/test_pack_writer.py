@@ -31,6 +31,7 @@ from hetero_core.pack_layout import (
     MANIFEST_SCHEMA,
     METRICS,
     PUBLIC_KEY,
+    REPORT,
     REQUIRED_MEMBERS,
     SCORED_DECOY_COLUMNS,
     SIGNATURE,
@@ -121,7 +122,7 @@ MANIFEST_IN: dict[str, object] = {
     "parameters": {"n_decoys": 2, "seed": 7},
 }
 INDEX_MD = "# HETERO-2 audit\n\nOK 2 · SKIP 1 · ERROR 0\n"
-DATA_MEMBERS = (DECOYS, INDEX, METRICS, SUMMARY)
+DATA_MEMBERS = (DECOYS, INDEX, METRICS, REPORT, SUMMARY)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,832 @@
+"""``report.html``: the pack for a person who would rather look than read a CSV.
+
+One self-contained page (no script, no network: a Content-Security-Policy forbids both, and every image
+is inline SVG) that a medicinal chemist, a QA lead or an auditor reads on screen or on paper: what was
+run, what came out, whether the PASS-rate beats chance, whether the decoys were hard enough to mean
+anything, and the molecules where the model was fooled worst, drawn beside the decoys it preferred.
+
+Rendered from ``manifest.json`` and ``metrics.json`` only (plus an optional calibration result), like
+``index.md``, so it is as deterministic as they are and its size does not grow with the input: lists are
+the metrics' top-N, plots are histograms. Every piece of text that comes from a customer (ids, SMILES,
+file and column names, reasons and details) is HTML-escaped and clipped. A metrics block that is absent
+or malformed gives "n/a" or a note in its section, never an exception: the report must never be the
+reason a finished audit fails to become a pack.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Mapping, Sequence
+from numbers import Integral, Real
+from typing import Any
+
+from hetero_core.dataset_metrics import (
+    EASY_AUC_ONLY,
+    EASY_MAX,
+    HARD_AUC_SIGNAL,
+    MEDIAN_SIMILARITY_MIN,
+    MEDIUM_MAX,
+    MIN_HARD_PAIRS,
+)
+from hetero_core.depiction import molecule_svg, placeholder_svg
+from hetero_core.index_md import INTERPRETATION_TEXT, human_number
+from hetero_core.pack_layout import CHECKSUMS, DECOYS, INDEX, MANIFEST, METRICS, REPORT, SUMMARY
+from hetero_core.reasons import ErrorReason, SkipReason, Status, Verdict
+from hetero_core.report_plots import (
+    BinAuc,
+    PlotDataError,
+    auc_by_bin_svg,
+    matplotlib_version,
+    similarity_histogram_svg,
+    slack_histogram_svg,
+)
+
+__all__ = ["MAX_PROBLEM_ROWS", "MAX_TOP_DECOYS", "MAX_WORST_MOLECULES", "render_report"]
+
+# The report shows at most this much, whatever the metrics hold: its size must not follow the input's.
+MAX_WORST_MOLECULES = 10
+MAX_TOP_DECOYS = 3
+MAX_PROBLEM_ROWS = 25
+MAX_REASONS = 20
+MAX_INPUTS = 10
+MAX_SERVICE_IDS = 20
+MAX_CALIBRATION_RUNS = 10
+# Molecule drawings stop (placeholders instead) once they add up to this; keeps the page under ~1 MB.
+DEPICTION_BUDGET_BYTES = 450_000
+# Longest customer text shown before it is clipped with an ellipsis.
+ID_CHARS = 80
+SMILES_CHARS = 200
+DETAIL_CHARS = 200
+NAME_CHARS = 120
+# Conventional significance level for the plain-words reading of the PASS-rate p-value.
+SIGNIFICANCE_LEVEL = 0.05
+STRONG_SIGNIFICANCE_LEVEL = 0.001
+
+_BIN_ORDER = ("easy", "medium", "hard")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+_REASON_TEXT: dict[str, str] = {
+    SkipReason.MISSING_SMILES: "the SMILES cell is empty",
+    SkipReason.INVALID_SMILES: "RDKit cannot parse or sanitise the SMILES",
+    SkipReason.TOO_MANY_ATOMS: "more heavy atoms than the limit (parameter max_heavy_atoms)",
+    SkipReason.DISCONNECTED: "more than one fragment (a salt or a mixture); --standardize keeps the largest",
+    SkipReason.DUPLICATE_ID: "an earlier row has the same id",
+    SkipReason.NO_DECOYS_GENERATED: "no bond could be rewired into a valid decoy (small or very symmetric molecule)",
+    SkipReason.MISSING_SCORES: "the scores give no score for the original",
+    SkipReason.MISSING_SCORES_FOR_ALL_DECOYS: "the scores give no score for any of its decoys",
+    ErrorReason.TIMEOUT: "the molecule took longer than the time limit (parameter timeout_s)",
+    ErrorReason.CHUNK_FAILED: "the worker process died twice on this row",
+    ErrorReason.INTERNAL_ERROR: "a fault in the engine; the detail names the exception",
+}
+
+_CSS = """
+:root { color-scheme: light; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  max-width: 1100px; margin: 0 auto; padding: 24px; color: #1a1a1a; background: #ffffff; line-height: 1.45; }
+h1 { font-size: 1.6em; margin: 0 0 0.2em; }
+h2 { font-size: 1.25em; border-bottom: 1px solid #d0d0d0; padding-bottom: 0.2em; margin-top: 1.8em; }
+h3 { font-size: 1.05em; margin: 0 0 0.4em; }
+p.lead { color: #444444; margin-top: 0; }
+.box { background: #f3f7fa; border-left: 4px solid #0072b2; padding: 0.6em 1em; }
+.box p { margin: 0.3em 0; }
+.note { color: #555555; font-size: 0.92em; }
+table { border-collapse: collapse; margin: 0.6em 0; }
+th, td { border: 1px solid #d8d8d8; padding: 3px 8px; text-align: left; vertical-align: top; }
+th { background: #f5f5f5; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+code.reason { white-space: nowrap; }
+code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.88em;
+  overflow-wrap: anywhere; }
+.pass { color: #005a8c; font-weight: 600; }
+.fail { color: #a33b00; font-weight: 600; }
+nav ol { columns: 2; margin: 0.4em 0; }
+figure.plot { margin: 0.6em 0; }
+svg.plot { width: 100%; max-width: 760px; height: auto; display: block; }
+figure.plot figcaption { font-size: 0.9em; color: #444444; }
+article.mol { border: 1px solid #e0e0e0; padding: 0.6em 0.8em; margin: 0.9em 0; }
+.cards { display: flex; flex-wrap: wrap; gap: 8px; }
+figure.card { margin: 0; width: 224px; border: 1px solid #d8d8d8; padding: 2px; background: #ffffff; }
+figure.card.original { border: 2px solid #0072b2; }
+figure.card.above { border: 2px solid #d55e00; }
+figure.card figcaption { font-size: 0.82em; padding: 2px 4px; }
+svg.mol-svg { display: block; width: 220px; height: auto; }
+footer { margin-top: 2.5em; border-top: 1px solid #d0d0d0; padding-top: 0.6em; font-size: 0.9em; color: #444444; }
+@page { size: A4; margin: 14mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  nav { display: none; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  article.mol, figure, table, .box { break-inside: avoid; page-break-inside: avoid; }
+  .cards { gap: 4px; flex-wrap: nowrap; }
+  figure.card { width: 25%; box-sizing: border-box; }
+  svg.mol-svg { width: 100%; }
+  figure.card figcaption { font-size: 7pt; }
+  a { color: inherit; text-decoration: none; }
+}
+"""
+
+
+# --- reading the metrics without trusting their shape -----------------------------------------------------------
+
+
+def _map(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _seq(value: object, limit: int) -> list[Any]:
+    return list(value[:limit]) if isinstance(value, list | tuple) else []
+
+
+def _number(value: object) -> float | None:
+    """A finite real number, else None (bools, text and NaN are not numbers to show)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _count(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        return None
+    return int(value)
+
+
+# --- text for people ---------------------------------------------------------------------------------------------
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _e(value: object, limit: int = NAME_CHARS) -> str:
+    """Customer text made safe for HTML: control characters and lone surrogates replaced, clipped, escaped."""
+    text = "" if value is None else str(value)
+    text = _CONTROL.sub("\ufffd", text).encode("utf-8", "replace").decode("utf-8")
+    return html.escape(_clip(text, limit), quote=True)
+
+
+def _num(value: object, digits: int = 3) -> str:
+    number = _number(value)
+    if number is None:
+        count = _count(value)
+        return "n/a" if count is None else str(count)
+    return human_number(number, digits)
+
+
+def _pct(value: object) -> str:
+    number = _number(value)
+    return "n/a" if number is None else f"{number * 100:.1f}%"
+
+
+def _int_text(value: object) -> str:
+    count = _count(value)
+    return "n/a" if count is None else f"{count:,}"
+
+
+def _param(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(_param(item) for item in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _row(cells: Sequence[str], numeric: Sequence[bool] | None = None, header: bool = False) -> str:
+    tag = "th" if header else "td"
+    flags = numeric or [False] * len(cells)
+    numeric_class = ' class="num"'
+    return (
+        "<tr>"
+        + "".join(f"<{tag}{numeric_class if n else ''}>{c}</{tag}>" for c, n in zip(cells, flags, strict=True))
+        + "</tr>"
+    )
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool] | None = None) -> str:
+    lines = ["<table>", "<thead>" + _row(header, numeric, header=True) + "</thead>", "<tbody>"]
+    lines += [_row(row, numeric) for row in rows]
+    lines += ["</tbody>", "</table>"]
+    return "\n".join(lines)
+
+
+def _facts(pairs: Sequence[tuple[str, str]]) -> str:
+    """A two-column table of label → value; values are already escaped HTML."""
+    return (
+        "<table>\n<tbody>\n"
+        + "\n".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in pairs)
+        + "\n</tbody>\n</table>"
+    )
+
+
+def _plot(render: Any, *args: Any, caption: str) -> str:
+    try:
+        svg = render(*args)
+    except PlotDataError as error:
+        return f'<p class="note">No plot: the metrics do not hold drawable numbers ({_e(error, 160)}).</p>'
+    return f'<figure class="plot">\n{svg}<figcaption>{caption}</figcaption>\n</figure>'
+
+
+def _histogram(block: Mapping[str, Any], edges_key: str) -> tuple[list[float], list[int]] | None:
+    edges_raw, counts_raw = block.get(edges_key), block.get("counts")
+    if not isinstance(edges_raw, list | tuple) or not isinstance(counts_raw, list | tuple):
+        return None
+    edges = [_number(edge) for edge in edges_raw]
+    counts = [_count(count) for count in counts_raw]
+    if any(edge is None for edge in edges) or any(count is None for count in counts):
+        return None
+    return [e for e in edges if e is not None], [c for c in counts if c is not None]
+
+
+# --- sections ----------------------------------------------------------------------------------------------------
+
+
+def _header(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
+    inputs = _seq(manifest.get("inputs"), MAX_INPUTS)
+    name = _map(inputs[0]).get("name") if inputs else None
+    engine = _map(manifest.get("engine"))
+    counts = _map(metrics.get("counts"))
+    verdicts = _map(metrics.get("verdicts"))
+    realism = _map(metrics.get("realism"))
+    interpretation = realism.get("interpretation")
+    n_judged = _count(metrics.get("n_judged"))
+    lines = [
+        "<header>",
+        "<h1>HETERO-2 audit report</h1>",
+        f'<p class="lead">Input <code>{_e(name)}</code> · created {_e(manifest.get("created_at"))} by '
+        f"{_e(engine.get('name', 'hetero2'))} {_e(engine.get('version'))}</p>",
+        '<div class="box">',
+        f"<p>{_int_text(counts.get('total'))} rows: {_int_text(counts.get(Status.OK))} audited (OK), "
+        f"{_int_text(counts.get(Status.SKIP))} skipped (SKIP), {_int_text(counts.get(Status.ERROR))} failed "
+        "(ERROR).</p>",
+    ]
+    if n_judged:
+        lines.append(
+            f"<p>PASS: <b>{_int_text(verdicts.get(Verdict.PASS))} of {n_judged:,}</b> judged molecules "
+            f"({_pct(metrics.get('pass_rate'))}); chance alone would give "
+            f"{_pct(metrics.get('expected_pass_rate_by_chance'))} "
+            f"(p-value {_num(metrics.get('pass_rate_p_value'))}).</p>"
+        )
+    else:
+        lines.append("<p>No molecule was judged, so there is no PASS-rate.</p>")
+    if isinstance(interpretation, str):
+        lines.append(
+            f"<p>Decoy realism: <b>{_e(interpretation)}</b> — {_e(INTERPRETATION_TEXT.get(interpretation, ''))}.</p>"
+        )
+    lines += ["</div>", "</header>"]
+    return "\n".join(lines)
+
+
+def _nav(calibration: bool) -> str:
+    items = [
+        ("facts", "Run facts"),
+        ("rows", "Rows and reasons"),
+        ("pass-rate", "PASS-rate against chance"),
+        ("slack", "Slack distribution"),
+        ("realism", "Decoy realism"),
+        *([("calibration", "Known-bad / known-good separation")] if calibration else []),
+        ("worst", "Where the model was fooled worst"),
+        ("problems", "SKIP and ERROR rows"),
+    ]
+    links = "".join(f'<li><a href="#{anchor}">{title}</a></li>' for anchor, title in items)
+    return f"<nav><ol>{links}</ol></nav>"
+
+
+def _facts_section(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
+    engine = _map(manifest.get("engine"))
+    runtime = _map(manifest.get("runtime"))
+    parameters = _map(manifest.get("parameters")) or _map(metrics.get("config"))
+    seeds = _map(manifest.get("seeds"))
+    contracts = _map(manifest.get("contracts"))
+    facts = [
+        ("Created", _e(manifest.get("created_at"))),
+        (
+            "Engine",
+            f"{_e(engine.get('name'))} {_e(engine.get('version'))}, commit <code>{_e(engine.get('git_commit'))}</code>",
+        ),
+        (
+            "Runtime",
+            f"Python {_e(runtime.get('python'))}, RDKit {_e(runtime.get('rdkit'))}, NumPy {_e(runtime.get('numpy'))}; "
+            f"plots drawn with matplotlib {_e(matplotlib_version())}",
+        ),
+        ("Scores", _e(parameters.get("scorer"))),
+        ("Seeds", f"run seed {_e(seeds.get('run_seed'))}, per-molecule seed from {_e(seeds.get('seed_by'))}"),
+        ("Contracts", _e(", ".join(f"{k} {_param(v)}" for k, v in sorted(contracts.items())))),
+    ]
+    service = _map(manifest.get("service"))
+    if service:
+        ids = sorted(service.items())[:MAX_SERVICE_IDS]
+        facts.append(("Service", "<br>".join(f"{_e(k)}: <code>{_e(v)}</code>" for k, v in ids)))
+    parts = ['<section id="facts">', "<h2>Run facts</h2>", _facts(facts), "<h3>Inputs</h3>"]
+    input_rows = []
+    for entry in _seq(manifest.get("inputs"), MAX_INPUTS):
+        item = _map(entry)
+        columns = _map(item.get("columns"))
+        column_text = ", ".join(f"{_e(k)}={_e(v)}" for k, v in sorted(columns.items()) if v is not None)
+        input_rows.append(
+            [
+                _e(item.get("role")),
+                f"<code>{_e(item.get('name'))}</code>",
+                _e(item.get("format")),
+                _int_text(item.get("rows")),
+                f"<code>{_e(item.get('sha256'))}</code>",
+                column_text or "—",
+            ]
+        )
+    if input_rows:
+        parts.append(
+            _table(
+                ["role", "file", "format", "rows", "sha256 of the file as received", "columns"],
+                input_rows,
+                [False, False, False, True, False, False],
+            )
+        )
+    else:
+        parts.append('<p class="note">The manifest names no input.</p>')
+    parts.append("<h3>Parameters</h3>")
+    if parameters:
+        rows = [[f"<code>{_e(k)}</code>", _e(_param(v))] for k, v in sorted(parameters.items())]
+        parts.append(_table(["parameter", "value"], rows))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _rows_section(metrics: Mapping[str, Any]) -> str:
+    counts = _map(metrics.get("counts"))
+    verdicts = _map(metrics.get("verdicts"))
+    decoys = _map(metrics.get("decoys"))
+    coverage = _map(metrics.get("scores_coverage"))
+    parts = [
+        '<section id="rows">',
+        "<h2>Rows and reasons</h2>",
+        "<p>Every input row has exactly one outcome: OK (audited), SKIP (a fact about the data, with a reason) "
+        "or ERROR (a fault of ours or of the environment, with a reason). Nothing is dropped silently.</p>",
+        _table(
+            ["OK", "SKIP", "ERROR", "total", "PASS", "FAIL", "not judged"],
+            [
+                [
+                    _int_text(counts.get(Status.OK)),
+                    _int_text(counts.get(Status.SKIP)),
+                    _int_text(counts.get(Status.ERROR)),
+                    _int_text(counts.get("total")),
+                    _int_text(verdicts.get(Verdict.PASS)),
+                    _int_text(verdicts.get(Verdict.FAIL)),
+                    _int_text(verdicts.get(Verdict.SKIP)),
+                ]
+            ],
+            [True] * 7,
+        ),
+    ]
+    reasons = [_map(r) for r in _seq(metrics.get("top_reasons"), MAX_REASONS)]
+    if reasons:
+        rows = [
+            [
+                f'<code class="reason">{_e(r.get("reason"))}</code>',
+                _int_text(r.get("count")),
+                _e(_REASON_TEXT.get(str(r.get("reason")), "")),
+            ]
+            for r in reasons
+        ]
+        parts.append(_table(["reason", "rows", "what it means"], rows, [False, True, False]))
+    else:
+        parts.append("<p>No row was skipped or failed.</p>")
+    parts.append(
+        f"<p>Decoys: {_num(decoys.get('mean_per_molecule'), 1)} per molecule on average "
+        f"(asked for {_int_text(decoys.get('k'))}); {_pct(decoys.get('share_reaching_k'))} of the "
+        f"{_int_text(decoys.get('molecules'))} molecules that reached decoy generation got all of them. "
+        f"Scores: {_e(coverage.get('mode'))}; {_pct(coverage.get('decoy_coverage'))} of "
+        f"{_int_text(coverage.get('decoys_generated'))} decoys scored"
+        + (
+            f"; {_int_text(coverage.get('molecules_missing_original_score'))} originals without a score"
+            if _count(coverage.get("molecules_missing_original_score"))
+            else ""
+        )
+        + ".</p>"
+    )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _pass_rate_words(metrics: Mapping[str, Any]) -> str:
+    n_judged = _count(metrics.get("n_judged")) or 0
+    n_pass = _count(_map(metrics.get("verdicts")).get(Verdict.PASS)) or 0
+    rate = _number(metrics.get("pass_rate"))
+    expected = _number(metrics.get("expected_pass_rate_by_chance"))
+    p_value = _number(metrics.get("pass_rate_p_value"))
+    if not n_judged or rate is None:
+        return "<p>No molecule was judged (every row was SKIP or ERROR), so there is no PASS-rate to test.</p>"
+    text = [
+        f"<p>{n_pass:,} of {n_judged:,} judged molecules PASSed ({_pct(rate)}). A molecule PASSes when the model "
+        "ranks it above (nearly) all of its rewired decoys, by more than chance allows."
+    ]
+    if expected is not None:
+        text.append(
+            f" A model that cannot tell a molecule from its decoys would PASS about {_pct(expected)} of them "
+            f"(about {expected * n_judged:,.1f} molecules) by luck alone: with k decoys, about 1 in k + 1."
+        )
+    text.append("</p>\n<p>")
+    if p_value is None:
+        text.append("The probability of this many PASSes by chance was not recorded.")
+    elif p_value < STRONG_SIGNIFICANCE_LEVEL:
+        text.append(
+            f"The probability of {n_pass:,} or more PASSes by luck is {_num(p_value)}: far too small to be luck. "
+            "<b>The model ranks real molecules above their decoys more often than chance.</b>"
+        )
+    elif p_value < SIGNIFICANCE_LEVEL:
+        text.append(
+            f"The probability of {n_pass:,} or more PASSes by luck is {_num(p_value)}, below the conventional "
+            f"{SIGNIFICANCE_LEVEL:g}: <b>evidence that the model beats chance</b>, though not overwhelming."
+        )
+    elif n_pass == 0:
+        text.append(
+            "No molecule PASSed. <b>There is no evidence that the model reads structure rather than composition.</b>"
+        )
+    else:
+        text.append(
+            f"The probability of {n_pass:,} or more PASSes by luck is {_num(p_value)}: luck alone could give this "
+            "PASS-rate. <b>There is no evidence that the model reads structure rather than composition.</b>"
+        )
+        if expected is not None and rate < expected:
+            text.append(" It PASSes even fewer molecules than luck would.")
+    text.append("</p>")
+    return "".join(text)
+
+
+def _pass_rate_section(metrics: Mapping[str, Any]) -> str:
+    rows = [
+        ["molecules judged", _int_text(metrics.get("n_judged"))],
+        ["PASS-rate", _pct(metrics.get("pass_rate"))],
+        ["expected PASS-rate by chance", _pct(metrics.get("expected_pass_rate_by_chance"))],
+        ["p-value (P of at least this many PASS by chance)", _num(metrics.get("pass_rate_p_value"))],
+    ]
+    return "\n".join(
+        [
+            '<section id="pass-rate">',
+            "<h2>PASS-rate against chance</h2>",
+            _pass_rate_words(metrics),
+            _table(["", "value"], rows, [False, True]),
+            '<p class="note">The p-value is the exact Poisson-binomial tail: each molecule PASSes by chance with a '
+            "probability known from its number of scored decoys.</p>",
+            "</section>",
+        ]
+    )
+
+
+def _slack_section(metrics: Mapping[str, Any]) -> str:
+    slack = _map(metrics.get("slack"))
+    parts = [
+        '<section id="slack">',
+        "<h2>Slack distribution</h2>",
+        "<p>Slack = AUC − gate for each judged molecule: how far the original's rank among its decoys lies above "
+        "(PASS, slack ≥ 0) or below (FAIL, slack &lt; 0) what chance allows. AUC 1 means the original beat every "
+        "decoy.</p>",
+    ]
+    histogram = _histogram(_map(metrics.get("slack_histogram")), "edges")
+    if not _count(metrics.get("n_judged")):
+        parts.append('<p class="note">No judged molecule: no slack to plot.</p>')
+    elif histogram is None:
+        parts.append('<p class="note">No slack histogram in the metrics.</p>')
+    else:
+        parts.append(
+            _plot(
+                slack_histogram_svg,
+                *histogram,
+                caption="Judged molecules per slack bin (0.1 wide). Blue: PASS; orange: FAIL.",
+            )
+        )
+    keys = ("min", "p25", "median", "mean", "p75", "max")
+    parts.append(_table(list(keys), [[_num(slack.get(k)) for k in keys]], [True] * len(keys)))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _realism_words(realism: Mapping[str, Any]) -> str:
+    interpretation = realism.get("interpretation")
+    bins = _map(realism.get("bins"))
+    hard, easy = _map(bins.get("hard")), _map(bins.get("easy"))
+    hard_auc, easy_auc = _num(hard.get("auc")), _num(easy.get("auc"))
+    hard_pairs = _int_text(hard.get("n_pairs"))
+    median = _num(realism.get("median_similarity"))
+    if interpretation == "SUCCESS_SIGNAL_ON_HARD":
+        return (
+            f"<p><b>Signal on hard decoys.</b> On decoys that look very much like their original (similarity ≥ "
+            f"{MEDIUM_MAX:g}) the model's AUC is {hard_auc} over {hard_pairs} pairs, above {HARD_AUC_SIGNAL:g}: it "
+            "still tells real molecules from close look-alikes, so its scores reflect structure, not only "
+            "composition.</p>"
+        )
+    if interpretation == "ILLUSION_CONFIRMED":
+        text = (
+            f"<p><b>Illusion confirmed.</b> On hard decoys (similarity ≥ {MEDIUM_MAX:g}) the model's AUC is "
+            f"{hard_auc} over {hard_pairs} pairs, not above {HARD_AUC_SIGNAL:g}: it does no better than chance at "
+            "telling real molecules from look-alikes with the same atoms."
+        )
+        if realism.get("easy_only") is True:
+            text += (
+                f" It does beat easy decoys (AUC {easy_auc} > {EASY_AUC_ONLY:g}), which differ a lot: the pattern "
+                "of a model that reacts to composition and gross shape, not to structure."
+            )
+        return text + "</p>"
+    if interpretation == "INCONCLUSIVE_DECOYS_TOO_EASY":
+        return (
+            f"<p><b>Inconclusive: the decoys are too easy.</b> The median similarity of decoys to their originals "
+            f"is {median} (a conclusion needs at least {MEDIAN_SIMILARITY_MIN:g}) and there are {hard_pairs} hard "
+            f"pairs (at least {MIN_HARD_PAIRS} needed). Whatever the AUC, these decoys cannot show whether the "
+            "model reads structure. Audit more molecules, or larger ones, or use hard mode (--hard-mode).</p>"
+        )
+    return '<p class="note">The metrics hold no realism interpretation.</p>'
+
+
+def _realism_section(metrics: Mapping[str, Any]) -> str:
+    realism = _map(metrics.get("realism"))
+    bins = _map(realism.get("bins"))
+    parts = [
+        '<section id="realism">',
+        "<h2>Decoy realism</h2>",
+        "<p>AUC here is the share of (original, decoy) pairs in which the original scored higher (ties count "
+        "half): 0.5 is chance, 1 is always right. Pairs are split by how similar the decoy is to its original "
+        f"(Tanimoto, Morgan radius 2): easy &lt; {EASY_MAX:g} ≤ medium &lt; {MEDIUM_MAX:g} ≤ hard. A model that "
+        "only reacts to composition beats easy decoys and fails on hard ones.</p>",
+        _realism_words(realism),
+        '<p class="note">Realism counts pairs, one decoy at a time; a PASS needs the original to beat nearly all '
+        "of its decoys at once. A model can win most pairs and still PASS few molecules.</p>",
+    ]
+    rows = []
+    plotted: list[BinAuc] = []
+    for name in _BIN_ORDER:
+        block = _map(bins.get(name))
+        if not block:
+            continue
+        bounds = [_number(b) for b in _seq(block.get("range"), 2)]
+        low, high = [*bounds, None, None][:2]
+        range_text = f"{_num(low, 2)}–{_num(high, 2)}" if low is not None and high is not None else "n/a"
+        rows.append([name, range_text, _int_text(block.get("n_pairs")), _num(block.get("auc"))])
+        pairs = _count(block.get("n_pairs"))
+        auc = _number(block.get("auc"))
+        plotted.append(BinAuc(name, auc if auc is not None and 0.0 <= auc <= 1.0 else None, pairs or 0))
+    rows.append(["all", "0–1", _int_text(realism.get("n_pairs")), _num(realism.get("auc"))])
+    parts.append(_table(["similarity bin", "range", "pairs", "AUC"], rows, [False, False, True, True]))
+    parts.append(f"<p>Median similarity of a decoy to its original: {_num(realism.get('median_similarity'))}.</p>")
+    if plotted and _count(realism.get("n_pairs")):
+        parts.append(
+            _plot(
+                auc_by_bin_svg,
+                plotted,
+                caption=f"AUC by similarity bin. Dashed: chance (0.5); dotted: the signal threshold on hard decoys "
+                f"({HARD_AUC_SIGNAL:g}).",
+            )
+        )
+    histogram = _histogram(_map(realism.get("similarity_histogram")), "bin_edges")
+    if histogram is not None and any(count > 0 for count in histogram[1]):
+        parts.append(
+            _plot(
+                similarity_histogram_svg,
+                *histogram,
+                caption="Scored decoys by similarity to their original; the medium band is shaded.",
+            )
+        )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _calibration_section(calibration: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
+    runs = _map(calibration.get("runs"))
+    separation = _map(calibration.get("separation"))
+    parts = [
+        '<section id="calibration">',
+        "<h2>Known-bad / known-good separation</h2>",
+        "<p>Calibration (<code>hetero2 calibrate</code>) audits the same input with scorers whose quality is known: "
+        "<code>good</code> (originals 1, decoys 0: must PASS), <code>constant</code> and <code>random</code> "
+        "(no signal: must not). A trustworthy audit puts the good scorer far above both.</p>",
+    ]
+    inputs = _seq(manifest.get("inputs"), 1)
+    this_input = _map(inputs[0]).get("name") if inputs else None
+    if calibration.get("input") is not None and calibration.get("input") != this_input:
+        parts.append(
+            f'<p class="note">Calibration was run on <code>{_e(calibration.get("input"))}</code>, not on this '
+            "pack's input.</p>"
+        )
+    run_rows = []
+    for name, run in sorted(runs.items())[:MAX_CALIBRATION_RUNS]:
+        block = _map(run)
+        run_rows.append(
+            [
+                f"<code>{_e(name)}</code>",
+                _pct(block.get("pass_rate")),
+                _num(block.get("median_slack")),
+                _int_text(block.get("n_judged")),
+                f"<code>{_e(block.get('zip_sha256'))}</code>",
+            ]
+        )
+    if run_rows:
+        parts.append(
+            _table(
+                ["scorer", "PASS-rate", "median slack", "judged", "pack zip sha256"],
+                run_rows,
+                [False, True, True, True, False],
+            )
+        )
+    sep_rows = []
+    failed: list[str] = []
+    for pair, facts in sorted(separation.items())[:MAX_CALIBRATION_RUNS]:
+        block = _map(facts)
+        d_slack, d_rate = _number(block.get("delta_median_slack")), _number(block.get("delta_pass_rate"))
+        if d_slack is None or d_rate is None:
+            verdict = "n/a"
+        elif d_slack > 0 and d_rate > 0:
+            verdict = '<span class="pass">separated</span>'
+        else:
+            verdict = '<span class="fail">not separated</span>'
+            failed.append(str(pair))
+        sep_rows.append([f"<code>{_e(pair)}</code>", _num(d_slack), _num(d_rate), verdict])
+    if sep_rows:
+        parts.append(_table(["comparison", "Δ median slack", "Δ PASS-rate", ""], sep_rows, [False, True, True, False]))
+        if failed:
+            parts.append(
+                f"<p><b>The audit did not separate {_e(', '.join(failed), 300)}</b>: on this input, a good scorer "
+                "does not come out clearly above a bad one, so a PASS-rate here says little.</p>"
+            )
+        else:
+            parts.append(
+                "<p>The good scorer comes out above every bad one in both median slack and PASS-rate: the audit "
+                "reacts to scoring quality on this input.</p>"
+            )
+    else:
+        parts.append('<p class="note">The calibration result holds no separation figures.</p>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+class _DepictionBudget:
+    """Draws molecules until their bytes reach the budget, then placeholders: a bound on the page size."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    def draw(self, smiles: object) -> str:
+        text = smiles if isinstance(smiles, str) else ""
+        if self.left <= 0:
+            return placeholder_svg("not drawn: report size limit")
+        svg = molecule_svg(text)
+        self.left -= len(svg)
+        return svg
+
+
+def _card(svg: str, title: str, score: str, smiles: object, css: str) -> str:
+    text = smiles if isinstance(smiles, str) else ""
+    return (
+        f'<figure class="card {css}">\n{svg}<figcaption><b>{title}</b> · score {score}<br>'
+        f"<code>{_e(text, SMILES_CHARS)}</code></figcaption>\n</figure>"
+    )
+
+
+def _worst_section(metrics: Mapping[str, Any]) -> str:
+    worst = [_map(m) for m in _seq(metrics.get("worst_molecules"), MAX_WORST_MOLECULES)]
+    parts = ['<section id="worst">', "<h2>Where the model was fooled worst</h2>"]
+    if not worst:
+        parts += ['<p class="note">No judged molecule, so none to show.</p>', "</section>"]
+        return "\n".join(parts)
+    any_fail = any((_number(m.get("slack")) or 0.0) < 0 for m in worst)
+    if any_fail:
+        parts.append(
+            "<p>The judged molecules with the lowest slack, worst first. Each is drawn beside the decoys the model "
+            "scored highest; a decoy framed in orange scored above the real molecule, i.e. the model preferred a "
+            "rewired version with the same atoms.</p>"
+        )
+    else:
+        parts.append(
+            "<p>Every molecule shown PASSed: the model was not fooled. These are its closest calls (lowest slack), "
+            "each drawn beside the decoys it scored highest.</p>"
+        )
+    budget = _DepictionBudget(DEPICTION_BUDGET_BYTES)
+    for rank, molecule in enumerate(worst, start=1):
+        slack = _number(molecule.get("slack"))
+        verdict = "PASS" if slack is not None and slack >= 0 else "FAIL"
+        original_score = _number(molecule.get("score_original"))
+        cards = [
+            _card(
+                budget.draw(molecule.get("canonical_smiles")),
+                "original",
+                _num(original_score),
+                molecule.get("canonical_smiles"),
+                "original",
+            )
+        ]
+        for position, decoy in enumerate(_seq(molecule.get("top_decoys"), MAX_TOP_DECOYS), start=1):
+            item = _map(decoy)
+            score = _number(item.get("score"))
+            above = score is not None and original_score is not None and score > original_score
+            cards.append(
+                _card(
+                    budget.draw(item.get("smiles")),
+                    f"decoy {position}" + (" · above the original" if above else ""),
+                    _num(score),
+                    item.get("smiles"),
+                    "above" if above else "decoy",
+                )
+            )
+        parts += [
+            '<article class="mol">',
+            f'<h3>{rank}. {_e(molecule.get("id"), ID_CHARS)} — <span class="{verdict.lower()}">{verdict}</span>, '
+            f"slack {_num(slack)}, AUC {_num(molecule.get('auc'))}</h3>",
+            '<div class="cards">',
+            *cards,
+            "</div>",
+            "</article>",
+        ]
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _problems_section(metrics: Mapping[str, Any]) -> str:
+    counts = _map(metrics.get("counts"))
+    total = (_count(counts.get(Status.SKIP)) or 0) + (_count(counts.get(Status.ERROR)) or 0)
+    problems = [_map(p) for p in _seq(metrics.get("problem_rows"), MAX_PROBLEM_ROWS)]
+    parts = ['<section id="problems">', "<h2>SKIP and ERROR rows</h2>"]
+    if not problems:
+        parts.append("<p>None: every row was audited.</p>" if not total else "<p>The metrics list no row.</p>")
+    else:
+        shown = f"The first {len(problems)} of {total:,}" if total > len(problems) else f"All {len(problems)}"
+        parts.append(
+            f"<p>{shown} SKIP and ERROR rows, in input order (row = data line number); every one is in "
+            f"<code>{SUMMARY}</code> with its reason.</p>"
+        )
+        rows = [
+            [
+                _int_text(p.get("row")),
+                _e(p.get("id"), ID_CHARS),
+                _e(p.get("status")),
+                f'<code class="reason">{_e(p.get("reason"))}</code>',
+                _e(p.get("detail"), DETAIL_CHARS) or _e(_REASON_TEXT.get(str(p.get("reason")), "")),
+            ]
+            for p in problems
+        ]
+        parts.append(_table(["row", "id", "status", "reason", "detail"], rows, [True, False, False, False, False]))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _footer() -> str:
+    return (
+        "<footer>\n"
+        f"<p>This page is rendered from <code>{MANIFEST}</code> and <code>{METRICS}</code> only; per-row results "
+        f"are in <code>{SUMMARY}</code>, every decoy with its hash and score in <code>{DECOYS}</code>, a short "
+        f"text summary in <code>{INDEX}</code>. <code>{REPORT}</code> is listed in the manifest and in "
+        f"<code>{CHECKSUMS}</code> like every member, so a signed pack's signature covers it too.</p>\n"
+        f"<p>Verify the pack: <code>hetero2 verify &lt;pack folder or evidence_pack.zip&gt; --public-key "
+        f"&lt;publisher's key&gt;</code>, or <code>sha256sum -c {CHECKSUMS}</code>.</p>\n"
+        "</footer>"
+    )
+
+
+def render_report(
+    manifest: Mapping[str, Any], metrics: Mapping[str, Any], calibration: Mapping[str, Any] | None = None
+) -> str:
+    """The whole report page as text (write it UTF-8); same arguments and library versions, same text.
+
+    Args:
+        manifest: the pack's manifest (its ``files`` list is not needed and not read).
+        metrics: the pack's ``metrics.json`` content.
+        calibration: a ``hetero_calibration.v1`` result (``calibration.json``), when one was run for this
+            input; its section appears only when given.
+    """
+    inputs = _seq(manifest.get("inputs"), 1)
+    name = _map(inputs[0]).get("name") if inputs else None
+    body = [
+        _header(manifest, metrics),
+        _nav(calibration is not None),
+        "<main>",
+        _facts_section(manifest, metrics),
+        _rows_section(metrics),
+        _pass_rate_section(metrics),
+        _slack_section(metrics),
+        _realism_section(metrics),
+        *([_calibration_section(calibration, manifest)] if calibration is not None else []),
+        _worst_section(metrics),
+        _problems_section(metrics),
+        "</main>",
+        _footer(),
+    ]
+    page = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        # No script may run and nothing may be fetched, even if some text escaped our escaping.
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+        'img-src data:">',
+        f"<title>HETERO-2 audit report — {_e(name)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        *body,
+        "</body>",
+        "</html>",
+        "",
+    ]
+    return "\n".join(page)
