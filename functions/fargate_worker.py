@@ -1,9 +1,12 @@
-"""The Fargate task: every chunk of one job on one machine, with a process pool, writing exactly the chunk
-results the Lambda path writes (it calls the same ``run_chunk``).
+"""The Fargate task, on the worker image. Two jobs, chosen by ``HETERO2_TASK`` (or ``--task``):
 
-Usage: ``python -m functions.fargate_worker [--descriptors-key KEY] [--workers N]``; the state machine passes
-the key in ``HETERO2_DESCRIPTORS_KEY``. A chunk that raises is logged and left without results, so finalize
-turns its rows into ``ERROR chunk_failed`` exactly as for a Lambda chunk that exhausted its retries.
+- ``chunks``: every chunk of one job on one machine with a process pool, writing exactly the chunk results the
+  Lambda path writes (it calls the same ``run_chunk``). A chunk that raises is logged and left without
+  results, so finalize turns its rows into ``ERROR chunk_failed``, as for a Lambda chunk out of retries.
+- ``finalize``: assemble, sign and store the pack of a job too large for the 15-minute Finalize Lambda.
+
+Usage: ``python -m functions.fargate_worker [--task chunks|finalize] [--descriptors-key KEY] [--workers N]``;
+the state machine passes the key in ``HETERO2_DESCRIPTORS_KEY``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from functions.service.chunk_work import run_chunk
-from functions.service.context import service_context
+from functions.service.context import reset_service_context, service_context
+from functions.service.finalizing import finalize_job
 from functions.service.observability import logger
 from functions.service.tenancy import JobRef, require_in_job
 from hetero_core.runner import default_workers
@@ -25,13 +29,16 @@ from hetero_core.runner import default_workers
 _DESCRIPTORS_KEY = re.compile(
     r"tenants/(?P<org>[^/]+)/projects/(?P<project>[^/]+)/jobs/(?P<job>[^/]+)/plan/descriptors\.json"
 )
+TASKS = ("chunks", "finalize")
 
 
 def job_of_descriptors_key(key: str) -> JobRef:
     match = _DESCRIPTORS_KEY.fullmatch(key)
     if match is None:
         raise ValueError(f"not a descriptors key: {key!r}")
-    return JobRef(match["org"], match["project"], match["job"])
+    ref = JobRef(match["org"], match["project"], match["job"])
+    require_in_job(ref, key)
+    return ref
 
 
 def _run_one(descriptor: dict[str, Any]) -> dict[str, Any]:
@@ -44,29 +51,33 @@ def _run_one(descriptor: dict[str, Any]) -> dict[str, Any]:
 
 def run_job_chunks(descriptors_key: str, workers: int) -> list[dict[str, Any]]:
     ref = job_of_descriptors_key(descriptors_key)
-    require_in_job(ref, descriptors_key)
     descriptors: list[dict[str, Any]] = service_context().store(ref.org).get_json(descriptors_key)
     for descriptor in descriptors:
         if JobRef.from_event(descriptor) != ref:
             raise ValueError(f"descriptor of chunk {descriptor.get('chunk')} belongs to another job")
-    logger.append_keys(**ref.as_dict())
-    logger.info("fargate worker starting", extra={"chunks": len(descriptors), "workers": workers})
+    logger.info("fargate chunks starting", extra={**ref.as_dict(), "chunks": len(descriptors), "workers": workers})
     if workers <= 1:
         return [_run_one(d) for d in descriptors]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # Each worker process builds its own AWS clients: boto3 clients are not safe to share across fork.
+    with ProcessPoolExecutor(max_workers=workers, initializer=reset_service_context) as pool:
         return list(pool.map(_run_one, descriptors))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m functions.fargate_worker", description=__doc__)
+    parser.add_argument("--task", choices=TASKS, default=os.environ.get("HETERO2_TASK", "chunks"))
     parser.add_argument("--descriptors-key", default=os.environ.get("HETERO2_DESCRIPTORS_KEY"))
     parser.add_argument("--workers", type=int, default=default_workers())
     args = parser.parse_args(argv)
     if not args.descriptors_key:
         parser.error("give --descriptors-key or set HETERO2_DESCRIPTORS_KEY")
+    if args.task == "finalize":
+        outcome = finalize_job(service_context(), job_of_descriptors_key(args.descriptors_key))
+        logger.info("fargate finalize done", extra=outcome)
+        return 0
     outcomes = run_job_chunks(args.descriptors_key, args.workers)
     failed = [o["chunk"] for o in outcomes if o.get("failed")]
-    logger.info("fargate worker done", extra={"chunks": len(outcomes), "failed_chunks": failed})
+    logger.info("fargate chunks done", extra={"chunks": len(outcomes), "failed_chunks": failed})
     # Exit 0 even with failed chunks: finalize accounts for them row by row; a non-zero exit would fail the job.
     return 0
 

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from hetero_core import __version__
@@ -29,6 +30,7 @@ from hetero_core.scores_external import load_external_scores
 from hetero_core.scoring import make_scorer
 from hetero_core.signing import LocalKeySigner, generate_private_key_pem, public_key_pem_from_private
 
+PLUGIN_GROUP = "hetero2.commands"
 EXIT_OK = 0
 EXIT_VERIFY_FAILED = 1
 EXIT_USAGE = 2
@@ -98,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
     keygen = commands.add_parser("keygen", help="make an ECDSA P-256 key pair for signing packs")
     keygen.add_argument("--out", type=Path, required=True, help="private key PEM; the public key goes to *.pub.pem")
     keygen.set_defaults(handler=_cmd_keygen)
+    for plugin in entry_points(group=PLUGIN_GROUP):
+        # service verbs (serve, remote) live outside the engine, which imports nothing from AWS
+        try:
+            register = plugin.load()
+        except ImportError:  # the service extras are not installed: the engine's verbs still work
+            continue
+        register(commands)
     return parser
 
 

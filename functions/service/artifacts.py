@@ -82,6 +82,13 @@ class ArtifactStore:
             raise
         return True
 
+    def encrypted_with_own_key(self, key: str) -> bool:
+        """True when the object is SSE-KMS under this org's data key. An object written under this org's prefix
+        with anything else (another org's key, via a stolen presigned URL; or no KMS at all) is not trusted."""
+        require_in_org(self.org, key)
+        head = self._s3.head_object(Bucket=self.bucket, Key=key)
+        return bool(head.get("ServerSideEncryption") == "aws:kms" and head.get("SSEKMSKeyId") == self._kms_key)
+
     def list_keys(self, prefix: str) -> Iterator[str]:
         require_in_org(self.org, prefix)
         paginator = self._s3.get_paginator("list_objects_v2")

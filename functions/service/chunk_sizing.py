@@ -33,3 +33,8 @@ def choose_executor(requested: str, rows: int, fargate_min_rows: int) -> str:
     if requested in ("lambda", "fargate"):
         return requested
     return "fargate" if rows >= fargate_min_rows else "lambda"
+
+
+def choose_finalizer(rows: int, finalize_lambda_max_rows: int) -> str:
+    """Where the pack is assembled: the Finalize Lambda, or a Fargate task when the job is too big for 15 minutes."""
+    return "fargate" if rows > finalize_lambda_max_rows else "lambda"

@@ -49,10 +49,12 @@ def run_chunk(ctx: ServiceContext, descriptor: dict[str, Any]) -> dict[str, Any]
     store.put_bytes(descriptor["results_key"], encode_results(results), "application/x-ndjson")
 
     counts = Counter(r.status for r in results)
-    counted = ctx.jobs.record_chunk(ref, chunk, dict(counts))
     seconds = time.perf_counter() - started
+    counted = ctx.jobs.record_chunk(ref, chunk, dict(counts), worker_seconds=seconds)
     metrics.add_metric(name="MoleculesProcessed", unit="Count", value=len(results))
     metrics.add_metric(name="ChunkDuration", unit="Milliseconds", value=round(seconds * 1000.0, 1))
     metrics.add_metric(name="RowErrors", unit="Count", value=counts.get("ERROR", 0))
-    logger.info("chunk done", extra={**where, "rows": len(results), "seconds": round(seconds, 3), "first_count": counted})
+    logger.info(
+        "chunk done", extra={**where, "rows": len(results), "seconds": round(seconds, 3), "first_count": counted}
+    )
     return {"chunk": chunk, "rows": len(results), "counts": dict(sorted(counts.items()))}

@@ -33,3 +33,31 @@ class JobInputError(ServiceError):
 
 class TransientServiceError(ServiceError):
     """A storage or service hiccup worth retrying; the state machine's Retry names this class."""
+
+
+class QuotaExceededError(ServiceError):
+    """A job would take its org past a limit of the org's plan; the API answers 429 naming the quota."""
+
+    def __init__(self, quota: str, limit: int, requested: int, used: int) -> None:
+        super().__init__(f"quota {quota} exceeded: {used} used + {requested} requested > limit {limit}")
+        self.quota = quota
+        self.limit = limit
+        self.requested = requested
+        self.used = used
+
+
+class OrgPlanError(ServiceError):
+    """The org has no record, or its record names a plan that does not exist; no job may run until it is fixed."""
+
+
+class AuditLogError(ServiceError):
+    """An audit event that cannot be stored as given, or an append that kept losing the race for the next seq."""
+
+
+class RetentionIncompleteError(ServiceError):
+    """Some expired jobs could not be deleted this run; the others were, and the next run tries the rest again."""
+
+    def __init__(self, message: str, deleted: list[object], failed: list[object]) -> None:
+        super().__init__(message)
+        self.deleted = deleted
+        self.failed = failed

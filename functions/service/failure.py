@@ -9,6 +9,7 @@ from functions.service.context import ServiceContext
 from functions.service.errors import StateConflictError
 from functions.service.jobs import TERMINAL_STATES, JobState
 from functions.service.observability import logger
+from functions.service.submission import release_job_slot
 from functions.service.tenancy import JobRef
 
 MAX_MESSAGE = 1000
@@ -39,5 +40,6 @@ def mark_failed(ctx: ServiceContext, ref: JobRef, error: Any) -> dict[str, Any]:
             logger.info("job already finished; failure not recorded", extra={"state": exc.current, **described})
             return {"state": exc.current}
         raise
+    release_job_slot(ctx, ref)
     logger.warning("job failed", extra=described)
     return {"state": record.state.value, "error": described}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,9 @@ from functions.service.context import ServiceContext
 from functions.service.errors import ServiceError
 from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState
+from functions.service.metering import Metering
 from functions.service.observability import logger, metrics
+from functions.service.submission import release_job_slot
 from functions.service.tenancy import JobRef, require_in_job
 from hetero_core.chunk import RowResult, errored_row
 from hetero_core.inputs import InputScan
@@ -90,6 +92,7 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         )
         pack_prefix = layout.pack_prefix(ref)
         _upload_pack(store, out_dir, pack_prefix)
+        stored_bytes = sum(path.stat().st_size for path in out_dir.iterdir())
         drop_name = job.get("drop_name")
         if drop_name:
             _upload_pack(store, out_dir, layout.outbox_prefix(ref.project_ref, str(drop_name)))
@@ -107,6 +110,16 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         rows_error=counts[Status.ERROR.value],
         failed_chunks=failed_chunks,
         pass_rate=assembled.metrics.get("pass_rate"),
+    )
+    release_job_slot(ctx, ref)
+    Metering(ctx.dynamodb.Table(ctx.settings.table)).add(
+        ref.org,
+        ref.project,
+        datetime.now(UTC).strftime("%Y-%m"),
+        molecules=assembled.rows,
+        decoys=int(assembled.metrics["decoys"]["total"]),
+        worker_seconds=float(job.get("worker_seconds", 0.0)),
+        stored_bytes=stored_bytes,
     )
     metrics.add_metric(name="ChunksFailed", unit="Count", value=len(failed_chunks))
     logger.info("job finalized", extra={"state": state.value, "rows": assembled.rows, "failed_chunks": failed_chunks})

@@ -191,7 +191,7 @@ class JobRepository:
             ExpressionAttributeValues=values,
         )
 
-    def record_chunk(self, ref: JobRef, chunk: int, status_counts: dict[str, int]) -> bool:
+    def record_chunk(self, ref: JobRef, chunk: int, status_counts: dict[str, int], worker_seconds: float = 0.0) -> bool:
         """Add a finished chunk's rows to the progress counters, once per chunk even when the chunk ran twice.
 
         Returns False when the chunk had been counted already (a retry after a lost response).
@@ -203,7 +203,9 @@ class JobRepository:
             ":chunk": chunk,
             ":now": utc_now(),
         }
-        adds = ["#done :n", "#chunks :chunk_set"]
+        adds = ["#done :n", "#chunks :chunk_set", "#worker :worker"]
+        names["#worker"] = "worker_seconds"
+        values[":worker"] = Decimal(f"{worker_seconds:.3f}")
         for status, counter in STATUS_COUNTERS.items():
             names[f"#{counter}"] = counter
             values[f":{counter}"] = status_counts.get(status, 0)
@@ -215,6 +217,22 @@ class JobRepository:
                 ConditionExpression="attribute_exists(pk) AND NOT contains(#chunks, :chunk)",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def take_flag(self, ref: JobRef, name: str) -> bool:
+        """Remove a true flag attribute; True for the one caller that removed it (release exactly once)."""
+        try:
+            self._table.update_item(
+                Key=job_key(ref),
+                UpdateExpression="REMOVE #f",
+                ConditionExpression="#f = :true",
+                ExpressionAttributeNames={"#f": name},
+                ExpressionAttributeValues={":true": True},
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":

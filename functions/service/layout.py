@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from functions.service.tenancy import JobRef, ProjectRef, checked_file_name
+from functions.service.tenancy import JobRef, ProjectRef, checked_file_name, org_prefix
 
 PACK_FOLDER = "pack/"
+
+
+def org_public_key_key(org: str) -> str:
+    """The published public key that verifies the org's packs (the trust anchor customers download)."""
+    return f"{org_prefix(org)}keys/signing-public-key.pem"
 
 
 def input_key(ref: JobRef, name: str) -> str:

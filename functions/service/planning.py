@@ -14,11 +14,11 @@ from typing import Any
 
 from functions.service import layout
 from functions.service.chunk_io import encode_rows
-from functions.service.chunk_sizing import choose_executor, chunk_rows_for
+from functions.service.chunk_sizing import choose_executor, choose_finalizer, chunk_rows_for
 from functions.service.context import ServiceContext
 from functions.service.errors import JobInputError
 from functions.service.job_params import JobParameters
-from functions.service.jobs import JobState
+from functions.service.jobs import JobState, utc_now
 from functions.service.observability import logger, metrics
 from functions.service.tenancy import JobRef
 from hetero_core.exceptions import HeteroError
@@ -32,7 +32,7 @@ PLAN_SCHEMA = "hetero2_plan.v1"
 
 def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
     """QUEUED → RUNNING, then write chunks and descriptors; returns what the state machine needs."""
-    job = ctx.jobs.transition(ref, JobState.RUNNING)
+    job = ctx.jobs.transition(ref, JobState.RUNNING, started_at=utc_now())
     store = ctx.store(ref.org)
     try:
         params = JobParameters.model_validate(job.params)
@@ -43,6 +43,9 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
     config = params.run_config()
     columns = params.input_columns()
 
+    for name in filter(None, (input_name, scores_name)):
+        if not store.encrypted_with_own_key(layout.input_key(ref, str(name))):
+            raise JobInputError(f"{name} was not written under this org's KMS key; upload it with the job's URL")
     with tempfile.TemporaryDirectory(prefix="hetero2-plan-") as tmp:
         input_path = Path(tmp) / input_name
         store.download_file(layout.input_key(ref, input_name), input_path)
@@ -56,6 +59,7 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         descriptors = _write_chunks(ctx, ref, input_path, params, chunk_rows, scores)
 
     executor = choose_executor(params.executor, scan.rows, ctx.settings.fargate_min_rows)
+    finalizer = choose_finalizer(scan.rows, ctx.settings.finalize_lambda_max_rows)
     plan = {
         "schema_version": PLAN_SCHEMA,
         "job": ref.as_dict(),
@@ -66,23 +70,40 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         "chunk_rows": chunk_rows,
         "chunks": len(descriptors),
         "executor": executor,
+        "finalizer": finalizer,
     }
     store.put_json(layout.plan_key(ref), plan)
     store.put_json(layout.descriptors_key(ref), descriptors)
-    ctx.jobs.update(ref, rows_total=scan.rows, chunks_total=len(descriptors), executor=executor, chunk_rows=chunk_rows)
+    ctx.jobs.update(
+        ref,
+        rows_total=scan.rows,
+        chunks_total=len(descriptors),
+        executor=executor,
+        finalizer=finalizer,
+        chunk_rows=chunk_rows,
+    )
     metrics.add_metric(name="RowsPlanned", unit="Count", value=scan.rows)
     logger.info("job planned", extra={"rows": scan.rows, "chunks": len(descriptors), "executor": executor})
     return {
         "executor": executor,
+        "finalizer": finalizer,
         "descriptors_key": layout.descriptors_key(ref),
         "chunks": len(descriptors),
         "rows": scan.rows,
-        "max_concurrency": max(1, min(ctx.settings.max_concurrency, len(descriptors))),
+        "max_concurrency": max(
+            1, min(ctx.settings.max_concurrency, int(job.get("max_workers") or 10**6), len(descriptors))
+        ),
         "fargate": {
             "subnets": list(ctx.settings.worker_subnets),
             "security_groups": list(ctx.settings.worker_security_groups),
         },
     }
+
+
+def _max_concurrency(ctx: ServiceContext, plan_max_workers: object, chunks: int) -> int:
+    """The Map's concurrency: the deployment's cap, the org plan's max workers, and no more than the chunks."""
+    plan_cap = int(plan_max_workers) if isinstance(plan_max_workers, int | float | str) and plan_max_workers else chunks
+    return max(1, min(ctx.settings.max_concurrency, plan_cap, chunks))
 
 
 def _load_scores(store: Any, ref: JobRef, scores_name: str, tmp: Path) -> ExternalScores:

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 DEFAULT_KMS_ALIAS_PREFIX = "alias/hetero2"
 DEFAULT_FARGATE_MIN_ROWS = 2_000_000
+# Finalize assembles the pack serially at ~3-4.5 ms per molecule (benchmarks/bench_pipeline.py): beyond this many
+# rows it could exceed the 15-minute Lambda limit, so the pack is assembled in a Fargate task instead.
+DEFAULT_FINALIZE_LAMBDA_MAX_ROWS = 100_000
 DEFAULT_MAX_CONCURRENCY = 1000
 
 
@@ -24,6 +27,7 @@ class Settings:
     kms_alias_prefix: str = DEFAULT_KMS_ALIAS_PREFIX
     fargate_min_rows: int = DEFAULT_FARGATE_MIN_ROWS
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    finalize_lambda_max_rows: int = DEFAULT_FINALIZE_LAMBDA_MAX_ROWS
     worker_subnets: tuple[str, ...] = field(default_factory=tuple)
     worker_security_groups: tuple[str, ...] = field(default_factory=tuple)
 
@@ -42,6 +46,7 @@ class Settings:
             kms_alias_prefix=env.get("HETERO2_KMS_ALIAS_PREFIX", DEFAULT_KMS_ALIAS_PREFIX),
             fargate_min_rows=int(env.get("HETERO2_FARGATE_MIN_ROWS", DEFAULT_FARGATE_MIN_ROWS)),
             max_concurrency=int(env.get("HETERO2_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY)),
+            finalize_lambda_max_rows=int(env.get("HETERO2_FINALIZE_LAMBDA_MAX_ROWS", DEFAULT_FINALIZE_LAMBDA_MAX_ROWS)),
             worker_subnets=_split(env.get("HETERO2_WORKER_SUBNETS", "")),
             worker_security_groups=_split(env.get("HETERO2_WORKER_SECURITY_GROUPS", "")),
         )

@@ -9,6 +9,7 @@ from typing import Any
 from functions.service.context import ServiceContext
 from functions.service.jobs import JobRecord, JobState
 from functions.service.observability import logger
+from functions.service.quotas import QuotaGuard
 from functions.service.tenancy import JobRef
 
 
@@ -38,6 +39,7 @@ def start_job(ctx: ServiceContext, ref: JobRef) -> JobRecord:
 def cancel_job(ctx: ServiceContext, ref: JobRef) -> JobRecord:
     """Mark CANCELLED first (workers check it and stop), then stop the execution if one runs."""
     record = ctx.jobs.transition(ref, JobState.CANCELLED)
+    release_job_slot(ctx, ref)
     execution_arn: Any = record.get("execution_arn")
     if execution_arn:
         try:
@@ -46,3 +48,17 @@ def cancel_job(ctx: ServiceContext, ref: JobRef) -> JobRecord:
             logger.info("execution already gone", extra={"execution_arn": execution_arn})
     logger.info("job cancelled", extra=ref.as_dict())
     return record
+
+
+def release_job_slot(ctx: ServiceContext, ref: JobRef) -> bool:
+    """Give the job's running-jobs slot back, once, whoever ends the job (finalize, failure, cancel), and refund
+    the molecules it reserved but did not process: the monthly quota counts what ran, not what was declared."""
+    if not ctx.jobs.take_flag(ref, "quota_reserved"):
+        return False
+    quotas = QuotaGuard(ctx.dynamodb.Table(ctx.settings.table))
+    quotas.release(ref.org)
+    job = ctx.jobs.get(ref)
+    unused = int(job.get("quota_rows", 0)) - int(job.get("rows_done", 0))
+    if unused > 0 and job.get("quota_month"):
+        quotas.refund(ref.org, str(job.get("quota_month")), unused)
+    return True

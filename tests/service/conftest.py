@@ -8,6 +8,7 @@ import pytest
 from moto import mock_aws
 
 from functions.service.tenancy import JobRef
+from tests.moto_support import make_dynamodb_atomic
 from tests.service.harness import REGION, PipelineHarness, install
 
 
@@ -23,6 +24,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    make_dynamodb_atomic(monkeypatch)
 
 
 @pytest.fixture

@@ -5,16 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from functions.service import layout
-from functions.service.errors import TransientServiceError
 from functions.service.jobs import JobState
-from functions.service.submission import cancel_job
 from hetero_core.cli import main as hetero2
 from tests.service.conftest import job_ref
 from tests.service.harness import PipelineHarness, submit
@@ -72,3 +69,37 @@ def test_two_thousand_molecules_end_to_end_pack_verifies_with_the_orgs_kms_key(
     assert len(chunk_logs) == 8
     assert all(log["org"] == "org-a" and log["job"] == "big-job" for log in chunk_logs)
     assert sorted(log["chunk"] for log in chunk_logs) == list(range(8))
+
+
+def test_scores_only_job_the_customer_scored_the_decoys_table(
+    pipeline: PipelineHarness, org_a: str, tmp_path: Path
+) -> None:
+    """The customer never shares a model: they run `hetero2 decoys`, score the table, and submit the scores."""
+    data = input_csv(distinct_molecules(9))
+    (tmp_path / "input.csv").write_bytes(data)
+    assert (
+        hetero2(["decoys", str(tmp_path / "input.csv"), "--out", str(tmp_path / "decoys.csv"), "--k-decoys", "4"]) == 0
+    )
+    with (tmp_path / "decoys.csv").open() as handle:
+        table = list(csv.DictReader(handle))
+    scored = io.StringIO()
+    writer = csv.DictWriter(scored, fieldnames=[*table[0].keys(), "score"], lineterminator="\n")
+    writer.writeheader()
+    for row in table:  # a "model" that prefers the real molecule: PASS expected everywhere
+        writer.writerow({**row, "score": 1.0 if row["role"] == "original" else 0.1})
+
+    ref = job_ref(org_a, "scores-only")
+    arn = submit(
+        pipeline, ref, data, {"k_decoys": 4, "chunk_rows": 4}, scores=("scores.csv", scored.getvalue().encode())
+    )
+    assert pipeline.wait(arn)["status"] == "SUCCEEDED"
+    rows = _summary(pipeline, ref)
+    assert [r["verdict"] for r in rows] == ["PASS"] * 9
+    manifest = json.loads(_pack_file(pipeline, ref, "manifest.json"))
+    assert manifest["parameters"]["scorer"] == "external"
+    scores_input = manifest["inputs"][1]
+    assert scores_input["role"] == "scores"
+    assert scores_input["name"] == "scores.csv"
+    assert scores_input["rows"] == len(table)
+    metrics = json.loads(_pack_file(pipeline, ref, "metrics.json"))
+    assert metrics["scores_coverage"]["decoy_coverage"] == 1.0

@@ -1,0 +1,184 @@
+"""Measure the pieces of a service job on this machine and turn them into a cost and time model per 1,000,000
+molecules (docs/cost.md quotes its output).
+
+Measured here, one process (a Lambda with 1,769 MB has one vCPU): chunk compute per molecule (the worker
+Lambda's work: ``process_rows``), chunk-result bytes per molecule (S3 traffic), finalize time per molecule
+(decode results + assemble and zip the pack: the Finalize Lambda), and pack bytes per molecule. Prices are the
+us-east-1 list prices of ARCHITECTURE.md. Nothing is asserted; the numbers are evidence for humans.
+
+    .venv/bin/python benchmarks/bench_pipeline.py --n 400 --k 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from datasets import write_input  # this script's folder, first on sys.path
+
+from functions.service.chunk_io import decode_results, encode_results, encode_rows
+from functions.service.chunk_sizing import chunk_rows_for
+from hetero_core.chunk import process_rows
+from hetero_core.config import RunConfig
+from hetero_core.inputs import DEFAULT_COLUMNS
+from hetero_core.pack_assembly import ScorerFacts, assemble_pack
+from hetero_core.runner import mark_duplicates
+from hetero_core.scoring import make_scorer
+
+# us-east-1 list prices (ARCHITECTURE.md)
+LAMBDA_GB_S_X86 = 0.0000166667
+LAMBDA_GB_S_ARM = 0.0000133334
+LAMBDA_REQUEST = 0.20 / 1_000_000
+SFN_TRANSITION = 0.025 / 1000
+KMS_REQUEST = 0.03 / 10_000
+S3_PUT = 0.005 / 1000
+S3_GET = 0.0004 / 1000
+FARGATE_VCPU_HOUR = 0.04048
+FARGATE_GB_HOUR = 0.004445
+FINALIZE_LAMBDA_MAX_ROWS = 100_000  # functions/service/settings.py: larger jobs finalize on Fargate
+WORKER_GB = 1769 / 1024
+FINALIZE_GB = 3008 / 1024
+TRANSITIONS_PER_CHUNK = 4  # child execution start, RunChunk entered/exited, child end
+TRANSITIONS_PER_JOB = 12
+
+
+@dataclass
+class Measured:
+    molecules: int
+    k: int
+    descriptors: str
+    chunk_s_per_molecule: float
+    result_bytes_per_molecule: float
+    rows_bytes_per_molecule: float
+    finalize_s_per_molecule: float
+    pack_zip_bytes_per_molecule: float
+
+
+def measure(n: int, k: int, descriptors: str) -> Measured:
+    with tempfile.TemporaryDirectory() as tmp:
+        input_path = write_input("moses", n, Path(tmp) / "input.csv")
+        rows = list(mark_duplicates(DEFAULT_COLUMNS.read(input_path)))
+        config = RunConfig(k_decoys=k, decoy_descriptors=descriptors)  # type: ignore[arg-type]
+        scorer = make_scorer("mock")
+        started = time.perf_counter()
+        results = list(process_rows(rows, config, scorer))
+        chunk_seconds = time.perf_counter() - started
+        encoded = encode_results(results)
+        rows_bytes = len(encode_rows(rows))
+        scan = DEFAULT_COLUMNS.scan(input_path)
+
+        def finalize(count: int) -> tuple[float, int]:
+            lines = encoded.splitlines(keepends=True)[:count]
+            started = time.perf_counter()
+            assembled = assemble_pack(
+                decode_results(b"".join(lines)),
+                Path(tmp) / f"pack-{count}",
+                input_name="input.csv",
+                scan=scan,
+                config=config,
+                scorer=ScorerFacts("mock"),
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+            return time.perf_counter() - started, assembled.pack.zip_path.stat().st_size
+
+        # the slope between a quarter and all rows: the report's fixed cost (plots, depictions) cancels out
+        quarter = max(1, n // 4)
+        small_seconds, small_zip = finalize(quarter)
+        full_seconds, zip_bytes = finalize(n)
+        finalize_slope = (full_seconds - small_seconds) / (n - quarter)
+        zip_slope = (zip_bytes - small_zip) / (n - quarter)
+    return Measured(
+        molecules=n,
+        k=k,
+        descriptors=descriptors,
+        chunk_s_per_molecule=chunk_seconds / n,
+        result_bytes_per_molecule=len(encoded) / n,
+        rows_bytes_per_molecule=rows_bytes / n,
+        finalize_s_per_molecule=finalize_slope,
+        pack_zip_bytes_per_molecule=zip_slope,
+    )
+
+
+def cost_model(
+    m: Measured, molecules: int = 1_000_000, concurrency: int = 1000, arm: bool = False
+) -> dict[str, float | str]:
+    chunk_rows = chunk_rows_for(m.k, m.descriptors)
+    chunks = math.ceil(molecules / chunk_rows)
+    chunk_seconds = chunk_rows * m.chunk_s_per_molecule
+    worker_gb_s = molecules * m.chunk_s_per_molecule * WORKER_GB
+    plan_seconds = molecules * 40e-6  # scan + split: measured ~25-40 µs per row for CSV
+    finalize_seconds = molecules * m.finalize_s_per_molecule
+    gb_s_price = LAMBDA_GB_S_ARM if arm else LAMBDA_GB_S_X86
+    finalize_on_fargate = molecules > FINALIZE_LAMBDA_MAX_ROWS
+    if finalize_on_fargate:  # 1 vCPU, 4 GB task
+        finalize_usd = finalize_seconds / 3600 * (FARGATE_VCPU_HOUR + 4 * FARGATE_GB_HOUR)
+        lambda_compute = (worker_gb_s + plan_seconds * FINALIZE_GB) * gb_s_price
+    else:
+        finalize_usd = finalize_seconds * FINALIZE_GB * gb_s_price
+        lambda_compute = (worker_gb_s + plan_seconds * FINALIZE_GB) * gb_s_price
+    requests = (chunks + 3) * LAMBDA_REQUEST
+    transitions = (chunks * TRANSITIONS_PER_CHUNK + TRANSITIONS_PER_JOB) * SFN_TRANSITION
+    s3_requests = chunks * (2 * S3_PUT + 2 * S3_GET) + chunks * (S3_GET + S3_PUT) + 20 * S3_PUT
+    # SSE-KMS with S3 Bucket Keys: a data key per bucket/key pair and hour, not per object; without them, ~1 call
+    # per object operation. Counted without bucket keys, the worst case.
+    kms = chunks * 6 * KMS_REQUEST + 5 * KMS_REQUEST
+    waves = math.ceil(chunks / concurrency)
+    wall = (
+        plan_seconds + waves * chunk_seconds + 2.0 * waves + finalize_seconds + (60.0 if finalize_on_fargate else 0.0)
+    )
+    total = lambda_compute + finalize_usd + requests + transitions + s3_requests + kms
+    return {
+        "chunk_rows": chunk_rows,
+        "chunks": chunks,
+        "chunk_seconds": round(chunk_seconds, 1),
+        "worker_gb_s": round(worker_gb_s),
+        "usd_lambda_compute": round(lambda_compute, 4),
+        "usd_finalize": round(finalize_usd, 4),
+        "finalize_on": "fargate" if finalize_on_fargate else "lambda",
+        "usd_lambda_requests": round(requests, 5),
+        "usd_state_transitions": round(transitions, 5),
+        "usd_s3_requests": round(s3_requests, 5),
+        "usd_kms_requests": round(kms, 5),
+        "usd_total": round(total, 4),
+        "wall_plan_s": round(plan_seconds, 1),
+        "wall_chunks_s": round(waves * chunk_seconds, 1),
+        "wall_finalize_s": round(finalize_seconds, 1),
+        "wall_total_s": round(wall, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=400, help="molecules to measure on (MOSES)")
+    parser.add_argument("--k", type=int, default=20)
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    args = parser.parse_args(argv)
+    report: dict[str, object] = {}
+    for descriptors in ("full", "fast"):
+        measured = measure(args.n, args.k, descriptors)
+        model = {
+            "x86_64": cost_model(measured),
+            "arm64": cost_model(measured, arm=True),
+        }
+        report[descriptors] = {"measured": asdict(measured), "per_1M_molecules_1000_workers": model}
+        print(f"== decoy descriptors {descriptors}: measured on {args.n} MOSES molecules, k={args.k}")
+        for name, value in asdict(measured).items():
+            print(f"  {name:32s} {value:.6g}" if isinstance(value, float) else f"  {name:32s} {value}")
+        for arch, numbers in model.items():
+            print(f"  -- model per 1,000,000 molecules, 1,000 concurrent workers, {arch}")
+            for name, value in numbers.items():
+                print(f"     {name:28s} {value}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Bearer-token authentication: a JWT signed by the configured issuer (Cognito or any OIDC provider).
+
+Issuer, audience and keys are configuration (``HETERO2_JWT_ISSUER``, ``HETERO2_JWT_AUDIENCE``, and either
+``HETERO2_JWKS_URL`` or an inline ``HETERO2_JWKS`` document for the local server). There is no bypass: tests and
+the local server sign real tokens with a key of their own and publish it as the JWKS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from functions.service.errors import ServiceError
+from functions.service.tenancy import checked_id
+
+ORG_CLAIM = "hetero2:org"
+ALGORITHMS = ["RS256", "ES256"]
+LEEWAY_SECONDS = 30
+
+
+class AuthenticationError(ServiceError):
+    """No token, or a token that is not valid for this service (401)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user: str
+    org: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    issuer: str
+    audience: str
+    jwks_url: str | None = None
+    jwks: dict[str, Any] | None = None
+
+    @classmethod
+    def from_env(cls) -> AuthConfig:
+        env = os.environ
+        inline = env.get("HETERO2_JWKS")
+        config = cls(
+            issuer=env.get("HETERO2_JWT_ISSUER", ""),
+            audience=env.get("HETERO2_JWT_AUDIENCE", ""),
+            jwks_url=env.get("HETERO2_JWKS_URL") or None,
+            jwks=json.loads(inline) if inline else None,
+        )
+        if not config.issuer or not config.audience or not (config.jwks_url or config.jwks):
+            raise RuntimeError("set HETERO2_JWT_ISSUER, HETERO2_JWT_AUDIENCE and HETERO2_JWKS_URL (or HETERO2_JWKS)")
+        return config
+
+
+class TokenVerifier:
+    def __init__(self, config: AuthConfig) -> None:
+        self._config = config
+        self._client = jwt.PyJWKClient(config.jwks_url) if config.jwks_url else None
+        self._keys = jwt.PyJWKSet.from_dict(config.jwks) if config.jwks else None
+
+    def _key_for(self, token: str) -> Any:
+        try:
+            if self._client is not None:
+                return self._client.get_signing_key_from_jwt(token).key
+            assert self._keys is not None
+            kid = jwt.get_unverified_header(token).get("kid")
+            for key in self._keys.keys:
+                if key.key_id == kid:
+                    return key.key
+        except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
+            raise AuthenticationError(f"token key cannot be resolved: {exc}") from exc
+        raise AuthenticationError("token signed by an unknown key")
+
+    def verify(self, authorization: str | None) -> Principal:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise AuthenticationError("missing bearer token")
+        token = authorization.removeprefix("Bearer ").strip()
+        try:
+            claims = jwt.decode(
+                token,
+                self._key_for(token),
+                algorithms=ALGORITHMS,
+                audience=self._config.audience,
+                issuer=self._config.issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(f"invalid token: {exc}") from exc
+        try:
+            return Principal(user=_user_id(claims["sub"]), org=checked_id(claims.get(ORG_CLAIM), "org claim"))
+        except ServiceError as exc:
+            raise AuthenticationError(f"invalid token claims: {exc}") from exc
+
+
+def _user_id(value: object) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= 128 or any(c in value for c in "#/\\\n"):
+        raise AuthenticationError("invalid token claims: sub")
+    return value

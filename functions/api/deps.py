@@ -1,0 +1,174 @@
+"""What every route needs: the services, the caller (from the token), the authorisation check, the audit trail,
+and the one error shape."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, cast
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from functions.api.auth import AuthConfig, Principal, TokenVerifier
+from functions.api.permissions import Permission, allowed, hides_existence
+from functions.service.audit_log import AuditLog
+from functions.service.context import ServiceContext, service_context
+from functions.service.directory import Directory, NotFoundError, OrgRole, ProjectRole
+from functions.service.metering import Metering
+from functions.service.quotas import QuotaGuard
+from functions.service.tenancy import ProjectRef, checked_id
+
+
+class ApiError(Exception):
+    """An answer other than success: status, stable code, message a person can act on."""
+
+    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"{what} not found")
+
+
+@dataclass
+class ApiServices:
+    context: ServiceContext
+    auth: AuthConfig
+
+    @cached_property
+    def verifier(self) -> TokenVerifier:
+        return TokenVerifier(self.auth)
+
+    @cached_property
+    def directory(self) -> Directory:
+        return Directory(self.context.dynamodb.Table(self.context.settings.table))
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.context.dynamodb.Table(self.context.settings.audit_table))
+
+    @cached_property
+    def quotas(self) -> QuotaGuard:
+        return QuotaGuard(self.context.dynamodb.Table(self.context.settings.table))
+
+    @cached_property
+    def metering(self) -> Metering:
+        return Metering(self.context.dynamodb.Table(self.context.settings.table))
+
+
+_services: ApiServices | None = None
+
+
+def services() -> ApiServices:
+    global _services  # noqa: PLW0603 - one per Lambda container
+    if _services is None:
+        _services = ApiServices(service_context(), AuthConfig.from_env())
+    return _services
+
+
+def reset_services(value: ApiServices | None = None) -> None:
+    global _services  # noqa: PLW0603
+    _services = value
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    principal: Principal
+    org_role: OrgRole
+    project_role: ProjectRole | None
+    source_ip: str | None
+    request_id: str
+
+    @property
+    def user(self) -> str:
+        return self.principal.user
+
+    @property
+    def org(self) -> str:
+        return self.principal.org
+
+
+def _event(app: APIGatewayRestResolver | Router) -> APIGatewayProxyEvent:
+    return cast(APIGatewayProxyEvent, app.current_event)
+
+
+def request_id(app: APIGatewayRestResolver | Router) -> str:
+    return str(_event(app).request_context.request_id or uuid.uuid4())
+
+
+def _source_ip(app: APIGatewayRestResolver | Router) -> str | None:
+    return _event(app).request_context.identity.source_ip
+
+
+def authorize(
+    app: APIGatewayRestResolver | Router,
+    permission: Permission,
+    org: str,
+    project: str | None = None,
+    *,
+    audit_action: str | None = None,
+    audit_target: str | None = None,
+) -> Caller:
+    """The caller, if they may do ``permission`` on ``org``/``project``; else 401, 404 or 403.
+
+    An org id in the path that is not the token's org, or a project the caller has no role in, is 404: the
+    answer must not reveal that another tenant's (or an unshared project's) resource exists.
+    """
+    svc = services()
+    principal = svc.verifier.verify(app.current_event.headers.get("Authorization") or _header(app, "authorization"))
+    if org != principal.org:
+        raise not_found(f"org {org}")
+    org_role = svc.directory.org_role(org, principal.user)
+    project_role = None
+    if project is not None:
+        ref = ProjectRef(checked_id(org, "org"), checked_id(project, "project"))
+        try:
+            svc.directory.get_project(ref)
+        except NotFoundError as exc:
+            raise not_found(f"project {project}") from exc
+        project_role = svc.directory.project_role(ref, principal.user)
+        if hides_existence(permission, project_role, org_role):
+            raise not_found(f"project {project}")
+    caller = Caller(principal, org_role, project_role, _source_ip(app), request_id(app))
+    if not allowed(permission, org_role, project_role):
+        if audit_action is not None:
+            record(caller, audit_action, audit_target or org, outcome="denied", permission=permission.value)
+        raise ApiError(403, "forbidden", f"your role does not allow {permission.value}")
+    return caller
+
+
+def _header(app: APIGatewayRestResolver | Router, name: str) -> str | None:
+    headers = app.current_event.headers or {}
+    for key, value in headers.items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def header(app: APIGatewayRestResolver | Router, name: str) -> str | None:
+    return _header(app, name.lower())
+
+
+def record(caller: Caller, action: str, target: str, outcome: str = "success", **details: Any) -> None:
+    """One audit event: who, what, when (the log stamps it), from where, outcome."""
+    services().audit.append(
+        caller.org,
+        actor=caller.user,
+        action=action,
+        target=target,
+        outcome=outcome,
+        source_ip=caller.source_ip,
+        details={"request_id": caller.request_id, **details} if details or caller.request_id else None,
+    )
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in ("1", "true", "yes")

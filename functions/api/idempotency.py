@@ -1,0 +1,68 @@
+"""``Idempotency-Key`` on every POST: the same key with the same body returns the first response; with another
+body it is 409. Keys are scoped by org and user, so one tenant's key can never replay another's response.
+
+Backed by Powertools idempotency on DynamoDB (``HETERO2_IDEMPOTENCY_TABLE``); one persistence layer per
+operation, as Powertools expects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from functions.api.deps import ApiError, Caller, services
+
+KEY_HEADER = "Idempotency-Key"
+EXPIRES_AFTER_SECONDS = 24 * 3600
+MAX_KEY_LENGTH = 200
+
+
+@cache
+def _operation(name: str, table: str) -> Callable[..., dict[str, Any]]:
+    persistence = DynamoDBPersistenceLayer(table_name=table, boto3_session=services().context.session)
+    config = IdempotencyConfig(
+        event_key_jmespath="scope",
+        payload_validation_jmespath="body_sha256",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=EXPIRES_AFTER_SECONDS,
+    )
+
+    @idempotent_function(
+        data_keyword_argument="request", persistence_store=persistence, config=config, key_prefix=f"hetero2.{name}"
+    )
+    def run(request: dict[str, Any], action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        return action()
+
+    operation: Callable[..., dict[str, Any]] = run
+    return operation
+
+
+def idempotent(
+    name: str, caller: Caller, key: str | None, body: Any, action: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """Run ``action`` once per (org, user, key); ``action`` returns ``{"status": int, "body": json}``."""
+    if key is None:
+        return action()
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise ApiError(400, "bad_idempotency_key", f"{KEY_HEADER} must be 1-{MAX_KEY_LENGTH} characters")
+    body_sha256 = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    request = {"scope": f"{caller.org}#{caller.user}#{name}#{key}", "body_sha256": body_sha256}
+    try:
+        return _operation(name, services().context.settings.idempotency_table)(request=request, action=action)
+    except IdempotencyValidationError as exc:
+        raise ApiError(409, "idempotency_key_reused", f"{KEY_HEADER} {key!r} was used with another body") from exc
+    except IdempotencyAlreadyInProgressError as exc:
+        raise ApiError(409, "request_in_progress", f"a request with {KEY_HEADER} {key!r} is still running") from exc

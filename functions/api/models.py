@@ -1,0 +1,186 @@
+"""Request and response bodies of the API (pydantic); the OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.service.job_params import JobParameters
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+FILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+USER_PATTERN = r"^[^#/\\\s]{1,128}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    request_id: str
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class OrgCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class OrgUpdate(Strict):
+    retention_days: int = Field(ge=1, le=3650)
+
+
+class OrgOut(BaseModel):
+    org: str
+    name: str
+    plan: str
+    retention_days: int
+    created_at: str
+    your_role: str
+
+
+class ProjectCreate(Strict):
+    project: str = Field(pattern=ID_PATTERN, description="project id: lowercase letters, digits, dashes")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ProjectOut(BaseModel):
+    org: str
+    project: str
+    name: str
+    created_at: str
+    created_by: str
+    your_role: str | None
+
+
+class ProjectList(BaseModel):
+    projects: list[ProjectOut]
+
+
+class MemberAdd(Strict):
+    user: str = Field(pattern=USER_PATTERN)
+    role: Literal["admin", "run", "view"]
+
+
+class MemberChange(Strict):
+    role: Literal["admin", "run", "view"]
+
+
+class MemberOut(BaseModel):
+    user: str
+    role: str
+
+
+class MemberList(BaseModel):
+    members: list[MemberOut]
+
+
+class JobCreate(Strict):
+    input_name: str = Field(pattern=FILE_NAME_PATTERN, description="file name of the molecules (.csv/.tsv/.smi/.sdf)")
+    scores_name: str | None = Field(None, pattern=FILE_NAME_PATTERN, description="customer scores file, if any")
+    expected_rows: int = Field(ge=1, le=100_000_000, description="rows in the input; counted against the quota")
+    parameters: JobParameters = Field(default_factory=JobParameters)
+
+
+class UploadUrl(BaseModel):
+    url: str
+    method: str
+    headers: dict[str, str]
+    expires_in: int
+
+
+class Progress(BaseModel):
+    rows_total: int
+    rows_done: int
+    rows_ok: int
+    rows_skip: int
+    rows_error: int
+    chunks_total: int | None = None
+    chunks_done: int = 0
+    eta_seconds: float | None = None
+
+
+class JobOut(BaseModel):
+    org: str
+    project: str
+    job: str
+    state: str
+    created_at: str
+    updated_at: str
+    input_name: str
+    scores_name: str | None = None
+    expected_rows: int | None = None
+    parameters: dict[str, Any]
+    progress: Progress
+    error: dict[str, str] | None = None
+    zip_sha256: str | None = None
+    source: str = "api"
+
+
+class JobCreated(BaseModel):
+    job: JobOut
+    uploads: dict[str, UploadUrl]
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]
+    next_token: str | None = None
+
+
+class JobResults(BaseModel):
+    job: str
+    state: str
+    counts: dict[str, int]
+    verdicts: dict[str, int]
+    pass_rate: float | None
+    expected_pass_rate_by_chance: float | None
+    pass_rate_p_value: float | None
+    realism: dict[str, Any]
+    zip_sha256: str | None
+
+
+class DownloadUrl(BaseModel):
+    artifact: str
+    url: str
+    expires_in: int
+
+
+class Deleted(BaseModel):
+    deleted: str
+    objects_deleted: int
+    items_deleted: int
+
+
+class UsageOut(BaseModel):
+    org: str
+    month: str
+    projects: list[dict[str, Any]]
+    total: dict[str, Any]
+
+
+class AuditEventOut(BaseModel):
+    """One event exactly as hashed, so a customer can recompute the chain (docs/governance.md)."""
+
+    v: int
+    org: str
+    seq: int
+    at: str
+    actor: str
+    action: str
+    target: str
+    outcome: str
+    source_ip: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditPage(BaseModel):
+    events: list[AuditEventOut]
+    next_token: str | None = None

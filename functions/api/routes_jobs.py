@@ -1,0 +1,326 @@
+"""Jobs: create (with presigned uploads), start, list, get, cancel, retry, results, downloads, delete."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from functions.api import models
+from functions.api.deps import ApiError, Caller, authorize, header, not_found, record, services
+from functions.api.idempotency import KEY_HEADER, idempotent
+from functions.api.permissions import Permission
+from functions.service import audit_log, layout
+from functions.service.errors import JobNotFoundError, StateConflictError
+from functions.service.jobs import TERMINAL_STATES, JobRecord, JobState
+from functions.service.quotas import QuotaExceededError
+from functions.service.submission import cancel_job, new_job_id, release_job_slot, start_job
+from functions.service.tenancy import JobRef, ProjectRef
+
+router = Router()
+
+ARTIFACTS: dict[str, str] = {
+    "pack": "evidence_pack.zip",
+    "decoys": "decoys.csv",
+    "summary": "summary.csv",
+    "report": "report.html",
+    "manifest": "manifest.json",
+}
+DONE = (JobState.SUCCEEDED, JobState.SUCCEEDED_WITH_ERRORS)
+
+
+def _month() -> str:
+    return datetime.now(UTC).strftime("%Y-%m")
+
+
+def _job(ref: JobRef) -> JobRecord:
+    try:
+        return services().context.jobs.get(ref)
+    except JobNotFoundError as exc:
+        raise not_found(f"job {ref.job}") from exc
+
+
+def _eta(job: JobRecord) -> float | None:
+    done, total, started = int(job.get("rows_done", 0)), int(job.get("rows_total", 0)), job.get("started_at")
+    if job.state != JobState.RUNNING or not started or done <= 0 or total <= done:
+        return None
+    elapsed = (datetime.now(UTC) - datetime.fromisoformat(str(started).replace("Z", "+00:00"))).total_seconds()
+    return round(elapsed * (total - done) / done, 1)
+
+
+def job_out(job: JobRecord) -> models.JobOut:
+    item = job.item
+    chunks_done = item.get("chunks_done") or []
+    progress = models.Progress(
+        rows_total=int(item.get("rows_total", 0)),
+        rows_done=int(item.get("rows_done", 0)),
+        rows_ok=int(item.get("rows_ok", 0)),
+        rows_skip=int(item.get("rows_skip", 0)),
+        rows_error=int(item.get("rows_error", 0)),
+        chunks_total=item.get("chunks_total"),
+        chunks_done=len(chunks_done),
+        eta_seconds=_eta(job),
+    )
+    return models.JobOut(
+        org=job.ref.org,
+        project=job.ref.project,
+        job=job.ref.job,
+        state=job.state.value,
+        created_at=str(item["created_at"]),
+        updated_at=str(item["updated_at"]),
+        input_name=str(item.get("input_name", "")),
+        scores_name=item.get("scores_name"),
+        expected_rows=item.get("expected_rows"),
+        parameters=dict(item.get("params", {})),
+        progress=progress,
+        error=item.get("error"),
+        zip_sha256=item.get("zip_sha256"),
+        source=str(item.get("source", "api")),
+    )
+
+
+def _reserve(caller: Caller, ref: JobRef, rows: int) -> None:
+    svc = services()
+    try:
+        svc.quotas.reserve(ref.org, ref.project, rows, _month())
+    except QuotaExceededError as exc:
+        record(caller, audit_log.JOB_START, f"{ref.project}/{ref.job}", outcome="refused", quota=exc.quota)
+        raise ApiError(
+            429,
+            "quota_exceeded",
+            f"{exc.quota}: limit {exc.limit}, used {exc.used}, requested {exc.requested}",
+            [{"quota": exc.quota, "limit": exc.limit, "used": exc.used, "requested": exc.requested}],
+        ) from exc
+    svc.context.jobs.update(
+        ref,
+        quota_reserved=True,
+        quota_month=_month(),
+        quota_rows=rows,
+        max_workers=svc.quotas.limits_of(ref.org).max_workers,
+    )
+
+
+@router.post("/v1/orgs/<org>/projects/<project>/jobs", summary="Create a job; returns presigned upload URLs")
+def create_job(org: str, project: str, body: models.JobCreate) -> tuple[dict[str, Any], int]:
+    caller = authorize(router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_SUBMIT)
+    svc = services()
+    limit = svc.quotas.limits_of(org).rows_per_job
+    if body.expected_rows > limit:
+        raise ApiError(
+            429,
+            "quota_exceeded",
+            f"rows_per_job: limit {limit}, requested {body.expected_rows}",
+            [{"quota": "rows_per_job", "limit": limit, "requested": body.expected_rows}],
+        )
+
+    def action() -> dict[str, Any]:
+        ref = JobRef(org, project, new_job_id())
+        job = svc.context.jobs.create(
+            ref,
+            params=body.parameters.model_dump(mode="json"),
+            input_name=body.input_name,
+            scores_name=body.scores_name,
+            expected_rows=body.expected_rows,
+            source="api",
+            created_by=caller.user,
+        )
+        store = svc.context.store(org)
+        uploads = {"input": store.presign_put(layout.input_key(ref, body.input_name))}
+        if body.scores_name:
+            uploads["scores"] = store.presign_put(layout.input_key(ref, body.scores_name))
+        record(caller, audit_log.JOB_SUBMIT, f"{project}/{ref.job}", rows=body.expected_rows)
+        created = models.JobCreated(job=job_out(job), uploads={k: models.UploadUrl(**v) for k, v in uploads.items()})
+        return {"status": 201, "body": created.model_dump()}
+
+    result = idempotent("create_job", caller, header(router, KEY_HEADER), {"p": project, **body.model_dump()}, action)
+    return result["body"], result["status"]
+
+
+@router.get("/v1/orgs/<org>/projects/<project>/jobs", summary="List jobs, newest first")
+def list_jobs(
+    org: str,
+    project: str,
+    state: Annotated[Literal[tuple(s.value for s in JobState)] | None, Query()] = None,  # type: ignore[valid-type]
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    next_token: Annotated[str | None, Query(max_length=64)] = None,
+) -> models.JobList:
+    authorize(router, Permission.JOB_READ, org, project)
+    jobs = services().context.jobs.list_jobs(ProjectRef(org, project))
+    jobs.sort(key=lambda j: (str(j.get("created_at")), j.ref.job), reverse=True)
+    if state:
+        jobs = [j for j in jobs if j.state.value == state]
+    if next_token:
+        ids = [j.ref.job for j in jobs]
+        jobs = jobs[ids.index(next_token) + 1 :] if next_token in ids else []
+    page = jobs[:limit]
+    token = page[-1].ref.job if len(jobs) > limit else None
+    return models.JobList(jobs=[job_out(j) for j in page], next_token=token)
+
+
+@router.get("/v1/orgs/<org>/projects/<project>/jobs/<job>", summary="Job status, progress and ETA")
+def get_job(org: str, project: str, job: str) -> models.JobOut:
+    authorize(router, Permission.JOB_READ, org, project)
+    return job_out(_job(JobRef(org, project, job)))
+
+
+def _start(caller: Caller, ref: JobRef, action_name: str, expected: JobState) -> tuple[dict[str, Any], int]:
+    svc = services()
+    job = _job(ref)
+    if job.state != expected:
+        raise ApiError(409, "invalid_state", f"job {ref.job} is {job.state.value}; it must be {expected.value}")
+    if not svc.context.store(ref.org).exists(layout.input_key(ref, str(job.get("input_name")))):
+        raise ApiError(409, "input_missing", f"upload {job.get('input_name')} to the presigned URL first")
+    scores = job.get("scores_name")
+    if scores and not svc.context.store(ref.org).exists(layout.input_key(ref, str(scores))):
+        raise ApiError(409, "input_missing", f"upload {scores} to the presigned URL first")
+    store = svc.context.store(ref.org)
+    for name in filter(None, (job.get("input_name"), scores)):
+        if not store.encrypted_with_own_key(layout.input_key(ref, str(name))):
+            raise ApiError(409, "input_rejected", f"{name} was not written under this org's key; upload it again")
+    _reserve(caller, ref, int(job.get("expected_rows") or 1))
+    try:
+        start_job(svc.context, ref)
+    except StateConflictError as exc:
+        release_job_slot(svc.context, ref)
+        raise ApiError(409, "invalid_state", str(exc)) from exc
+    record(caller, action_name, f"{ref.project}/{ref.job}")
+    return job_out(_job(ref)).model_dump(), 202
+
+
+@router.post("/v1/orgs/<org>/projects/<project>/jobs/<job>/start", summary="Start a created job")
+def start(org: str, project: str, job: str) -> tuple[dict[str, Any], int]:
+    target = f"{project}/{job}"
+    caller = authorize(
+        router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_START, audit_target=target
+    )
+    ref = JobRef(org, project, job)
+    result = idempotent(
+        "start_job",
+        caller,
+        header(router, KEY_HEADER),
+        {"job": job},
+        lambda: dict(zip(("body", "status"), _start(caller, ref, audit_log.JOB_START, JobState.CREATED), strict=True)),
+    )
+    return result["body"], result["status"]
+
+
+@router.post("/v1/orgs/<org>/projects/<project>/jobs/<job>/retry", summary="Run a failed job again")
+def retry(org: str, project: str, job: str) -> tuple[dict[str, Any], int]:
+    target = f"{project}/{job}"
+    caller = authorize(
+        router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_RETRY, audit_target=target
+    )
+    ref = JobRef(org, project, job)
+    result = idempotent(
+        "retry_job",
+        caller,
+        header(router, KEY_HEADER),
+        {"job": job},
+        lambda: dict(zip(("body", "status"), _start(caller, ref, audit_log.JOB_RETRY, JobState.FAILED), strict=True)),
+    )
+    return result["body"], result["status"]
+
+
+@router.post("/v1/orgs/<org>/projects/<project>/jobs/<job>/cancel", summary="Cancel a job that has not finished")
+def cancel(org: str, project: str, job: str) -> models.JobOut:
+    target = f"{project}/{job}"
+    caller = authorize(
+        router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_CANCEL, audit_target=target
+    )
+    ref = JobRef(org, project, job)
+    _job(ref)
+    try:
+        cancel_job(services().context, ref)
+    except StateConflictError as exc:
+        raise ApiError(409, "invalid_state", str(exc)) from exc
+    record(caller, audit_log.JOB_CANCEL, target)
+    return job_out(_job(ref))
+
+
+def _finished(ref: JobRef) -> JobRecord:
+    job = _job(ref)
+    if job.state not in DONE:
+        raise ApiError(409, "not_ready", f"job {ref.job} is {job.state.value}; results exist once it has succeeded")
+    return job
+
+
+@router.get("/v1/orgs/<org>/projects/<project>/jobs/<job>/results", summary="The audit's headline numbers")
+def results(org: str, project: str, job: str) -> models.JobResults:
+    authorize(router, Permission.JOB_READ, org, project)
+    ref = JobRef(org, project, job)
+    record_ = _finished(ref)
+    metrics = services().context.store(org).get_json(layout.pack_prefix(ref) + "metrics.json")
+    return models.JobResults(
+        job=job,
+        state=record_.state.value,
+        counts=metrics["counts"],
+        verdicts=metrics["verdicts"],
+        pass_rate=metrics["pass_rate"],
+        expected_pass_rate_by_chance=metrics["expected_pass_rate_by_chance"],
+        pass_rate_p_value=metrics["pass_rate_p_value"],
+        realism=metrics["realism"],
+        zip_sha256=record_.get("zip_sha256"),
+    )
+
+
+@router.get("/v1/orgs/<org>/projects/<project>/jobs/<job>/download", summary="Presigned download of an artifact")
+def download(
+    org: str,
+    project: str,
+    job: str,
+    artifact: Annotated[Literal["pack", "decoys", "summary", "report", "manifest", "public_key"], Query()] = "pack",
+) -> models.DownloadUrl:
+    target = f"{project}/{job}/{artifact}"
+    caller = authorize(router, Permission.JOB_READ, org, project, audit_action=audit_log.PACK_DOWNLOAD)
+    ref = JobRef(org, project, job)
+    _finished(ref)
+    store = services().context.store(org)
+    if artifact == "public_key":
+        key, name = layout.org_public_key_key(org), f"{org}-signing-public-key.pem"
+    else:
+        key, name = layout.pack_prefix(ref) + ARTIFACTS[artifact], f"{job}-{ARTIFACTS[artifact]}"
+    url = store.presign_get(key, download_name=name)
+    record(caller, audit_log.PACK_DOWNLOAD, target)
+    return models.DownloadUrl(artifact=artifact, url=url, expires_in=900)
+
+
+def delete_job_everything(ref: JobRef) -> tuple[int, int]:
+    """Delete the job's objects (all versions) and its record; returns (objects, items)."""
+    ctx = services().context
+    objects = ctx.store(ref.org).delete_prefix(ref.prefix)
+    ctx.jobs.delete(ref)
+    return objects, 1
+
+
+@router.delete("/v1/orgs/<org>/projects/<project>/jobs/<job>", summary="Delete a finished job and its files")
+def delete_job(org: str, project: str, job: str) -> models.Deleted:
+    target = f"{project}/{job}"
+    caller = authorize(
+        router, Permission.JOB_DELETE, org, project, audit_action=audit_log.JOB_DELETE, audit_target=target
+    )
+    ref = JobRef(org, project, job)
+    found = _job(ref)
+    if found.state not in TERMINAL_STATES and found.state != JobState.CREATED:
+        raise ApiError(409, "invalid_state", f"job {job} is {found.state.value}; cancel it first")
+    objects, items = delete_job_everything(ref)
+    record(caller, audit_log.JOB_DELETE, target, objects_deleted=objects)
+    return models.Deleted(deleted=target, objects_deleted=objects, items_deleted=items)
+
+
+@router.delete("/v1/orgs/<org>/projects/<project>", summary="Delete a project, its jobs and files")
+def delete_project(org: str, project: str) -> models.Deleted:
+    caller = authorize(router, Permission.PROJECT_DELETE, org, project, audit_action=audit_log.PROJECT_DELETE)
+    svc = services()
+    ref = ProjectRef(org, project)
+    jobs = svc.context.jobs.list_jobs(ref)
+    running = [j.ref.job for j in jobs if j.state not in TERMINAL_STATES and j.state != JobState.CREATED]
+    if running:
+        raise ApiError(409, "invalid_state", f"jobs still running: {', '.join(sorted(running))}; cancel them first")
+    objects = svc.context.store(org).delete_prefix(ref.prefix)
+    for found in jobs:
+        svc.context.jobs.delete(found.ref)
+    svc.directory.delete_project(ref)
+    record(caller, audit_log.PROJECT_DELETE, f"{org}/{project}", objects_deleted=objects, jobs_deleted=len(jobs))
+    return models.Deleted(deleted=f"{org}/{project}", objects_deleted=objects, items_deleted=len(jobs) + 1)

@@ -1,0 +1,207 @@
+"""Orgs, projects, members, usage and the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from functions.api import models
+from functions.api.deps import ApiError, Caller, authorize, header, not_found, record, services
+from functions.api.idempotency import KEY_HEADER, idempotent
+from functions.api.permissions import Permission
+from functions.service import audit_log, layout
+from functions.service.directory import AlreadyExistsError, NotFoundError, OrgRole, ProjectRole
+from functions.service.tenancy import ProjectRef
+
+router = Router()
+
+
+def _org_out(org: str, role: OrgRole) -> dict[str, Any]:
+    found = services().directory.get_org(org)
+    return models.OrgOut(
+        org=found.org,
+        name=found.name,
+        plan=found.plan,
+        retention_days=found.retention_days,
+        created_at=found.created_at,
+        your_role=role.value,
+    ).model_dump()
+
+
+@router.post("/v1/orgs", summary="Create your org (the org id comes from your token)")
+def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
+    svc = services()
+    principal = svc.verifier.verify(header(router, "Authorization"))
+
+    def action() -> dict[str, Any]:
+        try:
+            svc.directory.create_org(principal.org, body.name, principal.user)
+        except AlreadyExistsError as exc:
+            raise ApiError(409, "already_exists", f"org {principal.org} exists already") from exc
+        svc.context.keys.create_org_keys(principal.org)
+        # the public key that verifies this org's packs, published where the download route finds it
+        public_key = svc.context.keys.public_key_pem(principal.org)
+        key = layout.org_public_key_key(principal.org)
+        svc.context.store(principal.org).put_bytes(key, public_key, "application/x-pem-file")
+        svc.audit.append(
+            principal.org, actor=principal.user, action=audit_log.ORG_CREATE, target=principal.org, outcome="success"
+        )
+        return {"status": 201, "body": _org_out(principal.org, OrgRole.ORG_ADMIN)}
+
+    caller = Caller(principal, OrgRole.ORG_ADMIN, None, None, "")
+    result = idempotent("create_org", caller, header(router, KEY_HEADER), body.model_dump(), action)
+    return result["body"], result["status"]
+
+
+@router.get("/v1/orgs", summary="List the orgs you belong to (your token's org)")
+def list_orgs() -> dict[str, Any]:
+    principal = services().verifier.verify(header(router, "Authorization"))
+    try:
+        role = services().directory.org_role(principal.org, principal.user)
+        return {"orgs": [_org_out(principal.org, role)]}
+    except NotFoundError:
+        return {"orgs": []}
+
+
+@router.get("/v1/orgs/<org>", summary="Get an org")
+def get_org(org: str) -> models.OrgOut:
+    caller = authorize(router, Permission.ORG_READ, org)
+    try:
+        return models.OrgOut(**_org_out(org, caller.org_role))
+    except NotFoundError as exc:
+        raise not_found(f"org {org}") from exc
+
+
+@router.patch("/v1/orgs/<org>", summary="Change the org's retention (org admins)")
+def update_org(org: str, body: models.OrgUpdate) -> models.OrgOut:
+    caller = authorize(router, Permission.ORG_MANAGE, org, audit_action=audit_log.RETENTION_CHANGE)
+    services().directory.set_retention_days(org, body.retention_days)
+    record(caller, audit_log.RETENTION_CHANGE, org, retention_days=body.retention_days)
+    return models.OrgOut(**_org_out(org, caller.org_role))
+
+
+@router.post("/v1/orgs/<org>/projects", summary="Create a project; you become its admin")
+def create_project(org: str, body: models.ProjectCreate) -> tuple[dict[str, Any], int]:
+    caller = authorize(router, Permission.PROJECT_CREATE, org)
+
+    def action() -> dict[str, Any]:
+        ref = ProjectRef(org, body.project)
+        try:
+            project = services().directory.create_project(ref, body.name, caller.user)
+        except AlreadyExistsError as exc:
+            raise ApiError(409, "already_exists", f"project {body.project} exists already") from exc
+        record(caller, audit_log.PROJECT_CREATE, f"{org}/{body.project}")
+        out = models.ProjectOut(**_project_dict(project), your_role=ProjectRole.ADMIN.value)
+        return {"status": 201, "body": out.model_dump()}
+
+    result = idempotent("create_project", caller, header(router, KEY_HEADER), body.model_dump(), action)
+    return result["body"], result["status"]
+
+
+def _project_dict(project: Any) -> dict[str, Any]:
+    return {
+        "org": project.org,
+        "project": project.project,
+        "name": project.name,
+        "created_at": project.created_at,
+        "created_by": project.created_by,
+    }
+
+
+@router.get("/v1/orgs/<org>/projects", summary="List the projects you can see")
+def list_projects(org: str) -> models.ProjectList:
+    caller = authorize(router, Permission.ORG_READ, org)
+    directory = services().directory
+    projects = []
+    for project in directory.list_projects(org):
+        role = directory.project_role(ProjectRef(org, project.project), caller.user)
+        if role is None and caller.org_role != OrgRole.ORG_ADMIN:
+            continue
+        projects.append(models.ProjectOut(**_project_dict(project), your_role=role.value if role else None))
+    return models.ProjectList(projects=projects)
+
+
+@router.get("/v1/orgs/<org>/projects/<project>", summary="Get a project")
+def get_project(org: str, project: str) -> models.ProjectOut:
+    caller = authorize(router, Permission.PROJECT_READ, org, project)
+    found = services().directory.get_project(ProjectRef(org, project))
+    role = caller.project_role.value if caller.project_role else None
+    return models.ProjectOut(**_project_dict(found), your_role=role)
+
+
+@router.get("/v1/orgs/<org>/projects/<project>/members", summary="List project members")
+def list_members(org: str, project: str) -> models.MemberList:
+    authorize(router, Permission.PROJECT_READ, org, project)
+    members = services().directory.list_members(ProjectRef(org, project))
+    return models.MemberList(members=[models.MemberOut(**m) for m in members])
+
+
+@router.post("/v1/orgs/<org>/projects/<project>/members", summary="Add a member with a role")
+def add_member(org: str, project: str, body: models.MemberAdd) -> tuple[dict[str, Any], int]:
+    target = f"{org}/{project}/{body.user}"
+    caller = authorize(
+        router, Permission.MEMBERS_MANAGE, org, project, audit_action=audit_log.MEMBER_ADD, audit_target=target
+    )
+
+    def action() -> dict[str, Any]:
+        try:
+            services().directory.add_member(ProjectRef(org, project), body.user, ProjectRole(body.role))
+        except AlreadyExistsError as exc:
+            raise ApiError(409, "already_exists", f"{body.user} is a member already") from exc
+        record(caller, audit_log.MEMBER_ADD, target, role=body.role)
+        return {"status": 201, "body": {"user": body.user, "role": body.role}}
+
+    result = idempotent("add_member", caller, header(router, KEY_HEADER), {"p": project, **body.model_dump()}, action)
+    return result["body"], result["status"]
+
+
+@router.put("/v1/orgs/<org>/projects/<project>/members/<user>", summary="Change a member's role")
+def change_member(org: str, project: str, user: str, body: models.MemberChange) -> models.MemberOut:
+    target = f"{org}/{project}/{user}"
+    caller = authorize(
+        router, Permission.MEMBERS_MANAGE, org, project, audit_action=audit_log.MEMBER_CHANGE_ROLE, audit_target=target
+    )
+    try:
+        services().directory.change_member(ProjectRef(org, project), user, ProjectRole(body.role))
+    except NotFoundError as exc:
+        raise not_found(f"member {user}") from exc
+    record(caller, audit_log.MEMBER_CHANGE_ROLE, target, role=body.role)
+    return models.MemberOut(user=user, role=body.role)
+
+
+@router.delete("/v1/orgs/<org>/projects/<project>/members/<user>", summary="Remove a member")
+def remove_member(org: str, project: str, user: str) -> tuple[dict[str, Any], int]:
+    target = f"{org}/{project}/{user}"
+    caller = authorize(
+        router, Permission.MEMBERS_MANAGE, org, project, audit_action=audit_log.MEMBER_REMOVE, audit_target=target
+    )
+    try:
+        services().directory.remove_member(ProjectRef(org, project), user)
+    except NotFoundError as exc:
+        raise not_found(f"member {user}") from exc
+    record(caller, audit_log.MEMBER_REMOVE, target)
+    return {"removed": user}, 200
+
+
+@router.get("/v1/orgs/<org>/usage", summary="Metered usage per project for a month (org admins)")
+def usage(org: str, month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None) -> models.UsageOut:
+    authorize(router, Permission.ORG_USAGE_READ, org)
+    month = month or datetime.now(UTC).strftime("%Y-%m")
+    report = services().metering.usage(org, month)
+    return models.UsageOut(org=org, month=month, projects=report["projects"], total=report["total"])
+
+
+@router.get("/v1/orgs/<org>/audit", summary="The org's audit log, oldest first (org admins)")
+def audit(
+    org: str,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[int | None, Query(ge=0, description="return events after this seq")] = None,
+) -> models.AuditPage:
+    authorize(router, Permission.ORG_AUDIT_READ, org)
+    events = services().audit.events(org, limit=limit + 1, start_after_seq=after)
+    page = events[:limit]
+    next_token = str(page[-1]["seq"]) if len(events) > limit else None
+    return models.AuditPage(events=[models.AuditEventOut(**e) for e in page], next_token=next_token)

@@ -1,0 +1,59 @@
+"""Check one org's audit-log hash chain: ``python -m functions.audit_verify --org ORG``.
+
+Reads the table named by HETERO2_AUDIT_TABLE with the default boto3 session (profile, region and
+AWS_ENDPOINT_URL as usual). Prints OK and the head hash, or the first broken link. Exit 0 when the chain
+holds, 1 when it is broken, 2 when the command could not check (bad arguments, no table configured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+import boto3
+
+from functions.service.audit_log import AuditLog
+from functions.service.errors import InvalidIdentifierError
+from functions.service.tenancy import checked_id
+
+EXIT_OK = 0
+EXIT_BROKEN = 1
+EXIT_UNUSABLE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m functions.audit_verify", description="Verify the audit-log hash chain of one org."
+    )
+    parser.add_argument("--org", required=True, help="org id whose chain to verify")
+    parser.add_argument("--table", default=None, help="audit table name (default: $HETERO2_AUDIT_TABLE)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    table_name = args.table or os.environ.get("HETERO2_AUDIT_TABLE", "")
+    if not table_name:
+        print("error: no audit table: set HETERO2_AUDIT_TABLE or pass --table", file=sys.stderr)
+        return EXIT_UNUSABLE
+    try:
+        org = checked_id(args.org, "org")
+    except InvalidIdentifierError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    table = boto3.session.Session().resource("dynamodb").Table(table_name)
+    report = AuditLog(table).verify_chain(org)
+    if report.ok:
+        print(f"OK org={org} events={report.events_checked} head_hash={report.head_hash or '-'}")
+        return EXIT_OK
+    print(
+        f"BROKEN org={org} first_broken_seq={report.first_broken_seq} "
+        f"intact_before={report.events_checked}: {report.reason}"
+    )
+    return EXIT_BROKEN
+
+
+if __name__ == "__main__":
+    sys.exit(main())

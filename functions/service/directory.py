@@ -1,0 +1,226 @@
+"""Orgs, projects and who may do what in them (the main table). Roles are stored here; what a role may do is
+decided in one place only, ``functions/api/permissions.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from functions.service.errors import ServiceError
+from functions.service.jobs import utc_now
+from functions.service.tenancy import ProjectRef, checked_id
+
+DEFAULT_PLAN = "standard"
+DEFAULT_RETENTION_DAYS = 90
+
+
+class OrgRole(StrEnum):
+    ORG_ADMIN = "org_admin"
+    MEMBER = "member"
+
+
+class ProjectRole(StrEnum):
+    ADMIN = "admin"
+    RUN = "run"
+    VIEW = "view"
+
+
+class AlreadyExistsError(ServiceError):
+    """An org, project or member that exists already."""
+
+
+class NotFoundError(ServiceError):
+    """No such org, project or member in this org (another org's answers the same)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    org: str
+    name: str
+    plan: str
+    retention_days: int
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    org: str
+    project: str
+    name: str
+    created_at: str
+    created_by: str
+
+
+def _org_pk(org: str) -> str:
+    return f"ORG#{checked_id(org, 'org')}"
+
+
+def _project_pk(ref: ProjectRef) -> str:
+    return f"ORG#{ref.org}#PROJECT#{ref.project}"
+
+
+class Directory:
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def _put_new(self, item: dict[str, Any], what: str) -> None:
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise AlreadyExistsError(f"{what} exists already") from exc
+            raise
+
+    # orgs
+    def create_org(self, org: str, name: str, creator: str, plan: str = DEFAULT_PLAN) -> Org:
+        now = utc_now()
+        self._put_new(
+            {
+                "pk": _org_pk(org),
+                "sk": "META",
+                "org": org,
+                "name": name,
+                "plan": plan,
+                "retention_days": DEFAULT_RETENTION_DAYS,
+                "created_at": now,
+                "created_by": creator,
+            },
+            f"org {org}",
+        )
+        self.set_org_role(org, creator, OrgRole.ORG_ADMIN)
+        return Org(org, name, plan, DEFAULT_RETENTION_DAYS, now)
+
+    def get_org(self, org: str) -> Org:
+        item = self._table.get_item(Key={"pk": _org_pk(org), "sk": "META"}).get("Item")
+        if item is None:
+            raise NotFoundError(f"no org {org}")
+        return Org(org, str(item["name"]), str(item["plan"]), int(item["retention_days"]), str(item["created_at"]))
+
+    def set_retention_days(self, org: str, days: int) -> None:
+        self._table.update_item(
+            Key={"pk": _org_pk(org), "sk": "META"},
+            UpdateExpression="SET retention_days = :d",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":d": days},
+        )
+
+    def org_role(self, org: str, user: str) -> OrgRole:
+        """A user the IdP put in the org is a member unless made org admin here."""
+        item = self._table.get_item(Key={"pk": _org_pk(org), "sk": f"USER#{user}"}).get("Item")
+        return OrgRole(item["org_role"]) if item else OrgRole.MEMBER
+
+    def set_org_role(self, org: str, user: str, role: OrgRole) -> None:
+        self._table.put_item(Item={"pk": _org_pk(org), "sk": f"USER#{user}", "user": user, "org_role": role.value})
+
+    # projects
+    def create_project(self, ref: ProjectRef, name: str, creator: str) -> Project:
+        now = utc_now()
+        self._put_new(
+            {
+                "pk": _org_pk(ref.org),
+                "sk": f"PROJECT#{ref.project}",
+                "org": ref.org,
+                "project": ref.project,
+                "name": name,
+                "created_at": now,
+                "created_by": creator,
+            },
+            f"project {ref.project}",
+        )
+        self.set_member(ref, creator, ProjectRole.ADMIN)
+        return Project(ref.org, ref.project, name, now, creator)
+
+    def get_project(self, ref: ProjectRef) -> Project:
+        item = self._table.get_item(Key={"pk": _org_pk(ref.org), "sk": f"PROJECT#{ref.project}"}).get("Item")
+        if item is None:
+            raise NotFoundError(f"no project {ref.project}")
+        return _project(item)
+
+    def list_projects(self, org: str) -> list[Project]:
+        items = self._query(_org_pk(org), "PROJECT#")
+        return [_project(i) for i in items]
+
+    def delete_project(self, ref: ProjectRef) -> None:
+        for item in self._query(_project_pk(ref), ""):
+            self._table.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+        self._table.delete_item(Key={"pk": _org_pk(ref.org), "sk": f"PROJECT#{ref.project}"})
+
+    # project members
+    def project_role(self, ref: ProjectRef, user: str) -> ProjectRole | None:
+        item = self._table.get_item(Key={"pk": _project_pk(ref), "sk": f"MEMBER#{user}"}).get("Item")
+        return ProjectRole(item["role"]) if item else None
+
+    def set_member(self, ref: ProjectRef, user: str, role: ProjectRole) -> None:
+        self._table.put_item(
+            Item={"pk": _project_pk(ref), "sk": f"MEMBER#{user}", "user": user, "role": role.value, "since": utc_now()}
+        )
+
+    def add_member(self, ref: ProjectRef, user: str, role: ProjectRole) -> None:
+        try:
+            self._table.put_item(
+                Item={
+                    "pk": _project_pk(ref),
+                    "sk": f"MEMBER#{user}",
+                    "user": user,
+                    "role": role.value,
+                    "since": utc_now(),
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise AlreadyExistsError(f"{user} is a member already") from exc
+            raise
+
+    def change_member(self, ref: ProjectRef, user: str, role: ProjectRole) -> None:
+        try:
+            self._table.update_item(
+                Key={"pk": _project_pk(ref), "sk": f"MEMBER#{user}"},
+                UpdateExpression="SET #r = :r",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#r": "role"},
+                ExpressionAttributeValues={":r": role.value},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotFoundError(f"{user} is not a member") from exc
+            raise
+
+    def remove_member(self, ref: ProjectRef, user: str) -> None:
+        try:
+            self._table.delete_item(
+                Key={"pk": _project_pk(ref), "sk": f"MEMBER#{user}"}, ConditionExpression="attribute_exists(pk)"
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotFoundError(f"{user} is not a member") from exc
+            raise
+
+    def list_members(self, ref: ProjectRef) -> list[dict[str, str]]:
+        return [{"user": str(i["user"]), "role": str(i["role"])} for i in self._query(_project_pk(ref), "MEMBER#")]
+
+    def _query(self, pk: str, prefix: str) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = (
+            {
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
+                "ExpressionAttributeValues": {":pk": pk, ":p": prefix},
+            }
+            if prefix
+            else {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": pk}}
+        )
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self._table.query(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _project(item: dict[str, Any]) -> Project:
+    return Project(
+        str(item["org"]), str(item["project"]), str(item["name"]), str(item["created_at"]), str(item["created_by"])
+    )

@@ -1,0 +1,13 @@
+"""Where moto differs from AWS in a way our tests depend on, and the one adjustment we make for it."""
+
+from __future__ import annotations
+
+import pytest
+from moto.dynamodb.responses import DynamoHandler
+
+from functions.local_stack import serialised
+
+
+def make_dynamodb_atomic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-request atomicity of DynamoDB, which moto lacks (see ``functions.local_stack.serialised``)."""
+    monkeypatch.setattr(DynamoHandler, "call_action", serialised(DynamoHandler.call_action))

@@ -1,0 +1,110 @@
+"""The S3 drop folder: a file in an inbox starts one job, however often its event arrives."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from functions.handlers import drop_trigger
+from functions.service.drop_folder import drop_job_id, parse_drop_key
+from functions.service.errors import InvalidIdentifierError
+from functions.service.jobs import JobState
+from functions.service.tenancy import JobRef, ProjectRef
+from tests.service.harness import BUCKET, LambdaContextData, PipelineHarness
+from tests.service.molecules import distinct_molecules, input_csv
+
+INBOX = "tenants/org-a/projects/proj/inbox/"
+OUTBOX = "tenants/org-a/projects/proj/outbox/"
+
+
+def _event(key: str, etag: str, bucket: str = BUCKET) -> dict[str, Any]:
+    """An EventBridge 'Object Created' event as S3 sends it."""
+    return {
+        "version": "0",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "detail": {"bucket": {"name": bucket}, "object": {"key": key, "etag": etag, "size": 1}},
+    }
+
+
+def _drop(pipeline: PipelineHarness, name: str, data: bytes) -> str:
+    store = pipeline.context.store("org-a")
+    store.put_bytes(INBOX + name, data)
+    etag: str = pipeline.s3.head_object(Bucket=BUCKET, Key=INBOX + name)["ETag"]
+    return etag
+
+
+def _trigger(key: str, etag: str, bucket: str = BUCKET) -> dict[str, Any]:
+    result: dict[str, Any] = drop_trigger.handler(_event(key, etag, bucket), LambdaContextData("hetero2-drop-trigger"))
+    return result
+
+
+def _executions(pipeline: PipelineHarness) -> list[dict[str, Any]]:
+    executions: list[dict[str, Any]] = pipeline.sfn.list_executions(stateMachineArn=pipeline.state_machine_arn)[
+        "executions"
+    ]
+    return executions
+
+
+def test_the_same_object_delivered_twice_starts_one_job(pipeline: PipelineHarness, org_a: str) -> None:
+    store = pipeline.context.store(org_a)
+    store.put_bytes(INBOX + "batch7.job.json", json.dumps({"k_decoys": 3, "scorer": "mock"}).encode())
+    etag = _drop(pipeline, "batch7.csv", input_csv(distinct_molecules(6)))
+
+    first = _trigger(INBOX + "batch7.csv", etag)
+    second = _trigger(INBOX + "batch7.csv", etag)
+    assert first["started"] is True
+    assert second == {"started": False, "reason": "duplicate", "job": first["job"]}
+    (execution,) = _executions(pipeline)
+    assert pipeline.wait(execution["executionArn"])["status"] == "SUCCEEDED"
+
+    job = pipeline.context.jobs.get(JobRef(org_a, "proj", first["job"]))
+    assert job.state == JobState.SUCCEEDED
+    assert job.params["k_decoys"] == 3  # NAME.job.json was read
+    outbox = set(store.list_keys(OUTBOX + "batch7/"))
+    assert {OUTBOX + "batch7/" + name for name in ("evidence_pack.zip", "manifest.json", "summary.csv")} <= outbox
+
+
+def test_a_new_upload_under_the_same_name_is_a_new_job(pipeline: PipelineHarness, org_a: str) -> None:
+    first = _trigger(INBOX + "x.csv", _drop(pipeline, "x.csv", input_csv(distinct_molecules(2))))
+    second = _trigger(INBOX + "x.csv", _drop(pipeline, "x.csv", input_csv(distinct_molecules(3))))
+    assert first["started"]
+    assert second["started"]
+    assert first["job"] != second["job"]
+
+
+def test_companions_and_other_keys_start_nothing(pipeline: PipelineHarness, org_a: str) -> None:
+    for key in (
+        INBOX + "batch7.job.json",
+        INBOX + "batch7.scores.csv",
+        INBOX + "notes.txt",
+        "tenants/org-a/projects/proj/outbox/batch7/summary.csv",
+        "tenants/org-a/projects/proj/inbox/sub/deeper.csv",
+    ):
+        assert _trigger(key, '"abc"') == {"started": False, "reason": "not_an_input"}
+    assert _trigger(INBOX + "x.csv", '"abc"', bucket="someone-elses-bucket")["reason"] == "other_bucket"
+    assert _executions(pipeline) == []
+
+
+def test_invalid_job_json_fails_the_job_with_an_error_file_in_the_outbox(pipeline: PipelineHarness, org_a: str) -> None:
+    store = pipeline.context.store(org_a)
+    store.put_bytes(INBOX + "bad.job.json", b'{"k_decoys": "many"}')
+    result = _trigger(INBOX + "bad.csv", _drop(pipeline, "bad.csv", input_csv(distinct_molecules(2))))
+    assert result["reason"] == "invalid_parameters"
+    assert pipeline.context.jobs.get(JobRef(org_a, "proj", result["job"])).state == JobState.FAILED
+    assert "k_decoys" in store.get_json(OUTBOX + "bad/error.json")["error"]
+    assert _executions(pipeline) == []
+
+
+def test_drop_key_parsing() -> None:
+    drop = parse_drop_key(INBOX + "Batch_7.v2.csv.gz", '"etag1"')
+    assert drop is not None
+    assert drop.project == ProjectRef("org-a", "proj")
+    assert (drop.file_name, drop.name, drop.etag) == ("Batch_7.v2.csv.gz", "Batch_7.v2", "etag1")
+    assert drop_job_id(drop) == drop_job_id(parse_drop_key(INBOX + "Batch_7.v2.csv.gz", "etag1"))  # type: ignore[arg-type]
+    with pytest.raises(InvalidIdentifierError):
+        parse_drop_key(INBOX + "..csv", "e")
+    with pytest.raises(InvalidIdentifierError):
+        parse_drop_key("tenants/Org_A/projects/proj/inbox/a.csv", "e")

@@ -1,0 +1,118 @@
+"""The Fargate worker, which moto's interpreter cannot start (ecs:runTask.sync): driven directly, with a real
+process pool against a moto server, it writes byte-for-byte the chunk results the Lambda path writes."""
+
+from __future__ import annotations
+
+import socket
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from functions import fargate_worker
+from functions.service import layout
+from functions.service.chunk_work import run_chunk
+from functions.service.context import ServiceContext, reset_service_context
+from functions.service.finalizing import finalize_job
+from functions.service.jobs import JobState
+from functions.service.planning import plan_job
+from functions.service.settings import Settings
+from functions.service.tenancy import JobRef
+from tests.service.harness import BUCKET, REGION, TABLE
+from tests.service.molecules import distinct_molecules, input_csv
+
+PARAMS = {"k_decoys": 4, "decoy_descriptors": "fast", "scorer": "qed", "chunk_rows": 6, "executor": "fargate"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def moto_server(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServiceContext]:
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HETERO2_BUCKET", BUCKET)
+    monkeypatch.setenv("HETERO2_TABLE", TABLE)
+    session = boto3.session.Session(region_name=REGION)
+    session.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    session.client("dynamodb").create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    context = ServiceContext(Settings.from_env(), session)
+    reset_service_context(context)
+    try:
+        yield context
+    finally:
+        reset_service_context(None)
+        # the server keeps moto's in-memory state for the whole process; leave nothing for the next test
+        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST"))
+        server.stop()
+
+
+def _planned(ctx: ServiceContext, ref: JobRef, data: bytes) -> dict[str, Any]:
+    ctx.jobs.create(ref, state=JobState.QUEUED, params=PARAMS, input_name="input.csv")
+    ctx.store(ref.org).put_bytes(layout.input_key(ref, "input.csv"), data)
+    return plan_job(ctx, ref)
+
+
+def test_fargate_worker_pool_writes_the_same_results_as_the_lambda_path(moto_server: ServiceContext) -> None:
+    ctx = moto_server
+    ctx.keys.create_org_keys("org-a")
+    data = input_csv([*distinct_molecules(16), "not-a-smiles"])
+    lambda_ref, fargate_ref = JobRef("org-a", "proj", "via-lambda"), JobRef("org-a", "proj", "via-fargate")
+
+    lambda_plan = _planned(ctx, lambda_ref, data)
+    for descriptor in ctx.store("org-a").get_json(lambda_plan["descriptors_key"]):
+        run_chunk(ctx, descriptor)  # what the RunChunk Lambda does per Map item
+
+    fargate_plan = _planned(ctx, fargate_ref, data)
+    assert fargate_plan["executor"] == "fargate"
+    assert fargate_worker.main(["--descriptors-key", fargate_plan["descriptors_key"], "--workers", "2"]) == 0
+
+    store = ctx.store("org-a")
+    assert fargate_plan["chunks"] == lambda_plan["chunks"] == 3
+    for chunk in range(3):
+        via_lambda = store.get_bytes(layout.chunk_results_key(lambda_ref, chunk))
+        via_fargate = store.get_bytes(layout.chunk_results_key(fargate_ref, chunk))
+        assert via_fargate == via_lambda
+    job = ctx.jobs.get(fargate_ref)
+    assert job.get("rows_done") == 17
+    assert job.get("chunks_done") == [0, 1, 2]
+    assert fargate_plan["finalizer"] == "lambda"  # 17 rows: far below the Finalize Lambda's limit
+    # the Fargate finalize task (jobs too large for the Lambda) seals the same pack the Lambda would
+    fargate_key = fargate_plan["descriptors_key"]
+    assert fargate_worker.main(["--task", "finalize", "--descriptors-key", fargate_key]) == 0
+    assert ctx.jobs.get(fargate_ref).state == JobState.SUCCEEDED
+    assert finalize_job(ctx, fargate_ref) == {"state": "SUCCEEDED", "pack": None}  # the Lambda only reports
+    assert finalize_job(ctx, lambda_ref)["state"] == "SUCCEEDED"
+    for member in ("summary.csv", "decoys.csv", "metrics.json"):
+        assert store.get_bytes(layout.pack_prefix(fargate_ref) + member) == store.get_bytes(
+            layout.pack_prefix(lambda_ref) + member
+        ), member
+
+
+def test_fargate_worker_refuses_a_key_that_is_not_a_descriptors_file(moto_server: ServiceContext) -> None:
+    with pytest.raises(ValueError, match="not a descriptors key"):
+        fargate_worker.main(["--descriptors-key", "tenants/org-a/projects/p/jobs/j/input/input.csv"])
+
+
+def test_fargate_worker_needs_a_key(moto_server: ServiceContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HETERO2_DESCRIPTORS_KEY", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        fargate_worker.main([])
+    assert exit_info.value.code == 2
