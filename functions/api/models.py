@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.service.job_params import JobParameters
@@ -11,6 +13,12 @@ from functions.service.job_params import JobParameters
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 FILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 USER_PATTERN = r"^[^#/\\\s]{1,128}$"
+
+
+OrgId = Annotated[str, Path(pattern=ID_PATTERN, description="org id (must be your token's org)")]
+ProjectId = Annotated[str, Path(pattern=ID_PATTERN, description="project id")]
+JobId = Annotated[str, Path(pattern=ID_PATTERN, description="job id")]
+UserId = Annotated[str, Path(pattern=USER_PATTERN, description="user id (the token's sub)")]
 
 
 class Strict(BaseModel):
@@ -184,3 +192,37 @@ class AuditEventOut(BaseModel):
 class AuditPage(BaseModel):
     events: list[AuditEventOut]
     next_token: str | None = None
+
+
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "Bad request header (e.g. an Idempotency-Key that is too long)",
+    401: "Missing or invalid bearer token",
+    403: "Your role does not allow this",
+    404: "Not found (also for another org's resources and projects you have no role in)",
+    409: "Conflict: wrong job state, already exists, input missing, Idempotency-Key reused",
+    422: "The request is not valid; `details` names the fields",
+    429: "A quota of your plan would be exceeded; `details` says which",
+}
+
+
+def responses(success: int, model: type[BaseModel] | None, *errors: int) -> dict[int, OpenAPIResponse]:
+    """The documented answers of a route: its success body and the one error shape for each error it can give."""
+    documented: dict[int, Any] = {
+        success: {"description": "Success", "content": {"application/json": {"model": model}}}
+        if model is not None
+        else {"description": "Success"}
+    }
+    for code in sorted({401, 404, 422, *errors}):
+        documented[code] = {
+            "description": ERROR_DESCRIPTIONS[code],
+            "content": {"application/json": {"model": ErrorResponse}},
+        }
+    return documented
+
+
+class OrgList(BaseModel):
+    orgs: list[OrgOut]
+
+
+class Removed(BaseModel):
+    removed: str

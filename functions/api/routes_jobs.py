@@ -102,8 +102,12 @@ def _reserve(caller: Caller, ref: JobRef, rows: int) -> None:
     )
 
 
-@router.post("/v1/orgs/<org>/projects/<project>/jobs", summary="Create a job; returns presigned upload URLs")
-def create_job(org: str, project: str, body: models.JobCreate) -> tuple[dict[str, Any], int]:
+@router.post(
+    "/v1/orgs/<org>/projects/<project>/jobs",
+    summary="Create a job; returns presigned upload URLs",
+    responses=models.responses(201, models.JobCreated, 400, 403, 409, 429),
+)
+def create_job(org: models.OrgId, project: models.ProjectId, body: models.JobCreate) -> tuple[dict[str, Any], int]:
     caller = authorize(router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_SUBMIT)
     svc = services()
     limit = svc.quotas.limits_of(org).rows_per_job
@@ -138,10 +142,14 @@ def create_job(org: str, project: str, body: models.JobCreate) -> tuple[dict[str
     return result["body"], result["status"]
 
 
-@router.get("/v1/orgs/<org>/projects/<project>/jobs", summary="List jobs, newest first")
+@router.get(
+    "/v1/orgs/<org>/projects/<project>/jobs",
+    summary="List jobs, newest first",
+    responses=models.responses(200, models.JobList, 403),
+)
 def list_jobs(
-    org: str,
-    project: str,
+    org: models.OrgId,
+    project: models.ProjectId,
     state: Annotated[Literal[tuple(s.value for s in JobState)] | None, Query()] = None,  # type: ignore[valid-type]
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     next_token: Annotated[str | None, Query(max_length=64)] = None,
@@ -159,8 +167,12 @@ def list_jobs(
     return models.JobList(jobs=[job_out(j) for j in page], next_token=token)
 
 
-@router.get("/v1/orgs/<org>/projects/<project>/jobs/<job>", summary="Job status, progress and ETA")
-def get_job(org: str, project: str, job: str) -> models.JobOut:
+@router.get(
+    "/v1/orgs/<org>/projects/<project>/jobs/<job>",
+    summary="Job status, progress and ETA",
+    responses=models.responses(200, models.JobOut, 403),
+)
+def get_job(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> models.JobOut:
     authorize(router, Permission.JOB_READ, org, project)
     return job_out(_job(JobRef(org, project, job)))
 
@@ -189,8 +201,12 @@ def _start(caller: Caller, ref: JobRef, action_name: str, expected: JobState) ->
     return job_out(_job(ref)).model_dump(), 202
 
 
-@router.post("/v1/orgs/<org>/projects/<project>/jobs/<job>/start", summary="Start a created job")
-def start(org: str, project: str, job: str) -> tuple[dict[str, Any], int]:
+@router.post(
+    "/v1/orgs/<org>/projects/<project>/jobs/<job>/start",
+    summary="Start a created job",
+    responses=models.responses(202, models.JobOut, 400, 403, 409, 429),
+)
+def start(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tuple[dict[str, Any], int]:
     target = f"{project}/{job}"
     caller = authorize(
         router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_START, audit_target=target
@@ -206,8 +222,12 @@ def start(org: str, project: str, job: str) -> tuple[dict[str, Any], int]:
     return result["body"], result["status"]
 
 
-@router.post("/v1/orgs/<org>/projects/<project>/jobs/<job>/retry", summary="Run a failed job again")
-def retry(org: str, project: str, job: str) -> tuple[dict[str, Any], int]:
+@router.post(
+    "/v1/orgs/<org>/projects/<project>/jobs/<job>/retry",
+    summary="Run a failed job again",
+    responses=models.responses(202, models.JobOut, 400, 403, 409, 429),
+)
+def retry(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tuple[dict[str, Any], int]:
     target = f"{project}/{job}"
     caller = authorize(
         router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_RETRY, audit_target=target
@@ -223,8 +243,12 @@ def retry(org: str, project: str, job: str) -> tuple[dict[str, Any], int]:
     return result["body"], result["status"]
 
 
-@router.post("/v1/orgs/<org>/projects/<project>/jobs/<job>/cancel", summary="Cancel a job that has not finished")
-def cancel(org: str, project: str, job: str) -> models.JobOut:
+@router.post(
+    "/v1/orgs/<org>/projects/<project>/jobs/<job>/cancel",
+    summary="Cancel a job that has not finished",
+    responses=models.responses(200, models.JobOut, 403, 409),
+)
+def cancel(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> models.JobOut:
     target = f"{project}/{job}"
     caller = authorize(
         router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_CANCEL, audit_target=target
@@ -246,8 +270,12 @@ def _finished(ref: JobRef) -> JobRecord:
     return job
 
 
-@router.get("/v1/orgs/<org>/projects/<project>/jobs/<job>/results", summary="The audit's headline numbers")
-def results(org: str, project: str, job: str) -> models.JobResults:
+@router.get(
+    "/v1/orgs/<org>/projects/<project>/jobs/<job>/results",
+    summary="The audit's headline numbers",
+    responses=models.responses(200, models.JobResults, 403, 409),
+)
+def results(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> models.JobResults:
     authorize(router, Permission.JOB_READ, org, project)
     ref = JobRef(org, project, job)
     record_ = _finished(ref)
@@ -265,11 +293,15 @@ def results(org: str, project: str, job: str) -> models.JobResults:
     )
 
 
-@router.get("/v1/orgs/<org>/projects/<project>/jobs/<job>/download", summary="Presigned download of an artifact")
+@router.get(
+    "/v1/orgs/<org>/projects/<project>/jobs/<job>/download",
+    summary="Presigned download of an artifact",
+    responses=models.responses(200, models.DownloadUrl, 403, 409),
+)
 def download(
-    org: str,
-    project: str,
-    job: str,
+    org: models.OrgId,
+    project: models.ProjectId,
+    job: models.JobId,
     artifact: Annotated[Literal["pack", "decoys", "summary", "report", "manifest", "public_key"], Query()] = "pack",
 ) -> models.DownloadUrl:
     target = f"{project}/{job}/{artifact}"
@@ -294,8 +326,12 @@ def delete_job_everything(ref: JobRef) -> tuple[int, int]:
     return objects, 1
 
 
-@router.delete("/v1/orgs/<org>/projects/<project>/jobs/<job>", summary="Delete a finished job and its files")
-def delete_job(org: str, project: str, job: str) -> models.Deleted:
+@router.delete(
+    "/v1/orgs/<org>/projects/<project>/jobs/<job>",
+    summary="Delete a finished job and its files",
+    responses=models.responses(200, models.Deleted, 403, 409),
+)
+def delete_job(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> models.Deleted:
     target = f"{project}/{job}"
     caller = authorize(
         router, Permission.JOB_DELETE, org, project, audit_action=audit_log.JOB_DELETE, audit_target=target
@@ -309,8 +345,12 @@ def delete_job(org: str, project: str, job: str) -> models.Deleted:
     return models.Deleted(deleted=target, objects_deleted=objects, items_deleted=items)
 
 
-@router.delete("/v1/orgs/<org>/projects/<project>", summary="Delete a project, its jobs and files")
-def delete_project(org: str, project: str) -> models.Deleted:
+@router.delete(
+    "/v1/orgs/<org>/projects/<project>",
+    summary="Delete a project, its jobs and files",
+    responses=models.responses(200, models.Deleted, 403, 409),
+)
+def delete_project(org: models.OrgId, project: models.ProjectId) -> models.Deleted:
     caller = authorize(router, Permission.PROJECT_DELETE, org, project, audit_action=audit_log.PROJECT_DELETE)
     svc = services()
     ref = ProjectRef(org, project)

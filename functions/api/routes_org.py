@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from botocore.exceptions import ClientError
 
 from functions.api import models
 from functions.api.deps import ApiError, Caller, authorize, header, not_found, record, services
@@ -19,7 +20,7 @@ from functions.service.tenancy import ProjectRef
 router = Router()
 
 
-def _org_out(org: str, role: OrgRole) -> dict[str, Any]:
+def _org_out(org: models.OrgId, role: OrgRole) -> dict[str, Any]:
     found = services().directory.get_org(org)
     return models.OrgOut(
         org=found.org,
@@ -31,17 +32,28 @@ def _org_out(org: str, role: OrgRole) -> dict[str, Any]:
     ).model_dump()
 
 
-@router.post("/v1/orgs", summary="Create your org (the org id comes from your token)")
+@router.post(
+    "/v1/orgs",
+    summary="Create your org (the org id comes from your token)",
+    responses=models.responses(201, models.OrgOut, 400, 409),
+)
 def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
     svc = services()
     principal = svc.verifier.verify(header(router, "Authorization"))
 
     def action() -> dict[str, Any]:
+        # Keys first: in a deployment they exist already (CDK made them from the customer config) and are only
+        # looked up; locally they are created. An org that is not provisioned cannot get keys: say so.
+        try:
+            svc.context.keys.create_org_keys(principal.org)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("AccessDeniedException", "AccessDenied"):
+                raise ApiError(403, "org_not_provisioned", f"org {principal.org} is not provisioned here") from exc
+            raise
         try:
             svc.directory.create_org(principal.org, body.name, principal.user)
         except AlreadyExistsError as exc:
             raise ApiError(409, "already_exists", f"org {principal.org} exists already") from exc
-        svc.context.keys.create_org_keys(principal.org)
         # the public key that verifies this org's packs, published where the download route finds it
         public_key = svc.context.keys.public_key_pem(principal.org)
         key = layout.org_public_key_key(principal.org)
@@ -56,7 +68,11 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
     return result["body"], result["status"]
 
 
-@router.get("/v1/orgs", summary="List the orgs you belong to (your token's org)")
+@router.get(
+    "/v1/orgs",
+    summary="List the orgs you belong to (your token's org)",
+    responses=models.responses(200, models.OrgList),
+)
 def list_orgs() -> dict[str, Any]:
     principal = services().verifier.verify(header(router, "Authorization"))
     try:
@@ -66,8 +82,12 @@ def list_orgs() -> dict[str, Any]:
         return {"orgs": []}
 
 
-@router.get("/v1/orgs/<org>", summary="Get an org")
-def get_org(org: str) -> models.OrgOut:
+@router.get(
+    "/v1/orgs/<org>",
+    summary="Get an org",
+    responses=models.responses(200, models.OrgOut, 403),
+)
+def get_org(org: models.OrgId) -> models.OrgOut:
     caller = authorize(router, Permission.ORG_READ, org)
     try:
         return models.OrgOut(**_org_out(org, caller.org_role))
@@ -75,16 +95,24 @@ def get_org(org: str) -> models.OrgOut:
         raise not_found(f"org {org}") from exc
 
 
-@router.patch("/v1/orgs/<org>", summary="Change the org's retention (org admins)")
-def update_org(org: str, body: models.OrgUpdate) -> models.OrgOut:
+@router.patch(
+    "/v1/orgs/<org>",
+    summary="Change the org's retention (org admins)",
+    responses=models.responses(200, models.OrgOut, 403),
+)
+def update_org(org: models.OrgId, body: models.OrgUpdate) -> models.OrgOut:
     caller = authorize(router, Permission.ORG_MANAGE, org, audit_action=audit_log.RETENTION_CHANGE)
     services().directory.set_retention_days(org, body.retention_days)
     record(caller, audit_log.RETENTION_CHANGE, org, retention_days=body.retention_days)
     return models.OrgOut(**_org_out(org, caller.org_role))
 
 
-@router.post("/v1/orgs/<org>/projects", summary="Create a project; you become its admin")
-def create_project(org: str, body: models.ProjectCreate) -> tuple[dict[str, Any], int]:
+@router.post(
+    "/v1/orgs/<org>/projects",
+    summary="Create a project; you become its admin",
+    responses=models.responses(201, models.ProjectOut, 400, 403, 409),
+)
+def create_project(org: models.OrgId, body: models.ProjectCreate) -> tuple[dict[str, Any], int]:
     caller = authorize(router, Permission.PROJECT_CREATE, org)
 
     def action() -> dict[str, Any]:
@@ -111,8 +139,12 @@ def _project_dict(project: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/orgs/<org>/projects", summary="List the projects you can see")
-def list_projects(org: str) -> models.ProjectList:
+@router.get(
+    "/v1/orgs/<org>/projects",
+    summary="List the projects you can see",
+    responses=models.responses(200, models.ProjectList, 403),
+)
+def list_projects(org: models.OrgId) -> models.ProjectList:
     caller = authorize(router, Permission.ORG_READ, org)
     directory = services().directory
     projects = []
@@ -124,23 +156,35 @@ def list_projects(org: str) -> models.ProjectList:
     return models.ProjectList(projects=projects)
 
 
-@router.get("/v1/orgs/<org>/projects/<project>", summary="Get a project")
-def get_project(org: str, project: str) -> models.ProjectOut:
+@router.get(
+    "/v1/orgs/<org>/projects/<project>",
+    summary="Get a project",
+    responses=models.responses(200, models.ProjectOut, 403),
+)
+def get_project(org: models.OrgId, project: models.ProjectId) -> models.ProjectOut:
     caller = authorize(router, Permission.PROJECT_READ, org, project)
     found = services().directory.get_project(ProjectRef(org, project))
     role = caller.project_role.value if caller.project_role else None
     return models.ProjectOut(**_project_dict(found), your_role=role)
 
 
-@router.get("/v1/orgs/<org>/projects/<project>/members", summary="List project members")
-def list_members(org: str, project: str) -> models.MemberList:
+@router.get(
+    "/v1/orgs/<org>/projects/<project>/members",
+    summary="List project members",
+    responses=models.responses(200, models.MemberList, 403),
+)
+def list_members(org: models.OrgId, project: models.ProjectId) -> models.MemberList:
     authorize(router, Permission.PROJECT_READ, org, project)
     members = services().directory.list_members(ProjectRef(org, project))
     return models.MemberList(members=[models.MemberOut(**m) for m in members])
 
 
-@router.post("/v1/orgs/<org>/projects/<project>/members", summary="Add a member with a role")
-def add_member(org: str, project: str, body: models.MemberAdd) -> tuple[dict[str, Any], int]:
+@router.post(
+    "/v1/orgs/<org>/projects/<project>/members",
+    summary="Add a member with a role",
+    responses=models.responses(201, models.MemberOut, 400, 403, 409),
+)
+def add_member(org: models.OrgId, project: models.ProjectId, body: models.MemberAdd) -> tuple[dict[str, Any], int]:
     target = f"{org}/{project}/{body.user}"
     caller = authorize(
         router, Permission.MEMBERS_MANAGE, org, project, audit_action=audit_log.MEMBER_ADD, audit_target=target
@@ -158,8 +202,14 @@ def add_member(org: str, project: str, body: models.MemberAdd) -> tuple[dict[str
     return result["body"], result["status"]
 
 
-@router.put("/v1/orgs/<org>/projects/<project>/members/<user>", summary="Change a member's role")
-def change_member(org: str, project: str, user: str, body: models.MemberChange) -> models.MemberOut:
+@router.put(
+    "/v1/orgs/<org>/projects/<project>/members/<user>",
+    summary="Change a member's role",
+    responses=models.responses(200, models.MemberOut, 403),
+)
+def change_member(
+    org: models.OrgId, project: models.ProjectId, user: models.UserId, body: models.MemberChange
+) -> models.MemberOut:
     target = f"{org}/{project}/{user}"
     caller = authorize(
         router, Permission.MEMBERS_MANAGE, org, project, audit_action=audit_log.MEMBER_CHANGE_ROLE, audit_target=target
@@ -172,8 +222,12 @@ def change_member(org: str, project: str, user: str, body: models.MemberChange) 
     return models.MemberOut(user=user, role=body.role)
 
 
-@router.delete("/v1/orgs/<org>/projects/<project>/members/<user>", summary="Remove a member")
-def remove_member(org: str, project: str, user: str) -> tuple[dict[str, Any], int]:
+@router.delete(
+    "/v1/orgs/<org>/projects/<project>/members/<user>",
+    summary="Remove a member",
+    responses=models.responses(200, models.Removed, 403),
+)
+def remove_member(org: models.OrgId, project: models.ProjectId, user: models.UserId) -> tuple[dict[str, Any], int]:
     target = f"{org}/{project}/{user}"
     caller = authorize(
         router, Permission.MEMBERS_MANAGE, org, project, audit_action=audit_log.MEMBER_REMOVE, audit_target=target
@@ -186,17 +240,30 @@ def remove_member(org: str, project: str, user: str) -> tuple[dict[str, Any], in
     return {"removed": user}, 200
 
 
-@router.get("/v1/orgs/<org>/usage", summary="Metered usage per project for a month (org admins)")
-def usage(org: str, month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None) -> models.UsageOut:
+@router.get(
+    "/v1/orgs/<org>/usage",
+    summary="Metered usage per project for a month (org admins)",
+    responses=models.responses(200, models.UsageOut, 403),
+)
+def usage(
+    org: models.OrgId,
+    month: Annotated[
+        str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="yyyy-mm (default: this month)")
+    ] = None,
+) -> models.UsageOut:
     authorize(router, Permission.ORG_USAGE_READ, org)
     month = month or datetime.now(UTC).strftime("%Y-%m")
     report = services().metering.usage(org, month)
     return models.UsageOut(org=org, month=month, projects=report["projects"], total=report["total"])
 
 
-@router.get("/v1/orgs/<org>/audit", summary="The org's audit log, oldest first (org admins)")
+@router.get(
+    "/v1/orgs/<org>/audit",
+    summary="The org's audit log, oldest first (org admins)",
+    responses=models.responses(200, models.AuditPage, 403),
+)
 def audit(
-    org: str,
+    org: models.OrgId,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after: Annotated[int | None, Query(ge=0, description="return events after this seq")] = None,
 ) -> models.AuditPage:

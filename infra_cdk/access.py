@@ -1,0 +1,182 @@
+"""Who may do what: one table of grants per function, every action named, every resource this stack's own.
+
+S3 grants name each configured tenant's prefix separately (``tenants/ORG/...``) and DynamoDB grants carry a
+``dynamodb:LeadingKeys`` condition on the tenants' partition keys, so a role cannot reach an org that this
+deployment does not serve even if the code asked it to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+
+from functions.service.tenancy import org_prefix
+from infra_cdk import nag
+from infra_cdk.compute import Compute
+from infra_cdk.data import DataStore
+from infra_cdk.orchestration import Orchestration
+
+# Below tenants/ORG/ (functions/service/layout.py spells the full keys).
+JOBS: Final = "projects/*/jobs/*"
+INBOX: Final = "projects/*/inbox/*"
+OUTBOX: Final = "projects/*/outbox/*"
+EVERYTHING: Final = "*"
+
+READ: Final = ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query")
+WRITE: Final = ("dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+DELETE: Final = ("dynamodb:DeleteItem",)
+APPEND: Final = ("dynamodb:PutItem",)
+IDEMPOTENCY: Final = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+
+
+@dataclass(frozen=True, slots=True)
+class Grants:
+    """What one role may touch; ``objects`` maps an area below each tenant prefix to S3 object actions."""
+
+    main: tuple[str, ...] = ()
+    audit: tuple[str, ...] = ()
+    idempotency: tuple[str, ...] = ()
+    objects: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    list_bucket: bool = False
+    data_keys: bool = False
+    signing: str | None = None  # "sign" or "verify"
+    start_jobs: bool = False
+    manage_jobs: bool = False
+    scan_org_records: bool = False
+
+
+GET_PUT: Final = ("s3:GetObject", "s3:PutObject")
+PUT: Final = ("s3:PutObject",)
+FINALIZER: Final = Grants(
+    main=READ + WRITE,
+    audit=APPEND,
+    objects=((JOBS, GET_PUT), (OUTBOX, PUT)),
+    list_bucket=True,
+    data_keys=True,
+    signing="sign",
+)
+
+MATRIX: Final[dict[str, Grants]] = {
+    "Plan": Grants(main=READ + WRITE, audit=APPEND, objects=((JOBS, GET_PUT),), list_bucket=True, data_keys=True),
+    "RunChunk": Grants(main=READ + WRITE, objects=((JOBS, GET_PUT),), list_bucket=True, data_keys=True),
+    "Finalize": FINALIZER,
+    # The Fargate task runs a large job's chunks, and its finalize when the pack is too big for Lambda.
+    "FargateWorker": FINALIZER,
+    "MarkFailed": Grants(main=READ + WRITE, audit=APPEND),
+    "DropTrigger": Grants(
+        main=READ + WRITE,
+        audit=APPEND,
+        idempotency=IDEMPOTENCY,
+        objects=((INBOX, ("s3:DeleteObject", "s3:GetObject")), (JOBS, PUT), (OUTBOX, PUT)),
+        list_bucket=True,
+        data_keys=True,
+        start_jobs=True,
+    ),
+    "Api": Grants(
+        main=READ + WRITE + DELETE,
+        audit=(*APPEND, "dynamodb:GetItem", "dynamodb:Query"),
+        idempotency=IDEMPOTENCY,
+        objects=((EVERYTHING, ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:PutObject")),),
+        list_bucket=True,
+        data_keys=True,
+        signing="verify",
+        start_jobs=True,
+        manage_jobs=True,
+    ),
+    "Retention": Grants(
+        main=(*READ, "dynamodb:UpdateItem", *DELETE),
+        audit=APPEND,
+        objects=((EVERYTHING, ("s3:DeleteObject", "s3:DeleteObjectVersion")),),
+        list_bucket=True,
+        scan_org_records=True,
+    ),
+    "Authorizer": Grants(main=("dynamodb:GetItem", "dynamodb:Query")),
+}
+
+
+def leading_keys(orgs: tuple[str, ...]) -> dict[str, dict[str, list[str]]]:
+    """Partition keys of the configured orgs only (every item key starts ``ORG#{org}``)."""
+    keys = [pattern for org in orgs for pattern in (f"ORG#{org}", f"ORG#{org}#*")]
+    return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": keys}}
+
+
+def grant_objects(
+    role: iam.Role, bucket: s3.IBucket, orgs: tuple[str, ...], area: str, actions: tuple[str, ...]
+) -> None:
+    nag.add_statement(
+        role,
+        actions=actions,
+        resources=[f"{bucket.bucket_arn}/{org_prefix(org)}{area}" for org in orgs],
+        wildcard_reason="tenant-objects",
+    )
+
+
+def grant_list(role: iam.Role, bucket: s3.IBucket, orgs: tuple[str, ...]) -> None:
+    nag.add_statement(
+        role,
+        actions=["s3:ListBucket", "s3:ListBucketVersions"],
+        resources=[bucket.bucket_arn],
+        conditions={"StringLike": {"s3:prefix": [f"{org_prefix(org)}*" for org in orgs]}},
+    )
+
+
+def grant_table(role: iam.Role, table: dynamodb.ITable, actions: tuple[str, ...], orgs: tuple[str, ...] | None) -> None:
+    nag.add_statement(
+        role,
+        actions=actions,
+        resources=[table.table_arn],
+        conditions=leading_keys(orgs) if orgs is not None else None,
+    )
+
+
+def apply(data: DataStore, compute: Compute, orchestration: Orchestration) -> None:
+    """Grant every role in :data:`MATRIX` exactly its row."""
+    orgs = tuple(data.tenants)
+    roles = {**compute.roles, "FargateWorker": compute.task_role}
+    missing = set(roles) ^ set(MATRIX)
+    if missing:
+        raise KeyError(f"roles and grants disagree: {sorted(missing)}")
+    stack = cdk.Stack.of(data)
+    executions = stack.format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{orchestration.state_machine_name}/*",
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+    for name, grants in MATRIX.items():
+        role = roles[name]
+        data.grant_platform_key(role)
+        if grants.main:
+            grant_table(role, data.table, grants.main, orgs)
+        if grants.audit:
+            grant_table(role, data.audit_table, grants.audit, orgs)
+        if grants.idempotency:
+            grant_table(role, data.idempotency_table, grants.idempotency, None)
+        for area, actions in grants.objects:
+            grant_objects(role, data.bucket, orgs, area, actions)
+        if grants.objects:
+            data.grant_key_lookup(role)
+        if grants.scan_org_records:
+            # The daily retention pass finds the orgs' retention settings by a filtered Scan; a Scan has no
+            # partition key for dynamodb:LeadingKeys to check, so it is granted on its own.
+            nag.add_statement(role, actions=["dynamodb:Scan"], resources=[data.table.table_arn])
+        if grants.list_bucket:
+            grant_list(role, data.bucket, orgs)
+        if grants.data_keys:
+            data.grant_data_keys(role)
+        if grants.signing is not None:
+            data.grant_signing(role, sign=grants.signing == "sign")
+        if grants.start_jobs:
+            nag.add_statement(role, actions=["states:StartExecution"], resources=[orchestration.state_machine_arn])
+        if grants.manage_jobs:
+            nag.add_statement(
+                role,
+                actions=["states:DescribeExecution", "states:StopExecution"],
+                resources=[executions],
+                wildcard_reason="job-executions",
+            )

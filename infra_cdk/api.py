@@ -1,0 +1,270 @@
+"""The public door: a regional REST API, a JWT-checking TOKEN authorizer on every method, usage plans, WAF.
+
+REST API rather than HTTP API because only REST APIs take a WAF web ACL, usage plans with quotas and
+per-client throttling; HTTP API's native JWT authorizer would have been the only gain. A TOKEN authorizer
+therefore verifies the customer's OIDC tokens, and returns the org's usage-plan key so each tenant's plan
+limits apply to it (API key source AUTHORIZER: clients never send or see an API key).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from infra_cdk import contract, nag
+from infra_cdk.compute import LOG_RETENTION, Compute
+from infra_cdk.config import CustomerConfig
+from infra_cdk.data import DataStore
+
+STAGE: Final = "v1"
+# A bearer JWT: three base64url parts; anything else is refused by API Gateway before the authorizer runs.
+TOKEN_SHAPE: Final = r"^Bearer [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]*$"
+AUTHORIZER_CACHE: Final = cdk.Duration.minutes(5)
+WAF_REQUESTS_PER_IP_PER_5_MIN: Final = 2000
+MANAGED_RULE_GROUPS: Final = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
+
+
+def usage_key_prefix(customer: str) -> str:
+    """Usage-plan key values are this prefix + org id; they meter, they do not authenticate."""
+    return f"hetero2-usage-key-{customer}-"
+
+
+class Api(Construct):
+    """REST API ``v1`` with access and execution logs, X-Ray, a web ACL and one usage plan per tenant."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: CustomerConfig,
+        data: DataStore,
+        compute: Compute,
+        state_machine_arn: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        handler = compute.functions["Api"]
+        authorizer_function = compute.functions["Authorizer"]
+        oidc = {
+            contract.ENV_JWT_ISSUER: config.oidc.issuer,
+            contract.ENV_JWT_AUDIENCE: config.oidc.audience,
+            contract.ENV_JWKS_URL: config.oidc.resolved_jwks_url,
+        }
+        for name, value in oidc.items():
+            handler.add_environment(name, value)
+            authorizer_function.add_environment(name, value)
+        handler.add_environment(contract.ENV_STATE_MACHINE_ARN, state_machine_arn)
+        authorizer_function.add_environment(contract.ENV_USAGE_KEY_PREFIX, usage_key_prefix(config.customer))
+
+        account = self._execution_log_role(stack)
+        self.access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=LOG_RETENTION,
+            encryption_key=data.platform_key,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        rate = sum(tenant.limits.api_rate_per_second for tenant in config.tenants)
+        burst = sum(tenant.limits.api_burst for tenant in config.tenants)
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=f"hetero2-{config.customer}",
+            description=f"HETERO-2 API for {config.customer}",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=False,
+            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                tracing_enabled=True,
+                throttling_rate_limit=rate,
+                throttling_burst_limit=burst,
+            ),
+        )
+        self.rest_api.node.add_dependency(account)
+        self.authorizer = apigw.TokenAuthorizer(
+            self,
+            "JwtAuthorizer",
+            handler=authorizer_function,
+            identity_source=apigw.IdentitySource.header("Authorization"),
+            validation_regex=TOKEN_SHAPE,
+            results_cache_ttl=AUTHORIZER_CACHE,
+        )
+        validator = self.rest_api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        proxy = self.rest_api.root.add_resource("{proxy+}")
+        method = proxy.add_method(
+            "ANY",
+            apigw.LambdaIntegration(handler, proxy=True),
+            authorizer=self.authorizer,
+            authorization_type=apigw.AuthorizationType.CUSTOM,
+            api_key_required=True,
+            request_validator=validator,
+        )
+        nag.acknowledge(method, "AwsSolutions-COG4", "oidc-authorizer")
+        self._usage_plans(config)
+        self.web_acl = self._web_acl(stack, config, data)
+
+    def _execution_log_role(self, stack: cdk.Stack) -> apigw.CfnAccount:
+        """The regional API Gateway account setting: execution logs go to CloudWatch through this role."""
+        role = iam.Role(
+            self,
+            "ExecutionLogRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description="API Gateway writes execution logs of the HETERO-2 API",
+        )
+        groups = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="API-Gateway-Execution-Logs_*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        nag.add_statement(
+            role,
+            actions=[
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:FilterLogEvents",
+                "logs:GetLogEvents",
+                "logs:PutLogEvents",
+            ],
+            resources=[groups, f"{groups}:log-stream:*"],
+            wildcard_reason="apigw-execution-logs",
+        )
+        nag.add_statement(
+            role,
+            actions=["logs:DescribeLogGroups"],
+            resources=[
+                stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name="*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            wildcard_reason="apigw-execution-logs",
+        )
+        return apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
+
+    def _usage_plans(self, config: CustomerConfig) -> None:
+        stage = self.rest_api.deployment_stage
+        for tenant in config.tenants:
+            limits = tenant.limits
+            key = apigw.ApiKey(
+                self,
+                f"UsageKey-{tenant.org}",
+                api_key_name=f"hetero2-{config.customer}-{tenant.org}",
+                description=f"Meters org {tenant.org}; returned by the authorizer, never sent by clients",
+                value=f"{usage_key_prefix(config.customer)}{tenant.org}",
+                enabled=True,
+            )
+            plan = self.rest_api.add_usage_plan(
+                f"UsagePlan-{tenant.org}",
+                name=f"hetero2-{config.customer}-{tenant.org}-{tenant.plan}",
+                description=f"Plan {tenant.plan} of org {tenant.org}",
+                throttle=apigw.ThrottleSettings(rate_limit=limits.api_rate_per_second, burst_limit=limits.api_burst),
+                quota=apigw.QuotaSettings(limit=limits.monthly_requests, period=apigw.Period.MONTH),
+                api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=stage)],
+            )
+            plan.add_api_key(key)
+
+    def _web_acl(self, stack: cdk.Stack, config: CustomerConfig, data: DataStore) -> wafv2.CfnWebACL:
+        def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+            return wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+            )
+
+        rules = [
+            wafv2.CfnWebACL.RuleProperty(
+                name=group,
+                priority=priority,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=group
+                    )
+                ),
+                visibility_config=visibility(group),
+            )
+            for priority, group in enumerate(MANAGED_RULE_GROUPS)
+        ]
+        rules.append(
+            wafv2.CfnWebACL.RuleProperty(
+                name="RequestsPerIp",
+                priority=len(rules),
+                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                        limit=WAF_REQUESTS_PER_IP_PER_5_MIN, aggregate_key_type="IP"
+                    )
+                ),
+                visibility_config=visibility("RequestsPerIp"),
+            )
+        )
+        acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=visibility(f"hetero2-{config.customer}-api"),
+            rules=rules,
+        )
+        wafv2.CfnWebACLAssociation(
+            self, "WebAclAssociation", resource_arn=self.rest_api.deployment_stage.stage_arn, web_acl_arn=acl.attr_arn
+        )
+        log_name = f"aws-waf-logs-hetero2-{config.customer}"
+        logs.LogGroup(
+            self,
+            "WafLogs",
+            log_group_name=log_name,
+            retention=LOG_RETENTION,
+            encryption_key=data.platform_key,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        waf_logging = wafv2.CfnLoggingConfiguration(
+            self,
+            "WafLogging",
+            resource_arn=acl.attr_arn,
+            log_destination_configs=[
+                stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=log_name,
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            # Bearer tokens never reach the WAF logs.
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "authorization"})
+            ],
+        )
+        waf_logging.node.add_dependency(self.node.find_child("WafLogs"))
+        return acl

@@ -1,0 +1,82 @@
+"""What CDK packages from the repository: the control-plane code, its layer, the worker image context.
+
+Synth stages these folders into ``cdk.out``; each asset names exactly what it ships, so a virtualenv, caches
+or test data never end up in a Lambda zip or a Docker build context.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_lambda as lambda_
+
+from infra_cdk.contract import CONTROL_PLANE_LAYER_BUILD, WORKER_DOCKERFILE
+
+REPO_ROOT: Final = Path(__file__).resolve().parent.parent
+
+# Docker-style ignore rules: everything out, then the few paths each asset needs back in.
+_CACHES: Final = ("**/__pycache__", "**/*.pyc", "**/.mypy_cache", "**/.pytest_cache", "**/.ruff_cache")
+# The control-plane handlers import the service layer and the engine's light modules (exceptions, signing);
+# RDKit and NumPy stay out: they are neither in this zip nor in its layer.
+CONTROL_PLANE_EXCLUDE: Final = ("*", "!functions", "!hetero_core", "functions/worker.Dockerfile", *_CACHES)
+WORKER_EXCLUDE: Final = ("*", "!hetero_core", "!functions", "!pyproject.toml", "!README.md", *_CACHES)
+
+PLACEHOLDER_NOTE: Final = (
+    "Placeholder control-plane layer: layers/control_plane/build was absent at synth. "
+    "Run layers/build.sh before cdk deploy.\n"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetPaths:
+    """Where the assets come from; tests point ``layer_dir`` at a stub folder."""
+
+    repo_root: Path = REPO_ROOT
+    layer_dir: Path | None = None
+
+    @property
+    def layer_is_built(self) -> bool:
+        return (self.resolved_layer_dir / "python").is_dir()
+
+    @property
+    def resolved_layer_dir(self) -> Path:
+        return self.layer_dir or self.repo_root / CONTROL_PLANE_LAYER_BUILD
+
+    def layer_code(self) -> lambda_.Code:
+        """The built layer, or an empty stand-in so a clean checkout still synthesizes (no Docker, no pip)."""
+        if self.layer_is_built:
+            return lambda_.Code.from_asset(str(self.resolved_layer_dir), exclude=list(_CACHES))
+        stand_in = Path(tempfile.mkdtemp(prefix="hetero2-layer-")) / "python"
+        stand_in.mkdir()
+        (stand_in / "HETERO2_LAYER_NOT_BUILT.txt").write_text(PLACEHOLDER_NOTE, encoding="utf-8")
+        return lambda_.Code.from_asset(str(stand_in.parent))
+
+    def control_plane_code(self) -> lambda_.Code:
+        return lambda_.Code.from_asset(
+            str(self.repo_root), exclude=list(CONTROL_PLANE_EXCLUDE), ignore_mode=cdk.IgnoreMode.DOCKER
+        )
+
+    def worker_function_code(self, handler: str) -> lambda_.DockerImageCode:
+        return lambda_.DockerImageCode.from_image_asset(
+            str(self.repo_root),
+            file=WORKER_DOCKERFILE,
+            cmd=[handler],
+            exclude=list(WORKER_EXCLUDE),
+            ignore_mode=cdk.IgnoreMode.DOCKER,
+        )
+
+    def worker_container_image(self) -> ecs.ContainerImage:
+        # Same directory, file, ignore rules and platform as the functions: one image asset, built once.
+        return ecs.ContainerImage.from_asset(
+            str(self.repo_root),
+            file=WORKER_DOCKERFILE,
+            platform=ecr_assets.Platform.LINUX_AMD64,
+            exclude=list(WORKER_EXCLUDE),
+            ignore_mode=cdk.IgnoreMode.DOCKER,
+        )

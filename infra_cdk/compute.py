@@ -1,0 +1,261 @@
+"""The code that runs: control-plane zip functions, the RDKit worker image as Lambdas and as a Fargate task.
+
+Every function has its own role with no managed policy and its own encrypted log group; the permissions
+each role needs are granted in :mod:`infra_cdk.access`, one table of who-may-do-what.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra_cdk import contract, nag
+from infra_cdk.assets import AssetPaths
+from infra_cdk.config import CustomerConfig
+from infra_cdk.data import DataStore
+
+RUNTIME: Final = lambda_.Runtime.PYTHON_3_12
+LOG_RETENTION: Final = logs.RetentionDays.ONE_YEAR
+# Lambda must give up before the state machine's 900 s task timeout, so the retry sees a clean timeout.
+CHUNK_TIMEOUT_SECONDS: Final = 870
+FARGATE_CPU: Final = 4096
+FARGATE_MEMORY_MIB: Final = 16384
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    name: str
+    handler: str
+    memory_mb: int
+    timeout_seconds: int
+    description: str
+
+
+WORKER_FUNCTIONS: Final = (
+    FunctionSpec("Plan", contract.PLAN_HANDLER, 3008, 900, "Validate the input, write chunks and descriptors"),
+    FunctionSpec("RunChunk", contract.RUN_CHUNK_HANDLER, 2048, CHUNK_TIMEOUT_SECONDS, "Audit one chunk"),
+    FunctionSpec("Finalize", contract.FINALIZE_HANDLER, 3008, 900, "Aggregate results, build and sign the pack"),
+)
+CONTROL_PLANE_FUNCTIONS: Final = (
+    FunctionSpec("Api", contract.API_HANDLER, 1024, 29, "REST API behind API Gateway"),
+    FunctionSpec("Authorizer", contract.AUTHORIZER_HANDLER, 512, 10, "Verify the caller's OIDC JWT"),
+    FunctionSpec("DropTrigger", contract.DROP_TRIGGER_HANDLER, 512, 60, "Start a job for a drop-folder file"),
+    FunctionSpec("MarkFailed", contract.MARK_FAILED_HANDLER, 256, 60, "Record a failed job"),
+    FunctionSpec("Retention", contract.RETENTION_HANDLER, 1024, 900, "Delete data past its retention"),
+)
+
+
+class Compute(Construct):
+    """Functions, the worker VPC and the Fargate task; ``functions[name]`` and ``roles[name]`` by spec name."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: CustomerConfig, data: DataStore, assets: AssetPaths
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._data = data
+        self.functions: dict[str, lambda_.Function] = {}
+        self.roles: dict[str, iam.Role] = {}
+        self.log_groups: dict[str, logs.LogGroup] = {}
+        self.vpc = self._worker_vpc(config)
+        self.worker_security_group = ec2.SecurityGroup(
+            self,
+            "WorkerSecurityGroup",
+            vpc=self.vpc,
+            description="HETERO-2 Fargate worker: HTTPS out to the VPC endpoints only, nothing in",
+            allow_all_outbound=False,
+        )
+        self.worker_security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS; isolated subnets route only to VPC endpoints"
+        )
+        self.endpoint_security_group.add_ingress_rule(
+            self.worker_security_group, ec2.Port.tcp(443), "HTTPS from the Fargate worker"
+        )
+        subnets = self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids
+        base_env = {
+            **contract.POWERTOOLS_ENV,
+            contract.ENV_BUCKET: data.bucket.bucket_name,
+            contract.ENV_TABLE: data.table.table_name,
+            contract.ENV_AUDIT_TABLE: data.audit_table.table_name,
+            contract.ENV_IDEMPOTENCY_TABLE: data.idempotency_table.table_name,
+            contract.ENV_KMS_ALIAS_PREFIX: contract.KMS_ALIAS_PREFIX,
+        }
+        self.worker_env = {
+            **base_env,
+            contract.ENV_FARGATE_MIN_ROWS: str(contract.FARGATE_MIN_ROWS),
+            contract.ENV_MAX_CONCURRENCY: str(config.chunk_concurrency),
+            contract.ENV_WORKER_SUBNETS: cdk.Fn.join(",", subnets),
+            contract.ENV_WORKER_SECURITY_GROUPS: self.worker_security_group.security_group_id,
+        }
+        layer = lambda_.LayerVersion(
+            self,
+            "ControlPlaneLayer",
+            code=assets.layer_code(),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[lambda_.Architecture.X86_64],
+            description="Powertools, pydantic, PyJWT for the control-plane functions (layers/build.sh)",
+        )
+        if not assets.layer_is_built:
+            cdk.Annotations.of(layer).add_warning_v2(
+                "hetero2:layer-not-built", "layers/control_plane/build is missing; run layers/build.sh before deploy"
+            )
+        for spec in WORKER_FUNCTIONS:
+            role, log_group = self._role_and_logs(spec)
+            self.functions[spec.name] = lambda_.DockerImageFunction(
+                self,
+                spec.name,
+                code=assets.worker_function_code(spec.handler),
+                description=f"HETERO-2 {spec.description}",
+                architecture=lambda_.Architecture.X86_64,
+                memory_size=spec.memory_mb,
+                ephemeral_storage_size=cdk.Size.gibibytes(2),
+                timeout=cdk.Duration.seconds(spec.timeout_seconds),
+                role=role,
+                log_group=log_group,
+                tracing=lambda_.Tracing.ACTIVE,
+                environment=self.worker_env,
+                reserved_concurrent_executions=config.chunk_concurrency if spec.name == "RunChunk" else None,
+            )
+        code = assets.control_plane_code()
+        for spec in CONTROL_PLANE_FUNCTIONS:
+            role, log_group = self._role_and_logs(spec)
+            self.functions[spec.name] = lambda_.Function(
+                self,
+                spec.name,
+                code=code,
+                handler=spec.handler,
+                runtime=RUNTIME,
+                layers=[layer],
+                description=f"HETERO-2 {spec.description}",
+                architecture=lambda_.Architecture.X86_64,
+                memory_size=spec.memory_mb,
+                timeout=cdk.Duration.seconds(spec.timeout_seconds),
+                role=role,
+                log_group=log_group,
+                tracing=lambda_.Tracing.ACTIVE,
+                environment=base_env,
+            )
+            nag.acknowledge(self.functions[spec.name], "AwsSolutions-L1", "lambda-runtime")
+        self.cluster, self.task_definition, self.task_role = self._fargate_worker(assets)
+
+    def _role_and_logs(self, spec: FunctionSpec) -> tuple[iam.Role, logs.LogGroup]:
+        """A function's own role (no managed policy) and encrypted log group, which it alone may write."""
+        role = iam.Role(
+            self,
+            f"{spec.name}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"HETERO-2 {spec.name} function",
+        )
+        log_group = self._log_group(f"{spec.name}Logs")
+        nag.add_statement(
+            role, actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+        )
+        # Lambda adds the X-Ray grant itself, on every role of a traced function.
+        nag.acknowledge_wildcard(role, "*", "xray")
+        self.roles[spec.name] = role
+        self.log_groups[spec.name] = log_group
+        return role, log_group
+
+    def _log_group(self, construct_id: str) -> logs.LogGroup:
+        return logs.LogGroup(
+            self,
+            construct_id,
+            retention=LOG_RETENTION,
+            encryption_key=self._data.platform_key,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    def _worker_vpc(self, config: CustomerConfig) -> ec2.Vpc:
+        """Isolated subnets: the Fargate worker reaches AWS through endpoints and nothing else."""
+        flow_logs = self._log_group("VpcFlowLogs")
+        vpc = ec2.Vpc(
+            self,
+            "WorkerVpc",
+            ip_addresses=ec2.IpAddresses.cidr(config.vpc_cidr),
+            availability_zones=list(config.zones),
+            nat_gateways=0,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="worker", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)
+            ],
+            restrict_default_security_group=False,
+            flow_logs={
+                "All": ec2.FlowLogOptions(
+                    destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs),
+                    traffic_type=ec2.FlowLogTrafficType.ALL,
+                )
+            },
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
+                "DynamoDB": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.DYNAMODB),
+            },
+        )
+        self.endpoint_security_group = ec2.SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            vpc=vpc,
+            description="HETERO-2 interface endpoints: HTTPS from the worker only",
+            allow_all_outbound=False,
+        )
+        for name, service in (
+            ("EcrApi", ec2.InterfaceVpcEndpointAwsService.ECR),
+            ("EcrDocker", ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER),
+            ("Logs", ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS),
+        ):
+            vpc.add_interface_endpoint(
+                name,
+                service=service,
+                private_dns_enabled=True,
+                open=False,
+                security_groups=[self.endpoint_security_group],
+            )
+        return vpc
+
+    def _fargate_worker(self, assets: AssetPaths) -> tuple[ecs.Cluster, ecs.FargateTaskDefinition, iam.Role]:
+        cluster = ecs.Cluster(self, "WorkerCluster", vpc=self.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
+        task_role = iam.Role(
+            self,
+            "FargateWorkerRole",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description="HETERO-2 Fargate worker task",
+        )
+        task_definition = ecs.FargateTaskDefinition(
+            self,
+            "WorkerTask",
+            cpu=FARGATE_CPU,
+            memory_limit_mib=FARGATE_MEMORY_MIB,
+            ephemeral_storage_gib=50,
+            task_role=task_role,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.X86_64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        log_group = self._log_group("FargateWorkerLogs")
+        self.log_groups["FargateWorker"] = log_group
+        environment = {
+            key: value
+            for key, value in self.worker_env.items()
+            if key not in (contract.ENV_WORKER_SUBNETS, contract.ENV_WORKER_SECURITY_GROUPS)
+        }
+        task_definition.add_container(
+            contract.WORKER_CONTAINER_NAME,
+            container_name=contract.WORKER_CONTAINER_NAME,
+            image=assets.worker_container_image(),
+            # The image's ENTRYPOINT is the Lambda runtime bootstrap: replace it, and the CMD, explicitly.
+            entry_point=list(contract.FARGATE_WORKER_COMMAND[:1]),
+            command=list(contract.FARGATE_WORKER_COMMAND[1:]),
+            environment=environment,
+            logging=ecs.LogDriver.aws_logs(stream_prefix="worker", log_group=log_group),
+        )
+        nag.acknowledge(task_definition, "AwsSolutions-ECS2", "ecs-environment")
+        execution_role = task_definition.execution_role
+        if execution_role is not None:
+            nag.acknowledge_wildcard(execution_role, "*", "ecr-auth-token")
+        return cluster, task_definition, task_role

@@ -1,0 +1,400 @@
+"""Where the data lives: the artifact bucket, the per-org KMS keys, the DynamoDB tables.
+
+Keys carry their own usage grants (key policies name the roles that may use them), so an IAM policy added
+somewhere else in the account cannot reach a tenant's data key; the account root keeps only key
+administration, which CloudFormation needs to update the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from functions.service.tenancy import org_prefix
+from infra_cdk import nag
+from infra_cdk.config import CustomerConfig
+from infra_cdk.contract import KMS_ALIAS_PREFIX, data_key_alias, signing_key_alias
+
+# Key administration only: no Encrypt/Decrypt/Sign, so usage comes from the statements naming roles.
+KEY_ADMIN_ACTIONS: Final = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:CreateGrant",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:GetPublicKey",
+    "kms:ListGrants",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+DATA_KEY_USE: Final = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+NONCURRENT_VERSION_DAYS: Final = 30
+ACCESS_LOG_DAYS: Final = 365
+AUDIT_TABLE_FORBIDDEN: Final = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:UpdateItem",
+)
+
+
+def _admin_only_policy() -> iam.PolicyDocument:
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="KeyAdministrationByTheAccount",
+                principals=[iam.AccountRootPrincipal()],
+                actions=list(KEY_ADMIN_ACTIONS),
+                resources=["*"],
+            )
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TenantKeys:
+    """One org's keys: SSE-KMS for its objects, ECDSA P-256 for its evidence-pack signatures."""
+
+    org: str
+    data: kms.Key
+    signing: kms.Key
+
+
+class DataStore(Construct):
+    """Bucket, keys and tables of one customer deployment; every store is encrypted and kept on stack delete."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: CustomerConfig) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.platform_key = kms.Key(
+            self,
+            "PlatformKey",
+            description=f"HETERO-2 {config.customer}: tables, logs, alarm topic, dead-letter queue, bucket default",
+            alias=f"{KMS_ALIAS_PREFIX}/platform",
+            enable_key_rotation=True,
+            policy=_admin_only_policy(),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self._allow_services_on_platform_key(stack)
+        self.tenants: dict[str, TenantKeys] = {
+            tenant.org: self._tenant_keys(tenant.org, config.customer, tenant.signing_key_version)
+            for tenant in config.tenants
+        }
+        self.access_logs = self._access_log_bucket()
+        self.bucket = self._artifact_bucket(config)
+        self._open_drop_folders(config)
+        self.table = self._table("MainTable", "pk", "sk")
+        self.audit_table = self._table("AuditTable", "pk", "sk")
+        for action in AUDIT_TABLE_FORBIDDEN:
+            # Append-only for everyone, administrators included; changing this is a visible policy change.
+            self.audit_table.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"AppendOnly{action.split(':')[1]}",
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=[action],
+                    resources=["*"],
+                )
+            )
+        self.idempotency_table = self._table("IdempotencyTable", "id", None, ttl="expiration")
+
+    def _allow_services_on_platform_key(self, stack: cdk.Stack) -> None:
+        key = self.platform_key
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsEncryptsThisAccountsLogGroups",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=[
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                ],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
+                        )
+                    }
+                },
+            )
+        )
+        for service, sid in (
+            ("cloudwatch.amazonaws.com", "AlarmsPublishToTheEncryptedTopic"),
+            ("events.amazonaws.com", "EventBridgeSendsToTheEncryptedDeadLetterQueue"),
+        ):
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                )
+            )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DynamoDBTablesOfThisAccount",
+                principals=[iam.AccountRootPrincipal()],
+                actions=["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        "kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com",
+                        "kms:CallerAccount": stack.account,
+                    }
+                },
+            )
+        )
+
+    def _tenant_keys(self, org: str, customer: str, signing_version: int) -> TenantKeys:
+        data = kms.Key(
+            self,
+            f"DataKey-{org}",
+            description=f"HETERO-2 {customer}: SSE-KMS key of org {org}'s objects",
+            alias=data_key_alias(org),
+            enable_key_rotation=True,
+            policy=_admin_only_policy(),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        # A new version is a new key (the old one is retained, so packs signed with it still verify against
+        # its public key); the alias is its own resource, so moving it to the new key is an in-place update.
+        signing = kms.Key(
+            self,
+            f"SigningKey-{org}" if signing_version == 1 else f"SigningKey-{org}-v{signing_version}",
+            description=f"HETERO-2 {customer}: evidence-pack signing key of org {org} (version {signing_version})",
+            key_spec=kms.KeySpec.ECC_NIST_P256,
+            key_usage=kms.KeyUsage.SIGN_VERIFY,
+            policy=_admin_only_policy(),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        kms.Alias(self, f"SigningAlias-{org}", alias_name=signing_key_alias(org), target_key=signing)
+        for key in (data, signing):
+            cdk.Tags.of(key).add("hetero2:org", org)
+        return TenantKeys(org=org, data=data, signing=signing)
+
+    def _access_log_bucket(self) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-access-logs",
+                    expiration=cdk.Duration.days(ACCESS_LOG_DAYS),
+                    noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
+                )
+            ],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        nag.acknowledge(bucket, "AwsSolutions-S1", "access-log-bucket")
+        return bucket
+
+    def _artifact_bucket(self, config: CustomerConfig) -> s3.Bucket:
+        rules = [
+            s3.LifecycleRule(
+                id=f"retention-{tenant.org}",
+                prefix=org_prefix(tenant.org),
+                expiration=cdk.Duration.days(tenant.retention_days),
+                noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
+                abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+            )
+            for tenant in config.tenants
+        ]
+        rules.append(s3.LifecycleRule(id="remove-expired-delete-markers", expired_object_delete_marker=True))
+        bucket = s3.Bucket(
+            self,
+            "Artifacts",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.platform_key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="artifacts/",
+            lifecycle_rules=rules,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        # EventBridge delivery is a bucket property; CDK's notification custom resource (a Lambda with an
+        # AWS managed policy) is not needed for it.
+        cfn = bucket.node.default_child
+        if not isinstance(cfn, s3.CfnBucket):
+            raise TypeError("the artifact bucket has no CfnBucket")
+        cfn.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True)
+        )
+        return bucket
+
+    def _open_drop_folders(self, config: CustomerConfig) -> None:
+        """Let each tenant's named uploaders put into its inbox and read its outbox, under its own key only."""
+        for tenant in config.tenants:
+            if not tenant.drop_folder_principals:
+                continue
+            principals = [iam.ArnPrincipal(arn) for arn in tenant.drop_folder_principals]
+            projects = f"{self.bucket.bucket_arn}/{org_prefix(tenant.org)}projects/*"
+            key = self.tenants[tenant.org].data
+            self.bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"DropFolderUpload{_sid(tenant.org)}",
+                    principals=principals,
+                    actions=["s3:PutObject"],
+                    resources=[f"{projects}/inbox/*"],
+                )
+            )
+            self.bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"DropFolderOnlyWithTheOrgKey{_sid(tenant.org)}",
+                    effect=iam.Effect.DENY,
+                    principals=principals,
+                    actions=["s3:PutObject"],
+                    resources=[f"{projects}/inbox/*"],
+                    conditions={
+                        "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key.key_arn},
+                        "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+                    },
+                )
+            )
+            self.bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"DropFolderResults{_sid(tenant.org)}",
+                    principals=principals,
+                    actions=["s3:GetObject"],
+                    resources=[f"{projects}/outbox/*"],
+                )
+            )
+            self.bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"DropFolderList{_sid(tenant.org)}",
+                    principals=principals,
+                    actions=["s3:ListBucket"],
+                    resources=[self.bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{org_prefix(tenant.org)}projects/*"]}},
+                )
+            )
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="DropFolderUploadersThroughS3",
+                    principals=principals,
+                    actions=list(DATA_KEY_USE),
+                    resources=["*"],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"}},
+                )
+            )
+
+    def _table(self, construct_id: str, partition: str, sort: str | None, *, ttl: str | None = None) -> dynamodb.Table:
+        return dynamodb.Table(
+            self,
+            construct_id,
+            partition_key=dynamodb.Attribute(name=partition, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=sort, type=dynamodb.AttributeType.STRING) if sort else None,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.platform_key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=True,
+            time_to_live_attribute=ttl,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    # Grants: key policies name the role; the role's own policy names the key (both are needed for a
+    # key whose policy does not delegate usage to IAM).
+
+    def grant_key_lookup(self, role: iam.Role) -> None:
+        """DescribeKey on both keys of every org: the service finds an org's keys by alias before any S3 call."""
+        for keys in self.tenants.values():
+            for key in (keys.data, keys.signing):
+                key.add_to_resource_policy(
+                    iam.PolicyStatement(
+                        sid=f"Describe{_sid(role.node.id)}",
+                        principals=[role],
+                        actions=["kms:DescribeKey"],
+                        resources=["*"],
+                    )
+                )
+        nag.add_statement(
+            role,
+            actions=["kms:DescribeKey"],
+            resources=[key.key_arn for keys in self.tenants.values() for key in (keys.data, keys.signing)],
+        )
+
+    def grant_data_keys(self, role: iam.Role) -> None:
+        """SSE-KMS use of every org's data key, through S3 only."""
+        for keys in self.tenants.values():
+            keys.data.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"ObjectsThroughS3{_sid(role.node.id)}",
+                    principals=[role],
+                    actions=list(DATA_KEY_USE),
+                    resources=["*"],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"}},
+                )
+            )
+        nag.add_statement(role, actions=DATA_KEY_USE, resources=[keys.data.key_arn for keys in self.tenants.values()])
+
+    def grant_signing(self, role: iam.Role, *, sign: bool) -> None:
+        """Evidence-pack signatures: Sign for the finalizer, public key and Verify for readers."""
+        actions = ["kms:GetPublicKey", "kms:Verify", *(["kms:Sign"] if sign else [])]
+        for keys in self.tenants.values():
+            keys.signing.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"Signatures{_sid(role.node.id)}",
+                    principals=[role],
+                    actions=actions,
+                    resources=["*"],
+                )
+            )
+        nag.add_statement(role, actions=actions, resources=[keys.signing.key_arn for keys in self.tenants.values()])
+
+    def grant_platform_key(self, role: iam.Role) -> None:
+        """Table items and bucket-default objects are under the platform key."""
+        actions = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]
+        self.platform_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"Platform{_sid(role.node.id)}",
+                principals=[role],
+                actions=actions,
+                resources=["*"],
+            )
+        )
+        nag.add_statement(role, actions=actions, resources=[self.platform_key.key_arn])
+
+
+def _sid(text: str) -> str:
+    """A statement id from an org id or construct id (Sids are alphanumeric)."""
+    return "".join(part.capitalize() for part in text.replace("_", "-").split("-") if part.isalnum())

@@ -1,0 +1,66 @@
+"""Event-driven entries: a file landing in a drop folder starts a job; a daily schedule enforces retention.
+
+Both go through EventBridge with retries and an encrypted dead-letter queue, so a lost event is a message
+an operator sees (the queue depth has an alarm), never a customer file that silently was not processed.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra_cdk import contract, nag
+from infra_cdk.compute import Compute
+from infra_cdk.data import DataStore
+
+DROP_FOLDER_KEYS: Final = "tenants/*/projects/*/inbox/*"
+RETENTION_SCHEDULE: Final = events.Schedule.cron(minute="17", hour="3")
+
+
+class EventRouting(Construct):
+    """S3 Object Created (inbox keys) -> DropTrigger; daily cron -> Retention."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, data: DataStore, compute: Compute, state_machine_arn: str
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=data.platform_key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        nag.acknowledge(self.dead_letters, "AwsSolutions-SQS3", "dlq-is-dlq")
+        compute.functions["DropTrigger"].add_environment(contract.ENV_STATE_MACHINE_ARN, state_machine_arn)
+        self.drop_rule = events.Rule(
+            self,
+            "DropFolderFile",
+            description="A file landed in a tenant's drop-folder inbox",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [data.bucket.bucket_name]},
+                    "object": {"key": events.Match.wildcard(DROP_FOLDER_KEYS)},
+                },
+            ),
+        )
+        self.retention_rule = events.Rule(
+            self, "DailyRetention", description="Delete data past its retention", schedule=RETENTION_SCHEDULE
+        )
+        for rule, name in ((self.drop_rule, "DropTrigger"), (self.retention_rule, "Retention")):
+            rule.add_target(
+                targets.LambdaFunction(
+                    compute.functions[name],
+                    dead_letter_queue=self.dead_letters,
+                    retry_attempts=8,
+                    max_event_age=cdk.Duration.hours(6),
+                )
+            )

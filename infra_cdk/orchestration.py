@@ -1,0 +1,178 @@
+"""The audit-job state machine: ``statemachines/audit_job.asl.json`` inline, with CDK filling its ``${...}``.
+
+Inline (``DefinitionBody.from_string``) rather than an S3 asset so cfn-lint validates the ASL in the
+template. Its role is written by hand: a definition from a string gives CDK nothing to derive grants from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from functions.service.tenancy import org_prefix
+from infra_cdk import contract, nag
+from infra_cdk.compute import LOG_RETENTION, Compute
+from infra_cdk.data import DataStore
+
+_PLACEHOLDER: Final = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+class AslSubstitutionError(ValueError):
+    """The ASL file and the contract disagree on the ``${...}`` names."""
+
+
+def read_definition(path: Path) -> str:
+    """The ASL text, checked to be JSON and to use exactly the contract's substitution names."""
+    text = path.read_text(encoding="utf-8")
+    json.loads(text)
+    used = set(_PLACEHOLDER.findall(text))
+    expected = set(contract.ASL_SUBSTITUTIONS)
+    if used != expected:
+        raise AslSubstitutionError(
+            f"{path}: substitutions differ from the contract "
+            f"(unknown: {sorted(used - expected)}, unused: {sorted(expected - used)})"
+        )
+    return text
+
+
+class Orchestration(Construct):
+    """The state machine, its log group and its hand-written least-privilege role."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        definition: str,
+        data: DataStore,
+        compute: Compute,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.state_machine_name = name
+        self.state_machine_arn = stack.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=name,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description="HETERO-2 audit-job state machine",
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/vendedlogs/states/{name}",
+            retention=LOG_RETENTION,
+            encryption_key=data.platform_key,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        functions = compute.functions
+        self.state_machine = sfn.StateMachine(
+            self,
+            "AuditJob",
+            state_machine_name=name,
+            definition_body=sfn.DefinitionBody.from_string(definition),
+            definition_substitutions={
+                contract.SUB_PLAN: functions["Plan"].function_arn,
+                contract.SUB_RUN_CHUNK: functions["RunChunk"].function_arn,
+                contract.SUB_FINALIZE: functions["Finalize"].function_arn,
+                contract.SUB_MARK_FAILED: functions["MarkFailed"].function_arn,
+                contract.SUB_BUCKET: data.bucket.bucket_name,
+                contract.SUB_CLUSTER: compute.cluster.cluster_arn,
+                contract.SUB_TASK_DEFINITION: compute.task_definition.task_definition_arn,
+                contract.SUB_CONTAINER: contract.WORKER_CONTAINER_NAME,
+            },
+            role=self.role,
+            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            tracing_enabled=True,
+        )
+        self._grant(stack, data, compute)
+
+    def _grant(self, stack: cdk.Stack, data: DataStore, compute: Compute) -> None:
+        role = self.role
+        nag.add_statement(
+            role,
+            actions=["lambda:InvokeFunction"],
+            resources=[compute.functions[name].function_arn for name in ("Plan", "RunChunk", "Finalize", "MarkFailed")],
+        )
+        # Distributed Map: the state machine starts and watches its own child executions.
+        nag.add_statement(role, actions=["states:StartExecution"], resources=[self.state_machine_arn])
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine_name}/*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        nag.add_statement(
+            role,
+            actions=["states:DescribeExecution", "states:StopExecution"],
+            resources=[executions],
+            wildcard_reason="distributed-map-children",
+        )
+        # ItemReader: the plan's descriptor array, of the configured tenants only.
+        nag.add_statement(
+            role,
+            actions=["s3:GetObject"],
+            resources=[descriptor_pattern(data.bucket, org) for org in data.tenants],
+            wildcard_reason="tenant-objects",
+        )
+        data.grant_data_keys(role)
+        data.grant_platform_key(role)
+        # ecs:runTask.sync: run the worker task, follow it, stop it on abort.
+        task_definition = compute.task_definition
+        nag.add_statement(
+            role,
+            actions=["ecs:RunTask"],
+            resources=[task_definition.task_definition_arn],
+            conditions={"ArnEquals": {"ecs:cluster": compute.cluster.cluster_arn}},
+        )
+        tasks = stack.format_arn(
+            service="ecs",
+            resource="task",
+            resource_name=f"{compute.cluster.cluster_name}/*",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        nag.add_statement(
+            role,
+            actions=["ecs:DescribeTasks", "ecs:StopTask"],
+            resources=[tasks],
+            wildcard_reason="ecs-tasks-of-cluster",
+        )
+        nag.add_statement(
+            role,
+            actions=["events:DescribeRule", "events:PutRule", "events:PutTargets"],
+            resources=[
+                stack.format_arn(
+                    service="events", resource="rule", resource_name="StepFunctionsGetEventsForECSTaskRule"
+                )
+            ],
+        )
+        passed = [compute.task_role.role_arn]
+        if task_definition.execution_role is not None:
+            passed.append(task_definition.execution_role.role_arn)
+        nag.add_statement(
+            role,
+            actions=["iam:PassRole"],
+            resources=passed,
+            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        )
+        # CDK adds the logging and tracing grants for ``logs`` and ``tracing_enabled``; both need Resource '*'.
+        nag.acknowledge_wildcard(role, "*", "states-logs-xray")
+
+
+def descriptor_pattern(bucket: s3.IBucket, org: str) -> str:
+    return f"{bucket.bucket_arn}/{org_prefix(org)}projects/*/jobs/*/plan/descriptors.json"

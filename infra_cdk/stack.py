@@ -1,0 +1,71 @@
+"""One customer region = one stack: data, compute, orchestration, API, events, observability, grants."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from infra_cdk import access
+from infra_cdk.api import Api
+from infra_cdk.assets import AssetPaths
+from infra_cdk.compute import Compute
+from infra_cdk.config import CustomerConfig
+from infra_cdk.data import DataStore
+from infra_cdk.events import EventRouting
+from infra_cdk.observability import Observability
+from infra_cdk.orchestration import Orchestration
+
+
+class Hetero2Stack(cdk.Stack):
+    """The whole service for one customer in one region, named ``Hetero2-{customer}-{region}``."""
+
+    def __init__(self, scope: Construct, *, config: CustomerConfig, assets: AssetPaths, definition: str) -> None:
+        super().__init__(
+            scope,
+            config.stack_name,
+            env=cdk.Environment(account=config.account, region=config.region),
+            description=f"HETERO-2 audit service for {config.customer} in {config.region}",
+            termination_protection=True,
+        )
+        self.config = config
+        cdk.Tags.of(self).add("hetero2:customer", config.customer)
+        self.data = DataStore(self, "Data", config=config)
+        self.compute = Compute(self, "Compute", config=config, data=self.data, assets=assets)
+        self.orchestration = Orchestration(
+            self,
+            "Orchestration",
+            name=f"hetero2-{config.customer}-audit-job",
+            definition=definition,
+            data=self.data,
+            compute=self.compute,
+        )
+        state_machine_arn = self.orchestration.state_machine.state_machine_arn
+        self.api = Api(
+            self, "Api", config=config, data=self.data, compute=self.compute, state_machine_arn=state_machine_arn
+        )
+        self.routing = EventRouting(
+            self, "Events", data=self.data, compute=self.compute, state_machine_arn=state_machine_arn
+        )
+        access.apply(self.data, self.compute, self.orchestration)
+        self.observability = Observability(
+            self,
+            "Observability",
+            config=config,
+            data=self.data,
+            compute=self.compute,
+            orchestration=self.orchestration,
+            api=self.api,
+            routing=self.routing,
+        )
+        cdk.CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
+        cdk.CfnOutput(self, "ArtifactBucket", value=self.data.bucket.bucket_name)
+        cdk.CfnOutput(self, "StateMachineArn", value=state_machine_arn)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)
+        for org, keys in self.data.tenants.items():
+            # Drop-folder uploaders in other accounts name the key by ARN (an alias resolves in the caller's account).
+            cdk.CfnOutput(self, f"DataKeyArn-{org}", value=keys.data.key_arn, description=f"SSE-KMS key of {org}")
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The config's zones: CDK would otherwise look them up, and synth would need AWS credentials."""
+        return list(self.config.zones)

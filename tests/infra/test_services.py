@@ -1,0 +1,293 @@
+"""The service wiring: functions and image, the state machine, the API's authorizer, events and alarms."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aws_cdk import assertions
+
+from infra_cdk import contract
+from infra_cdk.api import MANAGED_RULE_GROUPS
+from infra_cdk.assets import REPO_ROOT
+from infra_cdk.compute import CONTROL_PLANE_FUNCTIONS, WORKER_FUNCTIONS
+from infra_cdk.events import DROP_FOLDER_KEYS
+from infra_cdk.nag import flatten_reference
+
+if TYPE_CHECKING:
+    from infra.conftest import Json, Synthesized
+
+ALL_HANDLERS = {spec.handler for spec in (*WORKER_FUNCTIONS, *CONTROL_PLANE_FUNCTIONS)}
+
+
+def _functions_by_handler(synthesized: Synthesized, stack: str) -> dict[str, Json]:
+    """Zip functions by Handler, image functions by their ImageConfig command."""
+    found: dict[str, Json] = {}
+    for function in synthesized.resources(stack, "AWS::Lambda::Function").values():
+        properties = function["Properties"]
+        handler = properties.get("Handler") or properties["ImageConfig"]["Command"][0]
+        found[handler] = properties
+    return found
+
+
+def _only(resources: dict[str, Json]) -> tuple[str, Json]:
+    assert len(resources) == 1, list(resources)
+    return next(iter(resources.items()))
+
+
+def test_one_stack_per_customer_region_in_its_account(synthesized: Synthesized) -> None:
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text(encoding="utf-8"))
+    stacks = {
+        name: artifact["environment"]
+        for name, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+    assert stacks == {name: f"aws://{config.account}/{config.region}" for name, config in synthesized.configs.items()}
+
+
+def test_every_contract_handler_is_deployed(synthesized: Synthesized, stack: str) -> None:
+    assert set(_functions_by_handler(synthesized, stack)) == ALL_HANDLERS
+
+
+def test_worker_lambdas_and_fargate_task_run_one_image(synthesized: Synthesized, stack: str) -> None:
+    functions = _functions_by_handler(synthesized, stack)
+    images = {json.dumps(functions[spec.handler]["Code"]["ImageUri"]) for spec in WORKER_FUNCTIONS}
+    _, task = _only(synthesized.resources(stack, "AWS::ECS::TaskDefinition"))
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    images.add(json.dumps(container["Image"]))
+    assert len(images) == 1
+    assert container["Name"] == contract.WORKER_CONTAINER_NAME
+    assert (*container["EntryPoint"], *container["Command"]) == contract.FARGATE_WORKER_COMMAND
+    assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+    assert task["Properties"]["RequiresCompatibilities"] == ["FARGATE"]
+    manifest = json.loads((synthesized.outdir / f"{stack}.assets.json").read_text(encoding="utf-8"))
+    assert len(manifest["dockerImages"]) == 1
+
+
+def test_worker_image_context_is_the_engine_and_service_only(synthesized: Synthesized, stack: str) -> None:
+    manifest = json.loads((synthesized.outdir / f"{stack}.assets.json").read_text(encoding="utf-8"))
+    (image,) = manifest["dockerImages"].values()
+    context = synthesized.outdir / image["source"]["directory"]
+    assert sorted(path.name for path in context.iterdir()) == [
+        "README.md",
+        "functions",
+        "hetero_core",
+        "pyproject.toml",
+    ]
+    assert (context / contract.WORKER_DOCKERFILE).is_file()
+    assert not list(context.rglob("__pycache__"))
+
+
+def _control_plane_asset(synthesized: Synthesized, stack: str) -> Path:
+    functions = _functions_by_handler(synthesized, stack)
+    keys = {functions[spec.handler]["Code"]["S3Key"] for spec in CONTROL_PLANE_FUNCTIONS}
+    assert len(keys) == 1
+    return synthesized.outdir / f"asset.{next(iter(keys)).removesuffix('.zip')}"
+
+
+def test_control_plane_zip_holds_only_the_python_packages(synthesized: Synthesized, stack: str) -> None:
+    asset = _control_plane_asset(synthesized, stack)
+    assert sorted(path.name for path in asset.iterdir()) == ["functions", "hetero_core"]
+    assert not (asset / contract.WORKER_DOCKERFILE).exists()
+    assert not list(asset.rglob("*.pyc"))
+
+
+def test_control_plane_zip_has_every_first_party_module_its_handlers_import(synthesized: Synthesized) -> None:
+    """What the handlers import from this repository must be in the zip (the layer holds only third parties)."""
+    present = [
+        spec.handler.rsplit(".", 1)[0]
+        for spec in CONTROL_PLANE_FUNCTIONS
+        if (REPO_ROOT / (spec.handler.rsplit(".", 1)[0].replace(".", "/") + ".py")).is_file()
+    ]
+    probe = (
+        "import importlib, json, sys\n"
+        f"for name in {present!r}: importlib.import_module(name)\n"
+        "files = {m.split('.')[0]: getattr(mod, '__file__', None) or '' for m, mod in sys.modules.items()}\n"
+        "print(json.dumps(files))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=120
+    )
+    files: dict[str, str] = json.loads(result.stdout)
+    first_party = {
+        name for name, path in files.items() if path.startswith(str(REPO_ROOT)) and "site-packages" not in path
+    }
+    assert "functions" in first_party
+    asset = _control_plane_asset(synthesized, next(iter(synthesized.templates)))
+    assert first_party <= {path.name for path in asset.iterdir()}
+    assert not {"rdkit", "numpy"} & set(files), "the control-plane layer has no RDKit or NumPy"
+
+
+def test_control_plane_functions_carry_the_layer(synthesized: Synthesized, stack: str) -> None:
+    functions = _functions_by_handler(synthesized, stack)
+    layer, _ = _only(synthesized.resources(stack, "AWS::Lambda::LayerVersion"))
+    for spec in CONTROL_PLANE_FUNCTIONS:
+        assert functions[spec.handler]["Layers"] == [{"Ref": layer}]
+        assert functions[spec.handler]["Runtime"] == "python3.12"
+
+
+def test_chunk_worker_reserves_what_the_plans_pay_for(synthesized: Synthesized, stack: str) -> None:
+    config = synthesized.configs[stack]
+    run_chunk = _functions_by_handler(synthesized, stack)[contract.RUN_CHUNK_HANDLER]
+    assert run_chunk["ReservedConcurrentExecutions"] == config.chunk_concurrency
+    assert run_chunk["Environment"]["Variables"][contract.ENV_MAX_CONCURRENCY] == str(config.chunk_concurrency)
+    assert run_chunk["Timeout"] < 900, "Lambda gives up before the state machine's task timeout"
+
+
+def test_functions_are_traced_and_get_the_contract_environment(synthesized: Synthesized, stack: str) -> None:
+    functions = _functions_by_handler(synthesized, stack)
+    for handler, function in functions.items():
+        assert function["TracingConfig"] == {"Mode": "Active"}, handler
+        variables = function["Environment"]["Variables"]
+        for name in (contract.ENV_BUCKET, contract.ENV_TABLE, contract.ENV_AUDIT_TABLE, contract.ENV_KMS_ALIAS_PREFIX):
+            assert name in variables, (handler, name)
+        assert variables["POWERTOOLS_SERVICE_NAME"] == "hetero2"
+    plan = functions[contract.PLAN_HANDLER]["Environment"]["Variables"]
+    assert {contract.ENV_WORKER_SUBNETS, contract.ENV_WORKER_SECURITY_GROUPS, contract.ENV_FARGATE_MIN_ROWS} <= set(
+        plan
+    )
+    oidc = synthesized.configs[stack].oidc
+    for handler in (contract.API_HANDLER, contract.AUTHORIZER_HANDLER):
+        variables = functions[handler]["Environment"]["Variables"]
+        assert variables[contract.ENV_JWT_ISSUER] == oidc.issuer
+        assert variables[contract.ENV_JWT_AUDIENCE] == oidc.audience
+        assert variables[contract.ENV_JWKS_URL] == oidc.resolved_jwks_url
+    for handler in (contract.API_HANDLER, contract.DROP_TRIGGER_HANDLER):
+        assert contract.ENV_STATE_MACHINE_ARN in functions[handler]["Environment"]["Variables"]
+
+
+def test_state_machine_is_inline_substituted_logged_and_traced(synthesized: Synthesized, stack: str) -> None:
+    _, machine = _only(synthesized.resources(stack, "AWS::StepFunctions::StateMachine"))
+    properties = machine["Properties"]
+    definition = properties["DefinitionString"]
+    assert isinstance(definition, str), "inline, so cfn-lint validates the ASL"
+    states = json.loads(definition)["States"]
+    assert {"Plan", "ChooseExecutor", "ProcessChunks", "RunFargateWorker", "Finalize", "MarkFailed"} <= set(states)
+    assert set(properties["DefinitionSubstitutions"]) == set(contract.ASL_SUBSTITUTIONS)
+    assert properties["DefinitionSubstitutions"][contract.SUB_CONTAINER] == contract.WORKER_CONTAINER_NAME
+    assert properties["LoggingConfiguration"]["Level"] == "ALL"
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_every_api_method_requires_the_jwt_authorizer_and_a_usage_key(synthesized: Synthesized, stack: str) -> None:
+    authorizer, properties = _only(synthesized.resources(stack, "AWS::ApiGateway::Authorizer"))
+    assert properties["Properties"]["Type"] == "TOKEN"
+    assert properties["Properties"]["IdentitySource"] == "method.request.header.Authorization"
+    methods = synthesized.resources(stack, "AWS::ApiGateway::Method")
+    assert methods
+    for method in methods.values():
+        assert method["Properties"]["AuthorizationType"] == "CUSTOM"
+        assert method["Properties"]["AuthorizerId"] == {"Ref": authorizer}
+        assert method["Properties"]["ApiKeyRequired"] is True
+    _, api = _only(synthesized.resources(stack, "AWS::ApiGateway::RestApi"))
+    assert api["Properties"]["ApiKeySourceType"] == "AUTHORIZER"
+
+
+def test_api_stage_logs_traces_throttles_and_sits_behind_waf(synthesized: Synthesized, stack: str) -> None:
+    stage_id, stage = _only(synthesized.resources(stack, "AWS::ApiGateway::Stage"))
+    properties = stage["Properties"]
+    assert "DestinationArn" in properties["AccessLogSetting"]
+    (settings,) = properties["MethodSettings"]
+    assert settings["LoggingLevel"] == "ERROR"
+    assert settings["DataTraceEnabled"] is False
+    assert settings["ThrottlingRateLimit"] > 0
+    assert properties["TracingEnabled"] is True
+    _, association = _only(synthesized.resources(stack, "AWS::WAFv2::WebACLAssociation"))
+    assert stage_id in json.dumps(association["Properties"]["ResourceArn"])
+    _, acl = _only(synthesized.resources(stack, "AWS::WAFv2::WebACL"))
+    groups = {
+        rule["Statement"]["ManagedRuleGroupStatement"]["Name"]
+        for rule in acl["Properties"]["Rules"]
+        if "ManagedRuleGroupStatement" in rule["Statement"]
+    }
+    assert groups == set(MANAGED_RULE_GROUPS)
+    assert any("RateBasedStatement" in rule["Statement"] for rule in acl["Properties"]["Rules"])
+    _, logging = _only(synthesized.resources(stack, "AWS::WAFv2::LoggingConfiguration"))
+    assert logging["Properties"]["RedactedFields"] == [{"SingleHeader": {"Name": "authorization"}}]
+
+
+def test_each_tenant_has_a_usage_plan_with_its_plan_limits(synthesized: Synthesized, stack: str) -> None:
+    config = synthesized.configs[stack]
+    view = synthesized.view(stack)
+    view.resource_count_is("AWS::ApiGateway::UsagePlan", len(config.tenants))
+    for tenant in config.tenants:
+        limits = tenant.limits
+        view.has_resource_properties(
+            "AWS::ApiGateway::UsagePlan",
+            {
+                "UsagePlanName": assertions.Match.string_like_regexp(f"-{tenant.org}-{tenant.plan}$"),
+                "Throttle": {"RateLimit": limits.api_rate_per_second, "BurstLimit": limits.api_burst},
+                "Quota": {"Limit": limits.monthly_requests, "Period": "MONTH"},
+            },
+        )
+
+
+def test_drop_folder_files_reach_the_trigger_with_retries_and_dead_letters(
+    synthesized: Synthesized, stack: str
+) -> None:
+    rules = synthesized.resources(stack, "AWS::Events::Rule")
+    patterns = [rule["Properties"]["EventPattern"] for rule in rules.values() if "EventPattern" in rule["Properties"]]
+    (pattern,) = patterns
+    assert pattern["source"] == ["aws.s3"]
+    assert pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["object"]["key"] == [{"wildcard": DROP_FOLDER_KEYS}]
+    schedules = [
+        rule["Properties"]["ScheduleExpression"]
+        for rule in rules.values()
+        if "ScheduleExpression" in rule["Properties"]
+    ]
+    assert schedules == ["cron(17 3 * * ? *)"]
+    queue, _ = _only(synthesized.resources(stack, "AWS::SQS::Queue"))
+    for rule in rules.values():
+        (target,) = rule["Properties"]["Targets"]
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+
+
+def _alarm_metrics(synthesized: Synthesized, stack: str) -> list[tuple[str, str, Any]]:
+    return [
+        (
+            alarm["Properties"]["Namespace"],
+            alarm["Properties"]["MetricName"],
+            alarm["Properties"].get("ExtendedStatistic") or alarm["Properties"].get("Statistic"),
+        )
+        for alarm in synthesized.resources(stack, "AWS::CloudWatch::Alarm").values()
+    ]
+
+
+def test_alarms_cover_failed_jobs_errors_throttles_slow_chunks_and_the_api(
+    synthesized: Synthesized, stack: str
+) -> None:
+    metrics = _alarm_metrics(synthesized, stack)
+    function_count = len(WORKER_FUNCTIONS) + len(CONTROL_PLANE_FUNCTIONS)
+    assert ("AWS/States", "ExecutionsFailed", "Sum") in metrics
+    assert metrics.count(("AWS/Lambda", "Errors", "Sum")) == function_count
+    assert metrics.count(("AWS/Lambda", "Throttles", "Sum")) == function_count
+    assert ("AWS/Lambda", "Duration", "p95") in metrics
+    assert ("AWS/ApiGateway", "5XXError", "Sum") in metrics
+    assert ("AWS/ApiGateway", "Latency", "p95") in metrics
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum") in metrics
+
+
+def test_every_alarm_notifies_the_encrypted_topic(synthesized: Synthesized, stack: str) -> None:
+    topic, properties = _only(synthesized.resources(stack, "AWS::SNS::Topic"))
+    assert "KmsMasterKeyId" in properties["Properties"]
+    for alarm in synthesized.resources(stack, "AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic}]
+    synthesized.view(stack).resource_count_is("AWS::CloudWatch::Dashboard", 1)
+    emails = synthesized.configs[stack].alarm_emails
+    synthesized.view(stack).resource_count_is("AWS::SNS::Subscription", len(emails))
+
+
+def test_fargate_worker_has_no_way_out_but_vpc_endpoints(synthesized: Synthesized, stack: str) -> None:
+    view = synthesized.view(stack)
+    view.resource_count_is("AWS::EC2::InternetGateway", 0)
+    view.resource_count_is("AWS::EC2::NatGateway", 0)
+    view.resource_count_is("AWS::EC2::FlowLog", 1)
+    endpoints = synthesized.resources(stack, "AWS::EC2::VPCEndpoint").values()
+    services = [flatten_reference(endpoint["Properties"]["ServiceName"]) for endpoint in endpoints]
+    suffixes = sorted(service.rsplit(".", 1)[-1] for service in services)
+    assert suffixes == ["api", "dkr", "dynamodb", "logs", "s3"]
