@@ -1,10 +1,11 @@
-"""``hetero2 serve``: the HETERO-2 API over real HTTP on 127.0.0.1, against a local moto server.
+"""``hetero2 serve``: the HETERO-2 API over real HTTP on 127.0.0.1, against a local moto backend.
 
-S3, DynamoDB, KMS and Step Functions are moto (one in-process server); jobs run the real ASL on moto's
-interpreter with our handlers in-process, exactly as in the pipeline tests. Tokens are real JWTs signed by a
-key made at start-up and published as the JWKS the API trusts; the server prints one for a demo org. Presigned
-URLs point at the moto server, so uploads and downloads are real HTTP too. For people and tests; not for
-production (nothing is persisted, the key lives in memory).
+S3, DynamoDB, KMS and Step Functions are moto, in a process of their own (``functions/local_backend.py``); jobs
+run the real ASL on moto's interpreter with our handlers in-process there, exactly as in the pipeline tests. The
+API runs in this process. Tokens are real JWTs signed by a key made at start-up and published as the JWKS the
+API trusts; the server prints one for a demo org. Presigned URLs point at the moto server, so uploads and
+downloads are real HTTP too. For people and tests; not for production (nothing is persisted, the key lives in
+memory).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import logging
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -158,21 +159,30 @@ class LocalService:
         return f"http://127.0.0.1:{self.moto_port}"
 
     def start(self) -> LocalService:
-        import boto3  # noqa: PLC0415
-        from moto.awslambda.models import LambdaFunction  # noqa: PLC0415
-        from moto.core.config import default_user_config  # noqa: PLC0415
-        from moto.dynamodb.responses import DynamoHandler  # noqa: PLC0415
-        from moto.server import ThreadedMotoServer  # noqa: PLC0415
-
-        from functions import local_stack  # noqa: PLC0415
         from functions.api.deps import reset_services  # noqa: PLC0415
         from functions.service.context import ServiceContext, reset_service_context  # noqa: PLC0415
+        from functions.service.settings import Settings  # noqa: PLC0415
 
         self.moto_port = self.moto_port or free_port()
         self.port = self.port or free_port()
+        backend = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "functions.local_backend"),
+                *("--port", str(self.moto_port), "--max-concurrency", str(self.max_concurrency)),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=None if self.verbose else subprocess.DEVNULL,
+            text=True,
+        )
+        self._undo.append(lambda: _terminate(backend))
+        ready = backend.stdout.readline() if backend.stdout else ""
+        if not ready:
+            self.stop()
+            raise RuntimeError("the local AWS backend did not start (run with --verbose to see why)")
+        settings = Settings(**json.loads(ready)["settings"])
+
         environment = {
             "AWS_ENDPOINT_URL": self.moto_url,
-            "MOTO_PORT": str(self.moto_port),
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
@@ -184,26 +194,9 @@ class LocalService:
         os.environ.update(environment)
         self._undo.append(lambda: _restore(saved))
 
-        if not self.verbose:
-            logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
-        moto.start()
-        self._undo.append(moto.stop)
-        default_user_config["stepfunctions"] = {"execute_state_machine": True}
-
-        original_invoke = LambdaFunction._invoke_lambda
-        original_call = DynamoHandler.call_action
-
-        def invoke(function: Any, event: Any = None) -> tuple[str, bool, str]:
-            return local_stack.invoke_in_process(function.function_name, event)
-
-        LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign,assignment]
-        DynamoHandler.call_action = local_stack.serialised(original_call)  # type: ignore[method-assign]
-        self._undo.append(lambda: setattr(LambdaFunction, "_invoke_lambda", original_invoke))
-        self._undo.append(lambda: setattr(DynamoHandler, "call_action", original_call))
+        import boto3  # noqa: PLC0415 - after the environment points at the backend
 
         session = boto3.session.Session(region_name=REGION)
-        settings = local_stack.provision(session, REGION, max_concurrency=self.max_concurrency)
         reset_service_context(ServiceContext(settings, session))
         reset_services(None)
         self._undo.append(reset_services)
@@ -223,6 +216,7 @@ class LocalService:
 
     def seed_demo(self) -> str:
         """Create the demo org (keys included) and a project; returns the demo admin's token."""
+        import urllib.error  # noqa: PLC0415
         import urllib.request  # noqa: PLC0415
 
         token = self.issuer.token(DEMO_USER, DEMO_ORG)
@@ -236,9 +230,21 @@ class LocalService:
                 method="POST",
                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
             )
-            with urllib.request.urlopen(request) as response:
-                response.read()
+            try:
+                with urllib.request.urlopen(request) as response:
+                    response.read()
+            except urllib.error.HTTPError as exc:
+                if exc.code != 409:  # 409: seeded already (a second call in the same process)
+                    raise
         return token
+
+
+def _terminate(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def _restore(saved: dict[str, str | None]) -> None:

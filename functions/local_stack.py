@@ -43,6 +43,10 @@ class LambdaContextData:
     memory_limit_in_mb: int = 1769
     invoked_function_arn: str = ""
     aws_request_id: str = "local"
+    timeout_ms: int = 900_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_ms
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """cdk-nag acknowledgements: each one on one construct, with a reason a security reviewer would accept.
 
-Every reason lives in :data:`REASONS`, and ``docs/security-infrastructure.md`` lists them word for word (a
+Every reason lives in :data:`REASONS`, and ``docs/security.md`` lists them word for word (a
 test holds the two together). IAM statements go through :func:`add_statement`, which refuses a wildcard
 action outright and a wildcard resource without a named reason, so a new grant cannot widen access quietly.
 """

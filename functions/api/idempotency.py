@@ -31,7 +31,7 @@ MAX_KEY_LENGTH = 200
 
 
 @cache
-def _operation(name: str, table: str) -> Callable[..., dict[str, Any]]:
+def _operation(name: str, table: str) -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
     persistence = DynamoDBPersistenceLayer(table_name=table, boto3_session=services().context.session)
     config = IdempotencyConfig(
         event_key_jmespath="scope",
@@ -47,11 +47,16 @@ def _operation(name: str, table: str) -> Callable[..., dict[str, Any]]:
         return action()
 
     operation: Callable[..., dict[str, Any]] = run
-    return operation
+    return operation, config
 
 
 def idempotent(
-    name: str, caller: Caller, key: str | None, body: Any, action: Callable[[], dict[str, Any]]
+    name: str,
+    caller: Caller,
+    key: str | None,
+    body: Any,
+    action: Callable[[], dict[str, Any]],
+    lambda_context: Any = None,
 ) -> dict[str, Any]:
     """Run ``action`` once per (org, user, key); ``action`` returns ``{"status": int, "body": json}``."""
     if key is None:
@@ -60,8 +65,12 @@ def idempotent(
         raise ApiError(400, "bad_idempotency_key", f"{KEY_HEADER} must be 1-{MAX_KEY_LENGTH} characters")
     body_sha256 = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
     request = {"scope": f"{caller.org}#{caller.user}#{name}#{key}", "body_sha256": body_sha256}
+    operation, config = _operation(name, services().context.settings.idempotency_table)
+    if lambda_context is not None:
+        # lets Powertools expire an in-progress record when this invocation would time out
+        config.register_lambda_context(lambda_context)
     try:
-        return _operation(name, services().context.settings.idempotency_table)(request=request, action=action)
+        return operation(request=request, action=action)
     except IdempotencyValidationError as exc:
         raise ApiError(409, "idempotency_key_reused", f"{KEY_HEADER} {key!r} was used with another body") from exc
     except IdempotencyAlreadyInProgressError as exc:

@@ -138,7 +138,14 @@ def create_job(org: models.OrgId, project: models.ProjectId, body: models.JobCre
         created = models.JobCreated(job=job_out(job), uploads={k: models.UploadUrl(**v) for k, v in uploads.items()})
         return {"status": 201, "body": created.model_dump()}
 
-    result = idempotent("create_job", caller, header(router, KEY_HEADER), {"p": project, **body.model_dump()}, action)
+    result = idempotent(
+        "create_job",
+        caller,
+        header(router, KEY_HEADER),
+        {"p": project, **body.model_dump()},
+        action,
+        lambda_context=router.lambda_context,
+    )
     return result["body"], result["status"]
 
 
@@ -218,6 +225,7 @@ def start(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tu
         header(router, KEY_HEADER),
         {"job": job},
         lambda: dict(zip(("body", "status"), _start(caller, ref, audit_log.JOB_START, JobState.CREATED), strict=True)),
+        lambda_context=router.lambda_context,
     )
     return result["body"], result["status"]
 
@@ -239,6 +247,7 @@ def retry(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tu
         header(router, KEY_HEADER),
         {"job": job},
         lambda: dict(zip(("body", "status"), _start(caller, ref, audit_log.JOB_RETRY, JobState.FAILED), strict=True)),
+        lambda_context=router.lambda_context,
     )
     return result["body"], result["status"]
 

@@ -64,7 +64,14 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
         return {"status": 201, "body": _org_out(principal.org, OrgRole.ORG_ADMIN)}
 
     caller = Caller(principal, OrgRole.ORG_ADMIN, None, None, "")
-    result = idempotent("create_org", caller, header(router, KEY_HEADER), body.model_dump(), action)
+    result = idempotent(
+        "create_org",
+        caller,
+        header(router, KEY_HEADER),
+        body.model_dump(),
+        action,
+        lambda_context=router.lambda_context,
+    )
     return result["body"], result["status"]
 
 
@@ -125,7 +132,14 @@ def create_project(org: models.OrgId, body: models.ProjectCreate) -> tuple[dict[
         out = models.ProjectOut(**_project_dict(project), your_role=ProjectRole.ADMIN.value)
         return {"status": 201, "body": out.model_dump()}
 
-    result = idempotent("create_project", caller, header(router, KEY_HEADER), body.model_dump(), action)
+    result = idempotent(
+        "create_project",
+        caller,
+        header(router, KEY_HEADER),
+        body.model_dump(),
+        action,
+        lambda_context=router.lambda_context,
+    )
     return result["body"], result["status"]
 
 
@@ -198,7 +212,14 @@ def add_member(org: models.OrgId, project: models.ProjectId, body: models.Member
         record(caller, audit_log.MEMBER_ADD, target, role=body.role)
         return {"status": 201, "body": {"user": body.user, "role": body.role}}
 
-    result = idempotent("add_member", caller, header(router, KEY_HEADER), {"p": project, **body.model_dump()}, action)
+    result = idempotent(
+        "add_member",
+        caller,
+        header(router, KEY_HEADER),
+        {"p": project, **body.model_dump()},
+        action,
+        lambda_context=router.lambda_context,
+    )
     return result["body"], result["status"]
 
 

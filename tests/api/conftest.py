@@ -1,31 +1,21 @@
-"""The API tier: one local server (``hetero2 serve``'s ``LocalService``) per test session, driven over real HTTP.
+"""The API tier's helpers: a user of the API (``Client``) and an org with its admin (``Tenant``).
 
-Tests create their own orgs (each test a fresh org id) so they never see each other's data.
+The fixtures ``service``, ``tenant`` and ``other_tenant`` live in ``tests/conftest.py`` (one local server per
+test process, shared with the client tier). Tests create their own orgs, so they never see each other's data.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 import requests
 
 from functions.local_server import LocalService
 
 _counter = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def service() -> Iterator[LocalService]:
-    running = LocalService(max_concurrency=2).start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 @dataclass
@@ -73,13 +63,3 @@ def new_tenant(service: LocalService, prefix: str = "org") -> Tenant:
     response = admin.post("/v1/orgs", {"name": f"Org {org}"})
     assert response.status_code == 201, response.text
     return Tenant(org, admin, service)
-
-
-@pytest.fixture
-def tenant(service: LocalService) -> Tenant:
-    return new_tenant(service)
-
-
-@pytest.fixture
-def other_tenant(service: LocalService) -> Tenant:
-    return new_tenant(service, "other")

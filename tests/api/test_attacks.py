@@ -124,4 +124,4 @@ def test_bad_ids_in_the_path_are_refused(tenant: Tenant, job: str) -> None:
     tenant.project("p1")
     response = tenant.admin.get(f"/v1/orgs/{tenant.org}/projects/p1/jobs/{job}")
     assert response.status_code in (404, 422)
-    assert response.json()["error"]["code"] in ("not_found", "invalid_identifier", "no_such_route")
+    assert response.json()["error"]["code"] in ("not_found", "validation_error", "no_such_route")

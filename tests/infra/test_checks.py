@@ -20,7 +20,7 @@ from infra_cdk.nag import REASONS
 if TYPE_CHECKING:
     from infra.conftest import Synthesized
 
-SECURITY_DOC = REPO_ROOT / "docs" / "security-infrastructure.md"
+SECURITY_DOC = REPO_ROOT / "docs" / "security.md"
 
 
 def _nag_violations(outdir: Path) -> list[str]:

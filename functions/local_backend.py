@@ -1,0 +1,73 @@
+"""The local AWS for ``hetero2 serve``: a moto server in its own process, executing the real state machine with
+our Lambda handlers in-process (see ``functions/local_stack.py``).
+
+Its own process, so that nothing else in the caller's process (a test's ``mock_aws`` resetting moto's global
+state, say) can touch it. On start it provisions everything and prints one JSON line with the settings; it runs
+until killed. ``python -m functions.local_backend --port P [--max-concurrency N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+REGION = "us-east-1"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m functions.local_backend")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--max-concurrency", type=int, default=2)
+    args = parser.parse_args(argv)
+    endpoint = f"http://127.0.0.1:{args.port}"
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "MOTO_PORT": str(args.port),
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+        }
+    )
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    import boto3  # noqa: PLC0415 - after the environment is set
+    from moto.awslambda.models import LambdaFunction  # noqa: PLC0415
+    from moto.core.config import default_user_config  # noqa: PLC0415
+    from moto.dynamodb.responses import DynamoHandler  # noqa: PLC0415
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415
+
+    from functions import local_stack  # noqa: PLC0415
+    from functions.service.context import ServiceContext, reset_service_context  # noqa: PLC0415
+
+    def invoke(function: Any, event: Any = None) -> tuple[str, bool, str]:
+        return local_stack.invoke_in_process(function.function_name, event)
+
+    LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign,assignment]
+    DynamoHandler.call_action = local_stack.serialised(DynamoHandler.call_action)  # type: ignore[method-assign]
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    server.start()
+    session = boto3.session.Session(region_name=REGION)
+    settings = local_stack.provision(session, REGION, max_concurrency=args.max_concurrency)
+    reset_service_context(ServiceContext(settings, session))
+    print(json.dumps({"endpoint": endpoint, "settings": asdict(settings)}), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
