@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from functions.api.deps import ApiError, Caller, services
+from functions.api.deps import ApiError, Caller, header, services
 
 KEY_HEADER = "Idempotency-Key"
 EXPIRES_AFTER_SECONDS = 24 * 3600
@@ -51,14 +51,10 @@ def _operation(name: str, table: str) -> tuple[Callable[..., dict[str, Any]], Id
 
 
 def idempotent(
-    name: str,
-    caller: Caller,
-    key: str | None,
-    body: Any,
-    action: Callable[[], dict[str, Any]],
-    lambda_context: Any = None,
-) -> dict[str, Any]:
-    """Run ``action`` once per (org, user, key); ``action`` returns ``{"status": int, "body": json}``."""
+    app: Any, name: str, caller: Caller, body: Any, action: Callable[[], tuple[dict[str, Any], int]]
+) -> tuple[dict[str, Any], int]:
+    """Run ``action`` (which returns body and status) once per (org, user, Idempotency-Key of the request)."""
+    key = header(app, KEY_HEADER)
     if key is None:
         return action()
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
@@ -66,12 +62,18 @@ def idempotent(
     body_sha256 = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
     request = {"scope": f"{caller.org}#{caller.user}#{name}#{key}", "body_sha256": body_sha256}
     operation, config = _operation(name, services().context.settings.idempotency_table)
-    if lambda_context is not None:
+    if app.lambda_context is not None:
         # lets Powertools expire an in-progress record when this invocation would time out
-        config.register_lambda_context(lambda_context)
+        config.register_lambda_context(app.lambda_context)
+
+    def recorded() -> dict[str, Any]:
+        response_body, status = action()
+        return {"body": response_body, "status": status}
+
     try:
-        return operation(request=request, action=action)
+        result = operation(request=request, action=recorded)
     except IdempotencyValidationError as exc:
         raise ApiError(409, "idempotency_key_reused", f"{KEY_HEADER} {key!r} was used with another body") from exc
     except IdempotencyAlreadyInProgressError as exc:
         raise ApiError(409, "request_in_progress", f"a request with {KEY_HEADER} {key!r} is still running") from exc
+    return result["body"], int(result["status"])

@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions.api import models
-from functions.api.deps import ApiError, Caller, authorize, header, not_found, record, services
-from functions.api.idempotency import KEY_HEADER, idempotent
+from functions.api.deps import ApiError, Caller, authorize, not_found, record, services
+from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
 from functions.service import audit_log, layout
 from functions.service.errors import JobNotFoundError, StateConflictError
@@ -119,7 +119,7 @@ def create_job(org: models.OrgId, project: models.ProjectId, body: models.JobCre
             [{"quota": "rows_per_job", "limit": limit, "requested": body.expected_rows}],
         )
 
-    def action() -> dict[str, Any]:
+    def action() -> tuple[dict[str, Any], int]:
         ref = JobRef(org, project, new_job_id())
         job = svc.context.jobs.create(
             ref,
@@ -136,17 +136,9 @@ def create_job(org: models.OrgId, project: models.ProjectId, body: models.JobCre
             uploads["scores"] = store.presign_put(layout.input_key(ref, body.scores_name))
         record(caller, audit_log.JOB_SUBMIT, f"{project}/{ref.job}", rows=body.expected_rows)
         created = models.JobCreated(job=job_out(job), uploads={k: models.UploadUrl(**v) for k, v in uploads.items()})
-        return {"status": 201, "body": created.model_dump()}
+        return created.model_dump(), 201
 
-    result = idempotent(
-        "create_job",
-        caller,
-        header(router, KEY_HEADER),
-        {"p": project, **body.model_dump()},
-        action,
-        lambda_context=router.lambda_context,
-    )
-    return result["body"], result["status"]
+    return idempotent(router, "create_job", caller, {"p": project, **body.model_dump()}, action)
 
 
 @router.get(
@@ -208,26 +200,20 @@ def _start(caller: Caller, ref: JobRef, action_name: str, expected: JobState) ->
     return job_out(_job(ref)).model_dump(), 202
 
 
+def _start_route(org: str, project: str, job: str, action: str, expected: JobState) -> tuple[dict[str, Any], int]:
+    target = f"{project}/{job}"
+    caller = authorize(router, Permission.JOB_SUBMIT, org, project, audit_action=action, audit_target=target)
+    ref = JobRef(org, project, job)
+    return idempotent(router, action, caller, {"job": job}, lambda: _start(caller, ref, action, expected))
+
+
 @router.post(
     "/v1/orgs/<org>/projects/<project>/jobs/<job>/start",
     summary="Start a created job",
     responses=models.responses(202, models.JobOut, 400, 403, 409, 429),
 )
 def start(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tuple[dict[str, Any], int]:
-    target = f"{project}/{job}"
-    caller = authorize(
-        router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_START, audit_target=target
-    )
-    ref = JobRef(org, project, job)
-    result = idempotent(
-        "start_job",
-        caller,
-        header(router, KEY_HEADER),
-        {"job": job},
-        lambda: dict(zip(("body", "status"), _start(caller, ref, audit_log.JOB_START, JobState.CREATED), strict=True)),
-        lambda_context=router.lambda_context,
-    )
-    return result["body"], result["status"]
+    return _start_route(org, project, job, audit_log.JOB_START, JobState.CREATED)
 
 
 @router.post(
@@ -236,20 +222,7 @@ def start(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tu
     responses=models.responses(202, models.JobOut, 400, 403, 409, 429),
 )
 def retry(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tuple[dict[str, Any], int]:
-    target = f"{project}/{job}"
-    caller = authorize(
-        router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_RETRY, audit_target=target
-    )
-    ref = JobRef(org, project, job)
-    result = idempotent(
-        "retry_job",
-        caller,
-        header(router, KEY_HEADER),
-        {"job": job},
-        lambda: dict(zip(("body", "status"), _start(caller, ref, audit_log.JOB_RETRY, JobState.FAILED), strict=True)),
-        lambda_context=router.lambda_context,
-    )
-    return result["body"], result["status"]
+    return _start_route(org, project, job, audit_log.JOB_RETRY, JobState.FAILED)
 
 
 @router.post(

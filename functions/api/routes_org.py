@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from functions.api import models
 from functions.api.deps import ApiError, Caller, authorize, header, not_found, record, services
-from functions.api.idempotency import KEY_HEADER, idempotent
+from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
 from functions.service import audit_log, layout
 from functions.service.directory import AlreadyExistsError, NotFoundError, OrgRole, ProjectRole
@@ -41,7 +41,7 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
     svc = services()
     principal = svc.verifier.verify(header(router, "Authorization"))
 
-    def action() -> dict[str, Any]:
+    def action() -> tuple[dict[str, Any], int]:
         # Keys first: in a deployment they exist already (CDK made them from the customer config) and are only
         # looked up; locally they are created. An org that is not provisioned cannot get keys: say so.
         try:
@@ -61,18 +61,10 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
         svc.audit.append(
             principal.org, actor=principal.user, action=audit_log.ORG_CREATE, target=principal.org, outcome="success"
         )
-        return {"status": 201, "body": _org_out(principal.org, OrgRole.ORG_ADMIN)}
+        return _org_out(principal.org, OrgRole.ORG_ADMIN), 201
 
     caller = Caller(principal, OrgRole.ORG_ADMIN, None, None, "")
-    result = idempotent(
-        "create_org",
-        caller,
-        header(router, KEY_HEADER),
-        body.model_dump(),
-        action,
-        lambda_context=router.lambda_context,
-    )
-    return result["body"], result["status"]
+    return idempotent(router, "create_org", caller, body.model_dump(), action)
 
 
 @router.get(
@@ -122,7 +114,7 @@ def update_org(org: models.OrgId, body: models.OrgUpdate) -> models.OrgOut:
 def create_project(org: models.OrgId, body: models.ProjectCreate) -> tuple[dict[str, Any], int]:
     caller = authorize(router, Permission.PROJECT_CREATE, org)
 
-    def action() -> dict[str, Any]:
+    def action() -> tuple[dict[str, Any], int]:
         ref = ProjectRef(org, body.project)
         try:
             project = services().directory.create_project(ref, body.name, caller.user)
@@ -130,17 +122,9 @@ def create_project(org: models.OrgId, body: models.ProjectCreate) -> tuple[dict[
             raise ApiError(409, "already_exists", f"project {body.project} exists already") from exc
         record(caller, audit_log.PROJECT_CREATE, f"{org}/{body.project}")
         out = models.ProjectOut(**_project_dict(project), your_role=ProjectRole.ADMIN.value)
-        return {"status": 201, "body": out.model_dump()}
+        return out.model_dump(), 201
 
-    result = idempotent(
-        "create_project",
-        caller,
-        header(router, KEY_HEADER),
-        body.model_dump(),
-        action,
-        lambda_context=router.lambda_context,
-    )
-    return result["body"], result["status"]
+    return idempotent(router, "create_project", caller, body.model_dump(), action)
 
 
 def _project_dict(project: Any) -> dict[str, Any]:
@@ -204,23 +188,15 @@ def add_member(org: models.OrgId, project: models.ProjectId, body: models.Member
         router, Permission.MEMBERS_MANAGE, org, project, audit_action=audit_log.MEMBER_ADD, audit_target=target
     )
 
-    def action() -> dict[str, Any]:
+    def action() -> tuple[dict[str, Any], int]:
         try:
             services().directory.add_member(ProjectRef(org, project), body.user, ProjectRole(body.role))
         except AlreadyExistsError as exc:
             raise ApiError(409, "already_exists", f"{body.user} is a member already") from exc
         record(caller, audit_log.MEMBER_ADD, target, role=body.role)
-        return {"status": 201, "body": {"user": body.user, "role": body.role}}
+        return {"user": body.user, "role": body.role}, 201
 
-    result = idempotent(
-        "add_member",
-        caller,
-        header(router, KEY_HEADER),
-        {"p": project, **body.model_dump()},
-        action,
-        lambda_context=router.lambda_context,
-    )
-    return result["body"], result["status"]
+    return idempotent(router, "add_member", caller, {"p": project, **body.model_dump()}, action)
 
 
 @router.put(

@@ -17,12 +17,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from functions.service.dynamo_values import from_dynamo
 from functions.service.errors import AuditLogError
 from functions.service.jobs import utc_now
 from functions.service.tenancy import JobRef, ProjectRef, checked_id
@@ -140,17 +140,6 @@ def _check_canonical(value: Any, where: str) -> None:
     raise AuditLogError(f"{where}: {type(value).__name__} values are not allowed (use strings, integers, booleans)")
 
 
-def _plain(value: Any) -> Any:
-    """DynamoDB returns every number as Decimal; integers go back to int, anything else stays visible as float."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _text(value: object, what: str) -> str:
     if not isinstance(value, str) or not value or len(value) > MAX_TEXT_LENGTH:
         raise AuditLogError(f"{what} must be a non-empty string of at most {MAX_TEXT_LENGTH} characters")
@@ -186,7 +175,7 @@ def _timestamp(value: object) -> str:
 
 def _event(item: dict[str, Any]) -> dict[str, Any]:
     """A stored item as callers see it: the hashed fields and the hash, without the table keys."""
-    plain = _plain(item)
+    plain = from_dynamo(item)
     return {name: plain.get(name) for name in (*HASHED_FIELDS, "hash")}
 
 
@@ -363,7 +352,7 @@ def _check_link(org: str, item: dict[str, Any], expected: int, prev_hash: str) -
     extra = sorted(item.keys() - STORED_ATTRIBUTES)
     if missing or extra:
         return seq, f"event {seq} has missing attributes {missing} or unexpected attributes {extra}"
-    fields = _plain({name: item[name] for name in HASHED_FIELDS})
+    fields = from_dynamo({name: item[name] for name in HASHED_FIELDS})
     if fields["seq"] != seq:
         return seq, f"event {seq} says it is event {fields['seq']!r} (moved or reordered)"
     if fields["org"] != org:

@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from functions.service.dynamo_values import from_dynamo, to_dynamo
 from functions.service.errors import JobNotFoundError, StateConflictError
 from functions.service.tenancy import JobRef, ProjectRef
 
@@ -53,30 +54,6 @@ def job_key(ref: JobRef) -> dict[str, str]:
     return {"pk": f"ORG#{ref.org}#PROJECT#{ref.project}", "sk": f"JOB#{ref.job}"}
 
 
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; hand callers ints and floats."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, set):
-        return sorted(_plain(v) for v in value)
-    return value
-
-
-def _dynamo(value: Any) -> Any:
-    """Floats are not allowed by boto3's serializer; store them as Decimal."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {k: _dynamo(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_dynamo(v) for v in value]
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class JobRecord:
     ref: JobRef
@@ -110,7 +87,7 @@ class JobRepository:
             "rows_total": 0,
             "rows_done": 0,
             **dict.fromkeys(STATUS_COUNTERS.values(), 0),
-            **_dynamo(attributes),
+            **to_dynamo(attributes),
         }
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
@@ -118,13 +95,13 @@ class JobRepository:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise StateConflictError(f"job {ref.job} exists already", self._current_state(ref)) from exc
             raise
-        return JobRecord(ref, _plain(item))
+        return JobRecord(ref, from_dynamo(item))
 
     def get(self, ref: JobRef) -> JobRecord:
         item = self._table.get_item(Key=job_key(ref), ConsistentRead=True).get("Item")
         if item is None:
             raise JobNotFoundError(f"no job {ref.job} in project {ref.project}")
-        return JobRecord(ref, _plain(item))
+        return JobRecord(ref, from_dynamo(item))
 
     def list_jobs(self, project: ProjectRef) -> list[JobRecord]:
         key = {"pk": f"ORG#{project.org}#PROJECT#{project.project}"}
@@ -139,7 +116,7 @@ class JobRepository:
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return [JobRecord(JobRef(project.org, project.project, str(i["job"])), _plain(i)) for i in items]
+        return [JobRecord(JobRef(project.org, project.project, str(i["job"])), from_dynamo(i)) for i in items]
 
     def transition(self, ref: JobRef, to: JobState, **attributes: Any) -> JobRecord:
         """Move the job to ``to`` if its current state allows it; otherwise StateConflictError."""
@@ -149,7 +126,7 @@ class JobRepository:
         sets = ["#state = :to", "#updated = :now"]
         for i, (name, value) in enumerate(sorted(attributes.items())):
             names[f"#a{i}"] = name
-            values[f":a{i}"] = _dynamo(value)
+            values[f":a{i}"] = to_dynamo(value)
             sets.append(f"#a{i} = :a{i}")
         placeholders = []
         for i, state in enumerate(sources):
@@ -172,7 +149,7 @@ class JobRepository:
                     raise JobNotFoundError(f"no job {ref.job} in project {ref.project}") from exc
                 raise StateConflictError(f"job {ref.job} is {current}; cannot become {to.value}", current) from exc
             raise
-        return JobRecord(ref, _plain(response["Attributes"]))
+        return JobRecord(ref, from_dynamo(response["Attributes"]))
 
     def update(self, ref: JobRef, **attributes: Any) -> None:
         """Set plain attributes (plan facts, pack keys) without touching the state."""
@@ -181,7 +158,7 @@ class JobRepository:
         sets = ["#updated = :now"]
         for i, (name, value) in enumerate(sorted(attributes.items())):
             names[f"#a{i}"] = name
-            values[f":a{i}"] = _dynamo(value)
+            values[f":a{i}"] = to_dynamo(value)
             sets.append(f"#a{i} = :a{i}")
         self._table.update_item(
             Key=job_key(ref),

@@ -17,6 +17,7 @@ from moto import mock_aws
 from functions import audit_verify
 from functions.service import audit_log
 from functions.service.audit_log import GENESIS_HASH, AuditAction, AuditLog, event_hash
+from functions.service.dynamo_values import from_dynamo
 from functions.service.errors import AuditLogError, InvalidIdentifierError
 from functions.service.tenancy import JobRef, ProjectRef
 from tests.moto_support import make_dynamodb_atomic
@@ -292,7 +293,7 @@ def test_altered_field_is_the_first_broken_link(log: AuditLog, table: Any) -> No
 def test_altered_field_with_recomputed_hash_breaks_the_next_link(log: AuditLog, table: Any) -> None:
     _append(log, n=5)
     item = _item(table, 3)
-    forged = {**audit_log._plain(item), "actor": "mallory"}
+    forged = {**from_dynamo(item), "actor": "mallory"}
     forged["hash"] = event_hash(forged)
     table.put_item(Item=forged)
     report = log.verify_chain("org-a")
@@ -355,7 +356,7 @@ def test_inserted_event_with_a_made_up_hash_is_found(log: AuditLog, table: Any) 
 
 def test_inserted_event_that_does_not_link_is_found(log: AuditLog, table: Any) -> None:
     _append(log, n=3)
-    fake = {**audit_log._plain(_item(table, 2)), "seq": 4, "prev_hash": "a" * 64}
+    fake = {**from_dynamo(_item(table, 2)), "seq": 4, "prev_hash": "a" * 64}
     fake["hash"] = event_hash(fake)
     table.put_item(Item={**fake, **audit_log.event_key("org-a", 4)})
     report = log.verify_chain("org-a")

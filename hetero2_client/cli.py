@@ -1,0 +1,364 @@
+"""``hetero2 remote``: the client's verbs against a HETERO-2 service, for shells and CI.
+
+The endpoint and token come from ``--url`` / ``--token`` or ``HETERO2_URL`` / ``HETERO2_TOKEN`` (prefer the
+variables: arguments show in the process list); neither is ever printed. Exit codes extend ``hetero2``'s:
+0 success; 1 the pack failed verification; 2 bad arguments or an error answer of the service; 3 the job ended
+FAILED or CANCELLED; 4 ``--timeout`` ran out while the job kept running; 130 interrupted (the job keeps running).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hetero2_client.client import ARTIFACTS, ENV_PROJECT, ENV_TOKEN, ENV_URL, TERMINAL_STATES, Client, Job
+from hetero2_client.errors import JobFailedError, WaitTimeoutError
+from hetero_core.exceptions import ConfigError, HeteroError, PackVerificationError
+from hetero_core.index_md import human_number
+from hetero_core.pack_verify import VerifyReport
+
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_JOB_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "EXIT_VERIFY_FAILED",
+    "EXIT_WAIT_TIMEOUT",
+    "main",
+    "register",
+]
+
+EXIT_OK = 0
+EXIT_VERIFY_FAILED = 1
+EXIT_USAGE = 2
+EXIT_JOB_FAILED = 3
+EXIT_WAIT_TIMEOUT = 4
+EXIT_INTERRUPTED = 130
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``remote`` and its verbs to ``hetero2`` (entry point group ``hetero2.commands``)."""
+    remote = commands.add_parser(
+        "remote",
+        help="submit, watch and fetch jobs on a HETERO-2 service",
+        description=f"The same verbs against a HETERO-2 service; endpoint and token from ${ENV_URL} and ${ENV_TOKEN}.",
+    )
+    verbs = remote.add_subparsers(dest="remote_verb", required=True, metavar="VERB")
+    service = _service_options()
+
+    submit = verbs.add_parser("submit", parents=[service], help="create a job from a file, upload it and start it")
+    submit.add_argument("input", type=Path, help="molecules: .csv/.tsv (id, smiles), .smi or .sdf (optionally .gz)")
+    submit.add_argument("--scores", type=Path, help="scores-only mode: the decoys table with your model's score column")
+    submit.add_argument("--expected-rows", type=int, help="rows to reserve against the quota (default: counted)")
+    _parameter_options(submit)
+    submit.add_argument("--wait", action="store_true", help="wait until the job ends")
+    submit.add_argument("--out", type=Path, help="download and verify the pack here (folder or .zip); implies --wait")
+    _wait_options(submit)
+    submit.add_argument("--json", action="store_true", help="print the job record as JSON")
+    submit.set_defaults(handler=_guarded(_cmd_submit))
+
+    status = verbs.add_parser("status", parents=[service], help="a job's state, progress and headline results")
+    _job_argument(status)
+    status.add_argument("--json", action="store_true", help="print the job record as JSON")
+    status.set_defaults(handler=_guarded(_cmd_status))
+
+    wait = verbs.add_parser("wait", parents=[service], help="wait until a job ends (exit 3 if it failed)")
+    _job_argument(wait)
+    _wait_options(wait)
+    wait.set_defaults(handler=_guarded(_cmd_wait))
+
+    download = verbs.add_parser("download", parents=[service], help="download an artifact; the pack is verified")
+    _job_argument(download)
+    download.add_argument("--artifact", choices=tuple(ARTIFACTS), default="pack", help="what to download (pack)")
+    download.add_argument("--out", type=Path, help="file or folder to write (default: current folder)")
+    download.add_argument("--no-verify", action="store_true", help="keep the pack without verifying it")
+    download.add_argument("--public-key", type=Path, help="a key you hold (PEM) instead of the org's published one")
+    download.set_defaults(handler=_guarded(_cmd_download))
+
+    verify = verbs.add_parser("verify", parents=[service], help="verify a downloaded pack against the org's key")
+    _job_argument(verify)
+    verify.add_argument("pack", type=Path, help="evidence_pack.zip (or the unpacked folder)")
+    verify.add_argument("--public-key", type=Path, help="a key you hold (PEM) instead of the org's published one")
+    verify.set_defaults(handler=_guarded(_cmd_verify))
+
+    cancel = verbs.add_parser("cancel", parents=[service], help="cancel a job that has not finished")
+    _job_argument(cancel)
+    cancel.set_defaults(handler=_guarded(_cmd_cancel))
+
+    listing = verbs.add_parser("list", parents=[service], help="the project's jobs, newest first")
+    listing.add_argument("--state", choices=sorted({"CREATED", "QUEUED", "RUNNING", *TERMINAL_STATES}))
+    listing.add_argument("--limit", type=int, default=50, help="at most this many jobs (default 50)")
+    listing.add_argument("--json", action="store_true", help="print the job records as JSON")
+    listing.set_defaults(handler=_guarded(_cmd_list))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``hetero2 remote ...`` without the entry point installed (tests, ``python -m hetero2_client.cli``)."""
+    parser = argparse.ArgumentParser(prog="hetero2")
+    register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    return handler(args)
+
+
+def _service_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("service")
+    group.add_argument("--url", help=f"API endpoint (default: ${ENV_URL})")
+    group.add_argument("--token", help=f"bearer token (default: ${ENV_TOKEN}, which keeps it out of the process list)")
+    group.add_argument("--org", help="org id (default: $HETERO2_ORG, else your token's org)")
+    group.add_argument("--project", help=f"project id (default: ${ENV_PROJECT}); or write the job as PROJECT/JOB")
+    return parent
+
+
+def _job_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("job", help="job id, or PROJECT/JOB")
+
+
+def _wait_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, help="give up waiting after this many seconds (exit 4)")
+    parser.add_argument("--poll", type=float, default=2.0, help="seconds between status checks (default 2)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _parameter_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("job parameters (the service's defaults when left out)")
+    group.add_argument("--k-decoys", type=int, help="decoys per molecule")
+    group.add_argument("--seed", type=int, help="run seed")
+    group.add_argument("--seed-by", choices=("smiles", "id"))
+    group.add_argument("--scorer", help="built-in scorer: mock, constant, random, good, qed, sa")
+    group.add_argument("--decoy-descriptors", choices=("full", "fast"))
+    group.add_argument("--hard-mode", action="store_true", default=None, help="keep decoys with Tanimoto 0.65-0.95")
+    group.add_argument("--standardize", action="store_true", default=None, help="largest fragment, neutral charges")
+    group.add_argument("--id-column", help="input column with the molecule id")
+    group.add_argument("--smiles-column", help="input column with the SMILES")
+    group.add_argument("--sdf-id-property", help="SD property holding the id")
+    group.add_argument("--chunk-rows", type=int, help="rows per chunk (override the planner)")
+    group.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other parameter (VALUE read as JSON when it parses: 0.9, true); repeatable",
+    )
+
+
+_PARAMETER_FLAGS = (
+    "k_decoys",
+    "seed",
+    "seed_by",
+    "scorer",
+    "decoy_descriptors",
+    "hard_mode",
+    "standardize",
+    "id_column",
+    "smiles_column",
+    "sdf_id_property",
+    "chunk_rows",
+)
+
+
+def job_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    """The parameters given on the command line, and only those, so the service's defaults stay in one place."""
+    parameters: dict[str, Any] = {}
+    for item in args.param:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--param {item!r}: expected KEY=VALUE")
+        try:
+            value: Any = json.loads(text)
+        except ValueError:
+            value = text
+        parameters[key.strip()] = value
+    for name in _PARAMETER_FLAGS:
+        value = getattr(args, name)
+        if value is not None:
+            parameters[name] = value
+    return parameters
+
+
+def _guarded(handler: Handler) -> Handler:
+    """One line on stderr and an exit code for every error the client raises on purpose; no tracebacks."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except PackVerificationError as exc:
+            print(f"verify: FAILED: {exc}", file=sys.stderr)
+            return EXIT_VERIFY_FAILED
+        except JobFailedError as exc:
+            print(f"hetero2 remote: {exc}", file=sys.stderr)
+            return EXIT_JOB_FAILED
+        except WaitTimeoutError as exc:
+            print(f"hetero2 remote: {exc}", file=sys.stderr)
+            return EXIT_WAIT_TIMEOUT
+        except HeteroError as exc:
+            print(f"hetero2 remote: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except OSError as exc:
+            print(f"hetero2 remote: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            print("hetero2 remote: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+    return run
+
+
+def _client(args: argparse.Namespace) -> Client:
+    return Client(args.url, args.token, org=args.org, project=args.project)
+
+
+def _job(client: Client, args: argparse.Namespace) -> Job:
+    project, _, job_id = str(args.job).rpartition("/")
+    return client.job(job_id, project or None)
+
+
+def _read_key(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read public key: {exc.strerror}") from exc
+
+
+def describe(job: Job) -> str:
+    """One line a person reads: state, rows by outcome, ETA or error."""
+    progress = job.progress
+    text = (
+        f"job {job.id} ({job.org}/{job.project}): {job.state}; rows {progress.get('rows_done', 0)}"
+        f"/{progress.get('rows_total', 0)} (OK {progress.get('rows_ok', 0)}, SKIP {progress.get('rows_skip', 0)}, "
+        f"ERROR {progress.get('rows_error', 0)})"
+    )
+    if progress.get("eta_seconds") is not None:
+        text += f", eta {progress['eta_seconds']:.0f} s"
+    error = job.record.get("error")
+    if error:
+        text += f"; error {error.get('code', '')}: {error.get('message', '')}"
+    return text
+
+
+def headline(results: dict[str, Any]) -> str:
+    """The audit's result in one line, as ``hetero2 run`` prints it."""
+    verdicts = ", ".join(f"{name} {count}" for name, count in sorted(results.get("verdicts", {}).items()))
+    realism = results.get("realism") or {}
+    return (
+        f"PASS-rate {human_number(results.get('pass_rate'))} vs "
+        f"{human_number(results.get('expected_pass_rate_by_chance'))} by chance "
+        f"(p = {human_number(results.get('pass_rate_p_value'))}); verdicts {verdicts or 'none'}"
+        + (f"; realism {realism['interpretation']}" if realism.get("interpretation") else "")
+    )
+
+
+def _verified(report: VerifyReport, job: Job, own_key: bool) -> str:
+    whose = "the key given" if own_key else f"org {job.org}'s published key"
+    signature = f"signature valid against {whose}" if report.signed else "pack is NOT signed"
+    return f"verify: OK: {report.pack}: {report.members_checked} members intact; {signature}"
+
+
+def _wait(job: Job, args: argparse.Namespace) -> None:
+    try:
+        job.wait(timeout=args.timeout, poll=args.poll, progress=False if args.quiet else None)
+    except KeyboardInterrupt:
+        again = f"hetero2 remote wait {job.project}/{job.id}"
+        print(f"hetero2 remote: job {job.id} keeps running on the service; `{again}` waits again", file=sys.stderr)
+        raise
+    except JobFailedError:
+        print(describe(job))
+        raise
+
+
+def _download_pack(job: Job, out: Path | None, public_key: bytes | None) -> None:
+    path = job.download("pack", out)
+    try:
+        report = job.verify(path, public_key=public_key)
+    except PackVerificationError:
+        path.unlink(missing_ok=True)
+        raise
+    print(f"pack: {path}")
+    print(_verified(report, job, public_key is not None))
+
+
+def _cmd_submit(args: argparse.Namespace) -> int:
+    client = _client(args)
+    job = client.submit(
+        args.input, scores=args.scores, expected_rows=args.expected_rows, parameters=job_parameters(args)
+    )
+    print(f"job {job.id} started in {job.org}/{job.project} ({job.record.get('expected_rows')} rows)")
+    if args.wait or args.out is not None:
+        _wait(job, args)
+        print(describe(job))
+        print(headline(job.results()))
+        if args.out is not None:
+            _download_pack(job, args.out, None)
+    if args.json:
+        print(json.dumps(job.record, indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    job = _job(_client(args), args)
+    if args.json:
+        print(json.dumps(job.record, indent=2, sort_keys=True))
+        return EXIT_OK
+    print(describe(job))
+    if job.succeeded:
+        print(headline(job.results()))
+    return EXIT_OK
+
+
+def _cmd_wait(args: argparse.Namespace) -> int:
+    job = _job(_client(args), args)
+    _wait(job, args)
+    print(describe(job))
+    print(headline(job.results()))
+    return EXIT_OK
+
+
+def _cmd_download(args: argparse.Namespace) -> int:
+    job = _job(_client(args), args)
+    if args.artifact != "pack" or args.no_verify:
+        print(f"{args.artifact}: {job.download(args.artifact, args.out)}")
+        return EXIT_OK
+    _download_pack(job, args.out, _read_key(args.public_key))
+    return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    if not args.pack.exists():
+        raise ConfigError(f"{args.pack}: no such pack folder or zip")
+    job = _job(_client(args), args)
+    key = _read_key(args.public_key)
+    print(_verified(job.verify(args.pack, public_key=key), job, key is not None))
+    return EXIT_OK
+
+
+def _cmd_cancel(args: argparse.Namespace) -> int:
+    job = _job(_client(args), args).cancel()
+    print(describe(job))
+    return EXIT_OK
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    jobs = _client(args).jobs(args.project, state=args.state, limit=args.limit)
+    if args.json:
+        print(json.dumps([job.record for job in jobs], indent=2, sort_keys=True))
+        return EXIT_OK
+    for job in jobs:
+        progress = job.progress
+        print(
+            f"{job.id}\t{job.state}\t{progress.get('rows_done', 0)}/{progress.get('rows_total', 0)}\t"
+            f"{job.record.get('created_at', '')}\t{job.record.get('input_name', '')}"
+        )
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""The client tier: ``hetero2_client`` against the API tier's local server, over real HTTP.
+
+One finished job per session (``finished``) serves every test that only reads a job, so the suite runs the
+pipeline three times in all: that job, the scores round trip, and ``hetero2 remote submit --wait``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from functions.local_server import LocalService
+from hetero2_client import Client, Job
+from tests.api.conftest import Tenant, new_tenant
+from tests.service.molecules import distinct_molecules, input_csv
+
+FAST: dict[str, Any] = {"k_decoys": 4, "decoy_descriptors": "fast", "scorer": "qed", "chunk_rows": 10}
+PROJECT = "screening"
+POLL = 0.2
+WAIT_SECONDS = 180.0
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A job that ran to SUCCEEDED from ``input_path`` (12 drugs and one bad SMILES), and who submitted it."""
+
+    tenant: Tenant
+    token: str
+    client: Client
+    job: Job
+    input_path: Path
+
+
+def token_of(owner: Tenant) -> str:
+    return owner.service.issuer.token(f"{owner.org}-admin", owner.org)
+
+
+def molecules_file(folder: Path, n: int = 12) -> Path:
+    path = folder / "molecules.csv"
+    path.write_bytes(input_csv([*distinct_molecules(n), "not-a-smiles"]))
+    return path
+
+
+@pytest.fixture(scope="session")
+def finished(service: LocalService, tmp_path_factory: pytest.TempPathFactory) -> Finished:
+    owner = new_tenant(service, "client")
+    owner.project(PROJECT)
+    token = token_of(owner)
+    client = Client(service.url, token, project=PROJECT)
+    path = molecules_file(tmp_path_factory.mktemp("client-input"))
+    job = client.submit(path, **FAST).wait(WAIT_SECONDS, poll=POLL)
+    return Finished(owner, token, client, job, path)
