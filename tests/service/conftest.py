@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -11,20 +14,55 @@ from functions.service.tenancy import JobRef
 from tests.moto_support import make_dynamodb_atomic
 from tests.service.harness import REGION, PipelineHarness, install
 
+AWS_TEST_ENV = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_METRICS_NAMESPACE": "Hetero2Test",
+}
 
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "POWERTOOLS_METRICS_NAMESPACE": "Hetero2Test",
-    }.items():
+
+def use_test_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials, no profile or endpoint from the machine, and DynamoDB's per-request atomicity."""
+    for name, value in AWS_TEST_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     make_dynamodb_atomic(monkeypatch)
+
+
+def pk_sk_table(dynamodb: Any, name: str) -> Any:
+    """A table keyed like ours (``pk``/``sk`` strings, on demand) on a boto3 DynamoDB resource."""
+    return dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@contextmanager
+def module_table(name: str) -> Iterator[Any]:
+    """One mocked table for a whole module (creating one per test costs most of a run)."""
+    with pytest.MonkeyPatch.context() as patch:
+        use_test_aws(patch)
+        with mock_aws():
+            yield pk_sk_table(boto3.resource("dynamodb", region_name=REGION), name)
+
+
+def emptied(table: Any) -> Any:
+    for item in table.scan(ProjectionExpression="pk, sk")["Items"]:
+        table.delete_item(Key=item)
+    return table
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_test_aws(monkeypatch)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from functions import audit_verify
 from functions.service import audit_log
@@ -20,49 +19,22 @@ from functions.service.audit_log import GENESIS_HASH, AuditAction, AuditLog, eve
 from functions.service.dynamo_values import from_dynamo
 from functions.service.errors import AuditLogError, InvalidIdentifierError
 from functions.service.tenancy import JobRef, ProjectRef
-from tests.moto_support import make_dynamodb_atomic
+from tests.service.conftest import emptied, module_table
 from tests.service.harness import REGION
 
 AUDIT_TABLE = "hetero2-audit-test"
-AWS_ENV = {
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
 AT = "2025-01-02T03:04:05.000000Z"
-
-
-def _create_table(name: str) -> Any:
-    return boto3.resource("dynamodb", region_name=REGION).create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
 
 
 @pytest.fixture(scope="module")
 def shared_table() -> Iterator[Any]:
-    """One mocked table for the module (creating one per test costs most of the run); each test starts empty."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in AWS_ENV.items():
-            patch.setenv(name, value)
-        patch.delenv("AWS_PROFILE", raising=False)
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        make_dynamodb_atomic(patch)
-        with mock_aws():
-            yield _create_table(AUDIT_TABLE)
+    with module_table(AUDIT_TABLE) as table:
+        yield table
 
 
 @pytest.fixture
 def table(shared_table: Any) -> Any:
-    for item in shared_table.scan(ProjectionExpression="pk, sk")["Items"]:
-        shared_table.delete_item(Key=item)
-    return shared_table
+    return emptied(shared_table)
 
 
 @pytest.fixture

@@ -9,48 +9,24 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from functions.service.errors import InvalidIdentifierError
 from functions.service.metering import Metering, checked_month, month_of, usage_key
-from tests.moto_support import make_dynamodb_atomic
+from tests.service.conftest import emptied, module_table
 from tests.service.harness import REGION, TABLE
 
-AWS_ENV = {
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
 ZERO = {"molecules": 0, "decoys": 0, "worker_seconds": 0.0, "stored_bytes": 0}
 
 
 @pytest.fixture(scope="module")
 def shared_table() -> Iterator[Any]:
-    """One mocked table for the module (creating one per test costs most of the run); each test starts empty."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in AWS_ENV.items():
-            patch.setenv(name, value)
-        patch.delenv("AWS_PROFILE", raising=False)
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        make_dynamodb_atomic(patch)
-        with mock_aws():
-            yield boto3.resource("dynamodb", region_name=REGION).create_table(
-                TableName=TABLE,
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-                AttributeDefinitions=[
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "S"},
-                ],
-                BillingMode="PAY_PER_REQUEST",
-            )
+    with module_table(TABLE) as table:
+        yield table
 
 
 @pytest.fixture
 def table(shared_table: Any) -> Any:
-    for item in shared_table.scan(ProjectionExpression="pk, sk")["Items"]:
-        shared_table.delete_item(Key=item)
-    return shared_table
+    return emptied(shared_table)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from functions.service.jobs import JobRecord, JobState
 from functions.service.retention import expire_jobs, is_expired, retention_days_of
 from functions.service.settings import Settings
 from functions.service.tenancy import JobRef
+from tests.service.conftest import pk_sk_table
 from tests.service.harness import BUCKET, REGION, TABLE, LambdaContextData
 
 AUDIT_TABLE = "hetero2-audit-test"
@@ -37,18 +38,6 @@ class World:
     audit_table: Any
 
 
-def _table(dynamodb: Any, name: str) -> Any:
-    return dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 @pytest.fixture
 def world(aws_env: None) -> Iterator[World]:
     with mock_aws():
@@ -57,7 +46,7 @@ def world(aws_env: None) -> Iterator[World]:
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         dynamodb = session.resource("dynamodb")
-        main, audit_table = _table(dynamodb, TABLE), _table(dynamodb, AUDIT_TABLE)
+        main, audit_table = pk_sk_table(dynamodb, TABLE), pk_sk_table(dynamodb, AUDIT_TABLE)
         ctx = ServiceContext(Settings(bucket=BUCKET, table=TABLE, audit_table=AUDIT_TABLE), session)
         reset_service_context(ctx)
         try:
