@@ -8,6 +8,7 @@ limits apply to it (API key source AUTHORIZER: clients never send or see an API 
 
 from __future__ import annotations
 
+import json
 from typing import Final
 
 import aws_cdk as cdk
@@ -32,6 +33,13 @@ MANAGED_RULE_GROUPS: Final = (
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesAmazonIpReputationList",
 )
+
+
+def tenants_json(config: CustomerConfig) -> str:
+    """The orgs this deployment serves, with the plan and retention the API gives them when they are created."""
+    return json.dumps(
+        {t.org: {"plan": t.plan, "retention_days": t.retention_days} for t in config.tenants}, sort_keys=True
+    )
 
 
 def usage_key_prefix(customer: str) -> str:
@@ -65,6 +73,7 @@ class Api(Construct):
             handler.add_environment(name, value)
             authorizer_function.add_environment(name, value)
         handler.add_environment(contract.ENV_STATE_MACHINE_ARN, state_machine_arn)
+        handler.add_environment(contract.ENV_TENANTS, tenants_json(config))
         authorizer_function.add_environment(contract.ENV_USAGE_KEY_PREFIX, usage_key_prefix(config.customer))
 
         account = self._execution_log_role(stack)

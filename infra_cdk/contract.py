@@ -40,6 +40,8 @@ ENV_JWT_ISSUER: Final = "HETERO2_JWT_ISSUER"
 ENV_JWT_AUDIENCE: Final = "HETERO2_JWT_AUDIENCE"
 ENV_JWKS_URL: Final = "HETERO2_JWKS_URL"
 ENV_USAGE_KEY_PREFIX: Final = "HETERO2_USAGE_KEY_PREFIX"
+# The deployment's tenants as JSON {org: {"plan", "retention_days"}}: the API creates only these orgs, so.
+ENV_TENANTS: Final = "HETERO2_TENANTS"
 
 KMS_ALIAS_PREFIX: Final = "alias/hetero2"
 FARGATE_MIN_ROWS: Final = 2_000_000

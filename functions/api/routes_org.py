@@ -14,7 +14,14 @@ from functions.api.deps import ApiError, Caller, authorize, header, not_found, r
 from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
 from functions.service import audit_log, layout
-from functions.service.directory import AlreadyExistsError, NotFoundError, OrgRole, ProjectRole
+from functions.service.directory import (
+    DEFAULT_PLAN,
+    DEFAULT_RETENTION_DAYS,
+    AlreadyExistsError,
+    NotFoundError,
+    OrgRole,
+    ProjectRole,
+)
 from functions.service.tenancy import ProjectRef
 
 router = Router()
@@ -41,6 +48,11 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
     svc = services()
     principal = svc.verifier.verify(header(router, "Authorization"))
 
+    provisioned = svc.context.settings.tenants
+    if provisioned and principal.org not in provisioned:
+        raise ApiError(403, "org_not_provisioned", f"org {principal.org} is not provisioned in this deployment")
+    terms = provisioned.get(principal.org, {})
+
     def action() -> tuple[dict[str, Any], int]:
         # Keys first: in a deployment they exist already (CDK made them from the customer config) and are only
         # looked up; locally they are created. An org that is not provisioned cannot get keys: say so.
@@ -51,7 +63,13 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
                 raise ApiError(403, "org_not_provisioned", f"org {principal.org} is not provisioned here") from exc
             raise
         try:
-            svc.directory.create_org(principal.org, body.name, principal.user)
+            svc.directory.create_org(
+                principal.org,
+                body.name,
+                principal.user,
+                plan=str(terms.get("plan", DEFAULT_PLAN)),
+                retention_days=int(terms.get("retention_days", DEFAULT_RETENTION_DAYS)),
+            )
         except AlreadyExistsError as exc:
             raise ApiError(409, "already_exists", f"org {principal.org} exists already") from exc
         # the public key that verifies this org's packs, published where the download route finds it

@@ -75,7 +75,14 @@ class Directory:
             raise
 
     # orgs
-    def create_org(self, org: str, name: str, creator: str, plan: str = DEFAULT_PLAN) -> Org:
+    def create_org(
+        self,
+        org: str,
+        name: str,
+        creator: str,
+        plan: str = DEFAULT_PLAN,
+        retention_days: int = DEFAULT_RETENTION_DAYS,
+    ) -> Org:
         now = utc_now()
         self._put_new(
             {
@@ -84,14 +91,14 @@ class Directory:
                 "org": org,
                 "name": name,
                 "plan": plan,
-                "retention_days": DEFAULT_RETENTION_DAYS,
+                "retention_days": retention_days,
                 "created_at": now,
                 "created_by": creator,
             },
             f"org {org}",
         )
         self.set_org_role(org, creator, OrgRole.ORG_ADMIN)
-        return Org(org, name, plan, DEFAULT_RETENTION_DAYS, now)
+        return Org(org, name, plan, retention_days, now)
 
     def get_org(self, org: str) -> Org:
         item = self._table.get_item(Key={"pk": _org_pk(org), "sk": "META"}).get("Item")

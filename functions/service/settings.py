@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 DEFAULT_KMS_ALIAS_PREFIX = "alias/hetero2"
 DEFAULT_FARGATE_MIN_ROWS = 2_000_000
@@ -30,6 +32,8 @@ class Settings:
     finalize_lambda_max_rows: int = DEFAULT_FINALIZE_LAMBDA_MAX_ROWS
     worker_subnets: tuple[str, ...] = field(default_factory=tuple)
     worker_security_groups: tuple[str, ...] = field(default_factory=tuple)
+    # org -> {"plan", "retention_days"} from the customer config; empty means any org (the local server)
+    tenants: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,4 +53,5 @@ class Settings:
             finalize_lambda_max_rows=int(env.get("HETERO2_FINALIZE_LAMBDA_MAX_ROWS", DEFAULT_FINALIZE_LAMBDA_MAX_ROWS)),
             worker_subnets=_split(env.get("HETERO2_WORKER_SUBNETS", "")),
             worker_security_groups=_split(env.get("HETERO2_WORKER_SECURITY_GROUPS", "")),
+            tenants=json.loads(env.get("HETERO2_TENANTS") or "{}"),
         )

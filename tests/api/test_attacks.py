@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -9,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
+from functions.api.deps import services
 from functions.local_server import LocalService, TokenIssuer
 from tests.api.conftest import Client, Tenant
 
@@ -125,3 +127,22 @@ def test_bad_ids_in_the_path_are_refused(tenant: Tenant, job: str) -> None:
     response = tenant.admin.get(f"/v1/orgs/{tenant.org}/projects/p1/jobs/{job}")
     assert response.status_code in (404, 422)
     assert response.json()["error"]["code"] in ("not_found", "validation_error", "no_such_route")
+
+
+def test_only_orgs_provisioned_in_the_deployment_can_be_created_with_their_configured_terms(
+    service: LocalService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deployment serves the orgs of its customer config (HETERO2_TENANTS); any other org claim is refused."""
+    context = services().context
+    suffix = str(time.time_ns() % 10**9)
+    provisioned = f"acme-{suffix}"
+    tenants = {provisioned: {"plan": "trial", "retention_days": 30}}
+    monkeypatch.setattr(context, "settings", dataclasses.replace(context.settings, tenants=tenants))
+    stranger = Client(service.url, service.issuer.token("eve", f"stranger-{suffix}"))
+    refused = stranger.post("/v1/orgs", {"name": "not ours"})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "org_not_provisioned"
+    member = Client(service.url, service.issuer.token("alice", provisioned))
+    created = member.post("/v1/orgs", {"name": "Acme"})
+    assert created.status_code == 201
+    assert (created.json()["plan"], created.json()["retention_days"]) == ("trial", 30)
