@@ -159,6 +159,19 @@ class DownloadUrl(BaseModel):
     expires_in: int
 
 
+Artifact = Literal["pack", "decoys", "summary", "report", "manifest", "public_key"]
+
+# A presigned URL made with a Lambda role's temporary credentials stops working when they expire; 12 h is the
+# longest a link can be promised (docs/api.md).
+MAX_SHARE_SECONDS = 12 * 3600
+
+
+class ShareRequest(Strict):
+    artifact: Artifact = "pack"
+    expires_in: int = Field(3600, ge=60, le=MAX_SHARE_SECONDS, description="seconds the link stays valid")
+    recipient: str = Field(min_length=1, max_length=200, description="who the link is for (kept in the audit log)")
+
+
 class Deleted(BaseModel):
     deleted: str
     objects_deleted: int

@@ -13,6 +13,7 @@ from functions.api.deps import ApiError, Caller, authorize, not_found, record, s
 from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
 from functions.service import audit_log, layout
+from functions.service.artifacts import PRESIGN_SECONDS
 from functions.service.errors import JobNotFoundError, StateConflictError
 from functions.service.jobs import TERMINAL_STATES, JobRecord, JobState
 from functions.service.quotas import QuotaExceededError
@@ -284,20 +285,44 @@ def download(
     org: models.OrgId,
     project: models.ProjectId,
     job: models.JobId,
-    artifact: Annotated[Literal["pack", "decoys", "summary", "report", "manifest", "public_key"], Query()] = "pack",
+    artifact: Annotated[models.Artifact, Query()] = "pack",
 ) -> models.DownloadUrl:
     target = f"{project}/{job}/{artifact}"
     caller = authorize(router, Permission.JOB_READ, org, project, audit_action=audit_log.PACK_DOWNLOAD)
-    ref = JobRef(org, project, job)
-    _finished(ref)
-    store = services().context.store(org)
-    if artifact == "public_key":
-        key, name = layout.org_public_key_key(org), f"{org}-signing-public-key.pem"
-    else:
-        key, name = layout.pack_prefix(ref) + ARTIFACTS[artifact], f"{job}-{ARTIFACTS[artifact]}"
-    url = store.presign_get(key, download_name=name)
+    url = _artifact_url(JobRef(org, project, job), artifact, PRESIGN_SECONDS)
     record(caller, audit_log.PACK_DOWNLOAD, target)
-    return models.DownloadUrl(artifact=artifact, url=url, expires_in=900)
+    return models.DownloadUrl(artifact=artifact, url=url, expires_in=PRESIGN_SECONDS)
+
+
+def _artifact_url(ref: JobRef, artifact: str, expires_in: int) -> str:
+    _finished(ref)
+    store = services().context.store(ref.org)
+    if artifact == "public_key":
+        key, name = layout.org_public_key_key(ref.org), f"{ref.org}-signing-public-key.pem"
+    else:
+        key, name = layout.pack_prefix(ref) + ARTIFACTS[artifact], f"{ref.job}-{ARTIFACTS[artifact]}"
+    return store.presign_get(key, download_name=name, expires_in=expires_in)
+
+
+@router.post(
+    "/v1/orgs/<org>/projects/<project>/jobs/<job>/share",
+    summary="A longer-lived download link for someone outside the service (e.g. an auditor)",
+    responses=models.responses(201, models.DownloadUrl, 400, 403, 409),
+)
+def share(
+    org: models.OrgId, project: models.ProjectId, job: models.JobId, body: models.ShareRequest
+) -> tuple[dict[str, Any], int]:
+    target = f"{project}/{job}/{body.artifact}"
+    caller = authorize(
+        router, Permission.JOB_READ, org, project, audit_action=audit_log.PACK_SHARE, audit_target=target
+    )
+
+    def action() -> tuple[dict[str, Any], int]:
+        url = _artifact_url(JobRef(org, project, job), body.artifact, body.expires_in)
+        record(caller, audit_log.PACK_SHARE, target, recipient=body.recipient, expires_in=body.expires_in)
+        return models.DownloadUrl(artifact=body.artifact, url=url, expires_in=body.expires_in).model_dump(), 201
+
+    return idempotent(router, "share", caller, {"job": job, **body.model_dump()}, action)
 
 
 def delete_job_everything(ref: JobRef) -> tuple[int, int]:

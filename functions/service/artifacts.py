@@ -124,10 +124,10 @@ class ArtifactStore:
         }
         return {"url": url, "method": "PUT", "headers": headers, "expires_in": PRESIGN_SECONDS}
 
-    def presign_get(self, key: str, download_name: str | None = None) -> str:
+    def presign_get(self, key: str, download_name: str | None = None, expires_in: int = PRESIGN_SECONDS) -> str:
         require_in_org(self.org, key)
         params: dict[str, str] = {"Bucket": self.bucket, "Key": key}
         if download_name:
             params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
-        url: str = self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=PRESIGN_SECONDS)
+        url: str = self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
         return url

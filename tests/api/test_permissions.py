@@ -147,6 +147,14 @@ ROUTES: dict[str, tuple[Request, dict[str, int]]] = {
         lambda w: ("GET", f"/v1/orgs/{_org(w)}/projects/p1/jobs/{w.fresh_job()}/download?artifact=pack", None),
         {"org_admin": 409, "admin": 409, "run": 409, "view": 409, "none": 404, "other": 404},
     ),
+    "share (not finished)": (
+        lambda w: (
+            "POST",
+            f"/v1/orgs/{_org(w)}/projects/p1/jobs/{w.fresh_job()}/share",
+            {"recipient": "auditor@example.org"},
+        ),
+        {"org_admin": 409, "admin": 409, "run": 409, "view": 409, "none": 404, "other": 404},
+    ),
     "delete job": (
         lambda w: ("DELETE", f"/v1/orgs/{_org(w)}/projects/p1/jobs/{w.fresh_job()}", None),
         {"org_admin": 200, "admin": 200, "run": 403, "view": 403, "none": 404, "other": 404},

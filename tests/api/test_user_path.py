@@ -76,6 +76,15 @@ def test_whole_path_create_upload_start_poll_download_verify(tenant: Tenant, tmp
     decoys = list(csv.DictReader(io.StringIO(requests.get(decoys_url, timeout=60).text)))
     assert {row["role"] for row in decoys} == {"original", "decoy"}
 
+    shared = tenant.admin.post(path + "/share", {"artifact": "report", "expires_in": 7200, "recipient": "QA lead"})
+    assert shared.status_code == 201
+    assert shared.json()["expires_in"] == 7200
+    report = requests.get(shared.json()["url"], timeout=60)
+    assert report.status_code == 200
+    assert report.text.startswith("<!DOCTYPE html>")
+    too_long = tenant.admin.post(path + "/share", {"expires_in": 30 * 24 * 3600, "recipient": "x"})
+    assert too_long.status_code == 422
+
     listed = tenant.admin.get(f"/v1/orgs/{tenant.org}/projects/{project}/jobs").json()["jobs"]
     assert [j["job"] for j in listed] == [job["job"]]
 
@@ -84,6 +93,9 @@ def test_whole_path_create_upload_start_poll_download_verify(tenant: Tenant, tmp
     assert actions[:3] == ["org.create", "project.create", "job.submit"]
     assert "job.start" in actions
     assert actions.count("pack.download") == 3
+    (share_event,) = [e for e in events if e["action"] == "pack.share"]
+    assert share_event["details"]["recipient"] == "QA lead"
+    assert share_event["target"].endswith("/report")
     assert all(e["actor"] == f"{tenant.org}-admin" for e in events)
 
     usage = tenant.admin.get(f"/v1/orgs/{tenant.org}/usage").json()
