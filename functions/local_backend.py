@@ -60,13 +60,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = local_stack.provision(session, REGION, max_concurrency=args.max_concurrency)
     reset_service_context(ServiceContext(settings, session))
     print(json.dumps({"endpoint": endpoint, "settings": asdict(settings)}), flush=True)
+    parent = os.getppid()
     try:
-        while True:
-            time.sleep(3600)
+        while os.getppid() == parent:  # the server that started us is gone: do not linger as an orphan
+            time.sleep(1)
     except KeyboardInterrupt:
         return 0
     finally:
         server.stop()
+    return 0
 
 
 if __name__ == "__main__":

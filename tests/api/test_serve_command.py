@@ -1,0 +1,48 @@
+"""``hetero2 serve`` itself, as a user starts it: a separate process, its printed token, real HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from functions.local_server import free_port
+
+
+def test_serve_prints_a_working_token_for_the_demo_org_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    token_file = tmp_path / "token"
+    hetero2 = Path(sys.executable).parent / "hetero2"
+    process = subprocess.Popen(
+        [str(hetero2), "serve", "--port", str(port), "--token-file", str(token_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HETERO2_"))},
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not token_file.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        assert token_file.exists(), process.stderr.read() if process.stderr else "no token file"
+        token = token_file.read_text().strip()
+        base = f"http://127.0.0.1:{port}"
+        org = requests.get(f"{base}/v1/orgs/demo", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert org.status_code == 200
+        assert org.json()["your_role"] == "org_admin"
+        projects = requests.get(
+            f"{base}/v1/orgs/demo/projects", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        assert [p["project"] for p in projects.json()["projects"]] == ["demo-project"]
+        assert requests.get(f"{base}/v1/orgs/demo", timeout=30).status_code == 401
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert f"export HETERO2_URL=http://127.0.0.1:{port}" in out
+    assert "export HETERO2_TOKEN=" in out
