@@ -14,14 +14,17 @@ from typing import Any
 from hetero_core.config import RunConfig
 from hetero_core.dataset_metrics import separation
 from hetero_core.inputs import DEFAULT_COLUMNS, InputColumns
+from hetero_core.pack_layout import MANIFEST
 from hetero_core.pipeline import run_audit
 from hetero_core.progress import Progress
 from hetero_core.provenance import iso
+from hetero_core.report_html import render_report
 from hetero_core.scoring import make_scorer
 
 KNOWN_BAD = ("constant", "random")
 KNOWN_GOOD = "good"
 CALIBRATION_SCHEMA = "hetero_calibration.v1"
+CALIBRATION_REPORT = "calibration_report.html"
 
 
 def run_calibration(
@@ -71,4 +74,11 @@ def run_calibration(
     (out_dir / "calibration.json").write_text(
         json.dumps(result, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8"
     )
+    # The known-good run's report with the separation section: the page a reviewer reads to see that the
+    # audit tells a good model from bad ones on this input. Outside the packs, which stay sealed as they are.
+    good_manifest = json.loads((out_dir / KNOWN_GOOD / MANIFEST).read_text(encoding="utf-8"))
+    good_manifest.pop("files", None)
+    good_manifest.pop("signature", None)
+    report = render_report(good_manifest, runs[KNOWN_GOOD]["metrics"], calibration=result)
+    (out_dir / CALIBRATION_REPORT).write_text(report, encoding="utf-8")
     return result

@@ -107,6 +107,12 @@ def test_calibrate_separates_good_from_constant(
     assert good_minus_constant["delta_median_slack"] == 0.5
     for name in ("good", "constant", "random"):
         assert cli("verify", out / name).code == 0
+    # the reviewer's page: the good run's report with the separation section, next to the packs
+    page = (out / "calibration_report.html").read_text(encoding="utf-8")
+    section = page.split('<section id="calibration">', 1)[1].split("</section>", 1)[0]
+    assert all(name in section for name in ("good", "constant", "random"))
+    assert "separated" in section
+    assert '<section id="calibration">' not in (out / "good" / "report.html").read_text(encoding="utf-8")
 
 
 # --- the scored decoys table round trip --------------------------------------------------------
