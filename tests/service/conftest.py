@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from functions.service.tenancy import JobRef
 from tests.moto_support import make_dynamodb_atomic
-from tests.service.harness import REGION, PipelineHarness, install
+from tests.service.harness import REGION, TABLE, PipelineHarness, install
 
 AWS_TEST_ENV = {
     "AWS_DEFAULT_REGION": REGION,
@@ -58,6 +58,18 @@ def emptied(table: Any) -> Any:
     for item in table.scan(ProjectionExpression="pk, sk")["Items"]:
         table.delete_item(Key=item)
     return table
+
+
+@pytest.fixture(scope="module")
+def shared_table() -> Iterator[Any]:
+    """The main table, mocked once per module; ``table`` hands it to each test empty."""
+    with module_table(TABLE) as table:
+        yield table
+
+
+@pytest.fixture
+def table(shared_table: Any) -> Any:
+    return emptied(shared_table)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -12,21 +11,9 @@ import pytest
 
 from functions.service.errors import InvalidIdentifierError
 from functions.service.metering import Metering, checked_month, month_of, usage_key
-from tests.service.conftest import emptied, module_table
 from tests.service.harness import REGION, TABLE
 
 ZERO = {"molecules": 0, "decoys": 0, "worker_seconds": 0.0, "stored_bytes": 0}
-
-
-@pytest.fixture(scope="module")
-def shared_table() -> Iterator[Any]:
-    with module_table(TABLE) as table:
-        yield table
-
-
-@pytest.fixture
-def table(shared_table: Any) -> Any:
-    return emptied(shared_table)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,21 +14,8 @@ from functions.service import quotas
 from functions.service.errors import OrgPlanError, QuotaExceededError, TransientServiceError
 from functions.service.quotas import PLANS, PlanLimits, QuotaGuard
 from functions.service.settings import DEFAULT_FARGATE_MIN_ROWS, DEFAULT_MAX_CONCURRENCY
-from tests.service.conftest import emptied, module_table
-from tests.service.harness import TABLE
 
 MONTH = "2025-03"
-
-
-@pytest.fixture(scope="module")
-def shared_table() -> Iterator[Any]:
-    with module_table(TABLE) as table:
-        yield table
-
-
-@pytest.fixture
-def table(shared_table: Any) -> Any:
-    return emptied(shared_table)
 
 
 @pytest.fixture
