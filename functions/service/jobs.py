@@ -201,6 +201,19 @@ class JobRepository:
             raise
         return True
 
+    def reset_progress(self, ref: JobRef) -> None:
+        """Zero the progress counters and forget counted chunks: a retried job starts its count again."""
+        self._table.update_item(
+            Key=job_key(ref),
+            UpdateExpression=(
+                "SET rows_done = :zero, rows_ok = :zero, rows_skip = :zero, rows_error = :zero, "
+                "worker_seconds = :zero REMOVE chunks_done, failed_chunks, #error"
+            ),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#error": "error"},
+            ExpressionAttributeValues={":zero": 0},
+        )
+
     def take_flag(self, ref: JobRef, name: str) -> bool:
         """Remove a true flag attribute; True for the one caller that removed it (release exactly once)."""
         try:

@@ -34,6 +34,10 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
     """QUEUED → RUNNING, then write chunks and descriptors; returns what the state machine needs."""
     job = ctx.jobs.transition(ref, JobState.RUNNING, started_at=utc_now())
     store = ctx.store(ref.org)
+    # A retried job starts clean: no chunk results or progress of an earlier attempt may leak into this one.
+    for folder in ("chunks/", "results/", layout.PACK_FOLDER):
+        store.delete_prefix(ref.prefix + folder)
+    ctx.jobs.reset_progress(ref)
     try:
         params = JobParameters.model_validate(job.params)
     except ValueError as exc:

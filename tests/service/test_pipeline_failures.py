@@ -12,7 +12,7 @@ import pytest
 from functions.service import layout
 from functions.service.errors import StateConflictError, TransientServiceError
 from functions.service.jobs import JobState
-from functions.service.submission import cancel_job
+from functions.service.submission import cancel_job, start_job
 from tests.service.conftest import job_ref
 from tests.service.harness import PipelineHarness, submit
 from tests.service.molecules import distinct_molecules, input_csv
@@ -169,3 +169,34 @@ def test_a_finished_job_cannot_be_cancelled_or_restarted(pipeline: PipelineHarne
     assert caught.value.current == "SUCCEEDED"
     with pytest.raises(StateConflictError):
         pipeline.context.jobs.transition(ref, JobState.RUNNING)
+
+
+def test_a_failed_job_retried_starts_clean_and_succeeds(pipeline: PipelineHarness, org_a: str) -> None:
+    attempts: list[int] = []
+
+    def finalize_fails_the_first_time(function: str, event: dict[str, Any]) -> None:
+        if function == "hetero2-finalize":
+            attempts.append(1)
+            if len(attempts) == 1:
+                raise ValueError("disk full")
+
+    pipeline.faults.append(finalize_fails_the_first_time)
+    ref = job_ref(org_a, "retried")
+    first = submit(pipeline, ref, input_csv(distinct_molecules(12)), {**FAST, "chunk_rows": 5})
+    assert pipeline.wait(first)["status"] == "FAILED"
+    failed = pipeline.context.jobs.get(ref)
+    assert failed.state == JobState.FAILED
+    assert failed.get("error")["message"] == "disk full"
+    assert failed.get("rows_done") == 12
+
+    start_job(pipeline.context, ref)  # FAILED → QUEUED, a new execution named for attempt 2
+    second = str(pipeline.context.jobs.get(ref).get("execution_arn"))
+    assert second != first
+    assert pipeline.wait(second)["status"] == "SUCCEEDED"
+    job = pipeline.context.jobs.get(ref)
+    assert job.state == JobState.SUCCEEDED
+    assert job.get("attempt") == 2
+    assert job.get("error") is None
+    assert job.get("rows_done") == 12  # counted once for this attempt, not added to the first
+    assert job.get("chunks_done") == [0, 1, 2]
+    assert len(_summary(pipeline, ref)) == 12
