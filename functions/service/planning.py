@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import asdict
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from functions.service.errors import JobInputError
 from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState, utc_now
 from functions.service.observability import logger, metrics
+from functions.service.quotas import QuotaExceededError, QuotaGuard
 from functions.service.tenancy import JobRef
 from hetero_core.exceptions import HeteroError
 from hetero_core.pack_assembly import ScorerFacts, scorer_facts
@@ -58,6 +60,9 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
             scores = _load_scores(store, ref, str(scores_name), Path(tmp)) if scores_name else None
         except HeteroError as exc:
             raise JobInputError(str(exc)) from exc
+        max_workers = job.get("max_workers")
+        if job.get("source") == "drop_folder" and not job.get("quota_reserved"):
+            max_workers = _reserve_for_drop(ctx, ref, scan.rows)
         facts: ScorerFacts = scorer_facts(scores if scores is not None else make_scorer(params.scorer))
         chunk_rows = params.chunk_rows or chunk_rows_for(config.k_decoys, config.decoy_descriptors)
         descriptors = _write_chunks(ctx, ref, input_path, params, chunk_rows, scores)
@@ -94,14 +99,28 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         "descriptors_key": layout.descriptors_key(ref),
         "chunks": len(descriptors),
         "rows": scan.rows,
-        "max_concurrency": max(
-            1, min(ctx.settings.max_concurrency, int(job.get("max_workers") or 10**6), len(descriptors))
-        ),
+        "max_concurrency": _max_concurrency(ctx, max_workers, len(descriptors)),
         "fargate": {
             "subnets": list(ctx.settings.worker_subnets),
             "security_groups": list(ctx.settings.worker_security_groups),
         },
     }
+
+
+def _reserve_for_drop(ctx: ServiceContext, ref: JobRef, rows: int) -> int:
+    """A dropped file declared no row count, so its quota is taken here, once the rows are counted; the API
+    reserves at submit instead. Refused: the job fails with what was exceeded, before any chemistry."""
+    month = datetime.now(UTC).strftime("%Y-%m")
+    guard = QuotaGuard(ctx.dynamodb.Table(ctx.settings.table))
+    try:
+        reservation = guard.reserve(ref.org, ref.project, rows, month)
+    except QuotaExceededError as exc:
+        raise JobInputError(
+            f"quota {exc.quota} exceeded: limit {exc.limit}, used {exc.used}, this file {exc.requested}"
+        ) from exc
+    max_workers = reservation.limits.max_workers
+    ctx.jobs.update(ref, quota_reserved=True, quota_month=month, quota_rows=rows, max_workers=max_workers)
+    return max_workers
 
 
 def _max_concurrency(ctx: ServiceContext, plan_max_workers: object, chunks: int) -> int:

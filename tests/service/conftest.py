@@ -10,6 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from functions.service.directory import Directory
 from functions.service.tenancy import JobRef
 from tests.moto_support import make_dynamodb_atomic
 from tests.service.harness import REGION, TABLE, PipelineHarness, install
@@ -83,16 +84,21 @@ def pipeline(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipelin
         yield from install(monkeypatch)
 
 
+def make_org(pipeline: PipelineHarness, org: str, plan: str = "standard") -> str:
+    """An org as the API creates it: its KMS keys and its record (plan) in the directory."""
+    pipeline.context.keys.create_org_keys(org)
+    Directory(pipeline.context.dynamodb.Table(TABLE)).create_org(org, org, "founder", plan=plan)
+    return org
+
+
 @pytest.fixture
 def org_a(pipeline: PipelineHarness) -> str:
-    pipeline.context.keys.create_org_keys("org-a")
-    return "org-a"
+    return make_org(pipeline, "org-a")
 
 
 @pytest.fixture
 def org_b(pipeline: PipelineHarness) -> str:
-    pipeline.context.keys.create_org_keys("org-b")
-    return "org-b"
+    return make_org(pipeline, "org-b")
 
 
 def job_ref(org: str, job: str, project: str = "proj") -> JobRef:

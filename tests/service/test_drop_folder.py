@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,8 +12,10 @@ from functions.handlers import drop_trigger
 from functions.service.drop_folder import drop_job_id, parse_drop_key
 from functions.service.errors import InvalidIdentifierError
 from functions.service.jobs import JobState
+from functions.service.quotas import QuotaGuard
 from functions.service.tenancy import JobRef, ProjectRef
-from tests.service.harness import BUCKET, LambdaContextData, PipelineHarness
+from tests.service.conftest import make_org
+from tests.service.harness import BUCKET, TABLE, LambdaContextData, PipelineHarness
 from tests.service.molecules import distinct_molecules, input_csv
 
 INBOX = "tenants/org-a/projects/proj/inbox/"
@@ -108,3 +111,36 @@ def test_drop_key_parsing() -> None:
         parse_drop_key(INBOX + "..csv", "e")
     with pytest.raises(InvalidIdentifierError):
         parse_drop_key("tenants/Org_A/projects/proj/inbox/a.csv", "e")
+
+
+def test_a_dropped_file_counts_against_the_orgs_quota(pipeline: PipelineHarness) -> None:
+    """No row count is declared for a dropped file: the planner counts and reserves, and refuses beyond the plan
+    (trial: 2,000 rows per job) before any chemistry."""
+    org = make_org(pipeline, "org-t", plan="trial")
+    inbox = f"tenants/{org}/projects/proj/inbox/"
+    store = pipeline.context.store(org)
+    rows = b"id,smiles\n" + b"".join(f"m{i},CCO\n".encode() for i in range(2001))
+    store.put_bytes(inbox + "big.csv", rows)
+    etag = pipeline.s3.head_object(Bucket=BUCKET, Key=inbox + "big.csv")["ETag"]
+    result = _trigger(inbox + "big.csv", etag)
+    (execution,) = _executions(pipeline)
+    assert pipeline.wait(execution["executionArn"])["status"] == "FAILED"
+    job = pipeline.context.jobs.get(JobRef(org, "proj", result["job"]))
+    assert job.state == JobState.FAILED
+    assert "rows_per_job" in job.get("error")["message"]
+    assert not list(store.list_keys(f"tenants/{org}/projects/proj/jobs/{result['job']}/chunks/"))
+
+
+def test_a_dropped_files_reservation_is_released_and_unused_rows_refunded(pipeline: PipelineHarness) -> None:
+    org = make_org(pipeline, "org-r", plan="trial")
+    inbox = f"tenants/{org}/projects/proj/inbox/"
+    store = pipeline.context.store(org)
+    store.put_bytes(inbox + "small.csv", input_csv(distinct_molecules(3)))
+    store.put_bytes(inbox + "small.job.json", json.dumps({"k_decoys": 3, "scorer": "mock"}).encode())
+    etag = pipeline.s3.head_object(Bucket=BUCKET, Key=inbox + "small.csv")["ETag"]
+    _trigger(inbox + "small.csv", etag)
+    (execution,) = _executions(pipeline)
+    assert pipeline.wait(execution["executionArn"])["status"] == "SUCCEEDED"
+    status = QuotaGuard(pipeline.context.dynamodb.Table(TABLE)).status(org, datetime.now(UTC).strftime("%Y-%m"))
+    assert status.molecules_used == 3
+    assert status.running_jobs == 0
