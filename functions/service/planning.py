@@ -17,7 +17,7 @@ from functions.service import layout
 from functions.service.chunk_io import encode_rows
 from functions.service.chunk_sizing import choose_executor, choose_finalizer, chunk_rows_for
 from functions.service.context import ServiceContext
-from functions.service.errors import JobInputError
+from functions.service.errors import JobInputError, OrgPlanError
 from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState, utc_now
 from functions.service.observability import logger, metrics
@@ -117,6 +117,10 @@ def _reserve_for_drop(ctx: ServiceContext, ref: JobRef, rows: int) -> int:
     except QuotaExceededError as exc:
         raise JobInputError(
             f"quota {exc.quota} exceeded: limit {exc.limit}, used {exc.used}, this file {exc.requested}"
+        ) from exc
+    except OrgPlanError as exc:
+        raise JobInputError(
+            f"{exc}: an org admin creates the org (POST /v1/orgs) before its drop folder is used"
         ) from exc
     max_workers = reservation.limits.max_workers
     ctx.jobs.update(ref, quota_reserved=True, quota_month=month, quota_rows=rows, max_workers=max_workers)

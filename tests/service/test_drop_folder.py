@@ -144,3 +144,16 @@ def test_a_dropped_files_reservation_is_released_and_unused_rows_refunded(pipeli
     status = QuotaGuard(pipeline.context.dynamodb.Table(TABLE)).status(org, datetime.now(UTC).strftime("%Y-%m"))
     assert status.molecules_used == 3
     assert status.running_jobs == 0
+
+
+def test_a_drop_for_an_org_without_its_record_fails_saying_what_to_do(pipeline: PipelineHarness) -> None:
+    org = "org-keys-only"
+    pipeline.context.keys.create_org_keys(org)  # provisioned by CDK, but nobody created the org record yet
+    inbox = f"tenants/{org}/projects/proj/inbox/"
+    pipeline.context.store(org).put_bytes(inbox + "x.csv", input_csv(distinct_molecules(2)))
+    etag = pipeline.s3.head_object(Bucket=BUCKET, Key=inbox + "x.csv")["ETag"]
+    result = _trigger(inbox + "x.csv", etag)
+    (execution,) = _executions(pipeline)
+    assert pipeline.wait(execution["executionArn"])["status"] == "FAILED"
+    message = pipeline.context.jobs.get(JobRef(org, "proj", result["job"])).get("error")["message"]
+    assert "POST /v1/orgs" in message
