@@ -123,9 +123,13 @@ def authorize(
     answer must not reveal that another tenant's (or an unshared project's) resource exists.
     """
     svc = services()
-    principal = svc.verifier.verify(app.current_event.headers.get("Authorization") or _header(app, "authorization"))
+    principal = svc.verifier.verify(header(app, "Authorization"))
     if org != principal.org:
         raise not_found(f"org {org}")
+    try:
+        svc.directory.get_org(org)  # the token's org, but not created yet (POST /v1/orgs)
+    except NotFoundError as exc:
+        raise not_found(f"org {org}") from exc
     org_role = svc.directory.org_role(org, principal.user)
     project_role = None
     if project is not None:
@@ -145,16 +149,13 @@ def authorize(
     return caller
 
 
-def _header(app: APIGatewayRestResolver | Router, name: str) -> str | None:
-    headers = app.current_event.headers or {}
-    for key, value in headers.items():
-        if key.lower() == name:
+def header(app: APIGatewayRestResolver | Router, name: str) -> str | None:
+    """A request header, whatever the case the client (or API Gateway) gave its name."""
+    wanted = name.lower()
+    for key, value in (app.current_event.headers or {}).items():
+        if key.lower() == wanted:
             return str(value)
     return None
-
-
-def header(app: APIGatewayRestResolver | Router, name: str) -> str | None:
-    return _header(app, name.lower())
 
 
 def record(caller: Caller, action: str, target: str, outcome: str = "success", **details: Any) -> None:

@@ -146,3 +146,12 @@ def test_only_orgs_provisioned_in_the_deployment_can_be_created_with_their_confi
     created = member.post("/v1/orgs", {"name": "Acme"})
     assert created.status_code == 201
     assert (created.json()["plan"], created.json()["retention_days"]) == ("trial", 30)
+
+
+def test_an_org_that_was_not_created_has_nothing_to_show_or_create_in(service: LocalService) -> None:
+    ghost = f"ghost-{time.time_ns() % 10**9}"
+    client = Client(service.url, service.issuer.token("casper", ghost))
+    assert client.get(f"/v1/orgs/{ghost}").status_code == 404
+    response = client.post(f"/v1/orgs/{ghost}/projects", {"project": "p1", "name": "x"})
+    assert response.status_code == 404
+    assert client.get("/v1/orgs").json() == {"orgs": []}
