@@ -47,6 +47,8 @@ from hetero_core.pack_layout import (
 from hetero_core.signing import SIGNATURE_ALGORITHM, verify_signature
 
 if TYPE_CHECKING:
+    import _csv
+
     from hetero_core.signing import Signer
 
 __all__ = ["ZIP_COMPRESSLEVEL", "PackBuilder", "PackInfo", "sha256_file", "write_json"]
@@ -185,6 +187,8 @@ class PackBuilder:
         self._staging.mkdir()
         self._open = True
         self._handles: list[IO[str]] = []
+        self._summary_known = frozenset(self.summary_columns)
+        self._decoy_known = frozenset(self.decoy_columns)
         try:
             self._summary = self._csv_writer(SUMMARY, self.summary_columns)
             self._decoys = self._csv_writer(DECOYS, self.decoy_columns)
@@ -197,13 +201,11 @@ class PackBuilder:
         """The hidden folder being written; gone once the pack is finished or aborted."""
         return self._staging
 
-    def _csv_writer(self, name: str, header: Sequence[str]) -> csv.DictWriter[str]:
+    def _csv_writer(self, name: str, header: Sequence[str]) -> _csv.Writer:
         handle = (self._staging / name).open("w", encoding="utf-8", newline="")
         self._handles.append(handle)
-        writer = csv.DictWriter(
-            handle, fieldnames=list(header), restval="", extrasaction="raise", lineterminator=CSV_LINE_TERMINATOR
-        )
-        writer.writeheader()
+        writer = csv.writer(handle, lineterminator=CSV_LINE_TERMINATOR)
+        writer.writerow(header)
         return writer
 
     def _require_open(self) -> None:
@@ -211,22 +213,24 @@ class PackBuilder:
             raise RuntimeError("this PackBuilder is already finished or aborted")
 
     @staticmethod
-    def _format_row(row: Mapping[str, object], columns: Sequence[str], member: str) -> dict[str, str]:
-        unknown = [key for key in row if key not in columns]
-        if unknown:
+    def _format_row(row: Mapping[str, object], columns: Sequence[str], known: frozenset[str], member: str) -> list[str]:
+        """The row's cells in header order; absent columns empty, unknown ones refused."""
+        if not known.issuperset(row):
+            unknown = [key for key in row if key not in known]
             raise ValueError(f"{member}: unknown column(s) {unknown!r}; the header is fixed by pack_layout")
-        return {key: format_cell(value) for key, value in row.items()}
+        return [format_cell(row[column]) if column in row else "" for column in columns]
 
     def add_summary_row(self, row: Mapping[str, object]) -> None:
         """Append one summary.csv row (input order is the caller's); absent columns are left empty."""
         self._require_open()
-        self._summary.writerow(self._format_row(row, self.summary_columns, SUMMARY))
+        self._summary.writerow(self._format_row(row, self.summary_columns, self._summary_known, SUMMARY))
 
     def add_decoy_rows(self, rows: Iterable[Mapping[str, object]]) -> None:
         """Append decoys.csv rows."""
         self._require_open()
+        columns, known, write = self.decoy_columns, self._decoy_known, self._decoys.writerow
         for row in rows:
-            self._decoys.writerow(self._format_row(row, self.decoy_columns, DECOYS))
+            write(self._format_row(row, columns, known, DECOYS))
 
     def _close_handles(self) -> None:
         for handle in self._handles:
