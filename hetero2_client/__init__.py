@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from hetero2_client.client import Client, Job
+from typing import TYPE_CHECKING, Any
+
 from hetero2_client.errors import (
     ApiError,
     ClientError,
@@ -24,6 +25,19 @@ from hetero2_client.errors import (
     ValidationFailed,
     WaitTimeoutError,
 )
+
+if TYPE_CHECKING:
+    from hetero2_client.client import Client, Job
+
+
+def __getattr__(name: str) -> Any:
+    """``Client`` and ``Job`` load requests and tqdm; import them on first use, so ``hetero2`` starts fast."""
+    if name in ("Client", "Job"):
+        from hetero2_client import client  # noqa: PLC0415
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'hetero2_client' has no attribute {name!r}")
+
 
 __all__ = [
     "ApiError",

@@ -13,13 +13,16 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hetero2_client.client import ARTIFACTS, ENV_PROJECT, ENV_TOKEN, ENV_URL, TERMINAL_STATES, Client, Job
+from hetero2_client.constants import ARTIFACTS, ENV_PROJECT, ENV_TOKEN, ENV_URL, TERMINAL_STATES
 from hetero2_client.errors import JobFailedError, WaitTimeoutError
 from hetero_core.exceptions import ConfigError, HeteroError, PackVerificationError
 from hetero_core.index_md import human_number
-from hetero_core.pack_verify import VerifyReport
+
+if TYPE_CHECKING:  # the client loads requests and tqdm: only when a verb runs (see _client)
+    from hetero2_client.client import Client, Job
+    from hetero_core.pack_verify import VerifyReport
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -212,6 +215,8 @@ def _guarded(handler: Handler) -> Handler:
 
 
 def _client(args: argparse.Namespace) -> Client:
+    from hetero2_client.client import Client  # noqa: PLC0415 - keeps `hetero2` start-up light
+
     return Client(args.url, args.token, org=args.org, project=args.project)
 
 

@@ -33,6 +33,15 @@ from urllib.parse import quote, urlsplit
 import requests
 from tqdm import tqdm
 
+from hetero2_client.constants import (
+    ARTIFACTS,
+    ENV_ORG,
+    ENV_PROJECT,
+    ENV_TOKEN,
+    ENV_URL,
+    SUCCEEDED_STATES,
+    TERMINAL_STATES,
+)
 from hetero2_client.errors import (
     ApiError,
     ConfigurationError,
@@ -64,24 +73,7 @@ __all__ = [
     "upload_name",
 ]
 
-ENV_URL = "HETERO2_URL"
-ENV_TOKEN = "HETERO2_TOKEN"
-ENV_ORG = "HETERO2_ORG"
-ENV_PROJECT = "HETERO2_PROJECT"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-
-SUCCEEDED_STATES = frozenset({"SUCCEEDED", "SUCCEEDED_WITH_ERRORS"})
-TERMINAL_STATES = frozenset({*SUCCEEDED_STATES, "FAILED", "CANCELLED"})
-
-# What ``download?artifact=`` serves, and the file name each is saved under.
-ARTIFACTS: dict[str, str] = {
-    "pack": ZIP,
-    "decoys": "decoys.csv",
-    "summary": "summary.csv",
-    "report": "report.html",
-    "manifest": "manifest.json",
-    "public_key": "signing-public-key.pem",
-}
 
 # hetero_scores.v2: the decoys table plus the customer's score (weight optional).
 SCORES_COLUMNS: tuple[str, ...] = (*DECOY_COLUMNS, "score")
