@@ -23,7 +23,8 @@ from infra_cdk.compute import LOG_RETENTION, Compute
 from infra_cdk.config import CustomerConfig
 from infra_cdk.data import DataStore
 
-STAGE: Final = "v1"
+# The stage is the deployment, not the API version: routes carry their own /v1, so URLs read …/api/v1/orgs.
+STAGE: Final = "api"
 # A bearer JWT: three base64url parts; anything else is refused by API Gateway before the authorizer runs.
 TOKEN_SHAPE: Final = r"^Bearer [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]*$"
 AUTHORIZER_CACHE: Final = cdk.Duration.minutes(5)

@@ -10,7 +10,7 @@ from functions.handlers import authorizer
 from functions.local_server import TokenIssuer
 from functions.local_stack import LambdaContextData
 
-METHOD_ARN = "arn:aws:execute-api:eu-central-1:123456789012:abcdef1234/v1/GET/v1/orgs/acme/projects"
+METHOD_ARN = "arn:aws:execute-api:eu-central-1:123456789012:abcdef1234/api/GET/v1/orgs/acme/projects"
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_a_valid_token_is_allowed_on_the_whole_stage_with_its_orgs_usage_key(iss
     assert result["usageIdentifierKey"] == "hetero2-acme-acme"
     statement = result["policyDocument"]["Statement"][0]  # type: ignore[index]
     assert statement["Effect"] == "Allow"
-    assert statement["Resource"] == "arn:aws:execute-api:eu-central-1:123456789012:abcdef1234/v1/*/*"
+    assert statement["Resource"] == "arn:aws:execute-api:eu-central-1:123456789012:abcdef1234/api/*/*"
 
 
 @pytest.mark.parametrize(
