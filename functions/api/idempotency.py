@@ -31,8 +31,9 @@ MAX_KEY_LENGTH = 200
 
 
 @cache
-def _operation(name: str, table: str) -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
-    persistence = DynamoDBPersistenceLayer(table_name=table, boto3_session=services().context.session)
+def _operation(name: str, table: str, session: Any) -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
+    """One persistence layer per (operation, table, AWS session): a new service context gets its own."""
+    persistence = DynamoDBPersistenceLayer(table_name=table, boto3_session=session)
     config = IdempotencyConfig(
         event_key_jmespath="scope",
         payload_validation_jmespath="body_sha256",
@@ -61,7 +62,8 @@ def idempotent(
         raise ApiError(400, "bad_idempotency_key", f"{KEY_HEADER} must be 1-{MAX_KEY_LENGTH} characters")
     body_sha256 = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
     request = {"scope": f"{caller.org}#{caller.user}#{name}#{key}", "body_sha256": body_sha256}
-    operation, config = _operation(name, services().context.settings.idempotency_table)
+    context = services().context
+    operation, config = _operation(name, context.settings.idempotency_table, context.session)
     if app.lambda_context is not None:
         # lets Powertools expire an in-progress record when this invocation would time out
         config.register_lambda_context(app.lambda_context)

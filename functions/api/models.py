@@ -9,9 +9,10 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.service.job_params import JobParameters
+from functions.service.tenancy import FILE_NAME_REGEX, ID_REGEX
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-FILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+ID_PATTERN = f"^{ID_REGEX}$"
+FILE_NAME_PATTERN = f"^{FILE_NAME_REGEX}$"
 USER_PATTERN = r"^[^#/\\\s]{1,128}$"
 
 

@@ -82,12 +82,12 @@ def job_out(job: JobRecord) -> models.JobOut:
     )
 
 
-def _reserve(caller: Caller, ref: JobRef, rows: int) -> None:
+def _reserve(caller: Caller, ref: JobRef, rows: int, action: str) -> None:
     svc = services()
     try:
         svc.quotas.reserve(ref.org, ref.project, rows, _month())
     except QuotaExceededError as exc:
-        record(caller, audit_log.JOB_START, f"{ref.project}/{ref.job}", outcome="refused", quota=exc.quota)
+        record(caller, action, f"{ref.project}/{ref.job}", outcome="refused", quota=exc.quota)
         raise ApiError(
             429,
             "quota_exceeded",
@@ -191,7 +191,7 @@ def _start(caller: Caller, ref: JobRef, action_name: str, expected: JobState) ->
     for name in filter(None, (job.get("input_name"), scores)):
         if not store.encrypted_with_own_key(layout.input_key(ref, str(name))):
             raise ApiError(409, "input_rejected", f"{name} was not written under this org's key; upload it again")
-    _reserve(caller, ref, int(job.get("expected_rows") or 1))
+    _reserve(caller, ref, int(job.get("expected_rows") or 1), action_name)
     try:
         start_job(svc.context, ref)
     except StateConflictError as exc:

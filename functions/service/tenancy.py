@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 from functions.service.errors import InvalidIdentifierError, TenantAccessError
 
-_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
-_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+# The alphabets, as text too: the API's OpenAPI patterns are these, anchored.
+ID_REGEX = r"[a-z0-9][a-z0-9-]{0,62}"
+FILE_NAME_REGEX = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+_ID = re.compile(ID_REGEX)
+_FILE_NAME = re.compile(FILE_NAME_REGEX)
 
 
 def checked_id(value: object, what: str) -> str:
