@@ -29,13 +29,13 @@ from datasets import DATASETS, DataCache, DatasetError, write_input  # this scri
 from rdkit import Chem, rdBase
 from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 
+from hetero_core.chunks import default_workers
 from hetero_core.config import RunConfig
-from hetero_core.csv_safety import unneutralize_cell
-from hetero_core.pack_layout import DECOYS, SUMMARY
+from hetero_core.io import unneutralize_cell
+from hetero_core.layout import DECOYS, SUMMARY
+from hetero_core.pack import engine_info, runtime_versions
 from hetero_core.pipeline import run_audit
-from hetero_core.provenance import engine_info, runtime_versions
-from hetero_core.runner import default_workers
-from hetero_core.scoring import make_scorer
+from hetero_core.scores import make_scorer
 
 SCORER = "mock"
 EXAMPLES_KEPT = 5

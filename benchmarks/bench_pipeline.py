@@ -25,12 +25,11 @@ from datasets import write_input  # this script's folder, first on sys.path
 
 from functions.service.chunk_io import decode_results, encode_results, encode_rows
 from functions.service.chunk_sizing import chunk_rows_for
-from hetero_core.chunk import process_rows
+from hetero_core.chunks import mark_duplicates, process_rows
 from hetero_core.config import RunConfig
-from hetero_core.inputs import DEFAULT_COLUMNS
-from hetero_core.pack_assembly import ScorerFacts, assemble_pack
-from hetero_core.runner import mark_duplicates
-from hetero_core.scoring import make_scorer
+from hetero_core.io import DEFAULT_COLUMNS
+from hetero_core.pack import ScorerFacts, assemble_pack
+from hetero_core.scores import make_scorer
 
 # us-east-1 list prices (ARCHITECTURE.md)
 LAMBDA_GB_S_X86 = 0.0000166667

@@ -24,7 +24,7 @@ from functions.service.context import reset_service_context, service_context
 from functions.service.finalizing import finalize_job
 from functions.service.observability import logger
 from functions.service.tenancy import JobRef, require_in_job
-from hetero_core.runner import default_workers
+from hetero_core.chunks import default_workers
 
 _DESCRIPTORS_KEY = re.compile(
     r"tenants/(?P<org>[^/]+)/projects/(?P<project>[^/]+)/jobs/(?P<job>[^/]+)/plan/descriptors\.json"

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from hetero2_client.constants import ARTIFACTS, ENV_PROJECT, ENV_TOKEN, ENV_URL, TERMINAL_STATES
 from hetero2_client.errors import JobFailedError, WaitTimeoutError
-from hetero_core.exceptions import ConfigError, HeteroError, PackVerificationError
-from hetero_core.index_md import human_number
+from hetero_core.errors import ConfigError, HeteroError, PackVerificationError
+from hetero_core.report import human_number
 
 if TYPE_CHECKING:  # the client loads requests and tqdm: only when a verb runs (see _client)
     from hetero2_client.client import Client, Job
-    from hetero_core.pack_verify import VerifyReport
+    from hetero_core.pack import VerifyReport
 
 __all__ = [
     "EXIT_INTERRUPTED",

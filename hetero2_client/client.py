@@ -52,10 +52,10 @@ from hetero2_client.errors import (
     WaitTimeoutError,
     api_error,
 )
-from hetero_core.exceptions import InputFileError, PackVerificationError, ScoresFileError
-from hetero_core.pack_layout import DECOY_COLUMNS, ZIP
-from hetero_core.pack_verify import VerifyReport, verify_pack
-from hetero_core.pack_writer import sha256_file
+from hetero_core.errors import InputFileError, PackVerificationError, ScoresFileError
+from hetero_core.hashing import file_sha256
+from hetero_core.layout import DECOY_COLUMNS, ZIP
+from hetero_core.pack import VerifyReport, verify_pack
 
 __all__ = [
     "ARTIFACTS",
@@ -617,7 +617,7 @@ class Job:
         path = Path(pack)
         report = verify_pack(path, public_key if public_key is not None else self.public_key())
         recorded = self._record.get("zip_sha256")
-        actual = report.zip_sha256 or (sha256_file(path) if path.is_file() else None)
+        actual = report.zip_sha256 or (file_sha256(path) if path.is_file() else None)
         if recorded and actual and actual != recorded:
             raise PackVerificationError(
                 ZIP, f"sha256 {actual} is not the {recorded} the service recorded for job {self.id}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hetero_core.pack_layout import ZIP
+from hetero_core.layout import ZIP
 
 ENV_URL = "HETERO2_URL"
 ENV_TOKEN = "HETERO2_TOKEN"

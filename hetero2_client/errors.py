@@ -3,14 +3,14 @@
 The service answers every error with one shape, ``{"error": {"code", "message", "request_id"[, "details"]}}``;
 :func:`api_error` turns it into an :class:`ApiError` subclass chosen by the HTTP status, so a notebook can
 ``except NotFound`` and a support ticket can quote the ``request_id``. Errors derive from the engine's
-:class:`~hetero_core.exceptions.HeteroError`, so ``hetero2`` prints them as one line with exit code 2.
+:class:`~hetero_core.errors.HeteroError`, so ``hetero2`` prints them as one line with exit code 2.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hetero_core.exceptions import HeteroError
+from hetero_core.errors import HeteroError
 
 __all__ = [
     "ApiError",

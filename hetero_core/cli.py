@@ -15,20 +15,21 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from hetero_core import __version__
-from hetero_core.calibration import run_calibration
+from hetero_core.chunks import default_workers
 from hetero_core.config import RunConfig
-from hetero_core.decoy_table import write_decoy_table
-from hetero_core.exceptions import ConfigError, HeteroError, PackVerificationError
-from hetero_core.index_md import human_number
-from hetero_core.inputs import InputColumns
-from hetero_core.pack_verify import verify_pack
-from hetero_core.pipeline import run_audit
+from hetero_core.errors import ConfigError, HeteroError, PackVerificationError
+from hetero_core.io import InputColumns
+from hetero_core.pack import (
+    LocalKeySigner,
+    generate_private_key_pem,
+    public_key_pem_from_private,
+    resolve_created_at,
+    verify_pack,
+)
+from hetero_core.pipeline import run_audit, run_calibration, write_decoy_table
 from hetero_core.progress import Progress
-from hetero_core.provenance import resolve_created_at
-from hetero_core.runner import default_workers
-from hetero_core.scores_external import load_external_scores
-from hetero_core.scoring import make_scorer
-from hetero_core.signing import LocalKeySigner, generate_private_key_pem, public_key_pem_from_private
+from hetero_core.report import human_number
+from hetero_core.scores import load_external_scores, make_scorer
 
 PLUGIN_GROUP = "hetero2.commands"
 EXIT_OK = 0

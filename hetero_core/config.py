@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from hetero_core.decoys import LADDER, DecoyParams, HardMode
-from hetero_core.exceptions import ConfigError
-from hetero_core.prepare import DEFAULT_MAX_HEAVY_ATOMS, Guardrails
+from hetero_core.decoys import LADDER, DecoyParams, HardMode, SeedBy
+from hetero_core.errors import ConfigError
+from hetero_core.molecules import DEFAULT_MAX_HEAVY_ATOMS, Guardrails
 
-SeedBy = Literal["smiles", "id"]
 DecoyDescriptors = Literal["full", "fast"]
 DEFAULT_TIMEOUT_S = 60.0
 

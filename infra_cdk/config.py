@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from functions.service.errors import InvalidIdentifierError
 from functions.service.tenancy import checked_id
-from hetero_core.exceptions import InputFileError
+from hetero_core.errors import InputFileError
 from infra_cdk.plans import PLANS, UNRESERVED_FLOOR, PlanLimits, PlanName
 
 CONFIG_SUFFIXES: Final = (".json", ".toml")

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 
-from hetero_core.chunk import RowResult
+from hetero_core.chunks import RowResult
 from hetero_core.records import InputRow
 
 

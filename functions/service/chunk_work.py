@@ -17,9 +17,8 @@ from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState
 from functions.service.observability import logger, metrics
 from functions.service.tenancy import JobRef, require_in_job
-from hetero_core.chunk import process_rows
-from hetero_core.scores_external import ExternalScores
-from hetero_core.scoring import Scorer, make_scorer
+from hetero_core.chunks import process_rows
+from hetero_core.scores import ExternalScores, Scorer, make_scorer
 
 
 def run_chunk(ctx: ServiceContext, descriptor: dict[str, Any]) -> dict[str, Any]:

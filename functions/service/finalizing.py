@@ -24,9 +24,9 @@ from functions.service.metering import Metering
 from functions.service.observability import logger, metrics
 from functions.service.submission import release_job_slot
 from functions.service.tenancy import JobRef, require_in_job
-from hetero_core.chunk import RowResult, errored_row
-from hetero_core.inputs import InputScan
-from hetero_core.pack_assembly import ScorerFacts, assemble_pack
+from hetero_core.chunks import RowResult, errored_row
+from hetero_core.io import InputScan
+from hetero_core.pack import ScorerFacts, assemble_pack
 from hetero_core.reasons import ErrorReason, Status
 
 CHUNK_FAILED_DETAIL = "the chunk holding this row failed after all retries"

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     from hetero_core.config import RunConfig
-    from hetero_core.inputs import InputColumns
+    from hetero_core.io import InputColumns
 
 ScorerName = Literal["mock", "constant", "random", "good", "qed", "sa"]
 Executor = Literal["auto", "lambda", "fargate"]
@@ -69,7 +69,7 @@ class JobParameters(BaseModel):
         )
 
     def input_columns(self) -> InputColumns:
-        from hetero_core.inputs import InputColumns  # noqa: PLC0415 - RDKit only where the engine runs
+        from hetero_core.io import InputColumns  # noqa: PLC0415 - RDKit only where the engine runs
 
         return InputColumns(
             id_column=self.id_column, smiles_column=self.smiles_column, sdf_id_property=self.sdf_id_property

@@ -23,11 +23,10 @@ from functions.service.jobs import JobState, utc_now
 from functions.service.observability import logger, metrics
 from functions.service.quotas import QuotaExceededError, QuotaGuard
 from functions.service.tenancy import JobRef
-from hetero_core.exceptions import HeteroError
-from hetero_core.pack_assembly import ScorerFacts, scorer_facts
-from hetero_core.runner import mark_duplicates
-from hetero_core.scores_external import ExternalScores, load_external_scores
-from hetero_core.scoring import make_scorer
+from hetero_core.chunks import mark_duplicates
+from hetero_core.errors import HeteroError
+from hetero_core.pack import ScorerFacts, scorer_facts
+from hetero_core.scores import ExternalScores, load_external_scores, make_scorer
 
 PLAN_SCHEMA = "hetero2_plan.v1"
 

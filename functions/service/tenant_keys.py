@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 from functions.service.errors import TenantAccessError
 from functions.service.tenancy import checked_id
-from hetero_core.signing import public_key_id
+from hetero_core.pack import public_key_id
 
 # KMS Sign takes at most 4096 bytes as a RAW message; larger manifests are signed as a SHA-256 digest
 # (same signature: ECDSA_SHA_256 over the same bytes).

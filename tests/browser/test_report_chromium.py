@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from hetero_core.config import RunConfig
-from hetero_core.pack_layout import REPORT
+from hetero_core.layout import REPORT
 from hetero_core.pipeline import run_audit
-from hetero_core.scoring import make_scorer
+from hetero_core.scores import make_scorer
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext

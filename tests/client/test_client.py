@@ -37,8 +37,8 @@ from hetero2_client import (
 )
 from hetero2_client.client import IDEMPOTENCY_HEADER, count_rows, upload_name
 from hetero2_client.errors import api_error
-from hetero_core.exceptions import InputFileError, PackVerificationError, ScoresFileError
-from hetero_core.pack_layout import DECOY_COLUMNS
+from hetero_core.errors import InputFileError, PackVerificationError, ScoresFileError
+from hetero_core.layout import DECOY_COLUMNS
 from tests.api.conftest import Tenant
 from tests.client.conftest import FAST, POLL, PROJECT, WAIT_SECONDS, Finished, token_of
 

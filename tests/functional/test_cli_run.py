@@ -21,7 +21,7 @@ import pytest
 import rdkit
 from rdkit import Chem
 
-from hetero_core.pack_layout import REQUIRED_MEMBERS, ZIP
+from hetero_core.layout import REQUIRED_MEMBERS, ZIP
 
 if TYPE_CHECKING:
     from functional.conftest import Cli, ReadTable, WriteTable

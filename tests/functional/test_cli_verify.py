@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from hetero_core.cli import main
-from hetero_core.pack_layout import REQUIRED_MEMBERS, ZIP
+from hetero_core.layout import REQUIRED_MEMBERS, ZIP
 
 if TYPE_CHECKING:
     from functional.conftest import Cli

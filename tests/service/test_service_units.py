@@ -26,12 +26,13 @@ from functions.service.failure import describe_error
 from functions.service.job_params import JobParameters
 from functions.service.tenancy import JobRef, checked_file_name, checked_id, require_in_job, require_in_org
 from functions.service.tenant_keys import TenantKeys
-from hetero_core.chunk import process_rows
+from hetero_core.chunks import process_rows
 from hetero_core.config import RunConfig
-from hetero_core.exceptions import ConfigError
+from hetero_core.errors import ConfigError
+from hetero_core.pack._signing import verify_signature
 from hetero_core.records import InputRow
-from hetero_core.scoring import SCORER_NAMES, make_scorer
-from hetero_core.signing import verify_signature
+from hetero_core.scores import make_scorer
+from hetero_core.scores._scorers import SCORER_NAMES
 from tests.service.harness import REGION
 
 

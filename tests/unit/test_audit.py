@@ -10,9 +10,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from hetero_core import records
-from hetero_core.audit import AuditResult, ScoredItem, audit_molecule, permutation_auc_quantile, weighted_auc
+from hetero_core.audit import AuditResult, audit_molecule
+from hetero_core.audit._molecule import ScoredItem, permutation_auc_quantile, weighted_auc
+from hetero_core.audit._null import nearest_rank, null_auc_quantile
 from hetero_core.hashing import smiles_hash
-from hetero_core.null_distribution import nearest_rank, null_auc_quantile
 from hetero_core.reasons import Verdict, Warning_
 
 # Scores a model might give aspirin (the original) and twenty rewired isomers of C9H8O4.

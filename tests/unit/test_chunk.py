@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from hetero_core.chunk import RowResult, process_row, process_rows
+from hetero_core.chunks import RowResult, process_rows
+from hetero_core.chunks._process import process_row
 from hetero_core.config import RunConfig
 from hetero_core.hashing import smiles_hash
 from hetero_core.reasons import ErrorReason, SkipReason, Status, Verdict, Warning_
 from hetero_core.records import InputRow, ScoredItem
-from hetero_core.scores_external import load_external_scores
-from hetero_core.scoring import ScoreRequest, ScoreResult, make_scorer
+from hetero_core.scores import ScoreRequest, load_external_scores, make_scorer
+from hetero_core.scores._scorers import ScoreResult
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 CONFIG = RunConfig(k_decoys=10)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hetero_core.csv_safety import FORMULA_PREFIXES, format_cell, neutralize_cell, unneutralize_cell
+from hetero_core.io import format_cell, unneutralize_cell
+from hetero_core.io._csv_safety import FORMULA_PREFIXES, neutralize_cell
 from hetero_core.reasons import SkipReason, Status, Warning_
 
 

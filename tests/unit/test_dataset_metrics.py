@@ -11,15 +11,9 @@ from typing import Any
 
 import pytest
 
-from hetero_core.audit import ScoredItem, audit_molecule
-from hetero_core.dataset_metrics import (
-    DatasetAccumulator,
-    RealismAccumulator,
-    nearest_rank_quantile,
-    pass_rate_significance,
-    realism_metrics,
-    separation,
-)
+from hetero_core.audit import DatasetAccumulator, RealismAccumulator, audit_molecule, separation
+from hetero_core.audit._dataset import nearest_rank_quantile, pass_rate_significance, realism_metrics
+from hetero_core.audit._molecule import ScoredItem
 from hetero_core.reasons import SkipReason, Status, Verdict
 
 # --- nearest-rank quantile ------------------------------------------------------------------

@@ -12,7 +12,7 @@ from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 
 from hetero_core.decoys import LADDER, DecoyParams, HardMode, generate_decoys
 from hetero_core.hashing import smiles_hash
-from hetero_core.prepare import Guardrails, PreparedMolecule, prepare_molecule
+from hetero_core.molecules import Guardrails, PreparedMolecule, prepare_molecule
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CHEMBL_SERIES = Path(RDConfig.RDContribDir) / "FreeWilson" / "data" / "CHEMBL2321810.smi"

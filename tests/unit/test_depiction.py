@@ -8,7 +8,7 @@ import pytest
 from rdkit.Chem import rdDepictor
 from rdkit.Chem.Draw import rdMolDraw2D
 
-from hetero_core.depiction import MAX_DRAWN_ATOMS, molecule_svg, placeholder_svg
+from hetero_core.report._depiction import MAX_DRAWN_ATOMS, molecule_svg, placeholder_svg
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 CAFFEINE = "Cn1cnc2c1c(=O)n(C)c(=O)n2C"

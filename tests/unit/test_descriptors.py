@@ -7,7 +7,7 @@ import math
 import pytest
 from rdkit import Chem
 
-from hetero_core.descriptors import descriptors, mean_abs_deltas, similarity_summary, spectral_features
+from hetero_core.molecules import descriptors, mean_abs_deltas, similarity_summary, spectral_features
 
 
 def test_aspirin_descriptors() -> None:

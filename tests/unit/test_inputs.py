@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hetero_core import inputs
-from hetero_core.exceptions import ConfigError, InputFileError
-from hetero_core.inputs import InputScan, detect_format, file_sha256, read_rows, scan_input
+from hetero_core.errors import ConfigError, InputFileError
+from hetero_core.io import InputScan
+from hetero_core.io import _inputs as inputs
+from hetero_core.io._inputs import detect_format, file_sha256, read_rows, scan_input
 from hetero_core.records import InputRow
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "inputs"

@@ -10,7 +10,7 @@ from itertools import combinations
 
 import pytest
 
-from hetero_core.null_distribution import (
+from hetero_core.audit._null import (
     as_fraction,
     chance_pass_probability,
     nearest_rank,

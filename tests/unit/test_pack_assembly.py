@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from hetero_core.chunk import RowResult
-from hetero_core.dataset_metrics import DatasetAccumulator
-from hetero_core.pack_assembly import (
-    PROBLEM_ROWS,
-    TOP_DECOYS_PER_WORST,
-    WORST_MOLECULES,
-    ResultCollector,
-    ScorerFacts,
-    scorer_facts,
-)
+from hetero_core.audit import DatasetAccumulator
+from hetero_core.chunks import RowResult
+from hetero_core.pack import ScorerFacts, scorer_facts
+from hetero_core.pack._assembly import PROBLEM_ROWS, TOP_DECOYS_PER_WORST, WORST_MOLECULES, ResultCollector
 from hetero_core.reasons import ErrorReason, SkipReason, Status, Verdict
-from hetero_core.scoring import make_scorer
+from hetero_core.scores import make_scorer
 
 
 def _failed(index: int, slack: float, decoy_scores: tuple[float | None, ...] = ()) -> RowResult:

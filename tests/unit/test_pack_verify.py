@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from hetero_core.exceptions import PackVerificationError, SigningError
-from hetero_core.pack_layout import (
+from hetero_core.errors import PackVerificationError, SigningError
+from hetero_core.layout import (
     CHECKSUMS,
     DECOYS,
     INDEX,
@@ -28,10 +28,9 @@ from hetero_core.pack_layout import (
     SUMMARY,
     ZIP,
 )
-from hetero_core.pack_verify import VerifyReport, verify_pack
-from hetero_core.pack_writer import PackBuilder, PackInfo
+from hetero_core.pack import LocalKeySigner, PackInfo, VerifyReport, generate_private_key_pem, verify_pack
+from hetero_core.pack._writer import PackBuilder
 from hetero_core.reasons import SkipReason, Status, Verdict
-from hetero_core.signing import LocalKeySigner, generate_private_key_pem
 
 CREATED_AT = datetime(2025, 3, 14, 15, 9, 26, tzinfo=UTC)
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"

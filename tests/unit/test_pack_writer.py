@@ -19,9 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hetero_core import pack_writer
-from hetero_core.exceptions import PackOutputError, SigningError
-from hetero_core.pack_layout import (
+from hetero_core.errors import PackOutputError, SigningError
+from hetero_core.layout import (
     CHECKSUMS,
     DECOY_COLUMNS,
     DECOYS,
@@ -39,9 +38,11 @@ from hetero_core.pack_layout import (
     SUMMARY_COLUMNS,
     ZIP,
 )
-from hetero_core.pack_writer import PackBuilder, PackInfo, write_json
+from hetero_core.pack import LocalKeySigner, PackInfo, Signer, generate_private_key_pem
+from hetero_core.pack import _writer as pack_writer
+from hetero_core.pack._signing import verify_signature
+from hetero_core.pack._writer import PackBuilder, write_json
 from hetero_core.reasons import SkipReason, Status, Verdict, Warning_
-from hetero_core.signing import LocalKeySigner, Signer, generate_private_key_pem, verify_signature
 
 CREATED_AT = datetime(2025, 3, 14, 15, 9, 26, tzinfo=UTC)
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"

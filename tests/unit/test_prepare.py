@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hetero_core.prepare import Guardrails, PreparedMolecule, Rejection, prepare_molecule
+from hetero_core.molecules import Guardrails, PreparedMolecule, Rejection, prepare_molecule
 from hetero_core.reasons import SkipReason
 
 

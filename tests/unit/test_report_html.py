@@ -12,14 +12,16 @@ from typing import Any
 import matplotlib
 import pytest
 
-from hetero_core import report_html
 from hetero_core.config import RunConfig
-from hetero_core.pack_layout import CHECKSUMS, INDEX, MANIFEST, METRICS, REPORT, ZIP
-from hetero_core.pack_verify import verify_pack
-from hetero_core.pack_writer import PackBuilder
+from hetero_core.layout import CHECKSUMS, INDEX, MANIFEST, METRICS, REPORT, ZIP
+from hetero_core.pack import verify_pack
+from hetero_core.pack._writer import PackBuilder
 from hetero_core.pipeline import run_audit
-from hetero_core.report_html import MAX_PROBLEM_ROWS, MAX_WORST_MOLECULES, render_report
-from hetero_core.scoring import make_scorer
+from hetero_core.report import _html as report_html
+from hetero_core.report import _molecules as report_molecules
+from hetero_core.report import render_report
+from hetero_core.report._html import MAX_PROBLEM_ROWS, MAX_WORST_MOLECULES
+from hetero_core.scores import make_scorer
 
 CREATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 INPUT_SHA256 = "525987bf4c36dac524b8ccfc0ccea3d80e10c179a613e195bd6d2b183624e01d"
@@ -172,7 +174,7 @@ def fast(monkeypatch: pytest.MonkeyPatch) -> None:
     plot = '<svg class="plot"></svg>\n'
     for name in ("slack_histogram_svg", "similarity_histogram_svg", "auc_by_bin_svg"):
         monkeypatch.setattr(report_html, name, lambda *args, **kwargs: plot)
-    monkeypatch.setattr(report_html, "molecule_svg", lambda smiles: "<svg class='mol-svg'></svg>\n")
+    monkeypatch.setattr(report_molecules, "molecule_svg", lambda smiles: "<svg class='mol-svg'></svg>\n")
 
 
 # --- the page as a whole ------------------------------------------------------------------------------------------
@@ -523,8 +525,9 @@ def test_report_for_a_100k_row_audit_stays_under_a_megabyte() -> None:
 
 
 def test_drawings_stop_at_the_size_budget(fast: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(report_html, "molecule_svg", lambda smiles: "<svg class='mol-svg'>" + "x" * 1_000 + "</svg>")
-    monkeypatch.setattr(report_html, "DEPICTION_BUDGET_BYTES", 2_500)
+    drawing = "<svg class='mol-svg'>" + "x" * 1_000 + "</svg>"
+    monkeypatch.setattr(report_molecules, "molecule_svg", lambda smiles: drawing)
+    monkeypatch.setattr(report_molecules, "DEPICTION_BUDGET_BYTES", 2_500)
     section = _section(render_report(MANIFEST_IN, METRICS_IN), "worst")
     assert section.count("<svg class='mol-svg'>") == 3
     assert section.count('class="mol-svg placeholder" role="img" aria-label="not drawn: report size limit"') == 3

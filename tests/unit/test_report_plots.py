@@ -12,7 +12,7 @@ import matplotlib
 import pytest
 from matplotlib import font_manager
 
-from hetero_core.report_plots import (
+from hetero_core.report._plots import (
     BinAuc,
     PlotDataError,
     auc_by_bin_svg,

@@ -15,12 +15,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from hetero_core.exceptions import InputFileError, ScoresFileError
+from hetero_core.errors import InputFileError, ScoresFileError
 from hetero_core.hashing import smiles_hash
-from hetero_core.inputs import MAX_FIELD_CHARS
+from hetero_core.io._inputs import MAX_FIELD_CHARS
 from hetero_core.records import ScoredItem
-from hetero_core.scores_external import ExternalScores, load_external_scores
-from hetero_core.scoring import Candidate, Scorer, ScoreRequest
+from hetero_core.scores import Candidate, ExternalScores, Scorer, ScoreRequest, load_external_scores
 
 # Canonical SMILES (RDKit), as the engine exports them.
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
@@ -412,7 +411,7 @@ def test_v2_parquet_integer_scores_and_dictionary_strings_are_read(tmp_path: Pat
 
 
 def test_v2_parquet_reads_across_record_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hetero_core.scores_external._PARQUET_BATCH_ROWS", 2)
+    monkeypatch.setattr("hetero_core.scores._external._PARQUET_BATCH_ROWS", 2)
     rows = [*table_rows(), row("caffeine", "decoy", CAFFEINE_DECOY, 0.8)]
     error = load_error(write_parquet(tmp_path / "scores.parquet", parquet_columns(rows)))
     assert "row 6" in str(error)

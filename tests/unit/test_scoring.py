@@ -10,18 +10,12 @@ from pathlib import Path
 import pytest
 from rdkit import Chem
 
-from hetero_core import scoring
-from hetero_core.exceptions import ConfigError
+from hetero_core.errors import ConfigError
 from hetero_core.hashing import smiles_hash
 from hetero_core.records import ScoredItem
-from hetero_core.scoring import (
-    SCORER_NAMES,
-    Candidate,
-    Scorer,
-    ScoreRequest,
-    ScoreResult,
-    make_scorer,
-)
+from hetero_core.scores import Candidate, Scorer, ScoreRequest, make_scorer
+from hetero_core.scores import _scorers as scoring
+from hetero_core.scores._scorers import SCORER_NAMES, ScoreResult
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 # Same formula as aspirin (C9H8O4), bonds rewired: an acetyl salicylic mixed anhydride.
@@ -263,9 +257,9 @@ def test_sa_ranks_a_stereo_rich_steroid_below_aspirin() -> None:
 
 def test_sa_fragment_table_is_not_loaded_at_import() -> None:
     probe = (
-        "import sys, hetero_core.scoring; "
+        "import sys, hetero_core.scores._scorers; "
         "print('rdkit.Contrib.SA_Score.sascorer' in sys.modules); "
-        "hetero_core.scoring.make_scorer('sa'); "
+        "hetero_core.scores._scorers.make_scorer('sa'); "
         "print('rdkit.Contrib.SA_Score.sascorer' in sys.modules)"
     )
     completed = subprocess.run(

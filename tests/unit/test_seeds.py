@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 
-from hetero_core.seeds import molecule_seed
+from hetero_core.decoys import molecule_seed
 
 
 def test_seed_by_id_is_the_original_tools_crc32_xor_seed() -> None:

@@ -11,16 +11,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from hetero_core.exceptions import SigningError
-from hetero_core.signing import (
-    KEY_ID_LENGTH,
+from hetero_core.errors import SigningError
+from hetero_core.pack import (
     LocalKeySigner,
     Signer,
     generate_private_key_pem,
     public_key_id,
     public_key_pem_from_private,
-    verify_signature,
 )
+from hetero_core.pack._signing import KEY_ID_LENGTH, verify_signature
 
 MANIFEST = b'{\n  "engine": "hetero2",\n  "input": "aspirin_caffeine.csv"\n}\n'
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rdkit import Chem
 
-from hetero_core.swap_graph import BridgeConnectivity, SwapGraph, edge, swap_partners
+from hetero_core.decoys._swap_graph import BridgeConnectivity, SwapGraph, edge, swap_partners
 
 
 def test_edge_is_normalised() -> None:

@@ -15,14 +15,10 @@ reason a finished audit fails to become a pack.
 
 from __future__ import annotations
 
-import html
-import math
-import re
-from collections.abc import Mapping, Sequence
-from numbers import Integral, Real
+from collections.abc import Mapping
 from typing import Any
 
-from hetero_core.dataset_metrics import (
+from hetero_core.audit import (
     EASY_AUC_ONLY,
     EASY_MAX,
     HARD_AUC_SIGNAL,
@@ -30,13 +26,39 @@ from hetero_core.dataset_metrics import (
     MEDIUM_MAX,
     MIN_HARD_PAIRS,
 )
-from hetero_core.depiction import molecule_svg, placeholder_svg
-from hetero_core.index_md import INTERPRETATION_TEXT, human_number
-from hetero_core.pack_layout import CHECKSUMS, DECOYS, INDEX, MANIFEST, METRICS, REPORT, SUMMARY
-from hetero_core.reasons import ErrorReason, SkipReason, Status, Verdict
-from hetero_core.report_plots import (
+from hetero_core.layout import CHECKSUMS, DECOYS, INDEX, MANIFEST, METRICS, REPORT, SUMMARY
+from hetero_core.reasons import Status, Verdict
+from hetero_core.report._index_md import INTERPRETATION_TEXT
+from hetero_core.report._markup import (
+    _BIN_ORDER,
+    _CSS,
+    _REASON_TEXT,
+    MAX_CALIBRATION_RUNS,
+    MAX_INPUTS,
+    MAX_PROBLEM_ROWS,
+    MAX_REASONS,
+    MAX_SERVICE_IDS,
+    MAX_TOP_DECOYS,
+    MAX_WORST_MOLECULES,
+    SIGNIFICANCE_LEVEL,
+    STRONG_SIGNIFICANCE_LEVEL,
+    _count,
+    _e,
+    _facts,
+    _histogram,
+    _int_text,
+    _map,
+    _num,
+    _number,
+    _param,
+    _pct,
+    _plot,
+    _seq,
+    _table,
+)
+from hetero_core.report._molecules import _problems_section, _worst_section
+from hetero_core.report._plots import (
     BinAuc,
-    PlotDataError,
     auc_by_bin_svg,
     matplotlib_version,
     similarity_histogram_svg,
@@ -45,207 +67,8 @@ from hetero_core.report_plots import (
 
 __all__ = ["MAX_PROBLEM_ROWS", "MAX_TOP_DECOYS", "MAX_WORST_MOLECULES", "render_report"]
 
+
 # The report shows at most this much, whatever the metrics hold: its size must not follow the input's.
-MAX_WORST_MOLECULES = 10
-MAX_TOP_DECOYS = 3
-MAX_PROBLEM_ROWS = 25
-MAX_REASONS = 20
-MAX_INPUTS = 10
-MAX_SERVICE_IDS = 20
-MAX_CALIBRATION_RUNS = 10
-# Molecule drawings stop (placeholders instead) once they add up to this; keeps the page under ~1 MB.
-DEPICTION_BUDGET_BYTES = 450_000
-# Longest customer text shown before it is clipped with an ellipsis.
-ID_CHARS = 80
-SMILES_CHARS = 200
-DETAIL_CHARS = 200
-NAME_CHARS = 120
-# Conventional significance level for the plain-words reading of the PASS-rate p-value.
-SIGNIFICANCE_LEVEL = 0.05
-STRONG_SIGNIFICANCE_LEVEL = 0.001
-
-_BIN_ORDER = ("easy", "medium", "hard")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-_REASON_TEXT: dict[str, str] = {
-    SkipReason.MISSING_SMILES: "the SMILES cell is empty",
-    SkipReason.INVALID_SMILES: "RDKit cannot parse or sanitise the SMILES",
-    SkipReason.TOO_MANY_ATOMS: "more heavy atoms than the limit (parameter max_heavy_atoms)",
-    SkipReason.DISCONNECTED: "more than one fragment (a salt or a mixture); --standardize keeps the largest",
-    SkipReason.DUPLICATE_ID: "an earlier row has the same id",
-    SkipReason.NO_DECOYS_GENERATED: "no bond could be rewired into a valid decoy (small or very symmetric molecule)",
-    SkipReason.MISSING_SCORES: "the scores give no score for the original",
-    SkipReason.MISSING_SCORES_FOR_ALL_DECOYS: "the scores give no score for any of its decoys",
-    ErrorReason.TIMEOUT: "the molecule took longer than the time limit (parameter timeout_s)",
-    ErrorReason.CHUNK_FAILED: "the worker process died twice on this row",
-    ErrorReason.INTERNAL_ERROR: "a fault in the engine; the detail names the exception",
-}
-
-_CSS = """
-:root { color-scheme: light; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  max-width: 1100px; margin: 0 auto; padding: 24px; color: #1a1a1a; background: #ffffff; line-height: 1.45; }
-h1 { font-size: 1.6em; margin: 0 0 0.2em; }
-h2 { font-size: 1.25em; border-bottom: 1px solid #d0d0d0; padding-bottom: 0.2em; margin-top: 1.8em; }
-h3 { font-size: 1.05em; margin: 0 0 0.4em; }
-p.lead { color: #444444; margin-top: 0; }
-.box { background: #f3f7fa; border-left: 4px solid #0072b2; padding: 0.6em 1em; }
-.box p { margin: 0.3em 0; }
-.note { color: #555555; font-size: 0.92em; }
-table { border-collapse: collapse; margin: 0.6em 0; }
-th, td { border: 1px solid #d8d8d8; padding: 3px 8px; text-align: left; vertical-align: top; }
-th { background: #f5f5f5; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-code.reason { white-space: nowrap; }
-code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.88em;
-  overflow-wrap: anywhere; }
-.pass { color: #005a8c; font-weight: 600; }
-.fail { color: #a33b00; font-weight: 600; }
-nav ol { columns: 2; margin: 0.4em 0; }
-figure.plot { margin: 0.6em 0; }
-svg.plot { width: 100%; max-width: 760px; height: auto; display: block; }
-figure.plot figcaption { font-size: 0.9em; color: #444444; }
-article.mol { border: 1px solid #e0e0e0; padding: 0.6em 0.8em; margin: 0.9em 0; }
-.cards { display: flex; flex-wrap: wrap; gap: 8px; }
-figure.card { margin: 0; width: 224px; border: 1px solid #d8d8d8; padding: 2px; background: #ffffff; }
-figure.card.original { border: 2px solid #0072b2; }
-figure.card.above { border: 2px solid #d55e00; }
-figure.card figcaption { font-size: 0.82em; padding: 2px 4px; }
-svg.mol-svg { display: block; width: 220px; height: auto; }
-footer { margin-top: 2.5em; border-top: 1px solid #d0d0d0; padding-top: 0.6em; font-size: 0.9em; color: #444444; }
-@page { size: A4; margin: 14mm; }
-@media print {
-  body { max-width: none; padding: 0; font-size: 10pt; }
-  nav { display: none; }
-  h2, h3 { break-after: avoid; page-break-after: avoid; }
-  article.mol, figure, table, .box { break-inside: avoid; page-break-inside: avoid; }
-  .cards { gap: 4px; flex-wrap: nowrap; }
-  figure.card { width: 25%; box-sizing: border-box; }
-  svg.mol-svg { width: 100%; }
-  figure.card figcaption { font-size: 7pt; }
-  a { color: inherit; text-decoration: none; }
-}
-"""
-
-
-# --- reading the metrics without trusting their shape -----------------------------------------------------------
-
-
-def _map(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _seq(value: object, limit: int) -> list[Any]:
-    return list(value[:limit]) if isinstance(value, list | tuple) else []
-
-
-def _number(value: object) -> float | None:
-    """A finite real number, else None (bools, text and NaN are not numbers to show)."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _count(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        return None
-    return int(value)
-
-
-# --- text for people ---------------------------------------------------------------------------------------------
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _e(value: object, limit: int = NAME_CHARS) -> str:
-    """Customer text made safe for HTML: control characters and lone surrogates replaced, clipped, escaped."""
-    text = "" if value is None else str(value)
-    text = _CONTROL.sub("\ufffd", text).encode("utf-8", "replace").decode("utf-8")
-    return html.escape(_clip(text, limit), quote=True)
-
-
-def _num(value: object, digits: int = 3) -> str:
-    number = _number(value)
-    if number is None:
-        count = _count(value)
-        return "n/a" if count is None else str(count)
-    return human_number(number, digits)
-
-
-def _pct(value: object) -> str:
-    number = _number(value)
-    return "n/a" if number is None else f"{number * 100:.1f}%"
-
-
-def _int_text(value: object) -> str:
-    count = _count(value)
-    return "n/a" if count is None else f"{count:,}"
-
-
-def _param(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if value is None:
-        return "—"
-    if isinstance(value, list | tuple):
-        return ", ".join(_param(item) for item in value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def _row(cells: Sequence[str], numeric: Sequence[bool] | None = None, header: bool = False) -> str:
-    tag = "th" if header else "td"
-    flags = numeric or [False] * len(cells)
-    numeric_class = ' class="num"'
-    return (
-        "<tr>"
-        + "".join(f"<{tag}{numeric_class if n else ''}>{c}</{tag}>" for c, n in zip(cells, flags, strict=True))
-        + "</tr>"
-    )
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool] | None = None) -> str:
-    lines = ["<table>", "<thead>" + _row(header, numeric, header=True) + "</thead>", "<tbody>"]
-    lines += [_row(row, numeric) for row in rows]
-    lines += ["</tbody>", "</table>"]
-    return "\n".join(lines)
-
-
-def _facts(pairs: Sequence[tuple[str, str]]) -> str:
-    """A two-column table of label → value; values are already escaped HTML."""
-    return (
-        "<table>\n<tbody>\n"
-        + "\n".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in pairs)
-        + "\n</tbody>\n</table>"
-    )
-
-
-def _plot(render: Any, *args: Any, caption: str) -> str:
-    try:
-        svg = render(*args)
-    except PlotDataError as error:
-        return f'<p class="note">No plot: the metrics do not hold drawable numbers ({_e(error, 160)}).</p>'
-    return f'<figure class="plot">\n{svg}<figcaption>{caption}</figcaption>\n</figure>'
-
-
-def _histogram(block: Mapping[str, Any], edges_key: str) -> tuple[list[float], list[int]] | None:
-    edges_raw, counts_raw = block.get(edges_key), block.get("counts")
-    if not isinstance(edges_raw, list | tuple) or not isinstance(counts_raw, list | tuple):
-        return None
-    edges = [_number(edge) for edge in edges_raw]
-    counts = [_count(count) for count in counts_raw]
-    if any(edge is None for edge in edges) or any(count is None for count in counts):
-        return None
-    return [e for e in edges if e is not None], [c for c in counts if c is not None]
-
-
-# --- sections ----------------------------------------------------------------------------------------------------
-
-
 def _header(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
     inputs = _seq(manifest.get("inputs"), MAX_INPUTS)
     name = _map(inputs[0]).get("name") if inputs else None
@@ -657,115 +480,6 @@ def _calibration_section(calibration: Mapping[str, Any], manifest: Mapping[str, 
             )
     else:
         parts.append('<p class="note">The calibration result holds no separation figures.</p>')
-    parts.append("</section>")
-    return "\n".join(parts)
-
-
-class _DepictionBudget:
-    """Draws molecules until their bytes reach the budget, then placeholders: a bound on the page size."""
-
-    def __init__(self, limit: int) -> None:
-        self.left = limit
-
-    def draw(self, smiles: object) -> str:
-        text = smiles if isinstance(smiles, str) else ""
-        if self.left <= 0:
-            return placeholder_svg("not drawn: report size limit")
-        svg = molecule_svg(text)
-        self.left -= len(svg)
-        return svg
-
-
-def _card(svg: str, title: str, score: str, smiles: object, css: str) -> str:
-    text = smiles if isinstance(smiles, str) else ""
-    return (
-        f'<figure class="card {css}">\n{svg}<figcaption><b>{title}</b> · score {score}<br>'
-        f"<code>{_e(text, SMILES_CHARS)}</code></figcaption>\n</figure>"
-    )
-
-
-def _worst_section(metrics: Mapping[str, Any]) -> str:
-    worst = [_map(m) for m in _seq(metrics.get("worst_molecules"), MAX_WORST_MOLECULES)]
-    parts = ['<section id="worst">', "<h2>Where the model was fooled worst</h2>"]
-    if not worst:
-        parts += ['<p class="note">No judged molecule, so none to show.</p>', "</section>"]
-        return "\n".join(parts)
-    any_fail = any((_number(m.get("slack")) or 0.0) < 0 for m in worst)
-    if any_fail:
-        parts.append(
-            "<p>The judged molecules with the lowest slack, worst first. Each is drawn beside the decoys the model "
-            "scored highest; a decoy framed in orange scored above the real molecule, i.e. the model preferred a "
-            "rewired version with the same atoms.</p>"
-        )
-    else:
-        parts.append(
-            "<p>Every molecule shown PASSed: the model was not fooled. These are its closest calls (lowest slack), "
-            "each drawn beside the decoys it scored highest.</p>"
-        )
-    budget = _DepictionBudget(DEPICTION_BUDGET_BYTES)
-    for rank, molecule in enumerate(worst, start=1):
-        slack = _number(molecule.get("slack"))
-        verdict = "PASS" if slack is not None and slack >= 0 else "FAIL"
-        original_score = _number(molecule.get("score_original"))
-        cards = [
-            _card(
-                budget.draw(molecule.get("canonical_smiles")),
-                "original",
-                _num(original_score),
-                molecule.get("canonical_smiles"),
-                "original",
-            )
-        ]
-        for position, decoy in enumerate(_seq(molecule.get("top_decoys"), MAX_TOP_DECOYS), start=1):
-            item = _map(decoy)
-            score = _number(item.get("score"))
-            above = score is not None and original_score is not None and score > original_score
-            cards.append(
-                _card(
-                    budget.draw(item.get("smiles")),
-                    f"decoy {position}" + (" · above the original" if above else ""),
-                    _num(score),
-                    item.get("smiles"),
-                    "above" if above else "decoy",
-                )
-            )
-        parts += [
-            '<article class="mol">',
-            f'<h3>{rank}. {_e(molecule.get("id"), ID_CHARS)} — <span class="{verdict.lower()}">{verdict}</span>, '
-            f"slack {_num(slack)}, AUC {_num(molecule.get('auc'))}</h3>",
-            '<div class="cards">',
-            *cards,
-            "</div>",
-            "</article>",
-        ]
-    parts.append("</section>")
-    return "\n".join(parts)
-
-
-def _problems_section(metrics: Mapping[str, Any]) -> str:
-    counts = _map(metrics.get("counts"))
-    total = (_count(counts.get(Status.SKIP)) or 0) + (_count(counts.get(Status.ERROR)) or 0)
-    problems = [_map(p) for p in _seq(metrics.get("problem_rows"), MAX_PROBLEM_ROWS)]
-    parts = ['<section id="problems">', "<h2>SKIP and ERROR rows</h2>"]
-    if not problems:
-        parts.append("<p>None: every row was audited.</p>" if not total else "<p>The metrics list no row.</p>")
-    else:
-        shown = f"The first {len(problems)} of {total:,}" if total > len(problems) else f"All {len(problems)}"
-        parts.append(
-            f"<p>{shown} SKIP and ERROR rows, in input order (row = data line number); every one is in "
-            f"<code>{SUMMARY}</code> with its reason.</p>"
-        )
-        rows = [
-            [
-                _int_text(p.get("row")),
-                _e(p.get("id"), ID_CHARS),
-                _e(p.get("status")),
-                f'<code class="reason">{_e(p.get("reason"))}</code>',
-                _e(p.get("detail"), DETAIL_CHARS) or _e(_REASON_TEXT.get(str(p.get("reason")), "")),
-            ]
-            for p in problems
-        ]
-        parts.append(_table(["row", "id", "status", "reason", "detail"], rows, [True, False, False, False, False]))
     parts.append("</section>")
     return "\n".join(parts)
 

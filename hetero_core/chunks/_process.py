@@ -16,15 +16,21 @@ from typing import Any
 
 from hetero_core.audit import AuditResult, audit_molecule
 from hetero_core.config import RunConfig
-from hetero_core.decoys import DecoySet, generate_decoys
-from hetero_core.descriptors import descriptors, mean_abs_deltas, similarity_summary, spectral_features
+from hetero_core.decoys import DecoySet, generate_decoys, molecule_seed
 from hetero_core.hashing import smiles_hash
-from hetero_core.pack_layout import EXTRA_COLUMN_PREFIX
-from hetero_core.prepare import PreparedMolecule, Rejection, prepare_molecule
+from hetero_core.layout import EXTRA_COLUMN_PREFIX
+from hetero_core.molecules import (
+    PreparedMolecule,
+    Rejection,
+    descriptors,
+    mean_abs_deltas,
+    prepare_molecule,
+    similarity_summary,
+    spectral_features,
+)
 from hetero_core.reasons import ErrorReason, SkipReason, Status, Verdict, Warning_
 from hetero_core.records import InputRow, ScoredItem
-from hetero_core.scoring import Candidate, Scorer, ScoreRequest
-from hetero_core.seeds import molecule_seed
+from hetero_core.scores import Candidate, Scorer, ScoreRequest
 
 
 class MoleculeTimeout(Exception):

@@ -3,7 +3,7 @@
 The audit is only as trustworthy as its ability to tell a bad model from a good one, so next to the
 demo (``mock``) and the built-in real scorers (``qed``, ``sa``) this module ships *reference* scorers
 with a known answer: ``constant`` and ``random`` must FAIL, ``good`` must PASS. Customer scores
-(``external``) live in :mod:`hetero_core.scores_external` and implement the same :class:`Scorer`
+(``external``) live in :mod:`hetero_core.scores._external` and implement the same :class:`Scorer`
 protocol, so the chunk processor never knows where a number came from.
 
 Every scorer is a small picklable object (it is sent to worker processes) and is a pure function of
@@ -24,7 +24,7 @@ from typing import Protocol, runtime_checkable
 from rdkit import Chem
 from rdkit.Chem import QED
 
-from hetero_core.exceptions import ConfigError
+from hetero_core.errors import ConfigError
 from hetero_core.records import ScoredItem
 
 SCORER_NAMES: tuple[str, ...] = ("mock", "constant", "random", "good", "qed", "sa")

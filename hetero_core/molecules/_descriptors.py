@@ -16,7 +16,7 @@ import numpy as np
 from rdkit import Chem
 from rdkit.Chem import rdMolDescriptors
 
-from hetero_core.pack_layout import DESCRIPTOR_NAMES
+from hetero_core.layout import DESCRIPTOR_NAMES
 
 # Crippen logP and the SMARTS-based acceptor count cost ~90% of the descriptor time (Crippen alone matches
 # ~110 SMARTS against the molecule with explicit Hs); the "fast" set leaves them out for decoys.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import hashlib
 import io
 import zlib
 from collections.abc import Iterator
@@ -21,7 +20,8 @@ from pathlib import Path
 
 from rdkit import Chem, rdBase
 
-from hetero_core.exceptions import ConfigError, InputFileError
+from hetero_core.errors import ConfigError, InputFileError
+from hetero_core.hashing import file_sha256 as _file_sha256
 from hetero_core.reasons import SkipReason
 from hetero_core.records import InputRow
 
@@ -35,7 +35,7 @@ MAX_SDF_RECORD_CHARS = 64 * 1024 * 1024
 """Largest SDF record accepted, so a file without ``$$$$`` cannot be pulled into memory whole."""
 
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".smi": "smi", ".sdf": "sdf", ".sd": "sdf"}
-_HASH_BLOCK = 1024 * 1024
+
 _MAX_LISTED_COLUMNS = 20
 
 
@@ -104,14 +104,10 @@ def detect_format(path: str | Path) -> str:
 def file_sha256(path: str | Path) -> str:
     """Hex sha256 of the file's bytes, read in 1 MiB blocks so a large file never sits in memory."""
     checked = _checked_path(path)
-    digest = hashlib.sha256()
     try:
-        with checked.open("rb") as handle:
-            while block := handle.read(_HASH_BLOCK):
-                digest.update(block)
+        return _file_sha256(checked)
     except OSError as exc:
         raise InputFileError(checked, f"cannot be read: {exc.strerror or exc}") from exc
-    return digest.hexdigest()
 
 
 def read_rows(

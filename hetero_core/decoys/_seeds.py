@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from typing import Literal
 
-from hetero_core.config import SeedBy
+SeedBy = Literal["smiles", "id"]
 
 
 def molecule_seed(run_seed: int, *, seed_by: SeedBy, canonical_smiles: str, molecule_id: str) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hetero_core.pack_layout import CHECKSUMS, DECOYS, MANIFEST, METRICS, REPORT, SUMMARY
+from hetero_core.layout import CHECKSUMS, DECOYS, MANIFEST, METRICS, REPORT, SUMMARY
 
 INTERPRETATION_TEXT = {
     "SUCCESS_SIGNAL_ON_HARD": "the model still ranks real molecules above decoys that look very much like them",

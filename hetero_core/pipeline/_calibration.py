@@ -11,15 +11,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hetero_core.audit import separation
 from hetero_core.config import RunConfig
-from hetero_core.dataset_metrics import separation
-from hetero_core.inputs import DEFAULT_COLUMNS, InputColumns
-from hetero_core.pack_layout import MANIFEST
-from hetero_core.pipeline import run_audit
+from hetero_core.io import DEFAULT_COLUMNS, InputColumns
+from hetero_core.layout import MANIFEST
+from hetero_core.pack import iso
+from hetero_core.pipeline._run import run_audit
 from hetero_core.progress import Progress
-from hetero_core.provenance import iso
-from hetero_core.report_html import render_report
-from hetero_core.scoring import make_scorer
+from hetero_core.report import render_report
+from hetero_core.scores import make_scorer
 
 KNOWN_BAD = ("constant", "random")
 KNOWN_GOOD = "good"

@@ -10,7 +10,7 @@ Two public contracts:
 - ``hetero_scores.v1`` (JSON, read for compatibility with the original tool): one original score
   for every row and decoy scores keyed by hash.
 
-A file-level fault is a :class:`~hetero_core.exceptions.ScoresFileError` naming the file, the line
+A file-level fault is a :class:`~hetero_core.errors.ScoresFileError` naming the file, the line
 (CSV), row (Parquet) or key (JSON) and what was expected. An empty score cell is not a fault: that
 molecule simply has no score, and the coverage counters report it.
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import hashlib
 import io
 import json
 import math
@@ -30,13 +29,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from hetero_core.csv_safety import unneutralize_cell
-from hetero_core.exceptions import ScoresFileError
-from hetero_core.hashing import smiles_hash
-from hetero_core.inputs import raise_csv_field_limit
-from hetero_core.pack_layout import DECOY_COLUMNS
+from hetero_core.errors import ScoresFileError
+from hetero_core.hashing import file_sha256, smiles_hash
+from hetero_core.io import raise_csv_field_limit, unneutralize_cell
+from hetero_core.layout import DECOY_COLUMNS
 from hetero_core.records import ScoredItem
-from hetero_core.scoring import ScoreRequest, ScoreResult
+from hetero_core.scores._scorers import ScoreRequest, ScoreResult
 
 SCHEMA_V1 = "hetero_scores.v1"
 SCHEMA_V2 = "hetero_scores.v2"
@@ -52,7 +50,7 @@ _EXPECTED_V2_HEADER = f"columns {', '.join(REQUIRED_V2_COLUMNS)} (weight optiona
 _EXPECTED_SUFFIXES = ".json (hetero_scores.v1), .csv, .csv.gz or .parquet (hetero_scores.v2)"
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 _PARQUET_BATCH_ROWS = 65_536
-_READ_BLOCK = 1 << 20
+
 # One shared object for the default weight, so a million unweighted rows hold no extra floats.
 _DEFAULT_WEIGHT = 1.0
 
@@ -218,14 +216,10 @@ def load_external_scores(path: str | Path) -> ExternalScores:
 
 
 def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as stream:
-            while block := stream.read(_READ_BLOCK):
-                digest.update(block)
+        return file_sha256(path)
     except OSError as exc:
         raise ScoresFileError(path, f"cannot read the file: {exc.strerror or exc}") from exc
-    return digest.hexdigest()
 
 
 # --- hetero_scores.v2: shared row rules ---------------------------------------------------------

@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from hetero_core.exceptions import SigningError
+from hetero_core.errors import SigningError
 
 SIGNATURE_ALGORITHM = "ECDSA_SHA_256"
 KEY_ID_LENGTH = 16

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from hetero_core.exceptions import PackVerificationError, SigningError
-from hetero_core.pack_layout import (
+from hetero_core.errors import PackVerificationError, SigningError
+from hetero_core.hashing import file_sha256
+from hetero_core.layout import (
     CHECKSUMS,
     DECOYS,
     INDEX,
@@ -44,7 +45,7 @@ from hetero_core.pack_layout import (
     SUMMARY,
     ZIP,
 )
-from hetero_core.signing import SIGNATURE_ALGORITHM, public_key_id, verify_signature
+from hetero_core.pack._signing import SIGNATURE_ALGORITHM, public_key_id, verify_signature
 
 __all__ = ["CHECKED_WITH_EMBEDDED_KEY", "CHECKED_WITH_PUBLIC_KEY", "UNSIGNED", "VerifyReport", "verify_pack"]
 
@@ -126,11 +127,6 @@ def _digest_stream(read: Callable[[int], bytes]) -> _Digest:
         digest.update(chunk)
         size += len(chunk)
     return _Digest(size, digest.hexdigest())
-
-
-def _sha256_file(path: Path) -> str:
-    with path.open("rb") as handle:
-        return _digest_stream(handle.read).sha256
 
 
 def _read_entry(handle: BinaryIO, info: zipfile.ZipInfo, member: str) -> _Digest:
@@ -517,7 +513,7 @@ class _Verifier:
 
     def check_folder_zip(self) -> str | None:
         if self.is_zip:
-            return _sha256_file(self.path)
+            return file_sha256(self.path)
         if ZIP not in self.pack.digests:
             return None
         archive = _open_zip(self.stack, self.path / ZIP, ZIP)

@@ -32,7 +32,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.typing import RcKeyType
 
-from hetero_core.dataset_metrics import EASY_MAX, HARD_AUC_SIGNAL, MEDIUM_MAX
+from hetero_core.audit import EASY_MAX, HARD_AUC_SIGNAL, MEDIUM_MAX
 
 __all__ = [
     "BinAuc",

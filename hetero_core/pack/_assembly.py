@@ -15,19 +15,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hetero_core.chunk import RowResult
+from hetero_core.audit import DatasetAccumulator, RealismAccumulator
+from hetero_core.chunks import RowResult
 from hetero_core.config import RunConfig
-from hetero_core.dataset_metrics import DatasetAccumulator, RealismAccumulator
-from hetero_core.index_md import render_index
-from hetero_core.inputs import DEFAULT_COLUMNS, InputColumns, InputScan
-from hetero_core.pack_layout import AUDIT_SCHEMA, DECOYS_SCHEMA, MANIFEST_SCHEMA, SUMMARY_SCHEMA
-from hetero_core.pack_writer import PackBuilder, PackInfo
-from hetero_core.provenance import engine_info, iso, runtime_versions
+from hetero_core.io import DEFAULT_COLUMNS, InputColumns, InputScan
+from hetero_core.layout import AUDIT_SCHEMA, DECOYS_SCHEMA, MANIFEST_SCHEMA, SUMMARY_SCHEMA
+from hetero_core.pack._provenance import engine_info, iso, runtime_versions
+from hetero_core.pack._signing import Signer
+from hetero_core.pack._writer import PackBuilder, PackInfo
 from hetero_core.reasons import SkipReason, Status, Verdict
-from hetero_core.report_html import render_report
-from hetero_core.scores_external import ExternalScores
-from hetero_core.scoring import Scorer
-from hetero_core.signing import Signer
+from hetero_core.report import render_index, render_report
+from hetero_core.scores import ExternalScores, Scorer
 
 METRICS_SCHEMA = "hetero_metrics.v1"
 WORST_MOLECULES = 10

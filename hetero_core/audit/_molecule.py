@@ -16,7 +16,7 @@ from itertools import combinations
 import numpy as np
 import numpy.typing as npt
 
-from hetero_core.null_distribution import (
+from hetero_core.audit._null import (
     TOLERANCE,
     as_fraction,
     chance_pass_probability,

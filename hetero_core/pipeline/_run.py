@@ -13,13 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hetero_core.chunks import stream_results
 from hetero_core.config import RunConfig
-from hetero_core.inputs import DEFAULT_COLUMNS, InputColumns
-from hetero_core.pack_assembly import assemble_pack, scorer_facts
-from hetero_core.pack_writer import PackInfo
-from hetero_core.runner import stream_results
-from hetero_core.scoring import Scorer
-from hetero_core.signing import Signer
+from hetero_core.io import DEFAULT_COLUMNS, InputColumns
+from hetero_core.pack import PackInfo, Signer, assemble_pack, scorer_facts
+from hetero_core.scores import Scorer
 
 
 @dataclass(slots=True)

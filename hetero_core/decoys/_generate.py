@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
+from hetero_core.decoys._swap_graph import BridgeConnectivity, Edge, SwapGraph, edge, swap_partners
 from hetero_core.hashing import smiles_hash
-from hetero_core.swap_graph import BridgeConnectivity, Edge, SwapGraph, edge, swap_partners
 
 LADDER: tuple[str, ...] = ("strict", "relax_aromatic", "relax_rings", "kekule")
 _BRIDGE_RUNGS = frozenset({"strict", "relax_aromatic"})

@@ -18,7 +18,7 @@ import numpy
 import rdkit
 
 from hetero_core import ENGINE_NAME, __version__
-from hetero_core.exceptions import ConfigError
+from hetero_core.errors import ConfigError
 
 
 @lru_cache(maxsize=1)
@@ -27,7 +27,7 @@ def git_commit() -> str:
     pinned = os.environ.get("HETERO2_GIT_COMMIT")
     if pinned:
         return pinned
-    source = Path(__file__).resolve().parent.parent
+    source = Path(__file__).resolve().parents[2]
     if not (source / ".git").exists():
         return "unknown"
     try:

@@ -25,9 +25,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING
 
-from hetero_core.csv_safety import format_cell
-from hetero_core.exceptions import PackOutputError, SigningError
-from hetero_core.pack_layout import (
+from hetero_core.errors import PackOutputError, SigningError
+from hetero_core.hashing import file_sha256
+from hetero_core.io import format_cell
+from hetero_core.layout import (
     CHECKSUMS,
     DECOY_COLUMNS,
     DECOYS,
@@ -44,14 +45,14 @@ from hetero_core.pack_layout import (
     SUMMARY_COLUMNS,
     ZIP,
 )
-from hetero_core.signing import SIGNATURE_ALGORITHM, verify_signature
+from hetero_core.pack._signing import SIGNATURE_ALGORITHM, verify_signature
 
 if TYPE_CHECKING:
     import _csv
 
-    from hetero_core.signing import Signer
+    from hetero_core.pack._signing import Signer
 
-__all__ = ["ZIP_COMPRESSLEVEL", "PackBuilder", "PackInfo", "sha256_file", "write_json"]
+__all__ = ["ZIP_COMPRESSLEVEL", "PackBuilder", "PackInfo", "write_json"]
 
 ZIP_COMPRESSLEVEL = 9
 ZIP_FILE_MODE = 0o100644  # regular file, rw-r--r--
@@ -73,15 +74,6 @@ class PackInfo:
     zip_sha256: str
     files: dict[str, str]
     signed: bool
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks so large decoy tables never sit in memory."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _json_safe(value: object) -> object:
@@ -273,7 +265,7 @@ class PackBuilder:
             if reserved:
                 raise ValueError(f"manifest keys {sorted(reserved)!r} are written by the pack writer, not the caller")
             if report_html is None:
-                from hetero_core.report_html import render_report  # noqa: PLC0415 - matplotlib only when needed
+                from hetero_core.report import render_report  # noqa: PLC0415 - matplotlib only when needed
 
                 report_html = render_report(manifest, metrics)
             info = self._seal(metrics, manifest, index_md, report_html, _zip_date_time(created_at), signer)
@@ -299,7 +291,7 @@ class PackBuilder:
             (staging / name).write_bytes(text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8"))
 
         listed = sorted((SUMMARY, DECOYS, METRICS, INDEX, REPORT))
-        digests = {name: sha256_file(staging / name) for name in listed}
+        digests = {name: file_sha256(staging / name) for name in listed}
         full_manifest: dict[str, object] = dict(manifest)
         full_manifest["files"] = [
             {"path": name, "size": (staging / name).stat().st_size, "sha256": digests[name]} for name in listed
@@ -330,7 +322,7 @@ class PackBuilder:
         digests[CHECKSUMS] = hashlib.sha256(checksums.encode("utf-8")).hexdigest()
 
         zip_path = _write_zip(staging, sorted(digests), date_time)
-        zip_sha256 = sha256_file(zip_path)
+        zip_sha256 = file_sha256(zip_path)
         self._move_into_place()
         return PackInfo(
             path=self.out_dir,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hetero_core.null_distribution import nearest_rank
+from hetero_core.audit._null import nearest_rank
 from hetero_core.reasons import Status, Verdict
 
 __all__ = [

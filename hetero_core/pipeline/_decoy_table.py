@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from hetero_core.chunks import stream_results
 from hetero_core.config import RunConfig
-from hetero_core.csv_safety import format_cell
-from hetero_core.inputs import DEFAULT_COLUMNS, InputColumns
-from hetero_core.pack_layout import DECOY_COLUMNS
+from hetero_core.io import DEFAULT_COLUMNS, InputColumns, format_cell
+from hetero_core.layout import DECOY_COLUMNS
 from hetero_core.reasons import Status
-from hetero_core.runner import stream_results
 
 REPORT_COLUMNS = ("id", "status", "reason", "n_decoys", "decoy_strategy")
 

@@ -1,0 +1,33 @@
+"""The audit's statistics: per-molecule AUC against the exact null (SPEC §5) and the dataset-level metrics."""
+
+from __future__ import annotations
+
+from hetero_core.audit._dataset import (
+    EASY_AUC_ONLY,
+    EASY_MAX,
+    HARD_AUC_SIGNAL,
+    MEDIAN_SIMILARITY_MIN,
+    MEDIUM_MAX,
+    MIN_HARD_PAIRS,
+    DatasetAccumulator,
+    RealismAccumulator,
+    separation,
+)
+from hetero_core.audit._molecule import (
+    AuditResult,
+    audit_molecule,
+)
+
+__all__ = [
+    "EASY_AUC_ONLY",
+    "EASY_MAX",
+    "HARD_AUC_SIGNAL",
+    "MEDIAN_SIMILARITY_MIN",
+    "MEDIUM_MAX",
+    "MIN_HARD_PAIRS",
+    "AuditResult",
+    "DatasetAccumulator",
+    "RealismAccumulator",
+    "audit_molecule",
+    "separation",
+]

@@ -1,0 +1,29 @@
+"""Preparing input molecules (guardrails, optional standardisation) and describing them."""
+
+from __future__ import annotations
+
+from hetero_core.molecules._descriptors import (
+    descriptors,
+    mean_abs_deltas,
+    similarity_summary,
+    spectral_features,
+)
+from hetero_core.molecules._prepare import (
+    DEFAULT_MAX_HEAVY_ATOMS,
+    Guardrails,
+    PreparedMolecule,
+    Rejection,
+    prepare_molecule,
+)
+
+__all__ = [
+    "DEFAULT_MAX_HEAVY_ATOMS",
+    "Guardrails",
+    "PreparedMolecule",
+    "Rejection",
+    "descriptors",
+    "mean_abs_deltas",
+    "prepare_molecule",
+    "similarity_summary",
+    "spectral_features",
+]

@@ -1,0 +1,19 @@
+"""Whole runs from a file: the audit, the calibration, the decoys export."""
+
+from __future__ import annotations
+
+from hetero_core.pipeline._calibration import (
+    run_calibration,
+)
+from hetero_core.pipeline._decoy_table import (
+    write_decoy_table,
+)
+from hetero_core.pipeline._run import (
+    run_audit,
+)
+
+__all__ = [
+    "run_audit",
+    "run_calibration",
+    "write_decoy_table",
+]
