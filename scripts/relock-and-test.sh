@@ -36,7 +36,12 @@ before="$(locked_versions)"
 echo "== re-lock: the newest versions within the ranges"
 UV=.venv/bin/uv scripts/lock.sh --upgrade
 echo "== versions that moved (- locked now, + newest)"
-diff <(echo "$before") <(locked_versions) | grep '^[<>]' | sed 's/^</-/; s/^>/+/' || echo "(none)"
+moved="$(diff <(echo "$before") <(locked_versions) || true)"
+if [ -n "$moved" ]; then
+    grep '^[<>]' <<<"$moved" | sed 's/^</-/; s/^>/+/'
+else
+    echo "(none)"
+fi
 
 echo "== install, lint, types, smoke, tests on the new lock"
 .venv/bin/uv sync --locked --inexact --extra dev
