@@ -29,7 +29,7 @@ from hetero_core.pack import (
 from hetero_core.pipeline import run_audit, run_calibration, write_decoy_table
 from hetero_core.progress import Progress
 from hetero_core.report import human_number
-from hetero_core.scores import load_external_scores, make_scorer
+from hetero_core.scores import ModelInfo, load_external_scores, make_scorer
 
 PLUGIN_GROUP = "hetero2.commands"
 EXIT_OK = 0
@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--scorer", default=None, help="built-in scorer: mock, constant, random, good, qed, sa")
     source.add_argument("--scores", type=Path, help="customer scores: scored decoys table (.csv/.parquet) or v1 .json")
     _engine_options(run)
+    run.add_argument("--model-name", help="the audited model's name, recorded in the manifest and the report")
+    run.add_argument("--model-version", help="the audited model's version")
+    run.add_argument("--model-sha256", help="sha256 of the model artifact (64 hex digits)")
     run.add_argument("--created-at", help="ISO 8601 creation time for a reproducible pack (else SOURCE_DATE_EPOCH)")
     run.add_argument("--sign-key", type=Path, help="ECDSA P-256 private key (PEM) to sign the manifest")
     run.add_argument("--timings", type=Path, help="write run timings (JSON) here; they never go into the pack")
@@ -125,6 +128,12 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hard-max", type=float, default=0.95, help="hard mode: highest Tanimoto kept (default 0.95)")
     parser.add_argument("--q", type=float, default=0.95, help="null quantile of the gate (default 0.95)")
     parser.add_argument("--margin", type=float, default=0.05, help="margin added to the null quantile (default 0.05)")
+    parser.add_argument(
+        "--score-direction",
+        choices=("higher", "lower"),
+        default="higher",
+        help="higher (default): a higher score means more likely real/active; lower: IC50, docking energy, toxicity",
+    )
     parser.add_argument("--max-heavy-atoms", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per molecule before ERROR timeout")
     parser.add_argument(
@@ -150,6 +159,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         max_heavy_atoms=args.max_heavy_atoms,
         timeout_s=args.timeout,
         decoy_descriptors=args.decoy_descriptors,
+        score_direction=args.score_direction,
     )
 
 
@@ -172,6 +182,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         args.input = bundled_example()
         print(f"hetero2: no INPUT given, auditing the bundled example {args.input.name}", file=sys.stderr)
     config = _config(args)
+    sha = args.model_sha256.lower() if args.model_sha256 else None
+    model = ModelInfo(name=args.model_name, version=args.model_version, sha256=sha)
     scorer = load_external_scores(args.scores) if args.scores else make_scorer(args.scorer or "qed", seed=args.seed)
     signer = LocalKeySigner.from_pem_file(args.sign_key) if args.sign_key else None
     created_at = resolve_created_at(args.created_at)
@@ -181,6 +193,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             args.out,
             config=config,
             scorer=scorer,
+            model=model,
             created_at=created_at,
             workers=_workers(args),
             signer=signer,

@@ -59,3 +59,7 @@ EXTRA_COLUMN_PREFIX = "input_"
 
 DECOY_COLUMNS: tuple[str, ...] = ("molecule_id", "role", "hash", "smiles")
 SCORED_DECOY_COLUMNS: tuple[str, ...] = (*DECOY_COLUMNS, "score", "weight")
+
+# Score columns are written at full precision (shortest round-trip repr), every other number to 6 digits:
+# a third party recomputes each AUC and verdict from these cells (SPEC §4).
+EXACT_COLUMNS: frozenset[str] = frozenset({"score", "weight", "score_original"})

@@ -35,6 +35,9 @@ class JobParameters(BaseModel):
     margin: float = Field(0.05, ge=0.0, le=0.5)
     timeout_s: float = Field(60.0, gt=0.0, le=3600.0)
     decoy_descriptors: Literal["full", "fast"] = "full"
+    score_direction: Literal["higher", "lower"] = Field(
+        "higher", description="higher: a higher score means more likely real; lower: IC50, docking energy"
+    )
     scorer: ScorerName = Field(
         "qed", description="built-in scorer; ignored when the job has a scores file (scores-only mode)"
     )
@@ -66,6 +69,7 @@ class JobParameters(BaseModel):
             margin=self.margin,
             timeout_s=self.timeout_s,
             decoy_descriptors=self.decoy_descriptors,
+            score_direction=self.score_direction,
         )
 
     def input_columns(self) -> InputColumns:

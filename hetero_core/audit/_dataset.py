@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hetero_core.audit._null import nearest_rank
+from hetero_core.audit._ties import scores_tie
 from hetero_core.reasons import Status, Verdict
 
 __all__ = [
@@ -154,10 +155,10 @@ class RealismAccumulator:
             raise ValueError(f"a similarity must lie in [0, 1], got {similarity!r}")
         name = "easy" if similarity < EASY_MAX else "medium" if similarity < MEDIUM_MAX else "hard"
         self._pairs[name] += 1
-        if original > decoy:
-            self._wins[name] += 1
-        elif original == decoy:
+        if scores_tie(original, decoy):
             self._ties[name] += 1
+        elif original > decoy:
+            self._wins[name] += 1
         if similarity < MEDIAN_SIMILARITY_MIN:
             self._below_median_min += 1
         cell = min(_FINE_CELLS, math.floor(similarity * _FINE_CELLS + _GRID_NUDGE))

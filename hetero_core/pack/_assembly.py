@@ -25,7 +25,7 @@ from hetero_core.pack._signing import Signer
 from hetero_core.pack._writer import PackBuilder, PackInfo
 from hetero_core.reasons import SkipReason, Status, Verdict
 from hetero_core.report import render_index, render_report
-from hetero_core.scores import ExternalScores, Scorer
+from hetero_core.scores import ExternalScores, ModelInfo, Scorer
 
 METRICS_SCHEMA = "hetero_metrics.v1"
 WORST_MOLECULES = 10
@@ -44,20 +44,32 @@ class ScorerFacts:
     file_rows: int | None = None
     original_entries: int | None = None
     decoy_entries: int | None = None
+    model: ModelInfo = field(default_factory=ModelInfo)
 
     @property
     def external(self) -> bool:
         return self.schema_version is not None
+
+    def model_block(self) -> dict[str, Any]:
+        """The manifest's ``model`` block: who made the scores; a built-in scorer names itself."""
+        name = self.model.name
+        if name is None and not self.external:
+            name = f"built-in scorer {self.label}"
+        return {"name": name, "version": self.model.version, "sha256": self.model.sha256, "scores": self.label}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScorerFacts:
-        return cls(**dict(data))
+        values = dict(data)
+        values["model"] = ModelInfo.from_dict(values.get("model"))
+        return cls(**values)
 
 
-def scorer_facts(scorer: Scorer) -> ScorerFacts:
+def scorer_facts(scorer: Scorer, model: ModelInfo | None = None) -> ScorerFacts:
+    """What the pack records about ``scorer``, with the model's identity as its owner gave it."""
+    model = model or ModelInfo()
     if isinstance(scorer, ExternalScores):
         return ScorerFacts(
             label="external",
@@ -67,8 +79,9 @@ def scorer_facts(scorer: Scorer) -> ScorerFacts:
             file_rows=scorer.n_rows,
             original_entries=scorer.n_original_entries,
             decoy_entries=scorer.n_decoy_entries,
+            model=model,
         )
-    return ScorerFacts(label=scorer.name)
+    return ScorerFacts(label=scorer.name, model=model)
 
 
 @dataclass(slots=True)
@@ -76,6 +89,7 @@ class ResultCollector:
     """Folds row results into the dataset metrics; memory stays flat (a few floats per judged row)."""
 
     k: int
+    score_direction: str = "higher"
     dataset: DatasetAccumulator = field(init=False)
     realism: RealismAccumulator = field(default_factory=RealismAccumulator)
     worst: list[tuple[float, int, dict[str, Any]]] = field(default_factory=list)
@@ -126,7 +140,7 @@ class ResultCollector:
         key = (-slack, -result.index)
         if len(self.worst) >= WORST_MOLECULES and key <= self.worst[0][:2]:
             return
-        entry = (key[0], key[1], _worst_entry(result, slack))
+        entry = (key[0], key[1], _worst_entry(result, slack, self.score_direction))
         if len(self.worst) < WORST_MOLECULES:
             heapq.heappush(self.worst, entry)
         else:
@@ -136,9 +150,11 @@ class ResultCollector:
         return [payload for _, _, payload in sorted(self.worst, key=lambda e: (-e[0], -e[1]))]
 
 
-def _worst_entry(result: RowResult, slack: float) -> dict[str, Any]:
+def _worst_entry(result: RowResult, slack: float, direction: str) -> dict[str, Any]:
+    """The molecule and the decoys the model liked best (highest score, or lowest when lower is better)."""
     scored = [d for d in result.decoys if d.get("role") == "decoy" and d.get("score") is not None]
-    top = sorted(enumerate(scored), key=lambda item: (-float(item[1]["score"]), item[0]))[:TOP_DECOYS_PER_WORST]
+    sign = -1.0 if direction == "higher" else 1.0
+    top = sorted(enumerate(scored), key=lambda item: (sign * float(item[1]["score"]), item[0]))[:TOP_DECOYS_PER_WORST]
     return {
         "id": result.id,
         "slack": slack,
@@ -216,6 +232,7 @@ def build_manifest(
         "runtime": runtime_versions(),
         "contracts": {"audit": AUDIT_SCHEMA, "decoys": DECOYS_SCHEMA, "summary": SUMMARY_SCHEMA},
         "parameters": {**config.to_manifest(), "scorer": scorer.label},
+        "model": scorer.model_block(),
         "seeds": {"run_seed": config.seed, "seed_by": config.seed_by},
         "inputs": inputs,
     }
@@ -246,7 +263,7 @@ def assemble_pack(
     on_result: Callable[[RowResult], None] | None = None,
 ) -> AssembledPack:
     """Write the pack from results given in input order (the caller guarantees order and completeness)."""
-    collector = ResultCollector(config.k_decoys)
+    collector = ResultCollector(config.k_decoys, config.score_direction)
     count = 0
     with PackBuilder(out_dir, extra_columns=scan.extra_columns, scored=True) as builder:
         for result in results:

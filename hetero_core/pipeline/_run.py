@@ -17,7 +17,7 @@ from hetero_core.chunks import stream_results
 from hetero_core.config import RunConfig
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns
 from hetero_core.pack import PackInfo, Signer, assemble_pack, scorer_facts
-from hetero_core.scores import Scorer
+from hetero_core.scores import ModelInfo, Scorer
 
 
 @dataclass(slots=True)
@@ -36,6 +36,7 @@ def run_audit(
     config: RunConfig,
     scorer: Scorer,
     created_at: datetime,
+    model: ModelInfo | None = None,
     workers: int = 1,
     signer: Signer | None = None,
     service: Mapping[str, str] | None = None,
@@ -53,7 +54,7 @@ def run_audit(
         input_name=input_path.name,
         scan=scan,
         config=config,
-        scorer=scorer_facts(scorer),
+        scorer=scorer_facts(scorer, model),
         created_at=created_at,
         signer=signer,
         service=service,

@@ -56,6 +56,7 @@ from hetero_core.report._markup import (
     _seq,
     _table,
 )
+from hetero_core.report._model import model_text
 from hetero_core.report._molecules import _problems_section, _worst_section
 from hetero_core.report._plots import (
     BinAuc,
@@ -83,6 +84,7 @@ def _header(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         "<h1>HETERO-2 audit report</h1>",
         f'<p class="lead">Input <code>{_e(name)}</code> · created {_e(manifest.get("created_at"))} by '
         f"{_e(engine.get('name', 'hetero2'))} {_e(engine.get('version'))}</p>",
+        f'<p class="lead">Model: {model_text(manifest)}</p>',
         '<div class="box">',
         f"<p>{_int_text(counts.get('total'))} rows: {_int_text(counts.get(Status.OK))} audited (OK), "
         f"{_int_text(counts.get(Status.SKIP))} skipped (SKIP), {_int_text(counts.get(Status.ERROR))} failed "
@@ -137,6 +139,7 @@ def _facts_section(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> s
             f"Python {_e(runtime.get('python'))}, RDKit {_e(runtime.get('rdkit'))}, NumPy {_e(runtime.get('numpy'))}; "
             f"plots drawn with matplotlib {_e(matplotlib_version())}",
         ),
+        ("Model", model_text(manifest)),
         ("Scores", _e(parameters.get("scorer"))),
         ("Seeds", f"run seed {_e(seeds.get('run_seed'))}, per-molecule seed from {_e(seeds.get('seed_by'))}"),
         ("Contracts", _e(", ".join(f"{k} {_param(v)}" for k, v in sorted(contracts.items())))),

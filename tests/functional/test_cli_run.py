@@ -321,6 +321,58 @@ def test_manifest_records_engine_versions_parameters_input_and_files(cli: Cli, d
     ]
 
 
+def test_the_audited_model_is_named_in_the_manifest_and_at_the_top_of_the_report(
+    cli: Cli, drugs_csv: Path, tmp_path: Path
+) -> None:
+    pack = tmp_path / "pack"
+    sha = "AB" * 32
+    options = ("--scorer", "qed", "--model-name", "ChemProp <QED> clone", "--model-version", "2.1.0")
+    result = cli.run(drugs_csv, pack, *options, "--model-sha256", sha, "--score-direction", "lower", k=4)
+    assert result.code == 0, result.err
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"] == {
+        "name": "ChemProp <QED> clone",
+        "version": "2.1.0",
+        "sha256": sha.lower(),
+        "scores": "qed",
+    }
+    assert manifest["parameters"]["score_direction"] == "lower"
+    report = (pack / "report.html").read_text(encoding="utf-8")
+    header = report[: report.index("</header>")]
+    assert "ChemProp &lt;QED&gt; clone</b> version 2.1.0" in header
+    assert "lower score = more likely real" in header
+
+
+def test_a_built_in_scorer_names_itself_when_no_model_name_is_given(cli: Cli, drugs_csv: Path, tmp_path: Path) -> None:
+    assert cli.run(drugs_csv, tmp_path / "pack", "--scorer", "sa", k=4).code == 0
+    manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"] == {"name": "built-in scorer sa", "version": None, "sha256": None, "scores": "sa"}
+    assert manifest["parameters"]["score_direction"] == "higher"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--model-sha256", "abc", "model sha256 must be 64"),
+        ("--model-name", " ", "model name must be 1 to 200"),
+        ("--model-version", "v" * 201, "model version must be 1 to 200"),
+    ],
+)
+def test_a_bad_model_identity_is_refused_before_any_work(
+    cli: Cli, drugs_csv: Path, tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    result = cli.run(drugs_csv, tmp_path / "pack", option, value, k=4)
+    assert result.code == 2
+    assert message in result.err
+    assert not (tmp_path / "pack").exists()
+
+
+def test_score_direction_accepts_only_higher_or_lower(cli: Cli, drugs_csv: Path, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run(drugs_csv, tmp_path / "pack", "--score-direction", "up", k=4)
+    assert exit_info.value.code == 2
+
+
 _GIVEN_PARAMETERS: dict[str, object] = {
     "k_decoys": 4,
     "seed": 7,
@@ -334,6 +386,7 @@ _GIVEN_PARAMETERS: dict[str, object] = {
     "margin": 0.05,
     "hard_min_similarity": 0.65,
     "hard_max_similarity": 0.95,
+    "score_direction": "higher",
 }
 
 
