@@ -28,7 +28,7 @@ from hetero_core.pack import (
 )
 from hetero_core.pipeline import run_audit, run_calibration, write_decoy_table
 from hetero_core.progress import Progress
-from hetero_core.report import human_number
+from hetero_core.report import human_number, p_text
 from hetero_core.scores import ModelInfo, load_external_scores, make_scorer
 
 PLUGIN_GROUP = "hetero2.commands"
@@ -208,7 +208,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"rows: {counts['total']} (OK {counts['OK']}, SKIP {counts['SKIP']}, ERROR {counts['ERROR']}); "
         f"PASS-rate {human_number(metrics['pass_rate'])} vs "
         f"{human_number(metrics['expected_pass_rate_by_chance'])} by chance "
-        f"(p = {human_number(metrics['pass_rate_p_value'])}); realism {metrics['realism']['interpretation']}\n"
+        f"(better: {p_text(metrics['pass_rate_p_value'])}, worse: {p_text(metrics['pass_rate_p_value_lower'])}); "
+        f"realism {metrics['realism']['interpretation']}\n"
         f"zip sha256: {outcome.pack.zip_sha256}{'  (signed)' if outcome.pack.signed else ''}"
     )
     timings = {

@@ -90,8 +90,11 @@ class ResultCollector:
 
     k: int
     score_direction: str = "higher"
+    hard_min: float = 0.65
+    hard_max: float = 0.95
+    seed: int = 0
     dataset: DatasetAccumulator = field(init=False)
-    realism: RealismAccumulator = field(default_factory=RealismAccumulator)
+    realism: RealismAccumulator = field(init=False)
     worst: list[tuple[float, int, dict[str, Any]]] = field(default_factory=list)
     problems: list[dict[str, Any]] = field(default_factory=list)
     originals_scored: int = 0
@@ -101,6 +104,14 @@ class ResultCollector:
 
     def __post_init__(self) -> None:
         self.dataset = DatasetAccumulator(self.k)
+        self.realism = RealismAccumulator(self.hard_min, self.hard_max, seed=self.seed)
+
+    @classmethod
+    def for_config(cls, config: RunConfig) -> ResultCollector:
+        """A collector whose realism bins use the run's hard-mode window and whose bootstrap uses its seed."""
+        return cls(
+            config.k_decoys, config.score_direction, config.hard_min_similarity, config.hard_max_similarity, config.seed
+        )
 
     def add(self, result: RowResult) -> None:
         judged = result.verdict in (Verdict.PASS, Verdict.FAIL)
@@ -113,8 +124,8 @@ class ResultCollector:
             n_decoys=result.n_decoys,
             n_decoys_scored=result.n_decoys_scored if result.n_decoys is not None else None,
         )
-        for original, decoy, similarity in result.pairs:
-            self.realism.add(original, decoy, similarity)
+        if result.pairs:
+            self.realism.add_molecule(result.pairs)
         if result.n_decoys:
             self.decoys_generated += result.n_decoys
             self.decoys_scored += result.n_decoys_scored
@@ -263,7 +274,7 @@ def assemble_pack(
     on_result: Callable[[RowResult], None] | None = None,
 ) -> AssembledPack:
     """Write the pack from results given in input order (the caller guarantees order and completeness)."""
-    collector = ResultCollector(config.k_decoys, config.score_direction)
+    collector = ResultCollector.for_config(config)
     count = 0
     with PackBuilder(out_dir, extra_columns=scan.extra_columns, scored=True) as builder:
         for result in results:

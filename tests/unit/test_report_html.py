@@ -69,6 +69,15 @@ METRICS_IN: dict[str, Any] = {
     },
     "expected_pass_rate_by_chance": 0.047619,
     "pass_rate_p_value": 1.0,
+    "pass_rate_p_value_lower": 0.135,
+    "significance": {
+        "n_pass": 0,
+        "expected_pass": 1.952,
+        "p_better_than_chance": 1.0,
+        "p_worse_than_chance": 0.135,
+        "alpha": 0.05,
+        "finding": "consistent_with_chance",
+    },
     "decoys": {
         "k": 20,
         "molecules": 43,
@@ -83,10 +92,17 @@ METRICS_IN: dict[str, Any] = {
         "median_similarity": 0.6417,
         "bins": {
             "easy": {"range": [0.0, 0.5], "n_pairs": 197, "auc": 0.7208},
-            "medium": {"range": [0.5, 0.7], "n_pairs": 392, "auc": 0.6492},
-            "hard": {"range": [0.7, 1.0], "n_pairs": 231, "auc": 0.6014},
+            "medium": {"range": [0.5, 0.65], "n_pairs": 300, "auc": 0.6492},
+            "hard": {
+                "range": [0.65, 0.95],
+                "n_pairs": 300,
+                "auc": 0.6014,
+                "auc_ci95": [0.5312, 0.6633],
+                "n_molecules": 35,
+            },
+            "near_identical": {"range": [0.95, 1.0], "n_pairs": 23, "auc": 0.6},
         },
-        "interpretation": "SUCCESS_SIGNAL_ON_HARD",
+        "interpretation": "HARD_PAIR_AUC_UNCERTAIN",
         "easy_only": False,
         "similarity_histogram": {
             "bin_edges": [i / 20 for i in range(21)],
@@ -122,6 +138,14 @@ METRICS_IN: dict[str, Any] = {
         {"row": 30, "id": "vancomycin", "status": "ERROR", "reason": "timeout", "detail": "took longer than 60 s"},
     ],
 }
+
+
+def _tails(upper: float, lower: float) -> dict[str, Any]:
+    """Metrics changes for a PASS count with these two tails (hetero_audit.v3)."""
+    finding = "above_chance" if upper < 0.05 else "below_chance" if lower < 0.05 else "consistent_with_chance"
+    block = {"p_better_than_chance": upper, "p_worse_than_chance": lower, "alpha": 0.05, "finding": finding}
+    return {"pass_rate_p_value": upper, "pass_rate_p_value_lower": lower, "significance": block}
+
 
 CALIBRATION_IN: dict[str, Any] = {
     "schema_version": "hetero_calibration.v1",
@@ -262,24 +286,41 @@ def test_rows_section_says_so_when_nothing_was_skipped(fast: None) -> None:
     assert "None: every row was audited." in _section(page, "problems")
 
 
+def test_no_p_value_is_ever_shown_as_zero(fast: None) -> None:
+    page = render_report(MANIFEST_IN, _metrics(**_tails(1e-30, 1.0)))
+    assert "0.000" not in _plain(_section(page, "pass-rate"))
+    assert "p &lt; 0.001" in page
+
+
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
         (
-            {"verdicts": {"PASS": 41, "FAIL": 0, "SKIP": 3}, "pass_rate": 1.0, "pass_rate_p_value": 7.1e-21},
-            "far too small to be luck. The model ranks real molecules above their decoys more often than chance.",
+            {"verdicts": {"PASS": 41, "FAIL": 0, "SKIP": 3}, "pass_rate": 1.0, **_tails(7.1e-21, 1.0)},
+            "is below 0.001: far too small to be luck. The model ranks real molecules above their decoys more often "
+            "than chance.",
         ),
         (
-            {"verdicts": {"PASS": 5, "FAIL": 36, "SKIP": 3}, "pass_rate": 5 / 41, "pass_rate_p_value": 0.02},
+            {"verdicts": {"PASS": 5, "FAIL": 36, "SKIP": 3}, "pass_rate": 5 / 41, **_tails(0.02, 0.99)},
             "is 0.020, below the conventional 0.05: evidence that the model beats chance",
         ),
         (
-            {"verdicts": {"PASS": 2, "FAIL": 39, "SKIP": 3}, "pass_rate": 2 / 41, "pass_rate_p_value": 0.58},
+            {"verdicts": {"PASS": 2, "FAIL": 39, "SKIP": 3}, "pass_rate": 2 / 41, **_tails(0.58, 0.7)},
             "luck alone could give this PASS-rate. There is no evidence",
         ),
         (
-            {"verdicts": {"PASS": 1, "FAIL": 40, "SKIP": 3}, "pass_rate": 1 / 41, "pass_rate_p_value": 0.86},
+            {"verdicts": {"PASS": 1, "FAIL": 40, "SKIP": 3}, "pass_rate": 1 / 41, **_tails(0.86, 0.4)},
             "It PASSes even fewer molecules than luck would.",
+        ),
+        (
+            {
+                "verdicts": {"PASS": 3, "FAIL": 265, "SKIP": 0},
+                "n_judged": 268,
+                "pass_rate": 3 / 268,
+                **_tails(1.0, 6e-4),
+            },
+            "The probability of 3 or fewer PASSes by luck is below 0.001: the model PASSes fewer molecules than "
+            "chance would",
         ),
         ({}, "No molecule PASSed. There is no evidence that the model reads structure rather than composition."),
         (
@@ -297,7 +338,9 @@ def test_pass_rate_section_gives_the_expected_rate_by_chance(page: str) -> None:
     section = _plain(_section(page, "pass-rate"))
     assert "0 of 41 judged molecules PASSed (0.0%)" in section
     assert "about 4.8% of them (about 2.0 molecules) by luck alone" in section
-    assert "p-value (P of at least this many PASS by chance) 1.000" in section
+    assert "P(at least this many PASS by chance) p = 1.000" in section
+    assert "P(at most this many PASS by chance) p = 0.135" in section
+    assert "finding the PASS count is within what chance gives" in section
 
 
 def test_slack_section_has_its_histogram_and_quantiles(page: str) -> None:
@@ -326,18 +369,23 @@ def test_realism_section_has_table_two_plots_and_the_reading(page: str) -> None:
     text = _plain(section)
     assert section.count('<svg class="plot"') == 2
     assert "easy 0.00–0.50 197 0.721" in text
-    assert "hard 0.70–1.00 231 0.601" in text
+    assert "hard 0.65–0.95 300 0.601 0.531–0.663" in text
+    assert "near_identical 0.95–1.00 23 0.600" in text
     assert "all 0–1 820 0.649" in text
-    assert "Signal on hard decoys." in text
-    assert "AUC is 0.601 over 231 pairs, above 0.55" in text
+    assert "Hard-pair AUC uncertain." in text
+    assert "On 300 hard pairs (similarity 0.65–0.95) the hard-pair AUC is 0.601 (95% interval 0.531–0.663" in text
+    assert "success" not in text.lower()
 
 
 @pytest.mark.parametrize(
     ("interpretation", "easy_only", "expected"),
     [
-        ("ILLUSION_CONFIRMED", False, "Illusion confirmed. On hard decoys"),
-        ("ILLUSION_CONFIRMED", True, "It does beat easy decoys (AUC 0.721 > 0.7)"),
-        ("INCONCLUSIVE_DECOYS_TOO_EASY", False, "Inconclusive: the decoys are too easy. The median similarity"),
+        ("HARD_PAIR_AUC_NOT_ABOVE_THRESHOLD", False, "Hard-pair AUC not above 0.55. On 300 hard pairs"),
+        ("HARD_PAIR_AUC_NOT_ABOVE_THRESHOLD", True, "It does beat easy decoys (AUC 0.721 > 0.7)"),
+        ("HARD_PAIR_AUC_ABOVE_THRESHOLD", False, "This counts pairs; whether molecules PASS is the PASS-rate"),
+        ("HARD_PAIR_AUC_UNCERTAIN", False, "the interval straddles 0.55"),
+        ("DECOYS_TOO_EASY_TO_JUDGE", False, "Decoys too easy to judge. The median similarity"),
+        ("SUCCESS_SIGNAL_ON_HARD", False, "(hetero_audit.v2 label) hard-pair AUC above 0.55"),
         ("SOMETHING_NEW", False, "The metrics hold no realism interpretation."),
     ],
 )
