@@ -1,7 +1,8 @@
 """``hetero2``: the local command line over the same engine the service runs.
 
 Exit codes: 0 success; 1 a pack failed verification; 2 bad input, bad parameters or an unusable file (one clear
-message on stderr, nothing half-written).
+message on stderr, nothing half-written); 3 the audit's decision is STOP and ``--fail-on-stop`` was given (the
+pack is written all the same), so an audit can gate a model release in CI.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from hetero_core import __version__
+from hetero_core.audit import load_acceptance
 from hetero_core.chunks import default_workers
 from hetero_core.config import RunConfig
 from hetero_core.errors import ConfigError, HeteroError, PackVerificationError
 from hetero_core.io import InputColumns
+from hetero_core.layout import REPORT
 from hetero_core.pack import (
     LocalKeySigner,
     generate_private_key_pem,
@@ -35,6 +38,7 @@ PLUGIN_GROUP = "hetero2.commands"
 EXIT_OK = 0
 EXIT_VERIFY_FAILED = 1
 EXIT_USAGE = 2
+EXIT_STOP = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--model-name", help="the audited model's name, recorded in the manifest and the report")
     run.add_argument("--model-version", help="the audited model's version")
     run.add_argument("--model-sha256", help="sha256 of the model artifact (64 hex digits)")
+    run.add_argument("--acceptance", type=Path, help="acceptance.v1 JSON overriding the GO/STOP criteria")
+    run.add_argument("--fail-on-stop", action="store_true", help="exit 3 when the decision is STOP (for CI gates)")
     run.add_argument("--created-at", help="ISO 8601 creation time for a reproducible pack (else SOURCE_DATE_EPOCH)")
     run.add_argument("--sign-key", type=Path, help="ECDSA P-256 private key (PEM) to sign the manifest")
     run.add_argument("--timings", type=Path, help="write run timings (JSON) here; they never go into the pack")
@@ -184,6 +190,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     sha = args.model_sha256.lower() if args.model_sha256 else None
     model = ModelInfo(name=args.model_name, version=args.model_version, sha256=sha)
+    acceptance = load_acceptance(args.acceptance) if args.acceptance else None
     scorer = load_external_scores(args.scores) if args.scores else make_scorer(args.scorer or "qed", seed=args.seed)
     signer = LocalKeySigner.from_pem_file(args.sign_key) if args.sign_key else None
     created_at = resolve_created_at(args.created_at)
@@ -194,6 +201,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             config=config,
             scorer=scorer,
             model=model,
+            acceptance=acceptance,
             created_at=created_at,
             workers=_workers(args),
             signer=signer,
@@ -203,7 +211,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     metrics = outcome.metrics
     counts = metrics["counts"]
+    decision = metrics["decision"]
     print(
+        f"decision: {decision['outcome']} — {decision['sentence']}\n"
+        f"report: {outcome.pack.path / REPORT}\n"
         f"pack: {outcome.pack.path}\n"
         f"rows: {counts['total']} (OK {counts['OK']}, SKIP {counts['SKIP']}, ERROR {counts['ERROR']}); "
         f"PASS-rate {human_number(metrics['pass_rate'])} vs "
@@ -220,6 +231,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"time: {outcome.seconds:.1f} s, {outcome.molecules_per_second:.1f} molecules/s", file=sys.stderr)
     if args.timings:
         args.timings.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
+    if args.fail_on_stop and decision["outcome"] == "STOP":
+        print("hetero2: decision STOP and --fail-on-stop given: exit 3", file=sys.stderr)
+        return EXIT_STOP
     return EXIT_OK
 
 

@@ -16,12 +16,22 @@ from hetero_core.audit._dataset import (
     RealismAccumulator,
     separation,
 )
+from hetero_core.audit._decision import (
+    ACCEPTANCE_SCHEMA,
+    OUTCOMES,
+    Acceptance,
+    AcceptanceCriteria,
+    decide,
+    load_acceptance,
+    score_coverage,
+)
 from hetero_core.audit._molecule import (
     AuditResult,
     audit_molecule,
 )
 
 __all__ = [
+    "ACCEPTANCE_SCHEMA",
     "EASY_AUC_ONLY",
     "EASY_MAX",
     "HARD_AUC_SIGNAL",
@@ -31,9 +41,15 @@ __all__ = [
     "MEDIAN_SIMILARITY_MIN",
     "MEDIUM_MAX",
     "MIN_HARD_PAIRS",
+    "OUTCOMES",
+    "Acceptance",
+    "AcceptanceCriteria",
     "AuditResult",
     "DatasetAccumulator",
     "RealismAccumulator",
     "audit_molecule",
+    "decide",
+    "load_acceptance",
+    "score_coverage",
     "separation",
 ]

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hetero_core.audit import DatasetAccumulator, RealismAccumulator
+from hetero_core.audit import Acceptance, DatasetAccumulator, RealismAccumulator, decide
 from hetero_core.chunks import RowResult
 from hetero_core.config import RunConfig
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns, InputScan
@@ -176,7 +176,9 @@ def _worst_entry(result: RowResult, slack: float, direction: str) -> dict[str, A
     }
 
 
-def build_metrics(collector: ResultCollector, config: RunConfig, scorer: ScorerFacts) -> dict[str, Any]:
+def build_metrics(
+    collector: ResultCollector, config: RunConfig, scorer: ScorerFacts, acceptance: Acceptance | None = None
+) -> dict[str, Any]:
     dataset = collector.dataset.result()
     coverage: dict[str, Any] = {
         "mode": scorer.label,
@@ -194,7 +196,7 @@ def build_metrics(collector: ResultCollector, config: RunConfig, scorer: ScorerF
             file_original_entries=scorer.original_entries,
             file_decoy_entries=scorer.decoy_entries,
         )
-    return {
+    metrics: dict[str, Any] = {
         "schema_version": METRICS_SCHEMA,
         "audit_schema": AUDIT_SCHEMA,
         **dataset,
@@ -205,6 +207,8 @@ def build_metrics(collector: ResultCollector, config: RunConfig, scorer: ScorerF
         "config": {**config.to_manifest(), "scorer": scorer.label},
         "runtime": {"engine": engine_info(), "versions": runtime_versions()},
     }
+    metrics["decision"] = decide(metrics, acceptance)
+    return metrics
 
 
 def build_manifest(
@@ -215,6 +219,7 @@ def build_manifest(
     created_at: datetime,
     service: Mapping[str, str] | None,
     columns: InputColumns = DEFAULT_COLUMNS,
+    acceptance: Acceptance | None = None,
 ) -> dict[str, Any]:
     inputs: list[dict[str, Any]] = [
         {
@@ -244,6 +249,7 @@ def build_manifest(
         "contracts": {"audit": AUDIT_SCHEMA, "decoys": DECOYS_SCHEMA, "summary": SUMMARY_SCHEMA},
         "parameters": {**config.to_manifest(), "scorer": scorer.label},
         "model": scorer.model_block(),
+        "acceptance": (acceptance or Acceptance()).to_manifest(),
         "seeds": {"run_seed": config.seed, "seed_by": config.seed_by},
         "inputs": inputs,
     }
@@ -272,6 +278,7 @@ def assemble_pack(
     service: Mapping[str, str] | None = None,
     columns: InputColumns = DEFAULT_COLUMNS,
     on_result: Callable[[RowResult], None] | None = None,
+    acceptance: Acceptance | None = None,
 ) -> AssembledPack:
     """Write the pack from results given in input order (the caller guarantees order and completeness)."""
     collector = ResultCollector.for_config(config)
@@ -284,8 +291,8 @@ def assemble_pack(
             count += 1
             if on_result:
                 on_result(result)
-        metrics = build_metrics(collector, config, scorer)
-        manifest = build_manifest(input_name, scan, config, scorer, created_at, service, columns)
+        metrics = build_metrics(collector, config, scorer, acceptance)
+        manifest = build_manifest(input_name, scan, config, scorer, created_at, service, columns, acceptance)
         index_md = render_index(manifest, metrics)
         report_html = render_report(manifest, metrics)
         info = builder.finish(

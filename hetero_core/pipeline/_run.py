@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hetero_core.audit import Acceptance
 from hetero_core.chunks import stream_results
 from hetero_core.config import RunConfig
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns
@@ -37,6 +38,7 @@ def run_audit(
     scorer: Scorer,
     created_at: datetime,
     model: ModelInfo | None = None,
+    acceptance: Acceptance | None = None,
     workers: int = 1,
     signer: Signer | None = None,
     service: Mapping[str, str] | None = None,
@@ -60,6 +62,7 @@ def run_audit(
         service=service,
         columns=columns,
         on_result=(lambda _: on_progress(1)) if on_progress else None,
+        acceptance=acceptance,
     )
     seconds = time.perf_counter() - started
     count = assembled.rows
