@@ -140,6 +140,12 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
         default="higher",
         help="higher (default): a higher score means more likely real/active; lower: IC50, docking energy, toxicity",
     )
+    parser.add_argument(
+        "--min-score-coverage",
+        type=float,
+        default=0.9,
+        help="refuse (exit 2) when scores cover less than this share of molecules or decoys (default 0.9)",
+    )
     parser.add_argument("--max-heavy-atoms", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per molecule before ERROR timeout")
     parser.add_argument(
@@ -166,6 +172,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         timeout_s=args.timeout,
         decoy_descriptors=args.decoy_descriptors,
         score_direction=args.score_direction,
+        min_score_coverage=args.min_score_coverage,
     )
 
 

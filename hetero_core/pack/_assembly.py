@@ -18,6 +18,7 @@ from typing import Any
 from hetero_core.audit import Acceptance, DatasetAccumulator, RealismAccumulator, decide
 from hetero_core.chunks import RowResult
 from hetero_core.config import RunConfig
+from hetero_core.errors import ScoreCoverageError
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns, InputScan
 from hetero_core.layout import AUDIT_SCHEMA, DECOYS_SCHEMA, MANIFEST_SCHEMA, SUMMARY_SCHEMA
 from hetero_core.pack._provenance import engine_info, iso, runtime_versions
@@ -258,6 +259,30 @@ def build_manifest(
     return manifest
 
 
+def check_score_coverage(collector: ResultCollector, config: RunConfig) -> None:
+    """Refuse a run whose scores cover less than ``config.min_score_coverage`` of its molecules or decoys.
+
+    Scores made for another input, another ``--k-decoys``/``--seed``/``--standardize`` or another decoy
+    contract match few or no hashes; without this gate that run would end as a pack of SKIP rows whose
+    headline blames the decoys. Molecules that never got decoys do not count: nothing could be scored.
+
+    Raises:
+        ScoreCoverageError: with the counts and the likely cause.
+    """
+    molecules = collector.originals_scored + collector.originals_missing
+    checks = (
+        ("molecules", collector.originals_scored, molecules),
+        ("decoys", collector.decoys_scored, collector.decoys_generated),
+    )
+    for what, matched, total in checks:
+        if total and matched / total < config.min_score_coverage:
+            raise ScoreCoverageError(
+                f"scores match {matched} of {total} {what} ({matched / total:.1%}; --min-score-coverage is "
+                f"{config.min_score_coverage:g}): same input file, --k-decoys, --seed and --standardize as the "
+                "decoys export?"
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class AssembledPack:
     pack: PackInfo
@@ -291,6 +316,7 @@ def assemble_pack(
             count += 1
             if on_result:
                 on_result(result)
+        check_score_coverage(collector, config)
         metrics = build_metrics(collector, config, scorer, acceptance)
         manifest = build_manifest(input_name, scan, config, scorer, created_at, service, columns, acceptance)
         index_md = render_index(manifest, metrics)
