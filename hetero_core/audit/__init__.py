@@ -29,6 +29,7 @@ from hetero_core.audit._molecule import (
     AuditResult,
     audit_molecule,
 )
+from hetero_core.audit._null import null_auc_quantile_exact
 
 __all__ = [
     "ACCEPTANCE_SCHEMA",
@@ -50,6 +51,7 @@ __all__ = [
     "audit_molecule",
     "decide",
     "load_acceptance",
+    "null_auc_quantile_exact",
     "score_coverage",
     "separation",
 ]

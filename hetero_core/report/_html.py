@@ -27,6 +27,7 @@ from hetero_core.audit import (
 )
 from hetero_core.layout import CHECKSUMS, DECOYS, INDEX, MANIFEST, METRICS, REPORT, SUMMARY
 from hetero_core.reasons import Status, Verdict
+from hetero_core.report._decision import DECISION_CSS, decision_box, limitations_section, methods_section
 from hetero_core.report._index_md import FINDING_TEXT, INTERPRETATION_TEXT, p_number, p_text
 from hetero_core.report._markup import (
     _BIN_ORDER,
@@ -83,7 +84,7 @@ def _header(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         "<h1>HETERO-2 audit report</h1>",
         f'<p class="lead">Input <code>{_e(name)}</code> · created {_e(manifest.get("created_at"))} by '
         f"{_e(engine.get('name', 'hetero2'))} {_e(engine.get('version'))}</p>",
-        f'<p class="lead">Model: {model_text(manifest)}</p>',
+        decision_box(manifest, metrics),
         '<div class="box">',
         f"<p>{_int_text(counts.get('total'))} rows: {_int_text(counts.get(Status.OK))} audited (OK), "
         f"{_int_text(counts.get(Status.SKIP))} skipped (SKIP), {_int_text(counts.get(Status.ERROR))} failed "
@@ -100,7 +101,7 @@ def _header(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
     if isinstance(interpretation, str):
         lines.append(
             f"<p>Decoy realism, measured: <b>{_e(interpretation)}</b> — "
-            f"{_e(INTERPRETATION_TEXT.get(interpretation, ''))}.</p>"
+            f"{_e(INTERPRETATION_TEXT.get(interpretation, ''), 600)}.</p>"
         )
     lines += ["</div>", "</header>"]
     return "\n".join(lines)
@@ -108,6 +109,8 @@ def _header(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
 
 def _nav(calibration: bool) -> str:
     items = [
+        ("methods", "Methods"),
+        ("limitations", "Limitations of this run"),
         ("facts", "Run facts"),
         ("rows", "Rows and reasons"),
         ("pass-rate", "PASS-rate against chance"),
@@ -553,6 +556,8 @@ def render_report(
         _header(manifest, metrics),
         _nav(calibration is not None),
         "<main>",
+        methods_section(manifest, metrics),
+        limitations_section(manifest, metrics),
         _facts_section(manifest, metrics),
         _rows_section(metrics),
         _pass_rate_section(metrics),
@@ -574,7 +579,7 @@ def render_report(
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
         'img-src data:">',
         f"<title>HETERO-2 audit report — {_e(name)}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_CSS}{DECISION_CSS}</style>",
         "</head>",
         "<body>",
         *body,

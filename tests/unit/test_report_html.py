@@ -110,6 +110,21 @@ METRICS_IN: dict[str, Any] = {
         },
     },
     "scores_coverage": {"mode": "qed", "decoys_generated": 820, "decoys_scored": 820, "decoy_coverage": 1.0},
+    "decision": {
+        "outcome": "STOP",
+        "sentence": "0 of 41 molecules PASS where chance alone gives about 2.0: not above chance (p = 1.000, needs "
+        "< 0.05), so there is no evidence that the model reads structure rather than composition.",
+        "reasons": [{"code": "pass_rate_not_above_chance", "text": "0 of 41 molecules PASS"}],
+        "criteria": {
+            "max_errors": 0,
+            "min_score_coverage": 1.0,
+            "min_judged": 30,
+            "alpha": 0.05,
+            "min_hard_pairs": 50,
+            "source": "default",
+        },
+        "measured": {"n_judged": 41, "score_coverage": 1.0, "hard_pairs": 300},
+    },
     "worst_molecules": [
         {
             "id": "olanzapine",
@@ -210,9 +225,81 @@ def test_report_is_one_complete_html_document(page: str) -> None:
     assert "<title>HETERO-2 audit report — approved_drugs.csv</title>" in page
 
 
+def test_the_first_box_is_the_decision_with_its_reason_model_and_rule(page: str) -> None:
+    header = page[page.index("<header>") : page.index("</header>")]
+    first_box = header[header.index('<div class="box') : header.index("</div>")]
+    text = _plain(first_box)
+    assert 'class="box decision stop"' in first_box
+    assert "Decision: STOP" in text
+    assert "0 of 41 molecules PASS where chance alone gives about 2.0" in text
+    assert "Model: unnamed (no --model-name given) · scores: qed" in text
+    assert "Rule: GO needs at least 30 judged molecules, a PASS-rate above chance at one-sided p &lt; 0.05" in text
+    assert "Criteria from the default criteria (SPEC §5)." in text
+    assert "success" not in _plain(header).lower()
+
+
+@pytest.mark.parametrize(("outcome", "css"), [("GO", "go"), ("INCONCLUSIVE", "inconclusive")])
+def test_decision_box_is_coloured_by_outcome(fast: None, outcome: str, css: str) -> None:
+    decision = {**METRICS_IN["decision"], "outcome": outcome}
+    page = render_report(MANIFEST_IN, _metrics(decision=decision))
+    assert f'<div class="box decision {css}" id="decision">' in page
+    assert f"Decision: <b>{outcome}</b>" in page
+
+
+def test_a_pack_without_a_decision_says_so_instead_of_inventing_one(fast: None) -> None:
+    metrics = copy.deepcopy(METRICS_IN)
+    del metrics["decision"]
+    page = render_report(MANIFEST_IN, metrics)
+    assert "Decision: <b>none recorded</b>" in page
+
+
+def test_acceptance_file_is_named_in_the_rule(fast: None) -> None:
+    manifest = {**MANIFEST_IN, "acceptance": {"source": "file", "path": "gates/<strict>.json", "sha256": "ab" * 32}}
+    decision = {**METRICS_IN["decision"], "criteria": {**METRICS_IN["decision"]["criteria"], "source": "file"}}
+    page = render_report(manifest, _metrics(decision=decision))
+    assert "acceptance file <code>gates/&lt;strict&gt;.json</code> (sha256 <code>" + "ab" * 32 in page
+
+
+@pytest.mark.parametrize(
+    ("k", "expected"),
+    [
+        (20, "With 20 decoys the gate is 1: PASS means the original scores above all 20 of its decoys"),
+        (19, "With 19 decoys the gate is 0.997: PASS means the original scores above all 19 of its decoys"),
+        (1, "With 1 decoys the gate is 1: PASS means the original scores above all 1 of its decoys"),
+        (200, "With 200 decoys the gate is 1: PASS means the original scores above all 200 of its decoys"),
+    ],
+)
+def test_methods_say_what_pass_means_at_this_k(fast: None, k: int, expected: str) -> None:
+    manifest = {**MANIFEST_IN, "parameters": {**MANIFEST_IN["parameters"], "k_decoys": k, "margin": 0.05}}
+    assert expected in _plain(_section(render_report(manifest, METRICS_IN), "methods"))
+
+
+def test_methods_give_the_share_to_beat_when_the_gate_is_below_one(fast: None) -> None:
+    manifest = {**MANIFEST_IN, "parameters": {**MANIFEST_IN["parameters"], "k_decoys": 20, "margin": 0.0}}
+    expected = "With 20 decoys the gate is 0.950: PASS means the original beats at least 19 of its 20 decoys"
+    assert expected in _plain(_section(render_report(manifest, METRICS_IN), "methods"))
+
+
+def test_methods_say_what_realism_does_not_measure(page: str) -> None:
+    text = _plain(_section(page, "methods"))
+    assert "It does not measure whether the model's scores are right about activity" in text
+    assert "hard is 0.65–0.95, hard mode's window" in text
+
+
+def test_limitations_name_skipped_salts_coverage_and_hard_pairs(fast: None) -> None:
+    reasons = [{"reason": "disconnected", "count": 3}, {"reason": "timeout", "count": 1}]
+    text = _plain(_section(render_report(MANIFEST_IN, _metrics(top_reasons=reasons)), "limitations"))
+    assert "3 row(s) were skipped as salts or mixtures (more than one fragment); --standardize keeps" in text
+    assert "1 further row(s) were skipped or failed" in text
+    assert "Score coverage: 100.0%" in text
+    assert "300 scored hard pairs in 35 molecules." in text
+    assert "Only 95.0% of molecules got all 20 decoys" in text
+
+
 def test_every_section_is_there_in_reading_order(page: str) -> None:
     anchors = re.findall(r'<section id="([a-z-]+)">', page)
-    assert anchors == ["facts", "rows", "pass-rate", "slack", "realism", "worst", "problems"]
+    expected = ["methods", "limitations", "facts", "rows", "pass-rate", "slack", "realism", "worst", "problems"]
+    assert anchors == expected
     assert re.findall(r'<a href="#([a-z-]+)">', page) == anchors
 
 
@@ -406,7 +493,7 @@ def test_calibration_section_is_absent_without_a_calibration(page: str) -> None:
 def test_calibration_shows_runs_and_separation_when_given(fast: None) -> None:
     page = render_report(MANIFEST_IN, METRICS_IN, CALIBRATION_IN)
     section = _plain(_section(page, "calibration"))
-    assert re.findall(r'<section id="([a-z-]+)">', page).index("calibration") == 5
+    assert re.findall(r'<section id="([a-z-]+)">', page).index("calibration") == 7
     assert "good 100.0% 0.000 41" in section
     assert "constant 0.0% -0.500 41" in section
     assert "good_minus_constant 0.500 1.000 separated" in section
