@@ -78,7 +78,7 @@ def decision_box(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str
             "</code>)"
         )
     else:
-        source = "the default criteria (SPEC §5)"
+        source = "the SPEC §5 defaults"
     rule = (
         f"GO needs at least {_int_text(criteria.get('min_judged'))} judged molecules, a PASS-rate above chance at "
         f"one-sided p &lt; {_e(criteria.get('alpha'))}, at most {_int_text(criteria.get('max_errors'))} ERROR rows, "
@@ -92,7 +92,7 @@ def decision_box(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str
             f'<p class="outcome">Decision: <b>{_e(outcome)}</b></p>',
             f"<p>{_e(decision.get('sentence'), 600)}</p>",
             f"<p>Model: {model_text(manifest)}</p>",
-            f'<p class="note">Rule: {rule} Criteria from {source}.</p>',
+            f'<p class="note">Rule: {rule} Criteria: {source}.</p>',
             "</div>",
         ]
     )

@@ -234,7 +234,7 @@ def test_the_first_box_is_the_decision_with_its_reason_model_and_rule(page: str)
     assert "0 of 41 molecules PASS where chance alone gives about 2.0" in text
     assert "Model: unnamed (no --model-name given) · scores: qed" in text
     assert "Rule: GO needs at least 30 judged molecules, a PASS-rate above chance at one-sided p &lt; 0.05" in text
-    assert "Criteria from the default criteria (SPEC §5)." in text
+    assert "Criteria: the SPEC §5 defaults." in text
     assert "success" not in _plain(header).lower()
 
 
