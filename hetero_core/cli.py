@@ -1,8 +1,9 @@
 """``hetero2``: the local command line over the same engine the service runs.
 
-Exit codes: 0 success; 1 a pack failed verification; 2 bad input, bad parameters or an unusable file (one clear
-message on stderr, nothing half-written); 3 the audit's decision is STOP and ``--fail-on-stop`` was given (the
-pack is written all the same), so an audit can gate a model release in CI.
+Exit codes: 0 success; 1 a pack failed verification, or ``reproduce`` found a member that differs; 2 bad input,
+bad parameters or an unusable file (one clear message on stderr, nothing half-written); 3 the audit's decision
+is STOP and ``--fail-on-stop`` was given (the pack is written all the same), so an audit can gate a model
+release in CI.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from hetero_core.pack import (
     resolve_created_at,
     verify_pack,
 )
-from hetero_core.pipeline import run_audit, run_calibration, write_decoy_table
+from hetero_core.pipeline import reproduce_pack, run_audit, run_calibration, write_decoy_table
 from hetero_core.progress import Progress
 from hetero_core.report import human_number, p_text
 from hetero_core.scores import ModelInfo, load_external_scores, make_scorer
@@ -99,6 +100,15 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("pack", type=Path)
     verify.add_argument("--public-key", type=Path, help="the publisher's public key (PEM); required trust anchor")
     verify.set_defaults(handler=_cmd_verify)
+
+    reproduce = commands.add_parser("reproduce", help="re-run a pack from its manifest and compare every member")
+    reproduce.add_argument("pack", type=Path, help="pack folder or evidence_pack.zip")
+    reproduce.add_argument("--input", type=Path, required=True, help="the molecules file the pack was made from")
+    reproduce.add_argument("--scores", type=Path, help="the scores file, when the pack audited one")
+    reproduce.add_argument("--public-key", type=Path, help="the publisher's public key (PEM) to verify the pack with")
+    reproduce.add_argument("--allow-version-drift", action="store_true", help="re-run even if versions differ")
+    reproduce.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    reproduce.set_defaults(handler=_cmd_reproduce)
 
     calibrate = commands.add_parser("calibrate", help="known-bad vs known-good scorers: does the audit separate them?")
     calibrate.add_argument("input", type=Path)
@@ -277,6 +287,27 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     }
     print(f"verify: OK: {report.pack}: {report.members_checked} members intact; {how[report.signature_checked_with]}")
     return EXIT_OK
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    if not args.pack.exists():
+        raise ConfigError(f"{args.pack}: no such pack folder or zip")
+    key = _read_key(args.public_key) if args.public_key else None
+    result = reproduce_pack(
+        args.pack,
+        args.input,
+        scores_path=args.scores,
+        public_key_pem=key,
+        allow_version_drift=args.allow_version_drift,
+        workers=_workers(args),
+    )
+    for drift in result.drift:
+        print(f"reproduce: version drift allowed: {drift}", file=sys.stderr)
+    if result.reproduced:
+        print(f"reproduce: REPRODUCED: {args.pack}: {result.members_compared} members identical")
+        return EXIT_OK
+    print(f"reproduce: DIFFERS: {result.member}: {result.where}")
+    return EXIT_VERIFY_FAILED
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
