@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from hetero2_client.constants import ARTIFACTS, ENV_PROJECT, ENV_TOKEN, ENV_URL, TERMINAL_STATES
 from hetero2_client.errors import JobFailedError, WaitTimeoutError
 from hetero_core.errors import ConfigError, HeteroError, PackVerificationError
-from hetero_core.report import human_number
+from hetero_core.report import human_number, p_text
 
 if TYPE_CHECKING:  # the client loads requests and tqdm: only when a verb runs (see _client)
     from hetero2_client.client import Client, Job
@@ -235,9 +235,11 @@ def _read_key(path: Path | None) -> bytes | None:
 
 
 def describe(job: Job) -> str:
-    """One line a person reads: state, rows by outcome, ETA or error."""
+    """One line a person reads: the decision once there is one, state, rows by outcome, ETA or error."""
     progress = job.progress
-    text = (
+    decision = job.record.get("decision")
+    prefix = f"decision: {decision.get('outcome')} — {decision.get('sentence')}\n" if decision else ""
+    text = prefix + (
         f"job {job.id} ({job.org}/{job.project}): {job.state}; rows {progress.get('rows_done', 0)}"
         f"/{progress.get('rows_total', 0)} (OK {progress.get('rows_ok', 0)}, SKIP {progress.get('rows_skip', 0)}, "
         f"ERROR {progress.get('rows_error', 0)})"
@@ -257,7 +259,8 @@ def headline(results: dict[str, Any]) -> str:
     return (
         f"PASS-rate {human_number(results.get('pass_rate'))} vs "
         f"{human_number(results.get('expected_pass_rate_by_chance'))} by chance "
-        f"(p = {human_number(results.get('pass_rate_p_value'))}); verdicts {verdicts or 'none'}"
+        f"(better: {p_text(results.get('pass_rate_p_value'))}, worse: {p_text(results.get('pass_rate_p_value_lower'))})"
+        f"; verdicts {verdicts or 'none'}"
         + (f"; realism {realism['interpretation']}" if realism.get("interpretation") else "")
     )
 

@@ -1,7 +1,9 @@
 """``hetero2``: the local command line over the same engine the service runs.
 
-Exit codes: 0 success; 1 a pack failed verification; 2 bad input, bad parameters or an unusable file (one clear
-message on stderr, nothing half-written).
+Exit codes: 0 success; 1 a pack failed verification, or ``reproduce`` found a member that differs; 2 bad input,
+bad parameters or an unusable file (one clear message on stderr, nothing half-written); 3 the audit's decision
+is STOP and ``--fail-on-stop`` was given (the pack is written all the same), so an audit can gate a model
+release in CI.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from hetero_core import __version__
+from hetero_core.audit import load_acceptance
 from hetero_core.chunks import default_workers
 from hetero_core.config import RunConfig
 from hetero_core.errors import ConfigError, HeteroError, PackVerificationError
 from hetero_core.io import InputColumns
+from hetero_core.layout import REPORT
 from hetero_core.pack import (
     LocalKeySigner,
     generate_private_key_pem,
@@ -26,15 +30,16 @@ from hetero_core.pack import (
     resolve_created_at,
     verify_pack,
 )
-from hetero_core.pipeline import run_audit, run_calibration, write_decoy_table
+from hetero_core.pipeline import reproduce_pack, run_audit, run_calibration, write_decoy_table
 from hetero_core.progress import Progress
-from hetero_core.report import human_number
-from hetero_core.scores import load_external_scores, make_scorer
+from hetero_core.report import human_number, p_text
+from hetero_core.scores import ModelInfo, load_external_scores, make_scorer
 
 PLUGIN_GROUP = "hetero2.commands"
 EXIT_OK = 0
 EXIT_VERIFY_FAILED = 1
 EXIT_USAGE = 2
+EXIT_STOP = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--scorer", default=None, help="built-in scorer: mock, constant, random, good, qed, sa")
     source.add_argument("--scores", type=Path, help="customer scores: scored decoys table (.csv/.parquet) or v1 .json")
     _engine_options(run)
+    run.add_argument("--model-name", help="the audited model's name, recorded in the manifest and the report")
+    run.add_argument("--model-version", help="the audited model's version")
+    run.add_argument("--model-sha256", help="sha256 of the model artifact (64 hex digits)")
+    run.add_argument("--acceptance", type=Path, help="acceptance.v1 JSON overriding the GO/STOP criteria")
+    run.add_argument("--fail-on-stop", action="store_true", help="exit 3 when the decision is STOP (for CI gates)")
     run.add_argument("--created-at", help="ISO 8601 creation time for a reproducible pack (else SOURCE_DATE_EPOCH)")
     run.add_argument("--sign-key", type=Path, help="ECDSA P-256 private key (PEM) to sign the manifest")
     run.add_argument("--timings", type=Path, help="write run timings (JSON) here; they never go into the pack")
@@ -90,6 +100,15 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("pack", type=Path)
     verify.add_argument("--public-key", type=Path, help="the publisher's public key (PEM); required trust anchor")
     verify.set_defaults(handler=_cmd_verify)
+
+    reproduce = commands.add_parser("reproduce", help="re-run a pack from its manifest and compare every member")
+    reproduce.add_argument("pack", type=Path, help="pack folder or evidence_pack.zip")
+    reproduce.add_argument("--input", type=Path, required=True, help="the molecules file the pack was made from")
+    reproduce.add_argument("--scores", type=Path, help="the scores file, when the pack audited one")
+    reproduce.add_argument("--public-key", type=Path, help="the publisher's public key (PEM) to verify the pack with")
+    reproduce.add_argument("--allow-version-drift", action="store_true", help="re-run even if versions differ")
+    reproduce.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    reproduce.set_defaults(handler=_cmd_reproduce)
 
     calibrate = commands.add_parser("calibrate", help="known-bad vs known-good scorers: does the audit separate them?")
     calibrate.add_argument("input", type=Path)
@@ -125,6 +144,18 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hard-max", type=float, default=0.95, help="hard mode: highest Tanimoto kept (default 0.95)")
     parser.add_argument("--q", type=float, default=0.95, help="null quantile of the gate (default 0.95)")
     parser.add_argument("--margin", type=float, default=0.05, help="margin added to the null quantile (default 0.05)")
+    parser.add_argument(
+        "--score-direction",
+        choices=("higher", "lower"),
+        default="higher",
+        help="higher (default): a higher score means more likely real/active; lower: IC50, docking energy, toxicity",
+    )
+    parser.add_argument(
+        "--min-score-coverage",
+        type=float,
+        default=0.9,
+        help="refuse (exit 2) when scores cover less than this share of molecules or decoys (default 0.9)",
+    )
     parser.add_argument("--max-heavy-atoms", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per molecule before ERROR timeout")
     parser.add_argument(
@@ -150,6 +181,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
         max_heavy_atoms=args.max_heavy_atoms,
         timeout_s=args.timeout,
         decoy_descriptors=args.decoy_descriptors,
+        score_direction=args.score_direction,
+        min_score_coverage=args.min_score_coverage,
     )
 
 
@@ -172,6 +205,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         args.input = bundled_example()
         print(f"hetero2: no INPUT given, auditing the bundled example {args.input.name}", file=sys.stderr)
     config = _config(args)
+    sha = args.model_sha256.lower() if args.model_sha256 else None
+    model = ModelInfo(name=args.model_name, version=args.model_version, sha256=sha)
+    acceptance = load_acceptance(args.acceptance) if args.acceptance else None
     scorer = load_external_scores(args.scores) if args.scores else make_scorer(args.scorer or "qed", seed=args.seed)
     signer = LocalKeySigner.from_pem_file(args.sign_key) if args.sign_key else None
     created_at = resolve_created_at(args.created_at)
@@ -181,6 +217,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             args.out,
             config=config,
             scorer=scorer,
+            model=model,
+            acceptance=acceptance,
             created_at=created_at,
             workers=_workers(args),
             signer=signer,
@@ -190,12 +228,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     metrics = outcome.metrics
     counts = metrics["counts"]
+    decision = metrics["decision"]
     print(
+        f"decision: {decision['outcome']} — {decision['sentence']}\n"
+        f"report: {outcome.pack.path / REPORT}\n"
         f"pack: {outcome.pack.path}\n"
         f"rows: {counts['total']} (OK {counts['OK']}, SKIP {counts['SKIP']}, ERROR {counts['ERROR']}); "
         f"PASS-rate {human_number(metrics['pass_rate'])} vs "
         f"{human_number(metrics['expected_pass_rate_by_chance'])} by chance "
-        f"(p = {human_number(metrics['pass_rate_p_value'])}); realism {metrics['realism']['interpretation']}\n"
+        f"(better: {p_text(metrics['pass_rate_p_value'])}, worse: {p_text(metrics['pass_rate_p_value_lower'])}); "
+        f"realism {metrics['realism']['interpretation']}\n"
         f"zip sha256: {outcome.pack.zip_sha256}{'  (signed)' if outcome.pack.signed else ''}"
     )
     timings = {
@@ -206,6 +248,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"time: {outcome.seconds:.1f} s, {outcome.molecules_per_second:.1f} molecules/s", file=sys.stderr)
     if args.timings:
         args.timings.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
+    if args.fail_on_stop and decision["outcome"] == "STOP":
+        print("hetero2: decision STOP and --fail-on-stop given: exit 3", file=sys.stderr)
+        return EXIT_STOP
     return EXIT_OK
 
 
@@ -242,6 +287,27 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     }
     print(f"verify: OK: {report.pack}: {report.members_checked} members intact; {how[report.signature_checked_with]}")
     return EXIT_OK
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    if not args.pack.exists():
+        raise ConfigError(f"{args.pack}: no such pack folder or zip")
+    key = _read_key(args.public_key) if args.public_key else None
+    result = reproduce_pack(
+        args.pack,
+        args.input,
+        scores_path=args.scores,
+        public_key_pem=key,
+        allow_version_drift=args.allow_version_drift,
+        workers=_workers(args),
+    )
+    for drift in result.drift:
+        print(f"reproduce: version drift allowed: {drift}", file=sys.stderr)
+    if result.reproduced:
+        print(f"reproduce: REPRODUCED: {args.pack}: {result.members_compared} members identical")
+        return EXIT_OK
+    print(f"reproduce: DIFFERS: {result.member}: {result.where}")
+    return EXIT_VERIFY_FAILED
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from hetero_core.errors import ConfigError
 from hetero_core.molecules import DEFAULT_MAX_HEAVY_ATOMS, Guardrails
 
 DecoyDescriptors = Literal["full", "fast"]
+ScoreDirection = Literal["higher", "lower"]
 DEFAULT_TIMEOUT_S = 60.0
 
 
@@ -27,6 +28,10 @@ class RunConfig:
     margin: float = 0.05
     timeout_s: float = DEFAULT_TIMEOUT_S
     decoy_descriptors: DecoyDescriptors = "full"
+    # higher: a higher score means "more likely real/active"; lower: IC50, docking energy, toxicity (SPEC §4)
+    score_direction: ScoreDirection = "higher"
+    # below this share of molecules (or decoys) with a score the run is refused: the scores fit another input
+    min_score_coverage: float = 0.9
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [
@@ -42,6 +47,8 @@ class RunConfig:
             (0.0 <= self.margin <= 0.5, "margin must be in [0, 0.5]"),
             (0.0 < self.timeout_s <= 3600.0, "timeout_s must be in (0, 3600]"),
             (self.decoy_descriptors in ("full", "fast"), "decoy_descriptors must be 'full' or 'fast'"),
+            (self.score_direction in ("higher", "lower"), "score_direction must be 'higher' or 'lower'"),
+            (0.0 <= self.min_score_coverage <= 1.0, "min_score_coverage must be in [0, 1]"),
         ]
         for ok, message in checks:
             if not ok:

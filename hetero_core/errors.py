@@ -36,6 +36,11 @@ class ConfigError(HeteroError):
     """A run parameter is out of range or inconsistent with another one."""
 
 
+class ScoreCoverageError(HeteroError):
+    """The scores cover too little of the audit to judge it: most likely they were made for another input
+    or other decoy parameters. Refused (exit 2, job FAILED) rather than reported as a run of SKIPs."""
+
+
 class PackVerificationError(HeteroError):
     """An evidence pack failed verification; ``member`` names the first thing that failed."""
 

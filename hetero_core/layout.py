@@ -21,7 +21,9 @@ REQUIRED_MEMBERS: tuple[str, ...] = (SUMMARY, DECOYS, METRICS, INDEX, REPORT, MA
 OPTIONAL_MEMBERS: tuple[str, ...] = (SIGNATURE, PUBLIC_KEY)
 
 MANIFEST_SCHEMA = "hetero_manifest.v1"
-AUDIT_SCHEMA = "hetero_audit.v2"
+AUDIT_SCHEMA = "hetero_audit.v3"
+# Packs written under these audit contracts still verify and render (their metrics keep the old fields).
+READABLE_AUDIT_SCHEMAS: tuple[str, ...] = ("hetero_audit.v2", AUDIT_SCHEMA)
 DECOYS_SCHEMA = "decoys.v1"
 SUMMARY_SCHEMA = "hetero_summary.v1"
 
@@ -59,3 +61,7 @@ EXTRA_COLUMN_PREFIX = "input_"
 
 DECOY_COLUMNS: tuple[str, ...] = ("molecule_id", "role", "hash", "smiles")
 SCORED_DECOY_COLUMNS: tuple[str, ...] = (*DECOY_COLUMNS, "score", "weight")
+
+# Score columns are written at full precision (shortest round-trip repr), every other number to 6 digits:
+# a third party recomputes each AUC and verdict from these cells (SPEC §4).
+EXACT_COLUMNS: frozenset[str] = frozenset({"score", "weight", "score_original"})

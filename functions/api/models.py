@@ -130,6 +130,9 @@ class JobOut(BaseModel):
     error: dict[str, str] | None = None
     zip_sha256: str | None = None
     source: str = "api"
+    decision: dict[str, str] | None = Field(
+        None, description="the audit's decision once the job succeeded: outcome (GO, STOP, INCONCLUSIVE), sentence"
+    )
 
 
 class JobCreated(BaseModel):
@@ -152,6 +155,9 @@ class JobResults(BaseModel):
     pass_rate_p_value: float | None
     realism: dict[str, Any]
     zip_sha256: str | None
+    pass_rate_p_value_lower: float | None = None
+    significance: dict[str, Any] | None = None
+    decision: dict[str, Any] | None = None
 
 
 class DownloadUrl(BaseModel):

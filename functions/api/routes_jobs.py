@@ -79,6 +79,7 @@ def job_out(job: JobRecord) -> models.JobOut:
         error=item.get("error"),
         zip_sha256=item.get("zip_sha256"),
         source=str(item.get("source", "api")),
+        decision=item.get("decision"),
     )
 
 
@@ -273,6 +274,9 @@ def results(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> 
         pass_rate_p_value=metrics["pass_rate_p_value"],
         realism=metrics["realism"],
         zip_sha256=record_.get("zip_sha256"),
+        pass_rate_p_value_lower=metrics.get("pass_rate_p_value_lower"),
+        significance=metrics.get("significance"),
+        decision=metrics.get("decision"),
     )
 
 

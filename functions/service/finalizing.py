@@ -110,6 +110,7 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         rows_error=counts[Status.ERROR.value],
         failed_chunks=failed_chunks,
         pass_rate=assembled.metrics.get("pass_rate"),
+        decision=_decision_summary(assembled.metrics),
     )
     release_job_slot(ctx, ref)
     Metering(ctx.dynamodb.Table(ctx.settings.table)).add(
@@ -124,6 +125,14 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
     metrics.add_metric(name="ChunksFailed", unit="Count", value=len(failed_chunks))
     logger.info("job finalized", extra={"state": state.value, "rows": assembled.rows, "failed_chunks": failed_chunks})
     return {"state": state.value, "pack": pack_prefix, "zip_sha256": assembled.pack.zip_sha256}
+
+
+def _decision_summary(metrics: dict[str, Any]) -> dict[str, str] | None:
+    """What the job record says about the audit's decision: the outcome and its one sentence (SPEC §5)."""
+    decision = metrics.get("decision")
+    if not isinstance(decision, dict):
+        return None
+    return {"outcome": str(decision.get("outcome", "")), "sentence": str(decision.get("sentence", ""))}
 
 
 def _scan_from_plan(data: dict[str, Any]) -> InputScan:

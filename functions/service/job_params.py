@@ -35,6 +35,12 @@ class JobParameters(BaseModel):
     margin: float = Field(0.05, ge=0.0, le=0.5)
     timeout_s: float = Field(60.0, gt=0.0, le=3600.0)
     decoy_descriptors: Literal["full", "fast"] = "full"
+    score_direction: Literal["higher", "lower"] = Field(
+        "higher", description="higher: a higher score means more likely real; lower: IC50, docking energy"
+    )
+    min_score_coverage: float = Field(
+        0.9, ge=0.0, le=1.0, description="refuse the job when scores cover less of its molecules or decoys"
+    )
     scorer: ScorerName = Field(
         "qed", description="built-in scorer; ignored when the job has a scores file (scores-only mode)"
     )
@@ -66,6 +72,8 @@ class JobParameters(BaseModel):
             margin=self.margin,
             timeout_s=self.timeout_s,
             decoy_descriptors=self.decoy_descriptors,
+            score_direction=self.score_direction,
+            min_score_coverage=self.min_score_coverage,
         )
 
     def input_columns(self) -> InputColumns:

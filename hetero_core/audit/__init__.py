@@ -6,6 +6,9 @@ from hetero_core.audit._dataset import (
     EASY_AUC_ONLY,
     EASY_MAX,
     HARD_AUC_SIGNAL,
+    HARD_MAX,
+    HARD_MIN,
+    INTERPRETATIONS,
     MEDIAN_SIMILARITY_MIN,
     MEDIUM_MAX,
     MIN_HARD_PAIRS,
@@ -13,21 +16,42 @@ from hetero_core.audit._dataset import (
     RealismAccumulator,
     separation,
 )
+from hetero_core.audit._decision import (
+    ACCEPTANCE_SCHEMA,
+    OUTCOMES,
+    Acceptance,
+    AcceptanceCriteria,
+    decide,
+    load_acceptance,
+    score_coverage,
+)
 from hetero_core.audit._molecule import (
     AuditResult,
     audit_molecule,
 )
+from hetero_core.audit._null import null_auc_quantile_exact
 
 __all__ = [
+    "ACCEPTANCE_SCHEMA",
     "EASY_AUC_ONLY",
     "EASY_MAX",
     "HARD_AUC_SIGNAL",
+    "HARD_MAX",
+    "HARD_MIN",
+    "INTERPRETATIONS",
     "MEDIAN_SIMILARITY_MIN",
     "MEDIUM_MAX",
     "MIN_HARD_PAIRS",
+    "OUTCOMES",
+    "Acceptance",
+    "AcceptanceCriteria",
     "AuditResult",
     "DatasetAccumulator",
     "RealismAccumulator",
     "audit_molecule",
+    "decide",
+    "load_acceptance",
+    "null_auc_quantile_exact",
+    "score_coverage",
     "separation",
 ]

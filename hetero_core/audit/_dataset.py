@@ -19,15 +19,19 @@ import numpy as np
 import numpy.typing as npt
 
 from hetero_core.audit._null import nearest_rank
+from hetero_core.audit._ties import scores_tie
 from hetero_core.reasons import Status, Verdict
 
 __all__ = [
     "DatasetAccumulator",
     "RealismAccumulator",
+    "cluster_bootstrap_interval",
     "nearest_rank_quantile",
+    "pass_rate_lower_tail",
     "pass_rate_significance",
     "realism_metrics",
     "separation",
+    "significance_block",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -74,6 +78,31 @@ def _trim(pmf: FloatArray, offset: int) -> tuple[FloatArray, int]:
     return pmf[kept[0] : kept[-1] + 1], offset + int(kept[0])
 
 
+def _check_chance(chance_probs: Sequence[float], n_pass: int) -> None:
+    if n_pass < 0:
+        raise ValueError(f"n_pass must be >= 0, got {n_pass}")
+    for p in chance_probs:
+        if not 0.0 <= p <= 1.0:  # also rejects NaN
+            raise ValueError(f"a chance probability must lie in [0, 1], got {p!r}")
+
+
+def _tails(chance_probs: Sequence[float], n_pass: int) -> tuple[float, float]:
+    """(P(X >= n_pass), P(X <= n_pass)) for X the number of chance PASSes, from one Poisson-binomial pmf."""
+    pmf, offset = np.ones(1), 0
+    for p, count in sorted(Counter(chance_probs).items()):
+        group, group_offset = _binomial_pmf(count, p)
+        pmf, offset = _trim(np.convolve(pmf, group), offset + group_offset)
+    # below: P(X < n_pass); at: P(X == n_pass); above: P(X > n_pass)
+    i = n_pass - offset
+    below = float(pmf[: max(i, 0)].sum())
+    at = float(pmf[i]) if 0 <= i < len(pmf) else 0.0
+    above = float(pmf[max(i + 1, 0) :].sum())
+    # Sum whichever side is smaller: 1 - (tiny other side) is exact where the direct sum would round.
+    upper = at + above if at + above <= below else 1.0 - below
+    lower = below + at if below + at <= above else 1.0 - above
+    return min(1.0, max(0.0, upper)), min(1.0, max(0.0, lower))
+
+
 def pass_rate_significance(chance_probs: Sequence[float], n_pass: int) -> float:
     """P(X >= n_pass), X the number of chance PASSes: the exact Poisson-binomial upper tail.
 
@@ -84,85 +113,174 @@ def pass_rate_significance(chance_probs: Sequence[float], n_pass: int) -> float:
     probabilities at 1M molecules. The worst case, n distinct probabilities, is the O(n * W)
     dynamic programme: about two seconds at 20k molecules, minutes at 1M. Absolute error below 1e-25.
     """
-    if n_pass < 0:
-        raise ValueError(f"n_pass must be >= 0, got {n_pass}")
-    for p in chance_probs:
-        if not 0.0 <= p <= 1.0:  # also rejects NaN
-            raise ValueError(f"a chance probability must lie in [0, 1], got {p!r}")
+    _check_chance(chance_probs, n_pass)
     if n_pass == 0:
         return 1.0
     if n_pass > len(chance_probs):
         return 0.0
-    pmf, offset = np.ones(1), 0
-    for p, count in sorted(Counter(chance_probs).items()):
-        group, group_offset = _binomial_pmf(count, p)
-        pmf, offset = _trim(np.convolve(pmf, group), offset + group_offset)
-    cut = min(max(n_pass - offset, 0), len(pmf))
-    upper = float(pmf[cut:].sum())
-    lower = float(pmf[:cut].sum())
-    # Sum whichever side is smaller: 1 - (tiny lower tail) is exact where the upper sum would round.
-    tail = upper if upper <= lower else 1.0 - lower
-    return min(1.0, max(0.0, tail))
+    return _tails(chance_probs, n_pass)[0]
+
+
+def pass_rate_lower_tail(chance_probs: Sequence[float], n_pass: int) -> float:
+    """P(X <= n_pass): how likely luck alone PASSes this few molecules (``hetero_audit.v3``, "worse than chance").
+
+    A model that prefers the rewired decoys to the real molecules is a finding, not a null result, so the
+    lower tail is reported next to the upper one.
+    """
+    _check_chance(chance_probs, n_pass)
+    if n_pass >= len(chance_probs):
+        return 1.0
+    return _tails(chance_probs, n_pass)[1]
+
+
+SIGNIFICANCE_ALPHA = 0.05
+
+
+def significance_block(chance_probs: Sequence[float], n_pass: int, alpha: float = SIGNIFICANCE_ALPHA) -> dict[str, Any]:
+    """Both one-sided tails of the PASS count against chance, and which side (if any) is below ``alpha``.
+
+    ``finding``: ``above_chance`` (upper tail < alpha), ``below_chance`` (lower tail < alpha) or
+    ``consistent_with_chance``. Each tail is one-sided at ``alpha``; the two cannot both be small.
+    """
+    upper = pass_rate_significance(chance_probs, n_pass)
+    lower = pass_rate_lower_tail(chance_probs, n_pass)
+    finding = "above_chance" if upper < alpha else "below_chance" if lower < alpha else "consistent_with_chance"
+    return {
+        "n_pass": n_pass,
+        "expected_pass": math.fsum(chance_probs),
+        "p_better_than_chance": upper,
+        "p_worse_than_chance": lower,
+        "alpha": alpha,
+        "finding": finding,
+    }
 
 
 # --- decoy realism ----------------------------------------------------------------------------
 
 EASY_MAX = 0.50
-MEDIUM_MAX = 0.70
+# "Hard" has one definition (SPEC §5, hetero_audit.v3): hard mode's similarity window, RunConfig's defaults.
+HARD_MIN = 0.65
+HARD_MAX = 0.95
+MEDIUM_MAX = HARD_MIN  # kept for callers of hetero_audit.v2's name: medium ends where hard begins
 MIN_HARD_PAIRS = 50
 HARD_AUC_SIGNAL = 0.55
 EASY_AUC_ONLY = 0.70
 MEDIAN_SIMILARITY_MIN = 0.55
 HISTOGRAM_BINS = 20
+BOOTSTRAP_REPS = 1000
+BOOTSTRAP_LEVEL = 0.95
 # The median similarity is reported truncated to 4 decimals (a 10001-cell count, not every pair);
 # the "median < 0.55" rule itself is decided exactly from a separate counter.
 _FINE_CELLS = 10_000
 _GRID_NUDGE = 1e-9  # 0.57 * 10_000 is 5699.999999999999 in floating point
 
-_BIN_NAMES = ("easy", "medium", "hard")
-_BIN_RANGES = {"easy": (0.0, EASY_MAX), "medium": (EASY_MAX, MEDIUM_MAX), "hard": (MEDIUM_MAX, 1.0)}
+BIN_NAMES: tuple[str, ...] = ("easy", "medium", "hard", "near_identical")
+
+# Neutral statements of what was measured on the hard pairs (hetero_audit.v3): never "success", since a
+# model can win most hard pairs and still PASS no more molecules than chance.
+DECOYS_TOO_EASY = "DECOYS_TOO_EASY_TO_JUDGE"
+HARD_ABOVE = "HARD_PAIR_AUC_ABOVE_THRESHOLD"
+HARD_UNCERTAIN = "HARD_PAIR_AUC_UNCERTAIN"
+HARD_NOT_ABOVE = "HARD_PAIR_AUC_NOT_ABOVE_THRESHOLD"
+INTERPRETATIONS: tuple[str, ...] = (DECOYS_TOO_EASY, HARD_ABOVE, HARD_UNCERTAIN, HARD_NOT_ABOVE)
 
 
 def _share_won(wins: int, ties: int, pairs: int) -> float | None:
     return (2 * wins + ties) / (2 * pairs) if pairs else None
 
 
+def cluster_bootstrap_interval(
+    doubled_wins: Sequence[int], pairs: Sequence[int], *, seed: int, reps: int = BOOTSTRAP_REPS
+) -> tuple[float, float] | None:
+    """95% percentile interval of a pooled pair AUC when whole molecules are resampled (pairs of one molecule
+    share its score and are not independent). ``doubled_wins`` is 2·wins + ties per molecule.
+
+    None with fewer than two molecules: one cluster has no spread to resample. Seeded, so a pack is
+    reproducible; cost O(reps · molecules).
+    """
+    if len(doubled_wins) != len(pairs):
+        raise ValueError("doubled_wins and pairs must have one entry per molecule")
+    m = len(pairs)
+    if m < 2 or sum(pairs) == 0:
+        return None
+    won = np.asarray(doubled_wins, dtype=np.float64)
+    size = np.asarray(pairs, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    stats = np.empty(reps)
+    for r in range(reps):
+        counts = np.bincount(rng.integers(0, m, size=m), minlength=m).astype(np.float64)
+        total = float(counts @ size)
+        stats[r] = float(counts @ won) / (2.0 * total) if total else np.nan
+    stats = np.sort(stats[~np.isnan(stats)])
+    tail = (1.0 - BOOTSTRAP_LEVEL) / 2.0
+    low = float(stats[nearest_rank(len(stats), tail) - 1])
+    high = float(stats[nearest_rank(len(stats), 1.0 - tail) - 1])
+    return low, high
+
+
 class RealismAccumulator:
-    """Counts of (original, decoy) pairs per similarity bin, kept as integers so 1M rows stream in O(1) memory.
+    """Counts of (original, decoy) pairs per similarity bin, kept as integers so 1M rows stream in small memory.
+
+    Bins: easy < 0.50 ≤ medium < hard_min ≤ hard ≤ hard_max < near_identical, with hard mode's window
+    (default 0.65–0.95). Per molecule with hard pairs two integers are kept for the cluster bootstrap.
 
     Interpretation, first rule that applies:
-      1. ``INCONCLUSIVE_DECOYS_TOO_EASY`` when the median similarity is < 0.55 or there are < 50 hard
-         pairs: the decoys cannot support any conclusion, even a flattering one, so this comes first.
-      2. ``SUCCESS_SIGNAL_ON_HARD`` when the hard-bin AUC is > 0.55.
-      3. ``ILLUSION_CONFIRMED`` otherwise; ``easy_only`` is then true when the easy-bin AUC is > 0.70
-         (the model beats only decoys that differ a lot). ``easy_only`` is false under rules 1 and 2.
+      1. ``DECOYS_TOO_EASY_TO_JUDGE`` when the median similarity is < 0.55 or there are < 50 hard pairs.
+      2. ``HARD_PAIR_AUC_ABOVE_THRESHOLD`` when the 95% interval of the hard-bin AUC lies above 0.55.
+      3. ``HARD_PAIR_AUC_NOT_ABOVE_THRESHOLD`` when the hard-bin AUC is ≤ 0.55 and its interval does not
+         lie above it; ``easy_only`` is then true when the easy-bin AUC is > 0.70.
+      4. ``HARD_PAIR_AUC_UNCERTAIN`` otherwise (the interval straddles 0.55, or there is no interval).
     """
 
-    def __init__(self) -> None:
-        self._pairs = dict.fromkeys(_BIN_NAMES, 0)
-        self._wins = dict.fromkeys(_BIN_NAMES, 0)
-        self._ties = dict.fromkeys(_BIN_NAMES, 0)
+    def __init__(self, hard_min: float = HARD_MIN, hard_max: float = HARD_MAX, *, seed: int = 0) -> None:
+        if not 0.0 <= hard_min <= hard_max <= 1.0:
+            raise ValueError(f"need 0 <= hard_min <= hard_max <= 1, got {hard_min!r}, {hard_max!r}")
+        self._easy_max = min(EASY_MAX, hard_min)
+        self._hard_min, self._hard_max, self._seed = hard_min, hard_max, seed
+        self._pairs = dict.fromkeys(BIN_NAMES, 0)
+        self._wins = dict.fromkeys(BIN_NAMES, 0)
+        self._ties = dict.fromkeys(BIN_NAMES, 0)
         self._below_median_min = 0
         self._fine = [0] * (_FINE_CELLS + 1)
         self._histogram = [0] * HISTOGRAM_BINS
+        self._hard_won = array("q")
+        self._hard_pairs = array("q")
+
+    def _bin(self, similarity: float) -> str:
+        if similarity < self._easy_max:
+            return "easy"
+        if similarity < self._hard_min:
+            return "medium"
+        return "hard" if similarity <= self._hard_max else "near_identical"
 
     def add(self, original: float, decoy: float, similarity: float) -> None:
-        """Count one (original score, decoy score, Tanimoto similarity) pair."""
-        if not (math.isfinite(original) and math.isfinite(decoy)):
-            raise ValueError(f"scores must be finite, got original={original!r}, decoy={decoy!r}")
-        if not 0.0 <= similarity <= 1.0:  # also rejects NaN
-            raise ValueError(f"a similarity must lie in [0, 1], got {similarity!r}")
-        name = "easy" if similarity < EASY_MAX else "medium" if similarity < MEDIUM_MAX else "hard"
-        self._pairs[name] += 1
-        if original > decoy:
-            self._wins[name] += 1
-        elif original == decoy:
-            self._ties[name] += 1
-        if similarity < MEDIAN_SIMILARITY_MIN:
-            self._below_median_min += 1
-        cell = min(_FINE_CELLS, math.floor(similarity * _FINE_CELLS + _GRID_NUDGE))
-        self._fine[cell] += 1
-        self._histogram[min(HISTOGRAM_BINS - 1, cell * HISTOGRAM_BINS // _FINE_CELLS)] += 1
+        """Count one pair as a molecule of its own (for the bootstrap); prefer :meth:`add_molecule`."""
+        self.add_molecule([(original, decoy, similarity)])
+
+    def add_molecule(self, pairs: Iterable[tuple[float, float, float]]) -> None:
+        """Count the (original score, decoy score, Tanimoto similarity) pairs of one molecule."""
+        hard_won = hard_pairs = 0
+        for original, decoy, similarity in pairs:
+            if not (math.isfinite(original) and math.isfinite(decoy)):
+                raise ValueError(f"scores must be finite, got original={original!r}, decoy={decoy!r}")
+            if not 0.0 <= similarity <= 1.0:  # also rejects NaN
+                raise ValueError(f"a similarity must lie in [0, 1], got {similarity!r}")
+            name = self._bin(similarity)
+            self._pairs[name] += 1
+            doubled = 1 if scores_tie(original, decoy) else 2 if original > decoy else 0
+            self._wins[name] += doubled == 2
+            self._ties[name] += doubled == 1
+            if name == "hard":
+                hard_won += doubled
+                hard_pairs += 1
+            if similarity < MEDIAN_SIMILARITY_MIN:
+                self._below_median_min += 1
+            cell = min(_FINE_CELLS, math.floor(similarity * _FINE_CELLS + _GRID_NUDGE))
+            self._fine[cell] += 1
+            self._histogram[min(HISTOGRAM_BINS - 1, cell * HISTOGRAM_BINS // _FINE_CELLS)] += 1
+        if hard_pairs:
+            self._hard_won.append(hard_won)
+            self._hard_pairs.append(hard_pairs)
 
     def _median_similarity(self, total: int) -> float | None:
         if total == 0:
@@ -178,21 +296,29 @@ class RealismAccumulator:
     def result(self) -> dict[str, Any]:
         """The realism block of ``metrics.json``."""
         total = sum(self._pairs.values())
-        aucs = {name: _share_won(self._wins[name], self._ties[name], self._pairs[name]) for name in _BIN_NAMES}
-        bins = {
-            name: {"range": list(_BIN_RANGES[name]), "n_pairs": self._pairs[name], "auc": aucs[name]}
-            for name in _BIN_NAMES
+        aucs = {name: _share_won(self._wins[name], self._ties[name], self._pairs[name]) for name in BIN_NAMES}
+        ranges = {
+            "easy": [0.0, self._easy_max],
+            "medium": [self._easy_max, self._hard_min],
+            "hard": [self._hard_min, self._hard_max],
+            "near_identical": [self._hard_max, 1.0],
         }
+        bins = {name: {"range": ranges[name], "n_pairs": self._pairs[name], "auc": aucs[name]} for name in BIN_NAMES}
+        interval = cluster_bootstrap_interval(self._hard_won, self._hard_pairs, seed=self._seed)
+        bins["hard"]["auc_ci95"] = list(interval) if interval else None
+        bins["hard"]["n_molecules"] = len(self._hard_pairs)
         median_too_low = total == 0 or self._below_median_min >= nearest_rank(total, 0.5)
         hard_auc, easy_auc = aucs["hard"], aucs["easy"]
         easy_only = False
         if median_too_low or self._pairs["hard"] < MIN_HARD_PAIRS or hard_auc is None:
-            interpretation = "INCONCLUSIVE_DECOYS_TOO_EASY"
-        elif hard_auc > HARD_AUC_SIGNAL:
-            interpretation = "SUCCESS_SIGNAL_ON_HARD"
-        else:
-            interpretation = "ILLUSION_CONFIRMED"
+            interpretation = DECOYS_TOO_EASY
+        elif interval is not None and interval[0] > HARD_AUC_SIGNAL:
+            interpretation = HARD_ABOVE
+        elif hard_auc <= HARD_AUC_SIGNAL:
+            interpretation = HARD_NOT_ABOVE
             easy_only = easy_auc is not None and easy_auc > EASY_AUC_ONLY
+        else:
+            interpretation = HARD_UNCERTAIN
         return {
             "n_pairs": total,
             "auc": _share_won(sum(self._wins.values()), sum(self._ties.values()), total),
@@ -200,6 +326,7 @@ class RealismAccumulator:
             "bins": bins,
             "interpretation": interpretation,
             "easy_only": easy_only,
+            "bootstrap": {"reps": BOOTSTRAP_REPS, "level": BOOTSTRAP_LEVEL, "seed": self._seed, "unit": "molecule"},
             "similarity_histogram": {
                 "bin_edges": [i / HISTOGRAM_BINS for i in range(HISTOGRAM_BINS + 1)],
                 "counts": list(self._histogram),
@@ -207,9 +334,11 @@ class RealismAccumulator:
         }
 
 
-def realism_metrics(pairs: Iterable[tuple[float, float, float]]) -> dict[str, Any]:
-    """Realism block from (original_score, decoy_score, similarity) triples; see ``RealismAccumulator``."""
-    accumulator = RealismAccumulator()
+def realism_metrics(
+    pairs: Iterable[tuple[float, float, float]], hard_min: float = HARD_MIN, hard_max: float = HARD_MAX
+) -> dict[str, Any]:
+    """Realism block from (original_score, decoy_score, similarity) triples, each pair its own molecule."""
+    accumulator = RealismAccumulator(hard_min, hard_max)
     for original, decoy, similarity in pairs:
         accumulator.add(original, decoy, similarity)
     return accumulator.result()
@@ -332,6 +461,8 @@ class DatasetAccumulator:
             "slack_histogram": slack_histogram(slacks),
             "expected_pass_rate_by_chance": math.fsum(self._chance) / judged if judged else None,
             "pass_rate_p_value": pass_rate_significance(self._chance, n_pass) if judged else None,
+            "pass_rate_p_value_lower": pass_rate_lower_tail(self._chance, n_pass) if judged else None,
+            "significance": significance_block(self._chance, n_pass) if judged else None,
             "decoys": {
                 "k": self._k,
                 "molecules": self._molecules,

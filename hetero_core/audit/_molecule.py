@@ -23,6 +23,7 @@ from hetero_core.audit._null import (
     nearest_rank,
     null_auc_quantile_exact,
 )
+from hetero_core.audit._ties import pair_outcomes
 from hetero_core.reasons import Verdict, Warning_
 from hetero_core.records import ScoredItem
 
@@ -70,47 +71,42 @@ def _checked_arrays(scores: Sequence[float], weights: Sequence[float], side: str
 def weighted_auc(pos: Sequence[ScoredItem], neg: Sequence[ScoredItem]) -> float:
     """Tie-aware weighted ROC AUC: the weighted share of (pos, neg) pairs the positive wins, ties counting half.
 
-    Sorting the negatives once makes it O((p + n) log n); with unit weights every partial sum is an
-    integer, so the result is exactly U/(p*n) and comparable with the exact null.
+    Two scores tie when they differ by float noise only (:func:`scores_tie`), so the same molecule scored
+    from two atom orders never wins or loses on the last bit. Every pair is compared (one original against
+    at most a thousand decoys); with unit weights each term is 0, ½ or 1, so the sum is exact and the
+    result is exactly U/(p*n), comparable with the exact null.
     """
     if not pos or not neg:
         raise ValueError(f"the AUC needs both sides, got {len(pos)} positives and {len(neg)} negatives")
     s_pos, w_pos = _checked_arrays([i.score for i in pos], [i.weight for i in pos], "positives")
     s_neg, w_neg = _checked_arrays([i.score for i in neg], [i.weight for i in neg], "negatives")
-    order = np.argsort(s_neg, kind="stable")
-    sorted_scores = s_neg[order]
-    cumulative = np.concatenate(([0.0], np.cumsum(w_neg[order])))
-    # The negatives' total is the cumsum's last entry, not w_neg.sum(): summed in the same order,
-    # an original that beats every decoy gets exactly 1.0.
-    total = float(w_pos.sum()) * float(cumulative[-1])
-    if total <= 0.0:
+    if float(w_pos.sum()) * float(w_neg.sum()) <= 0.0:
         raise ValueError("the AUC is undefined when all weights of one side are zero")
-    below = cumulative[np.searchsorted(sorted_scores, s_pos, side="left")]
-    up_to = cumulative[np.searchsorted(sorted_scores, s_pos, side="right")]
     # SPEC §5 prints the tie term as ½·[s_p = s_n] without weights; that is a typo: a tie is half a
     # win, so it carries the pair weight w_p·w_n exactly like a win (otherwise the AUC can leave [0, 1]).
-    wins = below + 0.5 * (up_to - below)
-    return float(np.dot(w_pos, wins)) / total
+    outcomes = pair_outcomes(s_pos, s_neg)
+    # correctly rounded sums: an original that beats every decoy earns exactly the negatives' total
+    won = math.fsum(float(wp) * math.fsum(outcomes[i] * w_neg) for i, wp in enumerate(w_pos))
+    total = math.fsum(w_pos) * math.fsum(w_neg)
+    # with fractional weights the two sums can differ in the last bit; an AUC never exceeds 1
+    return min(1.0, won / total)
 
 
 def _single_positive_aucs(s: FloatArray, w: FloatArray) -> FloatArray:
     """AUC of each item taken as the only positive against all the others (NaN where undefined)."""
-    order = np.argsort(s, kind="stable")
-    sorted_scores = s[order]
-    cumulative = np.concatenate(([0.0], np.cumsum(w[order])))
-    below = cumulative[np.searchsorted(sorted_scores, s, side="left")]
-    equal = cumulative[np.searchsorted(sorted_scores, s, side="right")] - below - w  # ties, itself excluded
+    beats = pair_outcomes(s, s)
+    np.fill_diagonal(beats, 0.0)  # an item is not its own negative
+    won = beats @ w
     rest = float(w.sum()) - w
     defined = (w > 0) & (rest > 0)
     aucs = np.full(s.shape, np.nan)
-    aucs[defined] = (below[defined] + 0.5 * equal[defined]) / rest[defined]
+    aucs[defined] = won[defined] / rest[defined]
     return aucs
 
 
 def _masked_aucs(s: FloatArray, w: FloatArray, positives: npt.NDArray[np.bool_]) -> FloatArray:
     """AUC for each row of a (arrangements x items) mask of positives (NaN where undefined)."""
-    beats = (s[:, None] > s[None, :]) + 0.5 * (s[:, None] == s[None, :])
-    pair_weight = (w[:, None] * w[None, :]) * beats
+    pair_weight = (w[:, None] * w[None, :]) * pair_outcomes(s, s)
     m = positives.astype(np.float64)
     numerators = np.einsum("ri,ij,rj->r", m, pair_weight, 1.0 - m)
     denominators = (m @ w) * ((1.0 - m) @ w)

@@ -135,8 +135,8 @@ def _process(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResu
 
     request = ScoreRequest(
         molecule_id=row.id,
-        original=Candidate(original_hash, prepared.canonical_smiles, prepared.mol),
-        decoys=[Candidate(d.hash, d.smiles, d.mol) for d in decoy_set.decoys],
+        original=Candidate(original_hash, prepared.canonical_smiles),
+        decoys=[Candidate(d.hash, d.smiles) for d in decoy_set.decoys],
         seed=seed,
     )
     scores = scorer.score(request)
@@ -152,15 +152,25 @@ def _process(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResu
     if result.n_decoys_scored < len(decoy_set.decoys):
         warnings.append(Warning_.PARTIAL_DECOY_SCORES)
 
-    audit = audit_molecule(scores.original, scores.decoys, q=config.q, margin=config.margin, seed=seed)
+    # decoys.csv keeps the model's own numbers; the audit reads them so that higher means "real"
+    original = _oriented(scores.original, config.score_direction)
+    oriented = [None if item is None else _oriented(item, config.score_direction) for item in scores.decoys]
+    audit = audit_molecule(original, oriented, q=config.q, margin=config.margin, seed=seed)
     _attach_audit(result, audit)
     result.pairs = [
-        (scores.original.score, item.score, d.similarity)
-        for d, item in zip(decoy_set.decoys, scores.decoys, strict=True)
+        (original.score, item.score, d.similarity)
+        for d, item in zip(decoy_set.decoys, oriented, strict=True)
         if item is not None
     ]
     warnings.extend(audit.warnings)
     return _finish(result, Status.OK, "", audit.verdict, warnings)
+
+
+def _oriented(item: ScoredItem, direction: str) -> ScoredItem:
+    """The score as the audit reads it: negated when lower means more likely real (IC50, docking energy)."""
+    if direction == "higher":
+        return item
+    return ScoredItem(-item.score, item.weight)
 
 
 _READER_DETAILS = {

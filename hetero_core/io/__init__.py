@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hetero_core.io._csv_safety import (
     format_cell,
+    format_exact,
     unneutralize_cell,
 )
 from hetero_core.io._inputs import (
@@ -18,6 +19,7 @@ __all__ = [
     "InputColumns",
     "InputScan",
     "format_cell",
+    "format_exact",
     "raise_csv_field_limit",
     "unneutralize_cell",
 ]

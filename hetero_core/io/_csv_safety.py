@@ -18,7 +18,7 @@ FLOAT_DIGITS = 6
 # A first character that can need a quote: one of the formula prefixes, or a quote (already neutralised text).
 _FIRST_CHARS_TO_CHECK = frozenset("'" + "".join(FORMULA_PREFIXES))
 
-__all__ = ["FLOAT_DIGITS", "FORMULA_PREFIXES", "format_cell", "neutralize_cell", "unneutralize_cell"]
+__all__ = ["FLOAT_DIGITS", "FORMULA_PREFIXES", "format_cell", "format_exact", "neutralize_cell", "unneutralize_cell"]
 
 
 def neutralize_cell(text: str) -> str:
@@ -50,6 +50,20 @@ def _format_float(value: float) -> str:
     if rounded == 0.0:
         return "0.0"  # also folds -0.0, which would otherwise differ from 0.0 byte-wise
     return repr(rounded)
+
+
+def format_exact(value: object) -> str:
+    """A score cell at full precision: the shortest repr that reads back as the very same float.
+
+    Scores are what a third party recomputes every AUC and verdict from (SPEC §4), so they are never
+    rounded; a 6-digit score can turn a last-bit win into a tie. Non-numbers fall back to :func:`format_cell`.
+    """
+    if type(value) is float or (isinstance(value, Real) and not isinstance(value, bool | Integral)):
+        number = float(value)
+        if not math.isfinite(number):
+            return ""
+        return "0.0" if number == 0.0 else repr(number)
+    return format_cell(value)
 
 
 def format_cell(value: object) -> str:

@@ -15,9 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hetero_core.audit import DatasetAccumulator, RealismAccumulator
+from hetero_core.audit import Acceptance, DatasetAccumulator, RealismAccumulator, decide
 from hetero_core.chunks import RowResult
 from hetero_core.config import RunConfig
+from hetero_core.errors import ScoreCoverageError
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns, InputScan
 from hetero_core.layout import AUDIT_SCHEMA, DECOYS_SCHEMA, MANIFEST_SCHEMA, SUMMARY_SCHEMA
 from hetero_core.pack._provenance import engine_info, iso, runtime_versions
@@ -25,7 +26,7 @@ from hetero_core.pack._signing import Signer
 from hetero_core.pack._writer import PackBuilder, PackInfo
 from hetero_core.reasons import SkipReason, Status, Verdict
 from hetero_core.report import render_index, render_report
-from hetero_core.scores import ExternalScores, Scorer
+from hetero_core.scores import ExternalScores, ModelInfo, Scorer
 
 METRICS_SCHEMA = "hetero_metrics.v1"
 WORST_MOLECULES = 10
@@ -44,20 +45,32 @@ class ScorerFacts:
     file_rows: int | None = None
     original_entries: int | None = None
     decoy_entries: int | None = None
+    model: ModelInfo = field(default_factory=ModelInfo)
 
     @property
     def external(self) -> bool:
         return self.schema_version is not None
+
+    def model_block(self) -> dict[str, Any]:
+        """The manifest's ``model`` block: who made the scores; a built-in scorer names itself."""
+        name = self.model.name
+        if name is None and not self.external:
+            name = f"built-in scorer {self.label}"
+        return {"name": name, "version": self.model.version, "sha256": self.model.sha256, "scores": self.label}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScorerFacts:
-        return cls(**dict(data))
+        values = dict(data)
+        values["model"] = ModelInfo.from_dict(values.get("model"))
+        return cls(**values)
 
 
-def scorer_facts(scorer: Scorer) -> ScorerFacts:
+def scorer_facts(scorer: Scorer, model: ModelInfo | None = None) -> ScorerFacts:
+    """What the pack records about ``scorer``, with the model's identity as its owner gave it."""
+    model = model or ModelInfo()
     if isinstance(scorer, ExternalScores):
         return ScorerFacts(
             label="external",
@@ -67,8 +80,9 @@ def scorer_facts(scorer: Scorer) -> ScorerFacts:
             file_rows=scorer.n_rows,
             original_entries=scorer.n_original_entries,
             decoy_entries=scorer.n_decoy_entries,
+            model=model,
         )
-    return ScorerFacts(label=scorer.name)
+    return ScorerFacts(label=scorer.name, model=model)
 
 
 @dataclass(slots=True)
@@ -76,8 +90,12 @@ class ResultCollector:
     """Folds row results into the dataset metrics; memory stays flat (a few floats per judged row)."""
 
     k: int
+    score_direction: str = "higher"
+    hard_min: float = 0.65
+    hard_max: float = 0.95
+    seed: int = 0
     dataset: DatasetAccumulator = field(init=False)
-    realism: RealismAccumulator = field(default_factory=RealismAccumulator)
+    realism: RealismAccumulator = field(init=False)
     worst: list[tuple[float, int, dict[str, Any]]] = field(default_factory=list)
     problems: list[dict[str, Any]] = field(default_factory=list)
     originals_scored: int = 0
@@ -87,6 +105,14 @@ class ResultCollector:
 
     def __post_init__(self) -> None:
         self.dataset = DatasetAccumulator(self.k)
+        self.realism = RealismAccumulator(self.hard_min, self.hard_max, seed=self.seed)
+
+    @classmethod
+    def for_config(cls, config: RunConfig) -> ResultCollector:
+        """A collector whose realism bins use the run's hard-mode window and whose bootstrap uses its seed."""
+        return cls(
+            config.k_decoys, config.score_direction, config.hard_min_similarity, config.hard_max_similarity, config.seed
+        )
 
     def add(self, result: RowResult) -> None:
         judged = result.verdict in (Verdict.PASS, Verdict.FAIL)
@@ -99,8 +125,8 @@ class ResultCollector:
             n_decoys=result.n_decoys,
             n_decoys_scored=result.n_decoys_scored if result.n_decoys is not None else None,
         )
-        for original, decoy, similarity in result.pairs:
-            self.realism.add(original, decoy, similarity)
+        if result.pairs:
+            self.realism.add_molecule(result.pairs)
         if result.n_decoys:
             self.decoys_generated += result.n_decoys
             self.decoys_scored += result.n_decoys_scored
@@ -126,7 +152,7 @@ class ResultCollector:
         key = (-slack, -result.index)
         if len(self.worst) >= WORST_MOLECULES and key <= self.worst[0][:2]:
             return
-        entry = (key[0], key[1], _worst_entry(result, slack))
+        entry = (key[0], key[1], _worst_entry(result, slack, self.score_direction))
         if len(self.worst) < WORST_MOLECULES:
             heapq.heappush(self.worst, entry)
         else:
@@ -136,9 +162,11 @@ class ResultCollector:
         return [payload for _, _, payload in sorted(self.worst, key=lambda e: (-e[0], -e[1]))]
 
 
-def _worst_entry(result: RowResult, slack: float) -> dict[str, Any]:
+def _worst_entry(result: RowResult, slack: float, direction: str) -> dict[str, Any]:
+    """The molecule and the decoys the model liked best (highest score, or lowest when lower is better)."""
     scored = [d for d in result.decoys if d.get("role") == "decoy" and d.get("score") is not None]
-    top = sorted(enumerate(scored), key=lambda item: (-float(item[1]["score"]), item[0]))[:TOP_DECOYS_PER_WORST]
+    sign = -1.0 if direction == "higher" else 1.0
+    top = sorted(enumerate(scored), key=lambda item: (sign * float(item[1]["score"]), item[0]))[:TOP_DECOYS_PER_WORST]
     return {
         "id": result.id,
         "slack": slack,
@@ -149,7 +177,9 @@ def _worst_entry(result: RowResult, slack: float) -> dict[str, Any]:
     }
 
 
-def build_metrics(collector: ResultCollector, config: RunConfig, scorer: ScorerFacts) -> dict[str, Any]:
+def build_metrics(
+    collector: ResultCollector, config: RunConfig, scorer: ScorerFacts, acceptance: Acceptance | None = None
+) -> dict[str, Any]:
     dataset = collector.dataset.result()
     coverage: dict[str, Any] = {
         "mode": scorer.label,
@@ -167,7 +197,7 @@ def build_metrics(collector: ResultCollector, config: RunConfig, scorer: ScorerF
             file_original_entries=scorer.original_entries,
             file_decoy_entries=scorer.decoy_entries,
         )
-    return {
+    metrics: dict[str, Any] = {
         "schema_version": METRICS_SCHEMA,
         "audit_schema": AUDIT_SCHEMA,
         **dataset,
@@ -178,6 +208,8 @@ def build_metrics(collector: ResultCollector, config: RunConfig, scorer: ScorerF
         "config": {**config.to_manifest(), "scorer": scorer.label},
         "runtime": {"engine": engine_info(), "versions": runtime_versions()},
     }
+    metrics["decision"] = decide(metrics, acceptance)
+    return metrics
 
 
 def build_manifest(
@@ -188,6 +220,7 @@ def build_manifest(
     created_at: datetime,
     service: Mapping[str, str] | None,
     columns: InputColumns = DEFAULT_COLUMNS,
+    acceptance: Acceptance | None = None,
 ) -> dict[str, Any]:
     inputs: list[dict[str, Any]] = [
         {
@@ -216,12 +249,38 @@ def build_manifest(
         "runtime": runtime_versions(),
         "contracts": {"audit": AUDIT_SCHEMA, "decoys": DECOYS_SCHEMA, "summary": SUMMARY_SCHEMA},
         "parameters": {**config.to_manifest(), "scorer": scorer.label},
+        "model": scorer.model_block(),
+        "acceptance": (acceptance or Acceptance()).to_manifest(),
         "seeds": {"run_seed": config.seed, "seed_by": config.seed_by},
         "inputs": inputs,
     }
     if service:
         manifest["service"] = dict(sorted(service.items()))
     return manifest
+
+
+def check_score_coverage(collector: ResultCollector, config: RunConfig) -> None:
+    """Refuse a run whose scores cover less than ``config.min_score_coverage`` of its molecules or decoys.
+
+    Scores made for another input, another ``--k-decoys``/``--seed``/``--standardize`` or another decoy
+    contract match few or no hashes; without this gate that run would end as a pack of SKIP rows whose
+    headline blames the decoys. Molecules that never got decoys do not count: nothing could be scored.
+
+    Raises:
+        ScoreCoverageError: with the counts and the likely cause.
+    """
+    molecules = collector.originals_scored + collector.originals_missing
+    checks = (
+        ("molecules", collector.originals_scored, molecules),
+        ("decoys", collector.decoys_scored, collector.decoys_generated),
+    )
+    for what, matched, total in checks:
+        if total and matched / total < config.min_score_coverage:
+            raise ScoreCoverageError(
+                f"scores match {matched} of {total} {what} ({matched / total:.1%}; --min-score-coverage is "
+                f"{config.min_score_coverage:g}): same input file, --k-decoys, --seed and --standardize as the "
+                "decoys export?"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,9 +303,10 @@ def assemble_pack(
     service: Mapping[str, str] | None = None,
     columns: InputColumns = DEFAULT_COLUMNS,
     on_result: Callable[[RowResult], None] | None = None,
+    acceptance: Acceptance | None = None,
 ) -> AssembledPack:
     """Write the pack from results given in input order (the caller guarantees order and completeness)."""
-    collector = ResultCollector(config.k_decoys)
+    collector = ResultCollector.for_config(config)
     count = 0
     with PackBuilder(out_dir, extra_columns=scan.extra_columns, scored=True) as builder:
         for result in results:
@@ -256,8 +316,9 @@ def assemble_pack(
             count += 1
             if on_result:
                 on_result(result)
-        metrics = build_metrics(collector, config, scorer)
-        manifest = build_manifest(input_name, scan, config, scorer, created_at, service, columns)
+        check_score_coverage(collector, config)
+        metrics = build_metrics(collector, config, scorer, acceptance)
+        manifest = build_manifest(input_name, scan, config, scorer, created_at, service, columns, acceptance)
         index_md = render_index(manifest, metrics)
         report_html = render_report(manifest, metrics)
         info = builder.finish(

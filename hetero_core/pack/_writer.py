@@ -27,11 +27,12 @@ from typing import IO, TYPE_CHECKING
 
 from hetero_core.errors import PackOutputError, SigningError
 from hetero_core.hashing import file_sha256
-from hetero_core.io import format_cell
+from hetero_core.io import format_cell, format_exact
 from hetero_core.layout import (
     CHECKSUMS,
     DECOY_COLUMNS,
     DECOYS,
+    EXACT_COLUMNS,
     EXTRA_COLUMN_PREFIX,
     INDEX,
     MANIFEST,
@@ -158,7 +159,7 @@ class PackBuilder:
     Use it as a context manager: an exception inside the block (or leaving it without calling
     :meth:`finish`) removes the staging folder and leaves ``out_dir`` untouched. Row mappings are keyed by the
     CSV header names (extra input columns with their ``input_`` prefix); values are formatted by
-    :func:`format_cell`.
+    :func:`format_cell`, score columns (``EXACT_COLUMNS``) at full precision by :func:`format_exact`.
     """
 
     def __init__(self, out_dir: Path, *, extra_columns: Sequence[str] = (), scored: bool = False) -> None:
@@ -210,7 +211,10 @@ class PackBuilder:
         if not known.issuperset(row):
             unknown = [key for key in row if key not in known]
             raise ValueError(f"{member}: unknown column(s) {unknown!r}; the header is fixed by pack_layout")
-        return [format_cell(row[column]) if column in row else "" for column in columns]
+        return [
+            (format_exact if column in EXACT_COLUMNS else format_cell)(row[column]) if column in row else ""
+            for column in columns
+        ]
 
     def add_summary_row(self, row: Mapping[str, object]) -> None:
         """Append one summary.csv row (input order is the caller's); absent columns are left empty."""

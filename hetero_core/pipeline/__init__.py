@@ -8,11 +8,19 @@ from hetero_core.pipeline._calibration import (
 from hetero_core.pipeline._decoy_table import (
     write_decoy_table,
 )
+from hetero_core.pipeline._reproduce import (
+    ReproduceError,
+    Reproduction,
+    reproduce_pack,
+)
 from hetero_core.pipeline._run import (
     run_audit,
 )
 
 __all__ = [
+    "ReproduceError",
+    "Reproduction",
+    "reproduce_pack",
     "run_audit",
     "run_calibration",
     "write_decoy_table",

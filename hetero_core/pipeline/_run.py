@@ -13,11 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hetero_core.audit import Acceptance
 from hetero_core.chunks import stream_results
 from hetero_core.config import RunConfig
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns
 from hetero_core.pack import PackInfo, Signer, assemble_pack, scorer_facts
-from hetero_core.scores import Scorer
+from hetero_core.scores import ModelInfo, Scorer
 
 
 @dataclass(slots=True)
@@ -36,6 +37,8 @@ def run_audit(
     config: RunConfig,
     scorer: Scorer,
     created_at: datetime,
+    model: ModelInfo | None = None,
+    acceptance: Acceptance | None = None,
     workers: int = 1,
     signer: Signer | None = None,
     service: Mapping[str, str] | None = None,
@@ -53,12 +56,13 @@ def run_audit(
         input_name=input_path.name,
         scan=scan,
         config=config,
-        scorer=scorer_facts(scorer),
+        scorer=scorer_facts(scorer, model),
         created_at=created_at,
         signer=signer,
         service=service,
         columns=columns,
         on_result=(lambda _: on_progress(1)) if on_progress else None,
+        acceptance=acceptance,
     )
     seconds = time.perf_counter() - started
     count = assembled.rows

@@ -7,11 +7,13 @@ from hetero_core.report._html import (
 )
 from hetero_core.report._index_md import (
     human_number,
+    p_text,
     render_index,
 )
 
 __all__ = [
     "human_number",
+    "p_text",
     "render_index",
     "render_report",
 ]

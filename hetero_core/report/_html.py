@@ -23,12 +23,12 @@ from hetero_core.audit import (
     EASY_MAX,
     HARD_AUC_SIGNAL,
     MEDIAN_SIMILARITY_MIN,
-    MEDIUM_MAX,
     MIN_HARD_PAIRS,
 )
 from hetero_core.layout import CHECKSUMS, DECOYS, INDEX, MANIFEST, METRICS, REPORT, SUMMARY
 from hetero_core.reasons import Status, Verdict
-from hetero_core.report._index_md import INTERPRETATION_TEXT
+from hetero_core.report._decision import DECISION_CSS, decision_box, limitations_section, methods_section
+from hetero_core.report._index_md import FINDING_TEXT, INTERPRETATION_TEXT, p_number, p_text
 from hetero_core.report._markup import (
     _BIN_ORDER,
     _CSS,
@@ -56,6 +56,7 @@ from hetero_core.report._markup import (
     _seq,
     _table,
 )
+from hetero_core.report._model import model_text
 from hetero_core.report._molecules import _problems_section, _worst_section
 from hetero_core.report._plots import (
     BinAuc,
@@ -83,6 +84,7 @@ def _header(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         "<h1>HETERO-2 audit report</h1>",
         f'<p class="lead">Input <code>{_e(name)}</code> · created {_e(manifest.get("created_at"))} by '
         f"{_e(engine.get('name', 'hetero2'))} {_e(engine.get('version'))}</p>",
+        decision_box(manifest, metrics),
         '<div class="box">',
         f"<p>{_int_text(counts.get('total'))} rows: {_int_text(counts.get(Status.OK))} audited (OK), "
         f"{_int_text(counts.get(Status.SKIP))} skipped (SKIP), {_int_text(counts.get(Status.ERROR))} failed "
@@ -92,14 +94,14 @@ def _header(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         lines.append(
             f"<p>PASS: <b>{_int_text(verdicts.get(Verdict.PASS))} of {n_judged:,}</b> judged molecules "
             f"({_pct(metrics.get('pass_rate'))}); chance alone would give "
-            f"{_pct(metrics.get('expected_pass_rate_by_chance'))} "
-            f"(p-value {_num(metrics.get('pass_rate_p_value'))}).</p>"
+            f"{_pct(metrics.get('expected_pass_rate_by_chance'))} ({_e(_significance_words(metrics))}).</p>"
         )
     else:
         lines.append("<p>No molecule was judged, so there is no PASS-rate.</p>")
     if isinstance(interpretation, str):
         lines.append(
-            f"<p>Decoy realism: <b>{_e(interpretation)}</b> — {_e(INTERPRETATION_TEXT.get(interpretation, ''))}.</p>"
+            f"<p>Decoy realism, measured: <b>{_e(interpretation)}</b> — "
+            f"{_e(INTERPRETATION_TEXT.get(interpretation, ''), 600)}.</p>"
         )
     lines += ["</div>", "</header>"]
     return "\n".join(lines)
@@ -107,6 +109,8 @@ def _header(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
 
 def _nav(calibration: bool) -> str:
     items = [
+        ("methods", "Methods"),
+        ("limitations", "Limitations of this run"),
         ("facts", "Run facts"),
         ("rows", "Rows and reasons"),
         ("pass-rate", "PASS-rate against chance"),
@@ -137,6 +141,7 @@ def _facts_section(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> s
             f"Python {_e(runtime.get('python'))}, RDKit {_e(runtime.get('rdkit'))}, NumPy {_e(runtime.get('numpy'))}; "
             f"plots drawn with matplotlib {_e(matplotlib_version())}",
         ),
+        ("Model", model_text(manifest)),
         ("Scores", _e(parameters.get("scorer"))),
         ("Seeds", f"run seed {_e(seeds.get('run_seed'))}, per-molecule seed from {_e(seeds.get('seed_by'))}"),
         ("Contracts", _e(", ".join(f"{k} {_param(v)}" for k, v in sorted(contracts.items())))),
@@ -235,12 +240,25 @@ def _rows_section(metrics: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _significance_words(metrics: Mapping[str, Any]) -> str:
+    """Both tails in one phrase (hetero_audit.v3); a v2 pack has only the upper tail."""
+    block = _map(metrics.get("significance"))
+    if not block:
+        return f"{p_text(_number(metrics.get('pass_rate_p_value')))} for at least this many PASS by chance"
+    return (
+        f"better than chance: {p_text(_number(block.get('p_better_than_chance')))}; "
+        f"worse than chance: {p_text(_number(block.get('p_worse_than_chance')))}"
+    )
+
+
 def _pass_rate_words(metrics: Mapping[str, Any]) -> str:
     n_judged = _count(metrics.get("n_judged")) or 0
     n_pass = _count(_map(metrics.get("verdicts")).get(Verdict.PASS)) or 0
     rate = _number(metrics.get("pass_rate"))
     expected = _number(metrics.get("expected_pass_rate_by_chance"))
-    p_value = _number(metrics.get("pass_rate_p_value"))
+    block = _map(metrics.get("significance"))
+    upper = _number(block.get("p_better_than_chance", metrics.get("pass_rate_p_value")))
+    lower = _number(block.get("p_worse_than_chance"))
     if not n_judged or rate is None:
         return "<p>No molecule was judged (every row was SKIP or ERROR), so there is no PASS-rate to test.</p>"
     text = [
@@ -253,17 +271,23 @@ def _pass_rate_words(metrics: Mapping[str, Any]) -> str:
             f"(about {expected * n_judged:,.1f} molecules) by luck alone: with k decoys, about 1 in k + 1."
         )
     text.append("</p>\n<p>")
-    if p_value is None:
+    if upper is None:
         text.append("The probability of this many PASSes by chance was not recorded.")
-    elif p_value < STRONG_SIGNIFICANCE_LEVEL:
+    elif upper < STRONG_SIGNIFICANCE_LEVEL:
         text.append(
-            f"The probability of {n_pass:,} or more PASSes by luck is {_num(p_value)}: far too small to be luck. "
-            "<b>The model ranks real molecules above their decoys more often than chance.</b>"
+            f"The probability of {n_pass:,} or more PASSes by luck is {p_number(upper)}: far too small to be "
+            "luck. <b>The model ranks real molecules above their decoys more often than chance.</b>"
         )
-    elif p_value < SIGNIFICANCE_LEVEL:
+    elif upper < SIGNIFICANCE_LEVEL:
         text.append(
-            f"The probability of {n_pass:,} or more PASSes by luck is {_num(p_value)}, below the conventional "
+            f"The probability of {n_pass:,} or more PASSes by luck is {p_number(upper)}, below the conventional "
             f"{SIGNIFICANCE_LEVEL:g}: <b>evidence that the model beats chance</b>, though not overwhelming."
+        )
+    elif lower is not None and lower < SIGNIFICANCE_LEVEL:
+        text.append(
+            f"The probability of {n_pass:,} or fewer PASSes by luck is {p_number(lower)}: <b>the model PASSes "
+            "fewer molecules than chance would</b>. It prefers the rewired decoys to the real molecules, a finding "
+            "in itself (is the score direction right? see <code>--score-direction</code>)."
         )
     elif n_pass == 0:
         text.append(
@@ -271,8 +295,8 @@ def _pass_rate_words(metrics: Mapping[str, Any]) -> str:
         )
     else:
         text.append(
-            f"The probability of {n_pass:,} or more PASSes by luck is {_num(p_value)}: luck alone could give this "
-            "PASS-rate. <b>There is no evidence that the model reads structure rather than composition.</b>"
+            f"The probability of {n_pass:,} or more PASSes by luck is {p_number(upper)}: luck alone could give "
+            "this PASS-rate. <b>There is no evidence that the model reads structure rather than composition.</b>"
         )
         if expected is not None and rate < expected:
             text.append(" It PASSes even fewer molecules than luck would.")
@@ -285,7 +309,9 @@ def _pass_rate_section(metrics: Mapping[str, Any]) -> str:
         ["molecules judged", _int_text(metrics.get("n_judged"))],
         ["PASS-rate", _pct(metrics.get("pass_rate"))],
         ["expected PASS-rate by chance", _pct(metrics.get("expected_pass_rate_by_chance"))],
-        ["p-value (P of at least this many PASS by chance)", _num(metrics.get("pass_rate_p_value"))],
+        ["P(at least this many PASS by chance)", _e(p_text(_number(metrics.get("pass_rate_p_value"))))],
+        ["P(at most this many PASS by chance)", _e(p_text(_number(metrics.get("pass_rate_p_value_lower"))))],
+        ["finding", _e(FINDING_TEXT.get(str(_map(metrics.get("significance")).get("finding")), "n/a"))],
     ]
     return "\n".join(
         [
@@ -293,8 +319,8 @@ def _pass_rate_section(metrics: Mapping[str, Any]) -> str:
             "<h2>PASS-rate against chance</h2>",
             _pass_rate_words(metrics),
             _table(["", "value"], rows, [False, True]),
-            '<p class="note">The p-value is the exact Poisson-binomial tail: each molecule PASSes by chance with a '
-            "probability known from its number of scored decoys.</p>",
+            '<p class="note">Both tails are exact Poisson-binomial probabilities: each molecule PASSes by chance with '
+            "a probability known from its number of scored decoys. Each tail is one-sided at 0.05.</p>",
             "</section>",
         ]
     )
@@ -334,19 +360,27 @@ def _realism_words(realism: Mapping[str, Any]) -> str:
     hard, easy = _map(bins.get("hard")), _map(bins.get("easy"))
     hard_auc, easy_auc = _num(hard.get("auc")), _num(easy.get("auc"))
     hard_pairs = _int_text(hard.get("n_pairs"))
+    bounds = [_number(b) for b in _seq(hard.get("range"), 2)]
+    window = f"{_num(bounds[0], 2)}–{_num(bounds[1], 2)}" if len(bounds) == 2 else "the hard window"
+    interval = [_number(b) for b in _seq(hard.get("auc_ci95"), 2)]
+    ci = f" (95% interval {_num(interval[0])}–{_num(interval[1])}, resampling molecules)" if len(interval) == 2 else ""
     median = _num(realism.get("median_similarity"))
-    if interpretation == "SUCCESS_SIGNAL_ON_HARD":
+    measured = f"On {hard_pairs} hard pairs (similarity {window}) the hard-pair AUC is {hard_auc}{ci}"
+    if interpretation == "HARD_PAIR_AUC_ABOVE_THRESHOLD":
         return (
-            f"<p><b>Signal on hard decoys.</b> On decoys that look very much like their original (similarity ≥ "
-            f"{MEDIUM_MAX:g}) the model's AUC is {hard_auc} over {hard_pairs} pairs, above {HARD_AUC_SIGNAL:g}: it "
-            "still tells real molecules from close look-alikes, so its scores reflect structure, not only "
-            "composition.</p>"
+            f"<p><b>Hard-pair AUC above {HARD_AUC_SIGNAL:g}.</b> {measured}: taken one pair at a time, the original "
+            "outscores a close look-alike more often than not. This counts pairs; whether molecules PASS is the "
+            "PASS-rate above.</p>"
         )
-    if interpretation == "ILLUSION_CONFIRMED":
+    if interpretation == "HARD_PAIR_AUC_UNCERTAIN":
+        return (
+            f"<p><b>Hard-pair AUC uncertain.</b> {measured}; the interval straddles {HARD_AUC_SIGNAL:g}, so these "
+            "data cannot say whether the model separates real molecules from close look-alikes.</p>"
+        )
+    if interpretation == "HARD_PAIR_AUC_NOT_ABOVE_THRESHOLD":
         text = (
-            f"<p><b>Illusion confirmed.</b> On hard decoys (similarity ≥ {MEDIUM_MAX:g}) the model's AUC is "
-            f"{hard_auc} over {hard_pairs} pairs, not above {HARD_AUC_SIGNAL:g}: it does no better than chance at "
-            "telling real molecules from look-alikes with the same atoms."
+            f"<p><b>Hard-pair AUC not above {HARD_AUC_SIGNAL:g}.</b> {measured}: no sign that the model tells real "
+            "molecules from look-alikes with the same atoms."
         )
         if realism.get("easy_only") is True:
             text += (
@@ -354,13 +388,15 @@ def _realism_words(realism: Mapping[str, Any]) -> str:
                 "of a model that reacts to composition and gross shape, not to structure."
             )
         return text + "</p>"
-    if interpretation == "INCONCLUSIVE_DECOYS_TOO_EASY":
+    if interpretation == "DECOYS_TOO_EASY_TO_JUDGE":
         return (
-            f"<p><b>Inconclusive: the decoys are too easy.</b> The median similarity of decoys to their originals "
+            f"<p><b>Decoys too easy to judge.</b> The median similarity of decoys to their originals "
             f"is {median} (a conclusion needs at least {MEDIAN_SIMILARITY_MIN:g}) and there are {hard_pairs} hard "
             f"pairs (at least {MIN_HARD_PAIRS} needed). Whatever the AUC, these decoys cannot show whether the "
             "model reads structure. Audit more molecules, or larger ones, or use hard mode (--hard-mode).</p>"
         )
+    if isinstance(interpretation, str) and interpretation in INTERPRETATION_TEXT:  # a hetero_audit.v2 pack
+        return f"<p><b>{_e(interpretation)}</b>: {_e(INTERPRETATION_TEXT[interpretation])}.</p>"
     return '<p class="note">The metrics hold no realism interpretation.</p>'
 
 
@@ -372,8 +408,10 @@ def _realism_section(metrics: Mapping[str, Any]) -> str:
         "<h2>Decoy realism</h2>",
         "<p>AUC here is the share of (original, decoy) pairs in which the original scored higher (ties count "
         "half): 0.5 is chance, 1 is always right. Pairs are split by how similar the decoy is to its original "
-        f"(Tanimoto, Morgan radius 2): easy &lt; {EASY_MAX:g} ≤ medium &lt; {MEDIUM_MAX:g} ≤ hard. A model that "
-        "only reacts to composition beats easy decoys and fails on hard ones.</p>",
+        f"(Tanimoto, Morgan radius 2): easy &lt; {EASY_MAX:g} ≤ medium &lt; hard, where hard is hard mode's window "
+        "(default 0.65–0.95) and anything closer is near-identical. A model that only reacts to composition beats "
+        "easy decoys and fails on hard ones. Realism measures how far the model separates close look-alikes pair "
+        "by pair; it does not measure whether the model is right about activity.</p>",
         _realism_words(realism),
         '<p class="note">Realism counts pairs, one decoy at a time; a PASS needs the original to beat nearly all '
         "of its decoys at once. A model can win most pairs and still PASS few molecules.</p>",
@@ -387,12 +425,16 @@ def _realism_section(metrics: Mapping[str, Any]) -> str:
         bounds = [_number(b) for b in _seq(block.get("range"), 2)]
         low, high = [*bounds, None, None][:2]
         range_text = f"{_num(low, 2)}–{_num(high, 2)}" if low is not None and high is not None else "n/a"
-        rows.append([name, range_text, _int_text(block.get("n_pairs")), _num(block.get("auc"))])
+        interval = [_number(b) for b in _seq(block.get("auc_ci95"), 2)]
+        ci_text = f"{_num(interval[0])}–{_num(interval[1])}" if len(interval) == 2 else ""
+        rows.append([name, range_text, _int_text(block.get("n_pairs")), _num(block.get("auc")), ci_text])
         pairs = _count(block.get("n_pairs"))
         auc = _number(block.get("auc"))
         plotted.append(BinAuc(name, auc if auc is not None and 0.0 <= auc <= 1.0 else None, pairs or 0))
-    rows.append(["all", "0–1", _int_text(realism.get("n_pairs")), _num(realism.get("auc"))])
-    parts.append(_table(["similarity bin", "range", "pairs", "AUC"], rows, [False, False, True, True]))
+    rows.append(["all", "0–1", _int_text(realism.get("n_pairs")), _num(realism.get("auc")), ""])
+    parts.append(
+        _table(["similarity bin", "range", "pairs", "AUC", "95% interval"], rows, [False, False, True, True, False])
+    )
     parts.append(f"<p>Median similarity of a decoy to its original: {_num(realism.get('median_similarity'))}.</p>")
     if plotted and _count(realism.get("n_pairs")):
         parts.append(
@@ -514,6 +556,8 @@ def render_report(
         _header(manifest, metrics),
         _nav(calibration is not None),
         "<main>",
+        methods_section(manifest, metrics),
+        limitations_section(manifest, metrics),
         _facts_section(manifest, metrics),
         _rows_section(metrics),
         _pass_rate_section(metrics),
@@ -535,7 +579,7 @@ def render_report(
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
         'img-src data:">',
         f"<title>HETERO-2 audit report — {_e(name)}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_CSS}{DECISION_CSS}</style>",
         "</head>",
         "<body>",
         *body,

@@ -34,7 +34,7 @@ NAME_CHARS = 120
 SIGNIFICANCE_LEVEL = 0.05
 STRONG_SIGNIFICANCE_LEVEL = 0.001
 
-_BIN_ORDER = ("easy", "medium", "hard")
+_BIN_ORDER = ("easy", "medium", "hard", "near_identical")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _REASON_TEXT: dict[str, str] = {

@@ -6,6 +6,7 @@ from hetero_core.scores._external import (
     ExternalScores,
     load_external_scores,
 )
+from hetero_core.scores._model import ModelInfo
 from hetero_core.scores._scorers import (
     Candidate,
     Scorer,
@@ -16,6 +17,7 @@ from hetero_core.scores._scorers import (
 __all__ = [
     "Candidate",
     "ExternalScores",
+    "ModelInfo",
     "ScoreRequest",
     "Scorer",
     "load_external_scores",

@@ -34,16 +34,16 @@ _MOCK_DENOMINATOR = 16**12 - 1
 
 @dataclass(frozen=True)
 class Candidate:
-    """One molecule to score: the original or a decoy.
+    """One molecule to score: the original or a decoy, exactly as ``decoys.csv`` exports it.
 
-    ``hash`` is ``smiles_hash(smiles)``, the key customers use in score files; ``smiles`` is
-    canonical. ``mol`` is the sanitised molecule when the caller already has it, so chemistry
-    scorers do not parse every SMILES a second time.
+    ``hash`` is ``smiles_hash(smiles)``, the key customers use in score files; ``smiles`` is canonical.
+    There is deliberately no RDKit object here: a built-in scorer parses ``smiles`` itself, so it scores
+    the molecule a customer scoring the exported table would see (SPEC §4), not an in-memory graph whose
+    perception may differ from what the SMILES reads back as.
     """
 
     hash: str
     smiles: str
-    mol: Chem.Mol | None = None
 
 
 @dataclass(frozen=True)
@@ -149,9 +149,7 @@ class GoodScorer:
 
 
 def _molecule(candidate: Candidate) -> Chem.Mol | None:
-    """The caller's molecule when given, else one parsed from the SMILES (None if RDKit rejects it)."""
-    if candidate.mol is not None:
-        return candidate.mol
+    """The molecule as exported: parsed back from its canonical SMILES (None if RDKit rejects it)."""
     return Chem.MolFromSmiles(candidate.smiles)
 
 

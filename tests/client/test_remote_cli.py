@@ -70,6 +70,8 @@ def test_submit_wait_out_downloads_a_verified_pack_and_never_prints_the_token(
     assert main(status) == EXIT_OK
     record = json.loads(printed(capsys.readouterr().out))
     assert (record["job"], record["state"], record["parameters"]["k_decoys"]) == (job_id, "SUCCEEDED", 4)
+    assert record["decision"]["outcome"] == "INCONCLUSIVE"
+    assert record["decision"]["sentence"].startswith("Only 8 molecules judged")
 
 
 @pytest.mark.usefixtures("service_env")
@@ -80,6 +82,10 @@ def test_status_and_list_read_the_service_named_in_the_environment(
     out = printed(capsys.readouterr().out)
     assert f"job {finished.job.id} ({finished.tenant.org}/{PROJECT}): SUCCEEDED; rows 13/13" in out
     assert "PASS-rate" in out
+    # the decision comes first (SPEC §5): 13 molecules are too few to decide
+    assert out.startswith("decision: INCONCLUSIVE — Only 12 molecules judged; a decision needs 30")
+    assert "(better: p" in out
+    assert "worse: p" in out
 
     assert main(["remote", "list", "--state", "SUCCEEDED"]) == EXIT_OK
     rows = [line.split("\t") for line in printed(capsys.readouterr().out).splitlines()]

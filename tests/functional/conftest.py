@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from rdkit import RDConfig
 
 from hetero_core.cli import main
 
@@ -124,3 +125,24 @@ def drugs_csv(tmp_path: Path) -> Path:
 def module_drugs_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same five drugs, for module-wide fixtures that build a pack or a decoys table once."""
     return _write_table(tmp_path_factory.mktemp("drugs") / "drugs.csv", [("id", "smiles"), *DRUGS])
+
+
+def real_set(path: Path, n_actives: int = 40, n_series: int = 20) -> Path:
+    """Real molecules from files RDKit ships: ChEMBL actives (varied scaffolds) then a ChEMBL series."""
+    contrib = Path(RDConfig.RDContribDir)
+    sources = (
+        (contrib / "fraggle" / "data" / "ChEMBL_11265_actives.smi", n_actives),
+        (contrib / "FreeWilson" / "data" / "CHEMBL2321810.smi", n_series),
+    )
+    rows: list[tuple[str, str]] = []
+    for source, count in sources:
+        lines = [line.split() for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+        smiles = [parts[0] for parts in lines if not parts[0].lower().startswith(("smiles", "#"))][:count]
+        rows += [(f"{source.stem}_{i:03d}", s) for i, s in enumerate(smiles)]
+    return _write_table(path, [("id", "smiles"), *rows])
+
+
+@pytest.fixture(scope="session")
+def real_set_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Sixty real ChEMBL molecules as ``id,smiles`` (built once per session)."""
+    return real_set(tmp_path_factory.mktemp("real") / "chembl60.csv")

@@ -321,6 +321,58 @@ def test_manifest_records_engine_versions_parameters_input_and_files(cli: Cli, d
     ]
 
 
+def test_the_audited_model_is_named_in_the_manifest_and_at_the_top_of_the_report(
+    cli: Cli, drugs_csv: Path, tmp_path: Path
+) -> None:
+    pack = tmp_path / "pack"
+    sha = "AB" * 32
+    options = ("--scorer", "qed", "--model-name", "ChemProp <QED> clone", "--model-version", "2.1.0")
+    result = cli.run(drugs_csv, pack, *options, "--model-sha256", sha, "--score-direction", "lower", k=4)
+    assert result.code == 0, result.err
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"] == {
+        "name": "ChemProp <QED> clone",
+        "version": "2.1.0",
+        "sha256": sha.lower(),
+        "scores": "qed",
+    }
+    assert manifest["parameters"]["score_direction"] == "lower"
+    report = (pack / "report.html").read_text(encoding="utf-8")
+    header = report[: report.index("</header>")]
+    assert "ChemProp &lt;QED&gt; clone</b> version 2.1.0" in header
+    assert "lower score = more likely real" in header
+
+
+def test_a_built_in_scorer_names_itself_when_no_model_name_is_given(cli: Cli, drugs_csv: Path, tmp_path: Path) -> None:
+    assert cli.run(drugs_csv, tmp_path / "pack", "--scorer", "sa", k=4).code == 0
+    manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"] == {"name": "built-in scorer sa", "version": None, "sha256": None, "scores": "sa"}
+    assert manifest["parameters"]["score_direction"] == "higher"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--model-sha256", "abc", "model sha256 must be 64"),
+        ("--model-name", " ", "model name must be 1 to 200"),
+        ("--model-version", "v" * 201, "model version must be 1 to 200"),
+    ],
+)
+def test_a_bad_model_identity_is_refused_before_any_work(
+    cli: Cli, drugs_csv: Path, tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    result = cli.run(drugs_csv, tmp_path / "pack", option, value, k=4)
+    assert result.code == 2
+    assert message in result.err
+    assert not (tmp_path / "pack").exists()
+
+
+def test_score_direction_accepts_only_higher_or_lower(cli: Cli, drugs_csv: Path, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run(drugs_csv, tmp_path / "pack", "--score-direction", "up", k=4)
+    assert exit_info.value.code == 2
+
+
 _GIVEN_PARAMETERS: dict[str, object] = {
     "k_decoys": 4,
     "seed": 7,
@@ -334,6 +386,7 @@ _GIVEN_PARAMETERS: dict[str, object] = {
     "margin": 0.05,
     "hard_min_similarity": 0.65,
     "hard_max_similarity": 0.95,
+    "score_direction": "higher",
 }
 
 
@@ -435,3 +488,55 @@ def test_named_id_and_smiles_columns_and_audit_levels(cli: Cli, tmp_path: Path, 
     manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["inputs"][0]["columns"]["smiles_column"] == "Structure"
     assert (manifest["parameters"]["q"], manifest["parameters"]["margin"]) == (0.9, 0.02)
+
+
+def test_index_md_escapes_html_in_every_cell(cli: Cli, tmp_path: Path, write_table: WriteTable) -> None:
+    source = write_table(
+        tmp_path / "evil.csv",
+        [("id", "smiles"), ("<script>alert(1)</script>", "CC(=O)Oc1ccccc1C(=O)O"), ("a|b<img src=x>", "CCO")],
+    )
+    pack = tmp_path / "pack"
+    assert cli.run(source, pack, "--scorer", "constant", "--model-name", "<b>m</b>", k=4).code == 0
+    index = (pack / "index.md").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index
+    assert "<script>" not in index
+    assert "<img" not in index
+    assert "<b>m</b>" not in index
+    assert "&lt;b&gt;m&lt;/b&gt;" in index
+
+
+def test_v2_era_metrics_still_render(cli: Cli, drugs_csv: Path, tmp_path: Path) -> None:
+    """A hetero_audit.v2 pack (upper tail only, three bins, the old labels) renders without error."""
+    from hetero_core.report import render_index, render_report  # noqa: PLC0415
+
+    pack = tmp_path / "pack"
+    assert cli.run(drugs_csv, pack, "--scorer", "qed", k=4).code == 0
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    metrics = json.loads((pack / "metrics.json").read_text(encoding="utf-8"))
+    for key in ("significance", "pass_rate_p_value_lower", "decision"):
+        metrics.pop(key, None)
+    manifest.pop("model")
+    manifest["contracts"]["audit"] = "hetero_audit.v2"
+    metrics["realism"]["interpretation"] = "ILLUSION_CONFIRMED"
+    metrics["realism"]["bins"] = {
+        "easy": {"range": [0.0, 0.5], "n_pairs": 1, "auc": 0.5},
+        "medium": {"range": [0.5, 0.7], "n_pairs": 1, "auc": 0.5},
+        "hard": {"range": [0.7, 1.0], "n_pairs": 1, "auc": 0.5},
+    }
+    assert "ILLUSION_CONFIRMED" in render_index(manifest, metrics)
+    assert "(hetero_audit.v2 label)" in render_report(manifest, metrics)
+
+
+def test_metrics_follow_hetero_audit_v3(cli: Cli, drugs_csv: Path, tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    assert cli.run(drugs_csv, pack, "--scorer", "good", k=4).code == 0
+    metrics = json.loads((pack / "metrics.json").read_text(encoding="utf-8"))
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    assert metrics["audit_schema"] == manifest["contracts"]["audit"] == "hetero_audit.v3"
+    significance = metrics["significance"]
+    assert significance["finding"] == "above_chance"
+    assert significance["p_better_than_chance"] == metrics["pass_rate_p_value"] == pytest.approx(0.2**5)
+    assert significance["p_worse_than_chance"] == metrics["pass_rate_p_value_lower"] == 1.0
+    assert set(metrics["realism"]["bins"]) == {"easy", "medium", "hard", "near_identical"}
+    assert metrics["realism"]["bins"]["hard"]["range"] == [0.65, 0.95]
+    assert metrics["realism"]["bootstrap"] == {"reps": 1000, "level": 0.95, "seed": 0, "unit": "molecule"}

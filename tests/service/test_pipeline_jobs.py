@@ -103,3 +103,39 @@ def test_scores_only_job_the_customer_scored_the_decoys_table(
     assert scores_input["rows"] == len(table)
     metrics = json.loads(_pack_file(pipeline, ref, "metrics.json"))
     assert metrics["scores_coverage"]["decoy_coverage"] == 1.0
+
+
+def test_a_succeeded_job_records_the_decision(pipeline: PipelineHarness, org_a: str) -> None:
+    ref = job_ref(org_a, "decided")
+    arn = submit(pipeline, ref, input_csv(distinct_molecules(6)), {**FAST, "scorer": "good"})
+    assert pipeline.wait(arn)["status"] == "SUCCEEDED"
+    decision = pipeline.context.jobs.get(ref).get("decision")
+    metrics = json.loads(_pack_file(pipeline, ref, "metrics.json"))
+    assert decision == {"outcome": metrics["decision"]["outcome"], "sentence": metrics["decision"]["sentence"]}
+    assert decision["outcome"] == "INCONCLUSIVE"  # six molecules are too few to decide
+
+
+def test_scores_made_for_another_input_fail_the_job_with_the_hint(
+    pipeline: PipelineHarness, org_a: str, tmp_path: Path
+) -> None:
+    other = input_csv(distinct_molecules(12)[6:])
+    (tmp_path / "other.csv").write_bytes(other)
+    assert hetero2(["decoys", str(tmp_path / "other.csv"), "--out", str(tmp_path / "d.csv"), "--k-decoys", "4"]) == 0
+    with (tmp_path / "d.csv").open() as handle:
+        table = list(csv.DictReader(handle))
+    scored = io.StringIO()
+    writer = csv.DictWriter(scored, fieldnames=[*table[0].keys(), "score"], lineterminator="\n")
+    writer.writeheader()
+    for row in table:
+        writer.writerow({**row, "score": 1.0 if row["role"] == "original" else 0.1})
+
+    ref = job_ref(org_a, "wrong-scores")
+    data = input_csv(distinct_molecules(6))
+    arn = submit(pipeline, ref, data, {"k_decoys": 4}, scores=("scores.csv", scored.getvalue().encode()))
+    assert pipeline.wait(arn)["status"] == "FAILED"
+    job = pipeline.context.jobs.get(ref)
+    assert job.state == JobState.FAILED
+    assert job.get("error")["code"] == "ScoreCoverageError"
+    assert "scores match 0 of" in job.get("error")["message"]
+    assert "same input file, --k-decoys, --seed and --standardize as the decoys export?" in job.get("error")["message"]
+    assert not pipeline.context.store(org_a).exists(layout.pack_prefix(ref) + "manifest.json")

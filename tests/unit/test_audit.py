@@ -25,6 +25,11 @@ def items(*scores: float) -> list[ScoredItem]:
     return [ScoredItem(s) for s in scores]
 
 
+def tie(a: float, b: float) -> bool:
+    """SPEC §4, written out here rather than imported: equal up to 1e-9 relative."""
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
 def naive_auc(pos: list[ScoredItem], neg: list[ScoredItem]) -> float:
     num = 0.0
     den = 0.0
@@ -32,10 +37,10 @@ def naive_auc(pos: list[ScoredItem], neg: list[ScoredItem]) -> float:
         for n in neg:
             pair = p.weight * n.weight
             den += pair
-            if p.score > n.score:
-                num += pair
-            elif p.score == n.score:
+            if tie(p.score, n.score):
                 num += 0.5 * pair
+            elif p.score > n.score:
+                num += pair
     return num / den
 
 
@@ -98,6 +103,24 @@ def test_weighted_auc_matches_naive_double_loop(pos: list[ScoredItem], neg: list
 def test_unweighted_auc_is_exactly_u_over_pairs(pos: list[int], neg: list[int]) -> None:
     doubled_u = sum(2 * (p > n) + (p == n) for p in pos for n in neg)
     assert weighted_auc(items(*pos), items(*neg)) == doubled_u / (2 * len(pos) * len(neg))
+
+
+def test_auc_counts_float_noise_as_a_tie() -> None:
+    # QED of one molecule from two atom orders can differ in the last bit; that is not a win
+    qed = 0.5503793836935493
+    assert weighted_auc(items(qed), items(math.nextafter(qed, 0.0), 0.1)) == (0.5 + 1) / 2
+    assert weighted_auc(items(1e6), items(1e6 * (1 - 5e-10))) == 0.5  # relative for large scores
+    assert weighted_auc(items(1e-12), items(0.0)) == 0.5  # absolute below 1
+
+
+def test_auc_separates_scores_just_beyond_the_tie_tolerance() -> None:
+    assert weighted_auc(items(0.5 + 2e-9), items(0.5)) == 1.0
+    assert weighted_auc(items(1e6), items(1e6 * (1 - 2e-9))) == 1.0
+
+
+def test_permutation_quantile_sees_noise_ties_as_ties() -> None:
+    noisy = [0.3, 0.3 + 1e-15, 0.3 - 1e-15]
+    assert permutation_auc_quantile(noisy, [1.0] * 3, 1, 0.95, seed=0) == 0.5
 
 
 def test_original_beating_uneven_weights_gets_exactly_one() -> None:

@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from rdkit import Chem
 
 from hetero_core.chunks import RowResult, process_rows
 from hetero_core.chunks._process import process_row
 from hetero_core.config import RunConfig
+from hetero_core.errors import ConfigError
 from hetero_core.hashing import smiles_hash
 from hetero_core.reasons import ErrorReason, SkipReason, Status, Verdict, Warning_
 from hetero_core.records import InputRow, ScoredItem
@@ -180,3 +182,38 @@ def test_original_score_for_another_structure_under_the_same_id_is_not_used(tmp_
     result = process_row(_row(ASPIRIN), CONFIG, load_external_scores(_scores_file(tmp_path, rows)))
     assert result.reason == SkipReason.MISSING_SCORES
     assert result.score_original is None
+
+
+# --- score handling (SPEC §4) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["qed", "sa"])
+def test_built_in_scorer_scores_the_molecule_as_exported(name: str) -> None:
+    """A customer re-scoring decoys.csv with the same function gets the very same numbers."""
+    from rdkit.Chem import QED  # noqa: PLC0415
+    from rdkit.Contrib.SA_Score import sascorer  # noqa: PLC0415
+
+    def rescore(smiles: str) -> float:
+        mol = Chem.MolFromSmiles(smiles)
+        return QED.qed(mol) if name == "qed" else (10.0 - sascorer.calculateScore(mol)) / 9.0
+
+    for smiles in (ASPIRIN, "Cn1c(=O)c2c(ncn2C)n(C)c1=O", "CC(C)Cc1ccc(cc1)C(C)C(=O)O"):
+        result = process_row(_row(smiles), CONFIG, make_scorer(name))
+        assert result.status == Status.OK
+        for row in result.decoys:
+            assert row["score"] == rescore(row["smiles"]), row["smiles"]
+
+
+def test_lower_is_better_reads_the_scores_upside_down_but_exports_them_as_given() -> None:
+    lower = RunConfig(k_decoys=10, score_direction="lower")
+    good_upside_down = process_row(_row(ASPIRIN), lower, make_scorer("good"))
+    assert good_upside_down.verdict == Verdict.FAIL
+    assert good_upside_down.summary["auc"] == 0.0
+    assert [d["score"] for d in good_upside_down.decoys] == [1.0] + [0.0] * 10  # the model's own numbers
+    assert good_upside_down.score_original == 1.0
+    assert all(original == -1.0 for original, _, _ in good_upside_down.pairs)  # realism reads them oriented
+
+
+def test_score_direction_must_be_higher_or_lower() -> None:
+    with pytest.raises(ConfigError, match="score_direction"):
+        RunConfig(score_direction="up")  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hetero_core.io import format_cell, unneutralize_cell
+from hetero_core.io import format_cell, format_exact, unneutralize_cell
 from hetero_core.io._csv_safety import FORMULA_PREFIXES, neutralize_cell
 from hetero_core.reasons import SkipReason, Status, Warning_
 
@@ -155,3 +155,26 @@ def test_format_cell_float_is_finite_text_within_rounding(value: float) -> None:
     assert not text.startswith("'")
     parsed = float(text)
     assert parsed == round(value, 6) or (parsed == 0.0 and round(value, 6) == 0.0)
+
+
+# --- score cells at full precision (SPEC §4) ------------------------------------------------------
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_format_exact_reads_back_as_the_very_same_float(value: float) -> None:
+    assert float(format_exact(value)) == value
+
+
+def test_format_exact_keeps_what_six_digits_would_round_away() -> None:
+    qed = 0.5503793836935493
+    assert format_exact(qed) == "0.5503793836935493"
+    assert format_cell(qed) == "0.550379"
+    assert format_exact(-1e-12) == "-1e-12"  # a negative score stays a number, never a quoted formula
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, ""), (math.nan, ""), (math.inf, ""), (-0.0, "0.0"), (np.float64(0.25), "0.25"), (3, "3")],
+)
+def test_format_exact_edge_cells(value: object, expected: str) -> None:
+    assert format_exact(value) == expected

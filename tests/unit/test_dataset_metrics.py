@@ -12,8 +12,20 @@ from typing import Any
 import pytest
 
 from hetero_core.audit import DatasetAccumulator, RealismAccumulator, audit_molecule, separation
-from hetero_core.audit._dataset import nearest_rank_quantile, pass_rate_significance, realism_metrics
+from hetero_core.audit._dataset import (
+    BIN_NAMES,
+    HARD_MAX,
+    HARD_MIN,
+    INTERPRETATIONS,
+    cluster_bootstrap_interval,
+    nearest_rank_quantile,
+    pass_rate_lower_tail,
+    pass_rate_significance,
+    realism_metrics,
+    significance_block,
+)
 from hetero_core.audit._molecule import ScoredItem
+from hetero_core.config import RunConfig
 from hetero_core.reasons import SkipReason, Status, Verdict
 
 # --- nearest-rank quantile ------------------------------------------------------------------
@@ -110,6 +122,53 @@ def test_poisson_binomial_rejects_bad_input(probs: list[float], n_pass: int) -> 
         pass_rate_significance(probs, n_pass)
 
 
+def brute_lower_tail(probs: list[float], n_pass: int) -> float:
+    total = 0.0
+    for outcome in product((0, 1), repeat=len(probs)):
+        if sum(outcome) <= n_pass:
+            total += math.prod(p if hit else 1.0 - p for p, hit in zip(probs, outcome, strict=True))
+    return total
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lower_tail_matches_brute_force(seed: int) -> None:
+    rng = random.Random(seed)
+    probs = [rng.choice([0.0, 1.0, 1 / 21, 0.5, rng.random(), rng.random()]) for _ in range(rng.randint(1, 9))]
+    for n_pass in range(len(probs) + 2):
+        got = pass_rate_lower_tail(probs, n_pass)
+        assert got == pytest.approx(brute_lower_tail(probs, n_pass), rel=1e-9, abs=1e-15)
+
+
+def test_lower_tail_of_qed_on_drugs_like_numbers() -> None:
+    # the case: 3 of 268 PASS at k = 20 (chance 1/21): P(X <= 3) = 0.001 (binomial, exact here)
+    p = Fraction(1, 21)
+    exact = sum(math.comb(268, j) * p**j * (1 - p) ** (268 - j) for j in range(4))
+    assert pass_rate_lower_tail([1 / 21] * 268, 3) == pytest.approx(float(exact), rel=1e-9)
+    assert round(float(exact), 3) == 0.001
+
+
+def test_significance_block_names_the_side_that_is_small() -> None:
+    chance = [1 / 21] * 268
+    below = significance_block(chance, 3)
+    assert below["finding"] == "below_chance"
+    assert below["p_worse_than_chance"] < 0.05 < below["p_better_than_chance"]
+    above = significance_block(chance, 30)
+    assert above["finding"] == "above_chance"
+    assert above["p_better_than_chance"] < 0.05 < above["p_worse_than_chance"]
+    assert significance_block(chance, 13)["finding"] == "consistent_with_chance"
+    assert below["expected_pass"] == pytest.approx(268 / 21)
+
+
+def test_lower_tail_edges() -> None:
+    assert pass_rate_lower_tail([], 0) == 1.0
+    assert pass_rate_lower_tail([0.2, 0.3], 2) == 1.0
+    assert pass_rate_lower_tail([1.0, 1.0], 1) == 0.0
+    assert pass_rate_lower_tail([0.0, 0.0], 0) == 1.0
+    assert pass_rate_lower_tail([1 / 21] * 100, 0) == pytest.approx((20 / 21) ** 100, rel=1e-9)
+    with pytest.raises(ValueError, match="must"):
+        pass_rate_lower_tail([0.5], -1)
+
+
 # --- decoy realism --------------------------------------------------------------------------
 
 
@@ -121,10 +180,14 @@ def pairs(n: int, similarity: float, wins: int, ties: int = 0) -> list[tuple[flo
 
 def test_signal_on_hard_decoys() -> None:
     result = realism_metrics(pairs(60, 0.8, wins=50) + pairs(20, 0.3, wins=20))
-    assert result["interpretation"] == "SUCCESS_SIGNAL_ON_HARD"
-    assert result["bins"]["hard"] == {"range": [0.7, 1.0], "n_pairs": 60, "auc": 50 / 60}
+    assert result["interpretation"] == "HARD_PAIR_AUC_ABOVE_THRESHOLD"
+    hard = result["bins"]["hard"]
+    assert (hard["range"], hard["n_pairs"], hard["auc"], hard["n_molecules"]) == ([0.65, 0.95], 60, 50 / 60, 60)
+    low, high = hard["auc_ci95"]
+    assert 0.55 < low < 50 / 60 < high <= 1.0
     assert result["bins"]["easy"]["auc"] == 1.0
-    assert result["bins"]["medium"] == {"range": [0.5, 0.7], "n_pairs": 0, "auc": None}
+    assert result["bins"]["medium"] == {"range": [0.5, 0.65], "n_pairs": 0, "auc": None}
+    assert result["bins"]["near_identical"] == {"range": [0.95, 1.0], "n_pairs": 0, "auc": None}
     assert result["easy_only"] is False
     assert result["n_pairs"] == 80
     assert result["auc"] == 70 / 80
@@ -132,14 +195,14 @@ def test_signal_on_hard_decoys() -> None:
 
 def test_illusion_when_only_easy_decoys_are_beaten() -> None:
     result = realism_metrics(pairs(60, 0.8, wins=30) + pairs(40, 0.3, wins=40))
-    assert result["interpretation"] == "ILLUSION_CONFIRMED"
+    assert result["interpretation"] == "HARD_PAIR_AUC_NOT_ABOVE_THRESHOLD"
     assert result["easy_only"] is True
     assert result["median_similarity"] == 0.8
 
 
 def test_illusion_without_an_easy_bin_edge() -> None:
     result = realism_metrics(pairs(60, 0.8, wins=30) + pairs(40, 0.3, wins=28))
-    assert result["interpretation"] == "ILLUSION_CONFIRMED"
+    assert result["interpretation"] == "HARD_PAIR_AUC_NOT_ABOVE_THRESHOLD"
     assert result["bins"]["easy"]["auc"] == 0.7  # not > 0.70
     assert result["easy_only"] is False
 
@@ -147,27 +210,27 @@ def test_illusion_without_an_easy_bin_edge() -> None:
 def test_hard_auc_of_exactly_055_is_not_a_signal() -> None:
     result = realism_metrics(pairs(60, 0.9, wins=33))
     assert result["bins"]["hard"]["auc"] == 0.55
-    assert result["interpretation"] == "ILLUSION_CONFIRMED"
+    assert result["interpretation"] == "HARD_PAIR_AUC_NOT_ABOVE_THRESHOLD"
 
 
 def test_inconclusive_comes_first_when_decoys_are_too_dissimilar() -> None:
     # a real signal on 60 hard pairs, but most decoys are easy: the median rule wins (documented order)
     result = realism_metrics(pairs(60, 0.8, wins=60) + pairs(100, 0.3, wins=100))
-    assert result["interpretation"] == "INCONCLUSIVE_DECOYS_TOO_EASY"
+    assert result["interpretation"] == "DECOYS_TOO_EASY_TO_JUDGE"
     assert result["easy_only"] is False
 
 
 def test_inconclusive_with_too_few_hard_pairs() -> None:
-    assert realism_metrics(pairs(49, 0.9, wins=49))["interpretation"] == "INCONCLUSIVE_DECOYS_TOO_EASY"
-    assert realism_metrics(pairs(50, 0.9, wins=50))["interpretation"] == "SUCCESS_SIGNAL_ON_HARD"
+    assert realism_metrics(pairs(49, 0.9, wins=49))["interpretation"] == "DECOYS_TOO_EASY_TO_JUDGE"
+    assert realism_metrics(pairs(50, 0.9, wins=50))["interpretation"] == "HARD_PAIR_AUC_ABOVE_THRESHOLD"
 
 
 def test_median_similarity_rule_is_exact_at_055() -> None:
     at_limit = realism_metrics(pairs(50, 0.55, wins=50) + pairs(50, 0.9, wins=50))
     assert at_limit["median_similarity"] == 0.55
-    assert at_limit["interpretation"] == "SUCCESS_SIGNAL_ON_HARD"
+    assert at_limit["interpretation"] == "HARD_PAIR_AUC_ABOVE_THRESHOLD"
     just_below = realism_metrics(pairs(51, 0.54999999, wins=51) + pairs(50, 0.9, wins=50))
-    assert just_below["interpretation"] == "INCONCLUSIVE_DECOYS_TOO_EASY"
+    assert just_below["interpretation"] == "DECOYS_TOO_EASY_TO_JUDGE"
 
 
 def test_ties_count_half_in_realism_auc() -> None:
@@ -175,11 +238,51 @@ def test_ties_count_half_in_realism_auc() -> None:
     assert result["bins"]["medium"]["auc"] == 0.5
 
 
-def test_bin_boundaries() -> None:
-    result = realism_metrics(
-        [(1.0, 0.0, 0.4999), (1.0, 0.0, 0.5), (1.0, 0.0, 0.6999), (1.0, 0.0, 0.7), (1.0, 0.0, 1.0)]
-    )
-    assert [result["bins"][name]["n_pairs"] for name in ("easy", "medium", "hard")] == [1, 2, 2]
+def test_bin_boundaries_are_hard_modes_window() -> None:
+    similarities = (0.4999, 0.5, 0.6499, 0.65, 0.95, 0.9501, 1.0)
+    result = realism_metrics([(1.0, 0.0, s) for s in similarities])
+    assert [result["bins"][name]["n_pairs"] for name in BIN_NAMES] == [1, 2, 2, 2]
+
+
+def test_hard_is_defined_once_as_run_configs_hard_mode_window() -> None:
+    config = RunConfig()
+    assert (config.hard_min_similarity, config.hard_max_similarity) == (HARD_MIN, HARD_MAX)
+    custom = realism_metrics([(1.0, 0.0, 0.72), (1.0, 0.0, 0.86)], hard_min=0.75, hard_max=0.85)
+    assert [custom["bins"][name]["n_pairs"] for name in BIN_NAMES] == [0, 1, 0, 1]
+    assert custom["bins"]["hard"]["range"] == [0.75, 0.85]
+
+
+def test_hard_auc_whose_interval_straddles_the_threshold_is_uncertain() -> None:
+    # five molecules with twenty hard pairs each: three beat all their decoys, two lose to all of them.
+    # Pooled AUC 0.6 > 0.55, but resampling molecules moves it anywhere from 0.2 to 1.
+    accumulator = RealismAccumulator(seed=3)
+    for wins in (20, 20, 20, 0, 0):
+        accumulator.add_molecule(pairs(20, 0.8, wins=wins))
+    result = accumulator.result()
+    assert result["bins"]["hard"]["auc"] == 0.6
+    low, high = result["bins"]["hard"]["auc_ci95"]
+    assert low < 0.55 < high
+    assert result["interpretation"] == "HARD_PAIR_AUC_UNCERTAIN"
+    assert result["bins"]["hard"]["n_molecules"] == 5
+
+
+def test_cluster_bootstrap_is_seeded_and_resamples_whole_molecules() -> None:
+    won, sizes = [40, 0, 30, 10, 20], [20, 20, 20, 20, 20]
+    first = cluster_bootstrap_interval(won, sizes, seed=7)
+    assert first == cluster_bootstrap_interval(won, sizes, seed=7)
+    assert first is not None
+    assert 0.0 <= first[0] < 0.5 < first[1] <= 1.0
+    # identical molecules: no spread whatever is resampled
+    assert cluster_bootstrap_interval([30, 30, 30], [20, 20, 20], seed=0) == (0.75, 0.75)
+    assert cluster_bootstrap_interval([30], [20], seed=0) is None  # one molecule has nothing to resample
+    varied = ([(7 * i) % 41 for i in range(60)], [20 + i % 7 for i in range(60)])
+    assert cluster_bootstrap_interval(*varied, seed=1) != cluster_bootstrap_interval(*varied, seed=2)
+    with pytest.raises(ValueError, match="one entry per molecule"):
+        cluster_bootstrap_interval([1, 2], [3], seed=0)
+
+
+def test_no_realism_label_speaks_of_success() -> None:
+    assert all("SUCCESS" not in label and "CONFIRMED" not in label for label in INTERPRETATIONS)
 
 
 def test_similarity_histogram_has_twenty_fixed_bins() -> None:
@@ -209,7 +312,7 @@ def test_realism_of_nothing_is_inconclusive_and_json_safe() -> None:
     assert result["n_pairs"] == 0
     assert result["auc"] is None
     assert result["median_similarity"] is None
-    assert result["interpretation"] == "INCONCLUSIVE_DECOYS_TOO_EASY"
+    assert result["interpretation"] == "DECOYS_TOO_EASY_TO_JUDGE"
     json.dumps(result, allow_nan=False)
 
 

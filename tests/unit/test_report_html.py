@@ -69,6 +69,15 @@ METRICS_IN: dict[str, Any] = {
     },
     "expected_pass_rate_by_chance": 0.047619,
     "pass_rate_p_value": 1.0,
+    "pass_rate_p_value_lower": 0.135,
+    "significance": {
+        "n_pass": 0,
+        "expected_pass": 1.952,
+        "p_better_than_chance": 1.0,
+        "p_worse_than_chance": 0.135,
+        "alpha": 0.05,
+        "finding": "consistent_with_chance",
+    },
     "decoys": {
         "k": 20,
         "molecules": 43,
@@ -83,10 +92,17 @@ METRICS_IN: dict[str, Any] = {
         "median_similarity": 0.6417,
         "bins": {
             "easy": {"range": [0.0, 0.5], "n_pairs": 197, "auc": 0.7208},
-            "medium": {"range": [0.5, 0.7], "n_pairs": 392, "auc": 0.6492},
-            "hard": {"range": [0.7, 1.0], "n_pairs": 231, "auc": 0.6014},
+            "medium": {"range": [0.5, 0.65], "n_pairs": 300, "auc": 0.6492},
+            "hard": {
+                "range": [0.65, 0.95],
+                "n_pairs": 300,
+                "auc": 0.6014,
+                "auc_ci95": [0.5312, 0.6633],
+                "n_molecules": 35,
+            },
+            "near_identical": {"range": [0.95, 1.0], "n_pairs": 23, "auc": 0.6},
         },
-        "interpretation": "SUCCESS_SIGNAL_ON_HARD",
+        "interpretation": "HARD_PAIR_AUC_UNCERTAIN",
         "easy_only": False,
         "similarity_histogram": {
             "bin_edges": [i / 20 for i in range(21)],
@@ -94,6 +110,21 @@ METRICS_IN: dict[str, Any] = {
         },
     },
     "scores_coverage": {"mode": "qed", "decoys_generated": 820, "decoys_scored": 820, "decoy_coverage": 1.0},
+    "decision": {
+        "outcome": "STOP",
+        "sentence": "0 of 41 molecules PASS where chance alone gives about 2.0: not above chance (p = 1.000, needs "
+        "< 0.05), so there is no evidence that the model reads structure rather than composition.",
+        "reasons": [{"code": "pass_rate_not_above_chance", "text": "0 of 41 molecules PASS"}],
+        "criteria": {
+            "max_errors": 0,
+            "min_score_coverage": 1.0,
+            "min_judged": 30,
+            "alpha": 0.05,
+            "min_hard_pairs": 50,
+            "source": "default",
+        },
+        "measured": {"n_judged": 41, "score_coverage": 1.0, "hard_pairs": 300},
+    },
     "worst_molecules": [
         {
             "id": "olanzapine",
@@ -122,6 +153,14 @@ METRICS_IN: dict[str, Any] = {
         {"row": 30, "id": "vancomycin", "status": "ERROR", "reason": "timeout", "detail": "took longer than 60 s"},
     ],
 }
+
+
+def _tails(upper: float, lower: float) -> dict[str, Any]:
+    """Metrics changes for a PASS count with these two tails (hetero_audit.v3)."""
+    finding = "above_chance" if upper < 0.05 else "below_chance" if lower < 0.05 else "consistent_with_chance"
+    block = {"p_better_than_chance": upper, "p_worse_than_chance": lower, "alpha": 0.05, "finding": finding}
+    return {"pass_rate_p_value": upper, "pass_rate_p_value_lower": lower, "significance": block}
+
 
 CALIBRATION_IN: dict[str, Any] = {
     "schema_version": "hetero_calibration.v1",
@@ -186,9 +225,81 @@ def test_report_is_one_complete_html_document(page: str) -> None:
     assert "<title>HETERO-2 audit report — approved_drugs.csv</title>" in page
 
 
+def test_the_first_box_is_the_decision_with_its_reason_model_and_rule(page: str) -> None:
+    header = page[page.index("<header>") : page.index("</header>")]
+    first_box = header[header.index('<div class="box') : header.index("</div>")]
+    text = _plain(first_box)
+    assert 'class="box decision stop"' in first_box
+    assert "Decision: STOP" in text
+    assert "0 of 41 molecules PASS where chance alone gives about 2.0" in text
+    assert "Model: unnamed (no --model-name given) · scores: qed" in text
+    assert "Rule: GO needs at least 30 judged molecules, a PASS-rate above chance at one-sided p &lt; 0.05" in text
+    assert "Criteria: the SPEC §5 defaults." in text
+    assert "success" not in _plain(header).lower()
+
+
+@pytest.mark.parametrize(("outcome", "css"), [("GO", "go"), ("INCONCLUSIVE", "inconclusive")])
+def test_decision_box_is_coloured_by_outcome(fast: None, outcome: str, css: str) -> None:
+    decision = {**METRICS_IN["decision"], "outcome": outcome}
+    page = render_report(MANIFEST_IN, _metrics(decision=decision))
+    assert f'<div class="box decision {css}" id="decision">' in page
+    assert f"Decision: <b>{outcome}</b>" in page
+
+
+def test_a_pack_without_a_decision_says_so_instead_of_inventing_one(fast: None) -> None:
+    metrics = copy.deepcopy(METRICS_IN)
+    del metrics["decision"]
+    page = render_report(MANIFEST_IN, metrics)
+    assert "Decision: <b>none recorded</b>" in page
+
+
+def test_acceptance_file_is_named_in_the_rule(fast: None) -> None:
+    manifest = {**MANIFEST_IN, "acceptance": {"source": "file", "path": "gates/<strict>.json", "sha256": "ab" * 32}}
+    decision = {**METRICS_IN["decision"], "criteria": {**METRICS_IN["decision"]["criteria"], "source": "file"}}
+    page = render_report(manifest, _metrics(decision=decision))
+    assert "acceptance file <code>gates/&lt;strict&gt;.json</code> (sha256 <code>" + "ab" * 32 in page
+
+
+@pytest.mark.parametrize(
+    ("k", "expected"),
+    [
+        (20, "With 20 decoys the gate is 1: PASS means the original scores above all 20 of its decoys"),
+        (19, "With 19 decoys the gate is 0.997: PASS means the original scores above all 19 of its decoys"),
+        (1, "With 1 decoys the gate is 1: PASS means the original scores above all 1 of its decoys"),
+        (200, "With 200 decoys the gate is 1: PASS means the original scores above all 200 of its decoys"),
+    ],
+)
+def test_methods_say_what_pass_means_at_this_k(fast: None, k: int, expected: str) -> None:
+    manifest = {**MANIFEST_IN, "parameters": {**MANIFEST_IN["parameters"], "k_decoys": k, "margin": 0.05}}
+    assert expected in _plain(_section(render_report(manifest, METRICS_IN), "methods"))
+
+
+def test_methods_give_the_share_to_beat_when_the_gate_is_below_one(fast: None) -> None:
+    manifest = {**MANIFEST_IN, "parameters": {**MANIFEST_IN["parameters"], "k_decoys": 20, "margin": 0.0}}
+    expected = "With 20 decoys the gate is 0.950: PASS means the original beats at least 19 of its 20 decoys"
+    assert expected in _plain(_section(render_report(manifest, METRICS_IN), "methods"))
+
+
+def test_methods_say_what_realism_does_not_measure(page: str) -> None:
+    text = _plain(_section(page, "methods"))
+    assert "It does not measure whether the model's scores are right about activity" in text
+    assert "hard is 0.65–0.95, hard mode's window" in text
+
+
+def test_limitations_name_skipped_salts_coverage_and_hard_pairs(fast: None) -> None:
+    reasons = [{"reason": "disconnected", "count": 3}, {"reason": "timeout", "count": 1}]
+    text = _plain(_section(render_report(MANIFEST_IN, _metrics(top_reasons=reasons)), "limitations"))
+    assert "3 row(s) were skipped as salts or mixtures (more than one fragment); --standardize keeps" in text
+    assert "1 further row(s) were skipped or failed" in text
+    assert "Score coverage: 100.0%" in text
+    assert "300 scored hard pairs in 35 molecules." in text
+    assert "Only 95.0% of molecules got all 20 decoys" in text
+
+
 def test_every_section_is_there_in_reading_order(page: str) -> None:
     anchors = re.findall(r'<section id="([a-z-]+)">', page)
-    assert anchors == ["facts", "rows", "pass-rate", "slack", "realism", "worst", "problems"]
+    expected = ["methods", "limitations", "facts", "rows", "pass-rate", "slack", "realism", "worst", "problems"]
+    assert anchors == expected
     assert re.findall(r'<a href="#([a-z-]+)">', page) == anchors
 
 
@@ -262,24 +373,41 @@ def test_rows_section_says_so_when_nothing_was_skipped(fast: None) -> None:
     assert "None: every row was audited." in _section(page, "problems")
 
 
+def test_no_p_value_is_ever_shown_as_zero(fast: None) -> None:
+    page = render_report(MANIFEST_IN, _metrics(**_tails(1e-30, 1.0)))
+    assert "0.000" not in _plain(_section(page, "pass-rate"))
+    assert "p &lt; 0.001" in page
+
+
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
         (
-            {"verdicts": {"PASS": 41, "FAIL": 0, "SKIP": 3}, "pass_rate": 1.0, "pass_rate_p_value": 7.1e-21},
-            "far too small to be luck. The model ranks real molecules above their decoys more often than chance.",
+            {"verdicts": {"PASS": 41, "FAIL": 0, "SKIP": 3}, "pass_rate": 1.0, **_tails(7.1e-21, 1.0)},
+            "is below 0.001: far too small to be luck. The model ranks real molecules above their decoys more often "
+            "than chance.",
         ),
         (
-            {"verdicts": {"PASS": 5, "FAIL": 36, "SKIP": 3}, "pass_rate": 5 / 41, "pass_rate_p_value": 0.02},
+            {"verdicts": {"PASS": 5, "FAIL": 36, "SKIP": 3}, "pass_rate": 5 / 41, **_tails(0.02, 0.99)},
             "is 0.020, below the conventional 0.05: evidence that the model beats chance",
         ),
         (
-            {"verdicts": {"PASS": 2, "FAIL": 39, "SKIP": 3}, "pass_rate": 2 / 41, "pass_rate_p_value": 0.58},
+            {"verdicts": {"PASS": 2, "FAIL": 39, "SKIP": 3}, "pass_rate": 2 / 41, **_tails(0.58, 0.7)},
             "luck alone could give this PASS-rate. There is no evidence",
         ),
         (
-            {"verdicts": {"PASS": 1, "FAIL": 40, "SKIP": 3}, "pass_rate": 1 / 41, "pass_rate_p_value": 0.86},
+            {"verdicts": {"PASS": 1, "FAIL": 40, "SKIP": 3}, "pass_rate": 1 / 41, **_tails(0.86, 0.4)},
             "It PASSes even fewer molecules than luck would.",
+        ),
+        (
+            {
+                "verdicts": {"PASS": 3, "FAIL": 265, "SKIP": 0},
+                "n_judged": 268,
+                "pass_rate": 3 / 268,
+                **_tails(1.0, 6e-4),
+            },
+            "The probability of 3 or fewer PASSes by luck is below 0.001: the model PASSes fewer molecules than "
+            "chance would",
         ),
         ({}, "No molecule PASSed. There is no evidence that the model reads structure rather than composition."),
         (
@@ -297,7 +425,9 @@ def test_pass_rate_section_gives_the_expected_rate_by_chance(page: str) -> None:
     section = _plain(_section(page, "pass-rate"))
     assert "0 of 41 judged molecules PASSed (0.0%)" in section
     assert "about 4.8% of them (about 2.0 molecules) by luck alone" in section
-    assert "p-value (P of at least this many PASS by chance) 1.000" in section
+    assert "P(at least this many PASS by chance) p = 1.000" in section
+    assert "P(at most this many PASS by chance) p = 0.135" in section
+    assert "finding the PASS count is within what chance gives" in section
 
 
 def test_slack_section_has_its_histogram_and_quantiles(page: str) -> None:
@@ -326,18 +456,23 @@ def test_realism_section_has_table_two_plots_and_the_reading(page: str) -> None:
     text = _plain(section)
     assert section.count('<svg class="plot"') == 2
     assert "easy 0.00–0.50 197 0.721" in text
-    assert "hard 0.70–1.00 231 0.601" in text
+    assert "hard 0.65–0.95 300 0.601 0.531–0.663" in text
+    assert "near_identical 0.95–1.00 23 0.600" in text
     assert "all 0–1 820 0.649" in text
-    assert "Signal on hard decoys." in text
-    assert "AUC is 0.601 over 231 pairs, above 0.55" in text
+    assert "Hard-pair AUC uncertain." in text
+    assert "On 300 hard pairs (similarity 0.65–0.95) the hard-pair AUC is 0.601 (95% interval 0.531–0.663" in text
+    assert "success" not in text.lower()
 
 
 @pytest.mark.parametrize(
     ("interpretation", "easy_only", "expected"),
     [
-        ("ILLUSION_CONFIRMED", False, "Illusion confirmed. On hard decoys"),
-        ("ILLUSION_CONFIRMED", True, "It does beat easy decoys (AUC 0.721 > 0.7)"),
-        ("INCONCLUSIVE_DECOYS_TOO_EASY", False, "Inconclusive: the decoys are too easy. The median similarity"),
+        ("HARD_PAIR_AUC_NOT_ABOVE_THRESHOLD", False, "Hard-pair AUC not above 0.55. On 300 hard pairs"),
+        ("HARD_PAIR_AUC_NOT_ABOVE_THRESHOLD", True, "It does beat easy decoys (AUC 0.721 > 0.7)"),
+        ("HARD_PAIR_AUC_ABOVE_THRESHOLD", False, "This counts pairs; whether molecules PASS is the PASS-rate"),
+        ("HARD_PAIR_AUC_UNCERTAIN", False, "the interval straddles 0.55"),
+        ("DECOYS_TOO_EASY_TO_JUDGE", False, "Decoys too easy to judge. The median similarity"),
+        ("SUCCESS_SIGNAL_ON_HARD", False, "(hetero_audit.v2 label) hard-pair AUC above 0.55"),
         ("SOMETHING_NEW", False, "The metrics hold no realism interpretation."),
     ],
 )
@@ -358,7 +493,7 @@ def test_calibration_section_is_absent_without_a_calibration(page: str) -> None:
 def test_calibration_shows_runs_and_separation_when_given(fast: None) -> None:
     page = render_report(MANIFEST_IN, METRICS_IN, CALIBRATION_IN)
     section = _plain(_section(page, "calibration"))
-    assert re.findall(r'<section id="([a-z-]+)">', page).index("calibration") == 5
+    assert re.findall(r'<section id="([a-z-]+)">', page).index("calibration") == 7
     assert "good 100.0% 0.000 41" in section
     assert "constant 0.0% -0.500 41" in section
     assert "good_minus_constant 0.500 1.000 separated" in section
