@@ -14,9 +14,10 @@ from collections.abc import Sequence
 
 import boto3
 
+from functions.service import env
 from functions.service.audit_log import AuditLog
 from functions.service.errors import InvalidIdentifierError
-from functions.service.tenancy import checked_id
+from functions.service.ids import checked_id
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
@@ -34,9 +35,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    table_name = args.table or os.environ.get("HETERO2_AUDIT_TABLE", "")
+    table_name = args.table or os.environ.get(env.AUDIT_TABLE, "")
     if not table_name:
-        print("error: no audit table: set HETERO2_AUDIT_TABLE or pass --table", file=sys.stderr)
+        print(f"error: no audit table: set {env.AUDIT_TABLE} or pass --table", file=sys.stderr)
         return EXIT_UNUSABLE
     try:
         org = checked_id(args.org, "org")

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from functions.service.errors import InvalidIdentifierError
-from functions.service.tenancy import checked_id
+from functions.service.ids import checked_id
 from hetero_core.errors import InputFileError
 from infra_cdk.plans import PLANS, UNRESERVED_FLOOR, PlanLimits, PlanName
 

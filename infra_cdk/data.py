@@ -17,7 +17,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from functions.service.tenancy import org_prefix
+from functions.service.layout import INBOX_AREA, OUTBOX_AREA, org_prefix, projects_prefix
 from infra_cdk import nag
 from infra_cdk.config import CustomerConfig
 from infra_cdk.contract import KMS_ALIAS_PREFIX, data_key_alias, signing_key_alias
@@ -265,14 +265,14 @@ class DataStore(Construct):
             if not tenant.drop_folder_principals:
                 continue
             principals = [iam.ArnPrincipal(arn) for arn in tenant.drop_folder_principals]
-            projects = f"{self.bucket.bucket_arn}/{org_prefix(tenant.org)}projects/*"
+            org_objects = f"{self.bucket.bucket_arn}/{org_prefix(tenant.org)}"
             key = self.tenants[tenant.org].data
             self.bucket.add_to_resource_policy(
                 iam.PolicyStatement(
                     sid=f"DropFolderUpload{_sid(tenant.org)}",
                     principals=principals,
                     actions=["s3:PutObject"],
-                    resources=[f"{projects}/inbox/*"],
+                    resources=[f"{org_objects}{INBOX_AREA}"],
                 )
             )
             self.bucket.add_to_resource_policy(
@@ -281,7 +281,7 @@ class DataStore(Construct):
                     effect=iam.Effect.DENY,
                     principals=principals,
                     actions=["s3:PutObject"],
-                    resources=[f"{projects}/inbox/*"],
+                    resources=[f"{org_objects}{INBOX_AREA}"],
                     conditions={
                         "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key.key_arn},
                         "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
@@ -293,7 +293,7 @@ class DataStore(Construct):
                     sid=f"DropFolderResults{_sid(tenant.org)}",
                     principals=principals,
                     actions=["s3:GetObject"],
-                    resources=[f"{projects}/outbox/*"],
+                    resources=[f"{org_objects}{OUTBOX_AREA}"],
                 )
             )
             self.bucket.add_to_resource_policy(
@@ -302,7 +302,7 @@ class DataStore(Construct):
                     principals=principals,
                     actions=["s3:ListBucket"],
                     resources=[self.bucket.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [f"{org_prefix(tenant.org)}projects/*"]}},
+                    conditions={"StringLike": {"s3:prefix": [f"{projects_prefix(tenant.org)}*"]}},
                 )
             )
             key.add_to_resource_policy(

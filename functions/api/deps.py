@@ -18,9 +18,10 @@ from functions.api.permissions import Permission, allowed, hides_existence
 from functions.service.audit_log import AuditLog
 from functions.service.context import ServiceContext, service_context
 from functions.service.directory import Directory, NotFoundError, OrgRole, ProjectRole
+from functions.service.ids import checked_id
 from functions.service.metering import Metering
 from functions.service.quotas import QuotaGuard
-from functions.service.tenancy import ProjectRef, checked_id
+from functions.service.tenancy import ProjectRef
 
 
 class ApiError(Exception):
@@ -49,7 +50,7 @@ class ApiServices:
 
     @cached_property
     def directory(self) -> Directory:
-        return Directory(self.context.dynamodb.Table(self.context.settings.table))
+        return self.context.directory
 
     @cached_property
     def audit(self) -> AuditLog:
@@ -57,7 +58,7 @@ class ApiServices:
 
     @cached_property
     def quotas(self) -> QuotaGuard:
-        return QuotaGuard(self.context.dynamodb.Table(self.context.settings.table))
+        return self.context.quotas
 
     @cached_property
     def metering(self) -> Metering:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -13,7 +12,7 @@ from functions.api import models
 from functions.api.deps import ApiError, Caller, authorize, header, not_found, record, services
 from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
-from functions.service import audit_log, layout
+from functions.service import audit_log, clock, layout
 from functions.service.directory import (
     DEFAULT_PLAN,
     DEFAULT_RETENTION_DAYS,
@@ -208,11 +207,11 @@ def add_member(org: models.OrgId, project: models.ProjectId, body: models.Member
 
     def action() -> tuple[dict[str, Any], int]:
         try:
-            services().directory.add_member(ProjectRef(org, project), body.user, ProjectRole(body.role))
+            services().directory.add_member(ProjectRef(org, project), body.user, body.role)
         except AlreadyExistsError as exc:
             raise ApiError(409, "already_exists", f"{body.user} is a member already") from exc
-        record(caller, audit_log.MEMBER_ADD, target, role=body.role)
-        return {"user": body.user, "role": body.role}, 201
+        record(caller, audit_log.MEMBER_ADD, target, role=body.role.value)
+        return {"user": body.user, "role": body.role.value}, 201
 
     return idempotent(router, "add_member", caller, {"p": project, **body.model_dump()}, action)
 
@@ -230,10 +229,10 @@ def change_member(
         router, Permission.MEMBERS_MANAGE, org, project, audit_action=audit_log.MEMBER_CHANGE_ROLE, audit_target=target
     )
     try:
-        services().directory.change_member(ProjectRef(org, project), user, ProjectRole(body.role))
+        services().directory.change_member(ProjectRef(org, project), user, body.role)
     except NotFoundError as exc:
         raise not_found(f"member {user}") from exc
-    record(caller, audit_log.MEMBER_CHANGE_ROLE, target, role=body.role)
+    record(caller, audit_log.MEMBER_CHANGE_ROLE, target, role=body.role.value)
     return models.MemberOut(user=user, role=body.role)
 
 
@@ -267,7 +266,7 @@ def usage(
     ] = None,
 ) -> models.UsageOut:
     authorize(router, Permission.ORG_USAGE_READ, org)
-    month = month or datetime.now(UTC).strftime("%Y-%m")
+    month = month or clock.this_month()
     report = services().metering.usage(org, month)
     return models.UsageOut(org=org, month=month, projects=report["projects"], total=report["total"])
 

@@ -12,7 +12,9 @@ from typing import Any
 import boto3
 
 from functions.service.artifacts import ArtifactStore
+from functions.service.directory import Directory
 from functions.service.jobs import JobRepository
+from functions.service.quotas import QuotaGuard
 from functions.service.settings import Settings
 from functions.service.tenant_keys import TenantKeys
 
@@ -45,6 +47,14 @@ class ServiceContext:
     @cached_property
     def jobs(self) -> JobRepository:
         return JobRepository(self.dynamodb.Table(self.settings.table))
+
+    @cached_property
+    def quotas(self) -> QuotaGuard:
+        return QuotaGuard(self.dynamodb.Table(self.settings.table))
+
+    @cached_property
+    def directory(self) -> Directory:
+        return Directory(self.dynamodb.Table(self.settings.table))
 
     def store(self, org: str) -> ArtifactStore:
         """The artifact store of one org, writing under that org's data key."""

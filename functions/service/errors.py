@@ -27,6 +27,14 @@ class StateConflictError(ServiceError):
         self.current = current
 
 
+class UploadMissingError(ServiceError):
+    """A job was started before its input (or scores) file was uploaded to the presigned URL."""
+
+
+class UploadRejectedError(ServiceError):
+    """An uploaded file was not written under the org's own KMS key; it must be uploaded again with the job's URL."""
+
+
 class JobInputError(ServiceError):
     """The job's input or parameters are unusable; the job fails with this message shown to the customer."""
 

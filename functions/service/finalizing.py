@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from functions.service import layout
+from functions.service import clock, layout
 from functions.service.artifacts import ArtifactStore
 from functions.service.chunk_io import decode_results, decode_rows
 from functions.service.context import ServiceContext
@@ -115,7 +115,7 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
     Metering(ctx.dynamodb.Table(ctx.settings.table)).add(
         ref.org,
         ref.project,
-        datetime.now(UTC).strftime("%Y-%m"),
+        clock.this_month(),
         molecules=assembled.rows,
         decoys=int(assembled.metrics["decoys"]["total"]),
         worker_seconds=float(job.get("worker_seconds", 0.0)),

@@ -8,13 +8,14 @@ cancel and a finalize, a retried Lambda) can never move a job backwards or lose 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from functions.service import table
+from functions.service.clock import utc_now
 from functions.service.dynamo_values import from_dynamo, to_dynamo
 from functions.service.errors import JobNotFoundError, StateConflictError
 from functions.service.tenancy import JobRef, ProjectRef
@@ -46,12 +47,8 @@ ALLOWED_FROM: dict[JobState, frozenset[JobState]] = {
 STATUS_COUNTERS = {"OK": "rows_ok", "SKIP": "rows_skip", "ERROR": "rows_error"}
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def job_key(ref: JobRef) -> dict[str, str]:
-    return {"pk": f"ORG#{ref.org}#PROJECT#{ref.project}", "sk": f"JOB#{ref.job}"}
+    return table.job_key(ref.org, ref.project, ref.job)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,18 +101,11 @@ class JobRepository:
         return JobRecord(ref, from_dynamo(item))
 
     def list_jobs(self, project: ProjectRef) -> list[JobRecord]:
-        key = {"pk": f"ORG#{project.org}#PROJECT#{project.project}"}
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :job)",
-            "ExpressionAttributeValues": {":pk": key["pk"], ":job": "JOB#"},
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = table.all_items(
+            self._table.query,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :job)",
+            ExpressionAttributeValues={":pk": table.project_pk(project.org, project.project), ":job": table.JOB},
+        )
         return [JobRecord(JobRef(project.org, project.project, str(i["job"])), from_dynamo(i)) for i in items]
 
     def transition(self, ref: JobRef, to: JobState, **attributes: Any) -> JobRecord:

@@ -13,7 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from functions.service.errors import TenantAccessError
-from functions.service.tenancy import checked_id
+from functions.service.ids import checked_id
 from hetero_core.pack import public_key_id
 
 # KMS Sign takes at most 4096 bytes as a RAW message; larger manifests are signed as a SHA-256 digest

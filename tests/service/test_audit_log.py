@@ -18,6 +18,7 @@ from functions.service import audit_log
 from functions.service.audit_log import GENESIS_HASH, AuditAction, AuditLog, event_hash
 from functions.service.dynamo_values import from_dynamo
 from functions.service.errors import AuditLogError, InvalidIdentifierError
+from functions.service.table import event_key
 from functions.service.tenancy import JobRef, ProjectRef
 from tests.service.conftest import emptied, module_table
 from tests.service.harness import REGION
@@ -58,7 +59,7 @@ def _append(log: AuditLog, org: str = "org-a", n: int = 1, actor: str = "alice@e
 
 
 def _item(table: Any, seq: int, org: str = "org-a") -> dict[str, Any]:
-    item: dict[str, Any] = table.get_item(Key=audit_log.event_key(org, seq))["Item"]
+    item: dict[str, Any] = table.get_item(Key=event_key(org, seq))["Item"]
     return item
 
 
@@ -275,7 +276,7 @@ def test_altered_field_with_recomputed_hash_breaks_the_next_link(log: AuditLog, 
 
 def test_deleted_event_is_a_gap(log: AuditLog, table: Any) -> None:
     _append(log, n=5)
-    table.delete_item(Key=audit_log.event_key("org-a", 2))
+    table.delete_item(Key=event_key("org-a", 2))
     report = log.verify_chain("org-a")
     assert (report.ok, report.first_broken_seq, report.events_checked) == (False, 2, 1)
     assert "event 2 is missing" in str(report.reason)
@@ -283,7 +284,7 @@ def test_deleted_event_is_a_gap(log: AuditLog, table: Any) -> None:
 
 def test_deleted_first_event_is_found(log: AuditLog, table: Any) -> None:
     _append(log, n=3)
-    table.delete_item(Key=audit_log.event_key("org-a", 1))
+    table.delete_item(Key=event_key("org-a", 1))
     report = log.verify_chain("org-a")
     assert (report.first_broken_seq, report.events_checked) == (1, 0)
 
@@ -291,8 +292,8 @@ def test_deleted_first_event_is_found(log: AuditLog, table: Any) -> None:
 def test_deleted_event_with_later_ones_renumbered_is_found(log: AuditLog, table: Any) -> None:
     _append(log, n=4)
     fourth = _item(table, 4)
-    table.delete_item(Key=audit_log.event_key("org-a", 4))
-    table.put_item(Item={**fourth, **audit_log.event_key("org-a", 3), "seq": 3})
+    table.delete_item(Key=event_key("org-a", 4))
+    table.put_item(Item={**fourth, **event_key("org-a", 3), "seq": 3})
     report = log.verify_chain("org-a")
     assert (report.first_broken_seq, report.events_checked) == (3, 2)
     assert "prev_hash" in str(report.reason)
@@ -318,7 +319,7 @@ def test_reordered_events_with_rewritten_seq_fields_are_found(log: AuditLog, tab
 
 def test_inserted_event_with_a_made_up_hash_is_found(log: AuditLog, table: Any) -> None:
     events = _append(log, n=3)
-    fake = {**_item(table, 3), **audit_log.event_key("org-a", 4), "seq": 4, "actor": "mallory"}
+    fake = {**_item(table, 3), **event_key("org-a", 4), "seq": 4, "actor": "mallory"}
     fake["prev_hash"] = events[2]["hash"]
     fake["hash"] = "f" * 64
     table.put_item(Item=fake)
@@ -330,7 +331,7 @@ def test_inserted_event_that_does_not_link_is_found(log: AuditLog, table: Any) -
     _append(log, n=3)
     fake = {**from_dynamo(_item(table, 2)), "seq": 4, "prev_hash": "a" * 64}
     fake["hash"] = event_hash(fake)
-    table.put_item(Item={**fake, **audit_log.event_key("org-a", 4)})
+    table.put_item(Item={**fake, **event_key("org-a", 4)})
     report = log.verify_chain("org-a")
     assert report.first_broken_seq == 4
     assert "prev_hash" in str(report.reason)
@@ -399,7 +400,7 @@ def test_verify_command_names_the_first_broken_link(
 ) -> None:
     monkeypatch.setenv("HETERO2_AUDIT_TABLE", AUDIT_TABLE)
     _append(log, n=4)
-    table.delete_item(Key=audit_log.event_key("org-a", 3))
+    table.delete_item(Key=event_key("org-a", 3))
     assert audit_verify.main(["--org", "org-a"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("BROKEN org=org-a first_broken_seq=3 intact_before=2:")

@@ -14,6 +14,7 @@ from functions.service import quotas
 from functions.service.errors import OrgPlanError, QuotaExceededError, TransientServiceError
 from functions.service.quotas import PLANS, PlanLimits, QuotaGuard
 from functions.service.settings import DEFAULT_FARGATE_MIN_ROWS, DEFAULT_MAX_CONCURRENCY
+from functions.service.table import slot_key
 
 MONTH = "2025-03"
 
@@ -223,7 +224,7 @@ def test_releasing_a_job_slot_after_the_counter_drifted_to_zero(table: Any, guar
     guard.reserve("org-a", "proj", 10, MONTH, job="j1")
     assert guard.release("org-a") is True  # a caller gave the slot back without naming the job
     assert guard.release("org-a", project="proj", job="j1") is True
-    assert table.get_item(Key=quotas.slot_key("org-a", "proj", "j1")).get("Item") is None
+    assert table.get_item(Key=slot_key("org-a", "proj", "j1")).get("Item") is None
     assert _counts(guard) == (10, 0)
 
 
