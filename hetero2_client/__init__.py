@@ -10,20 +10,21 @@ from typing import TYPE_CHECKING, Any
 
 from hetero2_client.errors import (
     ApiError,
-    ClientError,
     ConfigurationError,
-    Conflict,
-    Forbidden,
+    ConflictError,
+    ForbiddenError,
+    Hetero2ClientError,
     JobFailedError,
     MissingDependencyError,
-    NotFound,
-    QuotaExceeded,
+    NotFoundError,
+    QuotaExceededError,
     ServerError,
     TransferError,
     TransportError,
-    Unauthenticated,
-    ValidationFailed,
+    UnauthenticatedError,
+    ValidationFailedError,
     WaitTimeoutError,
+    deprecated_error,
 )
 
 if TYPE_CHECKING:
@@ -36,25 +37,28 @@ def __getattr__(name: str) -> Any:
         from hetero2_client import client  # noqa: PLC0415
 
         return getattr(client, name)
+    deprecated = deprecated_error(name)
+    if deprecated is not None:
+        return deprecated
     raise AttributeError(f"module 'hetero2_client' has no attribute {name!r}")
 
 
 __all__ = [
     "ApiError",
     "Client",
-    "ClientError",
     "ConfigurationError",
-    "Conflict",
-    "Forbidden",
+    "ConflictError",
+    "ForbiddenError",
+    "Hetero2ClientError",
     "Job",
     "JobFailedError",
     "MissingDependencyError",
-    "NotFound",
-    "QuotaExceeded",
+    "NotFoundError",
+    "QuotaExceededError",
     "ServerError",
     "TransferError",
     "TransportError",
-    "Unauthenticated",
-    "ValidationFailed",
+    "UnauthenticatedError",
+    "ValidationFailedError",
     "WaitTimeoutError",
 ]

@@ -24,7 +24,7 @@ RETENTION_HANDLER: Final = "functions.handlers.retention.handler"
 # The REST API's Lambda TOKEN authorizer (see docs/deploy.md, "The API and its authorizer").
 AUTHORIZER_HANDLER: Final = "functions.handlers.authorizer.handler"
 
-FARGATE_WORKER_COMMAND: Final = ("python", "-m", "functions.fargate_worker")
+FARGATE_WORKER_COMMAND: Final = ("python", "-m", "functions.handlers.fargate_worker")
 WORKER_CONTAINER_NAME: Final = "worker"
 WORKER_DOCKERFILE: Final = "functions/worker.Dockerfile"
 STATE_MACHINE_FILE: Final = "statemachines/audit_job.asl.json"

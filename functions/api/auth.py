@@ -14,6 +14,7 @@ from typing import Any
 
 import jwt
 
+from functions.api.errors import AuthenticationError
 from functions.service import env
 from functions.service.errors import ServiceError
 from functions.service.ids import checked_id
@@ -21,10 +22,6 @@ from functions.service.ids import checked_id
 ORG_CLAIM = "hetero2:org"
 ALGORITHMS = ["RS256", "ES256"]
 LEEWAY_SECONDS = 30
-
-
-class AuthenticationError(ServiceError):
-    """No token, or a token that is not valid for this service (401)."""
 
 
 @dataclass(frozen=True, slots=True)

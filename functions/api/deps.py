@@ -14,25 +14,16 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from functions.api.auth import AuthConfig, Principal, TokenVerifier
+from functions.api.errors import ApiError
 from functions.api.permissions import Permission, allowed, hides_existence
 from functions.service.audit_log import AuditLog
 from functions.service.context import ServiceContext, service_context
-from functions.service.directory import Directory, NotFoundError, OrgRole, ProjectRole
+from functions.service.directory import Directory, OrgRole, ProjectRole
+from functions.service.errors import NotFoundError
 from functions.service.ids import checked_id
 from functions.service.metering import Metering
 from functions.service.quotas import QuotaGuard
 from functions.service.tenancy import ProjectRef
-
-
-class ApiError(Exception):
-    """An answer other than success: status, stable code, message a person can act on."""
-
-    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
 
 
 def not_found(what: str) -> ApiError:

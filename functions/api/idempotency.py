@@ -23,7 +23,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from functions.api.deps import ApiError, Caller, header, services
+from functions.api.deps import Caller, header, services
+from functions.api.errors import ApiError
 
 KEY_HEADER = "Idempotency-Key"
 EXPIRES_AFTER_SECONDS = 24 * 3600

@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions.api import models
-from functions.api.deps import ApiError, Caller, authorize, not_found, record, services
+from functions.api.deps import Caller, authorize, not_found, record, services
+from functions.api.errors import ApiError
 from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
 from functions.service import audit_log, clock, deletion, layout

@@ -9,18 +9,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from botocore.exceptions import ClientError
 
 from functions.api import models
-from functions.api.deps import ApiError, Caller, authorize, header, not_found, record, services
+from functions.api.deps import Caller, authorize, header, not_found, record, services
+from functions.api.errors import ApiError
 from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
 from functions.service import audit_log, clock, layout
-from functions.service.directory import (
-    DEFAULT_PLAN,
-    DEFAULT_RETENTION_DAYS,
-    AlreadyExistsError,
-    NotFoundError,
-    OrgRole,
-    ProjectRole,
-)
+from functions.service.directory import DEFAULT_PLAN, DEFAULT_RETENTION_DAYS, OrgRole, ProjectRole
+from functions.service.errors import AlreadyExistsError, NotFoundError
 from functions.service.tenancy import ProjectRef
 
 router = Router()

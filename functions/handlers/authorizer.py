@@ -14,7 +14,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.api.auth import AuthConfig, AuthenticationError, TokenVerifier
+from functions.api.auth import AuthConfig, TokenVerifier
+from functions.api.errors import AuthenticationError
 from functions.service import env
 from functions.service.observability import logger, metrics
 

@@ -2,7 +2,7 @@
 
 Events are numbered 1, 2, 3 ... per org and each carries the hash of the one before, so an edit, a deletion, a
 reordering or a forged event breaks a link that :meth:`AuditLog.verify_chain` (and ``python -m
-functions.audit_verify``) finds without trusting the service. The functions' IAM role may only PutItem with
+functions.service.audit_chain``) finds without trusting the service. The functions' IAM role may only PutItem with
 ``attribute_not_exists`` and read; docs/governance.md gives the exact hashed form so a third party can recompute it.
 """
 

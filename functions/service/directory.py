@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from functions.service import table
 from functions.service.clock import utc_now
-from functions.service.errors import ServiceError
+from functions.service.errors import AlreadyExistsError, NotFoundError
 from functions.service.tenancy import ProjectRef
 
 DEFAULT_PLAN = "standard"
@@ -27,14 +27,6 @@ class ProjectRole(StrEnum):
     ADMIN = "admin"
     RUN = "run"
     VIEW = "view"
-
-
-class AlreadyExistsError(ServiceError):
-    """An org, project or member that exists already."""
-
-
-class NotFoundError(ServiceError):
-    """No such org, project or member in this org (another org's answers the same)."""
 
 
 @dataclass(frozen=True, slots=True)

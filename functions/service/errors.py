@@ -39,6 +39,18 @@ class JobInputError(ServiceError):
     """The job's input or parameters are unusable; the job fails with this message shown to the customer."""
 
 
+class AlreadyExistsError(ServiceError):
+    """An org, project or member that exists already."""
+
+
+class NotFoundError(ServiceError):
+    """No such org, project or member in this org (another org's answers the same)."""
+
+
+class ChunkResultsMismatchError(ServiceError):
+    """A results object that does not hold exactly its chunk's rows: refuse to seal a pack from it."""
+
+
 class TransientServiceError(ServiceError):
     """A storage or service hiccup worth retrying; the state machine's Retry names this class."""
 

@@ -17,7 +17,7 @@ from functions.service import clock, layout
 from functions.service.artifacts import ArtifactStore
 from functions.service.chunk_io import decode_results, decode_rows
 from functions.service.context import ServiceContext
-from functions.service.errors import ServiceError
+from functions.service.errors import ChunkResultsMismatchError
 from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState
 from functions.service.metering import Metering
@@ -30,10 +30,6 @@ from hetero_core.pack import ScorerFacts, assemble_pack
 from hetero_core.reasons import ErrorReason, Status
 
 CHUNK_FAILED_DETAIL = "the chunk holding this row failed after all retries"
-
-
-class ChunkResultsMismatchError(ServiceError):
-    """A results object that does not hold exactly its chunk's rows: refuse to seal a pack from it."""
 
 
 def _chunk_results(store: ArtifactStore, ref: JobRef, descriptor: dict[str, Any]) -> tuple[list[RowResult], bool]:

@@ -291,3 +291,13 @@ def test_fargate_worker_has_no_way_out_but_vpc_endpoints(synthesized: Synthesize
     services = [flatten_reference(endpoint["Properties"]["ServiceName"]) for endpoint in endpoints]
     suffixes = sorted(service.rsplit(".", 1)[-1] for service in services)
     assert suffixes == ["api", "dkr", "dynamodb", "logs", "s3"]
+
+
+def test_no_asset_ships_the_local_server(synthesized: Synthesized) -> None:
+    """The control-plane zip and the worker image context carry the handlers, never ``hetero2 serve``."""
+    staged = [folder for folder in synthesized.outdir.glob("asset.*") if (folder / "functions").is_dir()]
+    assert len(staged) >= 2
+    for folder in staged:
+        assert (folder / "functions" / "handlers" / "fargate_worker.py").is_file()
+        assert not (folder / "functions" / "local").exists()
+        assert not (folder / "functions" / "local_server.py").exists()

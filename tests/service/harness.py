@@ -1,4 +1,4 @@
-"""The pipeline under moto for tests: ``functions/local_stack.py`` provisions everything from the real ASL and
+"""The pipeline under moto for tests: ``functions/local/stack.py`` provisions everything from the real ASL and
 runs our handlers in-process; this adds fault injection, a record of every invocation, and recorded (not slept)
 retry backoff."""
 
@@ -14,8 +14,8 @@ import boto3
 from moto.awslambda.models import LambdaFunction
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
-from functions import local_stack
-from functions.local_stack import ASL_PATH, LambdaContextData, Names
+from functions.local import stack as local_stack
+from functions.local.stack import ASL_PATH, LambdaContextData, Names
 from functions.service.context import ServiceContext, reset_service_context
 
 REGION = "eu-west-1"

@@ -13,8 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from functions import audit_verify
-from functions.service import audit_log
+from functions.service import audit_chain, audit_log
 from functions.service.audit_log import GENESIS_HASH, AuditAction, AuditLog, event_hash
 from functions.service.dynamo_values import from_dynamo
 from functions.service.errors import AuditLogError, InvalidIdentifierError
@@ -391,7 +390,7 @@ def test_append_refuses_to_extend_a_log_whose_newest_key_is_malformed(log: Audit
 def test_verify_command_ok(log: AuditLog, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("HETERO2_AUDIT_TABLE", AUDIT_TABLE)
     events = _append(log, n=2)
-    assert audit_verify.main(["--org", "org-a"]) == 0
+    assert audit_chain.main(["--org", "org-a"]) == 0
     assert capsys.readouterr().out.strip() == f"OK org=org-a events=2 head_hash={events[1]['hash']}"
 
 
@@ -401,7 +400,7 @@ def test_verify_command_names_the_first_broken_link(
     monkeypatch.setenv("HETERO2_AUDIT_TABLE", AUDIT_TABLE)
     _append(log, n=4)
     table.delete_item(Key=event_key("org-a", 3))
-    assert audit_verify.main(["--org", "org-a"]) == 1
+    assert audit_chain.main(["--org", "org-a"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("BROKEN org=org-a first_broken_seq=3 intact_before=2:")
     assert "event 3 is missing" in out
@@ -411,7 +410,7 @@ def test_verify_command_takes_the_table_from_the_command_line(
     log: AuditLog, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("HETERO2_AUDIT_TABLE", raising=False)
-    assert audit_verify.main(["--org", "org-a", "--table", AUDIT_TABLE]) == 0
+    assert audit_chain.main(["--org", "org-a", "--table", AUDIT_TABLE]) == 0
     assert capsys.readouterr().out.startswith("OK org=org-a events=0")
 
 
@@ -428,12 +427,12 @@ def test_verify_command_cannot_check(
     message: str,
 ) -> None:
     monkeypatch.setenv("HETERO2_AUDIT_TABLE", env)
-    assert audit_verify.main(argv) == 2
+    assert audit_chain.main(argv) == 2
     assert message in capsys.readouterr().err
 
 
 def test_verify_command_requires_an_org(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
-        audit_verify.main([])
+        audit_chain.main([])
     assert exited.value.code == 2
     assert "--org" in capsys.readouterr().err

@@ -4,6 +4,8 @@ process pool against a moto server, it writes byte-for-byte the chunk results th
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +14,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from functions import fargate_worker
+from functions.handlers import fargate_worker
 from functions.service import layout
 from functions.service.chunk_work import run_chunk
 from functions.service.context import ServiceContext, reset_service_context
@@ -21,6 +23,7 @@ from functions.service.jobs import JobState
 from functions.service.planning import plan_job
 from functions.service.settings import Settings
 from functions.service.tenancy import JobRef
+from infra_cdk.contract import FARGATE_WORKER_COMMAND
 from tests.service.harness import BUCKET, REGION, TABLE
 from tests.service.molecules import distinct_molecules, input_csv
 
@@ -116,3 +119,11 @@ def test_fargate_worker_needs_a_key(moto_server: ServiceContext, monkeypatch: py
     with pytest.raises(SystemExit) as exit_info:
         fargate_worker.main([])
     assert exit_info.value.code == 2
+
+
+def test_the_task_command_the_cdk_app_gives_the_container_runs_the_worker() -> None:
+    module = FARGATE_WORKER_COMMAND[FARGATE_WORKER_COMMAND.index("-m") + 1]
+    command = [sys.executable, "-m", module, "--help"]
+    shown = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert "--descriptors-key" in shown.stdout

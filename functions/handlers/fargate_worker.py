@@ -5,7 +5,7 @@
   results, so finalize turns its rows into ``ERROR chunk_failed``, as for a Lambda chunk out of retries.
 - ``finalize``: assemble, sign and store the pack of a job too large for the 15-minute Finalize Lambda.
 
-Usage: ``python -m functions.fargate_worker [--task chunks|finalize] [--descriptors-key KEY] [--workers N]``;
+Usage: ``python -m functions.handlers.fargate_worker [--task chunks|finalize] [--descriptors-key KEY] [--workers N]``;
 the state machine passes the key in ``HETERO2_DESCRIPTORS_KEY``.
 """
 
@@ -61,7 +61,7 @@ def run_job_chunks(descriptors_key: str, workers: int) -> list[dict[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m functions.fargate_worker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m functions.handlers.fargate_worker", description=__doc__)
     parser.add_argument("--task", choices=TASKS, default=os.environ.get(env.TASK, "chunks"))
     parser.add_argument("--descriptors-key", default=os.environ.get(env.DESCRIPTORS_KEY))
     parser.add_argument("--workers", type=int, default=default_workers())

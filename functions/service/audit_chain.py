@@ -1,4 +1,4 @@
-"""Check one org's audit-log hash chain: ``python -m functions.audit_verify --org ORG``.
+"""Check one org's audit-log hash chain: ``python -m functions.service.audit_chain --org ORG``.
 
 Reads the table named by HETERO2_AUDIT_TABLE with the default boto3 session (profile, region and
 AWS_ENDPOINT_URL as usual). Prints OK and the head hash, or the first broken link. Exit 0 when the chain
@@ -26,7 +26,7 @@ EXIT_UNUSABLE = 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m functions.audit_verify", description="Verify the audit-log hash chain of one org."
+        prog="python -m functions.service.audit_chain", description="Verify the audit-log hash chain of one org."
     )
     parser.add_argument("--org", required=True, help="org id whose chain to verify")
     parser.add_argument("--table", default=None, help="audit table name (default: $HETERO2_AUDIT_TABLE)")
