@@ -30,6 +30,8 @@ from functions.service.ids import checked_id
 from functions.service.tenancy import JobRef, ProjectRef
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
     from functions.service.context import ServiceContext
 
 SCHEMA_VERSION = 1
@@ -190,7 +192,7 @@ class ChainReport:
 
 
 class AuditLog:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Table) -> None:
         self._table = table
 
     @classmethod

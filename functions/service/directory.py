@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -13,6 +13,9 @@ from functions.service import table
 from functions.service.clock import utc_now
 from functions.service.errors import AlreadyExistsError, NotFoundError
 from functions.service.tenancy import ProjectRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 DEFAULT_PLAN = "standard"
 DEFAULT_RETENTION_DAYS = 90
@@ -48,7 +51,7 @@ class Project:
 
 
 class Directory:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Table) -> None:
         self._table = table
 
     def _put_new(self, item: dict[str, Any], what: str) -> None:
@@ -88,7 +91,7 @@ class Directory:
         item = self._table.get_item(Key=table.org_key(org)).get("Item")
         if item is None:
             raise NotFoundError(f"no org {org}")
-        return Org(org, str(item["name"]), str(item["plan"]), int(item["retention_days"]), str(item["created_at"]))
+        return Org(org, str(item["name"]), str(item["plan"]), int(str(item["retention_days"])), str(item["created_at"]))
 
     def set_retention_days(self, org: str, days: int) -> None:
         self._table.update_item(
@@ -101,7 +104,7 @@ class Directory:
     def org_role(self, org: str, user: str) -> OrgRole:
         """A user the IdP put in the org is a member unless made org admin here."""
         item = self._table.get_item(Key=table.user_key(org, user)).get("Item")
-        return OrgRole(item["org_role"]) if item else OrgRole.MEMBER
+        return OrgRole(str(item["org_role"])) if item else OrgRole.MEMBER
 
     def set_org_role(self, org: str, user: str, role: OrgRole) -> None:
         self._table.put_item(Item={**table.user_key(org, user), "user": user, "org_role": role.value})
@@ -141,7 +144,7 @@ class Directory:
     # project members
     def project_role(self, ref: ProjectRef, user: str) -> ProjectRole | None:
         item = self._table.get_item(Key=table.member_key(ref.org, ref.project, user)).get("Item")
-        return ProjectRole(item["role"]) if item else None
+        return ProjectRole(str(item["role"])) if item else None
 
     def set_member(self, ref: ProjectRef, user: str, role: ProjectRole) -> None:
         self._table.put_item(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -19,6 +19,9 @@ from functions.service.clock import utc_now
 from functions.service.dynamo_values import from_dynamo, to_dynamo
 from functions.service.errors import JobNotFoundError, StateConflictError
 from functions.service.tenancy import JobRef, ProjectRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 
 class JobState(StrEnum):
@@ -69,7 +72,7 @@ class JobRecord:
 
 
 class JobRepository:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Table) -> None:
         self._table = table
 
     def create(self, ref: JobRef, *, state: JobState = JobState.CREATED, **attributes: Any) -> JobRecord:

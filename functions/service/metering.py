@@ -7,9 +7,12 @@ retried handlers never lose an update (a handler that reports twice does count t
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from functions.service import table
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 COUNTERS = ("molecules", "decoys", "worker_seconds", "stored_bytes")
 
@@ -30,7 +33,7 @@ class UsageReport(TypedDict):
 
 
 class Metering:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Table) -> None:
         self._table = table
 
     def add(

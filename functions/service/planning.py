@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from functions.service import layout
+from functions.service.artifacts import ArtifactStore
 from functions.service.chunk_io import encode_rows
 from functions.service.chunk_sizing import choose_executor, choose_finalizer, chunk_rows_for
 from functions.service.clock import utc_now
@@ -128,7 +129,7 @@ def _max_concurrency(ctx: ServiceContext, plan_max_workers: object, chunks: int)
     return max(1, min(ctx.settings.max_concurrency, plan_cap, chunks))
 
 
-def _load_scores(store: Any, ref: JobRef, scores_name: str, tmp: Path) -> ExternalScores:
+def _load_scores(store: ArtifactStore, ref: JobRef, scores_name: str, tmp: Path) -> ExternalScores:
     path = tmp / scores_name
     store.download_file(layout.input_key(ref, scores_name), path)
     return load_external_scores(path)

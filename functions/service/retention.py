@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from functions.service import table as keys
 from functions.service.audit_log import SYSTEM_RETENTION_ACTOR, AuditAction, AuditLog, AuditOutcome, job_target
@@ -23,6 +23,9 @@ from functions.service.ids import checked_id
 from functions.service.jobs import TERMINAL_STATES, JobRecord
 from functions.service.observability import logger
 from functions.service.tenancy import JobRef, ProjectRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +45,7 @@ def retention_days_of(value: object) -> int | None:
     return None
 
 
-def orgs_with_retention(table: Any) -> Iterator[OrgRetention]:
+def orgs_with_retention(table: Table) -> Iterator[OrgRetention]:
     """Every org record that sets retention_days. A scan, fine once a day: org records are a sliver of the table."""
     records = keys.all_items(
         table.scan,
@@ -63,7 +66,7 @@ def orgs_with_retention(table: Any) -> Iterator[OrgRetention]:
             logger.warning("org record with a malformed id skipped", extra={"pk": item["pk"]})
 
 
-def project_ids(table: Any, org: str) -> list[str]:
+def project_ids(table: Table, org: str) -> list[str]:
     """The org's projects, from their directory records."""
     records = keys.all_items(
         table.query,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 from functions.service import layout
 from functions.service.context import ServiceContext
@@ -78,8 +77,8 @@ def cancel_job(ctx: ServiceContext, ref: JobRef) -> JobRecord:
     """Mark CANCELLED first (workers check it and stop), then stop the execution if one runs."""
     record = ctx.jobs.transition(ref, JobState.CANCELLED)
     release_job_slot(ctx, ref)
-    execution_arn: Any = record.get("execution_arn")
-    if execution_arn:
+    execution_arn = record.get("execution_arn")
+    if isinstance(execution_arn, str) and execution_arn:
         try:
             ctx.sfn.stop_execution(executionArn=execution_arn, cause="cancelled by the customer")
         except ctx.sfn.exceptions.ExecutionDoesNotExist:

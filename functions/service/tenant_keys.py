@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Final
 
 from cryptography.hazmat.primitives import serialization
 
@@ -16,10 +16,15 @@ from functions.service.errors import TenantAccessError
 from functions.service.ids import checked_id
 from hetero_core.pack import public_key_id
 
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_kms.literals import MessageTypeType
+    from mypy_boto3_kms.type_defs import TagTypeDef
+
 # KMS Sign takes at most 4096 bytes as a RAW message; larger manifests are signed as a SHA-256 digest
 # (same signature: ECDSA_SHA_256 over the same bytes).
 KMS_RAW_MESSAGE_LIMIT = 4096
-SIGNING_ALGORITHM = "ECDSA_SHA_256"
+SIGNING_ALGORITHM: Final = "ECDSA_SHA_256"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +37,7 @@ class OrgKeys:
 class TenantKeys:
     """Creates and finds each org's keys."""
 
-    def __init__(self, kms: Any, alias_prefix: str) -> None:
+    def __init__(self, kms: KMSClient, alias_prefix: str) -> None:
         self._kms = kms
         self._prefix = alias_prefix.rstrip("/")
         self._cache: dict[str, OrgKeys] = {}
@@ -48,7 +53,7 @@ class TenantKeys:
         existing = self._lookup(org)
         if existing is not None:
             return existing
-        tags = [{"TagKey": "hetero2:org", "TagValue": org}]
+        tags: list[TagTypeDef] = [{"TagKey": "hetero2:org", "TagValue": org}]
         data = self._kms.create_key(
             Description=f"HETERO-2 data key of org {org}",
             KeyUsage="ENCRYPT_DECRYPT",
@@ -96,7 +101,7 @@ class TenantKeys:
 class KmsSigner:
     """The engine's ``Signer`` backed by an asymmetric KMS key: the private key never leaves KMS."""
 
-    def __init__(self, kms: Any, key_arn: str) -> None:
+    def __init__(self, kms: KMSClient, key_arn: str) -> None:
         self._kms = kms
         self._key_arn = key_arn
         self._public_pem: bytes | None = None
@@ -112,10 +117,9 @@ class KmsSigner:
         return self._public_pem
 
     def sign(self, data: bytes) -> bytes:
-        if len(data) <= KMS_RAW_MESSAGE_LIMIT:
-            message, message_type = data, "RAW"
-        else:
-            message, message_type = hashlib.sha256(data).digest(), "DIGEST"
+        raw = len(data) <= KMS_RAW_MESSAGE_LIMIT
+        message = data if raw else hashlib.sha256(data).digest()
+        message_type: MessageTypeType = "RAW" if raw else "DIGEST"
         response = self._kms.sign(
             KeyId=self._key_arn, Message=message, MessageType=message_type, SigningAlgorithm=SIGNING_ALGORITHM
         )
