@@ -21,7 +21,8 @@ from hetero_core.errors import ConfigError, HeteroError, PackVerificationError
 from hetero_core.report import human_number
 
 if TYPE_CHECKING:  # the client loads requests and tqdm: only when a verb runs (see _client)
-    from hetero2_client.client import Client, Job
+    from hetero2_client.client import Client
+    from hetero2_client.job import Job
     from hetero_core.pack import VerifyReport
 
 __all__ = [

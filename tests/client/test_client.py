@@ -35,8 +35,9 @@ from hetero2_client import (
     ValidationFailedError,
     WaitTimeoutError,
 )
-from hetero2_client.client import IDEMPOTENCY_HEADER, count_rows, upload_name
+from hetero2_client.client import IDEMPOTENCY_HEADER
 from hetero2_client.errors import api_error
+from hetero2_client.payloads import count_rows, upload_name
 from hetero_core.errors import InputFileError, PackVerificationError, ScoresFileError
 from hetero_core.layout import DECOY_COLUMNS
 from tests.api.conftest import Tenant
