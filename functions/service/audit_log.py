@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 
 from functions.service import table as keys
 from functions.service.clock import utc_now
+from functions.service.conditional import is_condition_failure
 from functions.service.dynamo_values import from_dynamo
 from functions.service.errors import AuditLogError
 from functions.service.ids import checked_id
@@ -250,7 +251,7 @@ class AuditLog:
                     Item={**keys.event_key(org, seq), **event}, ConditionExpression="attribute_not_exists(pk)"
                 )
             except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                if not is_condition_failure(exc):
                     raise
                 time.sleep(random.uniform(0, min(0.05, 0.002 * (attempt + 1))))
                 continue

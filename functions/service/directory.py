@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from functions.service import table
 from functions.service.clock import utc_now
+from functions.service.conditional import written
 from functions.service.errors import AlreadyExistsError, NotFoundError
 from functions.service.tenancy import ProjectRef
 
@@ -55,12 +54,8 @@ class Directory:
         self._table = table
 
     def _put_new(self, item: dict[str, Any], what: str) -> None:
-        try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise AlreadyExistsError(f"{what} exists already") from exc
-            raise
+        if not written(lambda: self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")):
+            raise AlreadyExistsError(f"{what} exists already")
 
     # orgs
     def create_org(
@@ -152,44 +147,27 @@ class Directory:
         )
 
     def add_member(self, ref: ProjectRef, user: str, role: ProjectRole) -> None:
-        try:
-            self._table.put_item(
-                Item={
-                    **table.member_key(ref.org, ref.project, user),
-                    "user": user,
-                    "role": role.value,
-                    "since": utc_now(),
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise AlreadyExistsError(f"{user} is a member already") from exc
-            raise
+        item = {**table.member_key(ref.org, ref.project, user), "user": user, "role": role.value, "since": utc_now()}
+        if not written(lambda: self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")):
+            raise AlreadyExistsError(f"{user} is a member already")
 
     def change_member(self, ref: ProjectRef, user: str, role: ProjectRole) -> None:
-        try:
-            self._table.update_item(
+        changed = written(
+            lambda: self._table.update_item(
                 Key=table.member_key(ref.org, ref.project, user),
                 UpdateExpression="SET #r = :r",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={"#r": "role"},
                 ExpressionAttributeValues={":r": role.value},
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise NotFoundError(f"{user} is not a member") from exc
-            raise
+        )
+        if not changed:
+            raise NotFoundError(f"{user} is not a member")
 
     def remove_member(self, ref: ProjectRef, user: str) -> None:
-        try:
-            self._table.delete_item(
-                Key=table.member_key(ref.org, ref.project, user), ConditionExpression="attribute_exists(pk)"
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise NotFoundError(f"{user} is not a member") from exc
-            raise
+        key = table.member_key(ref.org, ref.project, user)
+        if not written(lambda: self._table.delete_item(Key=key, ConditionExpression="attribute_exists(pk)")):
+            raise NotFoundError(f"{user} is not a member")
 
     def list_members(self, ref: ProjectRef) -> list[dict[str, str]]:
         return [

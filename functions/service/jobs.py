@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from functions.service import table
 from functions.service.clock import utc_now
+from functions.service.conditional import is_condition_failure, written
 from functions.service.dynamo_values import from_dynamo, to_dynamo
 from functions.service.errors import JobNotFoundError, StateConflictError
 from functions.service.tenancy import JobRef, ProjectRef
@@ -89,12 +90,8 @@ class JobRepository:
             **dict.fromkeys(STATUS_COUNTERS.values(), 0),
             **to_dynamo(attributes),
         }
-        try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise StateConflictError(f"job {ref.job} exists already", self._current_state(ref)) from exc
-            raise
+        if not written(lambda: self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")):
+            raise StateConflictError(f"job {ref.job} exists already", self._current_state(ref))
         return JobRecord(ref, from_dynamo(item))
 
     def get(self, ref: JobRef) -> JobRecord:
@@ -136,7 +133,7 @@ class JobRepository:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if is_condition_failure(exc):
                 current = self._current_state(ref)
                 if current is None:
                     raise JobNotFoundError(f"no job {ref.job} in project {ref.project}") from exc
@@ -180,19 +177,15 @@ class JobRepository:
             names[f"#{counter}"] = counter
             values[f":{counter}"] = status_counts.get(status, 0)
             adds.append(f"#{counter} :{counter}")
-        try:
-            self._table.update_item(
+        return written(
+            lambda: self._table.update_item(
                 Key=job_key(ref),
                 UpdateExpression="ADD " + ", ".join(adds) + " SET #updated = :now",
                 ConditionExpression="attribute_exists(pk) AND NOT contains(#chunks, :chunk)",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def reset_progress(self, ref: JobRef) -> None:
         """Zero the progress counters and forget counted chunks: a retried job starts its count again."""
@@ -209,19 +202,15 @@ class JobRepository:
 
     def take_flag(self, ref: JobRef, name: str) -> bool:
         """Remove a true flag attribute; True for the one caller that removed it (release exactly once)."""
-        try:
-            self._table.update_item(
+        return written(
+            lambda: self._table.update_item(
                 Key=job_key(ref),
                 UpdateExpression="REMOVE #f",
                 ConditionExpression="#f = :true",
                 ExpressionAttributeNames={"#f": name},
                 ExpressionAttributeValues={":true": True},
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def delete(self, ref: JobRef) -> None:
         self._table.delete_item(Key=job_key(ref))

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from functions.service import clock
 from functions.service.clock import checked_month, utc_now
+from functions.service.conditional import is_condition_failure, written
 from functions.service.errors import OrgPlanError, QuotaExceededError, TransientServiceError
 from functions.service.ids import checked_id
 from functions.service.table import molecules_key, org_key, running_key, slot_key
@@ -146,7 +147,7 @@ class QuotaGuard:
                 ReturnValues="UPDATED_OLD",
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if is_condition_failure(exc):
                 raise OrgPlanError(f"org {org} has no record") from exc
             raise
         old = response.get("Attributes", {}).get("plan")
@@ -271,34 +272,26 @@ class QuotaGuard:
         """
         if rows <= 0:
             return False
-        try:
-            self._table.update_item(
+        return written(
+            lambda: self._table.update_item(
                 Key=molecules_key(org, month),
                 UpdateExpression="ADD #used :minus",
                 ConditionExpression="#used >= :rows",
                 ExpressionAttributeNames={"#used": "used"},
                 ExpressionAttributeValues={":minus": -rows, ":rows": rows},
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def _decrement_running(self, org: str) -> bool:
-        try:
-            self._table.update_item(
+        return written(
+            lambda: self._table.update_item(
                 Key=running_key(org),
                 UpdateExpression="ADD #running :minus",
                 ConditionExpression="#running > :zero",
                 ExpressionAttributeNames={"#running": "running"},
                 ExpressionAttributeValues={":minus": -1, ":zero": 0},
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def _transact(self, items: list[TransactWriteItemTypeDef]) -> list[Mapping[str, Any]] | None:
         """Run the transaction; None on success, else the cancellation reasons (one per item, in order).
