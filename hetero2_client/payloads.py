@@ -12,7 +12,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,24 +100,31 @@ def csv_bytes(frame: DataFrame) -> bytes:
     return data
 
 
+def _existing_file(source: str | os.PathLike[str], error: type[InputFileError]) -> Path:
+    path = Path(source)
+    if not path.is_file():
+        raise error(path, "no such file")
+    return path
+
+
+def _require_columns(frame: Any, wanted: Sequence[str], error: type[InputFileError], expected: str) -> None:
+    """Refuse a DataFrame without the columns the service will look for, before anything is uploaded."""
+    missing = [column for column in wanted if column not in frame.columns]
+    if missing:
+        raise error("DataFrame", f"no column {', '.join(repr(c) for c in missing)}", expected=expected)
+
+
 def input_payload(source: object, name: str | None, parameters: Mapping[str, Any]) -> Payload:
     if isinstance(source, Payload):
         return source
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise InputFileError(path, "no such file")
+        path = _existing_file(source, InputFileError)
         return Payload(upload_name(name or path.name), path=path, rows=count_rows(path))
     if is_dataframe(source):
         frame: Any = source
         wanted = [str(parameters.get("id_column", "id")), str(parameters.get("smiles_column", "smiles"))]
-        missing = [column for column in wanted if column not in frame.columns]
-        if missing:
-            raise InputFileError(
-                "DataFrame",
-                f"no column {', '.join(repr(c) for c in missing)}",
-                expected=f"columns {wanted[0]!r} and {wanted[1]!r}, or pass id_column= / smiles_column=",
-            )
+        expected = f"columns {wanted[0]!r} and {wanted[1]!r}, or pass id_column= / smiles_column="
+        _require_columns(frame, wanted, InputFileError, expected)
         if len(frame) == 0:
             raise InputFileError("DataFrame", "has no rows", expected="one molecule per row")
         return Payload(upload_name(name or "molecules.csv"), data=csv_bytes(frame), rows=len(frame))
@@ -128,19 +135,12 @@ def scores_payload(scores: object, name: str | None) -> Payload:
     if isinstance(scores, Payload):
         return scores
     if isinstance(scores, (str, os.PathLike)):
-        path = Path(scores)
-        if not path.is_file():
-            raise ScoresFileError(path, "no such file")
+        path = _existing_file(scores, ScoresFileError)
         return Payload(upload_name(name or path.name), path=path)
     if is_dataframe(scores):
         frame: Any = scores
-        missing = [column for column in SCORES_COLUMNS if column not in frame.columns]
-        if missing:
-            raise ScoresFileError(
-                "DataFrame",
-                f"no column {', '.join(repr(c) for c in missing)}",
-                expected="the job's decoys table (Job.decoys()) with a 'score' column added",
-            )
+        expected = "the job's decoys table (Job.decoys()) with a 'score' column added"
+        _require_columns(frame, SCORES_COLUMNS, ScoresFileError, expected)
         kept = [*SCORES_COLUMNS, *(c for c in OPTIONAL_SCORES_COLUMNS if c in frame.columns)]
         return Payload(upload_name(name or "scores.csv"), data=csv_bytes(frame[kept]))
     raise TypeError(f"scores are a file path or a pandas DataFrame, not {type(scores).__name__}")

@@ -94,7 +94,7 @@ def job_out(job: JobRecord) -> models.JobOut:
 def create_job(org: models.OrgId, project: models.ProjectId, body: models.JobCreate) -> tuple[dict[str, Any], int]:
     caller = authorize(router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_SUBMIT)
     svc = services()
-    limit = svc.quotas.limits_of(org).rows_per_job
+    limit = svc.context.quotas.limits_of(org).rows_per_job
     if body.expected_rows > limit:
         raise ApiError(
             429,

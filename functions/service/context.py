@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 import boto3
 
 from functions.service.artifacts import ArtifactStore
+from functions.service.audit_log import AuditLog
 from functions.service.directory import Directory
 from functions.service.jobs import JobRepository
+from functions.service.metering import Metering
 from functions.service.quotas import QuotaGuard
 from functions.service.settings import Settings
 from functions.service.tenant_keys import TenantKeys
@@ -61,6 +63,15 @@ class ServiceContext:
     @cached_property
     def directory(self) -> Directory:
         return Directory(self.dynamodb.Table(self.settings.table))
+
+    @cached_property
+    def metering(self) -> Metering:
+        return Metering(self.dynamodb.Table(self.settings.table))
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """The audit log; its table is the deployment's own (the functions' role may only append to it)."""
+        return AuditLog(self.dynamodb.Table(self.settings.audit_table))
 
     def store(self, org: str) -> ArtifactStore:
         """The artifact store of one org, writing under that org's data key."""

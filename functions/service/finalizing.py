@@ -20,7 +20,6 @@ from functions.service.context import ServiceContext
 from functions.service.errors import ChunkResultsMismatchError
 from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState
-from functions.service.metering import Metering
 from functions.service.observability import logger, metrics
 from functions.service.submission import release_job_slot
 from functions.service.tenancy import JobRef, require_in_job
@@ -108,7 +107,7 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         pass_rate=assembled.metrics.get("pass_rate"),
     )
     release_job_slot(ctx, ref)
-    Metering(ctx.dynamodb.Table(ctx.settings.table)).add(
+    ctx.metering.add(
         ref.org,
         ref.project,
         clock.this_month(),

@@ -18,8 +18,8 @@ from hetero_core.pack import public_key_id
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
-    from mypy_boto3_kms.literals import MessageTypeType
-    from mypy_boto3_kms.type_defs import TagTypeDef
+    from mypy_boto3_kms.literals import KeySpecType, KeyUsageTypeType, MessageTypeType
+    from mypy_boto3_kms.type_defs import KeyMetadataTypeDef, TagTypeDef
 
 # KMS Sign takes at most 4096 bytes as a RAW message; larger manifests are signed as a SHA-256 digest
 # (same signature: ECDSA_SHA_256 over the same bytes).
@@ -48,25 +48,22 @@ class TenantKeys:
     def signing_alias(self, org: str) -> str:
         return f"{self._prefix}/{checked_id(org, 'org')}/signing"
 
+    def _create_key(self, org: str, what: str, usage: KeyUsageTypeType, spec: KeySpecType) -> KeyMetadataTypeDef:
+        """One key of the org, tagged with it (the tag is what an auditor filters KMS keys by)."""
+        tags: list[TagTypeDef] = [{"TagKey": "hetero2:org", "TagValue": org}]
+        created = self._kms.create_key(
+            Description=f"HETERO-2 {what} of org {org}", KeyUsage=usage, KeySpec=spec, Tags=tags
+        )
+        return created["KeyMetadata"]
+
     def create_org_keys(self, org: str) -> OrgKeys:
         """Idempotent: an org that already has its keys gets them back unchanged."""
         existing = self._lookup(org)
         if existing is not None:
             return existing
-        tags: list[TagTypeDef] = [{"TagKey": "hetero2:org", "TagValue": org}]
-        data = self._kms.create_key(
-            Description=f"HETERO-2 data key of org {org}",
-            KeyUsage="ENCRYPT_DECRYPT",
-            KeySpec="SYMMETRIC_DEFAULT",
-            Tags=tags,
-        )["KeyMetadata"]
+        data = self._create_key(org, "data key", "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT")
         self._kms.enable_key_rotation(KeyId=data["KeyId"])
-        signing = self._kms.create_key(
-            Description=f"HETERO-2 evidence-pack signing key of org {org}",
-            KeyUsage="SIGN_VERIFY",
-            KeySpec="ECC_NIST_P256",
-            Tags=tags,
-        )["KeyMetadata"]
+        signing = self._create_key(org, "evidence-pack signing key", "SIGN_VERIFY", "ECC_NIST_P256")
         self._kms.create_alias(AliasName=self.data_alias(org), TargetKeyId=data["KeyId"])
         self._kms.create_alias(AliasName=self.signing_alias(org), TargetKeyId=signing["KeyId"])
         keys = OrgKeys(org, data["Arn"], signing["Arn"])

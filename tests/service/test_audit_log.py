@@ -19,7 +19,7 @@ from functions.service.dynamo_values import from_dynamo
 from functions.service.errors import AuditLogError, InvalidIdentifierError
 from functions.service.table import event_key
 from functions.service.tenancy import JobRef, ProjectRef
-from tests.service.conftest import emptied, module_table
+from tests.service.conftest import module_table
 from tests.service.harness import REGION
 
 AUDIT_TABLE = "hetero2-audit-test"
@@ -28,13 +28,9 @@ AT = "2025-01-02T03:04:05.000000Z"
 
 @pytest.fixture(scope="module")
 def shared_table() -> Iterator[Any]:
+    """The audit table instead of the main one; ``table`` (tests/service/conftest.py) empties it per test."""
     with module_table(AUDIT_TABLE) as table:
         yield table
-
-
-@pytest.fixture
-def table(shared_table: Any) -> Any:
-    return emptied(shared_table)
 
 
 @pytest.fixture

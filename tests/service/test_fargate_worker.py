@@ -24,6 +24,7 @@ from functions.service.planning import plan_job
 from functions.service.settings import Settings
 from functions.service.tenancy import JobRef
 from infra_cdk.contract import FARGATE_WORKER_COMMAND
+from tests.service.conftest import pk_sk_table
 from tests.service.harness import BUCKET, REGION, TABLE
 from tests.service.molecules import distinct_molecules, input_csv
 
@@ -47,15 +48,7 @@ def moto_server(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serv
     monkeypatch.setenv("HETERO2_TABLE", TABLE)
     session = boto3.session.Session(region_name=REGION)
     session.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    session.client("dynamodb").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    pk_sk_table(session.resource("dynamodb"), TABLE)
     context = ServiceContext(Settings.from_env(), session)
     reset_service_context(context)
     try:

@@ -31,6 +31,10 @@ def _org(table: Any, org: str, plan: str | None) -> None:
     table.put_item(Item=item)
 
 
+def _refusal(error: QuotaExceededError) -> tuple[str, int, int, int]:
+    return error.quota, error.limit, error.requested, error.used
+
+
 def _counts(guard: QuotaGuard, org: str = "org-a", month: str = MONTH) -> tuple[int, int]:
     status = guard.status(org, month)
     return status.molecules_used, status.running_jobs
@@ -115,7 +119,7 @@ def test_rows_per_job_is_checked_first(table: Any, guard: QuotaGuard) -> None:
     _org(table, "org-a", "trial")
     with pytest.raises(QuotaExceededError) as caught:
         guard.reserve("org-a", "proj", 2_001, MONTH)
-    assert (caught.value.quota, caught.value.limit, caught.value.requested, caught.value.used) == (
+    assert _refusal(caught.value) == (
         "rows_per_job",
         2_000,
         2_001,
@@ -131,7 +135,7 @@ def test_monthly_molecules_may_reach_but_not_pass_the_limit(table: Any, guard: Q
     assert _counts(guard) == (1_000_000, 4)
     with pytest.raises(QuotaExceededError) as caught:
         guard.reserve("org-a", "proj", 1, MONTH)
-    assert (caught.value.quota, caught.value.limit, caught.value.requested, caught.value.used) == (
+    assert _refusal(caught.value) == (
         "molecules_per_month",
         1_000_000,
         1,
@@ -148,7 +152,7 @@ def test_concurrent_jobs_limit_refuses_without_counting_molecules(table: Any, gu
     guard.reserve("org-a", "proj", 100, MONTH)
     with pytest.raises(QuotaExceededError) as caught:
         guard.reserve("org-a", "proj", 100, MONTH)
-    assert (caught.value.quota, caught.value.limit, caught.value.requested, caught.value.used) == (
+    assert _refusal(caught.value) == (
         "concurrent_jobs",
         1,
         1,
