@@ -40,6 +40,7 @@ DESCRIPTORS_KEY: Final = re.compile(
 
 
 def org_prefix(org: str) -> str:
+    """The boundary of an org's data: its KMS key, IAM grants and the artifact store's checks follow it."""
     return f"{TENANTS}{checked_id(org, 'org')}/"
 
 
@@ -49,10 +50,12 @@ def projects_prefix(org: str) -> str:
 
 
 def project_prefix(org: str, project: str) -> str:
+    """One project: its jobs, its inbox and outbox."""
     return f"{projects_prefix(org)}{checked_id(project, 'project')}/"
 
 
 def job_prefix(org: str, project: str, job: str) -> str:
+    """Everything one job owns; deleting a job deletes this prefix (every version)."""
     return f"{project_prefix(org, project)}jobs/{checked_id(job, 'job')}/"
 
 
@@ -67,26 +70,32 @@ def org_public_key_key(org: str) -> str:
 
 
 def input_key(ref: JobRef, name: str) -> str:
+    """A customer upload (presigned PUT, or copied from the drop folder); the planner reads it once."""
     return f"{ref.prefix}input/{checked_file_name(name)}"
 
 
 def plan_key(ref: JobRef) -> str:
+    """The planner's facts (scan, parameters, scorer, executor) that finalize seals into the manifest."""
     return f"{ref.prefix}{PLAN_FILE}"
 
 
 def descriptors_key(ref: JobRef) -> str:
+    """The JSON array the Distributed Map's ItemReader iterates: one item per chunk."""
     return f"{ref.prefix}{DESCRIPTORS_FILE}"
 
 
 def chunk_rows_key(ref: JobRef, chunk: int) -> str:
+    """One chunk's input rows (JSON lines); zero-padded so a listing is in chunk order."""
     return f"{ref.prefix}{CHUNKS_FOLDER}{chunk:06d}.jsonl"
 
 
 def chunk_scores_key(ref: JobRef, chunk: int) -> str:
+    """The customer's scores restricted to one chunk's molecules (scores-only jobs)."""
     return f"{ref.prefix}{CHUNKS_FOLDER}{chunk:06d}.scores.json"
 
 
 def chunk_results_key(ref: JobRef, chunk: int) -> str:
+    """A worker's results for one chunk; its absence is how finalize knows the chunk failed."""
     return f"{ref.prefix}{RESULTS_FOLDER}{chunk:06d}.jsonl"
 
 
@@ -96,6 +105,7 @@ def attempt_prefixes(ref: JobRef) -> tuple[str, ...]:
 
 
 def pack_prefix(ref: JobRef) -> str:
+    """The published evidence pack, every member under one folder."""
     return f"{ref.prefix}{PACK_FOLDER}"
 
 
@@ -105,10 +115,12 @@ def pack_member_key(ref: JobRef, member: str) -> str:
 
 
 def inbox_prefix(ref: ProjectRef) -> str:
+    """The drop folder: an input written here starts a job (EventBridge, functions/service/drop_folder.py)."""
     return f"{ref.prefix}inbox/"
 
 
 def outbox_prefix(ref: ProjectRef, name: str) -> str:
+    """Where a dropped file's pack is copied, named after the file, for uploaders who may not read jobs/."""
     return f"{ref.prefix}outbox/{checked_file_name(name)}/"
 
 

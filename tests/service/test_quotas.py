@@ -119,12 +119,7 @@ def test_rows_per_job_is_checked_first(table: Any, guard: QuotaGuard) -> None:
     _org(table, "org-a", "trial")
     with pytest.raises(QuotaExceededError) as caught:
         guard.reserve("org-a", "proj", 2_001, MONTH)
-    assert _refusal(caught.value) == (
-        "rows_per_job",
-        2_000,
-        2_001,
-        0,
-    )
+    assert _refusal(caught.value) == ("rows_per_job", 2_000, 2_001, 0)
     assert _counts(guard) == (0, 0)
 
 
@@ -135,12 +130,7 @@ def test_monthly_molecules_may_reach_but_not_pass_the_limit(table: Any, guard: Q
     assert _counts(guard) == (1_000_000, 4)
     with pytest.raises(QuotaExceededError) as caught:
         guard.reserve("org-a", "proj", 1, MONTH)
-    assert _refusal(caught.value) == (
-        "molecules_per_month",
-        1_000_000,
-        1,
-        1_000_000,
-    )
+    assert _refusal(caught.value) == ("molecules_per_month", 1_000_000, 1, 1_000_000)
     assert "molecules_per_month" in str(caught.value)
     assert _counts(guard) == (1_000_000, 4)  # the slot was not taken either
     guard.reserve("org-a", "proj", 1, "2025-04")  # a new month starts from zero
@@ -152,12 +142,7 @@ def test_concurrent_jobs_limit_refuses_without_counting_molecules(table: Any, gu
     guard.reserve("org-a", "proj", 100, MONTH)
     with pytest.raises(QuotaExceededError) as caught:
         guard.reserve("org-a", "proj", 100, MONTH)
-    assert _refusal(caught.value) == (
-        "concurrent_jobs",
-        1,
-        1,
-        1,
-    )
+    assert _refusal(caught.value) == ("concurrent_jobs", 1, 1, 1)
     assert _counts(guard) == (100, 1)
     assert guard.release("org-a") is True
     guard.reserve("org-a", "proj", 100, MONTH)
