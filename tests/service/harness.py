@@ -45,18 +45,10 @@ class PipelineHarness:
     faults: list[Fault] = field(default_factory=list)
     retry_sleeps: list[float] = field(default_factory=list)
 
-    @property
-    def s3(self) -> Any:
-        return self.context.s3
-
-    @property
-    def sfn(self) -> Any:
-        return self.context.sfn
-
     def wait(self, execution_arn: str, timeout: float = 120.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            description: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
+            description: dict[str, Any] = self.context.sfn.describe_execution(executionArn=execution_arn)
             if description["status"] != "RUNNING":
                 return description
             time.sleep(0.05)
