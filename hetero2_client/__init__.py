@@ -10,51 +10,60 @@ from typing import TYPE_CHECKING, Any
 
 from hetero2_client.errors import (
     ApiError,
-    ClientError,
     ConfigurationError,
-    Conflict,
-    Forbidden,
+    ConflictError,
+    ForbiddenError,
+    Hetero2ClientError,
     JobFailedError,
     MissingDependencyError,
-    NotFound,
-    QuotaExceeded,
+    NotFoundError,
+    QuotaExceededError,
     ServerError,
     TransferError,
     TransportError,
-    Unauthenticated,
-    ValidationFailed,
+    UnauthenticatedError,
+    ValidationFailedError,
     WaitTimeoutError,
+    deprecated_error,
 )
 
 if TYPE_CHECKING:
-    from hetero2_client.client import Client, Job
+    from hetero2_client.client import Client
+    from hetero2_client.job import Job
 
 
 def __getattr__(name: str) -> Any:
     """``Client`` and ``Job`` load requests and tqdm; import them on first use, so ``hetero2`` starts fast."""
-    if name in ("Client", "Job"):
-        from hetero2_client import client  # noqa: PLC0415
+    if name == "Client":
+        from hetero2_client.client import Client  # noqa: PLC0415
 
-        return getattr(client, name)
+        return Client
+    if name == "Job":
+        from hetero2_client.job import Job  # noqa: PLC0415
+
+        return Job
+    deprecated = deprecated_error(name)
+    if deprecated is not None:
+        return deprecated
     raise AttributeError(f"module 'hetero2_client' has no attribute {name!r}")
 
 
 __all__ = [
     "ApiError",
     "Client",
-    "ClientError",
     "ConfigurationError",
-    "Conflict",
-    "Forbidden",
+    "ConflictError",
+    "ForbiddenError",
+    "Hetero2ClientError",
     "Job",
     "JobFailedError",
     "MissingDependencyError",
-    "NotFound",
-    "QuotaExceeded",
+    "NotFoundError",
+    "QuotaExceededError",
     "ServerError",
     "TransferError",
     "TransportError",
-    "Unauthenticated",
-    "ValidationFailed",
+    "UnauthenticatedError",
+    "ValidationFailedError",
     "WaitTimeoutError",
 ]

@@ -21,7 +21,8 @@ from hetero_core.errors import ConfigError, HeteroError, PackVerificationError
 from hetero_core.report import human_number, p_text
 
 if TYPE_CHECKING:  # the client loads requests and tqdm: only when a verb runs (see _client)
-    from hetero2_client.client import Client, Job
+    from hetero2_client.client import Client
+    from hetero2_client.job import Job
     from hetero_core.pack import VerifyReport
 
 __all__ = [
@@ -192,26 +193,26 @@ def _guarded(handler: Handler) -> Handler:
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)
-        except PackVerificationError as exc:
-            print(f"verify: FAILED: {exc}", file=sys.stderr)
-            return EXIT_VERIFY_FAILED
-        except JobFailedError as exc:
-            print(f"hetero2 remote: {exc}", file=sys.stderr)
-            return EXIT_JOB_FAILED
-        except WaitTimeoutError as exc:
-            print(f"hetero2 remote: {exc}", file=sys.stderr)
-            return EXIT_WAIT_TIMEOUT
-        except HeteroError as exc:
-            print(f"hetero2 remote: error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        except OSError as exc:
-            print(f"hetero2 remote: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_USAGE
+        except (HeteroError, OSError) as exc:
+            message, code = _outcome(exc)
+            print(message, file=sys.stderr)
+            return code
         except KeyboardInterrupt:
             print("hetero2 remote: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
 
     return run
+
+
+def _outcome(exc: HeteroError | OSError) -> tuple[str, int]:
+    """The line and exit code for an error; the first matching class wins (a failed pack is not a usage error)."""
+    if isinstance(exc, PackVerificationError):
+        return f"verify: FAILED: {exc}", EXIT_VERIFY_FAILED
+    if isinstance(exc, JobFailedError | WaitTimeoutError):
+        return f"hetero2 remote: {exc}", EXIT_JOB_FAILED if isinstance(exc, JobFailedError) else EXIT_WAIT_TIMEOUT
+    if isinstance(exc, HeteroError):
+        return f"hetero2 remote: error: {exc}", EXIT_USAGE
+    return f"hetero2 remote: error: {exc.filename or ''}: {exc.strerror or exc}", EXIT_USAGE
 
 
 def _client(args: argparse.Namespace) -> Client:

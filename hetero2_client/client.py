@@ -8,198 +8,49 @@ Three lines from a notebook::
 
 Every POST carries a fresh ``Idempotency-Key``; a call that loses its connection is sent once more with the
 same key, so the service runs it at most once. The token goes only to the API, never to the presigned
-storage URLs, and never into a message or ``repr``.
+storage URLs, and never into a message or ``repr``. A job's verbs are :mod:`hetero2_client.job`; what is
+uploaded (files, DataFrames, row counts) is :mod:`hetero2_client.payloads`.
 """
 
 from __future__ import annotations
 
-import gzip
-import importlib
-import io
-import json
 import os
 import re
-import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
-from tqdm import tqdm
 
+from hetero2_client import payloads
 from hetero2_client.constants import (
-    ARTIFACTS,
     ENV_ORG,
     ENV_PROJECT,
     ENV_TOKEN,
     ENV_URL,
-    SUCCEEDED_STATES,
-    TERMINAL_STATES,
 )
 from hetero2_client.errors import (
     ApiError,
     ConfigurationError,
-    JobFailedError,
-    MissingDependencyError,
     TransferError,
     TransportError,
-    WaitTimeoutError,
     api_error,
 )
-from hetero_core.errors import InputFileError, PackVerificationError, ScoresFileError
-from hetero_core.hashing import file_sha256
-from hetero_core.layout import DECOY_COLUMNS, ZIP
-from hetero_core.pack import VerifyReport, verify_pack
+from hetero2_client.job import Job
+from hetero2_client.payloads import DataFrame, Payload
 
-__all__ = [
-    "ARTIFACTS",
-    "ENV_ORG",
-    "ENV_PROJECT",
-    "ENV_TOKEN",
-    "ENV_URL",
-    "IDEMPOTENCY_HEADER",
-    "SUCCEEDED_STATES",
-    "TERMINAL_STATES",
-    "Client",
-    "DataFrame",
-    "Job",
-    "count_rows",
-    "upload_name",
-]
+__all__ = ["IDEMPOTENCY_HEADER", "Client"]
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
-# hetero_scores.v2: the decoys table plus the customer's score (weight optional).
-SCORES_COLUMNS: tuple[str, ...] = (*DECOY_COLUMNS, "score")
-OPTIONAL_SCORES_COLUMNS: tuple[str, ...] = ("weight",)
-
-DataFrame = Any
-"""A ``pandas.DataFrame``; pandas is optional and ships no type information, so it is typed loosely here."""
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
-DEFAULT_POLL_SECONDS = 2.0
 _BLOCK = 1 << 20
-_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-_MAX_NAME = 128
 _XML_FIELD = re.compile(r"<(Code|Message)>([^<]*)</\1>")
 _RETRIED = (requests.ConnectionError, requests.Timeout)
-
-
-def upload_name(name: str) -> str:
-    """A file name the API accepts (letters, digits, ``._-``), keeping the suffix the engine reads the format from."""
-    cleaned = _NAME_UNSAFE.sub("_", name)[-_MAX_NAME:].lstrip("._-")
-    return cleaned or "input"
-
-
-def count_rows(path: Path) -> int:
-    """Rows the job reserves against the quota; a slight over-count (a ``.smi`` header) only reserves more."""
-    lower = path.name.lower()
-    suffix = Path(lower.removesuffix(".gz")).suffix
-    lines = _lines(path, gzipped=lower.endswith(".gz"))
-    try:
-        if suffix in (".sdf", ".sd"):
-            rows = sum(1 for line in lines if line.startswith(b"$$$$"))
-        elif suffix == ".smi":
-            rows = sum(1 for line in lines if line.strip() and not line.startswith(b"#"))
-        else:
-            rows = sum(1 for line in lines if line.strip()) - 1
-    except (OSError, EOFError) as exc:
-        raise InputFileError(path, f"cannot be read: {exc}") from exc
-    return max(rows, 1)
-
-
-def _lines(path: Path, *, gzipped: bool) -> Iterator[bytes]:
-    with gzip.open(path, "rb") if gzipped else path.open("rb") as handle:
-        yield from handle
-
-
-def _pandas() -> Any:
-    try:
-        return importlib.import_module("pandas")
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "this needs pandas, which is not installed: pip install pandas (or pass a file path instead)"
-        ) from exc
-
-
-def _is_dataframe(value: object) -> bool:
-    pandas = sys.modules.get("pandas")
-    return pandas is not None and isinstance(value, pandas.DataFrame)
-
-
-@dataclass(frozen=True, slots=True)
-class _Payload:
-    """One file to PUT: streamed from disk, or held in memory (a DataFrame written as CSV)."""
-
-    name: str
-    path: Path | None = None
-    data: bytes | None = None
-    rows: int = 1
-
-    @contextmanager
-    def open(self) -> Iterator[IO[bytes]]:
-        if self.path is not None:
-            with self.path.open("rb") as handle:
-                yield handle
-        else:
-            yield io.BytesIO(self.data or b"")
-
-
-def _csv_bytes(frame: DataFrame) -> bytes:
-    data: bytes = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
-    return data
-
-
-def _input_payload(source: object, name: str | None, parameters: Mapping[str, Any]) -> _Payload:
-    if isinstance(source, _Payload):
-        return source
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise InputFileError(path, "no such file")
-        return _Payload(upload_name(name or path.name), path=path, rows=count_rows(path))
-    if _is_dataframe(source):
-        frame: Any = source
-        wanted = [str(parameters.get("id_column", "id")), str(parameters.get("smiles_column", "smiles"))]
-        missing = [column for column in wanted if column not in frame.columns]
-        if missing:
-            raise InputFileError(
-                "DataFrame",
-                f"no column {', '.join(repr(c) for c in missing)}",
-                expected=f"columns {wanted[0]!r} and {wanted[1]!r}, or pass id_column= / smiles_column=",
-            )
-        if len(frame) == 0:
-            raise InputFileError("DataFrame", "has no rows", expected="one molecule per row")
-        return _Payload(upload_name(name or "molecules.csv"), data=_csv_bytes(frame), rows=len(frame))
-    raise TypeError(f"a job's input is a file path or a pandas DataFrame, not {type(source).__name__}")
-
-
-def _scores_payload(scores: object, name: str | None) -> _Payload:
-    if isinstance(scores, _Payload):
-        return scores
-    if isinstance(scores, (str, os.PathLike)):
-        path = Path(scores)
-        if not path.is_file():
-            raise ScoresFileError(path, "no such file")
-        return _Payload(upload_name(name or path.name), path=path)
-    if _is_dataframe(scores):
-        frame: Any = scores
-        missing = [column for column in SCORES_COLUMNS if column not in frame.columns]
-        if missing:
-            raise ScoresFileError(
-                "DataFrame",
-                f"no column {', '.join(repr(c) for c in missing)}",
-                expected="the job's decoys table (Job.decoys()) with a 'score' column added",
-            )
-        kept = [*SCORES_COLUMNS, *(c for c in OPTIONAL_SCORES_COLUMNS if c in frame.columns)]
-        return _Payload(upload_name(name or "scores.csv"), data=_csv_bytes(frame[kept]))
-    raise TypeError(f"scores are a file path or a pandas DataFrame, not {type(scores).__name__}")
 
 
 def _storage_message(response: requests.Response) -> str:
@@ -292,7 +143,7 @@ class Client:
             raise ApiError(response.status_code, "bad_response", f"{method} {path}: the answer is not JSON")
         return answer
 
-    def _put(self, instruction: Mapping[str, Any], payload: _Payload) -> None:
+    def _put(self, instruction: Mapping[str, Any], payload: Payload) -> None:
         url = str(instruction["url"])
 
         def send() -> requests.Response:
@@ -394,11 +245,11 @@ class Client:
         the job's parameters (``k_decoys=20, scorer="qed", ...``); the service refuses unknown ones (422).
         """
         merged = {**(parameters or {}), **params}
-        payload = _input_payload(source, name, merged)
-        scores_payload = _scores_payload(scores, scores_name) if scores is not None else None
+        payload = payloads.input_payload(source, name, merged)
+        scores_payload = payloads.scores_payload(scores, scores_name) if scores is not None else None
         if scores_payload is not None and scores_payload.name == payload.name:
-            renamed = upload_name("scores-" + payload.name)
-            scores_payload = _Payload(renamed, scores_payload.path, scores_payload.data, scores_payload.rows)
+            renamed = payloads.upload_name("scores-" + payload.name)
+            scores_payload = Payload(renamed, scores_payload.path, scores_payload.data, scores_payload.rows)
         body: dict[str, Any] = {
             "input_name": payload.name,
             "expected_rows": expected_rows or payload.rows,
@@ -456,220 +307,3 @@ class Client:
             token = page.get("next_token")
             if not token or (limit is not None and len(found) >= limit):
                 return found
-
-
-class _WaitBar:
-    """tqdm over rows_done/rows_total with the state and the service's ETA beside it."""
-
-    def __init__(self, label: str, enabled: bool):
-        self._bar: tqdm | None = (
-            tqdm(total=None, desc=label, unit="mol", file=sys.stderr, dynamic_ncols=True) if enabled else None
-        )
-
-    def show(self, record: Mapping[str, Any]) -> None:
-        if self._bar is None:
-            return
-        progress = record.get("progress") or {}
-        total, done = int(progress.get("rows_total") or 0), int(progress.get("rows_done") or 0)
-        if total and self._bar.total != total:
-            self._bar.total = total
-        if done > self._bar.n:
-            self._bar.update(done - self._bar.n)
-        eta = progress.get("eta_seconds")
-        self._bar.set_postfix_str(str(record.get("state")) + (f", eta {eta:.0f} s" if eta is not None else ""))
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-
-class Job:
-    """A job on the service: its last known record, and the verbs that act on it."""
-
-    def __init__(self, client: Client, record: Mapping[str, Any], *, source: _Payload | None = None):
-        self.client = client
-        self._record = dict(record)
-        self._source = source
-
-    def __repr__(self) -> str:
-        progress = self.progress
-        return (
-            f"Job({self.org}/{self.project}/{self.id}, {self.state}, "
-            f"rows {progress.get('rows_done', 0)}/{progress.get('rows_total', 0)})"
-        )
-
-    @property
-    def record(self) -> dict[str, Any]:
-        """The job as the API last described it (``JobOut``)."""
-        return dict(self._record)
-
-    @property
-    def id(self) -> str:
-        return str(self._record["job"])
-
-    @property
-    def org(self) -> str:
-        return str(self._record["org"])
-
-    @property
-    def project(self) -> str:
-        return str(self._record["project"])
-
-    @property
-    def state(self) -> str:
-        return str(self._record["state"])
-
-    @property
-    def progress(self) -> dict[str, Any]:
-        return dict(self._record.get("progress") or {})
-
-    @property
-    def parameters(self) -> dict[str, Any]:
-        return dict(self._record.get("parameters") or {})
-
-    @property
-    def done(self) -> bool:
-        return self.state in TERMINAL_STATES
-
-    @property
-    def succeeded(self) -> bool:
-        return self.state in SUCCEEDED_STATES
-
-    @property
-    def path(self) -> str:
-        org, project, job = (quote(part, safe="") for part in (self.org, self.project, self.id))
-        return f"/v1/orgs/{org}/projects/{project}/jobs/{job}"
-
-    def refresh(self) -> Job:
-        self._record = dict(self.client.call("GET", self.path))
-        return self
-
-    def start(self) -> Job:
-        self._record = dict(self.client.call("POST", self.path + "/start"))
-        return self
-
-    def cancel(self) -> Job:
-        self._record = dict(self.client.call("POST", self.path + "/cancel"))
-        return self
-
-    def wait(
-        self,
-        timeout: float | None = None,
-        *,
-        poll: float = DEFAULT_POLL_SECONDS,
-        progress: bool | None = None,
-        raise_on_failure: bool = True,
-    ) -> Job:
-        """Poll until the job ends; a progress bar on stderr when it is a terminal (or ``progress=True``).
-
-        Raises :class:`JobFailedError` when it ends FAILED or CANCELLED (unless ``raise_on_failure=False``) and
-        :class:`WaitTimeoutError` after ``timeout`` seconds; the job itself keeps running on the service.
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        bar = _WaitBar(f"job {self.id}", sys.stderr.isatty() if progress is None else progress)
-        try:
-            while True:
-                bar.show(self._record)
-                if self.done:
-                    break
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise WaitTimeoutError(f"job {self.id} is still {self.state} after {timeout} s; it keeps running")
-                time.sleep(poll)
-                self.refresh()
-        finally:
-            bar.close()
-        if raise_on_failure and not self.succeeded:
-            raise JobFailedError(self.record)
-        return self
-
-    def results(self) -> dict[str, Any]:
-        """The headline numbers: counts, verdicts, PASS-rate against chance, realism (a finished job only)."""
-        found: dict[str, Any] = self.client.call("GET", self.path + "/results")
-        return found
-
-    def download_url(self, artifact: str = "pack") -> str:
-        """A short-lived presigned URL of one artifact (``pack``, ``decoys``, ``summary``, ``report``, ...)."""
-        if artifact not in ARTIFACTS:
-            raise ValueError(f"artifact is one of {', '.join(ARTIFACTS)}, not {artifact!r}")
-        return str(self.client.call("GET", self.path + "/download", params={"artifact": artifact})["url"])
-
-    def download(self, artifact: str = "pack", dest: str | os.PathLike[str] | None = None) -> Path:
-        """Save one artifact to ``dest``: a file name, or a folder (existing, or a new name without a suffix) to
-        put ``<job>-<artifact file>`` in; default: the current folder."""
-        url = self.download_url(artifact)
-        target = Path(dest) if dest is not None else Path.cwd()
-        if target.is_dir() or (not target.exists() and not target.suffix):
-            target = target / f"{self.id}-{ARTIFACTS[artifact]}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return self.client._get_file(url, target, f"{artifact} of job {self.id}")
-
-    def public_key(self) -> bytes:
-        """The org's published public key (PEM): the trust anchor that proves who signed the pack."""
-        return self.client._get_bytes(self.download_url("public_key"), f"public key of org {self.org}")
-
-    def manifest(self) -> dict[str, Any]:
-        """The pack's ``manifest.json``: inputs with their sha256, parameters, scorer, versions."""
-        found: dict[str, Any] = json.loads(self.client._get_bytes(self.download_url("manifest"), "manifest"))
-        return found
-
-    def verify(self, pack: str | os.PathLike[str], *, public_key: bytes | None = None) -> VerifyReport:
-        """Verify a downloaded pack against the org's published key, and that it is the zip this job recorded."""
-        path = Path(pack)
-        report = verify_pack(path, public_key if public_key is not None else self.public_key())
-        recorded = self._record.get("zip_sha256")
-        actual = report.zip_sha256 or (file_sha256(path) if path.is_file() else None)
-        if recorded and actual and actual != recorded:
-            raise PackVerificationError(
-                ZIP, f"sha256 {actual} is not the {recorded} the service recorded for job {self.id}"
-            )
-        return report
-
-    def download_pack(
-        self, dest: str | os.PathLike[str] | None = None, *, verify: bool = True, public_key: bytes | None = None
-    ) -> Path:
-        """Download ``evidence_pack.zip`` and, by default, verify it; a pack that fails is deleted, not kept."""
-        path = self.download("pack", dest)
-        if verify:
-            try:
-                self.verify(path, public_key=public_key)
-            except PackVerificationError:
-                path.unlink(missing_ok=True)
-                raise
-        return path
-
-    def decoys(self) -> DataFrame:
-        """The job's ``decoys.csv`` as a DataFrame; add a ``score`` column and pass it to :meth:`submit_scores`.
-
-        ``molecule_id``, ``role``, ``hash`` and ``smiles`` stay text exactly as written (ids like ``007``, a
-        quote guarding a spreadsheet formula), so the table goes back to the service unchanged.
-        """
-        pandas = _pandas()
-        data = self.client._get_bytes(self.download_url("decoys"), f"decoys of job {self.id}")
-        return pandas.read_csv(
-            io.BytesIO(data),
-            dtype=dict.fromkeys(DECOY_COLUMNS, str),
-            keep_default_na=False,
-            na_values={"score": [""], "weight": [""]},
-        )
-
-    def submit_scores(
-        self,
-        scores: str | os.PathLike[str] | DataFrame,
-        *,
-        source: str | os.PathLike[str] | DataFrame | None = None,
-        name: str | None = None,
-    ) -> Job:
-        """Start a scores-only job: this job's input and parameters, scored by the customer's model.
-
-        The decoys are regenerated from the same input and parameters and matched to ``scores`` by
-        (molecule_id, hash). ``source`` is needed only when this job was not created by this ``Client``.
-        """
-        if source is None and self._source is None:
-            raise ConfigurationError(f"job {self.id} was not created in this session: pass source= (its input file)")
-        return self.client.submit(
-            source if source is not None else self._source,
-            project=self.project,
-            scores=scores,
-            scores_name=name,
-            parameters=self.parameters,
-        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hetero_core.layout import ZIP
+from hetero_core import layout
 
 ENV_URL = "HETERO2_URL"
 ENV_TOKEN = "HETERO2_TOKEN"
@@ -13,11 +13,12 @@ SUCCEEDED_STATES = frozenset({"SUCCEEDED", "SUCCEEDED_WITH_ERRORS"})
 TERMINAL_STATES = frozenset({*SUCCEEDED_STATES, "FAILED", "CANCELLED"})
 
 # What ``download?artifact=`` serves, and the file name each is saved under.
+# Pack members are named by the engine's layout, like the service's; the public key is the org's, not a member.
 ARTIFACTS: dict[str, str] = {
-    "pack": ZIP,
-    "decoys": "decoys.csv",
-    "summary": "summary.csv",
-    "report": "report.html",
-    "manifest": "manifest.json",
+    "pack": layout.ZIP,
+    "decoys": layout.DECOYS,
+    "summary": layout.SUMMARY,
+    "report": layout.REPORT,
+    "manifest": layout.MANIFEST,
     "public_key": "signing-public-key.pem",
 }

@@ -15,16 +15,14 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
-from functions.service.tenancy import org_prefix
+from functions.service.layout import INBOX_AREA, JOBS_AREA, OUTBOX_AREA, org_prefix
+from functions.service.table import org_pk
 from infra_cdk import nag
 from infra_cdk.compute import Compute
 from infra_cdk.data import DataStore
 from infra_cdk.orchestration import Orchestration
 
-# Below tenants/ORG/ (functions/service/layout.py spells the full keys).
-JOBS: Final = "projects/*/jobs/*"
-INBOX: Final = "projects/*/inbox/*"
-OUTBOX: Final = "projects/*/outbox/*"
+# Below tenants/ORG/ (functions/service/layout.py spells every key and area).
 EVERYTHING: Final = "*"
 
 READ: Final = ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query")
@@ -55,15 +53,15 @@ PUT: Final = ("s3:PutObject",)
 FINALIZER: Final = Grants(
     main=READ + WRITE,
     audit=APPEND,
-    objects=((JOBS, GET_PUT), (OUTBOX, PUT)),
+    objects=((JOBS_AREA, GET_PUT), (OUTBOX_AREA, PUT)),
     list_bucket=True,
     data_keys=True,
     signing="sign",
 )
 
 MATRIX: Final[dict[str, Grants]] = {
-    "Plan": Grants(main=READ + WRITE, audit=APPEND, objects=((JOBS, GET_PUT),), list_bucket=True, data_keys=True),
-    "RunChunk": Grants(main=READ + WRITE, objects=((JOBS, GET_PUT),), list_bucket=True, data_keys=True),
+    "Plan": Grants(main=READ + WRITE, audit=APPEND, objects=((JOBS_AREA, GET_PUT),), list_bucket=True, data_keys=True),
+    "RunChunk": Grants(main=READ + WRITE, objects=((JOBS_AREA, GET_PUT),), list_bucket=True, data_keys=True),
     "Finalize": FINALIZER,
     # The Fargate task runs a large job's chunks, and its finalize when the pack is too big for Lambda.
     "FargateWorker": FINALIZER,
@@ -72,7 +70,7 @@ MATRIX: Final[dict[str, Grants]] = {
         main=READ + WRITE,
         audit=APPEND,
         idempotency=IDEMPOTENCY,
-        objects=((INBOX, ("s3:DeleteObject", "s3:GetObject")), (JOBS, PUT), (OUTBOX, PUT)),
+        objects=((INBOX_AREA, ("s3:DeleteObject", "s3:GetObject")), (JOBS_AREA, PUT), (OUTBOX_AREA, PUT)),
         list_bucket=True,
         data_keys=True,
         start_jobs=True,
@@ -101,7 +99,7 @@ MATRIX: Final[dict[str, Grants]] = {
 
 def leading_keys(orgs: tuple[str, ...]) -> dict[str, dict[str, list[str]]]:
     """Partition keys of the configured orgs only (every item key starts ``ORG#{org}``)."""
-    keys = [pattern for org in orgs for pattern in (f"ORG#{org}", f"ORG#{org}#*")]
+    keys = [pattern for org in orgs for pattern in (org_pk(org), f"{org_pk(org)}#*")]
     return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": keys}}
 
 

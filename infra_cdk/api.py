@@ -66,16 +66,16 @@ class Api(Construct):
         handler = compute.functions["Api"]
         authorizer_function = compute.functions["Authorizer"]
         oidc = {
-            contract.ENV_JWT_ISSUER: config.oidc.issuer,
-            contract.ENV_JWT_AUDIENCE: config.oidc.audience,
-            contract.ENV_JWKS_URL: config.oidc.resolved_jwks_url,
+            contract.env.JWT_ISSUER: config.oidc.issuer,
+            contract.env.JWT_AUDIENCE: config.oidc.audience,
+            contract.env.JWKS_URL: config.oidc.resolved_jwks_url,
         }
         for name, value in oidc.items():
             handler.add_environment(name, value)
             authorizer_function.add_environment(name, value)
-        handler.add_environment(contract.ENV_STATE_MACHINE_ARN, state_machine_arn)
-        handler.add_environment(contract.ENV_TENANTS, tenants_json(config))
-        authorizer_function.add_environment(contract.ENV_USAGE_KEY_PREFIX, usage_key_prefix(config.customer))
+        handler.add_environment(contract.env.STATE_MACHINE_ARN, state_machine_arn)
+        handler.add_environment(contract.env.TENANTS, tenants_json(config))
+        authorizer_function.add_environment(contract.env.USAGE_KEY_PREFIX, usage_key_prefix(config.customer))
 
         account = self._execution_log_role(stack)
         self.access_logs = logs.LogGroup(

@@ -26,15 +26,18 @@ WORKER_REQUIREMENTS: Final = "functions/worker.requirements.txt"
 _CACHES: Final = ("**/__pycache__", "**/*.pyc", "**/.mypy_cache", "**/.pytest_cache", "**/.ruff_cache")
 # The control-plane handlers import the service layer and the engine's light modules (exceptions, signing);
 # RDKit and NumPy stay out: they are neither in this zip nor in its layer.
+# ``hetero2 serve`` (functions/local/, and its old entry-point module) runs on a laptop, never in AWS.
+_LOCAL_ONLY: Final = ("functions/local", "functions/local_server.py")
 CONTROL_PLANE_EXCLUDE: Final = (
     "*",
     "!functions",
     "!hetero_core",
     WORKER_DOCKERFILE,
     WORKER_REQUIREMENTS,
+    *_LOCAL_ONLY,
     *_CACHES,
 )
-WORKER_EXCLUDE: Final = ("*", "!hetero_core", "!functions", *_CACHES)
+WORKER_EXCLUDE: Final = ("*", "!hetero_core", "!functions", *_LOCAL_ONLY, *_CACHES)
 
 PLACEHOLDER_NOTE: Final = (
     "Placeholder control-plane layer: layers/control_plane/build was absent at synth. "

@@ -81,18 +81,18 @@ class Compute(Construct):
         subnets = self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids
         base_env = {
             **contract.POWERTOOLS_ENV,
-            contract.ENV_BUCKET: data.bucket.bucket_name,
-            contract.ENV_TABLE: data.table.table_name,
-            contract.ENV_AUDIT_TABLE: data.audit_table.table_name,
-            contract.ENV_IDEMPOTENCY_TABLE: data.idempotency_table.table_name,
-            contract.ENV_KMS_ALIAS_PREFIX: contract.KMS_ALIAS_PREFIX,
+            contract.env.BUCKET: data.bucket.bucket_name,
+            contract.env.TABLE: data.table.table_name,
+            contract.env.AUDIT_TABLE: data.audit_table.table_name,
+            contract.env.IDEMPOTENCY_TABLE: data.idempotency_table.table_name,
+            contract.env.KMS_ALIAS_PREFIX: contract.KMS_ALIAS_PREFIX,
         }
         self.worker_env = {
             **base_env,
-            contract.ENV_FARGATE_MIN_ROWS: str(contract.FARGATE_MIN_ROWS),
-            contract.ENV_MAX_CONCURRENCY: str(config.chunk_concurrency),
-            contract.ENV_WORKER_SUBNETS: cdk.Fn.join(",", subnets),
-            contract.ENV_WORKER_SECURITY_GROUPS: self.worker_security_group.security_group_id,
+            contract.env.FARGATE_MIN_ROWS: str(contract.FARGATE_MIN_ROWS),
+            contract.env.MAX_CONCURRENCY: str(config.chunk_concurrency),
+            contract.env.WORKER_SUBNETS: cdk.Fn.join(",", subnets),
+            contract.env.WORKER_SECURITY_GROUPS: self.worker_security_group.security_group_id,
         }
         layer = lambda_.LayerVersion(
             self,
@@ -242,7 +242,7 @@ class Compute(Construct):
         environment = {
             key: value
             for key, value in self.worker_env.items()
-            if key not in (contract.ENV_WORKER_SUBNETS, contract.ENV_WORKER_SECURITY_GROUPS)
+            if key not in (contract.env.WORKER_SUBNETS, contract.env.WORKER_SECURITY_GROUPS)
         }
         task_definition.add_container(
             contract.WORKER_CONTAINER_NAME,

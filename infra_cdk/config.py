@@ -13,10 +13,18 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from functions.service.errors import InvalidIdentifierError
-from functions.service.tenancy import checked_id
+from functions.service.ids import checked_id
 from hetero_core.errors import InputFileError
 from infra_cdk.plans import PLANS, UNRESERVED_FLOOR, PlanLimits, PlanName
 
@@ -27,6 +35,12 @@ _ACCOUNT = re.compile(r"\d{12}")
 _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}")
 _PRINCIPAL = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+# The customer's scalar fields and what each must look like (one validator checks all three).
+_SCALAR_PATTERNS: Final = {
+    "customer": (_CUSTOMER, "3-32 lowercase letters, digits or dashes starting with a letter"),
+    "account": (_ACCOUNT, "a 12-digit AWS account id in quotes"),
+    "region": (_REGION, "an AWS region code such as 'eu-central-1'"),
+}
 _AZ = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}[a-z]")
 
 
@@ -123,25 +137,12 @@ class CustomerConfig(BaseModel):
     lambda_concurrency_limit: Annotated[int, Field(ge=UNRESERVED_FLOOR + 10)] = 1000
     source: Annotated[Path, Field(exclude=True)] = Path()
 
-    @field_validator("customer")
+    @field_validator("customer", "account", "region")
     @classmethod
-    def _customer_is_a_slug(cls, value: str) -> str:
-        if not _CUSTOMER.fullmatch(value):
-            raise ValueError(f"must be 3-32 lowercase letters, digits or dashes starting with a letter, got {value!r}")
-        return value
-
-    @field_validator("account")
-    @classmethod
-    def _account_is_12_digits(cls, value: str) -> str:
-        if not _ACCOUNT.fullmatch(value):
-            raise ValueError(f"must be a 12-digit AWS account id in quotes, got {value!r}")
-        return value
-
-    @field_validator("region")
-    @classmethod
-    def _region_is_a_region(cls, value: str) -> str:
-        if not _REGION.fullmatch(value):
-            raise ValueError(f"must be an AWS region code such as 'eu-central-1', got {value!r}")
+    def _matches_its_pattern(cls, value: str, info: ValidationInfo) -> str:
+        pattern, expected = _SCALAR_PATTERNS[str(info.field_name)]
+        if not pattern.fullmatch(value):
+            raise ValueError(f"must be {expected}, got {value!r}")
         return value
 
     @field_validator("alarm_emails")

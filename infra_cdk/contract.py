@@ -1,12 +1,17 @@
 """The names the service code reads (handlers, environment variables, ASL substitutions), spelled once.
 
-They mirror the service contract the lead fixed for ``functions/`` and ``statemachines/``; a rename there is
-a rename here and nowhere else in the CDK app.
+The environment variable names are the functions' own module, ``functions/service/env.py`` (light: standard
+library only), re-exported here as ``contract.env``; the defaults the CDK sets come from
+``functions/service/settings.py``. A rename in ``functions/`` or ``statemachines/`` is a rename here and nowhere else
+in the CDK app.
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+from functions.service import env as env  # noqa: PLC0414 - re-exported: the CDK app reads contract.env
+from functions.service.settings import DEFAULT_FARGATE_MIN_ROWS, DEFAULT_KMS_ALIAS_PREFIX
 
 # Handlers (module.function) per function id.
 PLAN_HANDLER: Final = "functions.handlers.plan.handler"
@@ -19,32 +24,14 @@ RETENTION_HANDLER: Final = "functions.handlers.retention.handler"
 # The REST API's Lambda TOKEN authorizer (see docs/deploy.md, "The API and its authorizer").
 AUTHORIZER_HANDLER: Final = "functions.handlers.authorizer.handler"
 
-FARGATE_WORKER_COMMAND: Final = ("python", "-m", "functions.fargate_worker")
+FARGATE_WORKER_COMMAND: Final = ("python", "-m", "functions.handlers.fargate_worker")
 WORKER_CONTAINER_NAME: Final = "worker"
 WORKER_DOCKERFILE: Final = "functions/worker.Dockerfile"
 STATE_MACHINE_FILE: Final = "statemachines/audit_job.asl.json"
 CONTROL_PLANE_LAYER_BUILD: Final = "layers/control_plane/build"
 
-# Environment variables read by the functions.
-ENV_BUCKET: Final = "HETERO2_BUCKET"
-ENV_TABLE: Final = "HETERO2_TABLE"
-ENV_AUDIT_TABLE: Final = "HETERO2_AUDIT_TABLE"
-ENV_IDEMPOTENCY_TABLE: Final = "HETERO2_IDEMPOTENCY_TABLE"
-ENV_STATE_MACHINE_ARN: Final = "HETERO2_STATE_MACHINE_ARN"
-ENV_KMS_ALIAS_PREFIX: Final = "HETERO2_KMS_ALIAS_PREFIX"
-ENV_FARGATE_MIN_ROWS: Final = "HETERO2_FARGATE_MIN_ROWS"
-ENV_MAX_CONCURRENCY: Final = "HETERO2_MAX_CONCURRENCY"
-ENV_WORKER_SUBNETS: Final = "HETERO2_WORKER_SUBNETS"
-ENV_WORKER_SECURITY_GROUPS: Final = "HETERO2_WORKER_SECURITY_GROUPS"
-ENV_JWT_ISSUER: Final = "HETERO2_JWT_ISSUER"
-ENV_JWT_AUDIENCE: Final = "HETERO2_JWT_AUDIENCE"
-ENV_JWKS_URL: Final = "HETERO2_JWKS_URL"
-ENV_USAGE_KEY_PREFIX: Final = "HETERO2_USAGE_KEY_PREFIX"
-# The deployment's tenants as JSON {org: {"plan", "retention_days"}}: the API creates only these orgs, so.
-ENV_TENANTS: Final = "HETERO2_TENANTS"
-
-KMS_ALIAS_PREFIX: Final = "alias/hetero2"
-FARGATE_MIN_ROWS: Final = 2_000_000
+KMS_ALIAS_PREFIX: Final = DEFAULT_KMS_ALIAS_PREFIX
+FARGATE_MIN_ROWS: Final = DEFAULT_FARGATE_MIN_ROWS
 
 POWERTOOLS_ENV: Final = {
     "POWERTOOLS_SERVICE_NAME": "hetero2",

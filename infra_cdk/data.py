@@ -7,8 +7,10 @@ administration, which CloudFormation needs to update the key.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from functools import partial
+from typing import Any, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -17,7 +19,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from functions.service.tenancy import org_prefix
+from functions.service.layout import INBOX_AREA, OUTBOX_AREA, org_prefix, projects_prefix
 from infra_cdk import nag
 from infra_cdk.config import CustomerConfig
 from infra_cdk.contract import KMS_ALIAS_PREFIX, data_key_alias, signing_key_alias
@@ -259,51 +261,47 @@ class DataStore(Construct):
         )
         return bucket
 
+    def _bucket_statement(
+        self,
+        org: str,
+        principals: list[iam.IPrincipal],
+        sid: str,
+        actions: list[str],
+        resources: list[str],
+        **extra: Any,
+    ) -> None:
+        """One bucket-policy statement for an org's drop-folder uploaders (its sid carries the org)."""
+        statement = iam.PolicyStatement(
+            sid=f"{sid}{_sid(org)}", principals=principals, actions=actions, resources=resources, **extra
+        )
+        self.bucket.add_to_resource_policy(statement)
+
     def _open_drop_folders(self, config: CustomerConfig) -> None:
         """Let each tenant's named uploaders put into its inbox and read its outbox, under its own key only."""
         for tenant in config.tenants:
             if not tenant.drop_folder_principals:
                 continue
-            principals = [iam.ArnPrincipal(arn) for arn in tenant.drop_folder_principals]
-            projects = f"{self.bucket.bucket_arn}/{org_prefix(tenant.org)}projects/*"
+            principals: list[iam.IPrincipal] = [iam.ArnPrincipal(arn) for arn in tenant.drop_folder_principals]
+            org_objects = f"{self.bucket.bucket_arn}/{org_prefix(tenant.org)}"
             key = self.tenants[tenant.org].data
-            self.bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"DropFolderUpload{_sid(tenant.org)}",
-                    principals=principals,
-                    actions=["s3:PutObject"],
-                    resources=[f"{projects}/inbox/*"],
-                )
+            uploaders_may = partial(self._bucket_statement, tenant.org, principals)
+            uploaders_may("DropFolderUpload", ["s3:PutObject"], [f"{org_objects}{INBOX_AREA}"])
+            uploaders_may(
+                "DropFolderOnlyWithTheOrgKey",
+                ["s3:PutObject"],
+                [f"{org_objects}{INBOX_AREA}"],
+                effect=iam.Effect.DENY,
+                conditions={
+                    "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key.key_arn},
+                    "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+                },
             )
-            self.bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"DropFolderOnlyWithTheOrgKey{_sid(tenant.org)}",
-                    effect=iam.Effect.DENY,
-                    principals=principals,
-                    actions=["s3:PutObject"],
-                    resources=[f"{projects}/inbox/*"],
-                    conditions={
-                        "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key.key_arn},
-                        "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
-                    },
-                )
-            )
-            self.bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"DropFolderResults{_sid(tenant.org)}",
-                    principals=principals,
-                    actions=["s3:GetObject"],
-                    resources=[f"{projects}/outbox/*"],
-                )
-            )
-            self.bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"DropFolderList{_sid(tenant.org)}",
-                    principals=principals,
-                    actions=["s3:ListBucket"],
-                    resources=[self.bucket.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [f"{org_prefix(tenant.org)}projects/*"]}},
-                )
+            uploaders_may("DropFolderResults", ["s3:GetObject"], [f"{org_objects}{OUTBOX_AREA}"])
+            uploaders_may(
+                "DropFolderList",
+                ["s3:ListBucket"],
+                [self.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{projects_prefix(tenant.org)}*"]}},
             )
             key.add_to_resource_policy(
                 iam.PolicyStatement(
@@ -339,14 +337,7 @@ class DataStore(Construct):
         """DescribeKey on both keys of every org: the service finds an org's keys by alias before any S3 call."""
         for keys in self.tenants.values():
             for key in (keys.data, keys.signing):
-                key.add_to_resource_policy(
-                    iam.PolicyStatement(
-                        sid=f"Describe{_sid(role.node.id)}",
-                        principals=[role],
-                        actions=["kms:DescribeKey"],
-                        resources=["*"],
-                    )
-                )
+                _key_policy_names(key, role, "Describe", ["kms:DescribeKey"])
         nag.add_statement(
             role,
             actions=["kms:DescribeKey"],
@@ -356,14 +347,12 @@ class DataStore(Construct):
     def grant_data_keys(self, role: iam.Role) -> None:
         """SSE-KMS use of every org's data key, through S3 only."""
         for keys in self.tenants.values():
-            keys.data.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"ObjectsThroughS3{_sid(role.node.id)}",
-                    principals=[role],
-                    actions=list(DATA_KEY_USE),
-                    resources=["*"],
-                    conditions={"StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"}},
-                )
+            _key_policy_names(
+                keys.data,
+                role,
+                "ObjectsThroughS3",
+                DATA_KEY_USE,
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"}},
             )
         nag.add_statement(role, actions=DATA_KEY_USE, resources=[keys.data.key_arn for keys in self.tenants.values()])
 
@@ -371,28 +360,23 @@ class DataStore(Construct):
         """Evidence-pack signatures: Sign for the finalizer, public key and Verify for readers."""
         actions = ["kms:GetPublicKey", "kms:Verify", *(["kms:Sign"] if sign else [])]
         for keys in self.tenants.values():
-            keys.signing.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"Signatures{_sid(role.node.id)}",
-                    principals=[role],
-                    actions=actions,
-                    resources=["*"],
-                )
-            )
+            _key_policy_names(keys.signing, role, "Signatures", actions)
         nag.add_statement(role, actions=actions, resources=[keys.signing.key_arn for keys in self.tenants.values()])
 
     def grant_platform_key(self, role: iam.Role) -> None:
         """Table items and bucket-default objects are under the platform key."""
         actions = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]
-        self.platform_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=f"Platform{_sid(role.node.id)}",
-                principals=[role],
-                actions=actions,
-                resources=["*"],
-            )
-        )
+        _key_policy_names(self.platform_key, role, "Platform", actions)
         nag.add_statement(role, actions=actions, resources=[self.platform_key.key_arn])
+
+
+def _key_policy_names(key: kms.Key, role: iam.Role, sid: str, actions: Sequence[str], **extra: Any) -> None:
+    """The key's half of a grant: its policy names the role (the role's own policy names the key)."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=f"{sid}{_sid(role.node.id)}", principals=[role], actions=list(actions), resources=["*"], **extra
+        )
+    )
 
 
 def _sid(text: str) -> str:

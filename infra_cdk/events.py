@@ -38,7 +38,7 @@ class EventRouting(Construct):
             retention_period=cdk.Duration.days(14),
         )
         nag.acknowledge(self.dead_letters, "AwsSolutions-SQS3", "dlq-is-dlq")
-        compute.functions["DropTrigger"].add_environment(contract.ENV_STATE_MACHINE_ARN, state_machine_arn)
+        compute.functions["DropTrigger"].add_environment(contract.env.STATE_MACHINE_ARN, state_machine_arn)
         self.drop_rule = events.Rule(
             self,
             "DropFolderFile",

@@ -18,7 +18,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from functions.service.tenancy import org_prefix
+from functions.service.layout import descriptors_key_pattern
 from infra_cdk import contract, nag
 from infra_cdk.compute import LOG_RETENTION, Compute
 from infra_cdk.data import DataStore
@@ -175,4 +175,4 @@ class Orchestration(Construct):
 
 
 def descriptor_pattern(bucket: s3.IBucket, org: str) -> str:
-    return f"{bucket.bucket_arn}/{org_prefix(org)}projects/*/jobs/*/plan/descriptors.json"
+    return f"{bucket.bucket_arn}/{descriptors_key_pattern(org)}"

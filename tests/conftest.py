@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from functions.local_server import LocalService
+from functions.local.server import LocalService
 from tests.api.conftest import Tenant, new_tenant
 
 

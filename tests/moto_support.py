@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from moto.dynamodb.responses import DynamoHandler
 
-from functions.local_stack import serialised
+from functions.local.stack import serialised
 
 
 def make_dynamodb_atomic(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Per-request atomicity of DynamoDB, which moto lacks (see ``functions.local_stack.serialised``)."""
+    """Per-request atomicity of DynamoDB, which moto lacks (see ``functions.local.stack.serialised``)."""
     monkeypatch.setattr(DynamoHandler, "call_action", serialised(DynamoHandler.call_action))

@@ -15,8 +15,8 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.api import routes_jobs, routes_org
-from functions.api.auth import AuthenticationError
-from functions.api.deps import ApiError, request_id
+from functions.api.deps import request_id
+from functions.api.errors import ApiError, AuthenticationError
 from functions.service.errors import InvalidIdentifierError, TenantAccessError
 from functions.service.observability import logger, metrics
 

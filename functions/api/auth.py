@@ -14,16 +14,14 @@ from typing import Any
 
 import jwt
 
+from functions.api.errors import AuthenticationError
+from functions.service import env
 from functions.service.errors import ServiceError
-from functions.service.tenancy import checked_id
+from functions.service.ids import checked_id
 
 ORG_CLAIM = "hetero2:org"
 ALGORITHMS = ["RS256", "ES256"]
 LEEWAY_SECONDS = 30
-
-
-class AuthenticationError(ServiceError):
-    """No token, or a token that is not valid for this service (401)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +39,16 @@ class AuthConfig:
 
     @classmethod
     def from_env(cls) -> AuthConfig:
-        env = os.environ
-        inline = env.get("HETERO2_JWKS")
+        environ = os.environ
+        inline = environ.get(env.JWKS)
         config = cls(
-            issuer=env.get("HETERO2_JWT_ISSUER", ""),
-            audience=env.get("HETERO2_JWT_AUDIENCE", ""),
-            jwks_url=env.get("HETERO2_JWKS_URL") or None,
+            issuer=environ.get(env.JWT_ISSUER, ""),
+            audience=environ.get(env.JWT_AUDIENCE, ""),
+            jwks_url=environ.get(env.JWKS_URL) or None,
             jwks=json.loads(inline) if inline else None,
         )
         if not config.issuer or not config.audience or not (config.jwks_url or config.jwks):
-            raise RuntimeError("set HETERO2_JWT_ISSUER, HETERO2_JWT_AUDIENCE and HETERO2_JWKS_URL (or HETERO2_JWKS)")
+            raise RuntimeError(f"set {env.JWT_ISSUER}, {env.JWT_AUDIENCE} and {env.JWKS_URL} (or {env.JWKS})")
         return config
 
 

@@ -14,24 +14,13 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from functions.api.auth import AuthConfig, Principal, TokenVerifier
+from functions.api.errors import ApiError
 from functions.api.permissions import Permission, allowed, hides_existence
-from functions.service.audit_log import AuditLog
 from functions.service.context import ServiceContext, service_context
-from functions.service.directory import Directory, NotFoundError, OrgRole, ProjectRole
-from functions.service.metering import Metering
-from functions.service.quotas import QuotaGuard
-from functions.service.tenancy import ProjectRef, checked_id
-
-
-class ApiError(Exception):
-    """An answer other than success: status, stable code, message a person can act on."""
-
-    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
+from functions.service.directory import OrgRole, ProjectRole
+from functions.service.errors import NotFoundError
+from functions.service.ids import checked_id
+from functions.service.tenancy import ProjectRef
 
 
 def not_found(what: str) -> ApiError:
@@ -46,22 +35,6 @@ class ApiServices:
     @cached_property
     def verifier(self) -> TokenVerifier:
         return TokenVerifier(self.auth)
-
-    @cached_property
-    def directory(self) -> Directory:
-        return Directory(self.context.dynamodb.Table(self.context.settings.table))
-
-    @cached_property
-    def audit(self) -> AuditLog:
-        return AuditLog(self.context.dynamodb.Table(self.context.settings.audit_table))
-
-    @cached_property
-    def quotas(self) -> QuotaGuard:
-        return QuotaGuard(self.context.dynamodb.Table(self.context.settings.table))
-
-    @cached_property
-    def metering(self) -> Metering:
-        return Metering(self.context.dynamodb.Table(self.context.settings.table))
 
 
 _services: ApiServices | None = None
@@ -127,18 +100,18 @@ def authorize(
     if org != principal.org:
         raise not_found(f"org {org}")
     try:
-        svc.directory.get_org(org)  # the token's org, but not created yet (POST /v1/orgs)
+        svc.context.directory.get_org(org)  # the token's org, but not created yet (POST /v1/orgs)
     except NotFoundError as exc:
         raise not_found(f"org {org}") from exc
-    org_role = svc.directory.org_role(org, principal.user)
+    org_role = svc.context.directory.org_role(org, principal.user)
     project_role = None
     if project is not None:
         ref = ProjectRef(checked_id(org, "org"), checked_id(project, "project"))
         try:
-            svc.directory.get_project(ref)
+            svc.context.directory.get_project(ref)
         except NotFoundError as exc:
             raise not_found(f"project {project}") from exc
-        project_role = svc.directory.project_role(ref, principal.user)
+        project_role = svc.context.directory.project_role(ref, principal.user)
         if hides_existence(permission, project_role, org_role):
             raise not_found(f"project {project}")
     caller = Caller(principal, org_role, project_role, _source_ip(app), request_id(app))
@@ -160,7 +133,7 @@ def header(app: APIGatewayRestResolver | Router, name: str) -> str | None:
 
 def record(caller: Caller, action: str, target: str, outcome: str = "success", **details: Any) -> None:
     """One audit event: who, what, when (the log stamps it), from where, outcome."""
-    services().audit.append(
+    services().context.audit.append(
         caller.org,
         actor=caller.user,
         action=action,

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -23,7 +23,11 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from functions.api.deps import ApiError, Caller, header, services
+from functions.api.deps import Caller, header, services
+from functions.api.errors import ApiError
+
+if TYPE_CHECKING:
+    import boto3
 
 KEY_HEADER = "Idempotency-Key"
 EXPIRES_AFTER_SECONDS = 24 * 3600
@@ -31,7 +35,9 @@ MAX_KEY_LENGTH = 200
 
 
 @cache
-def _operation(name: str, table: str, session: Any) -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
+def _operation(
+    name: str, table: str, session: boto3.session.Session
+) -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
     """One persistence layer per (operation, table, AWS session): a new service context gets its own."""
     persistence = DynamoDBPersistenceLayer(table_name=table, boto3_session=session)
     config = IdempotencyConfig(

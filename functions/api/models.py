@@ -8,8 +8,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from functions.service.directory import ProjectRole
+from functions.service.ids import FILE_NAME_REGEX, ID_REGEX
 from functions.service.job_params import JobParameters
-from functions.service.tenancy import FILE_NAME_REGEX, ID_REGEX
 
 ID_PATTERN = f"^{ID_REGEX}$"
 FILE_NAME_PATTERN = f"^{FILE_NAME_REGEX}$"
@@ -74,16 +75,16 @@ class ProjectList(BaseModel):
 
 class MemberAdd(Strict):
     user: str = Field(pattern=USER_PATTERN)
-    role: Literal["admin", "run", "view"]
+    role: ProjectRole
 
 
 class MemberChange(Strict):
-    role: Literal["admin", "run", "view"]
+    role: ProjectRole
 
 
 class MemberOut(BaseModel):
     user: str
-    role: str
+    role: ProjectRole
 
 
 class MemberList(BaseModel):

@@ -2,38 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions.api import models
-from functions.api.deps import ApiError, Caller, authorize, not_found, record, services
+from functions.api.deps import Caller, authorize, not_found, record, services
+from functions.api.errors import ApiError
 from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
-from functions.service import audit_log, layout
+from functions.service import audit_log, clock, deletion, layout
 from functions.service.artifacts import PRESIGN_SECONDS
-from functions.service.errors import JobNotFoundError, StateConflictError
-from functions.service.jobs import TERMINAL_STATES, JobRecord, JobState
+from functions.service.errors import (
+    JobNotFoundError,
+    StateConflictError,
+    UploadMissingError,
+    UploadRejectedError,
+)
+from functions.service.jobs import JobRecord, JobState
 from functions.service.quotas import QuotaExceededError
-from functions.service.submission import cancel_job, new_job_id, release_job_slot, start_job
+from functions.service.submission import cancel_job, new_job_id, start_submitted
 from functions.service.tenancy import JobRef, ProjectRef
+from hetero_core import layout as pack_layout
 
 router = Router()
 
+# What ``download?artifact=`` serves: a member of the job's pack (the public key is the org's, see below).
 ARTIFACTS: dict[str, str] = {
-    "pack": "evidence_pack.zip",
-    "decoys": "decoys.csv",
-    "summary": "summary.csv",
-    "report": "report.html",
-    "manifest": "manifest.json",
+    "pack": pack_layout.ZIP,
+    "decoys": pack_layout.DECOYS,
+    "summary": pack_layout.SUMMARY,
+    "report": pack_layout.REPORT,
+    "manifest": pack_layout.MANIFEST,
 }
 DONE = (JobState.SUCCEEDED, JobState.SUCCEEDED_WITH_ERRORS)
-
-
-def _month() -> str:
-    return datetime.now(UTC).strftime("%Y-%m")
 
 
 def _job(ref: JobRef) -> JobRecord:
@@ -47,7 +51,7 @@ def _eta(job: JobRecord) -> float | None:
     done, total, started = int(job.get("rows_done", 0)), int(job.get("rows_total", 0)), job.get("started_at")
     if job.state != JobState.RUNNING or not started or done <= 0 or total <= done:
         return None
-    elapsed = (datetime.now(UTC) - datetime.fromisoformat(str(started).replace("Z", "+00:00"))).total_seconds()
+    elapsed = (clock.now() - datetime.fromisoformat(str(started).replace("Z", "+00:00"))).total_seconds()
     return round(elapsed * (total - done) / done, 1)
 
 
@@ -83,27 +87,6 @@ def job_out(job: JobRecord) -> models.JobOut:
     )
 
 
-def _reserve(caller: Caller, ref: JobRef, rows: int, action: str) -> None:
-    svc = services()
-    try:
-        svc.quotas.reserve(ref.org, ref.project, rows, _month())
-    except QuotaExceededError as exc:
-        record(caller, action, f"{ref.project}/{ref.job}", outcome="refused", quota=exc.quota)
-        raise ApiError(
-            429,
-            "quota_exceeded",
-            f"{exc.quota}: limit {exc.limit}, used {exc.used}, requested {exc.requested}",
-            [{"quota": exc.quota, "limit": exc.limit, "used": exc.used, "requested": exc.requested}],
-        ) from exc
-    svc.context.jobs.update(
-        ref,
-        quota_reserved=True,
-        quota_month=_month(),
-        quota_rows=rows,
-        max_workers=svc.quotas.limits_of(ref.org).max_workers,
-    )
-
-
 @router.post(
     "/v1/orgs/<org>/projects/<project>/jobs",
     summary="Create a job; returns presigned upload URLs",
@@ -112,7 +95,7 @@ def _reserve(caller: Caller, ref: JobRef, rows: int, action: str) -> None:
 def create_job(org: models.OrgId, project: models.ProjectId, body: models.JobCreate) -> tuple[dict[str, Any], int]:
     caller = authorize(router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_SUBMIT)
     svc = services()
-    limit = svc.quotas.limits_of(org).rows_per_job
+    limit = svc.context.quotas.limits_of(org).rows_per_job
     if body.expected_rows > limit:
         raise ApiError(
             429,
@@ -179,27 +162,27 @@ def get_job(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> 
 
 
 def _start(caller: Caller, ref: JobRef, action_name: str, expected: JobState) -> tuple[dict[str, Any], int]:
-    svc = services()
-    job = _job(ref)
-    if job.state != expected:
-        raise ApiError(409, "invalid_state", f"job {ref.job} is {job.state.value}; it must be {expected.value}")
-    if not svc.context.store(ref.org).exists(layout.input_key(ref, str(job.get("input_name")))):
-        raise ApiError(409, "input_missing", f"upload {job.get('input_name')} to the presigned URL first")
-    scores = job.get("scores_name")
-    if scores and not svc.context.store(ref.org).exists(layout.input_key(ref, str(scores))):
-        raise ApiError(409, "input_missing", f"upload {scores} to the presigned URL first")
-    store = svc.context.store(ref.org)
-    for name in filter(None, (job.get("input_name"), scores)):
-        if not store.encrypted_with_own_key(layout.input_key(ref, str(name))):
-            raise ApiError(409, "input_rejected", f"{name} was not written under this org's key; upload it again")
-    _reserve(caller, ref, int(job.get("expected_rows") or 1), action_name)
+    """The service decides (:func:`start_submitted`); the route turns its refusals into answers and audits them."""
     try:
-        start_job(svc.context, ref)
+        started = start_submitted(services().context, ref, expected)
+    except JobNotFoundError as exc:
+        raise not_found(f"job {ref.job}") from exc
     except StateConflictError as exc:
-        release_job_slot(svc.context, ref)
         raise ApiError(409, "invalid_state", str(exc)) from exc
+    except UploadMissingError as exc:
+        raise ApiError(409, "input_missing", str(exc)) from exc
+    except UploadRejectedError as exc:
+        raise ApiError(409, "input_rejected", str(exc)) from exc
+    except QuotaExceededError as exc:
+        record(caller, action_name, f"{ref.project}/{ref.job}", outcome="refused", quota=exc.quota)
+        raise ApiError(
+            429,
+            "quota_exceeded",
+            f"{exc.quota}: limit {exc.limit}, used {exc.used}, requested {exc.requested}",
+            [{"quota": exc.quota, "limit": exc.limit, "used": exc.used, "requested": exc.requested}],
+        ) from exc
     record(caller, action_name, f"{ref.project}/{ref.job}")
-    return job_out(_job(ref)).model_dump(), 202
+    return job_out(started).model_dump(), 202
 
 
 def _start_route(org: str, project: str, job: str, action: str, expected: JobState) -> tuple[dict[str, Any], int]:
@@ -263,7 +246,7 @@ def results(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> 
     authorize(router, Permission.JOB_READ, org, project)
     ref = JobRef(org, project, job)
     record_ = _finished(ref)
-    metrics = services().context.store(org).get_json(layout.pack_prefix(ref) + "metrics.json")
+    metrics = services().context.store(org).get_json(layout.pack_member_key(ref, pack_layout.METRICS))
     return models.JobResults(
         job=job,
         state=record_.state.value,
@@ -302,9 +285,9 @@ def _artifact_url(ref: JobRef, artifact: str, expires_in: int) -> str:
     _finished(ref)
     store = services().context.store(ref.org)
     if artifact == "public_key":
-        key, name = layout.org_public_key_key(ref.org), f"{ref.org}-signing-public-key.pem"
+        key, name = layout.org_public_key_key(ref.org), f"{ref.org}-{layout.PUBLIC_KEY_FILE}"
     else:
-        key, name = layout.pack_prefix(ref) + ARTIFACTS[artifact], f"{ref.job}-{ARTIFACTS[artifact]}"
+        key, name = layout.pack_member_key(ref, ARTIFACTS[artifact]), f"{ref.job}-{ARTIFACTS[artifact]}"
     return store.presign_get(key, download_name=name, expires_in=expires_in)
 
 
@@ -329,14 +312,6 @@ def share(
     return idempotent(router, "share", caller, {"job": job, **body.model_dump()}, action)
 
 
-def delete_job_everything(ref: JobRef) -> tuple[int, int]:
-    """Delete the job's objects (all versions) and its record; returns (objects, items)."""
-    ctx = services().context
-    objects = ctx.store(ref.org).delete_prefix(ref.prefix)
-    ctx.jobs.delete(ref)
-    return objects, 1
-
-
 @router.delete(
     "/v1/orgs/<org>/projects/<project>/jobs/<job>",
     summary="Delete a finished job and its files",
@@ -347,13 +322,14 @@ def delete_job(org: models.OrgId, project: models.ProjectId, job: models.JobId) 
     caller = authorize(
         router, Permission.JOB_DELETE, org, project, audit_action=audit_log.JOB_DELETE, audit_target=target
     )
-    ref = JobRef(org, project, job)
-    found = _job(ref)
-    if found.state not in TERMINAL_STATES and found.state != JobState.CREATED:
-        raise ApiError(409, "invalid_state", f"job {job} is {found.state.value}; cancel it first")
-    objects, items = delete_job_everything(ref)
-    record(caller, audit_log.JOB_DELETE, target, objects_deleted=objects)
-    return models.Deleted(deleted=target, objects_deleted=objects, items_deleted=items)
+    try:
+        deleted = deletion.delete_job(services().context, JobRef(org, project, job))
+    except JobNotFoundError as exc:
+        raise not_found(f"job {job}") from exc
+    except StateConflictError as exc:
+        raise ApiError(409, "invalid_state", str(exc)) from exc
+    record(caller, audit_log.JOB_DELETE, target, objects_deleted=deleted.objects)
+    return models.Deleted(deleted=target, objects_deleted=deleted.objects, items_deleted=deleted.items)
 
 
 @router.delete(
@@ -363,15 +339,10 @@ def delete_job(org: models.OrgId, project: models.ProjectId, job: models.JobId) 
 )
 def delete_project(org: models.OrgId, project: models.ProjectId) -> models.Deleted:
     caller = authorize(router, Permission.PROJECT_DELETE, org, project, audit_action=audit_log.PROJECT_DELETE)
-    svc = services()
-    ref = ProjectRef(org, project)
-    jobs = svc.context.jobs.list_jobs(ref)
-    running = [j.ref.job for j in jobs if j.state not in TERMINAL_STATES and j.state != JobState.CREATED]
-    if running:
-        raise ApiError(409, "invalid_state", f"jobs still running: {', '.join(sorted(running))}; cancel them first")
-    objects = svc.context.store(org).delete_prefix(ref.prefix)
-    for found in jobs:
-        svc.context.jobs.delete(found.ref)
-    svc.directory.delete_project(ref)
-    record(caller, audit_log.PROJECT_DELETE, f"{org}/{project}", objects_deleted=objects, jobs_deleted=len(jobs))
-    return models.Deleted(deleted=f"{org}/{project}", objects_deleted=objects, items_deleted=len(jobs) + 1)
+    target = f"{org}/{project}"
+    try:
+        deleted = deletion.delete_project(services().context, ProjectRef(org, project))
+    except StateConflictError as exc:
+        raise ApiError(409, "invalid_state", str(exc)) from exc
+    record(caller, audit_log.PROJECT_DELETE, target, objects_deleted=deleted.objects, jobs_deleted=deleted.jobs)
+    return models.Deleted(deleted=target, objects_deleted=deleted.objects, items_deleted=deleted.items)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -10,25 +9,20 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from botocore.exceptions import ClientError
 
 from functions.api import models
-from functions.api.deps import ApiError, Caller, authorize, header, not_found, record, services
+from functions.api.deps import Caller, authorize, header, not_found, record, services
+from functions.api.errors import ApiError
 from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
-from functions.service import audit_log, layout
-from functions.service.directory import (
-    DEFAULT_PLAN,
-    DEFAULT_RETENTION_DAYS,
-    AlreadyExistsError,
-    NotFoundError,
-    OrgRole,
-    ProjectRole,
-)
+from functions.service import audit_log, clock, layout
+from functions.service.directory import DEFAULT_PLAN, DEFAULT_RETENTION_DAYS, OrgRole, ProjectRole
+from functions.service.errors import AlreadyExistsError, NotFoundError
 from functions.service.tenancy import ProjectRef
 
 router = Router()
 
 
 def _org_out(org: models.OrgId, role: OrgRole) -> dict[str, Any]:
-    found = services().directory.get_org(org)
+    found = services().context.directory.get_org(org)
     return models.OrgOut(
         org=found.org,
         name=found.name,
@@ -63,7 +57,7 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
                 raise ApiError(403, "org_not_provisioned", f"org {principal.org} is not provisioned here") from exc
             raise
         try:
-            svc.directory.create_org(
+            svc.context.directory.create_org(
                 principal.org,
                 body.name,
                 principal.user,
@@ -76,7 +70,7 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
         public_key = svc.context.keys.public_key_pem(principal.org)
         key = layout.org_public_key_key(principal.org)
         svc.context.store(principal.org).put_bytes(key, public_key, "application/x-pem-file")
-        svc.audit.append(
+        svc.context.audit.append(
             principal.org, actor=principal.user, action=audit_log.ORG_CREATE, target=principal.org, outcome="success"
         )
         return _org_out(principal.org, OrgRole.ORG_ADMIN), 201
@@ -93,7 +87,7 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
 def list_orgs() -> dict[str, Any]:
     principal = services().verifier.verify(header(router, "Authorization"))
     try:
-        role = services().directory.org_role(principal.org, principal.user)
+        role = services().context.directory.org_role(principal.org, principal.user)
         return {"orgs": [_org_out(principal.org, role)]}
     except NotFoundError:
         return {"orgs": []}
@@ -119,7 +113,7 @@ def get_org(org: models.OrgId) -> models.OrgOut:
 )
 def update_org(org: models.OrgId, body: models.OrgUpdate) -> models.OrgOut:
     caller = authorize(router, Permission.ORG_MANAGE, org, audit_action=audit_log.RETENTION_CHANGE)
-    services().directory.set_retention_days(org, body.retention_days)
+    services().context.directory.set_retention_days(org, body.retention_days)
     record(caller, audit_log.RETENTION_CHANGE, org, retention_days=body.retention_days)
     return models.OrgOut(**_org_out(org, caller.org_role))
 
@@ -135,7 +129,7 @@ def create_project(org: models.OrgId, body: models.ProjectCreate) -> tuple[dict[
     def action() -> tuple[dict[str, Any], int]:
         ref = ProjectRef(org, body.project)
         try:
-            project = services().directory.create_project(ref, body.name, caller.user)
+            project = services().context.directory.create_project(ref, body.name, caller.user)
         except AlreadyExistsError as exc:
             raise ApiError(409, "already_exists", f"project {body.project} exists already") from exc
         record(caller, audit_log.PROJECT_CREATE, f"{org}/{body.project}")
@@ -162,7 +156,7 @@ def _project_dict(project: Any) -> dict[str, Any]:
 )
 def list_projects(org: models.OrgId) -> models.ProjectList:
     caller = authorize(router, Permission.ORG_READ, org)
-    directory = services().directory
+    directory = services().context.directory
     projects = []
     for project in directory.list_projects(org):
         role = directory.project_role(ProjectRef(org, project.project), caller.user)
@@ -179,7 +173,7 @@ def list_projects(org: models.OrgId) -> models.ProjectList:
 )
 def get_project(org: models.OrgId, project: models.ProjectId) -> models.ProjectOut:
     caller = authorize(router, Permission.PROJECT_READ, org, project)
-    found = services().directory.get_project(ProjectRef(org, project))
+    found = services().context.directory.get_project(ProjectRef(org, project))
     role = caller.project_role.value if caller.project_role else None
     return models.ProjectOut(**_project_dict(found), your_role=role)
 
@@ -191,7 +185,7 @@ def get_project(org: models.OrgId, project: models.ProjectId) -> models.ProjectO
 )
 def list_members(org: models.OrgId, project: models.ProjectId) -> models.MemberList:
     authorize(router, Permission.PROJECT_READ, org, project)
-    members = services().directory.list_members(ProjectRef(org, project))
+    members = services().context.directory.list_members(ProjectRef(org, project))
     return models.MemberList(members=[models.MemberOut(**m) for m in members])
 
 
@@ -208,11 +202,11 @@ def add_member(org: models.OrgId, project: models.ProjectId, body: models.Member
 
     def action() -> tuple[dict[str, Any], int]:
         try:
-            services().directory.add_member(ProjectRef(org, project), body.user, ProjectRole(body.role))
+            services().context.directory.add_member(ProjectRef(org, project), body.user, body.role)
         except AlreadyExistsError as exc:
             raise ApiError(409, "already_exists", f"{body.user} is a member already") from exc
-        record(caller, audit_log.MEMBER_ADD, target, role=body.role)
-        return {"user": body.user, "role": body.role}, 201
+        record(caller, audit_log.MEMBER_ADD, target, role=body.role.value)
+        return {"user": body.user, "role": body.role.value}, 201
 
     return idempotent(router, "add_member", caller, {"p": project, **body.model_dump()}, action)
 
@@ -230,10 +224,10 @@ def change_member(
         router, Permission.MEMBERS_MANAGE, org, project, audit_action=audit_log.MEMBER_CHANGE_ROLE, audit_target=target
     )
     try:
-        services().directory.change_member(ProjectRef(org, project), user, ProjectRole(body.role))
+        services().context.directory.change_member(ProjectRef(org, project), user, body.role)
     except NotFoundError as exc:
         raise not_found(f"member {user}") from exc
-    record(caller, audit_log.MEMBER_CHANGE_ROLE, target, role=body.role)
+    record(caller, audit_log.MEMBER_CHANGE_ROLE, target, role=body.role.value)
     return models.MemberOut(user=user, role=body.role)
 
 
@@ -248,7 +242,7 @@ def remove_member(org: models.OrgId, project: models.ProjectId, user: models.Use
         router, Permission.MEMBERS_MANAGE, org, project, audit_action=audit_log.MEMBER_REMOVE, audit_target=target
     )
     try:
-        services().directory.remove_member(ProjectRef(org, project), user)
+        services().context.directory.remove_member(ProjectRef(org, project), user)
     except NotFoundError as exc:
         raise not_found(f"member {user}") from exc
     record(caller, audit_log.MEMBER_REMOVE, target)
@@ -267,8 +261,8 @@ def usage(
     ] = None,
 ) -> models.UsageOut:
     authorize(router, Permission.ORG_USAGE_READ, org)
-    month = month or datetime.now(UTC).strftime("%Y-%m")
-    report = services().metering.usage(org, month)
+    month = month or clock.this_month()
+    report = services().context.metering.usage(org, month)
     return models.UsageOut(org=org, month=month, projects=report["projects"], total=report["total"])
 
 
@@ -283,7 +277,7 @@ def audit(
     after: Annotated[int | None, Query(ge=0, description="return events after this seq")] = None,
 ) -> models.AuditPage:
     authorize(router, Permission.ORG_AUDIT_READ, org)
-    events = services().audit.events(org, limit=limit + 1, start_after_seq=after)
+    events = services().context.audit.events(org, limit=limit + 1, start_after_seq=after)
     page = events[:limit]
     next_token = str(page[-1]["seq"]) if len(events) > limit else None
     return models.AuditPage(events=[models.AuditEventOut(**e) for e in page], next_token=next_token)

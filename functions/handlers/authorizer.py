@@ -14,7 +14,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.api.auth import AuthConfig, AuthenticationError, TokenVerifier
+from functions.api.auth import AuthConfig, TokenVerifier
+from functions.api.errors import AuthenticationError
+from functions.service import env
 from functions.service.observability import logger, metrics
 
 
@@ -51,5 +53,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             ],
         },
         "context": {"org": principal.org, "user": principal.user},
-        "usageIdentifierKey": os.environ.get("HETERO2_USAGE_KEY_PREFIX", "") + principal.org,
+        "usageIdentifierKey": os.environ.get(env.USAGE_KEY_PREFIX, "") + principal.org,
     }

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from functions.service.context import service_context
+from functions.handlers.job_task import job_task
+from functions.service.context import ServiceContext
 from functions.service.failure import mark_failed
-from functions.service.observability import logger, metrics
+from functions.service.observability import metrics
 from functions.service.tenancy import JobRef
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    ref = JobRef.from_event(event)
-    logger.append_keys(**ref.as_dict())
+def _mark_failed(ctx: ServiceContext, ref: JobRef, event: dict[str, Any]) -> dict[str, Any]:
     metrics.add_metric(name="JobsFailed", unit="Count", value=1)
-    return mark_failed(service_context(), ref, event.get("error"))
+    return mark_failed(ctx, ref, event.get("error"))
+
+
+handler = job_task(_mark_failed)

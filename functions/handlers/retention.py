@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.service import clock
 from functions.service.audit_log import AuditLog
 from functions.service.context import service_context
 from functions.service.errors import RetentionIncompleteError
@@ -25,7 +26,7 @@ def _scheduled_time(event: dict[str, Any]) -> datetime:
         else:
             if when.tzinfo is not None:
                 return when
-    return datetime.now(UTC)
+    return clock.now()
 
 
 @logger.inject_lambda_context(clear_state=True)

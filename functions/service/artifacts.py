@@ -8,12 +8,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from functions.service.errors import TransientServiceError
 from functions.service.tenancy import require_in_org
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 _TRANSIENT_CODES = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "ThrottlingException"}
 PRESIGN_SECONDS = 900
@@ -25,7 +29,7 @@ def _raise_transient(exc: ClientError) -> None:
 
 
 class ArtifactStore:
-    def __init__(self, s3: Any, bucket: str, org: str, data_key_arn: str) -> None:
+    def __init__(self, s3: S3Client, bucket: str, org: str, data_key_arn: str) -> None:
         self._s3 = s3
         self.bucket = bucket
         self.org = org
@@ -37,7 +41,14 @@ class ArtifactStore:
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         require_in_org(self.org, key)
         try:
-            self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **self._encryption())
+            self._s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                ServerSideEncryption="aws:kms",
+                SSEKMSKeyId=self._kms_key,
+            )
         except ClientError as exc:
             _raise_transient(exc)
             raise
@@ -102,7 +113,7 @@ class ArtifactStore:
         deleted = 0
         paginator = self._s3.get_paginator("list_object_versions")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            objects = [
+            objects: list[ObjectIdentifierTypeDef] = [
                 {"Key": v["Key"], "VersionId": v["VersionId"]}
                 for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
             ]

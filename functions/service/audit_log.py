@@ -2,7 +2,7 @@
 
 Events are numbered 1, 2, 3 ... per org and each carries the hash of the one before, so an edit, a deletion, a
 reordering or a forged event breaks a link that :meth:`AuditLog.verify_chain` (and ``python -m
-functions.audit_verify``) finds without trusting the service. The functions' IAM role may only PutItem with
+functions.service.audit_chain``) finds without trusting the service. The functions' IAM role may only PutItem with
 ``attribute_not_exists`` and read; docs/governance.md gives the exact hashed form so a third party can recompute it.
 """
 
@@ -22,12 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from functions.service import table as keys
+from functions.service.clock import utc_now
+from functions.service.conditional import is_condition_failure
 from functions.service.dynamo_values import from_dynamo
 from functions.service.errors import AuditLogError
-from functions.service.jobs import utc_now
-from functions.service.tenancy import JobRef, ProjectRef, checked_id
+from functions.service.ids import checked_id
+from functions.service.tenancy import JobRef, ProjectRef
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
     from functions.service.context import ServiceContext
 
 SCHEMA_VERSION = 1
@@ -41,10 +46,10 @@ MAX_SOURCE_LENGTH = 64
 MAX_SAFE_INTEGER = 2**53 - 1
 APPEND_ATTEMPTS = 64
 
-_EVENT_SK = re.compile(r"EVENT#(\d{12})")
+_EVENT_SK = re.compile(rf"{keys.EVENT}(\d{{12}})")
 LAST_SEQ = 999_999_999_999
-_FIRST_SK = "EVENT#000000000001"
-_LAST_SK = f"EVENT#{LAST_SEQ:012d}"
+_FIRST_SK = keys.event_sk(1)
+_LAST_SK = keys.event_sk(LAST_SEQ)
 HASHED_FIELDS = ("v", "org", "seq", "at", "actor", "action", "target", "outcome", "source_ip", "details", "prev_hash")
 STORED_ATTRIBUTES = frozenset({"pk", "sk", "hash", *HASHED_FIELDS})
 
@@ -102,10 +107,6 @@ def job_target(ref: JobRef) -> str:
 
 def project_target(ref: ProjectRef) -> str:
     return f"{ref.org}/{ref.project}"
-
-
-def event_key(org: str, seq: int) -> dict[str, str]:
-    return {"pk": f"ORG#{checked_id(org, 'org')}", "sk": f"EVENT#{seq:012d}"}
 
 
 def canonical_json(fields: dict[str, Any]) -> bytes:
@@ -192,7 +193,7 @@ class ChainReport:
 
 
 class AuditLog:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Table) -> None:
         self._table = table
 
     @classmethod
@@ -247,10 +248,10 @@ class AuditLog:
             event = {**fields, "hash": event_hash(fields)}
             try:
                 self._table.put_item(
-                    Item={**event_key(org, seq), **event}, ConditionExpression="attribute_not_exists(pk)"
+                    Item={**keys.event_key(org, seq), **event}, ConditionExpression="attribute_not_exists(pk)"
                 )
             except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                if not is_condition_failure(exc):
                     raise
                 time.sleep(random.uniform(0, min(0.05, 0.002 * (attempt + 1))))
                 continue
@@ -265,7 +266,7 @@ class AuditLog:
     def _head_item(self, org: str) -> dict[str, Any] | None:
         page = self._table.query(
             KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
-            ExpressionAttributeValues={":pk": event_key(org, 0)["pk"], ":lo": _FIRST_SK, ":hi": _LAST_SK},
+            ExpressionAttributeValues={":pk": keys.org_pk(org), ":lo": _FIRST_SK, ":hi": _LAST_SK},
             ScanIndexForward=False,
             Limit=1,
             ConsistentRead=True,
@@ -283,22 +284,13 @@ class AuditLog:
         first = 1 if start_after_seq is None or start_after_seq < 1 else start_after_seq + 1
         if first > LAST_SEQ:
             return []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
-            "ExpressionAttributeValues": {
-                ":pk": event_key(org, 0)["pk"],
-                ":lo": event_key(org, first)["sk"],
-                ":hi": _LAST_SK,
-            },
-            "ConsistentRead": True,
-        }
-        items: list[dict[str, Any]] = []
-        while len(items) < limit:
-            page = self._table.query(Limit=limit - len(items), **kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = keys.all_items(
+            self._table.query,
+            limit=limit,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
+            ExpressionAttributeValues={":pk": keys.org_pk(org), ":lo": keys.event_sk(first), ":hi": _LAST_SK},
+            ConsistentRead=True,
+        )
         return [_event(item) for item in items]
 
     def verify_chain(self, org: str) -> ChainReport:
@@ -316,17 +308,12 @@ class AuditLog:
 
     def _all_items(self, org: str) -> Iterator[dict[str, Any]]:
         """Every item under the org's key, not only well-formed events: a foreign item is itself a break."""
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": event_key(org, 0)["pk"]},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return keys.all_items(
+            self._table.query,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": keys.org_pk(org)},
+            ConsistentRead=True,
+        )
 
 
 def _seq_of(item: dict[str, Any]) -> int:

@@ -7,35 +7,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 
 from functions.service.artifacts import ArtifactStore
+from functions.service.audit_log import AuditLog
+from functions.service.directory import Directory
 from functions.service.jobs import JobRepository
+from functions.service.metering import Metering
+from functions.service.quotas import QuotaGuard
 from functions.service.settings import Settings
 from functions.service.tenant_keys import TenantKeys
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBServiceResource
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_stepfunctions import SFNClient
 
 
 @dataclass
 class ServiceContext:
     settings: Settings
-    session: Any = field(default_factory=boto3.session.Session)
+    session: boto3.session.Session = field(default_factory=boto3.session.Session)
 
     @cached_property
-    def s3(self) -> Any:
+    def s3(self) -> S3Client:
         return self.session.client("s3")
 
     @cached_property
-    def kms(self) -> Any:
+    def kms(self) -> KMSClient:
         return self.session.client("kms")
 
     @cached_property
-    def sfn(self) -> Any:
+    def sfn(self) -> SFNClient:
         return self.session.client("stepfunctions")
 
     @cached_property
-    def dynamodb(self) -> Any:
+    def dynamodb(self) -> DynamoDBServiceResource:
         return self.session.resource("dynamodb")
 
     @cached_property
@@ -45,6 +55,23 @@ class ServiceContext:
     @cached_property
     def jobs(self) -> JobRepository:
         return JobRepository(self.dynamodb.Table(self.settings.table))
+
+    @cached_property
+    def quotas(self) -> QuotaGuard:
+        return QuotaGuard(self.dynamodb.Table(self.settings.table))
+
+    @cached_property
+    def directory(self) -> Directory:
+        return Directory(self.dynamodb.Table(self.settings.table))
+
+    @cached_property
+    def metering(self) -> Metering:
+        return Metering(self.dynamodb.Table(self.settings.table))
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """The audit log; its table is the deployment's own (the functions' role may only append to it)."""
+        return AuditLog(self.dynamodb.Table(self.settings.audit_table))
 
     def store(self, org: str) -> ArtifactStore:
         """The artifact store of one org, writing under that org's data key."""

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from functions.service import table
+from functions.service.clock import utc_now
+from functions.service.conditional import written
+from functions.service.errors import AlreadyExistsError, NotFoundError
+from functions.service.tenancy import ProjectRef
 
-from functions.service.errors import ServiceError
-from functions.service.jobs import utc_now
-from functions.service.tenancy import ProjectRef, checked_id
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 DEFAULT_PLAN = "standard"
 DEFAULT_RETENTION_DAYS = 90
@@ -26,14 +29,6 @@ class ProjectRole(StrEnum):
     ADMIN = "admin"
     RUN = "run"
     VIEW = "view"
-
-
-class AlreadyExistsError(ServiceError):
-    """An org, project or member that exists already."""
-
-
-class NotFoundError(ServiceError):
-    """No such org, project or member in this org (another org's answers the same)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,25 +49,13 @@ class Project:
     created_by: str
 
 
-def _org_pk(org: str) -> str:
-    return f"ORG#{checked_id(org, 'org')}"
-
-
-def _project_pk(ref: ProjectRef) -> str:
-    return f"ORG#{ref.org}#PROJECT#{ref.project}"
-
-
 class Directory:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Table) -> None:
         self._table = table
 
     def _put_new(self, item: dict[str, Any], what: str) -> None:
-        try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise AlreadyExistsError(f"{what} exists already") from exc
-            raise
+        if not written(lambda: self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")):
+            raise AlreadyExistsError(f"{what} exists already")
 
     # orgs
     def create_org(
@@ -86,8 +69,7 @@ class Directory:
         now = utc_now()
         self._put_new(
             {
-                "pk": _org_pk(org),
-                "sk": "META",
+                **table.org_key(org),
                 "org": org,
                 "name": name,
                 "plan": plan,
@@ -101,14 +83,14 @@ class Directory:
         return Org(org, name, plan, retention_days, now)
 
     def get_org(self, org: str) -> Org:
-        item = self._table.get_item(Key={"pk": _org_pk(org), "sk": "META"}).get("Item")
+        item = self._table.get_item(Key=table.org_key(org)).get("Item")
         if item is None:
             raise NotFoundError(f"no org {org}")
-        return Org(org, str(item["name"]), str(item["plan"]), int(item["retention_days"]), str(item["created_at"]))
+        return Org(org, str(item["name"]), str(item["plan"]), int(str(item["retention_days"])), str(item["created_at"]))
 
     def set_retention_days(self, org: str, days: int) -> None:
         self._table.update_item(
-            Key={"pk": _org_pk(org), "sk": "META"},
+            Key=table.org_key(org),
             UpdateExpression="SET retention_days = :d",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues={":d": days},
@@ -116,19 +98,18 @@ class Directory:
 
     def org_role(self, org: str, user: str) -> OrgRole:
         """A user the IdP put in the org is a member unless made org admin here."""
-        item = self._table.get_item(Key={"pk": _org_pk(org), "sk": f"USER#{user}"}).get("Item")
-        return OrgRole(item["org_role"]) if item else OrgRole.MEMBER
+        item = self._table.get_item(Key=table.user_key(org, user)).get("Item")
+        return OrgRole(str(item["org_role"])) if item else OrgRole.MEMBER
 
     def set_org_role(self, org: str, user: str, role: OrgRole) -> None:
-        self._table.put_item(Item={"pk": _org_pk(org), "sk": f"USER#{user}", "user": user, "org_role": role.value})
+        self._table.put_item(Item={**table.user_key(org, user), "user": user, "org_role": role.value})
 
     # projects
     def create_project(self, ref: ProjectRef, name: str, creator: str) -> Project:
         now = utc_now()
         self._put_new(
             {
-                "pk": _org_pk(ref.org),
-                "sk": f"PROJECT#{ref.project}",
+                **table.project_key(ref.org, ref.project),
                 "org": ref.org,
                 "project": ref.project,
                 "name": name,
@@ -141,90 +122,66 @@ class Directory:
         return Project(ref.org, ref.project, name, now, creator)
 
     def get_project(self, ref: ProjectRef) -> Project:
-        item = self._table.get_item(Key={"pk": _org_pk(ref.org), "sk": f"PROJECT#{ref.project}"}).get("Item")
+        item = self._table.get_item(Key=table.project_key(ref.org, ref.project)).get("Item")
         if item is None:
             raise NotFoundError(f"no project {ref.project}")
         return _project(item)
 
     def list_projects(self, org: str) -> list[Project]:
-        items = self._query(_org_pk(org), "PROJECT#")
+        items = self._query(table.org_pk(org), table.PROJECT)
         return [_project(i) for i in items]
 
     def delete_project(self, ref: ProjectRef) -> None:
-        for item in self._query(_project_pk(ref), ""):
+        for item in self._query(table.project_pk(ref.org, ref.project), ""):
             self._table.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
-        self._table.delete_item(Key={"pk": _org_pk(ref.org), "sk": f"PROJECT#{ref.project}"})
+        self._table.delete_item(Key=table.project_key(ref.org, ref.project))
 
     # project members
     def project_role(self, ref: ProjectRef, user: str) -> ProjectRole | None:
-        item = self._table.get_item(Key={"pk": _project_pk(ref), "sk": f"MEMBER#{user}"}).get("Item")
-        return ProjectRole(item["role"]) if item else None
+        item = self._table.get_item(Key=table.member_key(ref.org, ref.project, user)).get("Item")
+        return ProjectRole(str(item["role"])) if item else None
 
     def set_member(self, ref: ProjectRef, user: str, role: ProjectRole) -> None:
         self._table.put_item(
-            Item={"pk": _project_pk(ref), "sk": f"MEMBER#{user}", "user": user, "role": role.value, "since": utc_now()}
+            Item={**table.member_key(ref.org, ref.project, user), "user": user, "role": role.value, "since": utc_now()}
         )
 
     def add_member(self, ref: ProjectRef, user: str, role: ProjectRole) -> None:
-        try:
-            self._table.put_item(
-                Item={
-                    "pk": _project_pk(ref),
-                    "sk": f"MEMBER#{user}",
-                    "user": user,
-                    "role": role.value,
-                    "since": utc_now(),
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise AlreadyExistsError(f"{user} is a member already") from exc
-            raise
+        item = {**table.member_key(ref.org, ref.project, user), "user": user, "role": role.value, "since": utc_now()}
+        if not written(lambda: self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")):
+            raise AlreadyExistsError(f"{user} is a member already")
 
     def change_member(self, ref: ProjectRef, user: str, role: ProjectRole) -> None:
-        try:
-            self._table.update_item(
-                Key={"pk": _project_pk(ref), "sk": f"MEMBER#{user}"},
+        changed = written(
+            lambda: self._table.update_item(
+                Key=table.member_key(ref.org, ref.project, user),
                 UpdateExpression="SET #r = :r",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={"#r": "role"},
                 ExpressionAttributeValues={":r": role.value},
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise NotFoundError(f"{user} is not a member") from exc
-            raise
+        )
+        if not changed:
+            raise NotFoundError(f"{user} is not a member")
 
     def remove_member(self, ref: ProjectRef, user: str) -> None:
-        try:
-            self._table.delete_item(
-                Key={"pk": _project_pk(ref), "sk": f"MEMBER#{user}"}, ConditionExpression="attribute_exists(pk)"
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise NotFoundError(f"{user} is not a member") from exc
-            raise
+        key = table.member_key(ref.org, ref.project, user)
+        if not written(lambda: self._table.delete_item(Key=key, ConditionExpression="attribute_exists(pk)")):
+            raise NotFoundError(f"{user} is not a member")
 
     def list_members(self, ref: ProjectRef) -> list[dict[str, str]]:
-        return [{"user": str(i["user"]), "role": str(i["role"])} for i in self._query(_project_pk(ref), "MEMBER#")]
+        return [
+            {"user": str(i["user"]), "role": str(i["role"])}
+            for i in self._query(table.project_pk(ref.org, ref.project), table.MEMBER)
+        ]
 
     def _query(self, pk: str, prefix: str) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = (
-            {
-                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
-                "ExpressionAttributeValues": {":pk": pk, ":p": prefix},
-            }
-            if prefix
-            else {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": pk}}
+        """Every item of the partition ``pk`` whose sort key starts with ``prefix`` (all of them for "")."""
+        condition = "pk = :pk AND begins_with(sk, :p)" if prefix else "pk = :pk"
+        values = {":pk": pk, ":p": prefix} if prefix else {":pk": pk}
+        return list(
+            table.all_items(self._table.query, KeyConditionExpression=condition, ExpressionAttributeValues=values)
         )
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self._table.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _project(item: dict[str, Any]) -> Project:

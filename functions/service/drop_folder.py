@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,13 +19,13 @@ from pydantic import ValidationError
 from functions.service import layout
 from functions.service.context import ServiceContext
 from functions.service.errors import InvalidIdentifierError, StateConflictError
+from functions.service.ids import checked_file_name
 from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState
 from functions.service.observability import logger
 from functions.service.submission import start_job
-from functions.service.tenancy import JobRef, ProjectRef, checked_file_name
+from functions.service.tenancy import JobRef, ProjectRef
 
-_INBOX_KEY = re.compile(r"tenants/(?P<org>[^/]+)/projects/(?P<project>[^/]+)/inbox/(?P<file>[^/]+)")
 INPUT_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".smi", ".smi.gz", ".sdf", ".sdf.gz")
 COMPANION_SUFFIXES = (".scores.csv", ".scores.csv.gz", ".scores.parquet", ".scores.json", ".job.json")
 
@@ -42,7 +41,7 @@ class DropObject:
 
 def parse_drop_key(key: str, etag: str) -> DropObject | None:
     """The dropped input, or None for companions and anything that is not an input under an inbox."""
-    match = _INBOX_KEY.fullmatch(key)
+    match = layout.INBOX_KEY.fullmatch(key)
     if match is None:
         return None
     file_name = match["file"]
@@ -99,7 +98,7 @@ def handle_drop(ctx: ServiceContext, key: str, etag: str) -> dict[str, Any]:
 
     if params_error is not None:
         ctx.jobs.transition(ref, JobState.FAILED, error={"code": "InvalidParameters", "message": params_error})
-        store.put_json(layout.outbox_prefix(drop.project, drop.name) + "error.json", {"error": params_error})
+        store.put_json(layout.drop_error_key(drop.project, drop.name), {"error": params_error})
         return {"started": False, "reason": "invalid_parameters", "job": ref.job}
 
     store.copy(key, layout.input_key(ref, drop.file_name))

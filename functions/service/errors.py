@@ -27,8 +27,28 @@ class StateConflictError(ServiceError):
         self.current = current
 
 
+class UploadMissingError(ServiceError):
+    """A job was started before its input (or scores) file was uploaded to the presigned URL."""
+
+
+class UploadRejectedError(ServiceError):
+    """An uploaded file was not written under the org's own KMS key; it must be uploaded again with the job's URL."""
+
+
 class JobInputError(ServiceError):
     """The job's input or parameters are unusable; the job fails with this message shown to the customer."""
+
+
+class AlreadyExistsError(ServiceError):
+    """An org, project or member that exists already."""
+
+
+class NotFoundError(ServiceError):
+    """No such org, project or member in this org (another org's answers the same)."""
+
+
+class ChunkResultsMismatchError(ServiceError):
+    """A results object that does not hold exactly its chunk's rows: refuse to seal a pack from it."""
 
 
 class TransientServiceError(ServiceError):

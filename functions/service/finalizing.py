@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from functions.service import layout
+from functions.service import clock, layout
 from functions.service.artifacts import ArtifactStore
 from functions.service.chunk_io import decode_results, decode_rows
 from functions.service.context import ServiceContext
-from functions.service.errors import ServiceError
+from functions.service.errors import ChunkResultsMismatchError
 from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState
-from functions.service.metering import Metering
 from functions.service.observability import logger, metrics
 from functions.service.submission import release_job_slot
 from functions.service.tenancy import JobRef, require_in_job
@@ -30,10 +29,6 @@ from hetero_core.pack import ScorerFacts, assemble_pack
 from hetero_core.reasons import ErrorReason, Status
 
 CHUNK_FAILED_DETAIL = "the chunk holding this row failed after all retries"
-
-
-class ChunkResultsMismatchError(ServiceError):
-    """A results object that does not hold exactly its chunk's rows: refuse to seal a pack from it."""
 
 
 def _chunk_results(store: ArtifactStore, ref: JobRef, descriptor: dict[str, Any]) -> tuple[list[RowResult], bool]:
@@ -113,10 +108,10 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         decision=_decision_summary(assembled.metrics),
     )
     release_job_slot(ctx, ref)
-    Metering(ctx.dynamodb.Table(ctx.settings.table)).add(
+    ctx.metering.add(
         ref.org,
         ref.project,
-        datetime.now(UTC).strftime("%Y-%m"),
+        clock.this_month(),
         molecules=assembled.rows,
         decoys=int(assembled.metrics["decoys"]["total"]),
         worker_seconds=float(job.get("worker_seconds", 0.0)),

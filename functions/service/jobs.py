@@ -8,16 +8,21 @@ cancel and a finalize, a retried Lambda) can never move a job backwards or lose 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from functions.service import table
+from functions.service.clock import utc_now
+from functions.service.conditional import is_condition_failure, written
 from functions.service.dynamo_values import from_dynamo, to_dynamo
 from functions.service.errors import JobNotFoundError, StateConflictError
 from functions.service.tenancy import JobRef, ProjectRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 
 class JobState(StrEnum):
@@ -46,12 +51,8 @@ ALLOWED_FROM: dict[JobState, frozenset[JobState]] = {
 STATUS_COUNTERS = {"OK": "rows_ok", "SKIP": "rows_skip", "ERROR": "rows_error"}
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def job_key(ref: JobRef) -> dict[str, str]:
-    return {"pk": f"ORG#{ref.org}#PROJECT#{ref.project}", "sk": f"JOB#{ref.job}"}
+    return table.job_key(ref.org, ref.project, ref.job)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ class JobRecord:
 
 
 class JobRepository:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Table) -> None:
         self._table = table
 
     def create(self, ref: JobRef, *, state: JobState = JobState.CREATED, **attributes: Any) -> JobRecord:
@@ -89,12 +90,8 @@ class JobRepository:
             **dict.fromkeys(STATUS_COUNTERS.values(), 0),
             **to_dynamo(attributes),
         }
-        try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise StateConflictError(f"job {ref.job} exists already", self._current_state(ref)) from exc
-            raise
+        if not written(lambda: self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")):
+            raise StateConflictError(f"job {ref.job} exists already", self._current_state(ref))
         return JobRecord(ref, from_dynamo(item))
 
     def get(self, ref: JobRef) -> JobRecord:
@@ -104,18 +101,11 @@ class JobRepository:
         return JobRecord(ref, from_dynamo(item))
 
     def list_jobs(self, project: ProjectRef) -> list[JobRecord]:
-        key = {"pk": f"ORG#{project.org}#PROJECT#{project.project}"}
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :job)",
-            "ExpressionAttributeValues": {":pk": key["pk"], ":job": "JOB#"},
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = table.all_items(
+            self._table.query,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :job)",
+            ExpressionAttributeValues={":pk": table.project_pk(project.org, project.project), ":job": table.JOB},
+        )
         return [JobRecord(JobRef(project.org, project.project, str(i["job"])), from_dynamo(i)) for i in items]
 
     def transition(self, ref: JobRef, to: JobState, **attributes: Any) -> JobRecord:
@@ -143,7 +133,7 @@ class JobRepository:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if is_condition_failure(exc):
                 current = self._current_state(ref)
                 if current is None:
                     raise JobNotFoundError(f"no job {ref.job} in project {ref.project}") from exc
@@ -187,19 +177,15 @@ class JobRepository:
             names[f"#{counter}"] = counter
             values[f":{counter}"] = status_counts.get(status, 0)
             adds.append(f"#{counter} :{counter}")
-        try:
-            self._table.update_item(
+        return written(
+            lambda: self._table.update_item(
                 Key=job_key(ref),
                 UpdateExpression="ADD " + ", ".join(adds) + " SET #updated = :now",
                 ConditionExpression="attribute_exists(pk) AND NOT contains(#chunks, :chunk)",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def reset_progress(self, ref: JobRef) -> None:
         """Zero the progress counters and forget counted chunks: a retried job starts its count again."""
@@ -216,19 +202,15 @@ class JobRepository:
 
     def take_flag(self, ref: JobRef, name: str) -> bool:
         """Remove a true flag attribute; True for the one caller that removed it (release exactly once)."""
-        try:
-            self._table.update_item(
+        return written(
+            lambda: self._table.update_item(
                 Key=job_key(ref),
                 UpdateExpression="REMOVE #f",
                 ConditionExpression="#f = :true",
                 ExpressionAttributeNames={"#f": name},
                 ExpressionAttributeValues={":true": True},
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def delete(self, ref: JobRef) -> None:
         self._table.delete_item(Key=job_key(ref))

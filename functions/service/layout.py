@@ -1,48 +1,129 @@
-"""The S3 layout of one job (docs/pipeline.md shows the tree); the only place that spells these keys."""
+"""The S3 layout (docs/pipeline.md shows the tree): the only module that spells an S3 key or key pattern.
+
+Everything under one bucket, one prefix per org (the boundary its KMS key and IAM policies follow)::
+
+    tenants/{org}/keys/signing-public-key.pem
+    tenants/{org}/projects/{project}/inbox/NAME.csv          the drop folder
+    tenants/{org}/projects/{project}/outbox/NAME/            its results
+    tenants/{org}/projects/{project}/jobs/{job}/input/ plan/ chunks/ results/ pack/
+"""
 
 from __future__ import annotations
 
-from functions.service.tenancy import JobRef, ProjectRef, checked_file_name, org_prefix
+import re
+from typing import TYPE_CHECKING, Final
 
-PACK_FOLDER = "pack/"
+from functions.service.ids import checked_file_name, checked_id
+
+if TYPE_CHECKING:
+    from functions.service.tenancy import JobRef, ProjectRef
+
+TENANTS: Final = "tenants/"
+PUBLIC_KEY_FILE: Final = "signing-public-key.pem"
+PACK_FOLDER: Final = "pack/"
+CHUNKS_FOLDER: Final = "chunks/"
+RESULTS_FOLDER: Final = "results/"
+PLAN_FILE: Final = "plan/plan.json"
+DESCRIPTORS_FILE: Final = "plan/descriptors.json"
+DROP_ERROR_FILE: Final = "error.json"
+
+# Areas below an org prefix as IAM wildcard patterns: the CDK app grants each role the areas it needs.
+JOBS_AREA: Final = "projects/*/jobs/*"
+INBOX_AREA: Final = "projects/*/inbox/*"
+OUTBOX_AREA: Final = "projects/*/outbox/*"
+
+# The same shapes, read back: what an event or a task argument hands us is parsed, never trusted.
+INBOX_KEY: Final = re.compile(rf"{TENANTS}(?P<org>[^/]+)/projects/(?P<project>[^/]+)/inbox/(?P<file>[^/]+)")
+DESCRIPTORS_KEY: Final = re.compile(
+    rf"{TENANTS}(?P<org>[^/]+)/projects/(?P<project>[^/]+)/jobs/(?P<job>[^/]+)/{re.escape(DESCRIPTORS_FILE)}"
+)
+
+
+def org_prefix(org: str) -> str:
+    """The boundary of an org's data: its KMS key, IAM grants and the artifact store's checks follow it."""
+    return f"{TENANTS}{checked_id(org, 'org')}/"
+
+
+def projects_prefix(org: str) -> str:
+    """Where every project of the org lives (IAM grants and bucket rules name it with a trailing ``*``)."""
+    return f"{org_prefix(org)}projects/"
+
+
+def project_prefix(org: str, project: str) -> str:
+    """One project: its jobs, its inbox and outbox."""
+    return f"{projects_prefix(org)}{checked_id(project, 'project')}/"
+
+
+def job_prefix(org: str, project: str, job: str) -> str:
+    """Everything one job owns; deleting a job deletes this prefix (every version)."""
+    return f"{project_prefix(org, project)}jobs/{checked_id(job, 'job')}/"
+
+
+def descriptors_key_pattern(org: str) -> str:
+    """Every job's descriptors file of the org, as an IAM resource pattern (the Fargate task reads these)."""
+    return f"{projects_prefix(org)}*/jobs/*/{DESCRIPTORS_FILE}"
 
 
 def org_public_key_key(org: str) -> str:
     """The published public key that verifies the org's packs (the trust anchor customers download)."""
-    return f"{org_prefix(org)}keys/signing-public-key.pem"
+    return f"{org_prefix(org)}keys/{PUBLIC_KEY_FILE}"
 
 
 def input_key(ref: JobRef, name: str) -> str:
+    """A customer upload (presigned PUT, or copied from the drop folder); the planner reads it once."""
     return f"{ref.prefix}input/{checked_file_name(name)}"
 
 
 def plan_key(ref: JobRef) -> str:
-    return f"{ref.prefix}plan/plan.json"
+    """The planner's facts (scan, parameters, scorer, executor) that finalize seals into the manifest."""
+    return f"{ref.prefix}{PLAN_FILE}"
 
 
 def descriptors_key(ref: JobRef) -> str:
-    return f"{ref.prefix}plan/descriptors.json"
+    """The JSON array the Distributed Map's ItemReader iterates: one item per chunk."""
+    return f"{ref.prefix}{DESCRIPTORS_FILE}"
 
 
 def chunk_rows_key(ref: JobRef, chunk: int) -> str:
-    return f"{ref.prefix}chunks/{chunk:06d}.jsonl"
+    """One chunk's input rows (JSON lines); zero-padded so a listing is in chunk order."""
+    return f"{ref.prefix}{CHUNKS_FOLDER}{chunk:06d}.jsonl"
 
 
 def chunk_scores_key(ref: JobRef, chunk: int) -> str:
-    return f"{ref.prefix}chunks/{chunk:06d}.scores.json"
+    """The customer's scores restricted to one chunk's molecules (scores-only jobs)."""
+    return f"{ref.prefix}{CHUNKS_FOLDER}{chunk:06d}.scores.json"
 
 
 def chunk_results_key(ref: JobRef, chunk: int) -> str:
-    return f"{ref.prefix}results/{chunk:06d}.jsonl"
+    """A worker's results for one chunk; its absence is how finalize knows the chunk failed."""
+    return f"{ref.prefix}{RESULTS_FOLDER}{chunk:06d}.jsonl"
+
+
+def attempt_prefixes(ref: JobRef) -> tuple[str, ...]:
+    """What one run of a job writes; a retried job deletes these first so nothing of the earlier run leaks in."""
+    return tuple(ref.prefix + folder for folder in (CHUNKS_FOLDER, RESULTS_FOLDER, PACK_FOLDER))
 
 
 def pack_prefix(ref: JobRef) -> str:
+    """The published evidence pack, every member under one folder."""
     return f"{ref.prefix}{PACK_FOLDER}"
 
 
+def pack_member_key(ref: JobRef, member: str) -> str:
+    """One member of the job's pack; ``member`` is a name from ``hetero_core.layout``."""
+    return f"{pack_prefix(ref)}{checked_file_name(member, 'pack member')}"
+
+
 def inbox_prefix(ref: ProjectRef) -> str:
+    """The drop folder: an input written here starts a job (EventBridge, functions/service/drop_folder.py)."""
     return f"{ref.prefix}inbox/"
 
 
 def outbox_prefix(ref: ProjectRef, name: str) -> str:
+    """Where a dropped file's pack is copied, named after the file, for uploaders who may not read jobs/."""
     return f"{ref.prefix}outbox/{checked_file_name(name)}/"
+
+
+def drop_error_key(ref: ProjectRef, name: str) -> str:
+    """Why a dropped file did not become a job, next to where its results would have been."""
+    return f"{outbox_prefix(ref, name)}{DROP_ERROR_FILE}"

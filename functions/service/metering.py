@@ -6,35 +6,15 @@ retried handlers never lose an update (a handler that reports twice does count t
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from functions.service.tenancy import checked_id
+from functions.service import table
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 COUNTERS = ("molecules", "decoys", "worker_seconds", "stored_bytes")
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-
-
-def month_of(when: datetime) -> str:
-    """The metering month (``yyyy-mm``, UTC) a moment falls in."""
-    if when.tzinfo is None:
-        raise ValueError("month_of needs a timezone-aware datetime")
-    return when.astimezone(UTC).strftime("%Y-%m")
-
-
-def checked_month(value: object) -> str:
-    if not isinstance(value, str) or not _MONTH.fullmatch(value):
-        raise ValueError(f"month must be yyyy-mm, got {value!r}")
-    return value
-
-
-def usage_key(org: str, month: str, project: str) -> dict[str, str]:
-    return {
-        "pk": f"ORG#{checked_id(org, 'org')}",
-        "sk": f"USAGE#{checked_month(month)}#{checked_id(project, 'project')}",
-    }
 
 
 def _number(value: Any) -> int | float:
@@ -53,7 +33,7 @@ class UsageReport(TypedDict):
 
 
 class Metering:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Table) -> None:
         self._table = table
 
     def add(
@@ -68,7 +48,7 @@ class Metering:
         stored_bytes: int = 0,
     ) -> None:
         """Add to the month's counters of one project; counters only grow, so negative amounts are refused."""
-        key = usage_key(org, month, project)
+        key = table.usage_key(org, month, project)
         # Millisecond resolution keeps the running sum well inside DynamoDB's 38 significant digits.
         amounts: dict[str, Decimal] = {
             "molecules": Decimal(int(molecules)),
@@ -96,23 +76,16 @@ class Metering:
 
     def usage(self, org: str, month: str | None = None) -> UsageReport:
         """One month (or every month when ``month`` is None) of an org, sorted by month then project."""
-        prefix = "USAGE#" if month is None else f"USAGE#{checked_month(month)}#"
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :usage)",
-            "ExpressionAttributeValues": {":pk": f"ORG#{checked_id(org, 'org')}", ":usage": prefix},
-            "ConsistentRead": True,
-        }
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self._table.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = table.all_items(
+            self._table.query,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :usage)",
+            ExpressionAttributeValues={":pk": table.org_pk(org), ":usage": table.usage_prefix(month)},
+            ConsistentRead=True,
+        )
         rows = []
         total: dict[str, int | float] = dict.fromkeys(COUNTERS, 0)
         for item in sorted(items, key=lambda i: str(i["sk"])):
-            _, item_month, project = str(item["sk"]).split("#", 2)
+            item_month, project = table.month_and_project_of_usage_sk(item["sk"])
             row: dict[str, Any] = {"org": org, "project": project, "month": item_month}
             for name in COUNTERS:
                 row[name] = _number(item.get(name))

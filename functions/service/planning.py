@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import asdict
-from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from functions.service import layout
+from functions.service.artifacts import ArtifactStore
 from functions.service.chunk_io import encode_rows
 from functions.service.chunk_sizing import choose_executor, choose_finalizer, chunk_rows_for
+from functions.service.clock import utc_now
 from functions.service.context import ServiceContext
 from functions.service.errors import JobInputError, OrgPlanError
 from functions.service.job_params import JobParameters
-from functions.service.jobs import JobState, utc_now
+from functions.service.jobs import JobState
 from functions.service.observability import logger, metrics
-from functions.service.quotas import QuotaExceededError, QuotaGuard
+from functions.service.quotas import QuotaExceededError, reserve_for_job
 from functions.service.tenancy import JobRef
 from hetero_core.chunks import mark_duplicates
 from hetero_core.errors import HeteroError
@@ -36,8 +37,8 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
     job = ctx.jobs.transition(ref, JobState.RUNNING, started_at=utc_now())
     store = ctx.store(ref.org)
     # A retried job starts clean: no chunk results or progress of an earlier attempt may leak into this one.
-    for folder in ("chunks/", "results/", layout.PACK_FOLDER):
-        store.delete_prefix(ref.prefix + folder)
+    for prefix in layout.attempt_prefixes(ref):
+        store.delete_prefix(prefix)
     ctx.jobs.reset_progress(ref)
     try:
         params = JobParameters.model_validate(job.params)
@@ -109,10 +110,8 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
 def _reserve_for_drop(ctx: ServiceContext, ref: JobRef, rows: int) -> int:
     """A dropped file declared no row count, so its quota is taken here, once the rows are counted; the API
     reserves at submit instead. Refused: the job fails with what was exceeded, before any chemistry."""
-    month = datetime.now(UTC).strftime("%Y-%m")
-    guard = QuotaGuard(ctx.dynamodb.Table(ctx.settings.table))
     try:
-        reservation = guard.reserve(ref.org, ref.project, rows, month)
+        reservation = reserve_for_job(ctx, ref, rows)
     except QuotaExceededError as exc:
         raise JobInputError(
             f"quota {exc.quota} exceeded: limit {exc.limit}, used {exc.used}, this file {exc.requested}"
@@ -121,9 +120,7 @@ def _reserve_for_drop(ctx: ServiceContext, ref: JobRef, rows: int) -> int:
         raise JobInputError(
             f"{exc}: an org admin creates the org (POST /v1/orgs) before its drop folder is used"
         ) from exc
-    max_workers = reservation.limits.max_workers
-    ctx.jobs.update(ref, quota_reserved=True, quota_month=month, quota_rows=rows, max_workers=max_workers)
-    return max_workers
+    return reservation.limits.max_workers
 
 
 def _max_concurrency(ctx: ServiceContext, plan_max_workers: object, chunks: int) -> int:
@@ -132,7 +129,7 @@ def _max_concurrency(ctx: ServiceContext, plan_max_workers: object, chunks: int)
     return max(1, min(ctx.settings.max_concurrency, plan_cap, chunks))
 
 
-def _load_scores(store: Any, ref: JobRef, scores_name: str, tmp: Path) -> ExternalScores:
+def _load_scores(store: ArtifactStore, ref: JobRef, scores_name: str, tmp: Path) -> ExternalScores:
     path = tmp / scores_name
     store.download_file(layout.input_key(ref, scores_name), path)
     return load_external_scores(path)

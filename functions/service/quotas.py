@@ -1,27 +1,36 @@
 """Plans and their limits, enforced at submit by one DynamoDB transaction so racing submits cannot overshoot.
 
-Counters live in the main table next to the org record:
-``pk=ORG#{org} sk=QUOTA#MOLECULES#{yyyy-mm}`` (attribute ``used``: rows reserved that month),
-``pk=ORG#{org} sk=QUOTA#RUNNING`` (attribute ``running``: jobs holding a slot) and, when the caller names the job,
-``pk=ORG#{org} sk=QUOTA#SLOT#{project}#{job}`` so that reserving or releasing the same job twice (a retried
-handler) changes nothing the second time.
+Counters live in the main table next to the org record (keys in :mod:`functions.service.table`): molecules
+reserved per month (attribute ``used``), jobs holding a running slot (attribute ``running``) and, when the caller
+names the job, that job's slot, so that reserving or releasing the same job twice (a retried handler) changes
+nothing the second time. :func:`reserve_for_job` is what the API's start and the drop-folder planner both call.
 """
 
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
+from functions.service import clock
+from functions.service.clock import checked_month, utc_now
+from functions.service.conditional import is_condition_failure, written
 from functions.service.errors import OrgPlanError, QuotaExceededError, TransientServiceError
-from functions.service.jobs import utc_now
-from functions.service.metering import checked_month
-from functions.service.tenancy import checked_id
+from functions.service.ids import checked_id
+from functions.service.table import molecules_key, org_key, running_key, slot_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
+
+    from functions.service.context import ServiceContext
+    from functions.service.tenancy import JobRef
 
 __all__ = [
     "DEFAULT_PLAN",
@@ -32,16 +41,11 @@ __all__ = [
     "QuotaGuard",
     "QuotaStatus",
     "Reservation",
-    "molecules_key",
-    "org_key",
     "plan_limits",
     "read_org",
-    "running_key",
-    "slot_key",
+    "reserve_for_job",
 ]
 
-ORG_SK = "META"
-RUNNING_SK = "QUOTA#RUNNING"
 TRANSACTION_ATTEMPTS = 5
 
 
@@ -71,11 +75,7 @@ PLANS: dict[str, PlanLimits] = {
 DEFAULT_PLAN = "trial"
 
 
-def org_key(org: str) -> dict[str, str]:
-    return {"pk": f"ORG#{checked_id(org, 'org')}", "sk": ORG_SK}
-
-
-def read_org(table: Any, org: str) -> dict[str, Any] | None:
+def read_org(table: Table, org: str) -> dict[str, Any] | None:
     """The org record (``plan``, ``retention_days`` and whatever the directory keeps), or None if there is none."""
     item: dict[str, Any] | None = table.get_item(Key=org_key(org), ConsistentRead=True).get("Item")
     return item
@@ -85,21 +85,6 @@ def plan_limits(plan: object) -> PlanLimits:
     if not isinstance(plan, str) or plan not in PLANS:
         raise OrgPlanError(f"unknown plan {plan!r}; plans are {', '.join(PLANS)}")
     return PLANS[plan]
-
-
-def molecules_key(org: str, month: str) -> dict[str, str]:
-    return {"pk": f"ORG#{checked_id(org, 'org')}", "sk": f"QUOTA#MOLECULES#{checked_month(month)}"}
-
-
-def running_key(org: str) -> dict[str, str]:
-    return {"pk": f"ORG#{checked_id(org, 'org')}", "sk": RUNNING_SK}
-
-
-def slot_key(org: str, project: str, job: str) -> dict[str, str]:
-    return {
-        "pk": f"ORG#{checked_id(org, 'org')}",
-        "sk": f"QUOTA#SLOT#{checked_id(project, 'project')}#{checked_id(job, 'job')}",
-    }
 
 
 def _int(value: Any) -> int:
@@ -138,7 +123,7 @@ class QuotaStatus:
 
 
 class QuotaGuard:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Table) -> None:
         self._table = table
         self._deserializer = TypeDeserializer()
 
@@ -162,7 +147,7 @@ class QuotaGuard:
                 ReturnValues="UPDATED_OLD",
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if is_condition_failure(exc):
                 raise OrgPlanError(f"org {org} has no record") from exc
             raise
         old = response.get("Attributes", {}).get("plan")
@@ -192,7 +177,7 @@ class QuotaGuard:
             used = self.status(org, month).molecules_used
             raise QuotaExceededError("molecules_per_month", limits.molecules_per_month, rows, used)
         table = self._table.name
-        items: list[dict[str, Any]] = [
+        items: list[TransactWriteItemTypeDef] = [
             {
                 "Update": {
                     "TableName": table,
@@ -221,7 +206,12 @@ class QuotaGuard:
             },
         ]
         if job is not None:
-            slot = {**slot_key(org, project, job), "month": month, "rows": rows, "reserved_at": utc_now()}
+            slot: dict[str, str | int] = {
+                **slot_key(org, project, job),
+                "month": month,
+                "rows": rows,
+                "reserved_at": utc_now(),
+            }
             items.append({"Put": {"TableName": table, "Item": slot, "ConditionExpression": "attribute_not_exists(pk)"}})
         reasons = self._transact(items)
         if reasons is None:
@@ -247,7 +237,7 @@ class QuotaGuard:
             return self._decrement_running(org)
         if project is None:
             raise ValueError("release of a job's slot needs its project")
-        items = [
+        items: list[TransactWriteItemTypeDef] = [
             {
                 "Delete": {
                     "TableName": self._table.name,
@@ -282,36 +272,28 @@ class QuotaGuard:
         """
         if rows <= 0:
             return False
-        try:
-            self._table.update_item(
+        return written(
+            lambda: self._table.update_item(
                 Key=molecules_key(org, month),
                 UpdateExpression="ADD #used :minus",
                 ConditionExpression="#used >= :rows",
                 ExpressionAttributeNames={"#used": "used"},
                 ExpressionAttributeValues={":minus": -rows, ":rows": rows},
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def _decrement_running(self, org: str) -> bool:
-        try:
-            self._table.update_item(
+        return written(
+            lambda: self._table.update_item(
                 Key=running_key(org),
                 UpdateExpression="ADD #running :minus",
                 ConditionExpression="#running > :zero",
                 ExpressionAttributeNames={"#running": "running"},
                 ExpressionAttributeValues={":minus": -1, ":zero": 0},
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
-    def _transact(self, items: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    def _transact(self, items: list[TransactWriteItemTypeDef]) -> list[Mapping[str, Any]] | None:
         """Run the transaction; None on success, else the cancellation reasons (one per item, in order).
 
         A TransactionConflict (another transaction touched the same counter at that instant) is retried.
@@ -323,7 +305,7 @@ class QuotaGuard:
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
-                reasons: list[dict[str, Any]] = [dict(r) for r in exc.response.get("CancellationReasons") or []]
+                reasons: list[Mapping[str, Any]] = list(exc.response.get("CancellationReasons") or [])
                 if len(reasons) != len(items):
                     raise
                 if any(r.get("Code") == "TransactionConflict" for r in reasons):
@@ -333,9 +315,28 @@ class QuotaGuard:
             return None
         raise TransientServiceError("quota counters stayed contended; try again")
 
-    def _old_value(self, reason: dict[str, Any], name: str) -> int:
+    def _old_value(self, reason: Mapping[str, Any], name: str) -> int:
         item = reason.get("Item") or {}
         value = item.get(name)
         if isinstance(value, dict):
-            value = self._deserializer.deserialize(cast(Any, value))  # an AttributeValue: {"N": "3"}
+            value = self._deserializer.deserialize(cast("AttributeValueTypeDef", value))
         return _int(value)
+
+
+def reserve_for_job(ctx: ServiceContext, ref: JobRef, rows: int) -> Reservation:
+    """Reserve a job's rows and a running slot, and record on the job what to give back when it ends.
+
+    The month is read once: the molecules counter charged and the ``quota_month`` that a refund later credits are
+    the same month even when the reservation straddles midnight at a month's end. Raises QuotaExceededError or
+    OrgPlanError with nothing held.
+    """
+    month = clock.this_month()
+    reservation = ctx.quotas.reserve(ref.org, ref.project, rows, month)
+    ctx.jobs.update(
+        ref,
+        quota_reserved=True,
+        quota_month=reservation.month,
+        quota_rows=rows,
+        max_workers=reservation.limits.max_workers,
+    )
+    return reservation

@@ -13,14 +13,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
+from functions.service import table as keys
 from functions.service.audit_log import SYSTEM_RETENTION_ACTOR, AuditAction, AuditLog, AuditOutcome, job_target
 from functions.service.context import ServiceContext
 from functions.service.errors import InvalidIdentifierError, RetentionIncompleteError
+from functions.service.ids import checked_id
 from functions.service.jobs import TERMINAL_STATES, JobRecord
 from functions.service.observability import logger
-from functions.service.tenancy import JobRef, ProjectRef, checked_id
+from functions.service.tenancy import JobRef, ProjectRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,46 +45,37 @@ def retention_days_of(value: object) -> int | None:
     return None
 
 
-def orgs_with_retention(table: Any) -> Iterator[OrgRetention]:
+def orgs_with_retention(table: Table) -> Iterator[OrgRetention]:
     """Every org record that sets retention_days. A scan, fine once a day: org records are a sliver of the table."""
-    kwargs: dict[str, Any] = {
-        "FilterExpression": "sk = :meta AND begins_with(pk, :org) AND attribute_exists(retention_days)",
-        "ExpressionAttributeValues": {":meta": "META", ":org": "ORG#"},
-        "ProjectionExpression": "pk, retention_days",
-        "ConsistentRead": True,
-    }
-    while True:
-        page = table.scan(**kwargs)
-        for item in page.get("Items", []):
-            org = str(item["pk"]).removeprefix("ORG#")
-            days = retention_days_of(item.get("retention_days"))
-            if days is None:
-                logger.warning("retention_days unusable; org kept", extra={"org": org})
-                continue
-            try:
-                yield OrgRetention(checked_id(org, "org"), days)
-            except InvalidIdentifierError:
-                logger.warning("org record with a malformed id skipped", extra={"pk": item["pk"]})
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    records = keys.all_items(
+        table.scan,
+        FilterExpression="sk = :meta AND begins_with(pk, :org) AND attribute_exists(retention_days)",
+        ExpressionAttributeValues={":meta": keys.META, ":org": keys.ORG},
+        ProjectionExpression="pk, retention_days",
+        ConsistentRead=True,
+    )
+    for item in records:
+        org = keys.org_of_pk(item["pk"])
+        days = retention_days_of(item.get("retention_days"))
+        if days is None:
+            logger.warning("retention_days unusable; org kept", extra={"org": org})
+            continue
+        try:
+            yield OrgRetention(checked_id(org, "org"), days)
+        except InvalidIdentifierError:
+            logger.warning("org record with a malformed id skipped", extra={"pk": item["pk"]})
 
 
-def project_ids(table: Any, org: str) -> list[str]:
-    """The org's projects, from their directory records (``pk=ORG#{org} sk=PROJECT#{project}``)."""
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :project)",
-        "ExpressionAttributeValues": {":pk": f"ORG#{checked_id(org, 'org')}", ":project": "PROJECT#"},
-        "ProjectionExpression": "sk",
-        "ConsistentRead": True,
-    }
-    projects: list[str] = []
-    while True:
-        page = table.query(**kwargs)
-        projects.extend(str(item["sk"]).removeprefix("PROJECT#") for item in page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return projects
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+def project_ids(table: Table, org: str) -> list[str]:
+    """The org's projects, from their directory records."""
+    records = keys.all_items(
+        table.query,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :project)",
+        ExpressionAttributeValues={":pk": keys.org_pk(org), ":project": keys.PROJECT},
+        ProjectionExpression="sk",
+        ConsistentRead=True,
+    )
+    return [keys.project_of_sk(item["sk"]) for item in records]
 
 
 def is_expired(job: JobRecord, cutoff: datetime) -> bool:

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from functions.service import env
+
 DEFAULT_KMS_ALIAS_PREFIX = "alias/hetero2"
 DEFAULT_FARGATE_MIN_ROWS = 2_000_000
 # Finalize assembles the pack serially at ~3-4.5 ms per molecule (benchmarks/bench_pipeline.py): beyond this many
@@ -37,21 +39,21 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        env = os.environ
-        missing = [name for name in ("HETERO2_BUCKET", "HETERO2_TABLE") if not env.get(name)]
+        environ = os.environ
+        missing = [name for name in (env.BUCKET, env.TABLE) if not environ.get(name)]
         if missing:
             raise RuntimeError(f"missing environment variables: {', '.join(missing)}")
         return cls(
-            bucket=env["HETERO2_BUCKET"],
-            table=env["HETERO2_TABLE"],
-            audit_table=env.get("HETERO2_AUDIT_TABLE", ""),
-            idempotency_table=env.get("HETERO2_IDEMPOTENCY_TABLE", ""),
-            state_machine_arn=env.get("HETERO2_STATE_MACHINE_ARN", ""),
-            kms_alias_prefix=env.get("HETERO2_KMS_ALIAS_PREFIX", DEFAULT_KMS_ALIAS_PREFIX),
-            fargate_min_rows=int(env.get("HETERO2_FARGATE_MIN_ROWS", DEFAULT_FARGATE_MIN_ROWS)),
-            max_concurrency=int(env.get("HETERO2_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY)),
-            finalize_lambda_max_rows=int(env.get("HETERO2_FINALIZE_LAMBDA_MAX_ROWS", DEFAULT_FINALIZE_LAMBDA_MAX_ROWS)),
-            worker_subnets=_split(env.get("HETERO2_WORKER_SUBNETS", "")),
-            worker_security_groups=_split(env.get("HETERO2_WORKER_SECURITY_GROUPS", "")),
-            tenants=json.loads(env.get("HETERO2_TENANTS") or "{}"),
+            bucket=environ[env.BUCKET],
+            table=environ[env.TABLE],
+            audit_table=environ.get(env.AUDIT_TABLE, ""),
+            idempotency_table=environ.get(env.IDEMPOTENCY_TABLE, ""),
+            state_machine_arn=environ.get(env.STATE_MACHINE_ARN, ""),
+            kms_alias_prefix=environ.get(env.KMS_ALIAS_PREFIX, DEFAULT_KMS_ALIAS_PREFIX),
+            fargate_min_rows=int(environ.get(env.FARGATE_MIN_ROWS, DEFAULT_FARGATE_MIN_ROWS)),
+            max_concurrency=int(environ.get(env.MAX_CONCURRENCY, DEFAULT_MAX_CONCURRENCY)),
+            finalize_lambda_max_rows=int(environ.get(env.FINALIZE_LAMBDA_MAX_ROWS, DEFAULT_FINALIZE_LAMBDA_MAX_ROWS)),
+            worker_subnets=_split(environ.get(env.WORKER_SUBNETS, "")),
+            worker_security_groups=_split(environ.get(env.WORKER_SECURITY_GROUPS, "")),
+            tenants=json.loads(environ.get(env.TENANTS) or "{}"),
         )

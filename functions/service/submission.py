@@ -1,20 +1,57 @@
-"""Start and cancel jobs: the job record first (conditional), then the state machine execution."""
+"""Start and cancel jobs: the job record first (conditional), then the state machine execution.
+
+The API's start and retry go through :func:`start_submitted` (checks, quota, start); the drop folder starts its
+jobs with :func:`start_job` and reserves quota when the planner has counted the rows.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
+from functions.service import layout
 from functions.service.context import ServiceContext
+from functions.service.errors import StateConflictError, UploadMissingError, UploadRejectedError
 from functions.service.jobs import JobRecord, JobState
 from functions.service.observability import logger
-from functions.service.quotas import QuotaGuard
+from functions.service.quotas import reserve_for_job
 from functions.service.tenancy import JobRef
 
 
 def new_job_id() -> str:
     return "j" + uuid.uuid4().hex[:20]
+
+
+def check_uploads(ctx: ServiceContext, job: JobRecord) -> None:
+    """The job's input (and scores, if it named one) are uploaded, each under the org's own data key."""
+    ref = job.ref
+    store = ctx.store(ref.org)
+    names = [str(name) for name in (job.get("input_name"), job.get("scores_name")) if name]
+    for name in names:
+        if not store.exists(layout.input_key(ref, name)):
+            raise UploadMissingError(f"upload {name} to the presigned URL first")
+    for name in names:
+        if not store.encrypted_with_own_key(layout.input_key(ref, name)):
+            raise UploadRejectedError(f"{name} was not written under this org's key; upload it again")
+
+
+def start_submitted(ctx: ServiceContext, ref: JobRef, expected: JobState) -> JobRecord:
+    """Start (CREATED) or retry (FAILED) a job submitted through the API: checks, quota, then the execution.
+
+    Raises StateConflictError (wrong state, or a racing start won), UploadMissingError, UploadRejectedError,
+    QuotaExceededError; in every case the job holds no quota afterwards.
+    """
+    job = ctx.jobs.get(ref)
+    if job.state != expected:
+        raise StateConflictError(f"job {ref.job} is {job.state.value}; it must be {expected.value}", job.state.value)
+    check_uploads(ctx, job)
+    reserve_for_job(ctx, ref, int(job.get("expected_rows") or 1))
+    try:
+        start_job(ctx, ref)
+    except StateConflictError:
+        release_job_slot(ctx, ref)
+        raise
+    return ctx.jobs.get(ref)
 
 
 def start_job(ctx: ServiceContext, ref: JobRef) -> JobRecord:
@@ -40,8 +77,8 @@ def cancel_job(ctx: ServiceContext, ref: JobRef) -> JobRecord:
     """Mark CANCELLED first (workers check it and stop), then stop the execution if one runs."""
     record = ctx.jobs.transition(ref, JobState.CANCELLED)
     release_job_slot(ctx, ref)
-    execution_arn: Any = record.get("execution_arn")
-    if execution_arn:
+    execution_arn = record.get("execution_arn")
+    if isinstance(execution_arn, str) and execution_arn:
         try:
             ctx.sfn.stop_execution(executionArn=execution_arn, cause="cancelled by the customer")
         except ctx.sfn.exceptions.ExecutionDoesNotExist:
@@ -55,7 +92,7 @@ def release_job_slot(ctx: ServiceContext, ref: JobRef) -> bool:
     the molecules it reserved but did not process: the monthly quota counts what ran, not what was declared."""
     if not ctx.jobs.take_flag(ref, "quota_reserved"):
         return False
-    quotas = QuotaGuard(ctx.dynamodb.Table(ctx.settings.table))
+    quotas = ctx.quotas
     quotas.release(ref.org)
     job = ctx.jobs.get(ref)
     unused = int(job.get("quota_rows", 0)) - int(job.get("rows_done", 0))

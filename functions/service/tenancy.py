@@ -1,46 +1,21 @@
-"""Who owns what: validated ids, and the S3 prefix that is the boundary of an org's data.
+"""Who owns what: the refs to a project and a job, and the checks that keep a handler inside its org's prefix.
 
-Every id that reaches an S3 key or a DynamoDB key passes :func:`checked_id` first, so a name like
-``../other-org`` can never walk out of its prefix.
+Every ref is built from checked ids (:mod:`functions.service.ids`); its S3 prefix is spelled by
+:mod:`functions.service.layout`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from functions.service.errors import InvalidIdentifierError, TenantAccessError
-
-# The alphabets, as text too: the API's OpenAPI patterns are these, anchored.
-ID_REGEX = r"[a-z0-9][a-z0-9-]{0,62}"
-FILE_NAME_REGEX = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
-_ID = re.compile(ID_REGEX)
-_FILE_NAME = re.compile(FILE_NAME_REGEX)
-
-
-def checked_id(value: object, what: str) -> str:
-    """An org, project or job id: lowercase letters, digits and dashes, 1-63 characters."""
-    if not isinstance(value, str) or not _ID.fullmatch(value):
-        raise InvalidIdentifierError(f"{what} must be 1-63 lowercase letters, digits or dashes, got {value!r}")
-    return value
-
-
-def checked_file_name(value: object, what: str = "file name") -> str:
-    """A file name inside a job: no slashes, no leading dot, no '..'."""
-    if not isinstance(value, str) or not _FILE_NAME.fullmatch(value) or ".." in value:
-        raise InvalidIdentifierError(
-            f"{what} must be 1-128 characters of letters, digits, '.', '_' or '-' without '..', got {value!r}"
-        )
-    return value
-
-
-def org_prefix(org: str) -> str:
-    return f"tenants/{checked_id(org, 'org')}/"
+from functions.service import layout
+from functions.service.errors import TenantAccessError
+from functions.service.ids import checked_id
 
 
 def require_in_org(org: str, key: str) -> str:
     """Refuse any key outside the org's prefix (the handler was handed another tenant's object)."""
-    prefix = org_prefix(org)
+    prefix = layout.org_prefix(org)
     if not key.startswith(prefix) or "/../" in key or key.endswith("/.."):
         raise TenantAccessError(f"org {org!r} may not touch {key!r}")
     return key
@@ -65,7 +40,7 @@ class ProjectRef:
 
     @property
     def prefix(self) -> str:
-        return f"{org_prefix(self.org)}projects/{self.project}/"
+        return layout.project_prefix(self.org, self.project)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +68,7 @@ class JobRef:
 
     @property
     def prefix(self) -> str:
-        return f"{self.project_ref.prefix}jobs/{self.job}/"
+        return layout.job_prefix(self.org, self.project, self.job)
 
     def as_dict(self) -> dict[str, str]:
         return {"org": self.org, "project": self.project, "job": self.job}

@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Final
 
 from cryptography.hazmat.primitives import serialization
 
 from functions.service.errors import TenantAccessError
-from functions.service.tenancy import checked_id
+from functions.service.ids import checked_id
 from hetero_core.pack import public_key_id
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_kms.literals import KeySpecType, KeyUsageTypeType, MessageTypeType
+    from mypy_boto3_kms.type_defs import KeyMetadataTypeDef, TagTypeDef
 
 # KMS Sign takes at most 4096 bytes as a RAW message; larger manifests are signed as a SHA-256 digest
 # (same signature: ECDSA_SHA_256 over the same bytes).
 KMS_RAW_MESSAGE_LIMIT = 4096
-SIGNING_ALGORITHM = "ECDSA_SHA_256"
+SIGNING_ALGORITHM: Final = "ECDSA_SHA_256"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +37,7 @@ class OrgKeys:
 class TenantKeys:
     """Creates and finds each org's keys."""
 
-    def __init__(self, kms: Any, alias_prefix: str) -> None:
+    def __init__(self, kms: KMSClient, alias_prefix: str) -> None:
         self._kms = kms
         self._prefix = alias_prefix.rstrip("/")
         self._cache: dict[str, OrgKeys] = {}
@@ -43,25 +48,22 @@ class TenantKeys:
     def signing_alias(self, org: str) -> str:
         return f"{self._prefix}/{checked_id(org, 'org')}/signing"
 
+    def _create_key(self, org: str, what: str, usage: KeyUsageTypeType, spec: KeySpecType) -> KeyMetadataTypeDef:
+        """One key of the org, tagged with it (the tag is what an auditor filters KMS keys by)."""
+        tags: list[TagTypeDef] = [{"TagKey": "hetero2:org", "TagValue": org}]
+        created = self._kms.create_key(
+            Description=f"HETERO-2 {what} of org {org}", KeyUsage=usage, KeySpec=spec, Tags=tags
+        )
+        return created["KeyMetadata"]
+
     def create_org_keys(self, org: str) -> OrgKeys:
         """Idempotent: an org that already has its keys gets them back unchanged."""
         existing = self._lookup(org)
         if existing is not None:
             return existing
-        tags = [{"TagKey": "hetero2:org", "TagValue": org}]
-        data = self._kms.create_key(
-            Description=f"HETERO-2 data key of org {org}",
-            KeyUsage="ENCRYPT_DECRYPT",
-            KeySpec="SYMMETRIC_DEFAULT",
-            Tags=tags,
-        )["KeyMetadata"]
+        data = self._create_key(org, "data key", "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT")
         self._kms.enable_key_rotation(KeyId=data["KeyId"])
-        signing = self._kms.create_key(
-            Description=f"HETERO-2 evidence-pack signing key of org {org}",
-            KeyUsage="SIGN_VERIFY",
-            KeySpec="ECC_NIST_P256",
-            Tags=tags,
-        )["KeyMetadata"]
+        signing = self._create_key(org, "evidence-pack signing key", "SIGN_VERIFY", "ECC_NIST_P256")
         self._kms.create_alias(AliasName=self.data_alias(org), TargetKeyId=data["KeyId"])
         self._kms.create_alias(AliasName=self.signing_alias(org), TargetKeyId=signing["KeyId"])
         keys = OrgKeys(org, data["Arn"], signing["Arn"])
@@ -96,7 +98,7 @@ class TenantKeys:
 class KmsSigner:
     """The engine's ``Signer`` backed by an asymmetric KMS key: the private key never leaves KMS."""
 
-    def __init__(self, kms: Any, key_arn: str) -> None:
+    def __init__(self, kms: KMSClient, key_arn: str) -> None:
         self._kms = kms
         self._key_arn = key_arn
         self._public_pem: bytes | None = None
@@ -112,10 +114,9 @@ class KmsSigner:
         return self._public_pem
 
     def sign(self, data: bytes) -> bytes:
-        if len(data) <= KMS_RAW_MESSAGE_LIMIT:
-            message, message_type = data, "RAW"
-        else:
-            message, message_type = hashlib.sha256(data).digest(), "DIGEST"
+        raw = len(data) <= KMS_RAW_MESSAGE_LIMIT
+        message = data if raw else hashlib.sha256(data).digest()
+        message_type: MessageTypeType = "RAW" if raw else "DIGEST"
         response = self._kms.sign(
             KeyId=self._key_arn, Message=message, MessageType=message_type, SigningAlgorithm=SIGNING_ALGORITHM
         )

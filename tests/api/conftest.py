@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from functions.local_server import LocalService
+from functions.local.server import LocalService
 
 _counter = itertools.count(1)
 

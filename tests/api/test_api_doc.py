@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from functions.local_server import LocalService
+from functions.local.server import LocalService
 
 API_DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from functions.api.deps import services
-from functions.local_server import LocalService, TokenIssuer
+from functions.local.server import LocalService, TokenIssuer
 from tests.api.conftest import Client, Tenant
 
 

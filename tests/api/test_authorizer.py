@@ -7,8 +7,8 @@ import json
 import pytest
 
 from functions.handlers import authorizer
-from functions.local_server import TokenIssuer
-from functions.local_stack import LambdaContextData
+from functions.local.server import TokenIssuer
+from functions.local.stack import LambdaContextData
 
 METHOD_ARN = "arn:aws:execute-api:eu-central-1:123456789012:abcdef1234/api/GET/v1/orgs/acme/projects"
 

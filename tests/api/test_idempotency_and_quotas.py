@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
-from functions.api import routes_jobs
+from functions.service import clock, submission
+from functions.service.context import service_context
 from functions.service.jobs import JobState
+from functions.service.tenancy import JobRef
 from tests.api.conftest import Tenant
 
 BODY = {"input_name": "m.csv", "expected_rows": 2}
@@ -73,7 +77,7 @@ def test_concurrent_starts_cannot_exceed_the_monthly_molecule_quota(
     def queue_only(ctx: Any, ref: Any) -> Any:
         return ctx.jobs.transition(ref, JobState.QUEUED)
 
-    monkeypatch.setattr(routes_jobs, "start_job", queue_only)
+    monkeypatch.setattr(submission, "start_job", queue_only)
     tenant.project("p1")
     base = f"/v1/orgs/{tenant.org}/projects/p1/jobs"
     jobs = []
@@ -106,3 +110,34 @@ def test_rows_per_job_is_refused_at_submit(tenant: Tenant) -> None:
     )
     assert response.status_code == 429
     assert response.json()["error"]["details"][0]["quota"] == "rows_per_job"
+
+
+def _queue_only(ctx: Any, ref: JobRef) -> Any:
+    """Start without an execution, so the job holds its reservation until the test ends it."""
+    return ctx.jobs.transition(ref, JobState.QUEUED)
+
+
+def test_a_start_at_the_last_second_of_a_month_is_charged_and_refunded_to_that_month(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clock reads 23:59:59 on 31 January and moves a second at every reading: the reservation must charge
+    January and record January, so that the cancel's refund gives January back (not February)."""
+    monkeypatch.setattr(submission, "start_job", _queue_only)
+    tenant.project("p1")
+    base = f"/v1/orgs/{tenant.org}/projects/p1/jobs"
+    created = tenant.admin.post(base, {"input_name": "m.csv", "expected_rows": 500}).json()
+    upload = created["uploads"]["input"]
+    assert requests.put(upload["url"], data=b"id,smiles\na,CCO\n", headers=upload["headers"], timeout=30).ok
+    job = created["job"]["job"]
+
+    last_second = datetime(2027, 1, 31, 23, 59, 59, tzinfo=UTC)
+    ticks = itertools.count()
+    monkeypatch.setattr(clock, "now", lambda: last_second + timedelta(seconds=next(ticks)))
+    assert tenant.admin.post(f"{base}/{job}/start").status_code == 202
+    ctx = service_context()
+    assert ctx.jobs.get(JobRef(tenant.org, "p1", job)).get("quota_month") == "2027-01"
+    assert ctx.quotas.status(tenant.org, "2027-01").molecules_used == 500
+
+    assert tenant.admin.post(f"{base}/{job}/cancel").status_code == 200
+    assert ctx.quotas.status(tenant.org, "2027-01").molecules_used == 0
+    assert ctx.quotas.status(tenant.org, "2027-02").molecules_used == 0

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
 from functions.api.openapi import DOCUMENT, render
-from functions.local_server import LocalService
+from functions.local.server import LocalService
 from tests.api.conftest import Tenant, new_tenant
 
 

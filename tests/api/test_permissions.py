@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from functions.local_server import LocalService
+from functions.local.server import LocalService
 from tests.api.conftest import Client, Tenant, new_tenant
 
 ROLES = ("org_admin", "admin", "run", "view", "none", "other")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from functions.local_server import free_port
+from functions.local.server import free_port
 
 
 def test_serve_prints_a_working_token_for_the_demo_org_and_stops_on_ctrl_c(tmp_path: Path) -> None:

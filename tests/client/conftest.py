@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from functions.local_server import LocalService
+from functions.local.server import LocalService
 from hetero2_client import Client, Job
 from tests.api.conftest import Tenant, new_tenant
 from tests.service.molecules import distinct_molecules, input_csv

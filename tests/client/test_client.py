@@ -17,26 +17,27 @@ from typing import Any
 import pytest
 import requests
 
-from functions.local_server import LocalService, free_port
+from functions.local.server import LocalService, free_port
 from hetero2_client import (
     ApiError,
     Client,
     ConfigurationError,
-    Conflict,
-    Forbidden,
+    ConflictError,
+    ForbiddenError,
     JobFailedError,
     MissingDependencyError,
-    NotFound,
-    QuotaExceeded,
+    NotFoundError,
+    QuotaExceededError,
     ServerError,
     TransferError,
     TransportError,
-    Unauthenticated,
-    ValidationFailed,
+    UnauthenticatedError,
+    ValidationFailedError,
     WaitTimeoutError,
 )
-from hetero2_client.client import IDEMPOTENCY_HEADER, count_rows, upload_name
+from hetero2_client.client import IDEMPOTENCY_HEADER
 from hetero2_client.errors import api_error
+from hetero2_client.payloads import count_rows, upload_name
 from hetero_core.errors import InputFileError, PackVerificationError, ScoresFileError
 from hetero_core.layout import DECOY_COLUMNS
 from tests.api.conftest import Tenant
@@ -214,7 +215,7 @@ def test_wait_gives_up_after_its_timeout_and_the_job_stays_created(finished: Fin
 
 def test_another_orgs_job_is_not_found(finished: Finished, other_tenant: Tenant) -> None:
     intruder = Client(other_tenant.service.url, token_of(other_tenant), org=finished.tenant.org, project=PROJECT)
-    with pytest.raises(NotFound) as caught:
+    with pytest.raises(NotFoundError) as caught:
         intruder.job(finished.job.id)
     assert caught.value.status == 404
     assert caught.value.code == "not_found"
@@ -224,7 +225,7 @@ def test_another_orgs_job_is_not_found(finished: Finished, other_tenant: Tenant)
 
 def test_a_bad_token_is_unauthenticated(service: LocalService) -> None:
     client = Client(service.url, "not-a-jwt", project=PROJECT)
-    with pytest.raises(Unauthenticated) as caught:
+    with pytest.raises(UnauthenticatedError) as caught:
         _ = client.org
     assert caught.value.status == 401
     assert caught.value.code == "unauthenticated"
@@ -233,37 +234,37 @@ def test_a_bad_token_is_unauthenticated(service: LocalService) -> None:
 def test_a_viewer_cannot_submit(finished: Finished) -> None:
     finished.tenant.member(PROJECT, "viewer", "view")
     viewer = Client(finished.tenant.service.url, finished.tenant.service.issuer.token("viewer", finished.tenant.org))
-    with pytest.raises(Forbidden) as caught:
+    with pytest.raises(ForbiddenError) as caught:
         viewer.create_job(finished.input_path, project=PROJECT, **FAST)
     assert (caught.value.status, caught.value.code) == (403, "forbidden")
 
 
 def test_bad_parameters_are_validation_failed_naming_the_field(finished: Finished) -> None:
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(ValidationFailedError) as caught:
         finished.client.create_job(finished.input_path, k_decoys=0)
     assert caught.value.status == 422
     assert caught.value.code == "validation_error"
     assert any("k_decoys" in detail["loc"] for detail in caught.value.details or [])
 
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailedError):
         finished.client.create_job(finished.input_path, colour="red")
 
 
 def test_wrong_state_is_a_conflict(finished: Finished) -> None:
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(ConflictError) as caught:
         finished.job.start()
     assert caught.value.status == 409
     assert caught.value.code == "invalid_state"
 
     created = finished.client.create_job(finished.input_path, **FAST)
-    with pytest.raises(Conflict, match="not_ready"):
+    with pytest.raises(ConflictError, match="not_ready"):
         created.results()
-    with pytest.raises(Conflict, match="not_ready"):
+    with pytest.raises(ConflictError, match="not_ready"):
         created.download_pack()
 
 
 def test_too_many_rows_is_quota_exceeded(finished: Finished) -> None:
-    with pytest.raises(QuotaExceeded) as caught:
+    with pytest.raises(QuotaExceededError) as caught:
         finished.client.create_job(finished.input_path, expected_rows=50_000_000, **FAST)
     assert caught.value.status == 429
     assert caught.value.code == "quota_exceeded"
@@ -313,13 +314,13 @@ def test_the_org_must_exist_before_its_projects(service: LocalService) -> None:
 @pytest.mark.parametrize(
     ("status", "kind"),
     [
-        (400, ValidationFailed),
-        (401, Unauthenticated),
-        (403, Forbidden),
-        (404, NotFound),
-        (409, Conflict),
-        (422, ValidationFailed),
-        (429, QuotaExceeded),
+        (400, ValidationFailedError),
+        (401, UnauthenticatedError),
+        (403, ForbiddenError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (422, ValidationFailedError),
+        (429, QuotaExceededError),
         (500, ServerError),
         (418, ApiError),
     ],
@@ -496,3 +497,23 @@ def test_storage_refusing_a_changed_presigned_url_is_a_transfer_error_without_th
     assert caught.value.status == 403
     assert "download of report refused: SignatureDoesNotMatch" in str(caught.value)
     assert query not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("ClientError", "Hetero2ClientError"),
+        ("NotFound", "NotFoundError"),
+        ("ValidationFailed", "ValidationFailedError"),
+    ],
+)
+def test_the_error_names_docs_promised_before_still_work_with_a_warning(old: str, new: str) -> None:
+    import hetero2_client  # noqa: PLC0415
+    from hetero2_client import errors  # noqa: PLC0415
+
+    with pytest.warns(DeprecationWarning, match=new):
+        assert getattr(hetero2_client, old) is getattr(errors, new)
+    with pytest.warns(DeprecationWarning, match=new):
+        assert getattr(errors, old) is getattr(errors, new)
+    with pytest.raises(AttributeError):
+        _ = hetero2_client.NoSuchError  # type: ignore[attr-defined]

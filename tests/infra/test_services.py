@@ -130,7 +130,7 @@ def test_chunk_worker_reserves_what_the_plans_pay_for(synthesized: Synthesized, 
     config = synthesized.configs[stack]
     run_chunk = _functions_by_handler(synthesized, stack)[contract.RUN_CHUNK_HANDLER]
     assert run_chunk["ReservedConcurrentExecutions"] == config.chunk_concurrency
-    assert run_chunk["Environment"]["Variables"][contract.ENV_MAX_CONCURRENCY] == str(config.chunk_concurrency)
+    assert run_chunk["Environment"]["Variables"][contract.env.MAX_CONCURRENCY] == str(config.chunk_concurrency)
     assert run_chunk["Timeout"] < 900, "Lambda gives up before the state machine's task timeout"
 
 
@@ -139,21 +139,21 @@ def test_functions_are_traced_and_get_the_contract_environment(synthesized: Synt
     for handler, function in functions.items():
         assert function["TracingConfig"] == {"Mode": "Active"}, handler
         variables = function["Environment"]["Variables"]
-        for name in (contract.ENV_BUCKET, contract.ENV_TABLE, contract.ENV_AUDIT_TABLE, contract.ENV_KMS_ALIAS_PREFIX):
+        for name in (contract.env.BUCKET, contract.env.TABLE, contract.env.AUDIT_TABLE, contract.env.KMS_ALIAS_PREFIX):
             assert name in variables, (handler, name)
         assert variables["POWERTOOLS_SERVICE_NAME"] == "hetero2"
     plan = functions[contract.PLAN_HANDLER]["Environment"]["Variables"]
-    assert {contract.ENV_WORKER_SUBNETS, contract.ENV_WORKER_SECURITY_GROUPS, contract.ENV_FARGATE_MIN_ROWS} <= set(
+    assert {contract.env.WORKER_SUBNETS, contract.env.WORKER_SECURITY_GROUPS, contract.env.FARGATE_MIN_ROWS} <= set(
         plan
     )
     oidc = synthesized.configs[stack].oidc
     for handler in (contract.API_HANDLER, contract.AUTHORIZER_HANDLER):
         variables = functions[handler]["Environment"]["Variables"]
-        assert variables[contract.ENV_JWT_ISSUER] == oidc.issuer
-        assert variables[contract.ENV_JWT_AUDIENCE] == oidc.audience
-        assert variables[contract.ENV_JWKS_URL] == oidc.resolved_jwks_url
+        assert variables[contract.env.JWT_ISSUER] == oidc.issuer
+        assert variables[contract.env.JWT_AUDIENCE] == oidc.audience
+        assert variables[contract.env.JWKS_URL] == oidc.resolved_jwks_url
     for handler in (contract.API_HANDLER, contract.DROP_TRIGGER_HANDLER):
-        assert contract.ENV_STATE_MACHINE_ARN in functions[handler]["Environment"]["Variables"]
+        assert contract.env.STATE_MACHINE_ARN in functions[handler]["Environment"]["Variables"]
 
 
 def test_state_machine_is_inline_substituted_logged_and_traced(synthesized: Synthesized, stack: str) -> None:
@@ -288,3 +288,13 @@ def test_fargate_worker_has_no_way_out_but_vpc_endpoints(synthesized: Synthesize
     services = [flatten_reference(endpoint["Properties"]["ServiceName"]) for endpoint in endpoints]
     suffixes = sorted(service.rsplit(".", 1)[-1] for service in services)
     assert suffixes == ["api", "dkr", "dynamodb", "logs", "s3"]
+
+
+def test_no_asset_ships_the_local_server(synthesized: Synthesized) -> None:
+    """The control-plane zip and the worker image context carry the handlers, never ``hetero2 serve``."""
+    staged = [folder for folder in synthesized.outdir.glob("asset.*") if (folder / "functions").is_dir()]
+    assert len(staged) >= 2
+    for folder in staged:
+        assert (folder / "functions" / "handlers" / "fargate_worker.py").is_file()
+        assert not (folder / "functions" / "local").exists()
+        assert not (folder / "functions" / "local_server.py").exists()

@@ -1,4 +1,4 @@
-"""The pipeline under moto for tests: ``functions/local_stack.py`` provisions everything from the real ASL and
+"""The pipeline under moto for tests: ``functions/local/stack.py`` provisions everything from the real ASL and
 runs our handlers in-process; this adds fault injection, a record of every invocation, and recorded (not slept)
 retry backoff."""
 
@@ -14,8 +14,8 @@ import boto3
 from moto.awslambda.models import LambdaFunction
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
-from functions import local_stack
-from functions.local_stack import ASL_PATH, LambdaContextData, Names
+from functions.local import stack as local_stack
+from functions.local.stack import ASL_PATH, LambdaContextData, Names
 from functions.service.context import ServiceContext, reset_service_context
 
 REGION = "eu-west-1"
@@ -45,18 +45,10 @@ class PipelineHarness:
     faults: list[Fault] = field(default_factory=list)
     retry_sleeps: list[float] = field(default_factory=list)
 
-    @property
-    def s3(self) -> Any:
-        return self.context.s3
-
-    @property
-    def sfn(self) -> Any:
-        return self.context.sfn
-
     def wait(self, execution_arn: str, timeout: float = 120.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            description: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
+            description: dict[str, Any] = self.context.sfn.describe_execution(executionArn=execution_arn)
             if description["status"] != "RUNNING":
                 return description
             time.sleep(0.05)

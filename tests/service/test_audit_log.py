@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -13,33 +12,31 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from functions import audit_verify
-from functions.service import audit_log
+from functions.service import audit_chain, audit_log
 from functions.service.audit_log import GENESIS_HASH, AuditAction, AuditLog, event_hash
 from functions.service.dynamo_values import from_dynamo
 from functions.service.errors import AuditLogError, InvalidIdentifierError
+from functions.service.table import event_key
 from functions.service.tenancy import JobRef, ProjectRef
-from tests.service.conftest import emptied, module_table
-from tests.service.harness import REGION
+from tests.service.harness import REGION, TABLE
 
-AUDIT_TABLE = "hetero2-audit-test"
+AUDIT_TABLE = TABLE  # the shared pk/sk table of tests/service/conftest.py serves as the audit table
 AT = "2025-01-02T03:04:05.000000Z"
-
-
-@pytest.fixture(scope="module")
-def shared_table() -> Iterator[Any]:
-    with module_table(AUDIT_TABLE) as table:
-        yield table
-
-
-@pytest.fixture
-def table(shared_table: Any) -> Any:
-    return emptied(shared_table)
 
 
 @pytest.fixture
 def log(table: Any) -> AuditLog:
     return AuditLog(table)
+
+
+def _assert_broken_at(log: AuditLog, seq: int, reason: str = "", *, intact_before: int | None = None) -> None:
+    """The verifier names ``seq`` as the first broken link of org-a's chain, with ``reason`` in its explanation."""
+    report = log.verify_chain("org-a")
+    assert not report.ok
+    assert report.first_broken_seq == seq
+    assert reason in str(report.reason)
+    if intact_before is not None:
+        assert report.events_checked == intact_before
 
 
 def _append(log: AuditLog, org: str = "org-a", n: int = 1, actor: str = "alice@example.com") -> list[dict[str, Any]]:
@@ -58,7 +55,7 @@ def _append(log: AuditLog, org: str = "org-a", n: int = 1, actor: str = "alice@e
 
 
 def _item(table: Any, seq: int, org: str = "org-a") -> dict[str, Any]:
-    item: dict[str, Any] = table.get_item(Key=audit_log.event_key(org, seq))["Item"]
+    item: dict[str, Any] = table.get_item(Key=event_key(org, seq))["Item"]
     return item
 
 
@@ -268,14 +265,12 @@ def test_altered_field_with_recomputed_hash_breaks_the_next_link(log: AuditLog, 
     forged = {**from_dynamo(item), "actor": "mallory"}
     forged["hash"] = event_hash(forged)
     table.put_item(Item=forged)
-    report = log.verify_chain("org-a")
-    assert (report.first_broken_seq, report.events_checked) == (4, 3)
-    assert "prev_hash" in str(report.reason)
+    _assert_broken_at(log, 4, "prev_hash", intact_before=3)
 
 
 def test_deleted_event_is_a_gap(log: AuditLog, table: Any) -> None:
     _append(log, n=5)
-    table.delete_item(Key=audit_log.event_key("org-a", 2))
+    table.delete_item(Key=event_key("org-a", 2))
     report = log.verify_chain("org-a")
     assert (report.ok, report.first_broken_seq, report.events_checked) == (False, 2, 1)
     assert "event 2 is missing" in str(report.reason)
@@ -283,71 +278,57 @@ def test_deleted_event_is_a_gap(log: AuditLog, table: Any) -> None:
 
 def test_deleted_first_event_is_found(log: AuditLog, table: Any) -> None:
     _append(log, n=3)
-    table.delete_item(Key=audit_log.event_key("org-a", 1))
-    report = log.verify_chain("org-a")
-    assert (report.first_broken_seq, report.events_checked) == (1, 0)
+    table.delete_item(Key=event_key("org-a", 1))
+    _assert_broken_at(log, 1, intact_before=0)
 
 
 def test_deleted_event_with_later_ones_renumbered_is_found(log: AuditLog, table: Any) -> None:
     _append(log, n=4)
     fourth = _item(table, 4)
-    table.delete_item(Key=audit_log.event_key("org-a", 4))
-    table.put_item(Item={**fourth, **audit_log.event_key("org-a", 3), "seq": 3})
-    report = log.verify_chain("org-a")
-    assert (report.first_broken_seq, report.events_checked) == (3, 2)
-    assert "prev_hash" in str(report.reason)
+    table.delete_item(Key=event_key("org-a", 4))
+    table.put_item(Item={**fourth, **event_key("org-a", 3), "seq": 3})
+    _assert_broken_at(log, 3, "prev_hash", intact_before=2)
 
 
-def test_reordered_events_are_found(log: AuditLog, table: Any) -> None:
+@pytest.mark.parametrize(("rewrite_seq", "reason"), [(False, "moved or reordered"), (True, "prev_hash")])
+def test_reordered_events_are_found_even_with_their_seq_fields_rewritten(
+    log: AuditLog, table: Any, rewrite_seq: bool, reason: str
+) -> None:
     _append(log, n=4)
     second, third = _item(table, 2), _item(table, 3)
-    table.put_item(Item={**third, "pk": second["pk"], "sk": second["sk"]})
-    table.put_item(Item={**second, "pk": third["pk"], "sk": third["sk"]})
-    report = log.verify_chain("org-a")
-    assert (report.first_broken_seq, report.events_checked) == (2, 1)
-    assert "moved or reordered" in str(report.reason)
-
-
-def test_reordered_events_with_rewritten_seq_fields_are_found(log: AuditLog, table: Any) -> None:
-    _append(log, n=4)
-    second, third = _item(table, 2), _item(table, 3)
-    table.put_item(Item={**third, "pk": second["pk"], "sk": second["sk"], "seq": 2})
-    table.put_item(Item={**second, "pk": third["pk"], "sk": third["sk"], "seq": 3})
-    assert log.verify_chain("org-a").first_broken_seq == 2
+    seq_of_second, seq_of_third = ({"seq": 2}, {"seq": 3}) if rewrite_seq else ({}, {})
+    table.put_item(Item={**third, "pk": second["pk"], "sk": second["sk"], **seq_of_second})
+    table.put_item(Item={**second, "pk": third["pk"], "sk": third["sk"], **seq_of_third})
+    _assert_broken_at(log, 2, reason, intact_before=1)
 
 
 def test_inserted_event_with_a_made_up_hash_is_found(log: AuditLog, table: Any) -> None:
     events = _append(log, n=3)
-    fake = {**_item(table, 3), **audit_log.event_key("org-a", 4), "seq": 4, "actor": "mallory"}
+    fake = {**_item(table, 3), **event_key("org-a", 4), "seq": 4, "actor": "mallory"}
     fake["prev_hash"] = events[2]["hash"]
     fake["hash"] = "f" * 64
     table.put_item(Item=fake)
-    report = log.verify_chain("org-a")
-    assert (report.first_broken_seq, report.events_checked) == (4, 3)
+    _assert_broken_at(log, 4, intact_before=3)
 
 
 def test_inserted_event_that_does_not_link_is_found(log: AuditLog, table: Any) -> None:
     _append(log, n=3)
     fake = {**from_dynamo(_item(table, 2)), "seq": 4, "prev_hash": "a" * 64}
     fake["hash"] = event_hash(fake)
-    table.put_item(Item={**fake, **audit_log.event_key("org-a", 4)})
-    report = log.verify_chain("org-a")
-    assert report.first_broken_seq == 4
-    assert "prev_hash" in str(report.reason)
+    table.put_item(Item={**fake, **event_key("org-a", 4)})
+    _assert_broken_at(log, 4, "prev_hash")
 
 
 def test_inserted_foreign_item_between_events_is_found(log: AuditLog, table: Any) -> None:
     _append(log, n=3)
     table.put_item(Item={**_item(table, 2), "sk": "EVENT#000000000002x"})
-    report = log.verify_chain("org-a")
-    assert (report.first_broken_seq, report.events_checked) == (3, 2)
-    assert "not an audit event" in str(report.reason)
+    _assert_broken_at(log, 3, "not an audit event", intact_before=2)
 
 
 def test_event_number_zero_is_found(log: AuditLog, table: Any) -> None:
     _append(log, n=2)
     table.put_item(Item={**_item(table, 1), "sk": "EVENT#000000000000", "seq": 0})
-    assert log.verify_chain("org-a").first_broken_seq == 0
+    _assert_broken_at(log, 0)
 
 
 @pytest.mark.parametrize(
@@ -362,9 +343,7 @@ def test_event_number_zero_is_found(log: AuditLog, table: Any) -> None:
 def test_other_edits_are_found(log: AuditLog, table: Any, change: dict[str, Any], reason: str) -> None:
     _append(log, n=3)
     table.put_item(Item={**_item(table, 2), **change})
-    report = log.verify_chain("org-a")
-    assert report.first_broken_seq == 2
-    assert reason in str(report.reason)
+    _assert_broken_at(log, 2, reason)
 
 
 def test_removed_attribute_is_found(log: AuditLog, table: Any) -> None:
@@ -372,9 +351,7 @@ def test_removed_attribute_is_found(log: AuditLog, table: Any) -> None:
     item = _item(table, 2)
     del item["source_ip"]
     table.put_item(Item=item)
-    report = log.verify_chain("org-a")
-    assert report.first_broken_seq == 2
-    assert "missing attributes ['source_ip']" in str(report.reason)
+    _assert_broken_at(log, 2, "missing attributes ['source_ip']")
 
 
 def test_append_refuses_to_extend_a_log_whose_newest_key_is_malformed(log: AuditLog, table: Any) -> None:
@@ -390,7 +367,7 @@ def test_append_refuses_to_extend_a_log_whose_newest_key_is_malformed(log: Audit
 def test_verify_command_ok(log: AuditLog, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("HETERO2_AUDIT_TABLE", AUDIT_TABLE)
     events = _append(log, n=2)
-    assert audit_verify.main(["--org", "org-a"]) == 0
+    assert audit_chain.main(["--org", "org-a"]) == 0
     assert capsys.readouterr().out.strip() == f"OK org=org-a events=2 head_hash={events[1]['hash']}"
 
 
@@ -399,8 +376,8 @@ def test_verify_command_names_the_first_broken_link(
 ) -> None:
     monkeypatch.setenv("HETERO2_AUDIT_TABLE", AUDIT_TABLE)
     _append(log, n=4)
-    table.delete_item(Key=audit_log.event_key("org-a", 3))
-    assert audit_verify.main(["--org", "org-a"]) == 1
+    table.delete_item(Key=event_key("org-a", 3))
+    assert audit_chain.main(["--org", "org-a"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("BROKEN org=org-a first_broken_seq=3 intact_before=2:")
     assert "event 3 is missing" in out
@@ -410,7 +387,7 @@ def test_verify_command_takes_the_table_from_the_command_line(
     log: AuditLog, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("HETERO2_AUDIT_TABLE", raising=False)
-    assert audit_verify.main(["--org", "org-a", "--table", AUDIT_TABLE]) == 0
+    assert audit_chain.main(["--org", "org-a", "--table", AUDIT_TABLE]) == 0
     assert capsys.readouterr().out.startswith("OK org=org-a events=0")
 
 
@@ -427,12 +404,12 @@ def test_verify_command_cannot_check(
     message: str,
 ) -> None:
     monkeypatch.setenv("HETERO2_AUDIT_TABLE", env)
-    assert audit_verify.main(argv) == 2
+    assert audit_chain.main(argv) == 2
     assert message in capsys.readouterr().err
 
 
 def test_verify_command_requires_an_org(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
-        audit_verify.main([])
+        audit_chain.main([])
     assert exited.value.code == 2
     assert "--org" in capsys.readouterr().err

@@ -35,7 +35,7 @@ def _event(key: str, etag: str, bucket: str = BUCKET) -> dict[str, Any]:
 def _drop(pipeline: PipelineHarness, name: str, data: bytes) -> str:
     store = pipeline.context.store("org-a")
     store.put_bytes(INBOX + name, data)
-    etag: str = pipeline.s3.head_object(Bucket=BUCKET, Key=INBOX + name)["ETag"]
+    etag: str = pipeline.context.s3.head_object(Bucket=BUCKET, Key=INBOX + name)["ETag"]
     return etag
 
 
@@ -45,7 +45,7 @@ def _trigger(key: str, etag: str, bucket: str = BUCKET) -> dict[str, Any]:
 
 
 def _executions(pipeline: PipelineHarness) -> list[dict[str, Any]]:
-    executions: list[dict[str, Any]] = pipeline.sfn.list_executions(stateMachineArn=pipeline.state_machine_arn)[
+    executions: list[dict[str, Any]] = pipeline.context.sfn.list_executions(stateMachineArn=pipeline.state_machine_arn)[
         "executions"
     ]
     return executions
@@ -121,7 +121,7 @@ def test_a_dropped_file_counts_against_the_orgs_quota(pipeline: PipelineHarness)
     store = pipeline.context.store(org)
     rows = b"id,smiles\n" + b"".join(f"m{i},CCO\n".encode() for i in range(2001))
     store.put_bytes(inbox + "big.csv", rows)
-    etag = pipeline.s3.head_object(Bucket=BUCKET, Key=inbox + "big.csv")["ETag"]
+    etag = pipeline.context.s3.head_object(Bucket=BUCKET, Key=inbox + "big.csv")["ETag"]
     result = _trigger(inbox + "big.csv", etag)
     (execution,) = _executions(pipeline)
     assert pipeline.wait(execution["executionArn"])["status"] == "FAILED"
@@ -137,7 +137,7 @@ def test_a_dropped_files_reservation_is_released_and_unused_rows_refunded(pipeli
     store = pipeline.context.store(org)
     store.put_bytes(inbox + "small.csv", input_csv(distinct_molecules(3)))
     store.put_bytes(inbox + "small.job.json", json.dumps({"k_decoys": 3, "scorer": "mock"}).encode())
-    etag = pipeline.s3.head_object(Bucket=BUCKET, Key=inbox + "small.csv")["ETag"]
+    etag = pipeline.context.s3.head_object(Bucket=BUCKET, Key=inbox + "small.csv")["ETag"]
     _trigger(inbox + "small.csv", etag)
     (execution,) = _executions(pipeline)
     assert pipeline.wait(execution["executionArn"])["status"] == "SUCCEEDED"
@@ -151,7 +151,7 @@ def test_a_drop_for_an_org_without_its_record_fails_saying_what_to_do(pipeline: 
     pipeline.context.keys.create_org_keys(org)  # provisioned by CDK, but nobody created the org record yet
     inbox = f"tenants/{org}/projects/proj/inbox/"
     pipeline.context.store(org).put_bytes(inbox + "x.csv", input_csv(distinct_molecules(2)))
-    etag = pipeline.s3.head_object(Bucket=BUCKET, Key=inbox + "x.csv")["ETag"]
+    etag = pipeline.context.s3.head_object(Bucket=BUCKET, Key=inbox + "x.csv")["ETag"]
     result = _trigger(inbox + "x.csv", etag)
     (execution,) = _executions(pipeline)
     assert pipeline.wait(execution["executionArn"])["status"] == "FAILED"

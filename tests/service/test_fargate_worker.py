@@ -4,6 +4,8 @@ process pool against a moto server, it writes byte-for-byte the chunk results th
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +14,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from functions import fargate_worker
+from functions.handlers import fargate_worker
 from functions.service import layout
 from functions.service.chunk_work import run_chunk
 from functions.service.context import ServiceContext, reset_service_context
@@ -21,6 +23,8 @@ from functions.service.jobs import JobState
 from functions.service.planning import plan_job
 from functions.service.settings import Settings
 from functions.service.tenancy import JobRef
+from infra_cdk.contract import FARGATE_WORKER_COMMAND
+from tests.service.conftest import pk_sk_table
 from tests.service.harness import BUCKET, REGION, TABLE
 from tests.service.molecules import distinct_molecules, input_csv
 
@@ -44,15 +48,7 @@ def moto_server(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serv
     monkeypatch.setenv("HETERO2_TABLE", TABLE)
     session = boto3.session.Session(region_name=REGION)
     session.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    session.client("dynamodb").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    pk_sk_table(session.resource("dynamodb"), TABLE)
     context = ServiceContext(Settings.from_env(), session)
     reset_service_context(context)
     try:
@@ -116,3 +112,11 @@ def test_fargate_worker_needs_a_key(moto_server: ServiceContext, monkeypatch: py
     with pytest.raises(SystemExit) as exit_info:
         fargate_worker.main([])
     assert exit_info.value.code == 2
+
+
+def test_the_task_command_the_cdk_app_gives_the_container_runs_the_worker() -> None:
+    module = FARGATE_WORKER_COMMAND[FARGATE_WORKER_COMMAND.index("-m") + 1]
+    command = [sys.executable, "-m", module, "--help"]
+    shown = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert "--descriptors-key" in shown.stdout

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
@@ -13,6 +12,7 @@ from moto import mock_aws
 from functions.service.errors import JobNotFoundError, StateConflictError
 from functions.service.jobs import ALLOWED_FROM, JobRepository, JobState
 from functions.service.tenancy import JobRef
+from tests.service.conftest import pk_sk_table
 from tests.service.harness import REGION, TABLE
 
 REF = JobRef("org-a", "proj", "job-1")
@@ -21,17 +21,7 @@ REF = JobRef("org-a", "proj", "job-1")
 @pytest.fixture
 def jobs(aws_env: None) -> Iterator[JobRepository]:
     with mock_aws():
-        dynamodb = boto3.resource("dynamodb", region_name=REGION)
-        table: Any = dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield JobRepository(table)
+        yield JobRepository(pk_sk_table(boto3.resource("dynamodb", region_name=REGION), TABLE))
 
 
 def _at(jobs: JobRepository, state: JobState) -> None:

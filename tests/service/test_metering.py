@@ -9,8 +9,10 @@ from typing import Any
 import boto3
 import pytest
 
+from functions.service.clock import checked_month, month_of
 from functions.service.errors import InvalidIdentifierError
-from functions.service.metering import Metering, checked_month, month_of, usage_key
+from functions.service.metering import Metering
+from functions.service.table import usage_key
 from tests.service.harness import REGION, TABLE
 
 ZERO = {"molecules": 0, "decoys": 0, "worker_seconds": 0.0, "stored_bytes": 0}

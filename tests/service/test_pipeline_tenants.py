@@ -22,7 +22,7 @@ FAST = {"k_decoys": 4, "decoy_descriptors": "fast", "scorer": "mock"}
 
 
 def _objects(pipeline: PipelineHarness, prefix: str) -> list[str]:
-    pages = pipeline.s3.get_paginator("list_objects_v2").paginate(
+    pages = pipeline.context.s3.get_paginator("list_objects_v2").paginate(
         Bucket=pipeline.context.settings.bucket, Prefix=prefix
     )
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
@@ -52,7 +52,7 @@ def test_two_orgs_jobs_at_once_each_under_its_own_key(
         objects = _objects(pipeline, f"tenants/{org}/")
         assert len(objects) > 10
         for key in objects:
-            head = pipeline.s3.head_object(Bucket=bucket, Key=key)
+            head = pipeline.context.s3.head_object(Bucket=bucket, Key=key)
             assert head["ServerSideEncryption"] == "aws:kms"
             assert head["SSEKMSKeyId"] == keys[org].data_key_arn, key
         zip_path = tmp_path / f"{org}.zip"

@@ -14,6 +14,7 @@ from functions.service import quotas
 from functions.service.errors import OrgPlanError, QuotaExceededError, TransientServiceError
 from functions.service.quotas import PLANS, PlanLimits, QuotaGuard
 from functions.service.settings import DEFAULT_FARGATE_MIN_ROWS, DEFAULT_MAX_CONCURRENCY
+from functions.service.table import slot_key
 
 MONTH = "2025-03"
 
@@ -28,6 +29,10 @@ def _org(table: Any, org: str, plan: str | None) -> None:
     if plan is not None:
         item["plan"] = plan
     table.put_item(Item=item)
+
+
+def _refusal(error: QuotaExceededError) -> tuple[str, int, int, int]:
+    return error.quota, error.limit, error.requested, error.used
 
 
 def _counts(guard: QuotaGuard, org: str = "org-a", month: str = MONTH) -> tuple[int, int]:
@@ -114,12 +119,7 @@ def test_rows_per_job_is_checked_first(table: Any, guard: QuotaGuard) -> None:
     _org(table, "org-a", "trial")
     with pytest.raises(QuotaExceededError) as caught:
         guard.reserve("org-a", "proj", 2_001, MONTH)
-    assert (caught.value.quota, caught.value.limit, caught.value.requested, caught.value.used) == (
-        "rows_per_job",
-        2_000,
-        2_001,
-        0,
-    )
+    assert _refusal(caught.value) == ("rows_per_job", 2_000, 2_001, 0)
     assert _counts(guard) == (0, 0)
 
 
@@ -130,12 +130,7 @@ def test_monthly_molecules_may_reach_but_not_pass_the_limit(table: Any, guard: Q
     assert _counts(guard) == (1_000_000, 4)
     with pytest.raises(QuotaExceededError) as caught:
         guard.reserve("org-a", "proj", 1, MONTH)
-    assert (caught.value.quota, caught.value.limit, caught.value.requested, caught.value.used) == (
-        "molecules_per_month",
-        1_000_000,
-        1,
-        1_000_000,
-    )
+    assert _refusal(caught.value) == ("molecules_per_month", 1_000_000, 1, 1_000_000)
     assert "molecules_per_month" in str(caught.value)
     assert _counts(guard) == (1_000_000, 4)  # the slot was not taken either
     guard.reserve("org-a", "proj", 1, "2025-04")  # a new month starts from zero
@@ -147,12 +142,7 @@ def test_concurrent_jobs_limit_refuses_without_counting_molecules(table: Any, gu
     guard.reserve("org-a", "proj", 100, MONTH)
     with pytest.raises(QuotaExceededError) as caught:
         guard.reserve("org-a", "proj", 100, MONTH)
-    assert (caught.value.quota, caught.value.limit, caught.value.requested, caught.value.used) == (
-        "concurrent_jobs",
-        1,
-        1,
-        1,
-    )
+    assert _refusal(caught.value) == ("concurrent_jobs", 1, 1, 1)
     assert _counts(guard) == (100, 1)
     assert guard.release("org-a") is True
     guard.reserve("org-a", "proj", 100, MONTH)
@@ -223,7 +213,7 @@ def test_releasing_a_job_slot_after_the_counter_drifted_to_zero(table: Any, guar
     guard.reserve("org-a", "proj", 10, MONTH, job="j1")
     assert guard.release("org-a") is True  # a caller gave the slot back without naming the job
     assert guard.release("org-a", project="proj", job="j1") is True
-    assert table.get_item(Key=quotas.slot_key("org-a", "proj", "j1")).get("Item") is None
+    assert table.get_item(Key=slot_key("org-a", "proj", "j1")).get("Item") is None
     assert _counts(guard) == (10, 0)
 
 

@@ -23,8 +23,9 @@ from functions.service.chunk_sizing import (
 )
 from functions.service.errors import InvalidIdentifierError, TenantAccessError
 from functions.service.failure import describe_error
+from functions.service.ids import checked_file_name, checked_id
 from functions.service.job_params import JobParameters
-from functions.service.tenancy import JobRef, checked_file_name, checked_id, require_in_job, require_in_org
+from functions.service.tenancy import JobRef, require_in_job, require_in_org
 from functions.service.tenant_keys import TenantKeys
 from hetero_core.chunks import process_rows
 from hetero_core.config import RunConfig

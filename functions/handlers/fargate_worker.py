@@ -5,7 +5,7 @@
   results, so finalize turns its rows into ``ERROR chunk_failed``, as for a Lambda chunk out of retries.
 - ``finalize``: assemble, sign and store the pack of a job too large for the 15-minute Finalize Lambda.
 
-Usage: ``python -m functions.fargate_worker [--task chunks|finalize] [--descriptors-key KEY] [--workers N]``;
+Usage: ``python -m functions.handlers.fargate_worker [--task chunks|finalize] [--descriptors-key KEY] [--workers N]``;
 the state machine passes the key in ``HETERO2_DESCRIPTORS_KEY``.
 """
 
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from functions.service import env, layout
 from functions.service.chunk_work import run_chunk
 from functions.service.context import reset_service_context, service_context
 from functions.service.finalizing import finalize_job
@@ -26,14 +26,11 @@ from functions.service.observability import logger
 from functions.service.tenancy import JobRef, require_in_job
 from hetero_core.chunks import default_workers
 
-_DESCRIPTORS_KEY = re.compile(
-    r"tenants/(?P<org>[^/]+)/projects/(?P<project>[^/]+)/jobs/(?P<job>[^/]+)/plan/descriptors\.json"
-)
 TASKS = ("chunks", "finalize")
 
 
 def job_of_descriptors_key(key: str) -> JobRef:
-    match = _DESCRIPTORS_KEY.fullmatch(key)
+    match = layout.DESCRIPTORS_KEY.fullmatch(key)
     if match is None:
         raise ValueError(f"not a descriptors key: {key!r}")
     ref = JobRef(match["org"], match["project"], match["job"])
@@ -64,13 +61,13 @@ def run_job_chunks(descriptors_key: str, workers: int) -> list[dict[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m functions.fargate_worker", description=__doc__)
-    parser.add_argument("--task", choices=TASKS, default=os.environ.get("HETERO2_TASK", "chunks"))
-    parser.add_argument("--descriptors-key", default=os.environ.get("HETERO2_DESCRIPTORS_KEY"))
+    parser = argparse.ArgumentParser(prog="python -m functions.handlers.fargate_worker", description=__doc__)
+    parser.add_argument("--task", choices=TASKS, default=os.environ.get(env.TASK, "chunks"))
+    parser.add_argument("--descriptors-key", default=os.environ.get(env.DESCRIPTORS_KEY))
     parser.add_argument("--workers", type=int, default=default_workers())
     args = parser.parse_args(argv)
     if not args.descriptors_key:
-        parser.error("give --descriptors-key or set HETERO2_DESCRIPTORS_KEY")
+        parser.error(f"give --descriptors-key or set {env.DESCRIPTORS_KEY}")
     if args.task == "finalize":
         outcome = finalize_job(service_context(), job_of_descriptors_key(args.descriptors_key))
         logger.info("fargate finalize done", extra=outcome)

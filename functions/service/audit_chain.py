@@ -1,4 +1,4 @@
-"""Check one org's audit-log hash chain: ``python -m functions.audit_verify --org ORG``.
+"""Check one org's audit-log hash chain: ``python -m functions.service.audit_chain --org ORG``.
 
 Reads the table named by HETERO2_AUDIT_TABLE with the default boto3 session (profile, region and
 AWS_ENDPOINT_URL as usual). Prints OK and the head hash, or the first broken link. Exit 0 when the chain
@@ -14,9 +14,10 @@ from collections.abc import Sequence
 
 import boto3
 
+from functions.service import env
 from functions.service.audit_log import AuditLog
 from functions.service.errors import InvalidIdentifierError
-from functions.service.tenancy import checked_id
+from functions.service.ids import checked_id
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
@@ -25,7 +26,7 @@ EXIT_UNUSABLE = 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m functions.audit_verify", description="Verify the audit-log hash chain of one org."
+        prog="python -m functions.service.audit_chain", description="Verify the audit-log hash chain of one org."
     )
     parser.add_argument("--org", required=True, help="org id whose chain to verify")
     parser.add_argument("--table", default=None, help="audit table name (default: $HETERO2_AUDIT_TABLE)")
@@ -34,9 +35,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    table_name = args.table or os.environ.get("HETERO2_AUDIT_TABLE", "")
+    table_name = args.table or os.environ.get(env.AUDIT_TABLE, "")
     if not table_name:
-        print("error: no audit table: set HETERO2_AUDIT_TABLE or pass --table", file=sys.stderr)
+        print(f"error: no audit table: set {env.AUDIT_TABLE} or pass --table", file=sys.stderr)
         return EXIT_UNUSABLE
     try:
         org = checked_id(args.org, "org")

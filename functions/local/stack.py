@@ -19,7 +19,7 @@ from typing import Any
 from functions.handlers import api, drop_trigger, finalize, mark_failed, plan, retention, run_chunk
 from functions.service.settings import Settings
 
-ASL_PATH = Path(__file__).resolve().parents[1] / "statemachines" / "audit_job.asl.json"
+ASL_PATH = Path(__file__).resolve().parents[2] / "statemachines" / "audit_job.asl.json"
 ACCOUNT = "123456789012"
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -61,7 +61,7 @@ class Names:
 def _zip_stub() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("handler.py", "# the code runs in-process, see functions/local_stack.py\n")
+        archive.writestr("handler.py", "# the code runs in-process, see functions/local/stack.py\n")
     return buffer.getvalue()
 
 

@@ -1,9 +1,9 @@
 """The local AWS for ``hetero2 serve``: a moto server in its own process, executing the real state machine with
-our Lambda handlers in-process (see ``functions/local_stack.py``).
+our Lambda handlers in-process (see ``functions/local/stack.py``).
 
 Its own process, so that nothing else in the caller's process (a test's ``mock_aws`` resetting moto's global
 state, say) can touch it. On start it provisions everything and prints one JSON line with the settings; it runs
-until killed. ``python -m functions.local_backend --port P [--max-concurrency N]``.
+until killed. ``python -m functions.local.backend --port P [--max-concurrency N]``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ REGION = "us-east-1"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m functions.local_backend")
+    parser = argparse.ArgumentParser(prog="python -m functions.local.backend")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--max-concurrency", type=int, default=2)
     args = parser.parse_args(argv)
@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from moto.dynamodb.responses import DynamoHandler  # noqa: PLC0415
     from moto.server import ThreadedMotoServer  # noqa: PLC0415
 
-    from functions import local_stack  # noqa: PLC0415
+    from functions.local import stack as local_stack  # noqa: PLC0415
     from functions.service.context import ServiceContext, reset_service_context  # noqa: PLC0415
 
     def invoke(function: Any, event: Any = None) -> tuple[str, bool, str]:

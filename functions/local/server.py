@@ -1,0 +1,285 @@
+"""``hetero2 serve``: the HETERO-2 API over real HTTP on 127.0.0.1, against a local moto backend.
+
+S3, DynamoDB, KMS and Step Functions are moto, in a process of their own (``functions/local/backend.py``); jobs
+run the real ASL on moto's interpreter with our handlers in-process there, exactly as in the pipeline tests. The
+API runs in this process. Tokens are real JWTs signed by a key made at start-up and published as the JWKS the
+API trusts; the server prints one for a demo org. Presigned URLs point at the moto server, so uploads and
+downloads are real HTTP too. For people and tests; not for production (nothing is persisted, the key lives in
+memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+DEFAULT_PORT = 8780
+REGION = "us-east-1"
+ISSUER = "https://hetero2.local/issuer"
+AUDIENCE = "hetero2-api"
+DEMO_ORG = "demo"
+DEMO_USER = "demo-admin"
+DEMO_PROJECT = "demo-project"
+TOKEN_HOURS = 12
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class TokenIssuer:
+    """Signs real ES256 JWTs with a key made for this server; ``jwks`` is what the API is told to trust."""
+
+    def __init__(self, issuer: str = ISSUER, audience: str = AUDIENCE) -> None:
+        from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+        from jwt.algorithms import ECAlgorithm  # noqa: PLC0415
+
+        self.issuer, self.audience = issuer, audience
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self.kid = uuid.uuid4().hex[:16]
+        public = json.loads(ECAlgorithm.to_jwk(self._key.public_key()))
+        self.jwks = {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "ES256"}]}
+
+    def token(self, user: str, org: str, *, ttl_seconds: int = TOKEN_HOURS * 3600, **overrides: Any) -> str:
+        import jwt  # noqa: PLC0415
+
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": user,
+            "hetero2:org": org,
+            "iat": now,
+            "exp": now + ttl_seconds,
+            **overrides,
+        }
+        return jwt.encode(claims, self._key, algorithm="ES256", headers={"kid": self.kid})
+
+
+def to_api_gateway_event(
+    method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
+) -> dict[str, Any]:
+    """An API Gateway REST (proxy) event, as the real gateway would send for this request."""
+    parts = urlsplit(target)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    text = body.decode("utf-8") if body else None
+    return {
+        "resource": "/{proxy+}",
+        "path": parts.path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": {"proxy": parts.path.lstrip("/")},
+        "stageVariables": None,
+        "body": text,
+        "isBase64Encoded": False,
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "stage": "local",
+            "httpMethod": method,
+            "path": parts.path,
+            "resourcePath": "/{proxy+}",
+            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
+            "requestTimeEpoch": int(time.time() * 1000),
+        },
+    }
+
+
+def _handler_class(service: LocalService) -> type[BaseHTTPRequestHandler]:
+    class ApiRequestHandler(BaseHTTPRequestHandler):
+        server_version = "hetero2-local"
+
+        def _serve(self) -> None:
+            from functions.handlers.api import handler  # noqa: PLC0415
+            from functions.local.stack import LambdaContextData  # noqa: PLC0415
+
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = dict(self.headers.items())
+            event = to_api_gateway_event(self.command, self.path, headers, body, self.client_address[0])
+            response = handler(event, LambdaContextData("hetero2-api"))
+            payload = response.get("body") or ""
+            data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
+            self.send_response(int(response["statusCode"]))
+            out_headers = dict(response.get("headers") or {})
+            for name, values in (response.get("multiValueHeaders") or {}).items():
+                out_headers[name] = ", ".join(values)
+            for name, value in out_headers.items():
+                if name.lower() != "content-length":
+                    self.send_header(name, str(value))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            if service.verbose:
+                sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+    return ApiRequestHandler
+
+
+@dataclass
+class LocalService:
+    """The API on ``url``, moto on ``moto_url``; ``start()`` provisions everything, ``stop()`` tears it down."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    moto_port: int = 0
+    max_concurrency: int = 2
+    verbose: bool = False
+    issuer: TokenIssuer = field(default_factory=TokenIssuer)
+    _undo: list[Any] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def moto_url(self) -> str:
+        return f"http://127.0.0.1:{self.moto_port}"
+
+    def start(self) -> LocalService:
+        from functions.api.deps import reset_services  # noqa: PLC0415
+        from functions.service.context import ServiceContext, reset_service_context  # noqa: PLC0415
+        from functions.service.settings import Settings  # noqa: PLC0415
+
+        self.moto_port = self.moto_port or free_port()
+        self.port = self.port or free_port()
+        backend = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "functions.local.backend"),
+                *("--port", str(self.moto_port), "--max-concurrency", str(self.max_concurrency)),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=None if self.verbose else subprocess.DEVNULL,
+            text=True,
+        )
+        self._undo.append(lambda: _terminate(backend))
+        ready = backend.stdout.readline() if backend.stdout else ""
+        if not ready:
+            self.stop()
+            raise RuntimeError("the local AWS backend did not start (run with --verbose to see why)")
+        settings = Settings(**json.loads(ready)["settings"])
+
+        environment = {
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "HETERO2_JWT_ISSUER": self.issuer.issuer,
+            "HETERO2_JWT_AUDIENCE": self.issuer.audience,
+            "HETERO2_JWKS": json.dumps(self.issuer.jwks),
+        }
+        saved = {name: os.environ.get(name) for name in environment}
+        os.environ.update(environment)
+        self._undo.append(lambda: _restore(saved))
+
+        import boto3  # noqa: PLC0415 - after the environment points at the backend
+
+        session = boto3.session.Session(region_name=REGION)
+        reset_service_context(ServiceContext(settings, session))
+        reset_services(None)
+        self._undo.append(reset_services)
+        self._undo.append(reset_service_context)
+
+        httpd = ThreadingHTTPServer((self.host, self.port), _handler_class(self))
+        httpd.daemon_threads = True
+        thread = threading.Thread(target=httpd.serve_forever, name="hetero2-api", daemon=True)
+        thread.start()
+        self._undo.append(httpd.server_close)
+        self._undo.append(httpd.shutdown)
+        return self
+
+    def stop(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    def seed_demo(self) -> str:
+        """Create the demo org (keys included) and a project; returns the demo admin's token."""
+        import urllib.error  # noqa: PLC0415
+        import urllib.request  # noqa: PLC0415
+
+        token = self.issuer.token(DEMO_USER, DEMO_ORG)
+        for path, body in (
+            ("/v1/orgs", {"name": "Demo org"}),
+            (f"/v1/orgs/{DEMO_ORG}/projects", {"project": DEMO_PROJECT, "name": "Demo project"}),
+        ):
+            request = urllib.request.Request(
+                self.url + path,
+                data=json.dumps(body).encode(),
+                method="POST",
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request) as response:
+                    response.read()
+            except urllib.error.HTTPError as exc:
+                if exc.code != 409:  # 409: seeded already (a second call in the same process)
+                    raise
+        return token
+
+
+def _terminate(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def register(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="run the HETERO-2 API locally over HTTP (moto backend, demo token)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"API port (default {DEFAULT_PORT})")
+    serve.add_argument("--moto-port", type=int, default=0, help="port of the local AWS (moto) endpoint (default: free)")
+    serve.add_argument("--token-file", type=Path, help="also write the demo token to this file")
+    serve.add_argument("--verbose", action="store_true", help="log every request")
+    serve.set_defaults(handler=_cmd_serve)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    service = LocalService(host=args.host, port=args.port, moto_port=args.moto_port, verbose=args.verbose).start()
+    try:
+        token = service.seed_demo()
+        if args.token_file:
+            args.token_file.write_text(token + "\n")
+        print(f"HETERO-2 API on {service.url}   (local AWS: {service.moto_url})")
+        who = f"demo org '{DEMO_ORG}', project '{DEMO_PROJECT}', user '{DEMO_USER}' (org_admin)"
+        print(f"{who}; token valid {TOKEN_HOURS} h:")
+        print(f"export HETERO2_URL={service.url}")
+        print(f"export HETERO2_TOKEN={token}")
+        print("Ctrl-C stops the server (nothing is kept).", flush=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        service.stop()

@@ -1,0 +1,28 @@
+"""A DynamoDB conditional write as a yes/no: the condition not holding is an answer, every other error is not.
+
+Conditional writes are how the service stays correct under races (a job's state, a counter's floor, an id that
+must be new); callers turn ``False`` into the error or result that the refusal means to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from botocore.exceptions import ClientError
+
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+def is_condition_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == CONDITION_FAILED
+
+
+def written(write: Callable[[], object]) -> bool:
+    """Run one conditional write: True if it happened, False if its condition did not hold."""
+    try:
+        write()
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True

@@ -1,0 +1,36 @@
+"""The environment variables the functions read, spelled once.
+
+:mod:`functions.service.settings` (and the API's auth, the authorizer, the Fargate task) read them; the CDK app
+sets them (``infra_cdk/contract.py`` re-exports this module as ``contract.env``). Light on purpose: importing it
+loads nothing but the standard library, so the CDK app can import it without boto3 or the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Every function (functions/service/settings.py)
+BUCKET: Final = "HETERO2_BUCKET"
+TABLE: Final = "HETERO2_TABLE"
+AUDIT_TABLE: Final = "HETERO2_AUDIT_TABLE"
+IDEMPOTENCY_TABLE: Final = "HETERO2_IDEMPOTENCY_TABLE"
+STATE_MACHINE_ARN: Final = "HETERO2_STATE_MACHINE_ARN"
+KMS_ALIAS_PREFIX: Final = "HETERO2_KMS_ALIAS_PREFIX"
+FARGATE_MIN_ROWS: Final = "HETERO2_FARGATE_MIN_ROWS"
+MAX_CONCURRENCY: Final = "HETERO2_MAX_CONCURRENCY"
+FINALIZE_LAMBDA_MAX_ROWS: Final = "HETERO2_FINALIZE_LAMBDA_MAX_ROWS"
+WORKER_SUBNETS: Final = "HETERO2_WORKER_SUBNETS"
+WORKER_SECURITY_GROUPS: Final = "HETERO2_WORKER_SECURITY_GROUPS"
+# The deployment's tenants as JSON {org: {"plan", "retention_days"}}: the API creates only these orgs.
+TENANTS: Final = "HETERO2_TENANTS"
+
+# The API and its authorizer (functions/api/auth.py, functions/handlers/authorizer.py)
+JWT_ISSUER: Final = "HETERO2_JWT_ISSUER"
+JWT_AUDIENCE: Final = "HETERO2_JWT_AUDIENCE"
+JWKS_URL: Final = "HETERO2_JWKS_URL"
+JWKS: Final = "HETERO2_JWKS"  # an inline JWKS document: the local server's, never a deployment's
+USAGE_KEY_PREFIX: Final = "HETERO2_USAGE_KEY_PREFIX"
+
+# The Fargate task (functions/handlers/fargate_worker.py); the state machine sets these per task
+TASK: Final = "HETERO2_TASK"
+DESCRIPTORS_KEY: Final = "HETERO2_DESCRIPTORS_KEY"

@@ -1,0 +1,128 @@
+"""The main table's and the audit table's item keys, and the one loop that reads every page of a query or scan.
+
+One partition per org (IAM's ``dynamodb:LeadingKeys`` condition pins a role to its orgs by this prefix)::
+
+    pk=ORG#{org}                       sk=META                           the org record (plan, retention_days)
+    pk=ORG#{org}                       sk=USER#{user}                    org role
+    pk=ORG#{org}                       sk=PROJECT#{project}              project record
+    pk=ORG#{org}                       sk=QUOTA#MOLECULES#{yyyy-mm}      molecules reserved that month
+    pk=ORG#{org}                       sk=QUOTA#RUNNING                  jobs holding a running slot
+    pk=ORG#{org}                       sk=QUOTA#SLOT#{project}#{job}     one job's slot (idempotent reserve)
+    pk=ORG#{org}                       sk=USAGE#{yyyy-mm}#{project}      metered usage
+    pk=ORG#{org}#PROJECT#{project}     sk=MEMBER#{user}                  project role
+    pk=ORG#{org}#PROJECT#{project}     sk=JOB#{job}                      job record
+    audit table: pk=ORG#{org}          sk=EVENT#{seq:012d}               one audit event
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Final
+
+from functions.service.clock import checked_month
+from functions.service.ids import checked_id
+
+ORG: Final = "ORG#"
+META: Final = "META"
+USER: Final = "USER#"
+PROJECT: Final = "PROJECT#"
+MEMBER: Final = "MEMBER#"
+JOB: Final = "JOB#"
+USAGE: Final = "USAGE#"
+EVENT: Final = "EVENT#"
+QUOTA_MOLECULES: Final = "QUOTA#MOLECULES#"
+QUOTA_RUNNING: Final = "QUOTA#RUNNING"
+QUOTA_SLOT: Final = "QUOTA#SLOT#"
+
+Key = dict[str, str]
+
+
+def org_pk(org: str) -> str:
+    return f"{ORG}{checked_id(org, 'org')}"
+
+
+def project_pk(org: str, project: str) -> str:
+    return f"{org_pk(org)}#{PROJECT}{checked_id(project, 'project')}"
+
+
+def org_of_pk(pk: object) -> str:
+    """The org id of an org partition key, unchecked (the caller checks it)."""
+    return str(pk).removeprefix(ORG)
+
+
+def org_key(org: str) -> Key:
+    return {"pk": org_pk(org), "sk": META}
+
+
+def user_key(org: str, user: str) -> Key:
+    return {"pk": org_pk(org), "sk": f"{USER}{user}"}
+
+
+def project_key(org: str, project: str) -> Key:
+    return {"pk": org_pk(org), "sk": f"{PROJECT}{checked_id(project, 'project')}"}
+
+
+def project_of_sk(sk: object) -> str:
+    return str(sk).removeprefix(PROJECT)
+
+
+def member_key(org: str, project: str, user: str) -> Key:
+    return {"pk": project_pk(org, project), "sk": f"{MEMBER}{user}"}
+
+
+def job_key(org: str, project: str, job: str) -> Key:
+    return {"pk": project_pk(org, project), "sk": f"{JOB}{checked_id(job, 'job')}"}
+
+
+def molecules_key(org: str, month: str) -> Key:
+    return {"pk": org_pk(org), "sk": f"{QUOTA_MOLECULES}{checked_month(month)}"}
+
+
+def running_key(org: str) -> Key:
+    return {"pk": org_pk(org), "sk": QUOTA_RUNNING}
+
+
+def slot_key(org: str, project: str, job: str) -> Key:
+    return {"pk": org_pk(org), "sk": f"{QUOTA_SLOT}{checked_id(project, 'project')}#{checked_id(job, 'job')}"}
+
+
+def usage_prefix(month: str | None = None) -> str:
+    """The sort-key prefix of one month's usage rows, or of every month's."""
+    return USAGE if month is None else f"{USAGE}{checked_month(month)}#"
+
+
+def usage_key(org: str, month: str, project: str) -> Key:
+    return {"pk": org_pk(org), "sk": f"{usage_prefix(month)}{checked_id(project, 'project')}"}
+
+
+def month_and_project_of_usage_sk(sk: object) -> tuple[str, str]:
+    _, month, project = str(sk).split("#", 2)
+    return month, project
+
+
+def event_sk(seq: int) -> str:
+    return f"{EVENT}{seq:012d}"
+
+
+def event_key(org: str, seq: int) -> Key:
+    return {"pk": org_pk(org), "sk": event_sk(seq)}
+
+
+def all_items(
+    operation: Callable[..., Mapping[str, Any]], *, limit: int | None = None, **request: Any
+) -> Iterator[dict[str, Any]]:
+    """Every item a ``Table.query`` or ``Table.scan`` returns, following ``LastEvaluatedKey`` page after page.
+
+    DynamoDB stops a page at 1 MB (or at ``Limit``), so a single call can silently miss items; this is the one
+    place that loops. With ``limit``, at most that many items are read and each page asks only for what is left.
+    """
+    remaining = limit
+    while remaining is None or remaining > 0:
+        page = operation(**request) if remaining is None else operation(Limit=remaining, **request)
+        items: list[dict[str, Any]] = list(page.get("Items", []))
+        yield from items
+        if remaining is not None:
+            remaining -= len(items)
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
