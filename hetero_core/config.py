@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from hetero_core.decoys import LADDER, DecoyParams, HardMode, SeedBy
+from hetero_core.decoys import DECOY_FILTERS, LADDER, DecoyFilter, DecoyParams, HardMode, SeedBy
 from hetero_core.errors import ConfigError
 from hetero_core.molecules import DEFAULT_MAX_HEAVY_ATOMS, Guardrails
 
@@ -27,6 +27,8 @@ class RunConfig:
     margin: float = 0.05
     timeout_s: float = DEFAULT_TIMEOUT_S
     decoy_descriptors: DecoyDescriptors = "full"
+    decoy_filter: DecoyFilter = "standard"
+    max_rung: str = LADDER[-1]
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [
@@ -42,6 +44,8 @@ class RunConfig:
             (0.0 <= self.margin <= 0.5, "margin must be in [0, 0.5]"),
             (0.0 < self.timeout_s <= 3600.0, "timeout_s must be in (0, 3600]"),
             (self.decoy_descriptors in ("full", "fast"), "decoy_descriptors must be 'full' or 'fast'"),
+            (self.decoy_filter in DECOY_FILTERS, f"decoy_filter must be one of {', '.join(DECOY_FILTERS)}"),
+            (self.max_rung in LADDER, f"max_rung must be one of {', '.join(LADDER)}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -50,7 +54,7 @@ class RunConfig:
     @property
     def decoy_params(self) -> DecoyParams:
         hard = HardMode(self.hard_min_similarity, self.hard_max_similarity) if self.hard_mode else None
-        return DecoyParams(k=self.k_decoys, hard_mode=hard)
+        return DecoyParams(k=self.k_decoys, hard_mode=hard, decoy_filter=self.decoy_filter, max_rung=self.max_rung)
 
     @property
     def guardrails(self) -> Guardrails:

@@ -22,8 +22,10 @@ OPTIONAL_MEMBERS: tuple[str, ...] = (SIGNATURE, PUBLIC_KEY)
 
 MANIFEST_SCHEMA = "hetero_manifest.v1"
 AUDIT_SCHEMA = "hetero_audit.v2"
-DECOYS_SCHEMA = "decoys.v1"
-SUMMARY_SCHEMA = "hetero_summary.v1"
+DECOYS_SCHEMA = "decoys.v2"
+# v2 appended ``decoy_rejections``; v1 packs (decoys.v1, hetero_summary.v1) still verify, verification never
+# depended on these names.
+SUMMARY_SCHEMA = "hetero_summary.v2"
 
 DESCRIPTOR_NAMES: tuple[str, ...] = ("mw", "logp", "tpsa", "hbd", "hba", "heavy_atoms", "rings", "aromatic_rings")
 
@@ -52,6 +54,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "tanimoto_median",
     "spectral_gap",
     "spectral_entropy",
+    "decoy_rejections",
 )
 
 # Extra input columns are appended after the fixed ones with this prefix, in input header order.

@@ -10,6 +10,7 @@ import pytest
 from hetero_core.chunks import RowResult, process_rows
 from hetero_core.chunks._process import process_row
 from hetero_core.config import RunConfig
+from hetero_core.errors import ConfigError
 from hetero_core.hashing import smiles_hash
 from hetero_core.reasons import ErrorReason, SkipReason, Status, Verdict, Warning_
 from hetero_core.records import InputRow, ScoredItem
@@ -180,3 +181,23 @@ def test_original_score_for_another_structure_under_the_same_id_is_not_used(tmp_
     result = process_row(_row(ASPIRIN), CONFIG, load_external_scores(_scores_file(tmp_path, rows)))
     assert result.reason == SkipReason.MISSING_SCORES
     assert result.score_original is None
+
+
+def test_decoy_rejections_are_a_summary_column_and_a_row_count() -> None:
+    # an amino ether: many swaps would make a hydroxylamine (N–O single bond), which decoys.v2 rejects
+    result = process_row(_row("CCNCCOCCNCC"), CONFIG, make_scorer("good"))
+    assert result.rejections.get("new_n_o_single_bond", 0) > 0
+    column = result.summary["decoy_rejections"]
+    assert column == ";".join(f"{reason}:{count}" for reason, count in sorted(result.rejections.items()))
+    unfiltered = process_row(_row("CCNCCOCCNCC"), RunConfig(k_decoys=10, decoy_filter="none"), make_scorer("good"))
+    assert unfiltered.rejections == {}
+    assert unfiltered.summary["decoy_rejections"] == ""
+
+
+def test_decoy_filter_and_max_rung_are_validated() -> None:
+    with pytest.raises(ConfigError, match="decoy_filter"):
+        RunConfig(decoy_filter="loose")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="max_rung"):
+        RunConfig(max_rung="ring_suite")
+    manifest = RunConfig(decoy_filter="strict", max_rung="relax_aromatic").to_manifest()
+    assert (manifest["decoy_filter"], manifest["max_rung"]) == ("strict", "relax_aromatic")
