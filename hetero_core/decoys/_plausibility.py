@@ -35,7 +35,7 @@ _HALOGENS = frozenset({9, 17, 35, 53})
 _HALOGEN_HOSTS = frozenset({7, 8, 16})
 _SINGLE = Chem.BondType.SINGLE
 _DOUBLE = Chem.BondType.DOUBLE
-_BREDT_MAX_RING = 7  # a bridgehead double bond is tolerable only when every ring through it has 8+ atoms
+_BREDT_MAX_RING = 7  # a bridgehead double bond is tolerable once one ring of the bicycle has 8+ atoms
 
 
 class RejectionReason(StrEnum):
@@ -47,7 +47,8 @@ class RejectionReason(StrEnum):
     S_O = "new_s_o_single_bond"
     HALOGEN = "new_halogen_on_heteroatom"
     ANTIAROMATIC = "new_antiaromatic_4_ring"
-    SMALL_RING = "new_3_or_4_ring"
+    RING_3 = "new_3_membered_ring"
+    RING_4 = "new_4_membered_ring"
     CUMULATED = "new_cumulated_double_bond"
     BREDT = "new_bridgehead_double_bond"
     CHARGES = "charge_pair_separated"
@@ -177,7 +178,10 @@ class GraphChecks:
 def _small_ring_reason(
     graph: SwapGraph, removed: Sequence[Edge], added: Sequence[Edge], doubles: frozenset[Edge]
 ) -> RejectionReason | None:
-    """More 3-/4-cycles (or more cyclobutadienes) after the swap? Only cycles through changed bonds can differ."""
+    """More 3-cycles, 4-cycles or cyclobutadienes after the swap? Only cycles through changed bonds can differ.
+
+    Sizes are compared apart: trading a cyclobutane for a cyclopropanone is no better than making one.
+    """
     lost = small_cycles_through(graph, removed)
     graph.apply(removed, added)
     try:
@@ -192,26 +196,26 @@ def _small_ring_reason(
 
     if antiaromatic(gained) > antiaromatic(lost):
         return RejectionReason.ANTIAROMATIC
-    if len(gained) > len(lost):
-        return RejectionReason.SMALL_RING
+    for size, reason in ((3, RejectionReason.RING_3), (4, RejectionReason.RING_4)):
+        if sum(len(c) == size for c in gained) > sum(len(c) == size for c in lost):
+            return reason
     return None
 
 
 def anti_bredt_bridgeheads(mol: Chem.Mol) -> int:
-    """Bridgehead atoms carrying a ring double (or aromatic) bond in a bridged system of rings under 8 atoms.
+    """Bridgehead atoms carrying a ring double (or aromatic) bond in a small bridged bicycle (Bredt's rule).
 
-    Bridged means two rings sharing more than one bond; the bridgeheads are the ends of the shared path.
-    Needs ring information (a sanitised molecule or ``FastFindRings``).
+    Bridged means two rings (of the smallest set) sharing more than one bond, both of at most 7 atoms; the
+    bridgeheads are the ends of the shared path. Needs ring information (a sanitised molecule).
     """
     ring_info = mol.GetRingInfo()
     bond_rings = [frozenset(r) for r in ring_info.BondRings()]
     if len(bond_rings) < 2:
         return 0
-    atom_rings = [frozenset(r) for r in ring_info.AtomRings()]
     heads: set[int] = set()
     for i in range(len(bond_rings)):
         for j in range(i + 1, len(bond_rings)):
-            if len(bond_rings[i] & bond_rings[j]) < 2:
+            if len(bond_rings[i] & bond_rings[j]) < 2 or max(len(bond_rings[i]), len(bond_rings[j])) > _BREDT_MAX_RING:
                 continue
             shared_bonds = bond_rings[i] & bond_rings[j]
             ends: Counter[int] = Counter()
@@ -223,8 +227,6 @@ def anti_bredt_bridgeheads(mol: Chem.Mol) -> int:
     count = 0
     for head in heads:
         atom = mol.GetAtomWithIdx(head)
-        if max(len(r) for r in atom_rings if head in r) > _BREDT_MAX_RING:
-            continue
         if any(b.IsInRing() and (b.GetBondType() == _DOUBLE or b.GetIsAromatic()) for b in atom.GetBonds()):
             count += 1
     return count
@@ -261,7 +263,8 @@ def motif_counts(mol: Chem.Mol) -> dict[RejectionReason, int]:
     doubles = frozenset(
         edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in kekule.GetBonds() if b.GetBondType() == _DOUBLE
     )
-    counts[RejectionReason.SMALL_RING] = len(cycles)
+    counts[RejectionReason.RING_3] = sum(len(c) == 3 for c in cycles)
+    counts[RejectionReason.RING_4] = sum(len(c) == 4 for c in cycles)
     counts[RejectionReason.ANTIAROMATIC] = sum(len(c) == 4 and len(c & doubles) == 2 for c in cycles)
     counts[RejectionReason.CUMULATED] = cumulated_atoms(mol)
     counts[RejectionReason.BREDT] = anti_bredt_bridgeheads(mol)
