@@ -142,6 +142,8 @@ class _Generator:
         self.symmetry = list(Chem.CanonicalRankAtoms(mol, breakTies=False))
         self.bridge_connectivity: BridgeConnectivity | None = None
         self.stereo_bonds = [b.GetIdx() for b in mol.GetBonds() if b.GetStereo() != Chem.BondStereo.STEREONONE]
+        # rewiring works on a copy whose E/Z is cis/trans relative to named neighbours, which a swap can carry over
+        self.work_mol = _relative_double_bond_stereo(mol) if self.stereo_bonds else mol
         self.chiral_atoms = frozenset(a.GetIdx() for a in mol.GetAtoms() if a.GetChiralTag() in _CHIRAL)
         self.has_stereo = bool(self.stereo_bonds) or bool(self.chiral_atoms)
         # constitution keys (stereo-free SMILES) of the original and of every emitted decoy
@@ -177,7 +179,7 @@ class _Generator:
 
     def _rungs(self) -> Iterator[tuple[str, Chem.Mol, list[Edge]]]:
         for rung in LADDER[: LADDER.index(self.params.max_rung) + 1]:
-            work = self.mol if rung != "kekule" else _kekulized(self.mol)
+            work = self.work_mol if rung != "kekule" else _kekulized(self.work_mol)
             if work is not None:
                 self.doubles[rung] = frozenset(
                     edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in work.GetBonds() if b.GetBondType() == _DOUBLE
@@ -356,8 +358,7 @@ def _build(
     """Apply a rewiring with RDKit; None when RDKit refuses the result."""
     rw = Chem.RWMol(work)
     touched = {atom for pair in (*removed, *added) for atom in pair}
-    if stereo_bonds:
-        _drop_orphaned_double_bond_stereo(rw, stereo_bonds, touched)
+    double_bond_stereo = _carried_double_bond_stereo(rw, stereo_bonds, removed, added) if stereo_bonds else []
     expected = _expected_neighbour_orders(rw, removed, added, touched & chiral_atoms)
     for u, v in removed:
         rw.RemoveBond(u, v)
@@ -373,6 +374,14 @@ def _build(
             Chem.FastFindRings(mol)
     except (Chem.AtomValenceException, Chem.KekulizeException, ValueError, RuntimeError):
         return None
+    if double_bond_stereo:
+        # set after sanitisation (which drops cis/trans without bond directions), then expressed as the bond
+        # directions RDKit's stereo perception reads, so a bond that is no longer stereogenic is cleaned
+        for (u, v), references, label in double_bond_stereo:
+            bond = mol.GetBondBetweenAtoms(u, v)
+            bond.SetStereoAtoms(*references)
+            bond.SetStereo(label)
+        Chem.SetDoubleBondNeighborDirections(mol)
     return mol
 
 
@@ -426,13 +435,47 @@ def _odd_permutation(first: Sequence[int], second: Sequence[int]) -> bool:
     return transpositions % 2 == 1
 
 
-def _drop_orphaned_double_bond_stereo(rw: Chem.RWMol, stereo_bonds: Sequence[int], touched: set[int]) -> None:
-    """E/Z is defined by neighbours; when a swap moved a reference neighbour away, the label has no meaning.
+def _relative_double_bond_stereo(mol: Chem.Mol) -> Chem.Mol:
+    """A copy whose E/Z labels are cis/trans relative to their stereo atoms, without single-bond directions.
 
-    Runs before the bonds are edited, while the stereo bonds still have their original indices.
+    E/Z is a CIP statement that a rewiring can invalidate; cis/trans of two named neighbours survives a swap when
+    the neighbour that moved away is replaced by the one that took its place. Canonical SMILES are the same.
     """
+    work = Chem.Mol(mol)
+    Chem.SetDoubleBondNeighborDirections(work)
+    Chem.SetBondStereoFromDirections(work)
+    for bond in work.GetBonds():
+        bond.SetBondDir(Chem.BondDir.NONE)
+    return work
+
+
+def _carried_double_bond_stereo(
+    rw: Chem.RWMol, stereo_bonds: Sequence[int], removed: Sequence[Edge], added: Sequence[Edge]
+) -> list[tuple[Edge, tuple[int, int], Chem.BondStereo]]:
+    """The cis/trans labels to set after the swap; runs before the edit, while bond indices are the original's.
+
+    RDKit clears a double bond's stereo when a reference neighbour's bond is removed, so each label is re-set
+    afterwards: a reference that moved away is replaced by the neighbour that took its place. An end that
+    exchanged more than one neighbour (a walk) has no such correspondence and the label is dropped.
+    """
+    carried: list[tuple[Edge, tuple[int, int], Chem.BondStereo]] = []
     for index in stereo_bonds:
         bond = rw.GetBondWithIdx(index)
-        ends = {bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()}
-        if ends & touched or set(bond.GetStereoAtoms()) & touched:
-            bond.SetStereo(Chem.BondStereo.STEREONONE)
+        label = bond.GetStereo()
+        if label not in (Chem.BondStereo.STEREOCIS, Chem.BondStereo.STEREOTRANS):
+            continue
+        ends = (bond.GetBeginAtomIdx(), bond.GetEndAtomIdx())
+        references = list(bond.GetStereoAtoms())
+        for side, end in enumerate(ends):
+            lost = [v if u == end else u for u, v in removed if end in (u, v)]
+            gained = [v if u == end else u for u, v in added if end in (u, v)]
+            if not lost:
+                continue
+            if len(lost) != 1 or len(gained) != 1:
+                references = []
+                break
+            if references[side] == lost[0]:
+                references[side] = gained[0]
+        if references:
+            carried.append((ends, (references[0], references[1]), label))
+    return carried
