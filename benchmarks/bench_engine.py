@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,7 +102,9 @@ def peak_rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss * _RSS_UNIT_BYTES / _MB
 
 
-def measure(input_path: Path, pack_dir: Path, *, workers: int, k: int, seed: int) -> Measurement:
+def measure(
+    input_path: Path, pack_dir: Path, *, workers: int, k: int, seed: int, engine: Sequence[str] = ()
+) -> Measurement:
     """Run the audit here and read this process's peaks; call it in a fresh process (see the module docstring).
 
     With one worker the runner uses no pool, so there is no worker peak to report. ``engine_info`` is warmed first:
@@ -112,7 +115,7 @@ def measure(input_path: Path, pack_dir: Path, *, workers: int, k: int, seed: int
     outcome = run_audit(
         input_path,
         pack_dir,
-        config=RunConfig(k_decoys=k, seed=seed),
+        config=RunConfig(k_decoys=k, seed=seed, **_engine_options(engine)),
         scorer=make_scorer(SCORER),
         created_at=datetime.now(UTC),
         workers=workers,
@@ -136,7 +139,15 @@ def measure(input_path: Path, pack_dir: Path, *, workers: int, k: int, seed: int
     )
 
 
-def measure_in_subprocess(input_path: Path, pack_dir: Path, *, workers: int, k: int, seed: int) -> Measurement:
+def _engine_options(engine: Sequence[str]) -> dict[str, Any]:
+    """``--decoy-filter``, ``--max-rung`` and ``--decoy-descriptors`` as given, as RunConfig fields."""
+    names = {"--decoy-filter": "decoy_filter", "--max-rung": "max_rung", "--decoy-descriptors": "decoy_descriptors"}
+    return {names[flag]: value for flag, value in zip(engine[::2], engine[1::2], strict=True)}
+
+
+def measure_in_subprocess(
+    input_path: Path, pack_dir: Path, *, workers: int, k: int, seed: int, engine: Sequence[str] = ()
+) -> Measurement:
     """Re-run this script in child mode so the measurement gets a process (and peak RSS) of its own."""
     result_path = pack_dir.parent / f"{pack_dir.name}.measurement.json"
     command = [
@@ -154,6 +165,7 @@ def measure_in_subprocess(input_path: Path, pack_dir: Path, *, workers: int, k: 
         str(k),
         "--seed",
         str(seed),
+        *engine,
     ]
     completed = subprocess.run(command, check=False)
     if completed.returncode != 0:
@@ -330,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--k", type=_positive, default=20, help="decoys requested per molecule (default 20)")
     parser.add_argument("--seed", type=_seed, default=0, help="run seed (default 0)")
     parser.add_argument("--verify-decoys", action="store_true", help="re-check every decoy with RDKit afterwards")
+    parser.add_argument("--decoy-filter", choices=("standard", "none", "strict"), help="engine default if omitted")
+    parser.add_argument("--max-rung", choices=("strict", "relax_aromatic", "relax_rings", "kekule"))
+    parser.add_argument("--decoy-descriptors", choices=("full", "fast"))
     parser.add_argument(
         "--memory-series",
         type=_sizes,
@@ -349,8 +364,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _engine_flags(args: argparse.Namespace) -> list[str]:
+    flags = {
+        "--decoy-filter": args.decoy_filter,
+        "--max-rung": args.max_rung,
+        "--decoy-descriptors": args.decoy_descriptors,
+    }
+    return [part for flag, value in flags.items() if value is not None for part in (flag, value)]
+
+
 def _run_child(args: argparse.Namespace) -> int:
-    run = measure(args.child_input, args.child_pack, workers=args.workers, k=args.k, seed=args.seed)
+    run = measure(
+        args.child_input, args.child_pack, workers=args.workers, k=args.k, seed=args.seed, engine=_engine_flags(args)
+    )
     args.child_result.write_text(json.dumps(asdict(run), indent=2) + "\n", encoding="utf-8")
     return 0
 
@@ -363,7 +389,9 @@ def _benchmark(args: argparse.Namespace, work: Path, *, keep: bool) -> dict[str,
     for size in sizes:
         input_path = write_input(args.dataset, size, work / f"input_n{size}.csv", cache=cache)
         pack_dir = work / f"pack_n{size}"
-        run = measure_in_subprocess(input_path, pack_dir, workers=args.workers, k=args.k, seed=args.seed)
+        run = measure_in_subprocess(
+            input_path, pack_dir, workers=args.workers, k=args.k, seed=args.seed, engine=_engine_flags(args)
+        )
         check = verify_decoys(pack_dir) if args.verify_decoys else None
         if not keep:  # a series' packs add up; only one size needs the disk at a time
             shutil.rmtree(pack_dir)

@@ -20,6 +20,7 @@ from hetero_core import __version__
 from hetero_core.audit import load_acceptance
 from hetero_core.chunks import default_workers
 from hetero_core.config import RunConfig
+from hetero_core.decoys import DECOY_FILTERS, LADDER
 from hetero_core.errors import ConfigError, HeteroError, PackVerificationError
 from hetero_core.io import InputColumns
 from hetero_core.layout import REPORT
@@ -164,6 +165,19 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
         default="full",
         help="full: all descriptor deltas; fast: skip Crippen logP and SMARTS HBA on decoys (about 2x faster)",
     )
+    parser.add_argument(
+        "--decoy-filter",
+        choices=DECOY_FILTERS,
+        default="standard",
+        help="standard: reject decoys with a red-flag motif their original lacks (SPEC §3); none: decoys.v1 "
+        "behaviour, for comparison; strict: also no new RDKit Brenk alert (slower)",
+    )
+    parser.add_argument(
+        "--max-rung",
+        choices=LADDER,
+        default=LADDER[-1],
+        help="highest rung of the decoy ladder (relax_aromatic: ring systems never rewired; default kekule)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -183,6 +197,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
         decoy_descriptors=args.decoy_descriptors,
         score_direction=args.score_direction,
         min_score_coverage=args.min_score_coverage,
+        decoy_filter=args.decoy_filter,
+        max_rung=args.max_rung,
     )
 
 

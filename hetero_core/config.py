@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from hetero_core.decoys import LADDER, DecoyParams, HardMode, SeedBy
+from hetero_core.decoys import DECOY_FILTERS, LADDER, DecoyFilter, DecoyParams, HardMode, SeedBy
 from hetero_core.errors import ConfigError
 from hetero_core.molecules import DEFAULT_MAX_HEAVY_ATOMS, Guardrails
 
@@ -32,6 +32,8 @@ class RunConfig:
     score_direction: ScoreDirection = "higher"
     # below this share of molecules (or decoys) with a score the run is refused: the scores fit another input
     min_score_coverage: float = 0.9
+    decoy_filter: DecoyFilter = "standard"
+    max_rung: str = LADDER[-1]
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [
@@ -49,6 +51,8 @@ class RunConfig:
             (self.decoy_descriptors in ("full", "fast"), "decoy_descriptors must be 'full' or 'fast'"),
             (self.score_direction in ("higher", "lower"), "score_direction must be 'higher' or 'lower'"),
             (0.0 <= self.min_score_coverage <= 1.0, "min_score_coverage must be in [0, 1]"),
+            (self.decoy_filter in DECOY_FILTERS, f"decoy_filter must be one of {', '.join(DECOY_FILTERS)}"),
+            (self.max_rung in LADDER, f"max_rung must be one of {', '.join(LADDER)}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -57,7 +61,7 @@ class RunConfig:
     @property
     def decoy_params(self) -> DecoyParams:
         hard = HardMode(self.hard_min_similarity, self.hard_max_similarity) if self.hard_mode else None
-        return DecoyParams(k=self.k_decoys, hard_mode=hard)
+        return DecoyParams(k=self.k_decoys, hard_mode=hard, decoy_filter=self.decoy_filter, max_rung=self.max_rung)
 
     @property
     def guardrails(self) -> Guardrails:

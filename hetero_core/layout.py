@@ -24,8 +24,10 @@ MANIFEST_SCHEMA = "hetero_manifest.v1"
 AUDIT_SCHEMA = "hetero_audit.v3"
 # Packs written under these audit contracts still verify and render (their metrics keep the old fields).
 READABLE_AUDIT_SCHEMAS: tuple[str, ...] = ("hetero_audit.v2", AUDIT_SCHEMA)
-DECOYS_SCHEMA = "decoys.v1"
-SUMMARY_SCHEMA = "hetero_summary.v1"
+DECOYS_SCHEMA = "decoys.v2"
+# v2 appended ``decoy_rejections``; v1 packs (decoys.v1, hetero_summary.v1) still verify, verification never
+# depended on these names.
+SUMMARY_SCHEMA = "hetero_summary.v2"
 
 DESCRIPTOR_NAMES: tuple[str, ...] = ("mw", "logp", "tpsa", "hbd", "hba", "heavy_atoms", "rings", "aromatic_rings")
 
@@ -54,6 +56,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "tanimoto_median",
     "spectral_gap",
     "spectral_entropy",
+    "decoy_rejections",
 )
 
 # Extra input columns are appended after the fixed ones with this prefix, in input header order.

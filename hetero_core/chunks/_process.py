@@ -16,7 +16,7 @@ from typing import Any
 
 from hetero_core.audit import AuditResult, audit_molecule
 from hetero_core.config import RunConfig
-from hetero_core.decoys import DecoySet, generate_decoys, molecule_seed
+from hetero_core.decoys import DecoySet, format_rejections, generate_decoys, molecule_seed
 from hetero_core.hashing import smiles_hash
 from hetero_core.layout import EXTRA_COLUMN_PREFIX
 from hetero_core.molecules import (
@@ -54,6 +54,7 @@ class RowResult:
     n_decoys_scored: int = 0
     score_original: float | None = None
     pairs: list[tuple[float, float, float]] = field(default_factory=list)
+    rejections: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,6 +125,7 @@ def _process(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResu
     summary = base_summary(row)
     summary.update(_chemistry_columns(prepared, decoy_set, seed, config))
     result = RowResult(row.index, row.id, Status.OK, "", "", summary, n_decoys=len(decoy_set.decoys))
+    result.rejections = {str(reason): count for reason, count in decoy_set.rejections.items()}
     original_hash = smiles_hash(prepared.canonical_smiles)
     result.decoys = [_decoy_row(row.id, "original", original_hash, prepared.canonical_smiles)]
     result.decoys += [_decoy_row(row.id, "decoy", d.hash, d.smiles) for d in decoy_set.decoys]
@@ -193,6 +195,7 @@ def _chemistry_columns(prepared: PreparedMolecule, decoy_set: DecoySet, seed: in
         **mean_abs_deltas(original, decoy_descriptors),
         **similarity_summary([d.similarity for d in decoy_set.decoys]),
         **spectral_features(prepared.mol),
+        "decoy_rejections": format_rejections(decoy_set.rejections),
     }
     return columns
 

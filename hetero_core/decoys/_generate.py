@@ -1,4 +1,4 @@
-"""Matched decoys (``decoys.v1``, SPEC §3): same atoms, same degree at every atom, bonds rewired.
+"""Matched decoys (``decoys.v2``, SPEC §3): same atoms, same degree at every atom, bonds rewired, plausible.
 
 A decoy is reached from the molecule by double edge swaps on single bonds (a–b, c–d → a–d, c–b). Every atom
 keeps its degree and its bond orders, so hydrogen counts, charges, isotopes and the molecular formula are
@@ -18,24 +18,42 @@ are used when single swaps run out.
 
 Swapping only bridges (the first two rungs) can never create or break a ring when the result is connected, so
 aromaticity cannot change there and RDKit's full sanitisation is skipped on that path; the ring rungs are
-sanitised in full.
+sanitised in full. ``max_rung`` caps the ladder (``relax_aromatic`` is the seed's ring-suite contract: aromatic
+systems locked, ring bonds never swapped).
+
+``decoys.v2`` adds, per candidate and before RDKit where possible, the plausibility filters of
+:mod:`._plausibility`, and makes uniqueness constitutional: a candidate whose stereo-free SMILES equals the
+original's or an earlier decoy's is a mere stereoisomer and is dropped (a 2D model must tie on it). Stereo of the
+original survives on atoms that are still stereocentres; a decoy never gains specified stereo. Every dropped
+candidate is counted by reason.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
+from hetero_core.decoys._plausibility import (
+    DECOY_FILTERS,
+    DecoyFilter,
+    GraphChecks,
+    RejectionReason,
+    anti_bredt_bridgeheads,
+    brenk_alerts,
+)
 from hetero_core.decoys._swap_graph import BridgeConnectivity, Edge, SwapGraph, edge, swap_partners
 from hetero_core.hashing import smiles_hash
 
 LADDER: tuple[str, ...] = ("strict", "relax_aromatic", "relax_rings", "kekule")
 _BRIDGE_RUNGS = frozenset({"strict", "relax_aromatic"})
 _SINGLE = Chem.BondType.SINGLE
+_DOUBLE = Chem.BondType.DOUBLE
+_CHIRAL = (Chem.ChiralType.CHI_TETRAHEDRAL_CW, Chem.ChiralType.CHI_TETRAHEDRAL_CCW)
 _MORGAN = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
 
 
@@ -62,10 +80,16 @@ class DecoyParams:
     hard_mode: HardMode | None = None
     max_walk_swaps: int = 3
     walk_attempts_per_missing_decoy: int = 12
+    decoy_filter: DecoyFilter = "standard"
+    max_rung: str = LADDER[-1]
 
     def __post_init__(self) -> None:
         if self.k < 1:
             raise ValueError("k must be at least 1")
+        if self.decoy_filter not in DECOY_FILTERS:
+            raise ValueError(f"decoy_filter must be one of {', '.join(DECOY_FILTERS)}")
+        if self.max_rung not in LADDER:
+            raise ValueError(f"max_rung must be one of {', '.join(LADDER)}")
         if not 2 <= self.max_walk_swaps <= 6:
             raise ValueError("max_walk_swaps must be between 2 and 6")
 
@@ -82,9 +106,12 @@ class Decoy:
 
 @dataclass(frozen=True, slots=True)
 class DecoySet:
+    """The decoys of one molecule, the rung that completed them, and the candidates dropped, by reason."""
+
     decoys: tuple[Decoy, ...]
     strategy: str
     original_fingerprint: DataStructs.ExplicitBitVect
+    rejections: Mapping[str, int] = field(default_factory=dict)
 
 
 def morgan_fingerprint(mol: Chem.Mol) -> DataStructs.ExplicitBitVect:
@@ -106,6 +133,7 @@ class _Generator:
         self.rng = random.Random(seed)
         self.fingerprint = morgan_fingerprint(mol)
         self.seen_smiles: set[str] = {canonical_smiles}
+        self.rejections: Counter[str] = Counter()
         self.seen_rewirings: set[frozenset[Edge]] = set()
         self.accepted: list[Decoy] = []
         self.graph = SwapGraph(
@@ -114,9 +142,17 @@ class _Generator:
         self.symmetry = list(Chem.CanonicalRankAtoms(mol, breakTies=False))
         self.bridge_connectivity: BridgeConnectivity | None = None
         self.stereo_bonds = [b.GetIdx() for b in mol.GetBonds() if b.GetStereo() != Chem.BondStereo.STEREONONE]
-        self.has_stereo = bool(self.stereo_bonds) or any(
-            a.GetChiralTag() != Chem.ChiralType.CHI_UNSPECIFIED for a in mol.GetAtoms()
-        )
+        # rewiring works on a copy whose E/Z is cis/trans relative to named neighbours, which a swap can carry over
+        self.work_mol = _relative_double_bond_stereo(mol) if self.stereo_bonds else mol
+        self.chiral_atoms = frozenset(a.GetIdx() for a in mol.GetAtoms() if a.GetChiralTag() in _CHIRAL)
+        self.has_stereo = bool(self.stereo_bonds) or bool(self.chiral_atoms)
+        # constitution keys (stereo-free SMILES) of the original and of every emitted decoy
+        self.seen_constitutions: set[str] = {_constitution(mol) if self.has_stereo else canonical_smiles}
+        filtering = params.decoy_filter != "none"
+        self.checks = GraphChecks(mol) if filtering else None
+        self.bredt = anti_bredt_bridgeheads(mol) if filtering else 0
+        self.alerts = brenk_alerts(mol) if params.decoy_filter == "strict" else None
+        self.doubles: dict[str, frozenset[Edge]] = {}
 
     @property
     def missing(self) -> int:
@@ -139,12 +175,15 @@ class _Generator:
                             break
                 if len(self.accepted) > before and LADDER.index(rung) >= LADDER.index(strategy or LADDER[0]):
                     strategy = rung
-        return DecoySet(tuple(self.accepted), strategy, self.fingerprint)
+        return DecoySet(tuple(self.accepted), strategy, self.fingerprint, dict(sorted(self.rejections.items())))
 
     def _rungs(self) -> Iterator[tuple[str, Chem.Mol, list[Edge]]]:
-        for rung in LADDER:
-            work = self.mol if rung != "kekule" else _kekulized(self.mol)
+        for rung in LADDER[: LADDER.index(self.params.max_rung) + 1]:
+            work = self.work_mol if rung != "kekule" else _kekulized(self.work_mol)
             if work is not None:
+                self.doubles[rung] = frozenset(
+                    edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in work.GetBonds() if b.GetBondType() == _DOUBLE
+                )
                 yield rung, work, _eligible_edges(work, rung)
 
     # -- candidates -----------------------------------------------------------------------------------------
@@ -229,9 +268,22 @@ class _Generator:
         if rewiring in self.seen_rewirings:
             return
         self.seen_rewirings.add(rewiring)
-        decoy = _build(work, removed, added, self.stereo_bonds, sanitize=rung not in _BRIDGE_RUNGS)
+        ring_rung = rung not in _BRIDGE_RUNGS
+        if self.checks is not None:
+            reason = self.checks.reason(self.graph, removed, added, rings_change=ring_rung, doubles=self.doubles[rung])
+            if reason is not None:
+                self.rejections[reason] += 1
+                return
+        decoy = _build(work, removed, added, self.stereo_bonds, self.chiral_atoms, sanitize=ring_rung)
         if decoy is None:
             return
+        if ring_rung and self.checks is not None:
+            reason = self.checks.decoy_reason(decoy)
+            if reason is None and anti_bredt_bridgeheads(decoy) > self.bredt:
+                reason = RejectionReason.BREDT
+            if reason is not None:
+                self.rejections[reason] += 1
+                return
         if self.has_stereo:
             # Rewiring can leave a chiral tag on an atom that is no longer a stereocentre; RDKit's canonical
             # SMILES of the re-read decoy would drop it, so settle it here to keep the hash stable.
@@ -240,6 +292,15 @@ class _Generator:
         if smiles in self.seen_smiles:
             return
         self.seen_smiles.add(smiles)
+        if self.has_stereo:
+            constitution = _constitution(decoy)
+            if constitution in self.seen_constitutions:
+                self.rejections[RejectionReason.STEREOISOMER] += 1
+                return
+            self.seen_constitutions.add(constitution)
+        if self.alerts is not None and not brenk_alerts(decoy) <= self.alerts:
+            self.rejections[RejectionReason.BRENK] += 1
+            return
         similarity = DataStructs.TanimotoSimilarity(self.fingerprint, morgan_fingerprint(decoy))
         hard = self.params.hard_mode
         if hard is not None and not hard.admits(similarity):
@@ -278,17 +339,32 @@ def _eligible_edges(work: Chem.Mol, rung: str) -> list[Edge]:
     return eligible
 
 
+def _constitution(mol: Chem.Mol) -> str:
+    """Canonical SMILES without stereo (isotopes and charges kept): the identity of a constitution."""
+    flat = Chem.Mol(mol)
+    Chem.RemoveStereochemistry(flat)
+    return str(Chem.MolToSmiles(flat))
+
+
 def _build(
-    work: Chem.Mol, removed: Sequence[Edge], added: Sequence[Edge], stereo_bonds: Sequence[int], *, sanitize: bool
+    work: Chem.Mol,
+    removed: Sequence[Edge],
+    added: Sequence[Edge],
+    stereo_bonds: Sequence[int],
+    chiral_atoms: frozenset[int] = frozenset(),
+    *,
+    sanitize: bool,
 ) -> Chem.Mol | None:
     """Apply a rewiring with RDKit; None when RDKit refuses the result."""
     rw = Chem.RWMol(work)
-    if stereo_bonds:
-        _drop_orphaned_double_bond_stereo(rw, stereo_bonds, {atom for pair in (*removed, *added) for atom in pair})
+    touched = {atom for pair in (*removed, *added) for atom in pair}
+    double_bond_stereo = _carried_double_bond_stereo(rw, stereo_bonds, removed, added) if stereo_bonds else []
+    expected = _expected_neighbour_orders(rw, removed, added, touched & chiral_atoms)
     for u, v in removed:
         rw.RemoveBond(u, v)
     for u, v in added:
         rw.AddBond(u, v, _SINGLE)
+    _restore_chirality(rw, expected)
     mol = rw.GetMol()
     try:
         if sanitize:
@@ -298,16 +374,108 @@ def _build(
             Chem.FastFindRings(mol)
     except (Chem.AtomValenceException, Chem.KekulizeException, ValueError, RuntimeError):
         return None
+    if double_bond_stereo:
+        # set after sanitisation (which drops cis/trans without bond directions), then expressed as the bond
+        # directions RDKit's stereo perception reads, so a bond that is no longer stereogenic is cleaned
+        for (u, v), references, label in double_bond_stereo:
+            bond = mol.GetBondBetweenAtoms(u, v)
+            bond.SetStereoAtoms(*references)
+            bond.SetStereo(label)
+        Chem.SetDoubleBondNeighborDirections(mol)
     return mol
 
 
-def _drop_orphaned_double_bond_stereo(rw: Chem.RWMol, stereo_bonds: Sequence[int], touched: set[int]) -> None:
-    """E/Z is defined by neighbours; when a swap moved a reference neighbour away, the label has no meaning.
+def _expected_neighbour_orders(
+    rw: Chem.RWMol, removed: Sequence[Edge], added: Sequence[Edge], centres: set[int]
+) -> dict[int, list[int] | None]:
+    """For each chiral atom a swap touches: its neighbour order with the new neighbour in the lost one's place.
 
-    Runs before the bonds are edited, while the stereo bonds still have their original indices.
+    RDKit reads a tetrahedral tag against the order of the atom's bonds, and RemoveBond/AddBond reorder them;
+    the new neighbour takes the geometric place of the one it replaces. An atom that exchanged more than one
+    neighbour (a multi-swap walk) has no such correspondence: None, its stereo is dropped.
     """
+    out: dict[int, list[int] | None] = {}
+    for centre in centres:
+        lost = [v if u == centre else u for u, v in removed if centre in (u, v)]
+        gained = [v if u == centre else u for u, v in added if centre in (u, v)]
+        if len(lost) != 1 or len(gained) != 1:
+            out[centre] = None
+            continue
+        order = [b.GetOtherAtomIdx(centre) for b in rw.GetAtomWithIdx(centre).GetBonds()]
+        out[centre] = [gained[0] if n == lost[0] else n for n in order]
+    return out
+
+
+def _restore_chirality(rw: Chem.RWMol, expected: Mapping[int, list[int] | None]) -> None:
+    for centre, order in expected.items():
+        atom = rw.GetAtomWithIdx(centre)
+        if order is None:
+            atom.SetChiralTag(Chem.ChiralType.CHI_UNSPECIFIED)
+            continue
+        actual = [b.GetOtherAtomIdx(centre) for b in atom.GetBonds()]
+        if _odd_permutation(order, actual):
+            atom.InvertChirality()
+
+
+def _odd_permutation(first: Sequence[int], second: Sequence[int]) -> bool:
+    """Is ``second`` an odd permutation of ``first`` (same items)? Counted by cycle decomposition."""
+    position = {item: i for i, item in enumerate(first)}
+    mapping = [position[item] for item in second]
+    seen = [False] * len(mapping)
+    transpositions = 0
+    for start in range(len(mapping)):
+        length = 0
+        node = start
+        while not seen[node]:
+            seen[node] = True
+            node = mapping[node]
+            length += 1
+        if length:
+            transpositions += length - 1
+    return transpositions % 2 == 1
+
+
+def _relative_double_bond_stereo(mol: Chem.Mol) -> Chem.Mol:
+    """A copy whose E/Z labels are cis/trans relative to their stereo atoms, without single-bond directions.
+
+    E/Z is a CIP statement that a rewiring can invalidate; cis/trans of two named neighbours survives a swap when
+    the neighbour that moved away is replaced by the one that took its place. Canonical SMILES are the same.
+    """
+    work = Chem.Mol(mol)
+    Chem.SetDoubleBondNeighborDirections(work)
+    Chem.SetBondStereoFromDirections(work)
+    for bond in work.GetBonds():
+        bond.SetBondDir(Chem.BondDir.NONE)
+    return work
+
+
+def _carried_double_bond_stereo(
+    rw: Chem.RWMol, stereo_bonds: Sequence[int], removed: Sequence[Edge], added: Sequence[Edge]
+) -> list[tuple[Edge, tuple[int, int], Chem.BondStereo]]:
+    """The cis/trans labels to set after the swap; runs before the edit, while bond indices are the original's.
+
+    RDKit clears a double bond's stereo when a reference neighbour's bond is removed, so each label is re-set
+    afterwards: a reference that moved away is replaced by the neighbour that took its place. An end that
+    exchanged more than one neighbour (a walk) has no such correspondence and the label is dropped.
+    """
+    carried: list[tuple[Edge, tuple[int, int], Chem.BondStereo]] = []
     for index in stereo_bonds:
         bond = rw.GetBondWithIdx(index)
-        ends = {bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()}
-        if ends & touched or set(bond.GetStereoAtoms()) & touched:
-            bond.SetStereo(Chem.BondStereo.STEREONONE)
+        label = bond.GetStereo()
+        if label not in (Chem.BondStereo.STEREOCIS, Chem.BondStereo.STEREOTRANS):
+            continue
+        ends = (bond.GetBeginAtomIdx(), bond.GetEndAtomIdx())
+        references = list(bond.GetStereoAtoms())
+        for side, end in enumerate(ends):
+            lost = [v if u == end else u for u, v in removed if end in (u, v)]
+            gained = [v if u == end else u for u, v in added if end in (u, v)]
+            if not lost:
+                continue
+            if len(lost) != 1 or len(gained) != 1:
+                references = []
+                break
+            if references[side] == lost[0]:
+                references[side] = gained[0]
+        if references:
+            carried.append((ends, (references[0], references[1]), label))
+    return carried

@@ -9,6 +9,7 @@ file can still describe it.
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -102,6 +103,7 @@ class ResultCollector:
     originals_missing: int = 0
     decoys_generated: int = 0
     decoys_scored: int = 0
+    rejections: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.dataset = DatasetAccumulator(self.k)
@@ -125,6 +127,7 @@ class ResultCollector:
             n_decoys=result.n_decoys,
             n_decoys_scored=result.n_decoys_scored if result.n_decoys is not None else None,
         )
+        self.rejections.update(result.rejections)
         if result.pairs:
             self.realism.add_molecule(result.pairs)
         if result.n_decoys:
@@ -203,6 +206,12 @@ def build_metrics(
         **dataset,
         "realism": collector.realism.result(),
         "scores_coverage": coverage,
+        "decoy_rejections": {
+            "filter": config.decoy_filter,
+            "max_rung": config.max_rung,
+            "total": sum(collector.rejections.values()),
+            "by_reason": dict(sorted(collector.rejections.items())),
+        },
         "worst_molecules": collector.worst_molecules(),
         "problem_rows": list(collector.problems),
         "config": {**config.to_manifest(), "scorer": scorer.label},

@@ -540,3 +540,30 @@ def test_metrics_follow_hetero_audit_v3(cli: Cli, drugs_csv: Path, tmp_path: Pat
     assert set(metrics["realism"]["bins"]) == {"easy", "medium", "hard", "near_identical"}
     assert metrics["realism"]["bins"]["hard"]["range"] == [0.65, 0.95]
     assert metrics["realism"]["bootstrap"] == {"reps": 1000, "level": 0.95, "seed": 0, "unit": "molecule"}
+
+
+def test_decoy_filter_and_max_rung_reach_manifest_metrics_and_summary(
+    cli: Cli, drugs_csv: Path, tmp_path: Path, read_table: ReadTable
+) -> None:
+    pack = tmp_path / "pack"
+    assert (
+        cli.run(drugs_csv, pack, "--scorer", "mock", "--decoy-filter", "strict", "--max-rung", "relax_rings").code == 0
+    )
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["contracts"]["decoys"] == "decoys.v2"
+    assert manifest["contracts"]["summary"] == "hetero_summary.v2"
+    assert (manifest["parameters"]["decoy_filter"], manifest["parameters"]["max_rung"]) == ("strict", "relax_rings")
+    metrics = json.loads((pack / "metrics.json").read_text(encoding="utf-8"))
+    summed: dict[str, int] = {}
+    for row in read_table(pack / "summary.csv"):
+        assert row["decoy_strategy"] in ("", "strict", "relax_aromatic", "relax_rings")
+        for part in filter(None, row["decoy_rejections"].split(";")):
+            reason, count = part.split(":")
+            summed[reason] = summed.get(reason, 0) + int(count)
+    assert summed, "five drugs at k=20 always reject some candidates"
+    assert metrics["decoy_rejections"] == {
+        "filter": "strict",
+        "max_rung": "relax_rings",
+        "total": sum(summed.values()),
+        "by_reason": dict(sorted(summed.items())),
+    }

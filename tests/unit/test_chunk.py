@@ -217,3 +217,23 @@ def test_lower_is_better_reads_the_scores_upside_down_but_exports_them_as_given(
 def test_score_direction_must_be_higher_or_lower() -> None:
     with pytest.raises(ConfigError, match="score_direction"):
         RunConfig(score_direction="up")  # type: ignore[arg-type]
+
+
+def test_decoy_rejections_are_a_summary_column_and_a_row_count() -> None:
+    # an amino ether: many swaps would make a hydroxylamine (N–O single bond), which decoys.v2 rejects
+    result = process_row(_row("CCNCCOCCNCC"), CONFIG, make_scorer("good"))
+    assert result.rejections.get("new_n_o_single_bond", 0) > 0
+    column = result.summary["decoy_rejections"]
+    assert column == ";".join(f"{reason}:{count}" for reason, count in sorted(result.rejections.items()))
+    unfiltered = process_row(_row("CCNCCOCCNCC"), RunConfig(k_decoys=10, decoy_filter="none"), make_scorer("good"))
+    assert unfiltered.rejections == {}
+    assert unfiltered.summary["decoy_rejections"] == ""
+
+
+def test_decoy_filter_and_max_rung_are_validated() -> None:
+    with pytest.raises(ConfigError, match="decoy_filter"):
+        RunConfig(decoy_filter="loose")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="max_rung"):
+        RunConfig(max_rung="ring_suite")
+    manifest = RunConfig(decoy_filter="strict", max_rung="relax_aromatic").to_manifest()
+    assert (manifest["decoy_filter"], manifest["max_rung"]) == ("strict", "relax_aromatic")

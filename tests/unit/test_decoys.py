@@ -1,4 +1,5 @@
-"""decoys.v1 contract (SPEC §3): properties 1-4 on a few hundred real molecules, the ladder, hard mode, seeds."""
+"""decoys.v2 contract (SPEC §3): properties 1-4 on a few hundred real molecules, plausibility, constitution-unique
+stereo, the ladder, hard mode, seeds."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import pytest
 from rdkit import Chem, RDConfig
 from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 
-from hetero_core.decoys import LADDER, DecoyParams, HardMode, generate_decoys
+from hetero_core.decoys import LADDER, DecoyParams, HardMode, RejectionReason, generate_decoys
+from hetero_core.decoys._generate import _build, _constitution, _eligible_edges, _relative_double_bond_stereo
+from hetero_core.decoys._plausibility import motif_counts, new_motifs
+from hetero_core.decoys._swap_graph import SwapGraph, edge, swap_partners
 from hetero_core.hashing import smiles_hash
 from hetero_core.molecules import Guardrails, PreparedMolecule, prepare_molecule
 
@@ -93,6 +97,29 @@ def test_property_3_every_decoy_is_one_fragment(decoy_sets: list[tuple[PreparedM
         for smiles in decoys:
             assert "." not in smiles, (prepared.canonical_smiles, smiles)
             assert len(Chem.GetMolFrags(Chem.MolFromSmiles(smiles))) == 1
+
+
+def _flat(smiles: str) -> str:
+    mol = Chem.MolFromSmiles(smiles)
+    Chem.RemoveStereochemistry(mol)
+    return str(Chem.MolToSmiles(mol))
+
+
+def test_v2_no_decoy_has_a_red_flag_its_original_lacks(decoy_sets: list[tuple[PreparedMolecule, list[str]]]) -> None:
+    flagged = []
+    for prepared, decoys in decoy_sets:
+        original = motif_counts(prepared.mol)
+        for smiles in decoys:
+            if new := new_motifs(original, motif_counts(Chem.MolFromSmiles(smiles))):
+                flagged.append((prepared.canonical_smiles, smiles, new))
+    assert flagged == []
+
+
+def test_v2_decoys_are_unique_by_constitution(decoy_sets: list[tuple[PreparedMolecule, list[str]]]) -> None:
+    """No decoy is a mere stereoisomer of its original or of another decoy (a 2D model must tie on those)."""
+    for prepared, decoys in decoy_sets:
+        constitutions = [_flat(prepared.canonical_smiles), *(_flat(d) for d in decoys)]
+        assert len(set(constitutions)) == len(constitutions), prepared.canonical_smiles
 
 
 def test_yield_reaches_k_on_drug_like_molecules(decoy_sets: list[tuple[PreparedMolecule, list[str]]]) -> None:
@@ -205,3 +232,92 @@ def test_stereo_molecules_give_valid_decoys() -> None:
         assert decoys
         for decoy in decoys:
             assert Chem.MolToSmiles(Chem.MolFromSmiles(decoy.smiles)) == decoy.smiles
+
+
+# -- stereo (decoys.v2) ----------------------------------------------------------------------------------------
+
+# Molecules on which decoys.v1 emitted stereoisomers of the original or of another decoy.
+V1_STEREO_ONLY = (
+    "CN(C)CCC[C@]1(c2ccc(C#N)cc2)OCc2cc(F)ccc21",  # escitalopram: v1 emitted its enantiomer
+    "CC(C)C[C@H](NC(=O)[C@H](C)N)C(=O)O",  # Ala-Leu: v1 emitted the D-Ala epimer
+    "O=C(O)C[C@H](O)C[C@H](O)/C=C/c1c(C2CC2)nc2ccccc2c1-c1ccc(F)cc1",  # pitavastatin: epimers at the diol
+    "C/C=C/C=C/C(=O)O",  # sorbic acid: E/Z-stripped twins
+)
+
+
+@pytest.mark.parametrize("smiles", V1_STEREO_ONLY)
+def test_epimers_enantiomers_and_e_z_twins_are_never_emitted(smiles: str) -> None:
+    prepared = _prepared(smiles)
+    decoys = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0).decoys
+    assert decoys
+    constitutions = [_flat(prepared.canonical_smiles), *(_flat(d.smiles) for d in decoys)]
+    assert len(set(constitutions)) == len(constitutions)
+
+
+def test_stereoisomer_candidates_are_counted() -> None:
+    prepared = _prepared(V1_STEREO_ONLY[2])
+    decoy_set = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0)
+    assert decoy_set.rejections.get(RejectionReason.STEREOISOMER, 0) > 0
+
+
+def _same_constitution_swaps(smiles: str) -> list[str]:
+    """Every connected single swap whose result has the original's constitution, as isomeric SMILES."""
+    prepared = _prepared(smiles)
+    mol = prepared.mol
+    chiral = frozenset(a.GetIdx() for a in mol.GetAtoms() if a.GetChiralTag() != Chem.ChiralType.CHI_UNSPECIFIED)
+    stereo_bonds = [b.GetIdx() for b in mol.GetBonds() if b.GetStereo() != Chem.BondStereo.STEREONONE]
+    work = _relative_double_bond_stereo(mol) if stereo_bonds else mol
+    graph = SwapGraph(mol.GetNumAtoms(), (edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds()))
+    eligible = _eligible_edges(mol, "relax_rings")
+    out = []
+    for i, first in enumerate(eligible):
+        for second in eligible[i + 1 :]:
+            for orientation in (0, 1):
+                added = swap_partners(first, second, orientation)
+                if added is None or not graph.can_swap((first, second), added):
+                    continue
+                if not graph.connected_after((first, second), added):
+                    continue
+                decoy = _build(work, (first, second), added, stereo_bonds, chiral, sanitize=True)
+                if decoy is not None and _constitution(decoy) == _constitution(mol):
+                    Chem.AssignStereochemistry(decoy, cleanIt=True, force=True)
+                    out.append(Chem.MolToSmiles(decoy))
+    return out
+
+
+@pytest.mark.parametrize("smiles", [*V1_STEREO_ONLY[:2], V1_STEREO_ONLY[3], "C/C=C/CCC(C)CCOC", "CC(C)=CCC/C(C)=C/CO"])
+def test_kept_stereo_keeps_its_configuration(smiles: str) -> None:
+    """A swap that gives back the same constitution puts the new neighbour in the old one's place: same molecule.
+
+    v1 appended the new bond at the end of the atom's bond list, which silently inverted some centres and
+    emitted the enantiomer of escitalopram as a decoy; and it dropped E/Z whenever a swap touched either end of
+    the double bond (geraniol's E lost by moving its CH2OH's neighbour).
+    """
+    same = _same_constitution_swaps(smiles)
+    assert same, "these molecules have symmetric swaps"
+    assert set(same) == {_prepared(smiles).canonical_smiles}
+
+
+def test_a_decoy_gains_no_specified_stereo() -> None:
+    # 2-methylalkyl esters and a trisubstituted alkene: swaps create new stereocentres and E/Z-capable bonds
+    gained_unspecified = False
+    for smiles in ("CCCC(C)(C)C(=O)OCC(C)C", "CC(C)=CCCC(C)(C)CCO", "N[C@@H](Cc1ccccc1)C(=O)O"):
+        prepared = _prepared(smiles)
+        original = Chem.FindMolChiralCenters(prepared.mol, includeUnassigned=False, useLegacyImplementation=False)
+        decoys = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0).decoys
+        for decoy in decoys:
+            mol = Chem.MolFromSmiles(decoy.smiles)
+            specified = Chem.FindMolChiralCenters(mol, includeUnassigned=False, useLegacyImplementation=False)
+            everything = Chem.FindMolChiralCenters(mol, includeUnassigned=True, useLegacyImplementation=False)
+            assert len(specified) <= len(original), (smiles, decoy.smiles)
+            assert "/" not in decoy.smiles, (smiles, decoy.smiles)
+            assert "\\" not in decoy.smiles, (smiles, decoy.smiles)
+            gained_unspecified |= len(everything) > len(specified)
+    assert gained_unspecified, "no decoy had a new stereocentre, the test proves nothing"
+
+
+def test_e_z_is_kept_on_double_bonds_that_stay_stereogenic() -> None:
+    prepared = _prepared("C/C=C/CCC(C)CCOC")
+    decoys = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0).decoys
+    assert decoys
+    assert all("/" in d.smiles for d in decoys)

@@ -612,3 +612,15 @@ def test_deflate_stream_ending_early_is_refused(unsigned: PackInfo) -> None:
     error = _fails(unsigned.zip_path)
     assert error.member == CHECKSUMS
     assert "deflate stream" in str(error)
+
+
+def test_a_decoys_v1_pack_still_verifies() -> None:
+    """A pack written by the decoys.v1 engine (hetero_summary.v1 columns) verifies unchanged under decoys.v2."""
+    v1_zip = Path(__file__).resolve().parents[1] / "data" / "packs" / "decoys_v1_pack.zip"
+    with zipfile.ZipFile(v1_zip) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        header = archive.read("summary.csv").decode("utf-8").splitlines()[0]
+    assert manifest["contracts"]["decoys"] == "decoys.v1"
+    assert "decoy_rejections" not in header
+    report = verify_pack(v1_zip)
+    assert report.signature_checked_with == "unsigned"
