@@ -41,6 +41,12 @@ class JobParameters(BaseModel):
     min_score_coverage: float = Field(
         0.9, ge=0.0, le=1.0, description="refuse the job when scores cover less of its molecules or decoys"
     )
+    decoy_filter: Literal["standard", "none", "strict"] = Field(
+        "standard", description="standard: no decoy with a red-flag motif its original lacks (decoys.v2); none: v1"
+    )
+    max_rung: Literal["strict", "relax_aromatic", "relax_rings", "kekule"] = Field(
+        "kekule", description="highest rung of the decoy ladder; relax_aromatic never rewires ring systems"
+    )
     scorer: ScorerName = Field(
         "qed", description="built-in scorer; ignored when the job has a scores file (scores-only mode)"
     )
@@ -74,6 +80,8 @@ class JobParameters(BaseModel):
             decoy_descriptors=self.decoy_descriptors,
             score_direction=self.score_direction,
             min_score_coverage=self.min_score_coverage,
+            decoy_filter=self.decoy_filter,
+            max_rung=self.max_rung,
         )
 
     def input_columns(self) -> InputColumns:
