@@ -174,19 +174,19 @@ def _start(caller: Caller, ref: JobRef, action_name: str, expected: JobState) ->
     except UploadRejectedError as exc:
         raise ApiError(409, "input_rejected", str(exc)) from exc
     except QuotaExceededError as exc:
-        record(caller, action_name, f"{ref.project}/{ref.job}", outcome="refused", quota=exc.quota)
+        record(caller, action_name, audit_log.job_target(ref), outcome="refused", quota=exc.quota)
         raise ApiError(
             429,
             "quota_exceeded",
             f"{exc.quota}: limit {exc.limit}, used {exc.used}, requested {exc.requested}",
             [{"quota": exc.quota, "limit": exc.limit, "used": exc.used, "requested": exc.requested}],
         ) from exc
-    record(caller, action_name, f"{ref.project}/{ref.job}")
+    record(caller, action_name, audit_log.job_target(ref))
     return job_out(started).model_dump(), 202
 
 
 def _start_route(org: str, project: str, job: str, action: str, expected: JobState) -> tuple[dict[str, Any], int]:
-    target = f"{project}/{job}"
+    target = audit_log.job_target(JobRef(org, project, job))
     caller = authorize(router, Permission.JOB_SUBMIT, org, project, audit_action=action, audit_target=target)
     ref = JobRef(org, project, job)
     return idempotent(router, action, caller, {"job": job}, lambda: _start(caller, ref, action, expected))
@@ -216,7 +216,7 @@ def retry(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tu
     responses=models.responses(200, models.JobOut, 403, 409),
 )
 def cancel(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> models.JobOut:
-    target = f"{project}/{job}"
+    target = audit_log.job_target(JobRef(org, project, job))
     caller = authorize(
         router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_CANCEL, audit_target=target
     )
@@ -274,7 +274,7 @@ def download(
     job: models.JobId,
     artifact: Annotated[models.Artifact, Query()] = "pack",
 ) -> models.DownloadUrl:
-    target = f"{project}/{job}/{artifact}"
+    target = f"{audit_log.job_target(JobRef(org, project, job))}/{artifact}"
     caller = authorize(router, Permission.JOB_READ, org, project, audit_action=audit_log.PACK_DOWNLOAD)
     url = _artifact_url(JobRef(org, project, job), artifact, PRESIGN_SECONDS)
     record(caller, audit_log.PACK_DOWNLOAD, target)
@@ -299,7 +299,7 @@ def _artifact_url(ref: JobRef, artifact: str, expires_in: int) -> str:
 def share(
     org: models.OrgId, project: models.ProjectId, job: models.JobId, body: models.ShareRequest
 ) -> tuple[dict[str, Any], int]:
-    target = f"{project}/{job}/{body.artifact}"
+    target = f"{audit_log.job_target(JobRef(org, project, job))}/{body.artifact}"
     caller = authorize(
         router, Permission.JOB_READ, org, project, audit_action=audit_log.PACK_SHARE, audit_target=target
     )
@@ -318,7 +318,7 @@ def share(
     responses=models.responses(200, models.Deleted, 403, 409),
 )
 def delete_job(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> models.Deleted:
-    target = f"{project}/{job}"
+    target = audit_log.job_target(JobRef(org, project, job))
     caller = authorize(
         router, Permission.JOB_DELETE, org, project, audit_action=audit_log.JOB_DELETE, audit_target=target
     )
@@ -339,7 +339,7 @@ def delete_job(org: models.OrgId, project: models.ProjectId, job: models.JobId) 
 )
 def delete_project(org: models.OrgId, project: models.ProjectId) -> models.Deleted:
     caller = authorize(router, Permission.PROJECT_DELETE, org, project, audit_action=audit_log.PROJECT_DELETE)
-    target = f"{org}/{project}"
+    target = audit_log.project_target(ProjectRef(org, project))
     try:
         deleted = deletion.delete_project(services().context, ProjectRef(org, project))
     except StateConflictError as exc:

@@ -160,6 +160,7 @@ class LocalService:
 
     def start(self) -> LocalService:
         from functions.api.deps import reset_services  # noqa: PLC0415
+        from functions.service import env  # noqa: PLC0415
         from functions.service.context import ServiceContext, reset_service_context  # noqa: PLC0415
         from functions.service.settings import Settings  # noqa: PLC0415
 
@@ -186,9 +187,9 @@ class LocalService:
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
-            "HETERO2_JWT_ISSUER": self.issuer.issuer,
-            "HETERO2_JWT_AUDIENCE": self.issuer.audience,
-            "HETERO2_JWKS": json.dumps(self.issuer.jwks),
+            env.JWT_ISSUER: self.issuer.issuer,
+            env.JWT_AUDIENCE: self.issuer.audience,
+            env.JWKS: json.dumps(self.issuer.jwks),
         }
         saved = {name: os.environ.get(name) for name in environment}
         os.environ.update(environment)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from functions.service import env
 from functions.service import table as keys
 from functions.service.clock import utc_now
 from functions.service.conditional import is_condition_failure
@@ -199,7 +200,7 @@ class AuditLog:
     @classmethod
     def for_context(cls, ctx: ServiceContext) -> AuditLog:
         if not ctx.settings.audit_table:
-            raise AuditLogError("HETERO2_AUDIT_TABLE is not set")
+            raise AuditLogError(f"{env.AUDIT_TABLE} is not set")
         return cls(ctx.dynamodb.Table(ctx.settings.audit_table))
 
     def append(

@@ -1,7 +1,8 @@
 """Usage counters per org, project and calendar month (UTC): molecules, decoys, worker seconds, stored bytes.
 
-Each report is one atomic ADD on the item ``pk=ORG#{org} sk=USAGE#{yyyy-mm}#{project}``, so concurrent chunks and
-retried handlers never lose an update (a handler that reports twice does count twice: report once per fact).
+Each report is one atomic ADD on the project's usage item of the month (``table.usage_key``), so concurrent
+chunks and retried handlers never lose an update (a handler that reports twice does count twice: report once
+per fact).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -101,3 +103,16 @@ def test_a_new_signing_key_version_moves_the_same_alias_to_a_new_key() -> None:
     first, second = _signing_keys(1), _signing_keys(2)
     assert first["alias"] == second["alias"], "the alias updates in place"
     assert first["key"] != second["key"], "a new key; the old one is retained by its removal policy"
+
+
+def test_the_service_modules_the_cdk_app_imports_load_no_aws_sdk_and_no_engine() -> None:
+    """infra_cdk reads names (env, layout, table keys, ids, settings) from functions/ without boto3 or RDKit."""
+    code = (
+        "import sys\n"
+        "import functions.service.env, functions.service.layout, functions.service.table\n"
+        "import functions.service.ids, functions.service.settings\n"
+        "print(','.join(m for m in ('boto3', 'botocore', 'rdkit', 'numpy') if m in sys.modules))\n"
+    )
+    command = [sys.executable, "-c", code]
+    loaded = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+    assert loaded.stdout.strip() == ""
