@@ -1,7 +1,7 @@
 # Worker image: the RDKit engine + the service layer, for the Plan/RunChunk/Finalize Lambdas and the Fargate task.
 # Build context is the repository root:  docker build -f functions/worker.Dockerfile -t hetero2-worker .
 # One image, two runtimes: Lambda sets CMD to a handler (functions.handlers.run_chunk.handler, ...);
-# the Fargate task overrides the entrypoint with `python -m functions.fargate_worker`.
+# the Fargate task overrides the entrypoint with `python -m functions.handlers.fargate_worker`.
 #
 # Base image pinned by digest: public.ecr.aws/lambda/python:3.12 as AWS served it on 2026-10-05 (Python 3.12.15,
 # Amazon Linux 2023.12.20260914). Re-resolve when moving on (the functions and the task are X86_64, infra_cdk/compute.py):

@@ -26,8 +26,8 @@ WORKER_REQUIREMENTS: Final = "functions/worker.requirements.txt"
 _CACHES: Final = ("**/__pycache__", "**/*.pyc", "**/.mypy_cache", "**/.pytest_cache", "**/.ruff_cache")
 # The control-plane handlers import the service layer and the engine's light modules (exceptions, signing);
 # RDKit and NumPy stay out: they are neither in this zip nor in its layer.
-# ``hetero2 serve`` (functions/local/, and its old entry-point module) runs on a laptop, never in AWS.
-_LOCAL_ONLY: Final = ("functions/local", "functions/local_server.py")
+# ``hetero2 serve`` (functions/local/) runs on a laptop, never in AWS.
+_LOCAL_ONLY: Final = ("functions/local",)
 CONTROL_PLANE_EXCLUDE: Final = (
     "*",
     "!functions",
