@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from hetero_core.config import RunConfig
     from hetero_core.io import InputColumns
 
-ScorerName = Literal["mock", "constant", "random", "good", "qed", "sa"]
+ScorerName = Literal["mock", "constant", "random", "good", "qed", "sa", "composition"]
 Executor = Literal["auto", "lambda", "fargate"]
 
 
