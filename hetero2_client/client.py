@@ -671,5 +671,6 @@ class Job:
             project=self.project,
             scores=scores,
             scores_name=name,
-            parameters=self.parameters,
+            # a scores-only job's record shows scorer "external", which is not a parameter one can send
+            parameters={k: v for k, v in self.parameters.items() if not (k == "scorer" and v == "external")},
         )

@@ -41,6 +41,9 @@ class JobParameters(BaseModel):
     min_score_coverage: float = Field(
         0.9, ge=0.0, le=1.0, description="refuse the job when scores cover less of its molecules or decoys"
     )
+    model_name: str | None = Field(None, min_length=1, max_length=200, description="the audited model's name")
+    model_version: str | None = Field(None, min_length=1, max_length=200, description="the audited model's version")
+    model_sha256: str | None = Field(None, pattern="^[0-9a-f]{64}$", description="sha256 of the model artifact")
     scorer: ScorerName = Field(
         "qed", description="built-in scorer; ignored when the job has a scores file (scores-only mode)"
     )

@@ -40,7 +40,7 @@ from hetero2_client.errors import api_error
 from hetero_core.errors import InputFileError, PackVerificationError, ScoresFileError
 from hetero_core.layout import DECOY_COLUMNS
 from tests.api.conftest import Tenant
-from tests.client.conftest import FAST, POLL, PROJECT, WAIT_SECONDS, Finished, token_of
+from tests.client.conftest import FAST, POLL, PROJECT, WAIT_SECONDS, Finished, molecules_file, token_of
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 CAFFEINE = "Cn1cnc2c1c(=O)n(C)c(=O)n2C"
@@ -132,7 +132,8 @@ def test_scores_round_trip_ends_in_a_pass_fail_pack_scored_externally(finished: 
     assert scored.id != finished.job.id
     assert scored.record["scores_name"] == "scores.csv"
     assert scored.record["input_name"] == "molecules.csv"
-    assert scored.parameters == finished.job.parameters
+    # the record says what the manifest says: the scores came from outside (SPEC §4), everything else is equal
+    assert scored.parameters == {**finished.job.parameters, "scorer": "external"}
     results = scored.results()
     ok = results["counts"]["OK"]
     assert ok > 0
@@ -147,6 +148,23 @@ def test_scores_round_trip_ends_in_a_pass_fail_pack_scored_externally(finished: 
     pack = scored.download_pack(tmp_path)
     with pytest.raises(PackVerificationError, match="the service recorded"):
         finished.job.verify(pack)  # a valid pack, but another job's
+
+
+def test_the_audited_model_and_score_direction_are_job_parameters(finished: Finished, tmp_path: Path) -> None:
+    sha = "c" * 64
+    job = finished.client.submit(
+        molecules_file(tmp_path, 4),
+        model_name="ChemProp-7",
+        model_version="2.1",
+        model_sha256=sha,
+        score_direction="lower",
+        **FAST,
+    ).wait(WAIT_SECONDS, poll=POLL)
+    manifest = job.manifest()
+    assert manifest["model"] == {"name": "ChemProp-7", "version": "2.1", "sha256": sha, "scores": FAST["scorer"]}
+    assert manifest["parameters"]["score_direction"] == "lower"
+    with pytest.raises(ValidationFailed, match="model_sha256"):
+        finished.client.submit(molecules_file(tmp_path, 2), model_sha256="xyz", **FAST)
 
 
 def test_scores_need_the_jobs_input_when_the_job_was_not_created_here(finished: Finished) -> None:
