@@ -53,6 +53,7 @@ from hetero_core.report._markup import (
     _param,
     _pct,
     _plot,
+    _reachable,
     _seq,
     _table,
 )
@@ -336,7 +337,7 @@ def _slack_section(metrics: Mapping[str, Any]) -> str:
         "(PASS, slack ≥ 0) or below (FAIL, slack &lt; 0) what chance allows. AUC 1 means the original beat every "
         "decoy.</p>",
     ]
-    histogram = _histogram(_map(metrics.get("slack_histogram")), "edges")
+    histogram = _reachable(_histogram(_map(metrics.get("slack_histogram")), "edges"), _number(slack.get("max")))
     if not _count(metrics.get("n_judged")):
         parts.append('<p class="note">No judged molecule: no slack to plot.</p>')
     elif histogram is None:
