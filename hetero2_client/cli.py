@@ -136,7 +136,12 @@ def _parameter_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--k-decoys", type=int, help="decoys per molecule")
     group.add_argument("--seed", type=int, help="run seed")
     group.add_argument("--seed-by", choices=("smiles", "id"))
-    group.add_argument("--scorer", help="built-in scorer: mock, constant, random, good, qed, sa")
+    group.add_argument("--scorer", help="built-in scorer: mock, constant, random, good, qed, sa, composition")
+    group.add_argument("--score-direction", choices=("higher", "lower"), help="lower: IC50, docking energy, toxicity")
+    group.add_argument("--min-score-coverage", type=float, help="refuse scores covering less than this share")
+    group.add_argument("--model-name", help="the audited model's name (manifest and report)")
+    group.add_argument("--model-version", help="the audited model's version")
+    group.add_argument("--model-sha256", help="sha256 of the model artifact (64 lowercase hex)")
     group.add_argument("--decoy-descriptors", choices=("full", "fast"))
     group.add_argument("--hard-mode", action="store_true", default=None, help="keep decoys with Tanimoto 0.65-0.95")
     group.add_argument("--standardize", action="store_true", default=None, help="largest fragment, neutral charges")
@@ -165,6 +170,11 @@ _PARAMETER_FLAGS = (
     "smiles_column",
     "sdf_id_property",
     "chunk_rows",
+    "score_direction",
+    "min_score_coverage",
+    "model_name",
+    "model_version",
+    "model_sha256",
 )
 
 

@@ -220,18 +220,21 @@ class Job:
         return path
 
     def decoys(self) -> DataFrame:
-        """The job's ``decoys.csv`` as a DataFrame; add a ``score`` column and pass it to :meth:`submit_scores`.
+        """The job's decoys (``molecule_id, role, hash, smiles``) as a DataFrame; add a ``score`` column from your
+        model and pass it to :meth:`submit_scores`.
 
-        ``molecule_id``, ``role``, ``hash`` and ``smiles`` stay text exactly as written (ids like ``007``, a
-        quote guarding a spreadsheet formula), so the table goes back to the service unchanged.
+        The pack's ``decoys.csv`` also holds the scores this job was audited with (QED by default); they are left
+        out, so that they cannot be submitted back by mistake as the customer's own. The four columns stay text
+        exactly as written (ids like ``007``, a quote guarding a spreadsheet formula), so the table goes back to
+        the service unchanged.
         """
         pandas = require_pandas()
         data = self.client._get_bytes(self.download_url("decoys"), f"decoys of job {self.id}")
         return pandas.read_csv(
             io.BytesIO(data),
+            usecols=list(DECOY_COLUMNS),
             dtype=dict.fromkeys(DECOY_COLUMNS, str),
             keep_default_na=False,
-            na_values={"score": [""], "weight": [""]},
         )
 
     def submit_scores(

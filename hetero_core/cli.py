@@ -78,7 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", type=Path, required=True, help="pack folder to write (replaced if it is a pack)")
     source = run.add_mutually_exclusive_group()
-    source.add_argument("--scorer", default=None, help="built-in scorer: mock, constant, random, good, qed, sa")
+    source.add_argument(
+        "--scorer", default=None, help="built-in scorer: mock, constant, random, good, qed, sa, composition"
+    )
     source.add_argument("--scores", type=Path, help="customer scores: scored decoys table (.csv/.parquet) or v1 .json")
     _engine_options(run)
     run.add_argument("--model-name", help="the audited model's name, recorded in the manifest and the report")

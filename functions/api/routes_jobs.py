@@ -55,6 +55,14 @@ def _eta(job: JobRecord) -> float | None:
     return round(elapsed * (total - done) / done, 1)
 
 
+def _parameters(item: dict[str, Any]) -> dict[str, Any]:
+    """The job's parameters as the pack will record them: a scores-only job's scorer is ``external``."""
+    parameters = dict(item.get("params", {}))
+    if item.get("scores_name"):
+        parameters["scorer"] = "external"
+    return parameters
+
+
 def job_out(job: JobRecord) -> models.JobOut:
     item = job.item
     chunks_done = item.get("chunks_done") or []
@@ -78,7 +86,7 @@ def job_out(job: JobRecord) -> models.JobOut:
         input_name=str(item.get("input_name", "")),
         scores_name=item.get("scores_name"),
         expected_rows=item.get("expected_rows"),
-        parameters=dict(item.get("params", {})),
+        parameters=_parameters(item),
         progress=progress,
         error=item.get("error"),
         zip_sha256=item.get("zip_sha256"),

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from hetero_core.config import RunConfig
     from hetero_core.io import InputColumns
 
-ScorerName = Literal["mock", "constant", "random", "good", "qed", "sa"]
+ScorerName = Literal["mock", "constant", "random", "good", "qed", "sa", "composition"]
 Executor = Literal["auto", "lambda", "fargate"]
 
 
@@ -47,6 +47,9 @@ class JobParameters(BaseModel):
     max_rung: Literal["strict", "relax_aromatic", "relax_rings", "kekule"] = Field(
         "kekule", description="highest rung of the decoy ladder; relax_aromatic never rewires ring systems"
     )
+    model_name: str | None = Field(None, min_length=1, max_length=200, description="the audited model's name")
+    model_version: str | None = Field(None, min_length=1, max_length=200, description="the audited model's version")
+    model_sha256: str | None = Field(None, pattern="^[0-9a-f]{64}$", description="sha256 of the model artifact")
     scorer: ScorerName = Field(
         "qed", description="built-in scorer; ignored when the job has a scores file (scores-only mode)"
     )

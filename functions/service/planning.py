@@ -27,7 +27,7 @@ from functions.service.tenancy import JobRef
 from hetero_core.chunks import mark_duplicates
 from hetero_core.errors import HeteroError
 from hetero_core.pack import ScorerFacts, scorer_facts
-from hetero_core.scores import ExternalScores, load_external_scores, make_scorer
+from hetero_core.scores import ExternalScores, ModelInfo, load_external_scores, make_scorer
 
 PLAN_SCHEMA = "hetero2_plan.v1"
 
@@ -63,7 +63,11 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         max_workers = job.get("max_workers")
         if job.get("source") == "drop_folder" and not job.get("quota_reserved"):
             max_workers = _reserve_for_drop(ctx, ref, scan.rows)
-        facts: ScorerFacts = scorer_facts(scores if scores is not None else make_scorer(params.scorer))
+        try:
+            model = ModelInfo(params.model_name, params.model_version, params.model_sha256)
+        except HeteroError as exc:
+            raise JobInputError(str(exc)) from exc
+        facts: ScorerFacts = scorer_facts(scores if scores is not None else make_scorer(params.scorer), model)
         chunk_rows = params.chunk_rows or chunk_rows_for(config.k_decoys, config.decoy_descriptors)
         descriptors = _write_chunks(ctx, ref, input_path, params, chunk_rows, scores)
 

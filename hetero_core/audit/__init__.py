@@ -29,7 +29,8 @@ from hetero_core.audit._molecule import (
     AuditResult,
     audit_molecule,
 )
-from hetero_core.audit._null import null_auc_quantile_exact
+from hetero_core.audit._null import chance_pass_probability, null_auc_quantile_exact
+from hetero_core.audit._power import power_curve
 
 __all__ = [
     "ACCEPTANCE_SCHEMA",
@@ -49,9 +50,11 @@ __all__ = [
     "DatasetAccumulator",
     "RealismAccumulator",
     "audit_molecule",
+    "chance_pass_probability",
     "decide",
     "load_acceptance",
     "null_auc_quantile_exact",
+    "power_curve",
     "score_coverage",
     "separation",
 ]

@@ -168,6 +168,8 @@ class ResultCollector:
 def _worst_entry(result: RowResult, slack: float, direction: str) -> dict[str, Any]:
     """The molecule and the decoys the model liked best (highest score, or lowest when lower is better)."""
     scored = [d for d in result.decoys if d.get("role") == "decoy" and d.get("score") is not None]
+    # result.pairs holds (original, decoy, similarity) for exactly these scored decoys, in the same order
+    similarities = [pair[2] for pair in result.pairs] if len(result.pairs) == len(scored) else [None] * len(scored)
     sign = -1.0 if direction == "higher" else 1.0
     top = sorted(enumerate(scored), key=lambda item: (sign * float(item[1]["score"]), item[0]))[:TOP_DECOYS_PER_WORST]
     return {
@@ -176,7 +178,7 @@ def _worst_entry(result: RowResult, slack: float, direction: str) -> dict[str, A
         "canonical_smiles": str(result.summary.get("canonical_smiles", "")),
         "score_original": result.score_original,
         "auc": result.summary.get("auc"),
-        "top_decoys": [{"smiles": d["smiles"], "score": d["score"]} for _, d in top],
+        "top_decoys": [{"smiles": d["smiles"], "score": d["score"], "similarity": similarities[i]} for i, d in top],
     }
 
 

@@ -53,6 +53,7 @@ from hetero_core.report._markup import (
     _param,
     _pct,
     _plot,
+    _reachable,
     _seq,
     _table,
 )
@@ -65,12 +66,13 @@ from hetero_core.report._plots import (
     similarity_histogram_svg,
     slack_histogram_svg,
 )
+from hetero_core.report._power import power_section
 
 __all__ = ["MAX_PROBLEM_ROWS", "MAX_TOP_DECOYS", "MAX_WORST_MOLECULES", "render_report"]
 
 
 # The report shows at most this much, whatever the metrics hold: its size must not follow the input's.
-def _header(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
+def _header(manifest: Mapping[str, Any], metrics: Mapping[str, Any], calibration: bool = False) -> str:
     inputs = _seq(manifest.get("inputs"), MAX_INPUTS)
     name = _map(inputs[0]).get("name") if inputs else None
     engine = _map(manifest.get("engine"))
@@ -81,7 +83,7 @@ def _header(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
     n_judged = _count(metrics.get("n_judged"))
     lines = [
         "<header>",
-        "<h1>HETERO-2 audit report</h1>",
+        f"<h1>HETERO-2 {'calibration' if calibration else 'audit'} report</h1>",
         f'<p class="lead">Input <code>{_e(name)}</code> · created {_e(manifest.get("created_at"))} by '
         f"{_e(engine.get('name', 'hetero2'))} {_e(engine.get('version'))}</p>",
         decision_box(manifest, metrics),
@@ -335,7 +337,7 @@ def _slack_section(metrics: Mapping[str, Any]) -> str:
         "(PASS, slack ≥ 0) or below (FAIL, slack &lt; 0) what chance allows. AUC 1 means the original beat every "
         "decoy.</p>",
     ]
-    histogram = _histogram(_map(metrics.get("slack_histogram")), "edges")
+    histogram = _reachable(_histogram(_map(metrics.get("slack_histogram")), "edges"), _number(slack.get("max")))
     if not _count(metrics.get("n_judged")):
         parts.append('<p class="note">No judged molecule: no slack to plot.</p>')
     elif histogram is None:
@@ -466,7 +468,8 @@ def _calibration_section(calibration: Mapping[str, Any], manifest: Mapping[str, 
         "<h2>Known-bad / known-good separation</h2>",
         "<p>Calibration (<code>hetero2 calibrate</code>) audits the same input with scorers whose quality is known: "
         "<code>good</code> (originals 1, decoys 0: must PASS), <code>constant</code> and <code>random</code> "
-        "(no signal: must not). A trustworthy audit puts the good scorer far above both.</p>",
+        "(no signal: must not) and <code>composition</code> (a function of the molecular formula only, so it ties "
+        "every decoy: must not). A trustworthy audit puts the good scorer far above all of them.</p>",
     ]
     inputs = _seq(manifest.get("inputs"), 1)
     this_input = _map(inputs[0]).get("name") if inputs else None
@@ -500,9 +503,10 @@ def _calibration_section(calibration: Mapping[str, Any], manifest: Mapping[str, 
     for pair, facts in sorted(separation.items())[:MAX_CALIBRATION_RUNS]:
         block = _map(facts)
         d_slack, d_rate = _number(block.get("delta_median_slack")), _number(block.get("delta_pass_rate"))
+        meets = block.get("meets_threshold")
         if d_slack is None or d_rate is None:
             verdict = "n/a"
-        elif d_slack > 0 and d_rate > 0:
+        elif meets is True or (meets is None and d_slack > 0 and d_rate > 0):
             verdict = '<span class="pass">separated</span>'
         else:
             verdict = '<span class="fail">not separated</span>'
@@ -522,6 +526,7 @@ def _calibration_section(calibration: Mapping[str, Any], manifest: Mapping[str, 
             )
     else:
         parts.append('<p class="note">The calibration result holds no separation figures.</p>')
+    parts.append(power_section(calibration))
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -553,7 +558,7 @@ def render_report(
     inputs = _seq(manifest.get("inputs"), 1)
     name = _map(inputs[0]).get("name") if inputs else None
     body = [
-        _header(manifest, metrics),
+        _header(manifest, metrics, calibration is not None),
         _nav(calibration is not None),
         "<main>",
         methods_section(manifest, metrics),
@@ -578,7 +583,7 @@ def render_report(
         # No script may run and nothing may be fetched, even if some text escaped our escaping.
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
         'img-src data:">',
-        f"<title>HETERO-2 audit report — {_e(name)}</title>",
+        f"<title>HETERO-2 {'calibration' if calibration is not None else 'audit'} report — {_e(name)}</title>",
         f"<style>{_CSS}{DECISION_CSS}</style>",
         "</head>",
         "<body>",

@@ -213,4 +213,18 @@ def _histogram(block: Mapping[str, Any], edges_key: str) -> tuple[list[float], l
     return [e for e in edges if e is not None], [c for c in counts if c is not None]
 
 
+def _reachable(
+    histogram: tuple[list[float], list[int]] | None, top: float | None
+) -> tuple[list[float], list[int]] | None:
+    """The slack histogram cut after the bin holding max(0, the largest slack): slack = AUC − gate cannot exceed
+    1 − gate, which is 0 at k = 20, so the empty bins up to +1 would only suggest values no molecule can reach."""
+    if histogram is None:
+        return None
+    edges, counts = histogram
+    if len(edges) != len(counts) + 1:
+        return histogram  # malformed: left for the plot to refuse with its note
+    keep = sum(1 for left in edges[:-1] if left <= max(0.0, top or 0.0) + 1e-12)
+    return (edges[: keep + 1], counts[:keep]) if keep else histogram
+
+
 # --- sections ----------------------------------------------------------------------------------------------------

@@ -46,10 +46,11 @@ class _DepictionBudget:
         return svg
 
 
-def _card(svg: str, title: str, score: str, smiles: object, css: str) -> str:
+def _card(svg: str, title: str, score: str, smiles: object, css: str, similarity: float | None = None) -> str:
     text = smiles if isinstance(smiles, str) else ""
+    similar = f" · similarity {_num(similarity, 2)}" if similarity is not None else ""
     return (
-        f'<figure class="card {css}">\n{svg}<figcaption><b>{title}</b> · score {score}<br>'
+        f'<figure class="card {css}">\n{svg}<figcaption><b>{title}</b> · score {score}{similar}<br>'
         f"<code>{_e(text, SMILES_CHARS)}</code></figcaption>\n</figure>"
     )
 
@@ -73,6 +74,7 @@ def _worst_section(metrics: Mapping[str, Any]) -> str:
             "each drawn beside the decoys it scored highest.</p>"
         )
     budget = _DepictionBudget(DEPICTION_BUDGET_BYTES)
+    lower = _map(metrics.get("config")).get("score_direction") == "lower"
     for rank, molecule in enumerate(worst, start=1):
         slack = _number(molecule.get("slack"))
         verdict = "PASS" if slack is not None and slack >= 0 else "FAIL"
@@ -89,14 +91,18 @@ def _worst_section(metrics: Mapping[str, Any]) -> str:
         for position, decoy in enumerate(_seq(molecule.get("top_decoys"), MAX_TOP_DECOYS), start=1):
             item = _map(decoy)
             score = _number(item.get("score"))
-            above = score is not None and original_score is not None and score > original_score
+            # "above" means preferred by the model: a higher score, or a lower one when lower is better
+            above = (
+                score is not None and original_score is not None and (score - original_score) * (-1 if lower else 1) > 0
+            )
             cards.append(
                 _card(
                     budget.draw(item.get("smiles")),
-                    f"decoy {position}" + (" · above the original" if above else ""),
+                    f"decoy {position}" + (" · preferred to the original" if above else ""),
                     _num(score),
                     item.get("smiles"),
                     "above" if above else "decoy",
+                    _number(item.get("similarity")),
                 )
             )
         parts += [

@@ -22,12 +22,12 @@ from types import ModuleType
 from typing import Protocol, runtime_checkable
 
 from rdkit import Chem
-from rdkit.Chem import QED
+from rdkit.Chem import QED, rdMolDescriptors
 
 from hetero_core.errors import ConfigError
 from hetero_core.records import ScoredItem
 
-SCORER_NAMES: tuple[str, ...] = ("mock", "constant", "random", "good", "qed", "sa")
+SCORER_NAMES: tuple[str, ...] = ("mock", "constant", "random", "good", "qed", "sa", "composition")
 
 _MOCK_DENOMINATOR = 16**12 - 1
 
@@ -148,6 +148,28 @@ class GoodScorer:
         return ScoreResult(original=ScoredItem(1.0), decoys=[ScoredItem(0.0) for _ in request.decoys])
 
 
+class CompositionScorer:
+    """Known bad reference: a model that sees only composition, i.e. a function of the molecular formula.
+
+    The score is seeded noise keyed by (run seed, formula): it varies from molecule to molecule like a real
+    model's output, but a decoy has its original's formula by construction, so every decoy ties its original
+    and the molecule cannot PASS. The calibration uses it to show that the audit catches exactly the failure
+    it exists for: a model that reacts to which atoms are present, not to how they are bonded.
+    """
+
+    name = "composition"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def _value(self, mol: Chem.Mol) -> float:
+        key = json.dumps([self.seed, rdMolDescriptors.CalcMolFormula(mol)]).encode("utf-8")
+        return random.Random(int.from_bytes(hashlib.sha256(key).digest(), "big")).random()
+
+    def score(self, request: ScoreRequest) -> ScoreResult:
+        return _score_each(request, self._value)
+
+
 def _molecule(candidate: Candidate) -> Chem.Mol | None:
     """The molecule as exported: parsed back from its canonical SMILES (None if RDKit rejects it)."""
     return Chem.MolFromSmiles(candidate.smiles)
@@ -231,6 +253,8 @@ def make_scorer(name: str, *, seed: int = 0) -> Scorer:
         return QedScorer()
     if name == "sa":
         return SaScorer()
+    if name == "composition":
+        return CompositionScorer(seed)
     raise ConfigError(
         f"unknown scorer {name!r}; valid names: {', '.join(SCORER_NAMES)} "
         "(customer scores are given with --scores FILE)"

@@ -41,7 +41,7 @@ from hetero2_client.payloads import count_rows, upload_name
 from hetero_core.errors import InputFileError, PackVerificationError, ScoresFileError
 from hetero_core.layout import DECOY_COLUMNS
 from tests.api.conftest import Tenant
-from tests.client.conftest import FAST, POLL, PROJECT, WAIT_SECONDS, Finished, token_of
+from tests.client.conftest import FAST, POLL, PROJECT, WAIT_SECONDS, Finished, molecules_file, token_of
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 CAFFEINE = "Cn1cnc2c1c(=O)n(C)c(=O)n2C"
@@ -116,11 +116,11 @@ def test_wait_draws_a_progress_bar_only_when_asked_or_on_a_terminal(
 
 def test_decoys_come_back_as_a_dataframe_with_text_keys(finished: Finished) -> None:
     decoys = finished.job.decoys()
-    assert list(decoys.columns[:4]) == list(DECOY_COLUMNS)
+    # no score column: the job's own (QED) scores cannot be submitted back by mistake as the customer's
+    assert list(decoys.columns) == list(DECOY_COLUMNS)
     assert set(decoys["role"]) == {"original", "decoy"}
     assert all(isinstance(value, str) for value in decoys["molecule_id"])
     assert decoys["hash"].str.fullmatch(r"[0-9a-f]{64}").all()
-    assert decoys["score"].dtype.kind == "f"
     originals = decoys[decoys["role"] == "original"]
     assert len(originals) == finished.job.progress["rows_ok"]
 
@@ -133,7 +133,8 @@ def test_scores_round_trip_ends_in_a_pass_fail_pack_scored_externally(finished: 
     assert scored.id != finished.job.id
     assert scored.record["scores_name"] == "scores.csv"
     assert scored.record["input_name"] == "molecules.csv"
-    assert scored.parameters == finished.job.parameters
+    # the record says what the manifest says: the scores came from outside (SPEC §4), everything else is equal
+    assert scored.parameters == {**finished.job.parameters, "scorer": "external"}
     results = scored.results()
     ok = results["counts"]["OK"]
     assert ok > 0
@@ -148,6 +149,23 @@ def test_scores_round_trip_ends_in_a_pass_fail_pack_scored_externally(finished: 
     pack = scored.download_pack(tmp_path)
     with pytest.raises(PackVerificationError, match="the service recorded"):
         finished.job.verify(pack)  # a valid pack, but another job's
+
+
+def test_the_audited_model_and_score_direction_are_job_parameters(finished: Finished, tmp_path: Path) -> None:
+    sha = "c" * 64
+    job = finished.client.submit(
+        molecules_file(tmp_path, 4),
+        model_name="ChemProp-7",
+        model_version="2.1",
+        model_sha256=sha,
+        score_direction="lower",
+        **FAST,
+    ).wait(WAIT_SECONDS, poll=POLL)
+    manifest = job.manifest()
+    assert manifest["model"] == {"name": "ChemProp-7", "version": "2.1", "sha256": sha, "scores": FAST["scorer"]}
+    assert manifest["parameters"]["score_direction"] == "lower"
+    with pytest.raises(ValidationFailed, match="model_sha256"):
+        finished.client.submit(molecules_file(tmp_path, 2), model_sha256="xyz", **FAST)
 
 
 def test_scores_need_the_jobs_input_when_the_job_was_not_created_here(finished: Finished) -> None:

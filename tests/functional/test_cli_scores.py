@@ -105,13 +105,24 @@ def test_calibrate_separates_good_from_constant(
     good_minus_constant = calibration["separation"]["good_minus_constant"]
     assert good_minus_constant["delta_pass_rate"] == 1.0
     assert good_minus_constant["delta_median_slack"] == 0.5
-    for name in ("good", "constant", "random"):
+    for name in ("good", "constant", "random", "composition"):
         assert cli("verify", out / name).code == 0
-    # the reviewer's page: the good run's report with the separation section, next to the packs
+        assert calibration["separation"].get(f"good_minus_{name}", {"meets_threshold": True})["meets_threshold"]
+    assert calibration["runs"]["composition"]["pass_rate"] == 0.0  # it ties every decoy
+    assert calibration["thresholds"] == {"delta_median_slack": 0.05, "delta_pass_rate": 0.2}
+    power = calibration["power"]
+    assert power["molecules"] == 5
+    assert power["expected_chance_pass_rate"] == pytest.approx(1 / 21)
+    assert power["pass_count_needed"] == 2  # P(>= 2 of 5 by chance at 1/21) < 0.05
+    assert power["points"][0] == {"flip": 0.0, "expected_pass_rate": 1.0, "power": 1.0}
+    # the reviewer's page: titled as a calibration, with the separation section and the power curve
     page = (out / "calibration_report.html").read_text(encoding="utf-8")
+    assert "<title>HETERO-2 calibration report — drugs.csv</title>" in page
     section = page.split('<section id="calibration">', 1)[1].split("</section>", 1)[0]
-    assert all(name in section for name in ("good", "constant", "random"))
+    assert all(name in section for name in ("good", "constant", "random", "composition"))
     assert "separated" in section
+    assert "Power on this input" in section
+    assert "(the seed's thresholds)" in section
     assert '<section id="calibration">' not in (out / "good" / "report.html").read_text(encoding="utf-8")
 
 

@@ -50,10 +50,19 @@ def test_worst_molecule_carries_its_top_scored_decoys_highest_first_unscored_lef
     assert len(entry["top_decoys"]) == TOP_DECOYS_PER_WORST
     # equal scores keep file order: C2 before C4
     assert entry["top_decoys"] == [
-        {"smiles": "C2", "score": 0.95},
-        {"smiles": "C4", "score": 0.95},
-        {"smiles": "C3", "score": 0.5},
+        {"smiles": "C2", "score": 0.95, "similarity": None},  # no pairs recorded: similarity unknown
+        {"smiles": "C4", "score": 0.95, "similarity": None},
+        {"smiles": "C3", "score": 0.5, "similarity": None},
     ]
+
+
+def test_worst_molecule_decoys_carry_their_similarity_to_the_original() -> None:
+    result = _failed(1, -0.4, (0.1, None, 0.95, 0.5))
+    result.pairs = [(0.9, 0.1, 0.41), (0.9, 0.95, 0.72), (0.9, 0.5, 0.66)]  # the three scored decoys, in order
+    collector = ResultCollector(k=20)
+    collector.add(result)
+    (entry,) = collector.worst_molecules()
+    assert [(d["smiles"], d["similarity"]) for d in entry["top_decoys"]] == [("C2", 0.72), ("C3", 0.66), ("C0", 0.41)]
 
 
 def test_problem_rows_list_the_first_skip_and_error_rows_only() -> None:

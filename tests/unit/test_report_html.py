@@ -133,7 +133,7 @@ METRICS_IN: dict[str, Any] = {
             "canonical_smiles": OLANZAPINE,
             "score_original": 0.808,
             "top_decoys": [
-                {"smiles": "CCN(C)CCN1Cc2cc3c(s2)Nc2ccccc2N=C31", "score": 0.935},
+                {"smiles": "CCN(C)CCN1Cc2cc3c(s2)Nc2ccccc2N=C31", "score": 0.935, "similarity": 0.7213},
                 {"smiles": "Cc1cc2c(s1)Nc1ccccc1N=C2N(C)CCN1CC1", "score": 0.881},
                 {"smiles": "CNc1sc2cc1C(N1CCN(C)CC1)=Nc1ccccc1-2", "score": 0.5},
             ],
@@ -526,10 +526,30 @@ def test_worst_molecules_are_drawn_beside_their_top_decoys(page: str) -> None:
 def test_decoys_the_model_preferred_to_the_original_are_marked(page: str) -> None:
     olanzapine = re.findall(r'<article class="mol">(.*?)</article>', _section(page, "worst"), re.DOTALL)[0]
     captions = [_plain(c) for c in re.findall(r"<figcaption>(.*?)</figcaption>", olanzapine, re.DOTALL)]
-    assert captions[1].startswith(" decoy 1 · above the original · score 0.935")
-    assert captions[2].startswith(" decoy 2 · above the original · score 0.881")
+    assert captions[1].startswith(" decoy 1 · preferred to the original · score 0.935 · similarity 0.72")
+    assert captions[2].startswith(" decoy 2 · preferred to the original · score 0.881")
     assert captions[3].startswith(" decoy 3 · score 0.500")
     assert olanzapine.count('class="card above"') == 2
+
+
+def test_with_lower_is_better_a_lower_scored_decoy_is_the_preferred_one(fast: None) -> None:
+    metrics = _metrics(config={"score_direction": "lower"})
+    olanzapine = re.findall(
+        r'<article class="mol">(.*?)</article>', _section(render_report(MANIFEST_IN, metrics), "worst"), re.DOTALL
+    )[0]
+    captions = [_plain(c) for c in re.findall(r"<figcaption>(.*?)</figcaption>", olanzapine, re.DOTALL)]
+    assert captions[3].startswith(" decoy 3 · preferred to the original · score 0.500")
+    assert olanzapine.count('class="card above"') == 1
+
+
+def test_slack_axis_stops_after_the_largest_reachable_slack(page: str) -> None:
+    # slack = AUC - gate never exceeds 1 - gate (0 at k = 20): the plot ends with the bin holding 0
+    assert report_html._reachable(([-1.0, -0.5, 0.0, 0.5, 1.0], [1, 2, 3, 0]), 0.0) == (
+        [-1.0, -0.5, 0.0, 0.5],
+        [1, 2, 3],
+    )
+    assert report_html._reachable(([-1.0, 0.0, 1.0], [1, 2]), 0.4) == ([-1.0, 0.0, 1.0], [1, 2])
+    assert report_html._reachable(([-1.0, 0.0, 1.0], [1, 2, 3]), 0.0) == ([-1.0, 0.0, 1.0], [1, 2, 3])
 
 
 def test_when_every_shown_molecule_passed_they_are_called_closest_calls(fast: None) -> None:

@@ -60,7 +60,7 @@ def test_make_scorer_builds_every_named_scorer(name: str) -> None:
 
 
 def test_scorer_names_are_the_public_list() -> None:
-    assert SCORER_NAMES == ("mock", "constant", "random", "good", "qed", "sa")
+    assert SCORER_NAMES == ("mock", "constant", "random", "good", "qed", "sa", "composition")
 
 
 @pytest.mark.parametrize("name", ["external", "QED", "", "mocks"])
@@ -266,3 +266,23 @@ def test_sa_fragment_table_is_read_once_per_process() -> None:
     scorer.score(request(BENZENE))
     make_scorer("sa").score(request(CAFFEINE))
     assert scoring._sascorer.cache_info().misses == 1
+
+
+# --- composition (known bad: sees only the formula) -------------------------------------------------------
+
+
+def test_composition_scorer_ties_every_decoy_with_its_original() -> None:
+    result = make_scorer("composition", seed=3).score(request(ASPIRIN, ASPIRIN_DECOY, "OC(=O)c1ccccc1OC(C)=O"))
+    assert result.original is not None
+    assert [d.score if d else None for d in result.decoys] == [result.original.score] * 2
+
+
+def test_composition_scorer_varies_between_formulas_and_seeds() -> None:
+    aspirin = make_scorer("composition", seed=3).score(request(ASPIRIN)).original
+    caffeine = make_scorer("composition", seed=3).score(request(CAFFEINE)).original
+    reseeded = make_scorer("composition", seed=4).score(request(ASPIRIN)).original
+    assert aspirin is not None
+    assert caffeine is not None
+    assert reseeded is not None
+    assert len({aspirin.score, caffeine.score, reseeded.score}) == 3
+    assert 0.0 <= aspirin.score < 1.0
