@@ -96,12 +96,21 @@ class DecoyParams:
 
 @dataclass(frozen=True, slots=True)
 class Decoy:
+    """One decoy; ``removed``/``added`` is its net rewiring of the molecule (atom indices are the molecule's)."""
+
     smiles: str
     hash: str
     mol: Chem.Mol
     similarity: float
     strategy: str
     n_swaps: int
+    removed: tuple[Edge, ...] = ()
+    added: tuple[Edge, ...] = ()
+
+    @property
+    def keeps_ring_systems(self) -> bool:
+        """Made on a bridge rung: every ring, and so every atom's aromaticity, is the molecule's."""
+        return self.strategy in _BRIDGE_RUNGS
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +314,9 @@ class _Generator:
         hard = self.params.hard_mode
         if hard is not None and not hard.admits(similarity):
             return
-        self.accepted.append(Decoy(smiles, smiles_hash(smiles), decoy, similarity, rung, n_swaps))
+        self.accepted.append(
+            Decoy(smiles, smiles_hash(smiles), decoy, similarity, rung, n_swaps, tuple(removed), tuple(added))
+        )
 
 
 def _kekulized(mol: Chem.Mol) -> Chem.Mol | None:
