@@ -96,12 +96,21 @@ class DecoyParams:
 
 @dataclass(frozen=True, slots=True)
 class Decoy:
+    """One decoy; ``removed``/``added`` is its net rewiring of the molecule (atom indices are the molecule's)."""
+
     smiles: str
     hash: str
     mol: Chem.Mol
     similarity: float
     strategy: str
     n_swaps: int
+    removed: tuple[Edge, ...] = ()
+    added: tuple[Edge, ...] = ()
+
+    @property
+    def keeps_ring_systems(self) -> bool:
+        """Made on a bridge rung: every ring, and so every atom's aromaticity, is the molecule's."""
+        return self.strategy in _BRIDGE_RUNGS
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,9 +190,8 @@ class _Generator:
         for rung in LADDER[: LADDER.index(self.params.max_rung) + 1]:
             work = self.work_mol if rung != "kekule" else _kekulized(self.work_mol)
             if work is not None:
-                self.doubles[rung] = frozenset(
-                    edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in work.GetBonds() if b.GetBondType() == _DOUBLE
-                )
+                if rung not in _BRIDGE_RUNGS and self.checks is not None:  # cyclobutadiene check, ring rungs only
+                    self.doubles[rung] = _double_bonds(work)
                 yield rung, work, _eligible_edges(work, rung)
 
     # -- candidates -----------------------------------------------------------------------------------------
@@ -270,7 +278,9 @@ class _Generator:
         self.seen_rewirings.add(rewiring)
         ring_rung = rung not in _BRIDGE_RUNGS
         if self.checks is not None:
-            reason = self.checks.reason(self.graph, removed, added, rings_change=ring_rung, doubles=self.doubles[rung])
+            reason = self.checks.reason(
+                self.graph, removed, added, rings_change=ring_rung, doubles=self.doubles.get(rung, frozenset())
+            )
             if reason is not None:
                 self.rejections[reason] += 1
                 return
@@ -278,7 +288,7 @@ class _Generator:
         if decoy is None:
             return
         if ring_rung and self.checks is not None:
-            reason = self.checks.decoy_reason(decoy)
+            reason = self.checks.decoy_reason(decoy, removed, added)
             if reason is None and anti_bredt_bridgeheads(decoy) > self.bredt:
                 reason = RejectionReason.BREDT
             if reason is not None:
@@ -305,7 +315,15 @@ class _Generator:
         hard = self.params.hard_mode
         if hard is not None and not hard.admits(similarity):
             return
-        self.accepted.append(Decoy(smiles, smiles_hash(smiles), decoy, similarity, rung, n_swaps))
+        self.accepted.append(
+            Decoy(smiles, smiles_hash(smiles), decoy, similarity, rung, n_swaps, tuple(removed), tuple(added))
+        )
+
+
+def _double_bonds(work: Chem.Mol) -> frozenset[Edge]:
+    return frozenset(
+        edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in work.GetBonds() if b.GetBondType() == _DOUBLE
+    )
 
 
 def _kekulized(mol: Chem.Mol) -> Chem.Mol | None:

@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Literal
 
 from rdkit import Chem
-from rdkit.Chem import FilterCatalog
+from rdkit.Chem import FilterCatalog, rdMolDescriptors
 
 from hetero_core.decoys._swap_graph import Edge, SwapGraph, edge
 
@@ -98,30 +98,39 @@ class GraphChecks:
     original, which do not count as removed red-flag single bonds (an aromatic N–N of a pyrazole is no hydrazine).
     """
 
-    __slots__ = ("aromatic_flag_bonds", "atomic_numbers", "bond_counts", "charges", "paired", "plain_single")
+    __slots__ = (
+        "aromatic_flag_bonds",
+        "atomic_numbers",
+        "bond_counts",
+        "charges",
+        "class_bonds",
+        "paired",
+        "plain_single",
+    )
 
     def __init__(self, mol: Chem.Mol):
-        self.atomic_numbers = [atom.GetAtomicNum() for atom in mol.GetAtoms()]
-        self.charges = [atom.GetFormalCharge() for atom in mol.GetAtoms()]
-        self.plain_single = frozenset(
-            edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx())
-            for b in mol.GetBonds()
-            if b.GetBondType() == _SINGLE and not b.GetIsAromatic()
-        )
-        self.bond_counts = flag_bond_counts(mol)
-        # an aromatic N–N (pyrazole), N–O (isoxazole) or S–O bond turns into a plain single bond when a ring swap
-        # breaks the aromatic system; only molecules that have one need the recount on the sanitised decoy
-        self.aromatic_flag_bonds = any(
-            b.GetIsAromatic() and bond_class(b.GetBeginAtom().GetAtomicNum(), b.GetEndAtom().GetAtomicNum())
-            for b in mol.GetBonds()
-        )
-        # charged atoms bonded to an opposite charge: the pairs a swap must not pull apart
-        self.paired = frozenset(
-            atom.GetIdx()
-            for atom in mol.GetAtoms()
-            if atom.GetFormalCharge()
-            and any(n.GetFormalCharge() * atom.GetFormalCharge() < 0 for n in atom.GetNeighbors())
-        )
+        z = self.atomic_numbers = [atom.GetAtomicNum() for atom in mol.GetAtoms()]
+        charges = self.charges = [atom.GetFormalCharge() for atom in mol.GetAtoms()]
+        plain: set[Edge] = set()
+        self.class_bonds: list[tuple[Edge, RejectionReason]] = []
+        self.aromatic_flag_bonds = False
+        paired: set[int] = set()
+        for bond in mol.GetBonds():
+            pair = edge(bond.GetBeginAtomIdx(), bond.GetEndAtomIdx())
+            aromatic = bond.GetIsAromatic()
+            if bond.GetBondType() == _SINGLE and not aromatic:
+                plain.add(pair)
+            if (kind := bond_class(z[pair[0]], z[pair[1]])) is not None:
+                self.class_bonds.append((pair, kind))
+                # an aromatic N–N (pyrazole), N–O (isoxazole) or S–O bond turns into a plain single bond when a ring
+                # swap breaks the aromatic system: only molecules with one need the recount on the sanitised decoy
+                self.aromatic_flag_bonds |= aromatic
+            # charged atoms bonded to an opposite charge: the pairs a swap must not pull apart
+            if charges[pair[0]] * charges[pair[1]] < 0:
+                paired.update(pair)
+        self.plain_single = frozenset(plain)
+        self.paired = frozenset(paired)
+        self.bond_counts = _plain_counts(mol, self.class_bonds)
 
     def reason(
         self,
@@ -153,11 +162,19 @@ class GraphChecks:
             return _small_ring_reason(graph, removed, added, doubles)
         return None
 
-    def decoy_reason(self, decoy: Chem.Mol) -> RejectionReason | None:
-        """Red-flag single bonds recounted on a sanitised ring-rung decoy, when aromaticity may have moved."""
+    def decoy_reason(self, decoy: Chem.Mol, removed: Sequence[Edge], added: Sequence[Edge]) -> RejectionReason | None:
+        """Red-flag single bonds recounted on a sanitised ring-rung decoy, when aromaticity may have moved.
+
+        Only bonds between red-flag element pairs can count, so only those are looked up (equal to
+        :func:`flag_bond_counts` of the decoy, which the tests check).
+        """
         if not self.aromatic_flag_bonds:
             return None
-        counts = flag_bond_counts(decoy)
+        gone = set(removed)
+        kept = [(pair, kind) for pair, kind in self.class_bonds if pair not in gone]
+        z = self.atomic_numbers
+        kept += [(pair, kind) for pair in added if (kind := bond_class(z[pair[0]], z[pair[1]])) is not None]
+        counts = _plain_counts(decoy, kept)
         for kind, count in counts.items():
             if count > self.bond_counts.get(kind, 0):
                 return kind
@@ -173,6 +190,16 @@ class GraphChecks:
             return any(not any(charges[n] * charges[a] < 0 for n in graph.adjacency[a]) for a in touched)
         finally:
             graph.apply(added, removed)
+
+
+def _plain_counts(mol: Chem.Mol, candidates: Sequence[tuple[Edge, RejectionReason]]) -> dict[RejectionReason, int]:
+    """How many of the candidate bonds (red-flag element pairs) are plain single bonds in ``mol``."""
+    counts: Counter[RejectionReason] = Counter()
+    for (u, v), kind in candidates:
+        bond = mol.GetBondBetweenAtoms(u, v)
+        if bond.GetBondType() == _SINGLE and not bond.GetIsAromatic():
+            counts[kind] += 1
+    return dict(counts)
 
 
 def _small_ring_reason(
@@ -208,6 +235,8 @@ def anti_bredt_bridgeheads(mol: Chem.Mol) -> int:
     Bridged means two rings (of the smallest set) sharing more than one bond, both of at most 7 atoms; the
     bridgeheads are the ends of the shared path. Needs ring information (a sanitised molecule).
     """
+    if not rdMolDescriptors.CalcNumBridgeheadAtoms(mol):  # C++: no two rings share two bonds, nothing is bridged
+        return 0
     ring_info = mol.GetRingInfo()
     bond_rings = [frozenset(r) for r in ring_info.BondRings()]
     if len(bond_rings) < 2:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hetero_core.molecules._crippen import DecoyLogP, crippen_logp
 from hetero_core.molecules._descriptors import (
     descriptors,
     mean_abs_deltas,
@@ -18,9 +19,11 @@ from hetero_core.molecules._prepare import (
 
 __all__ = [
     "DEFAULT_MAX_HEAVY_ATOMS",
+    "DecoyLogP",
     "Guardrails",
     "PreparedMolecule",
     "Rejection",
+    "crippen_logp",
     "descriptors",
     "mean_abs_deltas",
     "prepare_molecule",

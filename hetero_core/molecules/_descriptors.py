@@ -22,11 +22,16 @@ from hetero_core.layout import DESCRIPTOR_NAMES
 # ~110 SMARTS against the molecule with explicit Hs); the "fast" set leaves them out for decoys.
 
 
-def descriptors(mol: Chem.Mol, *, full: bool = True) -> dict[str, float | None]:
-    """The eight summary descriptors; with ``full=False`` the slow ones are None (decoys of a fast run)."""
+def descriptors(mol: Chem.Mol, *, full: bool = True, logp: float | None = None) -> dict[str, float | None]:
+    """The eight summary descriptors; with ``full=False`` the slow ones are None (decoys of a fast run).
+
+    ``logp``, when given, is the Crippen logP already known (a decoy's, from :class:`DecoyLogP`).
+    """
+    if full and logp is None:
+        logp = rdMolDescriptors.CalcCrippenDescriptors(mol)[0]
     return {
         "mw": rdMolDescriptors._CalcMolWt(mol),  # average molecular weight, as RDKit's Descriptors.MolWt
-        "logp": rdMolDescriptors.CalcCrippenDescriptors(mol)[0] if full else None,
+        "logp": logp if full else None,
         "tpsa": rdMolDescriptors.CalcTPSA(mol),
         "hbd": float(rdMolDescriptors.CalcNumHBD(mol)),
         "hba": float(rdMolDescriptors.CalcNumHBA(mol)) if full else None,

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import pytest
 from rdkit import Chem
+from rdkit.Chem import rdMolDescriptors
 
 from hetero_core.decoys import LADDER, DecoyParams, RejectionReason, format_rejections, generate_decoys
 from hetero_core.decoys._plausibility import (
+    GraphChecks,
     anti_bredt_bridgeheads,
     brenk_alerts,
     cumulated_atoms,
+    flag_bond_counts,
     motif_counts,
     new_motifs,
 )
@@ -152,3 +155,41 @@ def test_max_rung_caps_the_ladder(cap: str) -> None:
 
 def test_benzene_has_no_decoys_below_the_kekule_rung() -> None:
     assert _decoys("c1ccccc1", "standard", max_rung="relax_rings")[0] == []
+
+
+@pytest.mark.parametrize(
+    "smiles",
+    [
+        "Cc1cc(C)n(-c2ccc(S(N)(=O)=O)cc2)n1",  # a pyrazole (aromatic N–N)
+        "Cc1onc(-c2ccccc2)c1C(=O)N",  # an isoxazole (aromatic N–O)
+        "OCCc1nncn1CC(=O)OC",  # a 1,2,4-triazole
+        "c1ccc(-c2nnc(-c3ccncc3)o2)cc1",  # an oxadiazole
+    ],
+)
+def test_decoy_recount_of_red_flag_bonds_equals_a_full_count(smiles: str) -> None:
+    """The ring-rung recount looks only at red-flag element pairs; it must agree with counting every bond."""
+    prepared = _prepared(smiles)
+    checks = GraphChecks(prepared.mol)
+    assert checks.aromatic_flag_bonds
+    original = flag_bond_counts(prepared.mol)
+    params = DecoyParams(k=60, decoy_filter="none")
+    ring_decoys = [
+        d
+        for d in generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0, params=params).decoys
+        if not d.keeps_ring_systems
+    ]
+    assert ring_decoys
+    for decoy in ring_decoys:
+        full = flag_bond_counts(decoy.mol)
+        expected = next((kind for kind, n in full.items() if n > original.get(kind, 0)), None)
+        assert checks.decoy_reason(decoy.mol, decoy.removed, decoy.added) == expected, decoy.smiles
+
+
+def test_bredt_needs_a_bridgehead_by_rdkits_count_too() -> None:
+    """The C++ bridgehead count is a safe shortcut: no decoy with an anti-Bredt atom has a count of zero."""
+    for smiles in ("c1ccc2ccccc2c1", "O=C1CCC2CCC1C2", "c1ccc2c(c1)CC1C3c4ccccc4C(c4ccccc43)C1C2"):
+        prepared = _prepared(smiles)
+        params = DecoyParams(k=80, decoy_filter="none")
+        for decoy in generate_decoys(prepared.mol, prepared.canonical_smiles, seed=0, params=params).decoys:
+            if anti_bredt_bridgeheads(decoy.mol):
+                assert rdMolDescriptors.CalcNumBridgeheadAtoms(decoy.mol) > 0
