@@ -164,7 +164,7 @@ def test_the_audited_model_and_score_direction_are_job_parameters(finished: Fini
     manifest = job.manifest()
     assert manifest["model"] == {"name": "ChemProp-7", "version": "2.1", "sha256": sha, "scores": FAST["scorer"]}
     assert manifest["parameters"]["score_direction"] == "lower"
-    with pytest.raises(ValidationFailed, match="model_sha256"):
+    with pytest.raises(ValidationFailedError, match="model_sha256"):
         finished.client.submit(molecules_file(tmp_path, 2), model_sha256="xyz", **FAST)
 
 
