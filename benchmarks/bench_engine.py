@@ -20,11 +20,10 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datasets import DATASETS, DataCache, DatasetError, write_input  # this script's folder, first on sys.path
 from rdkit import Chem, rdBase
@@ -37,6 +36,9 @@ from hetero_core.layout import DECOYS, SUMMARY
 from hetero_core.pack import engine_info, runtime_versions
 from hetero_core.pipeline import run_audit
 from hetero_core.scores import make_scorer
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 SCORER = "mock"
 EXAMPLES_KEPT = 5

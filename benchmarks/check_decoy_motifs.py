@@ -22,11 +22,14 @@ import csv
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdkit import Chem, rdBase
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 rdBase.DisableLog("rdApp.*")
 

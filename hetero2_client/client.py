@@ -17,10 +17,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -41,6 +38,11 @@ from hetero2_client.errors import (
 )
 from hetero2_client.job import Job
 from hetero2_client.payloads import DataFrame, Payload
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from pathlib import Path
+    from types import TracebackType
 
 __all__ = ["IDEMPOTENCY_HEADER", "Client"]
 

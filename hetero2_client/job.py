@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -35,6 +33,9 @@ from hetero_core.layout import DECOY_COLUMNS, ZIP
 from hetero_core.pack import VerifyReport, verify_pack
 
 if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
+
     from hetero2_client.client import Client
 
 DEFAULT_POLL_SECONDS = 2.0

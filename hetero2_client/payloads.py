@@ -12,17 +12,19 @@ import io
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from hetero2_client.errors import (
     MissingDependencyError,
 )
 from hetero_core.errors import InputFileError, ScoresFileError
 from hetero_core.layout import DECOY_COLUMNS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
 
 # hetero_scores.v2: the decoys table plus the customer's score (weight optional).
 SCORES_COLUMNS: tuple[str, ...] = (*DECOY_COLUMNS, "score")

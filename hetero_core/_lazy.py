@@ -9,8 +9,10 @@ pack assembly (RDKit, matplotlib): importing the first must not pay for the seco
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 
 def lazy_attributes(

@@ -12,9 +12,9 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hetero_core import __version__
 from hetero_core.audit import load_acceptance
@@ -35,6 +35,9 @@ from hetero_core.pipeline import reproduce_pack, run_audit, run_calibration, wri
 from hetero_core.progress import Progress
 from hetero_core.report import human_number, p_text
 from hetero_core.scores import ModelInfo, load_external_scores, make_scorer
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 PLUGIN_GROUP = "hetero2.commands"
 EXIT_OK = 0

@@ -6,7 +6,10 @@ API (4xx) can show one clear message without a traceback.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class HeteroError(Exception):

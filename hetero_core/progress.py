@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
-from types import TracebackType
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from types import TracebackType
 
 
 class Progress:

@@ -8,7 +8,7 @@ deployment does not serve even if the code asked it to.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -18,9 +18,11 @@ from aws_cdk import aws_s3 as s3
 from functions.service.layout import INBOX_AREA, JOBS_AREA, OUTBOX_AREA, org_prefix
 from functions.service.table import org_pk
 from infra_cdk import nag
-from infra_cdk.compute import Compute
-from infra_cdk.data import DataStore
-from infra_cdk.orchestration import Orchestration
+
+if TYPE_CHECKING:
+    from infra_cdk.compute import Compute
+    from infra_cdk.data import DataStore
+    from infra_cdk.orchestration import Orchestration
 
 # Below tenants/ORG/ (functions/service/layout.py spells every key and area).
 EVERYTHING: Final = "*"

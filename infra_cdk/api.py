@@ -9,7 +9,7 @@ limits apply to it (API key source AUTHORIZER: clients never send or see an API 
 from __future__ import annotations
 
 import json
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
@@ -20,8 +20,10 @@ from constructs import Construct
 
 from infra_cdk import contract, nag
 from infra_cdk.compute import LOG_RETENTION, Compute
-from infra_cdk.config import CustomerConfig
-from infra_cdk.data import DataStore
+
+if TYPE_CHECKING:
+    from infra_cdk.config import CustomerConfig
+    from infra_cdk.data import DataStore
 
 # The stage is the deployment, not the API version: routes carry their own /v1, so URLs read …/api/v1/orgs.
 STAGE: Final = "api"

@@ -7,7 +7,7 @@ each role needs are granted in :mod:`infra_cdk.access`, one table of who-may-do-
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -18,9 +18,11 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra_cdk import contract, nag
-from infra_cdk.assets import AssetPaths
-from infra_cdk.config import CustomerConfig
-from infra_cdk.data import DataStore
+
+if TYPE_CHECKING:
+    from infra_cdk.assets import AssetPaths
+    from infra_cdk.config import CustomerConfig
+    from infra_cdk.data import DataStore
 
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_12
 LOG_RETENTION: Final = logs.RetentionDays.ONE_YEAR

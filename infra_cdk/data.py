@@ -7,10 +7,9 @@ administration, which CloudFormation needs to update the key.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -21,8 +20,12 @@ from constructs import Construct
 
 from functions.service.layout import INBOX_AREA, OUTBOX_AREA, org_prefix, projects_prefix
 from infra_cdk import nag
-from infra_cdk.config import CustomerConfig
 from infra_cdk.contract import KMS_ALIAS_PREFIX, data_key_alias, signing_key_alias
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from infra_cdk.config import CustomerConfig
 
 # Key administration only: no Encrypt/Decrypt/Sign, so usage comes from the statements naming roles.
 KEY_ADMIN_ACTIONS: Final = (

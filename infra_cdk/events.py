@@ -6,7 +6,7 @@ an operator sees (the queue depth has an alarm), never a customer file that sile
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
@@ -15,8 +15,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra_cdk import contract, nag
-from infra_cdk.compute import Compute
-from infra_cdk.data import DataStore
+
+if TYPE_CHECKING:
+    from infra_cdk.compute import Compute
+    from infra_cdk.data import DataStore
 
 DROP_FOLDER_KEYS: Final = "tenants/*/projects/*/inbox/*"
 RETENTION_SCHEDULE: Final = events.Schedule.cron(minute="17", hour="3")

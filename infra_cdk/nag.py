@@ -8,12 +8,15 @@ action outright and a wildcard resource without a named reason, so a new grant c
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from constructs import IConstruct
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from constructs import IConstruct
 
 RULE_PREFIX: Final = "AwsSolutions-"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -12,12 +12,14 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra_cdk.api import Api
 from infra_cdk.compute import CHUNK_TIMEOUT_SECONDS, Compute
-from infra_cdk.config import CustomerConfig
-from infra_cdk.data import DataStore
-from infra_cdk.events import EventRouting
-from infra_cdk.orchestration import Orchestration
+
+if TYPE_CHECKING:
+    from infra_cdk.api import Api
+    from infra_cdk.config import CustomerConfig
+    from infra_cdk.data import DataStore
+    from infra_cdk.events import EventRouting
+    from infra_cdk.orchestration import Orchestration
 
 PERIOD: Final = cdk.Duration.minutes(5)
 # Slow chunks: p95 above two thirds of the Lambda timeout means retries by timeout are near.

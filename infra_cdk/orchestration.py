@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -21,7 +20,11 @@ from constructs import Construct
 from functions.service.layout import descriptors_key_pattern
 from infra_cdk import contract, nag
 from infra_cdk.compute import LOG_RETENTION, Compute
-from infra_cdk.data import DataStore
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from infra_cdk.data import DataStore
 
 _PLACEHOLDER: Final = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 

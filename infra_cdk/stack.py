@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import aws_cdk as cdk
-from constructs import Construct
 
 from infra_cdk import access
 from infra_cdk.api import Api
-from infra_cdk.assets import AssetPaths
 from infra_cdk.compute import Compute
-from infra_cdk.config import CustomerConfig
 from infra_cdk.data import DataStore
 from infra_cdk.events import EventRouting
 from infra_cdk.observability import Observability
 from infra_cdk.orchestration import Orchestration
+
+if TYPE_CHECKING:
+    from constructs import Construct
+
+    from infra_cdk.assets import AssetPaths
+    from infra_cdk.config import CustomerConfig
 
 
 class Hetero2Stack(cdk.Stack):

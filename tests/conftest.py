@@ -4,12 +4,15 @@ tier's ``mock_aws`` in the same worker cannot disturb it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from functions.local.server import LocalService
 from tests.api.conftest import Tenant, new_tenant
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import TYPE_CHECKING
+
 from moto.dynamodb.responses import DynamoHandler
 
 from functions.local.stack import serialised
+
+if TYPE_CHECKING:
+    import pytest
 
 
 def make_dynamodb_atomic(monkeypatch: pytest.MonkeyPatch) -> None:

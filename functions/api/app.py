@@ -6,19 +6,21 @@ with the offending fields in ``details``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.api import routes_jobs, routes_org
 from functions.api.deps import request_id
 from functions.api.errors import ApiError, AuthenticationError
 from functions.service.errors import InvalidIdentifierError, TenantAccessError
 from functions.service.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 API_TITLE = "HETERO-2 API"
 API_VERSION = "1.0.0"

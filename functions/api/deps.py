@@ -7,20 +7,22 @@ import os
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, cast
-
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from typing import TYPE_CHECKING, Any, cast
 
 from functions.api.auth import AuthConfig, Principal, TokenVerifier
 from functions.api.errors import ApiError
 from functions.api.permissions import Permission, allowed, hides_existence
 from functions.service.context import ServiceContext, service_context
-from functions.service.directory import OrgRole, ProjectRole
 from functions.service.errors import NotFoundError
 from functions.service.ids import checked_id
 from functions.service.tenancy import ProjectRef
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+    from aws_lambda_powertools.event_handler.api_gateway import Router
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+    from functions.service.directory import OrgRole, ProjectRole
 
 
 def not_found(what: str) -> ApiError:
@@ -70,7 +72,7 @@ class Caller:
 
 
 def _event(app: APIGatewayRestResolver | Router) -> APIGatewayProxyEvent:
-    return cast(APIGatewayProxyEvent, app.current_event)
+    return cast("APIGatewayProxyEvent", app.current_event)
 
 
 def request_id(app: APIGatewayRestResolver | Router) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,8 @@ from functions.api.deps import Caller, header, services
 from functions.api.errors import ApiError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import boto3
 
 KEY_HEADER = "Idempotency-Key"

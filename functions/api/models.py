@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.service.directory import ProjectRole
 from functions.service.ids import FILE_NAME_REGEX, ID_REGEX
 from functions.service.job_params import JobParameters
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 ID_PATTERN = f"^{ID_REGEX}$"
 FILE_NAME_PATTERN = f"^{FILE_NAME_REGEX}$"

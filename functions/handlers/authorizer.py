@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from functions.api.auth import AuthConfig, TokenVerifier
 from functions.api.errors import AuthenticationError
 from functions.service import env
 from functions.service.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @cache

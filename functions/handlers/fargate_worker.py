@@ -14,9 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.service import env, layout
 from functions.service.chunk_work import run_chunk
@@ -25,6 +24,9 @@ from functions.service.finalizing import finalize_job
 from functions.service.observability import logger
 from functions.service.tenancy import JobRef, require_in_job
 from hetero_core.chunks import default_workers
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 TASKS = ("chunks", "finalize")
 

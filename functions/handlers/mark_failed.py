@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.handlers.job_task import job_task
-from functions.service.context import ServiceContext
 from functions.service.failure import mark_failed
 from functions.service.observability import metrics
-from functions.service.tenancy import JobRef
+
+if TYPE_CHECKING:
+    from functions.service.context import ServiceContext
+    from functions.service.tenancy import JobRef
 
 
 def _mark_failed(ctx: ServiceContext, ref: JobRef, event: dict[str, Any]) -> dict[str, Any]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from functions.service import clock
 from functions.service.audit_log import AuditLog
@@ -13,6 +11,9 @@ from functions.service.context import service_context
 from functions.service.errors import RetentionIncompleteError
 from functions.service.observability import logger, metrics
 from functions.service.retention import expire_jobs
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 def _scheduled_time(event: dict[str, Any]) -> datetime:

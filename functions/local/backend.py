@@ -14,9 +14,11 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 REGION = "us-east-1"
 

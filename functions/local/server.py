@@ -10,7 +10,6 @@ memory).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import os
@@ -23,8 +22,11 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    import argparse
 
 DEFAULT_PORT = 8780
 REGION = "us-east-1"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import boto3
 
@@ -18,6 +18,9 @@ from functions.service import env
 from functions.service.audit_log import AuditLog
 from functions.service.errors import InvalidIdentifierError
 from functions.service.ids import checked_id
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 EXIT_OK = 0
 EXIT_BROKEN = 1

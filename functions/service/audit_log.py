@@ -14,7 +14,6 @@ import json
 import random
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -29,12 +28,14 @@ from functions.service.conditional import is_condition_failure
 from functions.service.dynamo_values import from_dynamo
 from functions.service.errors import AuditLogError
 from functions.service.ids import checked_id
-from functions.service.tenancy import JobRef, ProjectRef
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from mypy_boto3_dynamodb.service_resource import Table
 
     from functions.service.context import ServiceContext
+    from functions.service.tenancy import JobRef, ProjectRef
 
 SCHEMA_VERSION = 1
 GENESIS_HASH = "0" * 64

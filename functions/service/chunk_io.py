@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from hetero_core.chunks import RowResult
 from hetero_core.records import InputRow
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 
 def encode_rows(rows: Iterable[InputRow]) -> bytes:

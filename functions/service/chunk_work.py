@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.service.chunk_io import decode_rows, encode_results
-from functions.service.context import ServiceContext
 from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState
 from functions.service.observability import logger, metrics
 from functions.service.tenancy import JobRef, require_in_job
 from hetero_core.chunks import process_rows
 from hetero_core.scores import ExternalScores, Scorer, make_scorer
+
+if TYPE_CHECKING:
+    from functions.service.context import ServiceContext
 
 
 def run_chunk(ctx: ServiceContext, descriptor: dict[str, Any]) -> dict[str, Any]:

@@ -6,9 +6,12 @@ must be new); callers turn ``False`` into the error or result that the refusal m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 

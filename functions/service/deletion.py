@@ -7,11 +7,14 @@ made again and finishes the job. Retention deletes expired jobs its own way (it 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from functions.service.context import ServiceContext
 from functions.service.errors import StateConflictError
 from functions.service.jobs import TERMINAL_STATES, JobRecord, JobState
-from functions.service.tenancy import JobRef, ProjectRef
+
+if TYPE_CHECKING:
+    from functions.service.context import ServiceContext
+    from functions.service.tenancy import JobRef, ProjectRef
 
 
 @dataclass(frozen=True, slots=True)

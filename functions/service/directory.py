@@ -11,10 +11,11 @@ from functions.service import table
 from functions.service.clock import utc_now
 from functions.service.conditional import written
 from functions.service.errors import AlreadyExistsError, NotFoundError
-from functions.service.tenancy import ProjectRef
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+
+    from functions.service.tenancy import ProjectRef
 
 DEFAULT_PLAN = "standard"
 DEFAULT_RETENTION_DAYS = 90

@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from functions.service import layout
-from functions.service.context import ServiceContext
 from functions.service.errors import InvalidIdentifierError, StateConflictError
 from functions.service.ids import checked_file_name
 from functions.service.job_params import JobParameters
@@ -25,6 +24,9 @@ from functions.service.jobs import JobState
 from functions.service.observability import logger
 from functions.service.submission import start_job
 from functions.service.tenancy import JobRef, ProjectRef
+
+if TYPE_CHECKING:
+    from functions.service.context import ServiceContext
 
 INPUT_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".smi", ".smi.gz", ".sdf", ".sdf.gz")
 COMPANION_SUFFIXES = (".scores.csv", ".scores.csv.gz", ".scores.parquet", ".scores.json", ".job.json")

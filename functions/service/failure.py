@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from functions.service.context import ServiceContext
 from functions.service.errors import StateConflictError
 from functions.service.jobs import TERMINAL_STATES, JobState
 from functions.service.observability import logger
 from functions.service.submission import release_job_slot
-from functions.service.tenancy import JobRef
+
+if TYPE_CHECKING:
+    from functions.service.context import ServiceContext
+    from functions.service.tenancy import JobRef
 
 MAX_MESSAGE = 1000
 

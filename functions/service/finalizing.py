@@ -8,15 +8,12 @@ A chunk whose results object is missing (it failed after all retries) is not los
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.service import clock, layout
-from functions.service.artifacts import ArtifactStore
 from functions.service.chunk_io import decode_results, decode_rows
-from functions.service.context import ServiceContext
 from functions.service.errors import ChunkResultsMismatchError
 from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState
@@ -27,6 +24,12 @@ from hetero_core.chunks import RowResult, errored_row
 from hetero_core.io import InputScan
 from hetero_core.pack import ScorerFacts, assemble_pack
 from hetero_core.reasons import ErrorReason, Status
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from functions.service.artifacts import ArtifactStore
+    from functions.service.context import ServiceContext
 
 CHUNK_FAILED_DETAIL = "the chunk holding this row failed after all retries"
 

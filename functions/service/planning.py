@@ -10,24 +10,26 @@ import tempfile
 from dataclasses import asdict
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.service import layout
-from functions.service.artifacts import ArtifactStore
 from functions.service.chunk_io import encode_rows
 from functions.service.chunk_sizing import choose_executor, choose_finalizer, chunk_rows_for
 from functions.service.clock import utc_now
-from functions.service.context import ServiceContext
 from functions.service.errors import JobInputError, OrgPlanError
 from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState
 from functions.service.observability import logger, metrics
 from functions.service.quotas import QuotaExceededError, reserve_for_job
-from functions.service.tenancy import JobRef
 from hetero_core.chunks import mark_duplicates
 from hetero_core.errors import HeteroError
 from hetero_core.pack import ScorerFacts, scorer_facts
 from hetero_core.scores import ExternalScores, ModelInfo, load_external_scores, make_scorer
+
+if TYPE_CHECKING:
+    from functions.service.artifacts import ArtifactStore
+    from functions.service.context import ServiceContext
+    from functions.service.tenancy import JobRef
 
 PLAN_SCHEMA = "hetero2_plan.v1"
 

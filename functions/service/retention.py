@@ -9,7 +9,6 @@ be written twice if the run fails after auditing).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from functions.service import table as keys
 from functions.service.audit_log import SYSTEM_RETENTION_ACTOR, AuditAction, AuditLog, AuditOutcome, job_target
-from functions.service.context import ServiceContext
 from functions.service.errors import InvalidIdentifierError, RetentionIncompleteError
 from functions.service.ids import checked_id
 from functions.service.jobs import TERMINAL_STATES, JobRecord
@@ -25,7 +23,11 @@ from functions.service.observability import logger
 from functions.service.tenancy import JobRef, ProjectRef
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from mypy_boto3_dynamodb.service_resource import Table
+
+    from functions.service.context import ServiceContext
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import TYPE_CHECKING
 
 from functions.service import layout
-from functions.service.context import ServiceContext
 from functions.service.errors import StateConflictError, UploadMissingError, UploadRejectedError
 from functions.service.jobs import JobRecord, JobState
 from functions.service.observability import logger
 from functions.service.quotas import reserve_for_job
-from functions.service.tenancy import JobRef
+
+if TYPE_CHECKING:
+    from functions.service.context import ServiceContext
+    from functions.service.tenancy import JobRef
 
 
 def new_job_id() -> str:

@@ -16,11 +16,13 @@ One partition per org (IAM's ``dynamodb:LeadingKeys`` condition pins a role to i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from functions.service.clock import checked_month
 from functions.service.ids import checked_id
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
 
 ORG: Final = "ORG#"
 META: Final = "META"

@@ -12,8 +12,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +20,9 @@ import numpy.typing as npt
 from hetero_core.audit._null import nearest_rank
 from hetero_core.audit._ties import scores_tie
 from hetero_core.reasons import Status, Verdict
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = [
     "DatasetAccumulator",

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hetero_core.errors import ConfigError
 from hetero_core.hashing import file_sha256
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 ACCEPTANCE_SCHEMA = "acceptance.v1"
 GO, STOP, INCONCLUSIVE = "GO", "STOP", "INCONCLUSIVE"

@@ -8,10 +8,10 @@ only sees composition FAILs however confident its scores look.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,9 @@ from hetero_core.audit._null import (
 from hetero_core.audit._ties import pair_outcomes
 from hetero_core.reasons import Verdict, Warning_
 from hetero_core.records import ScoredItem
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "AuditResult",

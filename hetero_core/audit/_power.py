@@ -11,11 +11,13 @@ and gate, so the curve costs milliseconds and is the same on every machine.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hetero_core.audit._dataset import SIGNIFICANCE_ALPHA, pass_rate_significance
 from hetero_core.audit._null import TOLERANCE
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 DEFAULT_FLIP_LEVELS: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 POWER_TARGET = 0.8

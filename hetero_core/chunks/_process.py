@@ -9,13 +9,11 @@ from __future__ import annotations
 import signal
 import threading
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hetero_core.audit import AuditResult, audit_molecule
-from hetero_core.config import RunConfig
 from hetero_core.decoys import DecoySet, format_rejections, generate_decoys, molecule_seed
 from hetero_core.hashing import smiles_hash
 from hetero_core.layout import EXTRA_COLUMN_PREFIX
@@ -32,6 +30,11 @@ from hetero_core.molecules import (
 from hetero_core.reasons import ErrorReason, SkipReason, Status, Verdict, Warning_
 from hetero_core.records import InputRow, ScoredItem
 from hetero_core.scores import Candidate, Scorer, ScoreRequest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+
+    from hetero_core.config import RunConfig
 
 
 class MoleculeTimeout(Exception):

@@ -15,16 +15,20 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from hetero_core.chunks._process import RowResult, errored_row, process_rows
-from hetero_core.config import RunConfig
 from hetero_core.reasons import ErrorReason, SkipReason
-from hetero_core.records import InputRow
-from hetero_core.scores import Scorer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    from hetero_core.config import RunConfig
+    from hetero_core.records import InputRow
+    from hetero_core.scores import Scorer
 
 DEFAULT_CHUNK_ROWS = 16
 _IN_FLIGHT_PER_WORKER = 4

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
@@ -48,6 +48,9 @@ from hetero_core.decoys._plausibility import (
 )
 from hetero_core.decoys._swap_graph import BridgeConnectivity, Edge, SwapGraph, edge, swap_partners
 from hetero_core.hashing import smiles_hash
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
 
 LADDER: tuple[str, ...] = ("strict", "relax_aromatic", "relax_rings", "kekule")
 _BRIDGE_RUNGS = frozenset({"strict", "relax_aromatic"})

@@ -18,15 +18,17 @@ still part of :func:`motif_counts`, the reference definition that the tests hold
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rdkit import Chem
 from rdkit.Chem import FilterCatalog, rdMolDescriptors
 
 from hetero_core.decoys._swap_graph import Edge, SwapGraph, edge
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
 
 DecoyFilter = Literal["none", "standard", "strict"]
 DECOY_FILTERS: tuple[str, ...] = ("none", "standard", "strict")

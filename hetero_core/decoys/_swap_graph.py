@@ -7,7 +7,10 @@ sanitisation and canonical SMILES, which dominate the cost of a decoy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 Edge = tuple[int, int]
 

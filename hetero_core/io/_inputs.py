@@ -14,9 +14,9 @@ import csv
 import gzip
 import io
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdkit import Chem, rdBase
 
@@ -24,6 +24,9 @@ from hetero_core.errors import ConfigError, InputFileError
 from hetero_core.hashing import file_sha256 as _file_sha256
 from hetero_core.reasons import SkipReason
 from hetero_core.records import InputRow
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 FORMATS = ("csv", "tsv", "smi", "sdf")
 ACCEPTED_SUFFIXES = ".csv, .tsv, .smi, .sdf or .sd, each optionally followed by .gz"

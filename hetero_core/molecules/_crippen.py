@@ -17,11 +17,14 @@ Ring rungs (aromaticity can move) and molecules with explicit hydrogen atoms go 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rdkit import Chem
 from rdkit.Chem import rdMolDescriptors
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 Edge = tuple[int, int]
 Props = tuple[int, int, int, int, bool]

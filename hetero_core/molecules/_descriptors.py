@@ -9,14 +9,18 @@ and the spectral entropy.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from statistics import median
+from typing import TYPE_CHECKING
 
 import numpy as np
-from rdkit import Chem
 from rdkit.Chem import rdMolDescriptors
 
 from hetero_core.layout import DESCRIPTOR_NAMES
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from rdkit import Chem
 
 # Crippen logP and the SMARTS-based acceptor count cost ~90% of the descriptor time (Crippen alone matches
 # ~110 SMARTS against the molecule with explicit Hs); the "fast" set leaves them out for decoys.

@@ -10,24 +10,27 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hetero_core.audit import Acceptance, DatasetAccumulator, RealismAccumulator, decide
-from hetero_core.chunks import RowResult
-from hetero_core.config import RunConfig
 from hetero_core.errors import ScoreCoverageError
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns, InputScan
 from hetero_core.layout import AUDIT_SCHEMA, DECOYS_SCHEMA, MANIFEST_SCHEMA, SUMMARY_SCHEMA
 from hetero_core.pack._provenance import engine_info, iso, runtime_versions
-from hetero_core.pack._signing import Signer
 from hetero_core.pack._writer import PackBuilder, PackInfo
 from hetero_core.reasons import SkipReason, Status, Verdict
 from hetero_core.report import render_index, render_report
 from hetero_core.scores import ExternalScores, ModelInfo, Scorer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from datetime import datetime
+
+    from hetero_core.chunks import RowResult
+    from hetero_core.config import RunConfig
+    from hetero_core.pack._signing import Signer
 
 METRICS_SCHEMA = "hetero_metrics.v1"
 WORST_MOLECULES = 10

@@ -23,11 +23,10 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from hetero_core.errors import PackVerificationError, SigningError
 from hetero_core.hashing import file_sha256
@@ -46,6 +45,9 @@ from hetero_core.layout import (
     ZIP,
 )
 from hetero_core.pack._signing import SIGNATURE_ALGORITHM, public_key_id, verify_signature
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 __all__ = ["CHECKED_WITH_EMBEDDED_KEY", "CHECKED_WITH_PUBLIC_KEY", "UNSIGNED", "VerifyReport", "verify_pack"]
 

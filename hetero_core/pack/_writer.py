@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from numbers import Integral, Real
 from pathlib import Path
-from types import TracebackType
 from typing import IO, TYPE_CHECKING
 
 from hetero_core.errors import PackOutputError, SigningError
@@ -50,6 +49,7 @@ from hetero_core.pack._signing import SIGNATURE_ALGORITHM, verify_signature
 
 if TYPE_CHECKING:
     import _csv
+    from types import TracebackType
 
     from hetero_core.pack._signing import Signer
 

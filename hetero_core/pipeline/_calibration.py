@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime
 from fractions import Fraction
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hetero_core.audit import chance_pass_probability, null_auc_quantile_exact, power_curve, separation
 from hetero_core.audit._null import as_fraction
-from hetero_core.config import RunConfig
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns
 from hetero_core.layout import MANIFEST, SUMMARY
 from hetero_core.pack import iso
@@ -27,6 +24,12 @@ from hetero_core.pipeline._run import run_audit
 from hetero_core.progress import Progress
 from hetero_core.report import render_report
 from hetero_core.scores import make_scorer
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from pathlib import Path
+
+    from hetero_core.config import RunConfig
 
 KNOWN_BAD = ("constant", "random", "composition")
 # The seed's separation thresholds: a known-bad model is separated when either difference reaches its bar.

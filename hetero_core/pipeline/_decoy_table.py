@@ -11,16 +11,19 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from hetero_core.chunks import stream_results
-from hetero_core.config import RunConfig
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns, format_cell
 from hetero_core.layout import DECOY_COLUMNS
 from hetero_core.reasons import Status
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hetero_core.config import RunConfig
 
 REPORT_COLUMNS = ("id", "status", "reason", "n_decoys", "decoy_strategy")
 

@@ -7,18 +7,21 @@ written; the pack is assembled in a staging folder and only moved into place whe
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hetero_core.audit import Acceptance
 from hetero_core.chunks import stream_results
-from hetero_core.config import RunConfig
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns
 from hetero_core.pack import PackInfo, Signer, assemble_pack, scorer_facts
-from hetero_core.scores import ModelInfo, Scorer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
+    from pathlib import Path
+
+    from hetero_core.audit import Acceptance
+    from hetero_core.config import RunConfig
+    from hetero_core.scores import ModelInfo, Scorer
 
 
 @dataclass(slots=True)

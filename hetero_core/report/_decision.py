@@ -8,13 +8,15 @@ what this particular run could not see (skipped salts, missing scores, few hard 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hetero_core.audit import null_auc_quantile_exact
 from hetero_core.report._markup import _count, _e, _int_text, _map, _number, _pct, _seq
 from hetero_core.report._model import model_text
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 OUTCOME_CLASS = {"GO": "go", "STOP": "stop", "INCONCLUSIVE": "inconclusive"}
 

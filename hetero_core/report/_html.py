@@ -15,8 +15,7 @@ reason a finished audit fails to become a pack.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hetero_core.audit import (
     EASY_AUC_ONLY,
@@ -67,6 +66,9 @@ from hetero_core.report._plots import (
     slack_histogram_svg,
 )
 from hetero_core.report._power import power_section
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["MAX_PROBLEM_ROWS", "MAX_TOP_DECOYS", "MAX_WORST_MOLECULES", "render_report"]
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hetero_core.report._markup import _e, _map
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DIRECTION_TEXT = {"higher": "higher score = more likely real", "lower": "lower score = more likely real"}
 

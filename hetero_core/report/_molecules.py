@@ -5,8 +5,7 @@ Drawings share one byte budget so the page stays small whatever the input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hetero_core.layout import SUMMARY
 from hetero_core.reasons import Status
@@ -29,6 +28,9 @@ from hetero_core.report._markup import (
     _seq,
     _table,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 class _DepictionBudget:

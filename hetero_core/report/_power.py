@@ -6,10 +6,12 @@ input at this k can detect, so a reviewer knows how much a STOP or an INCONCLUSI
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hetero_core.report._markup import _int_text, _map, _number, _pct, _seq, _table
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 MAX_POWER_POINTS = 20
 

@@ -20,14 +20,12 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import io
 import json
 import math
 import re
 import zlib
-from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hetero_core.errors import ScoresFileError
 from hetero_core.hashing import file_sha256, smiles_hash
@@ -35,6 +33,10 @@ from hetero_core.io import raise_csv_field_limit, unneutralize_cell
 from hetero_core.layout import DECOY_COLUMNS
 from hetero_core.records import ScoredItem
 from hetero_core.scores._scorers import ScoreRequest, ScoreResult
+
+if TYPE_CHECKING:
+    import io
+    from collections.abc import Iterable, Iterator
 
 SCHEMA_V1 = "hetero_scores.v1"
 SCHEMA_V2 = "hetero_scores.v2"

@@ -16,16 +16,18 @@ import functools
 import hashlib
 import json
 import random
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import ModuleType
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from rdkit import Chem
 from rdkit.Chem import QED, rdMolDescriptors
 
 from hetero_core.errors import ConfigError
 from hetero_core.records import ScoredItem
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from types import ModuleType
 
 SCORER_NAMES: tuple[str, ...] = ("mock", "constant", "random", "good", "qed", "sa", "composition")
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
-from functions.local.server import LocalService
+if TYPE_CHECKING:
+    from functions.local.server import LocalService
 
 _counter = itertools.count(1)
 

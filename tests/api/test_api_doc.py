@@ -7,8 +7,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from functions.local.server import LocalService
+if TYPE_CHECKING:
+    from functions.local.server import LocalService
 
 API_DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import itertools
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
 import requests
 
 from functions.api.deps import services
 from functions.service import clock, submission
 from functions.service.jobs import JobState
 from functions.service.tenancy import JobRef
-from tests.api.conftest import Tenant
+
+if TYPE_CHECKING:
+    import pytest
+
+    from tests.api.conftest import Tenant
 
 BODY = {"input_name": "m.csv", "expected_rows": 2}
 

@@ -5,7 +5,7 @@ breaks the document."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import schemathesis
@@ -13,8 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
 from functions.api.openapi import DOCUMENT, render
-from functions.local.server import LocalService
 from tests.api.conftest import Tenant, new_tenant
+
+if TYPE_CHECKING:
+    from functions.local.server import LocalService
 
 
 def test_committed_document_equals_the_generated_one() -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from functions.local.server import LocalService
 from tests.api.conftest import Client, Tenant, new_tenant
+
+if TYPE_CHECKING:
+    from functions.local.server import LocalService
 
 ROLES = ("org_admin", "admin", "run", "view", "none", "other")
 

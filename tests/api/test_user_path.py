@@ -6,14 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from hetero_core.cli import main as hetero2
-from tests.api.conftest import Client, Tenant
 from tests.service.molecules import distinct_molecules, input_csv
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.api.conftest import Client, Tenant
 
 TERMINAL = {"SUCCEEDED", "SUCCEEDED_WITH_ERRORS", "FAILED", "CANCELLED"}
 FAST = {"k_decoys": 4, "decoy_descriptors": "fast", "scorer": "qed", "chunk_rows": 10}

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +25,8 @@ from hetero_core.pipeline import run_audit
 from hetero_core.scores import make_scorer
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from playwright.sync_api import BrowserContext
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -7,15 +7,18 @@ pipeline three times in all: that job, the scores round trip, and ``hetero2 remo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from functions.local.server import LocalService
 from hetero2_client import Client, Job
 from tests.api.conftest import Tenant, new_tenant
 from tests.service.molecules import distinct_molecules, input_csv
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from functions.local.server import LocalService
 
 FAST: dict[str, Any] = {"k_decoys": 4, "decoy_descriptors": "fast", "scorer": "qed", "chunk_rows": 10}
 PROJECT = "screening"

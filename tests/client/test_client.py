@@ -9,10 +9,8 @@ import sys
 import threading
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -40,8 +38,13 @@ from hetero2_client.errors import api_error
 from hetero2_client.payloads import count_rows, upload_name
 from hetero_core.errors import InputFileError, PackVerificationError, ScoresFileError
 from hetero_core.layout import DECOY_COLUMNS
-from tests.api.conftest import Tenant
 from tests.client.conftest import FAST, POLL, PROJECT, WAIT_SECONDS, Finished, molecules_file, token_of
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from tests.api.conftest import Tenant
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 CAFFEINE = "Cn1cnc2c1c(=O)n(C)c(=O)n2C"

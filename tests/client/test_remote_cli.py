@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from importlib.metadata import EntryPoint
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -21,8 +21,12 @@ from hetero2_client.cli import (
     register,
 )
 from hetero_core import cli as hetero2_cli
-from tests.api.conftest import Tenant
 from tests.client.conftest import FAST, PROJECT, Finished, molecules_file, token_of
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.api.conftest import Tenant
 
 
 def printed(text: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -11,6 +10,8 @@ import pytest
 from hetero_core.layout import REQUIRED_MEMBERS, ZIP
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from functional.conftest import Cli, ReadTable, Snapshot, WriteTable
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -14,6 +12,9 @@ import pytest
 from hetero_core.pack._provenance import git_commit
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
     from functional.conftest import Cli, WriteTable
 
 K = 5

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -18,6 +16,9 @@ from rdkit.Chem import QED
 from hetero_core.cli import main
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
     from functional.conftest import Cli, ReadTable, WriteTable
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"

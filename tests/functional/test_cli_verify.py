@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import stat
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,6 +12,8 @@ from hetero_core.cli import main
 from hetero_core.layout import REQUIRED_MEMBERS, ZIP
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from functional.conftest import Cli
 
 UNSIGNED_MEMBERS = (*REQUIRED_MEMBERS, ZIP)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import platform
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import pytest
@@ -22,6 +22,9 @@ from rdkit import RDConfig
 from hetero_core.cli import main
 from hetero_core.layout import DECOYS, INDEX, MANIFEST, METRICS, REPORT, SUMMARY, ZIP
 from hetero_core.pack._provenance import git_commit
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 CREATED_AT = "2026-01-01T00:00:00Z"
 # RDKit's wheels differ per Python minor version (measured: two AUCs of the example move between 3.11 and 3.12).

@@ -12,7 +12,6 @@ import json
 import math
 from collections import defaultdict
 from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,6 +20,8 @@ from rdkit.Chem import QED
 from rdkit.Contrib.SA_Score import sascorer
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from functional.conftest import Cli, ReadTable
 
 K = 20

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -24,6 +22,10 @@ from aws_cdk import assertions
 from infra_cdk.app import EXAMPLE_CUSTOMERS, build_app, cdk_json_context
 from infra_cdk.assets import AssetPaths
 from infra_cdk.config import CustomerConfig, load_customer_configs
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 Json = dict[str, Any]
 DEFAULT_RULES_FLAG = "@aws-cdk/core:validateAgainstDefaultRules"

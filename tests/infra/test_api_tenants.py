@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-
-import pytest
+from typing import TYPE_CHECKING
 
 from functions.service.settings import Settings
 from infra_cdk import contract
-from tests.infra.conftest import Synthesized
+
+if TYPE_CHECKING:
+    import pytest
+
+    from tests.infra.conftest import Synthesized
 
 
 def test_api_function_knows_the_configured_tenants_plans_and_retention(synthesized: Synthesized, stack: str) -> None:

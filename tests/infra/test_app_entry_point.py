@@ -11,13 +11,16 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from infra_cdk.app import CUSTOMERS_CONTEXT_KEY, EXAMPLE_CUSTOMERS
 from infra_cdk.assets import REPO_ROOT
 from infra_cdk.config import load_customer_configs
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ENV_BASE = {
     key: value for key, value in os.environ.items() if key not in {"CDK_CONTEXT_JSON", "CDK_OUTDIR", "PYTHONPATH"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 import pytest
@@ -17,6 +17,9 @@ from infra_cdk.assets import REPO_ROOT
 from infra_cdk.config import load_customer_config
 from infra_cdk.data import DataStore
 from infra_cdk.orchestration import AslSubstitutionError, read_definition
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _stack() -> tuple[cdk.Stack, iam.Role, s3.Bucket]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
@@ -18,6 +17,8 @@ from infra_cdk.assets import REPO_ROOT
 from infra_cdk.nag import REASONS
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from infra.conftest import Synthesized
 
 SECURITY_DOC = REPO_ROOT / "docs" / "security.md"

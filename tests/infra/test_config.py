@@ -6,14 +6,16 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from infra_cdk.app import EXAMPLE_CUSTOMERS
 from infra_cdk.config import CustomerConfigError, load_customer_config, load_customer_configs
 from infra_cdk.plans import PLANS
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ACME = EXAMPLE_CUSTOMERS / "acme-pharma-eu-central-1.json"
 

@@ -3,7 +3,6 @@ an append-only audit table, and IAM that names every action and stays inside the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import assertions
@@ -12,6 +11,8 @@ from infra_cdk.contract import data_key_alias, signing_key_alias
 from infra_cdk.data import AUDIT_TABLE_FORBIDDEN, KEY_ADMIN_ACTIONS
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from infra.conftest import Json, Synthesized
 
 USE_ACTIONS = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:Sign", "kms:ReEncryptFrom"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import assertions
@@ -18,6 +17,8 @@ from infra_cdk.events import DROP_FOLDER_KEYS
 from infra_cdk.nag import flatten_reference
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from infra.conftest import Json, Synthesized
 
 ALL_HANDLERS = {spec.handler for spec in (*WORKER_FUNCTIONS, *CONTROL_PLANE_FUNCTIONS)}

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -14,6 +13,9 @@ from functions.service.directory import Directory
 from functions.service.tenancy import JobRef
 from tests.moto_support import make_dynamodb_atomic
 from tests.service.harness import REGION, TABLE, PipelineHarness, install
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 AWS_TEST_ENV = {
     "AWS_DEFAULT_REGION": REGION,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 from rdkit import Chem, RDLogger
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 _GROUPS = ("", "C", "CC", "OC", "NC", "FC", "ClC", "CCC", "COC")
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.service.harness import ASL_PATH
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 DEFINITION: dict[str, Any] = json.loads(ASL_PATH.read_text())
 SUBSTITUTIONS = {

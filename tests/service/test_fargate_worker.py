@@ -7,8 +7,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -27,6 +26,9 @@ from infra_cdk.contract import FARGATE_WORKER_COMMAND
 from tests.service.conftest import pk_sk_table
 from tests.service.harness import BUCKET, REGION, TABLE
 from tests.service.molecules import distinct_molecules, input_csv
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 PARAMS = {"k_decoys": 4, "decoy_descriptors": "fast", "scorer": "qed", "chunk_rows": 6, "executor": "fargate"}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -14,6 +14,9 @@ from functions.service.jobs import ALLOWED_FROM, JobRepository, JobState
 from functions.service.tenancy import JobRef
 from tests.service.conftest import pk_sk_table
 from tests.service.harness import REGION, TABLE
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 REF = JobRef("org-a", "proj", "job-1")
 

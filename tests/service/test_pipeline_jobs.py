@@ -5,10 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
-from typing import Any
-
-import pytest
+from typing import TYPE_CHECKING, Any
 
 from functions.service import layout
 from functions.service.jobs import JobState
@@ -16,6 +13,11 @@ from hetero_core.cli import main as hetero2
 from tests.service.conftest import job_ref
 from tests.service.harness import PipelineHarness, submit
 from tests.service.molecules import distinct_molecules, input_csv
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
 
 FAST = {"k_decoys": 4, "decoy_descriptors": "fast", "scorer": "mock"}
 

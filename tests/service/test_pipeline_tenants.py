@@ -4,19 +4,22 @@ working for one org refused when it reaches into another's prefix."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from functions.handlers import finalize, run_chunk
 from functions.service import layout
 from functions.service.errors import JobNotFoundError, TenantAccessError
-from functions.service.tenancy import JobRef
 from hetero_core.cli import main as hetero2
 from tests.service.conftest import job_ref
 from tests.service.harness import LambdaContextData, PipelineHarness, submit
 from tests.service.molecules import distinct_molecules, input_csv
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from functions.service.tenancy import JobRef
 
 FAST = {"k_decoys": 4, "decoy_descriptors": "fast", "scorer": "mock"}
 

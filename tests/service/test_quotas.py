@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -15,6 +14,9 @@ from functions.service.errors import OrgPlanError, QuotaExceededError, Transient
 from functions.service.quotas import PLANS, PlanLimits, QuotaGuard
 from functions.service.settings import DEFAULT_FARGATE_MIN_ROWS, DEFAULT_MAX_CONCURRENCY
 from functions.service.table import slot_key
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MONTH = "2025-03"
 

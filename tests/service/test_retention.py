@@ -4,11 +4,10 @@ young jobs, running jobs and other orgs' jobs stay."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -25,6 +24,9 @@ from functions.service.settings import Settings
 from functions.service.tenancy import JobRef
 from tests.service.conftest import pk_sk_table
 from tests.service.harness import BUCKET, REGION, TABLE, LambdaContextData
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 AUDIT_TABLE = "hetero2-audit-test"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -4,8 +4,8 @@ chunk files, KMS keys and signatures."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import fields
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -35,6 +35,9 @@ from hetero_core.records import InputRow
 from hetero_core.scores import make_scorer
 from hetero_core.scores._scorers import SCORER_NAMES
 from tests.service.harness import REGION
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 @pytest.mark.parametrize("bad", ["", "A", "a_b", "-a", "a/b", "..", "a" * 64, "org a", None, 3])

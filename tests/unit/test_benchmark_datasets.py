@@ -10,17 +10,21 @@ import re
 import subprocess
 import sys
 import zipfile
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))  # as when run as scripts: `datasets`
 
+from typing import TYPE_CHECKING
+
 import bench_engine
 import datasets
 from datasets import MOSES_MEMBER, DataCache, DatasetError, write_input
 from rdkit import Chem
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 CAFFEINE = "Cn1c(=O)c2c(ncn2C)n(C)c1=O"

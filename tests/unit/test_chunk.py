@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from rdkit import Chem
@@ -17,6 +17,9 @@ from hetero_core.reasons import ErrorReason, SkipReason, Status, Verdict, Warnin
 from hetero_core.records import InputRow, ScoredItem
 from hetero_core.scores import ScoreRequest, load_external_scores, make_scorer
 from hetero_core.scores._scorers import ScoreResult
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 CONFIG = RunConfig(k_decoys=10)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from rdkit import Chem, RDConfig
 
 from hetero_core.decoys import DecoyParams, generate_decoys
-from hetero_core.decoys._generate import Decoy
 from hetero_core.molecules import DecoyLogP, Guardrails, PreparedMolecule, _crippen, crippen_logp, prepare_molecule
+
+if TYPE_CHECKING:
+    from hetero_core.decoys._generate import Decoy
 
 ROOT = Path(__file__).resolve().parents[2]
 # oxygen in every Crippen role: esters, acids, carboxylates, nitro, enols, phenols, ethers, aldehydes, N-oxides

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from hetero_core.audit import Acceptance, AcceptanceCriteria, decide, load_acceptance, score_coverage
 from hetero_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def metrics(

@@ -7,9 +7,9 @@ import json
 import os
 import struct
 import zipfile
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -31,6 +31,9 @@ from hetero_core.layout import (
 from hetero_core.pack import LocalKeySigner, PackInfo, VerifyReport, generate_private_key_pem, verify_pack
 from hetero_core.pack._writer import PackBuilder
 from hetero_core.reasons import SkipReason, Status, Verdict
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 CREATED_AT = datetime(2025, 3, 14, 15, 9, 26, tzinfo=UTC)
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"

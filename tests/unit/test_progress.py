@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import sys
-
-import pytest
+from typing import TYPE_CHECKING
 
 from hetero_core.progress import Progress
+
+if TYPE_CHECKING:
+    import pytest
 
 
 class _Terminal(io.StringIO):

@@ -6,8 +6,7 @@ import copy
 import json
 import re
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import pytest
@@ -22,6 +21,9 @@ from hetero_core.report import _molecules as report_molecules
 from hetero_core.report import render_report
 from hetero_core.report._html import MAX_PROBLEM_ROWS, MAX_WORST_MOLECULES
 from hetero_core.scores import make_scorer
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CREATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 INPUT_SHA256 = "525987bf4c36dac524b8ccfc0ccea3d80e10c179a613e195bd6d2b183624e01d"

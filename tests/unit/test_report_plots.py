@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import pytest
@@ -20,6 +19,9 @@ from hetero_core.report._plots import (
     similarity_histogram_svg,
     slack_histogram_svg,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 SLACK_EDGES = [round(-1.0 + 0.1 * i, 1) for i in range(21)]
 # 44 approved drugs audited with QED: every one FAILs, most between -0.5 and -0.2

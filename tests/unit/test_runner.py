@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from hetero_core.chunks import mark_duplicates, stream_results
 from hetero_core.config import RunConfig
 from hetero_core.reasons import ErrorReason, SkipReason, Status
 from hetero_core.records import InputRow
 from hetero_core.scores import ScoreRequest, make_scorer
-from hetero_core.scores._scorers import ScoreResult
+
+if TYPE_CHECKING:
+    from hetero_core.scores._scorers import ScoreResult
 
 DRUGS = [
     "CC(=O)Oc1ccccc1C(=O)O",

@@ -7,9 +7,7 @@ import gzip
 import hashlib
 import json
 import pickle
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -20,6 +18,10 @@ from hetero_core.hashing import smiles_hash
 from hetero_core.io._inputs import MAX_FIELD_CHARS
 from hetero_core.records import ScoredItem
 from hetero_core.scores import Candidate, ExternalScores, Scorer, ScoreRequest, load_external_scores
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
 
 # Canonical SMILES (RDKit), as the engine exports them.
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -20,6 +19,10 @@ from hetero_core.pack import (
     public_key_pem_from_private,
 )
 from hetero_core.pack._signing import KEY_ID_LENGTH, verify_signature
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 MANIFEST = b'{\n  "engine": "hetero2",\n  "input": "aspirin_caffeine.csv"\n}\n'
 
