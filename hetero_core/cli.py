@@ -121,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--out", type=Path, required=True, help="folder for the three packs and calibration.json")
     _engine_options(calibrate)
     calibrate.add_argument("--created-at")
+    calibrate.add_argument("--sign-key", type=Path, help="ECDSA P-256 private key (PEM) to sign every pack")
     calibrate.set_defaults(handler=_cmd_calibrate)
 
     keygen = commands.add_parser("keygen", help="make an ECDSA P-256 key pair for signing packs")
@@ -342,10 +343,20 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         workers=_workers(args),
         quiet=args.quiet,
         columns=_columns(args),
+        signer=LocalKeySigner.from_pem_file(args.sign_key) if args.sign_key else None,
     )
     for name, facts in result["separation"].items():
         slack, rate = human_number(facts["delta_median_slack"]), human_number(facts["delta_pass_rate"])
-        print(f"{name}: Δ median slack {slack}, Δ PASS-rate {rate}")
+        verdict = "meets" if facts.get("meets_threshold") else "does NOT meet"
+        print(f"{name}: Δ median slack {slack}, Δ PASS-rate {rate} ({verdict} the seed's thresholds)")
+    power = result["power"]
+    detected = power["max_flip_detected"]
+    print(
+        f"power: chance PASS-rate {human_number(power['expected_chance_pass_rate'])}; a structure-reading model is "
+        f"detected (power >= {power['power_target']:g}) up to "
+        + (f"{detected:.0%} of its pairs flipped" if detected is not None else "no flip level")
+    )
+    print(f"calibration pack: {args.out / 'good'} (metrics.json → calibration, report.html)")
     print(f"calibration: {args.out / 'calibration.json'}")
     return EXIT_OK
 

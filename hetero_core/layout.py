@@ -21,9 +21,8 @@ REQUIRED_MEMBERS: tuple[str, ...] = (SUMMARY, DECOYS, METRICS, INDEX, REPORT, MA
 OPTIONAL_MEMBERS: tuple[str, ...] = (SIGNATURE, PUBLIC_KEY)
 
 MANIFEST_SCHEMA = "hetero_manifest.v1"
+# hetero_audit.v2 packs still verify (verify reads no audit field) and render (the report falls back field by field)
 AUDIT_SCHEMA = "hetero_audit.v3"
-# Packs written under these audit contracts still verify and render (their metrics keep the old fields).
-READABLE_AUDIT_SCHEMAS: tuple[str, ...] = ("hetero_audit.v2", AUDIT_SCHEMA)
 DECOYS_SCHEMA = "decoys.v2"
 # v2 appended ``decoy_rejections``; v1 packs (decoys.v1, hetero_summary.v1) still verify, verification never
 # depended on these names.

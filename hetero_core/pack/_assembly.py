@@ -318,8 +318,13 @@ def assemble_pack(
     columns: InputColumns = DEFAULT_COLUMNS,
     on_result: Callable[[RowResult], None] | None = None,
     acceptance: Acceptance | None = None,
+    calibration: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> AssembledPack:
-    """Write the pack from results given in input order (the caller guarantees order and completeness)."""
+    """Write the pack from results given in input order (the caller guarantees order and completeness).
+
+    ``calibration``, given this pack's metrics, returns a ``hetero_calibration.v1`` block: it is stored as
+    ``metrics.json`` → ``calibration`` and drawn in the report, which makes this pack the calibration pack.
+    """
     collector = ResultCollector.for_config(config)
     count = 0
     with PackBuilder(out_dir, extra_columns=scan.extra_columns, scored=True) as builder:
@@ -333,8 +338,10 @@ def assemble_pack(
         check_score_coverage(collector, config)
         metrics = build_metrics(collector, config, scorer, acceptance)
         manifest = build_manifest(input_name, scan, config, scorer, created_at, service, columns, acceptance)
+        if calibration is not None:
+            metrics["calibration"] = calibration(metrics)
         index_md = render_index(manifest, metrics)
-        report_html = render_report(manifest, metrics)
+        report_html = render_report(manifest, metrics, metrics.get("calibration"))
         info = builder.finish(
             metrics=metrics,
             manifest=manifest,

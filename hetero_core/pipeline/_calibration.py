@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+from datetime import datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from hetero_core.audit import chance_pass_probability, null_auc_quantile_exact, power_curve, separation
 from hetero_core.audit._null import as_fraction
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns
-from hetero_core.layout import MANIFEST, SUMMARY
-from hetero_core.pack import iso
-from hetero_core.pipeline._run import run_audit
+from hetero_core.layout import REPORT, SUMMARY
+from hetero_core.pack import Signer, iso
+from hetero_core.pipeline._run import RunOutcome, run_audit
 from hetero_core.progress import Progress
-from hetero_core.report import render_report
 from hetero_core.scores import make_scorer
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
     from pathlib import Path
 
@@ -63,6 +65,17 @@ def _judged_molecules(summary: Path, config: RunConfig) -> list[tuple[int, float
     return out
 
 
+def _run_summary(name: str, outcome: RunOutcome) -> dict[str, Any]:
+    metrics = outcome.metrics
+    return {
+        "pack": name,
+        "zip_sha256": outcome.pack.zip_sha256,
+        "pass_rate": metrics["pass_rate"],
+        "median_slack": metrics["slack"]["median"],
+        "n_judged": metrics["n_judged"],
+    }
+
+
 def run_calibration(
     input_path: Path,
     out_dir: Path,
@@ -72,51 +85,69 @@ def run_calibration(
     workers: int = 1,
     quiet: bool = True,
     columns: InputColumns = DEFAULT_COLUMNS,
+    signer: Signer | None = None,
 ) -> dict[str, Any]:
+    """Audit the input with every reference scorer; the known-good pack, run last, is the calibration pack.
+
+    The known-bad packs come first, so their facts are known when the good pack is assembled: its
+    ``metrics.json`` carries the whole calibration (separation judged against the seed's thresholds, the power
+    curve, the expected chance PASS-rate) and its report is the calibration report. That pack is sealed and
+    signed like any audit pack, so ``hetero2 verify`` checks the calibration too. ``calibration.json`` and
+    ``calibration_report.html`` beside the packs are copies for convenience, with the good pack's zip sha256.
+    """
     columns.scan(input_path)  # a file-level fault stops here, before any folder is created
     out_dir.mkdir(parents=True, exist_ok=True)
     runs: dict[str, dict[str, Any]] = {}
-    for name in (KNOWN_GOOD, *KNOWN_BAD):
+    bad_metrics: dict[str, dict[str, Any]] = {}
+
+    def audit(name: str, calibration: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> RunOutcome:
         with Progress(f"calibrate:{name}", quiet=quiet) as progress:
-            outcome = run_audit(
+            return run_audit(
                 input_path,
                 out_dir / name,
                 config=config,
                 scorer=make_scorer(name, seed=config.seed),
                 created_at=created_at,
                 workers=workers,
+                signer=signer,
                 columns=columns,
                 on_total=progress.set_total,
                 on_progress=progress.advance,
+                calibration=calibration,
             )
-        runs[name] = {
-            "pack": name,
-            "zip_sha256": outcome.pack.zip_sha256,
-            "pass_rate": outcome.metrics["pass_rate"],
-            "median_slack": outcome.metrics["slack"]["median"],
-            "n_judged": outcome.metrics["n_judged"],
-            "metrics": outcome.metrics,
+
+    for name in KNOWN_BAD:
+        outcome = audit(name)
+        runs[name] = _run_summary(name, outcome)
+        bad_metrics[name] = outcome.metrics
+    # Reference scorers score every decoy, so every run judges the same molecules with the same decoy counts.
+    judged = _judged_molecules(out_dir / KNOWN_BAD[0] / SUMMARY, config)
+
+    def calibration_block(good: dict[str, Any]) -> dict[str, Any]:
+        good_run = {
+            "pack": KNOWN_GOOD,
+            "zip_sha256": None,  # this very pack: its zip does not exist yet
+            "pass_rate": good["pass_rate"],
+            "median_slack": good["slack"]["median"],
+            "n_judged": good["n_judged"],
         }
-    result = {
-        "schema_version": CALIBRATION_SCHEMA,
-        "created_at": iso(created_at),
-        "input": input_path.name,
-        "runs": {name: {k: v for k, v in run.items() if k != "metrics"} for name, run in runs.items()},
-        "separation": {
-            f"{KNOWN_GOOD}_minus_{bad}": _judged_separation(runs[KNOWN_GOOD]["metrics"], runs[bad]["metrics"])
-            for bad in KNOWN_BAD
-        },
-        "thresholds": {"delta_median_slack": MIN_DELTA_MEDIAN_SLACK, "delta_pass_rate": MIN_DELTA_PASS_RATE},
-        "power": power_curve(_judged_molecules(out_dir / KNOWN_GOOD / SUMMARY, config)),
-    }
+        return {
+            "schema_version": CALIBRATION_SCHEMA,
+            "created_at": iso(created_at),
+            "input": input_path.name,
+            "runs": {KNOWN_GOOD: good_run, **runs},
+            "separation": {
+                f"{KNOWN_GOOD}_minus_{bad}": _judged_separation(good, bad_metrics[bad]) for bad in KNOWN_BAD
+            },
+            "thresholds": {"delta_median_slack": MIN_DELTA_MEDIAN_SLACK, "delta_pass_rate": MIN_DELTA_PASS_RATE},
+            "power": power_curve(judged),
+        }
+
+    good = audit(KNOWN_GOOD, calibration_block)
+    result: dict[str, Any] = dict(good.metrics["calibration"])
+    result["runs"] = {**result["runs"], KNOWN_GOOD: _run_summary(KNOWN_GOOD, good)}
     (out_dir / "calibration.json").write_text(
         json.dumps(result, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8"
     )
-    # The known-good run's report with the separation section: the page a reviewer reads to see that the
-    # audit tells a good model from bad ones on this input. Outside the packs, which stay sealed as they are.
-    good_manifest = json.loads((out_dir / KNOWN_GOOD / MANIFEST).read_text(encoding="utf-8"))
-    good_manifest.pop("files", None)
-    good_manifest.pop("signature", None)
-    report = render_report(good_manifest, runs[KNOWN_GOOD]["metrics"], calibration=result)
-    (out_dir / CALIBRATION_REPORT).write_text(report, encoding="utf-8")
+    shutil.copyfile(out_dir / KNOWN_GOOD / REPORT, out_dir / CALIBRATION_REPORT)
     return result

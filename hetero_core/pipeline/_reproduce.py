@@ -29,7 +29,7 @@ from hetero_core.config import RunConfig
 from hetero_core.errors import ConfigError, HeteroError
 from hetero_core.hashing import file_sha256
 from hetero_core.io import InputColumns
-from hetero_core.layout import MANIFEST
+from hetero_core.layout import MANIFEST, METRICS
 from hetero_core.pack import engine_info, runtime_versions, verify_pack
 from hetero_core.pack._writer import write_json
 from hetero_core.pipeline._run import run_audit
@@ -156,6 +156,8 @@ def reproduce_pack(
     """
     verify_pack(pack, public_key_pem)
     manifest: dict[str, Any] = json.loads(_read_member(pack, MANIFEST))
+    if "calibration" in json.loads(_read_member(pack, METRICS)):
+        raise ReproduceError(f"{pack} is a calibration pack: re-run hetero2 calibrate with its parameters instead")
     inputs = {entry.get("role"): entry for entry in manifest.get("inputs", [])}
     if "molecules" not in inputs:
         raise ReproduceError(f"{MANIFEST}: names no molecules input")

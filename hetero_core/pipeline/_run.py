@@ -42,6 +42,7 @@ def run_audit(
     created_at: datetime,
     model: ModelInfo | None = None,
     acceptance: Acceptance | None = None,
+    calibration: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     workers: int = 1,
     signer: Signer | None = None,
     service: Mapping[str, str] | None = None,
@@ -66,6 +67,7 @@ def run_audit(
         columns=columns,
         on_result=(lambda _: on_progress(1)) if on_progress else None,
         acceptance=acceptance,
+        calibration=calibration,
     )
     seconds = time.perf_counter() - started
     count = assembled.rows

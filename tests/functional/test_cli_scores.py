@@ -97,8 +97,11 @@ def test_calibrate_separates_good_from_constant(
     cli: Cli, drugs_csv: Path, tmp_path: Path, read_table: ReadTable
 ) -> None:
     out = tmp_path / "calibration"
-    result = cli("calibrate", drugs_csv, "--out", out, "--workers", "1", "--quiet", "--created-at", cli.created_at)
+    assert cli("keygen", "--out", tmp_path / "key.pem").code == 0
+    options = ("--workers", "1", "--quiet", "--created-at", cli.created_at, "--sign-key", tmp_path / "key.pem")
+    result = cli("calibrate", drugs_csv, "--out", out, *options)
     assert result.code == 0
+    assert "good_minus_composition: Δ median slack 0.500, Δ PASS-rate 1.000 (meets the seed's thresholds)" in result.out
 
     # Precondition of the seed's facts: every molecule got the full 20 decoys.
     assert {row["n_decoys"] for row in read_table(out / "good" / "summary.csv")} == {"20"}
@@ -107,7 +110,7 @@ def test_calibrate_separates_good_from_constant(
     assert good_minus_constant["delta_pass_rate"] == 1.0
     assert good_minus_constant["delta_median_slack"] == 0.5
     for name in ("good", "constant", "random", "composition"):
-        assert cli("verify", out / name).code == 0
+        assert cli("verify", out / name, "--public-key", tmp_path / "key.pub.pem").code == 0
         assert calibration["separation"].get(f"good_minus_{name}", {"meets_threshold": True})["meets_threshold"]
     assert calibration["runs"]["composition"]["pass_rate"] == 0.0  # it ties every decoy
     assert calibration["thresholds"] == {"delta_median_slack": 0.05, "delta_pass_rate": 0.2}
@@ -124,7 +127,19 @@ def test_calibrate_separates_good_from_constant(
     assert "separated" in section
     assert "Power on this input" in section
     assert "(the seed's thresholds)" in section
-    assert '<section id="calibration">' not in (out / "good" / "report.html").read_text(encoding="utf-8")
+    # the known-good pack is the calibration pack: signed, verified above, with the calibration inside
+    assert (out / "good" / "report.html").read_bytes() == (out / "calibration_report.html").read_bytes()
+    inside = json.loads((out / "good" / "metrics.json").read_text(encoding="utf-8"))["calibration"]
+    assert inside["separation"] == calibration["separation"]
+    assert inside["power"] == calibration["power"]
+    assert inside["runs"]["good"]["zip_sha256"] is None  # the pack cannot hold its own zip's hash
+    assert (
+        calibration["runs"]["good"]["zip_sha256"]
+        == hashlib.sha256((out / "good" / "evidence_pack.zip").read_bytes()).hexdigest()
+    )
+    refused = cli("reproduce", out / "good", "--input", drugs_csv, "--workers", "1")
+    assert refused.code == 2
+    assert "is a calibration pack" in refused.err
 
 
 # --- the scored decoys table round trip --------------------------------------------------------
