@@ -60,6 +60,11 @@ class AuditResult:
     chance_pass: float | None
     warnings: tuple[str, ...]
 
+    @classmethod
+    def skipped(cls, margin: float, *, n_pos: int, n_neg: int) -> AuditResult:
+        """Nothing could be scored: the verdict is SKIP and every statistic is absent (SPEC §5)."""
+        return cls(Verdict.SKIP, None, None, None, None, None, margin, n_pos, n_neg, None, ())
+
 
 def _checked_arrays(scores: Sequence[float], weights: Sequence[float], side: str) -> tuple[FloatArray, FloatArray]:
     s = np.asarray(scores, dtype=np.float64)
@@ -186,19 +191,7 @@ def audit_molecule(
     scored = [d for d in decoys if d is not None]
     n_pos = 0 if original is None else 1
     if original is None or not scored:
-        return AuditResult(
-            verdict=Verdict.SKIP,
-            auc=None,
-            null_q=None,
-            perm_q=None,
-            gate=None,
-            slack=None,
-            margin=margin,
-            n_pos=n_pos,
-            n_neg=len(scored),
-            chance_pass=None,
-            warnings=(),
-        )
+        return AuditResult.skipped(margin, n_pos=n_pos, n_neg=len(scored))
     k = len(scored)
     auc = weighted_auc([original], scored)
     exact_null_q = null_auc_quantile_exact(1, k, q)

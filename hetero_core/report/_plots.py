@@ -163,6 +163,12 @@ def _check_histogram(edges: Sequence[float], counts: Sequence[int]) -> None:
         raise PlotDataError(f"histogram counts must be >= 0: {list(counts)!r}")
 
 
+def _bars(axes: Axes, edges: Sequence[float], counts: Sequence[int], colour: str | list[str]) -> None:
+    """A histogram's bars, each from its left edge to the next, thin white outlines between them."""
+    widths = [b - a for a, b in itertools.pairwise(edges)]
+    axes.bar(list(edges[:-1]), list(counts), width=widths, align="edge", color=colour, edgecolor="white", linewidth=0.5)
+
+
 def slack_histogram_svg(edges: Sequence[float], counts: Sequence[int], *, prefix: str = "slack") -> str:
     """Molecules per slack bin; bins at or above 0 (PASS) and below (FAIL) in two colours, a line at 0.
 
@@ -173,10 +179,7 @@ def slack_histogram_svg(edges: Sequence[float], counts: Sequence[int], *, prefix
     with _pinned_style():
         figure = _figure()
         axes = figure.add_subplot()
-        lefts = list(edges[:-1])
-        widths = [b - a for a, b in itertools.pairwise(edges)]
-        colours = [PASS_COLOUR if left >= 0 else FAIL_COLOUR for left in lefts]
-        axes.bar(lefts, list(counts), width=widths, align="edge", color=colours, edgecolor="white", linewidth=0.5)
+        _bars(axes, edges, counts, [PASS_COLOUR if left >= 0 else FAIL_COLOUR for left in edges[:-1]])
         axes.axvline(0.0, color=LINE_COLOUR, linewidth=1.0, linestyle="--")
         axes.set_xlim(edges[0], edges[-1])
         axes.set_xlabel("slack = AUC − gate  (left of the dashed line: FAIL, from it rightwards: PASS)")
@@ -197,9 +200,7 @@ def similarity_histogram_svg(edges: Sequence[float], counts: Sequence[int], *, p
         axes = figure.add_subplot()
         low, high = edges[0], edges[-1]
         axes.axvspan(EASY_MAX, MEDIUM_MAX, color=SHADE_COLOUR, zorder=0)
-        lefts = list(edges[:-1])
-        widths = [b - a for a, b in itertools.pairwise(edges)]
-        axes.bar(lefts, list(counts), width=widths, align="edge", color=NEUTRAL_COLOUR, edgecolor="white", lw=0.5)
+        _bars(axes, edges, counts, NEUTRAL_COLOUR)
         for boundary in (EASY_MAX, MEDIUM_MAX):
             axes.axvline(boundary, color=LINE_COLOUR, linewidth=0.8, linestyle=":")
         top = max(*counts, 1)

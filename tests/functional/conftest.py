@@ -8,7 +8,7 @@ test modules import from here only for type annotations.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import pytest
 from rdkit import RDConfig
 
 from hetero_core.cli import main
+from hetero_core.pack._provenance import git_commit
 
 CREATED_AT = "2026-01-01T00:00:00Z"
 
@@ -31,6 +32,7 @@ DRUGS: tuple[tuple[str, str], ...] = (
 WriteTable = Callable[[Path, Sequence[Sequence[str]]], Path]
 ReadTable = Callable[[Path], list[dict[str, str]]]
 Snapshot = Callable[[Path], dict[str, bytes]]
+PinCommit = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +148,15 @@ def real_set(path: Path, n_actives: int = 40, n_series: int = 20) -> Path:
 def real_set_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Sixty real ChEMBL molecules as ``id,smiles`` (built once per session)."""
     return real_set(tmp_path_factory.mktemp("real") / "chembl60.csv")
+
+
+@pytest.fixture
+def pin_commit(monkeypatch: pytest.MonkeyPatch) -> Iterator[PinCommit]:
+    """The manifest names the engine's git commit: pin it, so that pack bytes do not follow HEAD."""
+
+    def pin(value: str) -> None:
+        monkeypatch.setenv("HETERO2_GIT_COMMIT", value)
+        git_commit.cache_clear()
+
+    yield pin
+    git_commit.cache_clear()

@@ -9,23 +9,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from hetero_core.pack._provenance import git_commit
-
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
-    from functional.conftest import Cli, WriteTable
+    from functional.conftest import Cli, PinCommit, WriteTable
 
 K = 5
 
 
 @pytest.fixture
-def pinned_commit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("HETERO2_GIT_COMMIT", "commit-a")
-    git_commit.cache_clear()
-    yield
-    git_commit.cache_clear()
+def pinned_commit(pin_commit: PinCommit) -> None:
+    pin_commit("commit-a")
 
 
 @pytest.fixture
@@ -80,11 +74,10 @@ def test_an_edited_manifest_is_refused_with_the_verify_failure(
 
 
 def test_a_version_drift_is_named_and_only_allowed_on_request(
-    cli: Cli, signed_pack: tuple[Path, Path], real_set_csv: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, signed_pack: tuple[Path, Path], real_set_csv: Path, pin_commit: PinCommit
 ) -> None:
     pack, _ = signed_pack
-    monkeypatch.setenv("HETERO2_GIT_COMMIT", "commit-b")
-    git_commit.cache_clear()
+    pin_commit("commit-b")
     refused = cli("reproduce", pack, "--input", real_set_csv, "--workers", "1")
     assert refused.code == 2
     assert "version drift: engine git_commit commit-a in the pack, commit-b here" in refused.err

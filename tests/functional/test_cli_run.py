@@ -24,7 +24,7 @@ from rdkit import Chem
 from hetero_core.layout import REQUIRED_MEMBERS, ZIP
 
 if TYPE_CHECKING:
-    from functional.conftest import Cli, ReadTable, WriteTable
+    from functional.conftest import Cli, PinCommit, ReadTable, WriteTable
 
 PACK_MEMBERS = (
     "summary.csv",
@@ -257,18 +257,10 @@ def test_metrics_json_is_strict_json_when_no_row_could_be_judged(
     assert metrics["slack"]["median"] is None
 
 
-def _expected_git_commit() -> str:
-    pinned = os.environ.get("HETERO2_GIT_COMMIT")
-    if pinned:
-        return pinned
-    source = Path(__file__).resolve().parents[2]
-    if not (source / ".git").exists():
-        return "unknown"
-    done = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
-    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "unknown"
-
-
-def test_manifest_records_engine_versions_parameters_input_and_files(cli: Cli, drugs_csv: Path, tmp_path: Path) -> None:
+def test_manifest_records_engine_versions_parameters_input_and_files(
+    cli: Cli, drugs_csv: Path, tmp_path: Path, pin_commit: PinCommit
+) -> None:
+    pin_commit("c0ffee")
     pack = tmp_path / "pack"
     result = cli.run(
         drugs_csv,
@@ -293,7 +285,7 @@ def test_manifest_records_engine_versions_parameters_input_and_files(cli: Cli, d
     assert manifest["engine"] == {
         "name": "hetero2",
         "version": version("hetero2"),
-        "git_commit": _expected_git_commit(),
+        "git_commit": "c0ffee",
     }
     assert manifest["runtime"] == {
         "python": platform.python_version(),

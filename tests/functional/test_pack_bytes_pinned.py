@@ -21,10 +21,9 @@ from rdkit import RDConfig
 
 from hetero_core.cli import main
 from hetero_core.layout import DECOYS, INDEX, MANIFEST, METRICS, REPORT, SUMMARY, ZIP
-from hetero_core.pack._provenance import git_commit
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from functional.conftest import PinCommit
 
 CREATED_AT = "2026-01-01T00:00:00Z"
 # RDKit's wheels differ per Python minor version (measured: two AUCs of the example move between 3.11 and 3.12).
@@ -69,12 +68,8 @@ def _real_300(path: Path) -> Path:
 
 
 @pytest.fixture
-def pinned_commit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The manifest names the git commit; pin it so the bytes do not follow HEAD."""
-    monkeypatch.setenv("HETERO2_GIT_COMMIT", "pinned")
-    git_commit.cache_clear()
-    yield
-    git_commit.cache_clear()
+def pinned_commit(pin_commit: PinCommit) -> None:
+    pin_commit("pinned")
 
 
 def _digests(pack: Path) -> dict[str, str]:
