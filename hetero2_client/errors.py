@@ -13,25 +13,6 @@ from typing import Any
 
 from hetero_core.errors import HeteroError
 
-__all__ = [
-    "ApiError",
-    "ConfigurationError",
-    "ConflictError",
-    "ForbiddenError",
-    "Hetero2ClientError",
-    "JobFailedError",
-    "MissingDependencyError",
-    "NotFoundError",
-    "QuotaExceededError",
-    "ServerError",
-    "TransferError",
-    "TransportError",
-    "UnauthenticatedError",
-    "ValidationFailedError",
-    "WaitTimeoutError",
-    "api_error",
-]
-
 
 class Hetero2ClientError(HeteroError):
     """Base class of every error the client raises on purpose."""

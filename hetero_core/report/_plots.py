@@ -98,9 +98,11 @@ def matplotlib_version() -> str:
 
 
 @contextmanager
-def _pinned_style() -> Iterator[None]:
+def _pinned_axes() -> Iterator[tuple[Figure, Axes]]:
+    """A figure with one axes, drawn under the pinned style (fonts, sizes) that keeps the SVG bytes stable."""
     with matplotlib.rc_context(_RC):
-        yield
+        figure = _figure()
+        yield figure, figure.add_subplot()
 
 
 def _font() -> FontProperties:
@@ -176,9 +178,7 @@ def slack_histogram_svg(edges: Sequence[float], counts: Sequence[int], *, prefix
         PlotDataError: edges and counts do not describe a histogram.
     """
     _check_histogram(edges, counts)
-    with _pinned_style():
-        figure = _figure()
-        axes = figure.add_subplot()
+    with _pinned_axes() as (figure, axes):
         _bars(axes, edges, counts, [PASS_COLOUR if left >= 0 else FAIL_COLOUR for left in edges[:-1]])
         axes.axvline(0.0, color=LINE_COLOUR, linewidth=1.0, linestyle="--")
         axes.set_xlim(edges[0], edges[-1])
@@ -195,9 +195,7 @@ def similarity_histogram_svg(edges: Sequence[float], counts: Sequence[int], *, p
         PlotDataError: edges and counts do not describe a histogram.
     """
     _check_histogram(edges, counts)
-    with _pinned_style():
-        figure = _figure()
-        axes = figure.add_subplot()
+    with _pinned_axes() as (figure, axes):
         low, high = edges[0], edges[-1]
         axes.axvspan(EASY_MAX, MEDIUM_MAX, color=SHADE_COLOUR, zorder=0)
         _bars(axes, edges, counts, NEUTRAL_COLOUR)
@@ -231,9 +229,7 @@ def auc_by_bin_svg(bins: Sequence[BinAuc], *, prefix: str = "auc-bins") -> str:
     for item in bins:
         if item.auc is not None and not 0.0 <= item.auc <= 1.0:
             raise PlotDataError(f"bin {item.name!r}: AUC must lie in [0, 1], got {item.auc!r}")
-    with _pinned_style():
-        figure = _figure()
-        axes = figure.add_subplot()
+    with _pinned_axes() as (figure, axes):
         positions = list(range(len(bins)))
         heights = [item.auc if item.auc is not None else 0.0 for item in bins]
         colours = [PASS_COLOUR if (item.auc or 0.0) > HARD_AUC_SIGNAL else FAIL_COLOUR for item in bins]
