@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_a_valid_token_is_allowed_on_the_whole_stage_with_its_orgs_usage_key(iss
 @pytest.mark.parametrize(
     "claims", [{"aud": "other"}, {"iss": "https://evil"}, {"exp": 1, "iat": 0}, {"hetero2:org": "Bad Org"}]
 )
-def test_invalid_tokens_are_unauthorized(issuer: TokenIssuer, claims: dict[str, object]) -> None:
+def test_invalid_tokens_are_unauthorized(issuer: TokenIssuer, claims: dict[str, Any]) -> None:
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         _call("Bearer " + issuer.token("alice", "acme", **claims))
 

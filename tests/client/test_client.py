@@ -537,4 +537,4 @@ def test_the_error_names_docs_promised_before_still_work_with_a_warning(old: str
     with pytest.warns(DeprecationWarning, match=new):
         assert getattr(errors, old) is getattr(errors, new)
     with pytest.raises(AttributeError):
-        _ = hetero2_client.NoSuchError  # type: ignore[attr-defined]
+        _ = hetero2_client.NoSuchError

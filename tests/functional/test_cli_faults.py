@@ -12,7 +12,7 @@ from hetero_core.layout import REQUIRED_MEMBERS, ZIP
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from functional.conftest import Cli, ReadTable, Snapshot, WriteTable
+    from tests.functional.conftest import Cli, ReadTable, Snapshot, WriteTable
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 PARACETAMOL = "CC(=O)Nc1ccc(O)cc1"

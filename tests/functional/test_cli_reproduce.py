@@ -12,7 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from functional.conftest import Cli, PinCommit, WriteTable
+    from tests.functional.conftest import Cli, PinCommit, WriteTable
 
 K = 5
 

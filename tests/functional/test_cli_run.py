@@ -24,7 +24,7 @@ from rdkit import Chem
 from hetero_core.layout import REQUIRED_MEMBERS, ZIP
 
 if TYPE_CHECKING:
-    from functional.conftest import Cli, PinCommit, ReadTable, WriteTable
+    from tests.functional.conftest import Cli, PinCommit, ReadTable, WriteTable
 
 PACK_MEMBERS = (
     "summary.csv",

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from functional.conftest import Cli, ReadTable, WriteTable
+    from tests.functional.conftest import Cli, ReadTable, WriteTable
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 IBUPROFEN = "CC(C)Cc1ccc(cc1)C(C)C(=O)O"

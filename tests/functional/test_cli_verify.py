@@ -14,7 +14,7 @@ from hetero_core.layout import REQUIRED_MEMBERS, ZIP
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from functional.conftest import Cli
+    from tests.functional.conftest import Cli
 
 UNSIGNED_MEMBERS = (*REQUIRED_MEMBERS, ZIP)
 SIGNATURE_MEMBERS = ("manifest.sig", "signing_public_key.pem")

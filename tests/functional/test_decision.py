@@ -12,7 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from functional.conftest import Cli
+    from tests.functional.conftest import Cli
 
 K = 20
 

@@ -23,7 +23,7 @@ from hetero_core.cli import main
 from hetero_core.layout import DECOYS, INDEX, MANIFEST, METRICS, REPORT, SUMMARY, ZIP
 
 if TYPE_CHECKING:
-    from functional.conftest import PinCommit
+    from tests.functional.conftest import PinCommit
 
 CREATED_AT = "2026-01-01T00:00:00Z"
 # RDKit's wheels differ per Python minor version (measured: two AUCs of the example move between 3.11 and 3.12).

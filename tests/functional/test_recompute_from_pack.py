@@ -22,7 +22,7 @@ from rdkit.Contrib.SA_Score import sascorer
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from functional.conftest import Cli, ReadTable
+    from tests.functional.conftest import Cli, ReadTable
 
 K = 20
 

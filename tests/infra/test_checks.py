@@ -19,7 +19,7 @@ from infra_cdk.nag import REASONS
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from infra.conftest import Synthesized
+    from tests.infra.conftest import Synthesized
 
 SECURITY_DOC = REPO_ROOT / "docs" / "security.md"
 

@@ -13,7 +13,7 @@ from infra_cdk.data import AUDIT_TABLE_FORBIDDEN, KEY_ADMIN_ACTIONS
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from infra.conftest import Json, Synthesized
+    from tests.infra.conftest import Json, Synthesized
 
 USE_ACTIONS = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:Sign", "kms:ReEncryptFrom"}
 

@@ -19,7 +19,7 @@ from infra_cdk.nag import flatten_reference
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from infra.conftest import Json, Synthesized
+    from tests.infra.conftest import Json, Synthesized
 
 ALL_HANDLERS = {spec.handler for spec in (*WORKER_FUNCTIONS, *CONTROL_PLANE_FUNCTIONS)}
 

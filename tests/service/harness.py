@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 from moto.awslambda.models import LambdaFunction
@@ -18,7 +18,10 @@ from functions.local import stack as local_stack
 from functions.local.stack import ASL_PATH, LambdaContextData, Names
 from functions.service.context import ServiceContext, reset_service_context
 
-REGION = "eu-west-1"
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions.type_defs import DescribeExecutionOutputTypeDef
+
+REGION: Final = "eu-west-1"
 BUCKET = "hetero2-artifacts-test"
 TABLE = "hetero2-main"
 NAMES = Names(bucket=BUCKET, table=TABLE)
@@ -45,10 +48,10 @@ class PipelineHarness:
     faults: list[Fault] = field(default_factory=list)
     retry_sleeps: list[float] = field(default_factory=list)
 
-    def wait(self, execution_arn: str, timeout: float = 120.0) -> dict[str, Any]:
+    def wait(self, execution_arn: str, timeout: float = 120.0) -> DescribeExecutionOutputTypeDef:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            description: dict[str, Any] = self.context.sfn.describe_execution(executionArn=execution_arn)
+            description = self.context.sfn.describe_execution(executionArn=execution_arn)
             if description["status"] != "RUNNING":
                 return description
             time.sleep(0.05)

@@ -23,13 +23,13 @@ def _drugs() -> tuple[str, ...]:
 
 
 def distinct_molecules(n: int) -> list[str]:
-    RDLogger.DisableLog("rdApp.*")
+    RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]  # missing from RDKit's stubs
     seen: set[str] = set()
     found: list[str] = []
     for first in _GROUPS:
         for second in _GROUPS:
             for smiles in _drugs():
-                mol = Chem.MolFromSmiles(first + second + smiles)
+                mol: Chem.Mol | None = Chem.MolFromSmiles(first + second + smiles)
                 if mol is None:
                     continue
                 canonical = Chem.MolToSmiles(mol)

@@ -6,7 +6,7 @@ import hashlib
 import threading
 import time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
@@ -19,6 +19,9 @@ from functions.service.errors import AuditLogError, InvalidIdentifierError
 from functions.service.table import event_key
 from functions.service.tenancy import JobRef, ProjectRef
 from tests.service.harness import REGION, TABLE
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 AUDIT_TABLE = TABLE  # the shared pk/sk table of tests/service/conftest.py serves as the audit table
 AT = "2025-01-02T03:04:05.000000Z"
@@ -244,7 +247,9 @@ class _AlwaysTakenTable:
 def test_append_gives_up_with_a_named_error_after_losing_every_race(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "sleep", lambda _: None)  # the retry backoff
     with pytest.raises(AuditLogError, match="64 attempts"):
-        AuditLog(_AlwaysTakenTable()).append("org-a", actor="a", action="job.submit", target="t", outcome="success")
+        AuditLog(cast("Table", _AlwaysTakenTable())).append(
+            "org-a", actor="a", action="job.submit", target="t", outcome="success"
+        )
 
 
 # --- tampering ---

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,6 +17,9 @@ from functions.service.tenancy import JobRef, ProjectRef
 from tests.service.conftest import make_org
 from tests.service.harness import BUCKET, TABLE, LambdaContextData, PipelineHarness
 from tests.service.molecules import distinct_molecules, input_csv
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions.type_defs import ExecutionListItemTypeDef
 
 INBOX = "tenants/org-a/projects/proj/inbox/"
 OUTBOX = "tenants/org-a/projects/proj/outbox/"
@@ -44,10 +47,8 @@ def _trigger(key: str, etag: str, bucket: str = BUCKET) -> dict[str, Any]:
     return result
 
 
-def _executions(pipeline: PipelineHarness) -> list[dict[str, Any]]:
-    executions: list[dict[str, Any]] = pipeline.context.sfn.list_executions(stateMachineArn=pipeline.state_machine_arn)[
-        "executions"
-    ]
+def _executions(pipeline: PipelineHarness) -> list[ExecutionListItemTypeDef]:
+    executions = pipeline.context.sfn.list_executions(stateMachineArn=pipeline.state_machine_arn)["executions"]
     return executions
 
 

@@ -4,7 +4,7 @@ working for one org refused when it reaches into another's prefix."""
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -18,6 +18,8 @@ from tests.service.molecules import distinct_molecules, input_csv
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from functions.service.tenancy import JobRef
 
@@ -104,5 +106,6 @@ def test_store_of_org_a_refuses_every_operation_on_org_b_keys(
 
 
 def test_finalize_of_an_unknown_org_is_refused(pipeline: PipelineHarness, org_a: str) -> None:
+    context = cast("LambdaContext", LambdaContextData("hetero2-finalize"))  # the local stand-in for Lambda's
     with pytest.raises(JobNotFoundError):
-        finalize.handler({"org": "org-zz", "project": "proj", "job": "j1"}, LambdaContextData("hetero2-finalize"))
+        finalize.handler({"org": "org-zz", "project": "proj", "job": "j1"}, context)

@@ -295,7 +295,8 @@ def _conflicting_client(guard_table: Any, monkeypatch: pytest.MonkeyPatch, confl
         if len(calls) <= conflicts:
             reasons = [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (len(kwargs["TransactItems"]) - 1)
             error = {"Code": "TransactionCanceledException", "Message": "conflict"}
-            raise ClientError({"Error": error, "CancellationReasons": reasons}, "TransactWriteItems")
+            response: Any = {"Error": error, "CancellationReasons": reasons}  # what DynamoDB answers
+            raise ClientError(response, "TransactWriteItems")
         return original(**kwargs)
 
     monkeypatch.setattr(client, "transact_write_items", transact)

@@ -39,6 +39,8 @@ from tests.service.harness import REGION
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from mypy_boto3_kms import KMSClient
+
 
 @pytest.mark.parametrize("bad", ["", "A", "a_b", "-a", "a/b", "..", "a" * 64, "org a", None, 3])
 def test_ids_refuse_anything_outside_the_alphabet(bad: object) -> None:
@@ -137,7 +139,7 @@ def kms(aws_env: None) -> Iterator[object]:
         yield boto3.client("kms", region_name=REGION)
 
 
-def test_org_keys_are_created_once_and_found_by_alias(kms: object) -> None:
+def test_org_keys_are_created_once_and_found_by_alias(kms: KMSClient) -> None:
     keys = TenantKeys(kms, "alias/hetero2")
     created = keys.create_org_keys("org-a")
     again = TenantKeys(kms, "alias/hetero2").create_org_keys("org-a")
@@ -149,7 +151,7 @@ def test_org_keys_are_created_once_and_found_by_alias(kms: object) -> None:
         TenantKeys(kms, "alias/hetero2").keys_of("org-nobody")
 
 
-def test_kms_signer_signs_what_the_engine_verifies(kms: object) -> None:
+def test_kms_signer_signs_what_the_engine_verifies(kms: KMSClient) -> None:
     keys = TenantKeys(kms, "alias/hetero2")
     keys.create_org_keys("org-a")
     signer = keys.signer("org-a")

@@ -23,7 +23,7 @@ def test_every_name_in_all_resolves(package: str) -> None:
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'run_audits'"):
-        _ = hetero_core.run_audits  # type: ignore[attr-defined]
+        _ = hetero_core.run_audits
 
 
 def test_pack_layout_and_signature_checks_load_no_rdkit() -> None:

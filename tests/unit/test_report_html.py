@@ -17,6 +17,7 @@ from hetero_core.pack import verify_pack
 from hetero_core.pack._writer import PackBuilder
 from hetero_core.pipeline import run_audit
 from hetero_core.report import _html as report_html
+from hetero_core.report import _markup as report_markup
 from hetero_core.report import _molecules as report_molecules
 from hetero_core.report import render_report
 from hetero_core.report._html import MAX_PROBLEM_ROWS, MAX_WORST_MOLECULES
@@ -546,12 +547,12 @@ def test_with_lower_is_better_a_lower_scored_decoy_is_the_preferred_one(fast: No
 
 def test_slack_axis_stops_after_the_largest_reachable_slack(page: str) -> None:
     # slack = AUC - gate never exceeds 1 - gate (0 at k = 20): the plot ends with the bin holding 0
-    assert report_html._reachable(([-1.0, -0.5, 0.0, 0.5, 1.0], [1, 2, 3, 0]), 0.0) == (
+    assert report_markup._reachable(([-1.0, -0.5, 0.0, 0.5, 1.0], [1, 2, 3, 0]), 0.0) == (
         [-1.0, -0.5, 0.0, 0.5],
         [1, 2, 3],
     )
-    assert report_html._reachable(([-1.0, 0.0, 1.0], [1, 2]), 0.4) == ([-1.0, 0.0, 1.0], [1, 2])
-    assert report_html._reachable(([-1.0, 0.0, 1.0], [1, 2, 3]), 0.0) == ([-1.0, 0.0, 1.0], [1, 2, 3])
+    assert report_markup._reachable(([-1.0, 0.0, 1.0], [1, 2]), 0.4) == ([-1.0, 0.0, 1.0], [1, 2])
+    assert report_markup._reachable(([-1.0, 0.0, 1.0], [1, 2, 3]), 0.0) == ([-1.0, 0.0, 1.0], [1, 2, 3])
 
 
 def test_when_every_shown_molecule_passed_they_are_called_closest_calls(fast: None) -> None:
