@@ -35,6 +35,12 @@ class JobParameters(BaseModel):
     margin: float = Field(0.05, ge=0.0, le=0.5)
     timeout_s: float = Field(60.0, gt=0.0, le=3600.0)
     decoy_descriptors: Literal["full", "fast"] = "full"
+    decoy_filter: Literal["standard", "none", "strict"] = Field(
+        "standard", description="decoys.v2 plausibility filter; none is the decoys.v1 behaviour"
+    )
+    max_rung: Literal["strict", "relax_aromatic", "relax_rings", "kekule"] = Field(
+        "kekule", description="highest rung of the decoy ladder"
+    )
     scorer: ScorerName = Field(
         "qed", description="built-in scorer; ignored when the job has a scores file (scores-only mode)"
     )
@@ -66,6 +72,8 @@ class JobParameters(BaseModel):
             margin=self.margin,
             timeout_s=self.timeout_s,
             decoy_descriptors=self.decoy_descriptors,
+            decoy_filter=self.decoy_filter,
+            max_rung=self.max_rung,
         )
 
     def input_columns(self) -> InputColumns:
