@@ -57,11 +57,16 @@ def build_app(
 
 
 def main() -> int:
-    probe = cdk.App()
+    """What ``cdk.json`` runs. ``cdk.json``'s context is read here, so ``python -m infra_cdk.app`` alone synthesizes
+    with the same feature flags as ``cdk synth``; what the CDK CLI passes (``CDK_CONTEXT_JSON``: ``-c``,
+    ``cdk.context.json``) overrides it, as ``cdk.App`` applies the environment's context over the given one.
+    """
+    context = cdk_json_context()
+    probe = cdk.App(context=context)
     folder = probe.node.try_get_context(CUSTOMERS_CONTEXT_KEY) or DEFAULT_CUSTOMERS_DIR
     customers_dir = Path(folder) if Path(folder).is_absolute() else REPO_ROOT / folder
     try:
-        app = build_app(customers_dir)
+        app = build_app(customers_dir, context=context)
     except CustomerConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -19,13 +19,22 @@ from aws_cdk import aws_lambda as lambda_
 from infra_cdk.contract import CONTROL_PLANE_LAYER_BUILD, WORKER_DOCKERFILE
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
+# The worker image's dependencies: uv.lock exported with hashes (scripts/lock.sh), installed before the code is copied.
+WORKER_REQUIREMENTS: Final = "functions/worker.requirements.txt"
 
 # Docker-style ignore rules: everything out, then the few paths each asset needs back in.
 _CACHES: Final = ("**/__pycache__", "**/*.pyc", "**/.mypy_cache", "**/.pytest_cache", "**/.ruff_cache")
 # The control-plane handlers import the service layer and the engine's light modules (exceptions, signing);
 # RDKit and NumPy stay out: they are neither in this zip nor in its layer.
-CONTROL_PLANE_EXCLUDE: Final = ("*", "!functions", "!hetero_core", "functions/worker.Dockerfile", *_CACHES)
-WORKER_EXCLUDE: Final = ("*", "!hetero_core", "!functions", "!pyproject.toml", "!README.md", *_CACHES)
+CONTROL_PLANE_EXCLUDE: Final = (
+    "*",
+    "!functions",
+    "!hetero_core",
+    WORKER_DOCKERFILE,
+    WORKER_REQUIREMENTS,
+    *_CACHES,
+)
+WORKER_EXCLUDE: Final = ("*", "!hetero_core", "!functions", *_CACHES)
 
 PLACEHOLDER_NOTE: Final = (
     "Placeholder control-plane layer: layers/control_plane/build was absent at synth. "

@@ -13,7 +13,7 @@ import random
 import time
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
@@ -323,7 +323,7 @@ class QuotaGuard:
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
-                reasons: list[dict[str, Any]] = exc.response.get("CancellationReasons") or []
+                reasons: list[dict[str, Any]] = [dict(r) for r in exc.response.get("CancellationReasons") or []]
                 if len(reasons) != len(items):
                     raise
                 if any(r.get("Code") == "TransactionConflict" for r in reasons):
@@ -337,5 +337,5 @@ class QuotaGuard:
         item = reason.get("Item") or {}
         value = item.get(name)
         if isinstance(value, dict):
-            value = self._deserializer.deserialize(value)
+            value = self._deserializer.deserialize(cast(Any, value))  # an AttributeValue: {"N": "3"}
         return _int(value)

@@ -12,7 +12,7 @@ from aws_cdk import assertions
 
 from infra_cdk import contract
 from infra_cdk.api import MANAGED_RULE_GROUPS
-from infra_cdk.assets import REPO_ROOT
+from infra_cdk.assets import REPO_ROOT, WORKER_REQUIREMENTS
 from infra_cdk.compute import CONTROL_PLANE_FUNCTIONS, WORKER_FUNCTIONS
 from infra_cdk.events import DROP_FOLDER_KEYS
 from infra_cdk.nag import flatten_reference
@@ -71,13 +71,9 @@ def test_worker_image_context_is_the_engine_and_service_only(synthesized: Synthe
     manifest = json.loads((synthesized.outdir / f"{stack}.assets.json").read_text(encoding="utf-8"))
     (image,) = manifest["dockerImages"].values()
     context = synthesized.outdir / image["source"]["directory"]
-    assert sorted(path.name for path in context.iterdir()) == [
-        "README.md",
-        "functions",
-        "hetero_core",
-        "pyproject.toml",
-    ]
+    assert sorted(path.name for path in context.iterdir()) == ["functions", "hetero_core"]
     assert (context / contract.WORKER_DOCKERFILE).is_file()
+    assert (context / WORKER_REQUIREMENTS).is_file()
     assert not list(context.rglob("__pycache__"))
 
 
@@ -92,6 +88,7 @@ def test_control_plane_zip_holds_only_the_python_packages(synthesized: Synthesiz
     asset = _control_plane_asset(synthesized, stack)
     assert sorted(path.name for path in asset.iterdir()) == ["functions", "hetero_core"]
     assert not (asset / contract.WORKER_DOCKERFILE).exists()
+    assert not (asset / WORKER_REQUIREMENTS).exists()
     assert not list(asset.rglob("*.pyc"))
 
 
