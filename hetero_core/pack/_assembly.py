@@ -107,6 +107,8 @@ class ResultCollector:
     decoys_generated: int = 0
     decoys_scored: int = 0
     rejections: Counter[str] = field(default_factory=Counter)
+    molecules_attempted: int = 0
+    molecules_with_decoys: int = 0
 
     def __post_init__(self) -> None:
         self.dataset = DatasetAccumulator(self.k)
@@ -131,6 +133,9 @@ class ResultCollector:
             n_decoys_scored=result.n_decoys_scored if result.n_decoys is not None else None,
         )
         self.rejections.update(result.rejections)
+        if result.n_decoys is not None:
+            self.molecules_attempted += 1
+            self.molecules_with_decoys += result.n_decoys > 0
         if result.pairs:
             self.realism.add_molecule(result.pairs)
         if result.n_decoys:
@@ -214,6 +219,12 @@ def build_metrics(
         "decoy_rejections": {
             "filter": config.decoy_filter,
             "max_rung": config.max_rung,
+            # molecules that reached decoy generation and got at least one decoy (the ring suite's yield figure)
+            "share_with_decoys": (
+                collector.molecules_with_decoys / collector.molecules_attempted
+                if collector.molecules_attempted
+                else None
+            ),
             "total": sum(collector.rejections.values()),
             "by_reason": dict(sorted(collector.rejections.items())),
         },

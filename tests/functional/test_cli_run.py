@@ -556,6 +556,7 @@ def test_decoy_filter_and_max_rung_reach_manifest_metrics_and_summary(
     assert metrics["decoy_rejections"] == {
         "filter": "strict",
         "max_rung": "relax_rings",
+        "share_with_decoys": 1.0,
         "total": sum(summed.values()),
         "by_reason": dict(sorted(summed.items())),
     }
