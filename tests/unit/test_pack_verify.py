@@ -14,20 +14,8 @@ from typing import TYPE_CHECKING
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from hetero_core import layout
 from hetero_core.errors import PackVerificationError, SigningError
-from hetero_core.layout import (
-    CHECKSUMS,
-    DECOYS,
-    INDEX,
-    MANIFEST,
-    METRICS,
-    PUBLIC_KEY,
-    REPORT,
-    REQUIRED_MEMBERS,
-    SIGNATURE,
-    SUMMARY,
-    ZIP,
-)
 from hetero_core.pack import LocalKeySigner, PackInfo, VerifyReport, generate_private_key_pem, verify_pack
 from hetero_core.pack._writer import PackBuilder
 from hetero_core.reasons import SkipReason, Status, Verdict
@@ -115,16 +103,16 @@ def _reseal(folder: Path) -> None:
     names = sorted(
         entry.relative_to(folder).as_posix()
         for entry in folder.rglob("*")
-        if entry.is_file() and entry.name not in (CHECKSUMS, ZIP)
+        if entry.is_file() and entry.name not in (layout.CHECKSUMS, layout.ZIP)
     )
     text = "".join(f"{_sha((folder / name).read_bytes())}  {name}\n" for name in names)
-    (folder / CHECKSUMS).write_text(text, encoding="utf-8")
+    (folder / layout.CHECKSUMS).write_text(text, encoding="utf-8")
 
 
 def _edit_manifest(folder: Path, edit: Callable[[dict[str, object]], object]) -> None:
-    manifest = json.loads((folder / MANIFEST).read_bytes())
+    manifest = json.loads((folder / layout.MANIFEST).read_bytes())
     edit(manifest)
-    (folder / MANIFEST).write_text(json.dumps(manifest, sort_keys=True, indent=2) + "\n", encoding="utf-8")
+    (folder / layout.MANIFEST).write_text(json.dumps(manifest, sort_keys=True, indent=2) + "\n", encoding="utf-8")
 
 
 def _rezip(source: Path, target: Path, transform: Callable[[str, bytes], bytes | None]) -> None:
@@ -160,7 +148,7 @@ def test_unsigned_folder_verifies(unsigned: PackInfo) -> None:
     report = verify_pack(unsigned.path)
     assert report == VerifyReport(
         pack=str(unsigned.path),
-        members_checked=len(REQUIRED_MEMBERS),
+        members_checked=len(layout.REQUIRED_MEMBERS),
         signed=False,
         signature_checked_with="unsigned",
         zip_sha256=unsigned.zip_sha256,
@@ -169,7 +157,7 @@ def test_unsigned_folder_verifies(unsigned: PackInfo) -> None:
 
 def test_unsigned_zip_verifies(unsigned: PackInfo) -> None:
     report = verify_pack(unsigned.zip_path)
-    assert report.members_checked == len(REQUIRED_MEMBERS)
+    assert report.members_checked == len(layout.REQUIRED_MEMBERS)
     assert report.signed is False
     assert report.signature_checked_with == "unsigned"
     assert report.zip_sha256 == unsigned.zip_sha256
@@ -179,14 +167,14 @@ def test_folder_without_its_zip_still_verifies(unsigned: PackInfo) -> None:
     unsigned.zip_path.unlink()
     report = verify_pack(unsigned.path)
     assert report.zip_sha256 is None
-    assert report.members_checked == len(REQUIRED_MEMBERS)
+    assert report.members_checked == len(layout.REQUIRED_MEMBERS)
 
 
 def test_signed_folder_verifies_with_embedded_key(signed: PackInfo) -> None:
     report = verify_pack(signed.path)
     assert report.signed is True
     assert report.signature_checked_with == "embedded-key"
-    assert report.members_checked == len(REQUIRED_MEMBERS) + 2
+    assert report.members_checked == len(layout.REQUIRED_MEMBERS) + 2
 
 
 @pytest.mark.parametrize("use_zip", [False, True])
@@ -211,8 +199,28 @@ def test_verifying_a_zip_writes_nothing_to_disk(signed: PackInfo, tmp_path: Path
 
 # --- one flipped byte, named ---------------------------------------------------------------------------------
 
-SIGNED_MEMBERS = (SUMMARY, DECOYS, METRICS, INDEX, REPORT, MANIFEST, CHECKSUMS, SIGNATURE, PUBLIC_KEY, ZIP)
-UNSIGNED_MEMBERS = (SUMMARY, DECOYS, METRICS, INDEX, REPORT, MANIFEST, CHECKSUMS, ZIP)
+SIGNED_MEMBERS = (
+    layout.SUMMARY,
+    layout.DECOYS,
+    layout.METRICS,
+    layout.INDEX,
+    layout.REPORT,
+    layout.MANIFEST,
+    layout.CHECKSUMS,
+    layout.SIGNATURE,
+    layout.PUBLIC_KEY,
+    layout.ZIP,
+)
+UNSIGNED_MEMBERS = (
+    layout.SUMMARY,
+    layout.DECOYS,
+    layout.METRICS,
+    layout.INDEX,
+    layout.REPORT,
+    layout.MANIFEST,
+    layout.CHECKSUMS,
+    layout.ZIP,
+)
 
 
 @pytest.mark.parametrize("member", SIGNED_MEMBERS)
@@ -228,7 +236,18 @@ def test_flipped_byte_in_unsigned_folder_names_the_member(unsigned: PackInfo, me
 
 
 @pytest.mark.parametrize(
-    "member", [SUMMARY, DECOYS, METRICS, INDEX, REPORT, MANIFEST, CHECKSUMS, SIGNATURE, PUBLIC_KEY]
+    "member",
+    [
+        layout.SUMMARY,
+        layout.DECOYS,
+        layout.METRICS,
+        layout.INDEX,
+        layout.REPORT,
+        layout.MANIFEST,
+        layout.CHECKSUMS,
+        layout.SIGNATURE,
+        layout.PUBLIC_KEY,
+    ],
 )
 def test_flipped_byte_inside_a_compressed_zip_entry_names_the_entry(signed: PackInfo, member: str) -> None:
     _flip(signed.zip_path, _compressed_byte_offset(signed.zip_path, member))
@@ -237,46 +256,46 @@ def test_flipped_byte_inside_a_compressed_zip_entry_names_the_entry(signed: Pack
     assert "damaged" in str(error)
 
 
-@pytest.mark.parametrize("line_of", [SUMMARY, MANIFEST, SIGNATURE])
+@pytest.mark.parametrize("line_of", [layout.SUMMARY, layout.MANIFEST, layout.SIGNATURE])
 def test_changed_hex_digit_in_checksums_is_blamed_on_checksums(signed: PackInfo, line_of: str) -> None:
-    path = signed.path / CHECKSUMS
+    path = signed.path / layout.CHECKSUMS
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     index = next(i for i, line in enumerate(lines) if line.endswith(f"  {line_of}\n"))
     lines[index] = ("1" if lines[index][0] != "1" else "2") + lines[index][1:]
     path.write_text("".join(lines), encoding="utf-8")
     error = _fails(signed.path)
-    assert error.member == CHECKSUMS
+    assert error.member == layout.CHECKSUMS
     assert line_of in str(error)
 
 
 def test_changed_hex_digit_in_checksums_without_zip_uses_the_manifest_as_witness(unsigned: PackInfo) -> None:
     unsigned.zip_path.unlink()
-    path = unsigned.path / CHECKSUMS
+    path = unsigned.path / layout.CHECKSUMS
     text = path.read_text(encoding="utf-8")
-    digest = _sha((unsigned.path / DECOYS).read_bytes())
+    digest = _sha((unsigned.path / layout.DECOYS).read_bytes())
     path.write_text(text.replace(digest, ("f" if digest[0] != "f" else "e") + digest[1:]), encoding="utf-8")
-    assert _fails(unsigned.path).member == CHECKSUMS
+    assert _fails(unsigned.path).member == layout.CHECKSUMS
 
 
 def test_damaged_member_in_folder_without_zip_is_named(unsigned: PackInfo) -> None:
     unsigned.zip_path.unlink()
-    _flip(unsigned.path / SUMMARY)
+    _flip(unsigned.path / layout.SUMMARY)
     error = _fails(unsigned.path)
-    assert error.member == SUMMARY
+    assert error.member == layout.SUMMARY
     assert "sha256 mismatch" in str(error)
 
 
 def test_truncated_zip_is_refused(unsigned: PackInfo) -> None:
     data = unsigned.zip_path.read_bytes()
     unsigned.zip_path.write_bytes(data[: len(data) - 30])
-    assert _fails(unsigned.zip_path).member == ZIP
+    assert _fails(unsigned.zip_path).member == layout.ZIP
 
 
 def test_file_that_is_not_a_zip_is_refused(tmp_path: Path) -> None:
-    fake = tmp_path / ZIP
+    fake = tmp_path / layout.ZIP
     fake.write_text("id,smiles\naspirin,CC(=O)Oc1ccccc1C(=O)O\n")
     error = _fails(fake)
-    assert error.member == ZIP
+    assert error.member == layout.ZIP
     assert "cannot be opened as a zip" in str(error)
 
 
@@ -287,7 +306,7 @@ def test_missing_path_is_refused(tmp_path: Path) -> None:
 # --- missing, extra and misplaced members --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("member", REQUIRED_MEMBERS)
+@pytest.mark.parametrize("member", layout.REQUIRED_MEMBERS)
 def test_deleted_required_member_is_named(unsigned: PackInfo, member: str) -> None:
     (unsigned.path / member).unlink()
     error = _fails(unsigned.path)
@@ -295,13 +314,13 @@ def test_deleted_required_member_is_named(unsigned: PackInfo, member: str) -> No
     assert "required member is missing" in str(error)
 
 
-@pytest.mark.parametrize("member", REQUIRED_MEMBERS)
+@pytest.mark.parametrize("member", layout.REQUIRED_MEMBERS)
 def test_zip_without_a_required_member_names_it(unsigned: PackInfo, member: str) -> None:
     _rezip(unsigned.zip_path, unsigned.zip_path, lambda name, data: None if name == member else data)
     assert _fails(unsigned.zip_path).member == member
 
 
-@pytest.mark.parametrize("member", [SIGNATURE, PUBLIC_KEY])
+@pytest.mark.parametrize("member", [layout.SIGNATURE, layout.PUBLIC_KEY])
 def test_deleted_signature_member_is_named(signed: PackInfo, member: str) -> None:
     (signed.path / member).unlink()
     error = _fails(signed.path)
@@ -352,24 +371,24 @@ def test_zip_entry_escaping_the_pack_is_refused(unsigned: PackInfo) -> None:
         (f"{'A' * 64}  x\n", "is not '<64 lowercase hex>"),
         (f"{'a' * 63}  x\n", "is not '<64 lowercase hex>"),
         ("\n", "is not '<64 lowercase hex>"),
-        (f"{'a' * 64}  {ZIP}\n", "must not be listed"),
-        (f"{'a' * 64}  {CHECKSUMS}\n", "must not be listed"),
+        (f"{'a' * 64}  {layout.ZIP}\n", "must not be listed"),
+        (f"{'a' * 64}  {layout.CHECKSUMS}\n", "must not be listed"),
     ],
 )
 def test_bad_checksums_line_is_refused(unsigned: PackInfo, line: str, message: str) -> None:
-    path = unsigned.path / CHECKSUMS
+    path = unsigned.path / layout.CHECKSUMS
     path.write_text(path.read_text(encoding="utf-8") + line, encoding="utf-8")
     error = _fails(unsigned.path)
-    assert error.member == CHECKSUMS
+    assert error.member == layout.CHECKSUMS
     assert message in str(error)
 
 
 def test_duplicate_checksums_line_is_refused(unsigned: PackInfo) -> None:
-    path = unsigned.path / CHECKSUMS
+    path = unsigned.path / layout.CHECKSUMS
     text = path.read_text(encoding="utf-8")
     path.write_text(text + text.splitlines(keepends=True)[0], encoding="utf-8")
     error = _fails(unsigned.path)
-    assert error.member == CHECKSUMS
+    assert error.member == layout.CHECKSUMS
     assert "listed twice" in str(error)
 
 
@@ -378,22 +397,22 @@ def test_duplicate_checksums_line_is_refused(unsigned: PackInfo) -> None:
     [
         (b"", "is empty"),
         (b"\xff\xfe not text", "not UTF-8"),
-        (f"{'a' * 64}  {SUMMARY}".encode(), "newline"),
-        (f"{'a' * 64}  {SUMMARY}\r\n".encode(), "control character"),
+        (f"{'a' * 64}  {layout.SUMMARY}".encode(), "newline"),
+        (f"{'a' * 64}  {layout.SUMMARY}\r\n".encode(), "control character"),
     ],
 )
 def test_unparseable_checksums_file_is_refused(unsigned: PackInfo, content: bytes, message: str) -> None:
-    (unsigned.path / CHECKSUMS).write_bytes(content)
+    (unsigned.path / layout.CHECKSUMS).write_bytes(content)
     error = _fails(unsigned.path)
-    assert error.member == CHECKSUMS
+    assert error.member == layout.CHECKSUMS
     assert message in str(error)
 
 
 def test_checksums_listing_an_unknown_absent_file_is_blamed_on_checksums(unsigned: PackInfo) -> None:
-    path = unsigned.path / CHECKSUMS
+    path = unsigned.path / layout.CHECKSUMS
     path.write_text(path.read_text(encoding="utf-8") + f"{'b' * 64}  notes.html\n", encoding="utf-8")
     error = _fails(unsigned.path)
-    assert error.member == CHECKSUMS
+    assert error.member == layout.CHECKSUMS
     assert "notes.html" in str(error)
 
 
@@ -401,15 +420,15 @@ def test_checksums_listing_an_unknown_absent_file_is_blamed_on_checksums(unsigne
 
 
 def test_member_changed_with_checksums_rewritten_fails_on_the_manifest(unsigned: PackInfo) -> None:
-    summary = unsigned.path / SUMMARY
+    summary = unsigned.path / layout.SUMMARY
     summary.write_text(summary.read_text(encoding="utf-8").replace("0.13", "0.93"), encoding="utf-8")
     _reseal(unsigned.path)
     error = _fails(unsigned.path)
-    assert error.member == SUMMARY
-    assert MANIFEST in str(error)
+    assert error.member == layout.SUMMARY
+    assert layout.MANIFEST in str(error)
 
 
-@pytest.mark.parametrize("member", [SUMMARY, DECOYS, METRICS, INDEX, REPORT])
+@pytest.mark.parametrize("member", [layout.SUMMARY, layout.DECOYS, layout.METRICS, layout.INDEX, layout.REPORT])
 def test_manifest_must_cover_every_data_member(unsigned: PackInfo, member: str) -> None:
     def drop(manifest: dict[str, object]) -> None:
         files = manifest["files"]
@@ -419,7 +438,7 @@ def test_manifest_must_cover_every_data_member(unsigned: PackInfo, member: str) 
     _edit_manifest(unsigned.path, drop)
     _reseal(unsigned.path)
     error = _fails(unsigned.path)
-    assert error.member == MANIFEST
+    assert error.member == layout.MANIFEST
     assert f"does not cover {member}" in str(error)
 
 
@@ -430,8 +449,8 @@ def test_manifest_must_cover_every_data_member(unsigned: PackInfo, member: str) 
         (lambda m: m.update(files="summary.csv"), "no 'files' list"),
         (lambda m: m.update(files=[{"path": "../../etc/passwd", "size": 1, "sha256": "a" * 64}]), "'..'"),
         (lambda m: m.update(files=[{"path": "notes.txt", "size": 1, "sha256": "a" * 64}]), "not in the pack"),
-        (lambda m: m.update(files=[{"path": SUMMARY, "size": "big", "sha256": "a" * 64}]), "valid 'size'"),
-        (lambda m: m.update(files=[{"path": SUMMARY, "size": 1, "sha256": "xyz"}]), "valid 'sha256'"),
+        (lambda m: m.update(files=[{"path": layout.SUMMARY, "size": "big", "sha256": "a" * 64}]), "valid 'size'"),
+        (lambda m: m.update(files=[{"path": layout.SUMMARY, "size": 1, "sha256": "xyz"}]), "valid 'sha256'"),
         (lambda m: m.update(files=["summary.csv"]), "is not an object"),
     ],
 )
@@ -441,15 +460,15 @@ def test_malformed_manifest_file_list_is_refused(
     _edit_manifest(unsigned.path, edit)
     _reseal(unsigned.path)
     error = _fails(unsigned.path)
-    assert error.member == MANIFEST
+    assert error.member == layout.MANIFEST
     assert message in str(error)
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"[1, 2, 3]\n", b"\xff\xfe"])
 def test_unparseable_manifest_is_refused(unsigned: PackInfo, content: bytes) -> None:
-    (unsigned.path / MANIFEST).write_bytes(content)
+    (unsigned.path / layout.MANIFEST).write_bytes(content)
     _reseal(unsigned.path)
-    assert _fails(unsigned.path).member == MANIFEST
+    assert _fails(unsigned.path).member == layout.MANIFEST
 
 
 # --- signature -----------------------------------------------------------------------------------------------
@@ -457,13 +476,13 @@ def test_unparseable_manifest_is_refused(unsigned: PackInfo, content: bytes) -> 
 
 def test_wrong_public_key_fails_on_the_signature(signed: PackInfo, stranger: LocalKeySigner) -> None:
     error = _fails(signed.path, stranger.public_key_pem())
-    assert error.member == SIGNATURE
+    assert error.member == layout.SIGNATURE
     assert stranger.key_id in str(error)
 
 
 def test_public_key_given_but_pack_unsigned_fails(unsigned: PackInfo, signer: LocalKeySigner) -> None:
     error = _fails(unsigned.path, signer.public_key_pem())
-    assert error.member == SIGNATURE
+    assert error.member == layout.SIGNATURE
     assert "not signed" in str(error)
 
 
@@ -479,16 +498,16 @@ def test_edited_signed_manifest_fails_on_the_signature(
     _edit_manifest(signed.path, lambda manifest: manifest.update(parameters={"n_decoys": 50, "seed": 7}))
     _reseal(signed.path)
     error = _fails(signed.path, signer.public_key_pem() if with_key else None)
-    assert error.member == SIGNATURE
+    assert error.member == layout.SIGNATURE
     assert "does not verify" in str(error)
 
 
 def test_stripped_signature_is_detected(signed: PackInfo) -> None:
-    (signed.path / SIGNATURE).unlink()
-    (signed.path / PUBLIC_KEY).unlink()
+    (signed.path / layout.SIGNATURE).unlink()
+    (signed.path / layout.PUBLIC_KEY).unlink()
     _reseal(signed.path)
     error = _fails(signed.path)
-    assert error.member == SIGNATURE
+    assert error.member == layout.SIGNATURE
     assert "declares a signature" in str(error)
 
 
@@ -497,70 +516,70 @@ def test_resigned_by_someone_else_passes_embedded_but_fails_the_real_key(
 ) -> None:
     """The embedded key proves integrity only; the signer's own public key proves origin."""
     signed.zip_path.unlink()
-    manifest_bytes = (signed.path / MANIFEST).read_bytes()
-    (signed.path / SIGNATURE).write_bytes(stranger.sign(manifest_bytes))
-    (signed.path / PUBLIC_KEY).write_bytes(stranger.public_key_pem())
+    manifest_bytes = (signed.path / layout.MANIFEST).read_bytes()
+    (signed.path / layout.SIGNATURE).write_bytes(stranger.sign(manifest_bytes))
+    (signed.path / layout.PUBLIC_KEY).write_bytes(stranger.public_key_pem())
     _reseal(signed.path)
     assert verify_pack(signed.path).signature_checked_with == "embedded-key"
-    assert _fails(signed.path, signer.public_key_pem()).member == SIGNATURE
+    assert _fails(signed.path, signer.public_key_pem()).member == layout.SIGNATURE
 
 
 def test_signature_without_manifest_declaration_is_refused(unsigned: PackInfo, signer: LocalKeySigner) -> None:
-    manifest_bytes = (unsigned.path / MANIFEST).read_bytes()
-    (unsigned.path / SIGNATURE).write_bytes(signer.sign(manifest_bytes))
-    (unsigned.path / PUBLIC_KEY).write_bytes(signer.public_key_pem())
+    manifest_bytes = (unsigned.path / layout.MANIFEST).read_bytes()
+    (unsigned.path / layout.SIGNATURE).write_bytes(signer.sign(manifest_bytes))
+    (unsigned.path / layout.PUBLIC_KEY).write_bytes(signer.public_key_pem())
     _reseal(unsigned.path)
     error = _fails(unsigned.path)
-    assert error.member == MANIFEST
+    assert error.member == layout.MANIFEST
     assert "declares no signature" in str(error)
 
 
 def test_public_key_without_signature_is_refused(unsigned: PackInfo, signer: LocalKeySigner) -> None:
-    (unsigned.path / PUBLIC_KEY).write_bytes(signer.public_key_pem())
+    (unsigned.path / layout.PUBLIC_KEY).write_bytes(signer.public_key_pem())
     _reseal(unsigned.path)
-    assert _fails(unsigned.path).member == PUBLIC_KEY
+    assert _fails(unsigned.path).member == layout.PUBLIC_KEY
 
 
 def test_unknown_signature_algorithm_is_refused(signed: PackInfo, signer: LocalKeySigner) -> None:
     def downgrade(manifest: dict[str, object]) -> None:
-        manifest["signature"] = {"algorithm": "NONE", "key_id": signer.key_id, "public_key": PUBLIC_KEY}
+        manifest["signature"] = {"algorithm": "NONE", "key_id": signer.key_id, "public_key": layout.PUBLIC_KEY}
 
     _edit_manifest(signed.path, downgrade)
     _reseal(signed.path)
     error = _fails(signed.path)
-    assert error.member == MANIFEST
+    assert error.member == layout.MANIFEST
     assert "ECDSA_SHA_256" in str(error)
 
 
 def test_embedded_public_key_that_is_not_a_key_is_named(signed: PackInfo) -> None:
-    (signed.path / PUBLIC_KEY).write_bytes(b"-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n")
+    (signed.path / layout.PUBLIC_KEY).write_bytes(b"-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n")
     _reseal(signed.path)
     signed.zip_path.unlink()
-    assert _fails(signed.path).member == PUBLIC_KEY
+    assert _fails(signed.path).member == layout.PUBLIC_KEY
 
 
 # --- the folder's zip ----------------------------------------------------------------------------------------
 
 
 def test_zip_whose_entry_differs_from_the_folder_is_refused(unsigned: PackInfo) -> None:
-    _rezip(unsigned.zip_path, unsigned.zip_path, lambda name, data: data + b"x" if name == INDEX else data)
+    _rezip(unsigned.zip_path, unsigned.zip_path, lambda name, data: data + b"x" if name == layout.INDEX else data)
     error = _fails(unsigned.path)
-    assert error.member == ZIP
-    assert INDEX in str(error)
+    assert error.member == layout.ZIP
+    assert layout.INDEX in str(error)
 
 
 def test_zip_missing_an_entry_of_the_folder_is_refused(unsigned: PackInfo) -> None:
-    _rezip(unsigned.zip_path, unsigned.zip_path, lambda name, data: None if name == METRICS else data)
+    _rezip(unsigned.zip_path, unsigned.zip_path, lambda name, data: None if name == layout.METRICS else data)
     error = _fails(unsigned.path)
-    assert error.member == ZIP
-    assert METRICS in str(error)
+    assert error.member == layout.ZIP
+    assert layout.METRICS in str(error)
 
 
 def test_zip_with_an_entry_the_folder_lacks_is_refused(unsigned: PackInfo) -> None:
     with zipfile.ZipFile(unsigned.zip_path, "a") as archive:
         archive.writestr("notes.html", b"<html></html>")
     error = _fails(unsigned.path)
-    assert error.member == ZIP
+    assert error.member == layout.ZIP
     assert "notes.html" in str(error)
 
 
@@ -591,7 +610,7 @@ def test_every_header_byte_and_every_stream_boundary_of_the_zip_is_checked(signe
     raw = signed.zip_path.read_bytes()
     regions = _data_regions(signed.zip_path)
     inside = {offset for start, end in regions for offset in range(start + 1, end - 1)}
-    target = tmp_path / "damaged" / ZIP
+    target = tmp_path / "damaged" / layout.ZIP
     target.parent.mkdir()
     survivors = []
     for offset in range(len(raw)):
@@ -613,7 +632,7 @@ def test_deflate_stream_ending_early_is_refused(unsigned: PackInfo) -> None:
     start, _end = _data_regions(unsigned.zip_path)[0]
     _flip(unsigned.zip_path, start)
     error = _fails(unsigned.zip_path)
-    assert error.member == CHECKSUMS
+    assert error.member == layout.CHECKSUMS
     assert "deflate stream" in str(error)
 
 

@@ -19,25 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hetero_core import layout
 from hetero_core.errors import PackOutputError, SigningError
-from hetero_core.layout import (
-    CHECKSUMS,
-    DECOY_COLUMNS,
-    DECOYS,
-    EXTRA_COLUMN_PREFIX,
-    INDEX,
-    MANIFEST,
-    MANIFEST_SCHEMA,
-    METRICS,
-    PUBLIC_KEY,
-    REPORT,
-    REQUIRED_MEMBERS,
-    SCORED_DECOY_COLUMNS,
-    SIGNATURE,
-    SUMMARY,
-    SUMMARY_COLUMNS,
-    ZIP,
-)
 from hetero_core.pack import LocalKeySigner, PackInfo, Signer, generate_private_key_pem
 from hetero_core.pack import _writer as pack_writer
 from hetero_core.pack._signing import verify_signature
@@ -117,13 +100,13 @@ METRICS_IN: dict[str, object] = {
     "realism": [1.0, math.inf, {"worst": -math.inf}],
 }
 MANIFEST_IN: dict[str, object] = {
-    "schema_version": MANIFEST_SCHEMA,
+    "schema_version": layout.MANIFEST_SCHEMA,
     "engine": {"name": "hetero2", "version": "0.1.0"},
     "created_at": CREATED_AT.isoformat(),
     "parameters": {"n_decoys": 2, "seed": 7},
 }
 INDEX_MD = "# HETERO-2 audit\n\nOK 2 · SKIP 1 · ERROR 0\n"
-DATA_MEMBERS = (DECOYS, INDEX, METRICS, REPORT, SUMMARY)
+DATA_MEMBERS = (layout.DECOYS, layout.INDEX, layout.METRICS, layout.REPORT, layout.SUMMARY)
 
 
 @pytest.fixture(scope="module")
@@ -166,25 +149,27 @@ def _read_csv(path: Path) -> list[list[str]]:
 
 def test_unsigned_pack_has_required_members_and_zip_only(tmp_path: Path) -> None:
     info = _build(tmp_path / "pack")
-    assert sorted(os.listdir(info.path)) == sorted((*REQUIRED_MEMBERS, ZIP))
+    assert sorted(os.listdir(info.path)) == sorted((*layout.REQUIRED_MEMBERS, layout.ZIP))
     assert info.path == tmp_path / "pack"
-    assert info.zip_path == tmp_path / "pack" / ZIP
+    assert info.zip_path == tmp_path / "pack" / layout.ZIP
     assert info.signed is False
     assert _hidden(tmp_path) == []
 
 
 def test_signed_pack_adds_signature_and_public_key(tmp_path: Path, signer: LocalKeySigner) -> None:
     info = _build(tmp_path / "pack", signer=signer)
-    assert sorted(os.listdir(info.path)) == sorted((*REQUIRED_MEMBERS, SIGNATURE, PUBLIC_KEY, ZIP))
+    assert sorted(os.listdir(info.path)) == sorted(
+        (*layout.REQUIRED_MEMBERS, layout.SIGNATURE, layout.PUBLIC_KEY, layout.ZIP)
+    )
     assert info.signed is True
     assert _hidden(tmp_path) == []
 
 
 def test_summary_csv_header_rows_and_input_order(tmp_path: Path) -> None:
     info = _build(tmp_path / "pack")
-    rows = _read_csv(info.path / SUMMARY)
+    rows = _read_csv(info.path / layout.SUMMARY)
     header = rows[0]
-    assert header == [*SUMMARY_COLUMNS, EXTRA_COLUMN_PREFIX + "assay"]
+    assert header == [*layout.SUMMARY_COLUMNS, layout.EXTRA_COLUMN_PREFIX + "assay"]
     records = [dict(zip(header, row, strict=True)) for row in rows[1:]]
     assert [record["id"] for record in records] == ["aspirin", "caffeine", "row_3"]
     aspirin, caffeine, skipped = records
@@ -203,14 +188,14 @@ def test_summary_csv_header_rows_and_input_order(tmp_path: Path) -> None:
 
 def test_summary_csv_neutralises_injection_but_not_negative_numbers(tmp_path: Path) -> None:
     info = _build(tmp_path / "pack")
-    rows = _read_csv(info.path / SUMMARY)
+    rows = _read_csv(info.path / layout.SUMMARY)
     header = rows[0]
     caffeine = dict(zip(header, rows[2], strict=True))
     skipped = dict(zip(header, rows[3], strict=True))
     assert caffeine["input_assay"] == "'" + INJECTION
     assert skipped["input_assay"] == "'-1+2"
     assert caffeine["slack"] == "-0.05"
-    raw = (info.path / SUMMARY).read_text(encoding="utf-8")
+    raw = (info.path / layout.SUMMARY).read_text(encoding="utf-8")
     assert ",-0.05," in raw
     assert "\r" not in raw
     assert raw.endswith("\n")
@@ -218,17 +203,17 @@ def test_summary_csv_neutralises_injection_but_not_negative_numbers(tmp_path: Pa
 
 def test_decoys_csv_unscored_header_and_rows(tmp_path: Path) -> None:
     info = _build(tmp_path / "pack")
-    rows = _read_csv(info.path / DECOYS)
-    assert rows[0] == list(DECOY_COLUMNS)
-    assert rows[1:] == [[str(row[column]) for column in DECOY_COLUMNS] for row in DECOY_ROWS]
+    rows = _read_csv(info.path / layout.DECOYS)
+    assert rows[0] == list(layout.DECOY_COLUMNS)
+    assert rows[1:] == [[str(row[column]) for column in layout.DECOY_COLUMNS] for row in DECOY_ROWS]
 
 
 def test_decoys_csv_scored_header(tmp_path: Path) -> None:
     with PackBuilder(tmp_path / "pack", scored=True) as builder:
         builder.add_decoy_rows([{**DECOY_ROWS[1], "score": -1.25, "weight": 1.0}, {**DECOY_ROWS[2]}])
         info = builder.finish(metrics={}, manifest={}, index_md="", created_at=CREATED_AT)
-    rows = _read_csv(info.path / DECOYS)
-    assert rows[0] == list(SCORED_DECOY_COLUMNS)
+    rows = _read_csv(info.path / layout.DECOYS)
+    assert rows[0] == list(layout.SCORED_DECOY_COLUMNS)
     assert rows[1][-2:] == ["-1.25", "1.0"]
     assert rows[2][-2:] == ["", ""]
 
@@ -236,12 +221,12 @@ def test_decoys_csv_scored_header(tmp_path: Path) -> None:
 def test_summary_header_without_extra_columns(tmp_path: Path) -> None:
     with PackBuilder(tmp_path / "pack") as builder:
         info = builder.finish(metrics={}, manifest={}, index_md="", created_at=CREATED_AT)
-    assert _read_csv(info.path / SUMMARY) == [list(SUMMARY_COLUMNS)]
+    assert _read_csv(info.path / layout.SUMMARY) == [list(layout.SUMMARY_COLUMNS)]
 
 
 def test_metrics_json_nan_and_inf_become_null_in_canonical_style(tmp_path: Path) -> None:
     info = _build(tmp_path / "pack")
-    text = (info.path / METRICS).read_text(encoding="utf-8")
+    text = (info.path / layout.METRICS).read_text(encoding="utf-8")
     expected = {
         "counts": {"OK": 2, "SKIP": 1, "ERROR": 0},
         "pass_rate": 0.5,
@@ -271,12 +256,12 @@ def test_index_md_is_utf8_with_unix_newlines(tmp_path: Path) -> None:
         info = builder.finish(
             metrics={}, manifest={}, index_md="# Audit\r\nPASS-rate · 50 %\rend\n", created_at=CREATED_AT
         )
-    assert (info.path / INDEX).read_bytes() == "# Audit\nPASS-rate · 50 %\nend\n".encode()
+    assert (info.path / layout.INDEX).read_bytes() == "# Audit\nPASS-rate · 50 %\nend\n".encode()
 
 
 def test_manifest_keeps_caller_fields_and_lists_data_members(tmp_path: Path) -> None:
     info = _build(tmp_path / "pack")
-    manifest = json.loads((info.path / MANIFEST).read_text(encoding="utf-8"))
+    manifest = json.loads((info.path / layout.MANIFEST).read_text(encoding="utf-8"))
     for key, value in MANIFEST_IN.items():
         assert manifest[key] == value
     assert "signature" not in manifest
@@ -288,17 +273,21 @@ def test_manifest_keeps_caller_fields_and_lists_data_members(tmp_path: Path) -> 
             "size": member.stat().st_size,
             "sha256": hashlib.sha256(member.read_bytes()).hexdigest(),
         }
-    text = (info.path / MANIFEST).read_text(encoding="utf-8")
+    text = (info.path / layout.MANIFEST).read_text(encoding="utf-8")
     assert text == json.dumps(manifest, sort_keys=True, indent=2) + "\n"
 
 
 def test_signed_manifest_declares_key_and_signature_verifies(tmp_path: Path, signer: LocalKeySigner) -> None:
     info = _build(tmp_path / "pack", signer=signer)
-    manifest_bytes = (info.path / MANIFEST).read_bytes()
+    manifest_bytes = (info.path / layout.MANIFEST).read_bytes()
     manifest = json.loads(manifest_bytes)
-    assert manifest["signature"] == {"algorithm": "ECDSA_SHA_256", "key_id": signer.key_id, "public_key": PUBLIC_KEY}
-    assert (info.path / PUBLIC_KEY).read_bytes() == signer.public_key_pem()
-    signature = (info.path / SIGNATURE).read_bytes()
+    assert manifest["signature"] == {
+        "algorithm": "ECDSA_SHA_256",
+        "key_id": signer.key_id,
+        "public_key": layout.PUBLIC_KEY,
+    }
+    assert (info.path / layout.PUBLIC_KEY).read_bytes() == signer.public_key_pem()
+    signature = (info.path / layout.SIGNATURE).read_bytes()
     assert signature == signer.sign(manifest_bytes)  # raw DER, deterministic
     assert verify_signature(signer.public_key_pem(), manifest_bytes, signature)
 
@@ -320,17 +309,17 @@ def test_checksums_cover_every_member_but_itself_and_the_zip(
     tmp_path: Path, signer: LocalKeySigner, signed: bool
 ) -> None:
     info = _build(tmp_path / "pack", signer=signer if signed else None)
-    lines = (info.path / CHECKSUMS).read_text(encoding="utf-8").splitlines()
+    lines = (info.path / layout.CHECKSUMS).read_text(encoding="utf-8").splitlines()
     parsed = [re.fullmatch(r"([0-9a-f]{64})  (\S+)", line) for line in lines]
     assert all(match is not None for match in parsed)
     listed = {match.group(2): match.group(1) for match in parsed if match is not None}
     assert list(listed) == sorted(listed)
-    assert set(listed) == set(os.listdir(info.path)) - {CHECKSUMS, ZIP}
+    assert set(listed) == set(os.listdir(info.path)) - {layout.CHECKSUMS, layout.ZIP}
     for name, digest in listed.items():
         assert hashlib.sha256((info.path / name).read_bytes()).hexdigest() == digest
     assert info.files == {
         **listed,
-        CHECKSUMS: hashlib.sha256((info.path / CHECKSUMS).read_bytes()).hexdigest(),
+        layout.CHECKSUMS: hashlib.sha256((info.path / layout.CHECKSUMS).read_bytes()).hexdigest(),
     }
 
 
@@ -339,7 +328,7 @@ def test_checksums_cover_every_member_but_itself_and_the_zip(
 def test_coreutils_sha256sum_accepts_checksums(tmp_path: Path, signer: LocalKeySigner, signed: bool) -> None:
     info = _build(tmp_path / "pack", signer=signer if signed else None)
     result = subprocess.run(
-        ["sha256sum", "--check", "--strict", CHECKSUMS],
+        ["sha256sum", "--check", "--strict", layout.CHECKSUMS],
         cwd=info.path,
         capture_output=True,
         text=True,
@@ -362,7 +351,7 @@ def test_zip_entries_are_sorted_pinned_and_match_the_folder(
         assert archive.testzip() is None
         entries = archive.infolist()
         names = [entry.filename for entry in entries]
-        assert names == sorted(set(os.listdir(info.path)) - {ZIP})
+        assert names == sorted(set(os.listdir(info.path)) - {layout.ZIP})
         for entry in entries:
             assert entry.date_time == (2025, 3, 14, 15, 9, 26)
             assert entry.external_attr >> 16 == 0o100644
@@ -411,7 +400,7 @@ def test_a_different_creation_time_changes_only_the_zip(tmp_path: Path) -> None:
     first = _build(tmp_path / "first")
     second = _build(tmp_path / "second", created_at=CREATED_AT + timedelta(days=1))
     first_members, second_members = _members(first.path), _members(second.path)
-    assert {name for name in first_members if first_members[name] != second_members[name]} == {ZIP}
+    assert {name for name in first_members if first_members[name] != second_members[name]} == {layout.ZIP}
 
 
 @pytest.mark.parametrize(
@@ -447,7 +436,7 @@ def test_rows_are_streamed_into_a_hidden_staging_folder(tmp_path: Path) -> None:
         staging = builder.staging_dir
         assert staging.parent == tmp_path
         assert staging.name.startswith(".pack.")
-        assert (staging / SUMMARY).exists()
+        assert (staging / layout.SUMMARY).exists()
         assert not out_dir.exists()
         builder.finish(metrics={}, manifest={}, index_md="", created_at=CREATED_AT)
     assert not staging.exists()
@@ -491,7 +480,7 @@ def test_builder_cannot_be_used_after_finish(tmp_path: Path) -> None:
             builder.add_decoy_rows([DECOY_ROWS[0]])
         with pytest.raises(RuntimeError, match="already finished"):
             builder.finish(metrics={}, manifest={}, index_md="", created_at=CREATED_AT)
-    assert (tmp_path / "pack" / MANIFEST).is_file()
+    assert (tmp_path / "pack" / layout.MANIFEST).is_file()
 
 
 def test_unknown_summary_column_is_a_programming_error(tmp_path: Path) -> None:
@@ -501,8 +490,8 @@ def test_unknown_summary_column_is_a_programming_error(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="unknown column"):
             builder.add_decoy_rows([{**DECOY_ROWS[0], "score": 0.5}])  # unscored pack has no score column
         info = builder.finish(metrics={}, manifest={}, index_md="", created_at=CREATED_AT)
-    assert _read_csv(info.path / SUMMARY)[1:] == []  # the refused row was not half-written
-    assert _read_csv(info.path / DECOYS)[1:] == []
+    assert _read_csv(info.path / layout.SUMMARY)[1:] == []  # the refused row was not half-written
+    assert _read_csv(info.path / layout.DECOYS)[1:] == []
 
 
 def test_duplicate_extra_columns_are_refused(tmp_path: Path) -> None:
@@ -549,20 +538,20 @@ def test_non_pack_appearing_during_the_build_is_not_overwritten(tmp_path: Path) 
 def test_empty_out_dir_is_used(tmp_path: Path) -> None:
     (tmp_path / "pack").mkdir()
     info = _build(tmp_path / "pack")
-    assert (info.path / MANIFEST).is_file()
+    assert (info.path / layout.MANIFEST).is_file()
     assert _hidden(tmp_path) == []
 
 
 def test_missing_parent_folders_are_created(tmp_path: Path) -> None:
     info = _build(tmp_path / "runs" / "2025-03-14" / "pack")
-    assert (info.path / ZIP).is_file()
+    assert (info.path / layout.ZIP).is_file()
 
 
 def test_previous_pack_is_replaced_whole(tmp_path: Path, signer: LocalKeySigner) -> None:
     _build(tmp_path / "pack", signer=signer)
     (tmp_path / "pack" / "stale_report.html").write_text("old")
     info = _build(tmp_path / "pack")  # unsigned this time: the old signature must not survive
-    assert sorted(os.listdir(info.path)) == sorted((*REQUIRED_MEMBERS, ZIP))
+    assert sorted(os.listdir(info.path)) == sorted((*layout.REQUIRED_MEMBERS, layout.ZIP))
     assert _hidden(tmp_path) == []
 
 
@@ -606,10 +595,10 @@ def test_any_signer_protocol_implementation_is_accepted(tmp_path: Path) -> None:
     kms = _KmsLikeSigner()
     with PackBuilder(tmp_path / "pack") as builder:
         info = builder.finish(metrics={}, manifest={}, index_md="", created_at=CREATED_AT, signer=kms)
-    manifest = json.loads((info.path / MANIFEST).read_bytes())
+    manifest = json.loads((info.path / layout.MANIFEST).read_bytes())
     assert manifest["signature"]["key_id"] == kms.key_id
     assert verify_signature(
-        kms.public_key_pem(), (info.path / MANIFEST).read_bytes(), (info.path / SIGNATURE).read_bytes()
+        kms.public_key_pem(), (info.path / layout.MANIFEST).read_bytes(), (info.path / layout.SIGNATURE).read_bytes()
     )
 
 
@@ -617,6 +606,6 @@ def test_large_member_is_streamed_into_the_zip_intact(tmp_path: Path) -> None:
     rows = [{"id": f"mol-{index:05d}", "smiles": ASPIRIN, "slack": index / 7} for index in range(3000)]
     info = _build(tmp_path / "pack", summary_rows=rows)
     with zipfile.ZipFile(info.zip_path) as archive:
-        data = archive.read(SUMMARY)
-    assert data == (info.path / SUMMARY).read_bytes()
+        data = archive.read(layout.SUMMARY)
+    assert data == (info.path / layout.SUMMARY).read_bytes()
     assert len(list(csv.reader(io.StringIO(data.decode())))) == 3001
