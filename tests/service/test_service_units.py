@@ -155,3 +155,15 @@ def test_kms_signer_signs_what_the_engine_verifies(kms: object) -> None:
     assert verify_signature(signer.public_key_pem(), message, signature)
     assert not verify_signature(signer.public_key_pem(), message + b" ", signature)
     assert signer.public_key_pem().startswith(b"-----BEGIN PUBLIC KEY-----")
+
+
+def test_chunks_are_sized_from_a_deadline_so_a_million_molecules_is_one_wave_of_few_children() -> None:
+    from infra_cdk.compute import CHUNK_TIMEOUT_SECONDS  # noqa: PLC0415
+    from infra_cdk.sizing import DEFAULT_JOB_CONCURRENCY  # noqa: PLC0415
+
+    for descriptors, most in (("full", 200), ("fast", 130)):
+        rows = chunk_rows_for(20, descriptors)
+        children = -(-1_000_000 // rows)
+        assert children <= most, (descriptors, children)  # was 579 / 378 with 45 s chunks
+        assert children <= DEFAULT_JOB_CONCURRENCY  # one wave
+        assert rows * seconds_per_molecule(20, descriptors) <= CHUNK_TIMEOUT_SECONDS / 4  # a retry fits too
