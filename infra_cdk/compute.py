@@ -17,7 +17,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra_cdk import contract, nag, sizing
+from functions.service import deployment as sizing
+from infra_cdk import contract, nag
 from infra_cdk.assets import AssetPaths
 from infra_cdk.config import CustomerConfig
 from infra_cdk.data import DataStore
