@@ -2,9 +2,9 @@
 molecules (docs/cost.md quotes its output).
 
 The deployed configuration (worker memory, architecture, Fargate size, the Map's concurrency for a 1,000,000-row
-job, chunk sizing) is read from ``functions/service/deployment.py`` and ``functions/service/plans.py``, the modules the CDK app
-deploys from; ``--json FILE`` writes top-level ``usd_per_million`` and ``wall_s_per_million`` for that default
-(full decoy descriptors, k = 20) plus the breakdown.
+job, chunk sizing) is read from ``functions/service/deployment.py`` and ``functions/service/plans.py``, the modules
+the CDK app deploys from; ``--json FILE`` writes top-level ``usd_per_million`` and ``wall_s_per_million`` for
+that default (full decoy descriptors, k = 20) plus the breakdown.
 
 Measured here, one process (a Lambda with 1,769 MB or more has one vCPU): chunk compute per molecule (the worker
 Lambda's work: ``process_rows``), chunk-result bytes per molecule (S3 traffic), finalize time per molecule

@@ -1,4 +1,4 @@
-"""The pipeline cost model prices what the CDK app deploys (functions/service/deployment.py, the plan table), not a guess."""
+"""The pipeline cost model prices what the CDK app deploys (functions/service/deployment.py and the plan table)."""
 
 from __future__ import annotations
 
