@@ -1,12 +1,17 @@
 """Measure the pieces of a service job on this machine and turn them into a cost and time model per 1,000,000
 molecules (docs/cost.md quotes its output).
 
-Measured here, one process (a Lambda with 1,769 MB has one vCPU): chunk compute per molecule (the worker
+The deployed configuration (worker memory, architecture, Fargate size, the Map's concurrency for a 1,000,000-row
+job, chunk sizing) is read from ``functions/service/deployment.py`` and ``functions/service/plans.py``, the modules
+the CDK app deploys from; ``--json FILE`` writes top-level ``usd_per_million`` and ``wall_s_per_million`` for
+that default (full decoy descriptors, k = 20) plus the breakdown.
+
+Measured here, one process (a Lambda with 1,769 MB or more has one vCPU): chunk compute per molecule (the worker
 Lambda's work: ``process_rows``), chunk-result bytes per molecule (S3 traffic), finalize time per molecule
 (decode results + assemble and zip the pack: the Finalize Lambda), and pack bytes per molecule. Prices are the
 us-east-1 list prices of ARCHITECTURE.md. Nothing is asserted; the numbers are evidence for humans.
 
-    .venv/bin/python benchmarks/bench_pipeline.py --n 400 --k 20
+    .venv/bin/python benchmarks/bench_pipeline.py --n 400 --k 20 --json /tmp/pipeline.json
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from pathlib import Path
 
 from datasets import write_input  # this script's folder, first on sys.path
 
+from functions.service import deployment as sizing
 from functions.service.chunk_io import decode_results, encode_results, encode_rows
 from functions.service.chunk_sizing import chunk_rows_for
+from functions.service.settings import DEFAULT_FINALIZE_LAMBDA_MAX_ROWS
 from hetero_core.chunks import mark_duplicates, process_rows
 from hetero_core.config import RunConfig
 from hetero_core.io import DEFAULT_COLUMNS
@@ -41,9 +48,14 @@ S3_PUT = 0.005 / 1000
 S3_GET = 0.0004 / 1000
 FARGATE_VCPU_HOUR = 0.04048
 FARGATE_GB_HOUR = 0.004445
-FINALIZE_LAMBDA_MAX_ROWS = 100_000  # functions/service/settings.py: larger jobs finalize on Fargate
-WORKER_GB = 1769 / 1024
-FINALIZE_GB = 3008 / 1024
+FINALIZE_LAMBDA_MAX_ROWS = DEFAULT_FINALIZE_LAMBDA_MAX_ROWS  # larger jobs finalize on Fargate
+WORKER_GB = sizing.RUN_CHUNK_MEMORY_MB / 1024
+FINALIZE_GB = sizing.FINALIZE_MEMORY_MB / 1024
+PLAN_GB = sizing.PLAN_MEMORY_MB / 1024
+FARGATE_VCPU = sizing.FARGATE_CPU / 1024
+FARGATE_GB = sizing.FARGATE_MEMORY_MIB / 1024
+FARGATE_START_S = 60.0
+DEFAULT_DESCRIPTORS = "full"
 TRANSITIONS_PER_CHUNK = 4  # child execution start, RunChunk entered/exited, child end
 TRANSITIONS_PER_JOB = 12
 
@@ -106,7 +118,10 @@ def measure(n: int, k: int, descriptors: str) -> Measured:
 
 
 def cost_model(
-    m: Measured, molecules: int = 1_000_000, concurrency: int = 1000, arm: bool = False
+    m: Measured,
+    molecules: int = 1_000_000,
+    concurrency: int = sizing.DEFAULT_JOB_CONCURRENCY,
+    arm: bool = sizing.ARCHITECTURE == "arm64",
 ) -> dict[str, float | str]:
     chunk_rows = chunk_rows_for(m.k, m.descriptors)
     chunks = math.ceil(molecules / chunk_rows)
@@ -116,12 +131,13 @@ def cost_model(
     finalize_seconds = molecules * m.finalize_s_per_molecule
     gb_s_price = LAMBDA_GB_S_ARM if arm else LAMBDA_GB_S_X86
     finalize_on_fargate = molecules > FINALIZE_LAMBDA_MAX_ROWS
-    if finalize_on_fargate:  # 1 vCPU, 4 GB task
-        finalize_usd = finalize_seconds / 3600 * (FARGATE_VCPU_HOUR + 4 * FARGATE_GB_HOUR)
-        lambda_compute = (worker_gb_s + plan_seconds * FINALIZE_GB) * gb_s_price
+    plan_usd = plan_seconds * PLAN_GB * gb_s_price
+    if finalize_on_fargate:  # the deployed task size, billed for the (serial) finalize plus its start-up
+        task_hours = (finalize_seconds + FARGATE_START_S) / 3600
+        finalize_usd = task_hours * (FARGATE_VCPU * FARGATE_VCPU_HOUR + FARGATE_GB * FARGATE_GB_HOUR)
     else:
         finalize_usd = finalize_seconds * FINALIZE_GB * gb_s_price
-        lambda_compute = (worker_gb_s + plan_seconds * FINALIZE_GB) * gb_s_price
+    lambda_compute = worker_gb_s * gb_s_price
     requests = (chunks + 3) * LAMBDA_REQUEST
     transitions = (chunks * TRANSITIONS_PER_CHUNK + TRANSITIONS_PER_JOB) * SFN_TRANSITION
     s3_requests = chunks * (2 * S3_PUT + 2 * S3_GET) + chunks * (S3_GET + S3_PUT) + 20 * S3_PUT
@@ -132,13 +148,18 @@ def cost_model(
     wall = (
         plan_seconds + waves * chunk_seconds + 2.0 * waves + finalize_seconds + (60.0 if finalize_on_fargate else 0.0)
     )
-    total = lambda_compute + finalize_usd + requests + transitions + s3_requests + kms
+    total = lambda_compute + plan_usd + finalize_usd + requests + transitions + s3_requests + kms
     return {
+        "architecture": "arm64" if arm else "x86_64",
+        "worker_memory_mb": sizing.RUN_CHUNK_MEMORY_MB,
+        "concurrency": concurrency,
+        "waves": waves,
         "chunk_rows": chunk_rows,
         "chunks": chunks,
         "chunk_seconds": round(chunk_seconds, 1),
         "worker_gb_s": round(worker_gb_s),
         "usd_lambda_compute": round(lambda_compute, 4),
+        "usd_plan": round(plan_usd, 4),
         "usd_finalize": round(finalize_usd, 4),
         "finalize_on": "fargate" if finalize_on_fargate else "lambda",
         "usd_lambda_requests": round(requests, 5),
@@ -148,7 +169,7 @@ def cost_model(
         "usd_total": round(total, 4),
         "wall_plan_s": round(plan_seconds, 1),
         "wall_chunks_s": round(waves * chunk_seconds, 1),
-        "wall_finalize_s": round(finalize_seconds, 1),
+        "wall_finalize_s": round(finalize_seconds + (FARGATE_START_S if finalize_on_fargate else 0.0), 1),
         "wall_total_s": round(wall, 1),
     }
 
@@ -160,22 +181,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args(argv)
     report: dict[str, object] = {}
+    deployed: dict[str, float | str] = {}
     for descriptors in ("full", "fast"):
         measured = measure(args.n, args.k, descriptors)
         model = {
-            "x86_64": cost_model(measured),
+            "x86_64": cost_model(measured, arm=False),
             "arm64": cost_model(measured, arm=True),
         }
-        report[descriptors] = {"measured": asdict(measured), "per_1M_molecules_1000_workers": model}
+        if descriptors == DEFAULT_DESCRIPTORS:
+            deployed = model[sizing.ARCHITECTURE]
+        report[descriptors] = {"measured": asdict(measured), "per_1M_molecules": model}
         print(f"== decoy descriptors {descriptors}: measured on {args.n} MOSES molecules, k={args.k}")
         for name, value in asdict(measured).items():
             print(f"  {name:32s} {value:.6g}" if isinstance(value, float) else f"  {name:32s} {value}")
         for arch, numbers in model.items():
-            print(f"  -- model per 1,000,000 molecules, 1,000 concurrent workers, {arch}")
+            print(f"  -- model per 1,000,000 molecules, {sizing.DEFAULT_JOB_CONCURRENCY} concurrent workers, {arch}")
             for name, value in numbers.items():
                 print(f"     {name:28s} {value}")
+    summary = {
+        "usd_per_million": deployed["usd_total"],
+        "wall_s_per_million": deployed["wall_total_s"],
+        "deployed": {
+            "architecture": sizing.ARCHITECTURE,
+            "worker_memory_mb": sizing.RUN_CHUNK_MEMORY_MB,
+            "finalize_memory_mb": sizing.FINALIZE_MEMORY_MB,
+            "fargate_cpu": sizing.FARGATE_CPU,
+            "fargate_memory_mib": sizing.FARGATE_MEMORY_MIB,
+            "concurrency": sizing.DEFAULT_JOB_CONCURRENCY,
+            "child_executions": sizing.CHILD_EXECUTION_TYPE,
+            "decoy_descriptors": DEFAULT_DESCRIPTORS,
+            "k": args.k,
+        },
+        "breakdown": deployed,
+    }
+    print(f"== deployed default: ${summary['usd_per_million']} and {summary['wall_s_per_million']} s per 1,000,000")
     if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+        args.json.write_text(json.dumps({**summary, **report}, indent=2))
     return 0
 
 

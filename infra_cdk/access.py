@@ -68,6 +68,8 @@ MATRIX: Final[dict[str, Grants]] = {
     # The Fargate task runs a large job's chunks, and its finalize when the pack is too big for Lambda.
     "FargateWorker": FINALIZER,
     "MarkFailed": Grants(main=READ + WRITE, audit=APPEND),
+    # Timed-out, aborted or uncaught-failed executions: end the job, release its slot, meter it once.
+    "Reconcile": Grants(main=READ + WRITE),
     "DropTrigger": Grants(
         main=READ + WRITE,
         audit=APPEND,

@@ -17,6 +17,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from functions.service import deployment as sizing
 from infra_cdk import contract, nag
 
 if TYPE_CHECKING:
@@ -28,8 +29,27 @@ RUNTIME: Final = lambda_.Runtime.PYTHON_3_12
 LOG_RETENTION: Final = logs.RetentionDays.ONE_YEAR
 # Lambda must give up before the state machine's 900 s task timeout, so the retry sees a clean timeout.
 CHUNK_TIMEOUT_SECONDS: Final = 870
-FARGATE_CPU: Final = 4096
-FARGATE_MEMORY_MIB: Final = 16384
+ARCHITECTURE: Final = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}[sizing.ARCHITECTURE]
+FARGATE_CPU: Final = sizing.FARGATE_CPU
+FARGATE_MEMORY_MIB: Final = sizing.FARGATE_MEMORY_MIB
+
+
+# How the isolated worker subnets reach AWS (no NAT): gateway endpoints for S3 and DynamoDB, interface endpoints
+# for the rest. The Fargate code's clients are S3, DynamoDB and KMS (DescribeKey, GetPublicKey, Sign); ECR and
+# Logs are the ECS agent's. tests/infra checks that every client the Fargate code path creates has its route.
+WORKER_GATEWAY_ENDPOINTS: Final = {
+    "s3": ec2.GatewayVpcEndpointAwsService.S3,
+    "dynamodb": ec2.GatewayVpcEndpointAwsService.DYNAMODB,
+}
+WORKER_INTERFACE_ENDPOINTS: Final = (
+    ("EcrApi", ec2.InterfaceVpcEndpointAwsService.ECR),
+    ("EcrDocker", ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER),
+    ("Logs", ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS),
+    ("Kms", ec2.InterfaceVpcEndpointAwsService.KMS),
+)
+# Every AWS service the Fargate task's code calls (boto3 service names), recorded by running the task in
+# tests/service/test_fargate_worker.py; tests/infra checks each has an endpoint in the worker VPC.
+FARGATE_CODE_SERVICES: Final = frozenset({"s3", "dynamodb", "kms"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +62,19 @@ class FunctionSpec:
 
 
 WORKER_FUNCTIONS: Final = (
-    FunctionSpec("Plan", contract.PLAN_HANDLER, 3008, 900, "Validate the input, write chunks and descriptors"),
-    FunctionSpec("RunChunk", contract.RUN_CHUNK_HANDLER, 2048, CHUNK_TIMEOUT_SECONDS, "Audit one chunk"),
-    FunctionSpec("Finalize", contract.FINALIZE_HANDLER, 3008, 900, "Aggregate results, build and sign the pack"),
+    FunctionSpec(
+        "Plan", contract.PLAN_HANDLER, sizing.PLAN_MEMORY_MB, 900, "Validate the input, write chunks and descriptors"
+    ),
+    FunctionSpec(
+        "RunChunk", contract.RUN_CHUNK_HANDLER, sizing.RUN_CHUNK_MEMORY_MB, CHUNK_TIMEOUT_SECONDS, "Audit one chunk"
+    ),
+    FunctionSpec(
+        "Finalize",
+        contract.FINALIZE_HANDLER,
+        sizing.FINALIZE_MEMORY_MB,
+        900,
+        "Aggregate results, build and sign the pack",
+    ),
 )
 CONTROL_PLANE_FUNCTIONS: Final = (
     FunctionSpec("Api", contract.API_HANDLER, 1024, 29, "REST API behind API Gateway"),
@@ -52,6 +82,7 @@ CONTROL_PLANE_FUNCTIONS: Final = (
     FunctionSpec("DropTrigger", contract.DROP_TRIGGER_HANDLER, 512, 60, "Start a job for a drop-folder file"),
     FunctionSpec("MarkFailed", contract.MARK_FAILED_HANDLER, 256, 60, "Record a failed job"),
     FunctionSpec("Retention", contract.RETENTION_HANDLER, 1024, 900, "Delete data past its retention"),
+    FunctionSpec("Reconcile", contract.RECONCILE_HANDLER, 256, 60, "End and settle a job its execution left behind"),
 )
 
 
@@ -115,7 +146,7 @@ class Compute(Construct):
                 spec.name,
                 code=assets.worker_function_code(spec.handler),
                 description=f"HETERO-2 {spec.description}",
-                architecture=lambda_.Architecture.X86_64,
+                architecture=ARCHITECTURE,
                 memory_size=spec.memory_mb,
                 ephemeral_storage_size=cdk.Size.gibibytes(2),
                 timeout=cdk.Duration.seconds(spec.timeout_seconds),
@@ -194,8 +225,8 @@ class Compute(Construct):
                 )
             },
             gateway_endpoints={
-                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
-                "DynamoDB": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.DYNAMODB),
+                "S3": ec2.GatewayVpcEndpointOptions(service=WORKER_GATEWAY_ENDPOINTS["s3"]),
+                "DynamoDB": ec2.GatewayVpcEndpointOptions(service=WORKER_GATEWAY_ENDPOINTS["dynamodb"]),
             },
         )
         self.endpoint_security_group = ec2.SecurityGroup(
@@ -205,11 +236,7 @@ class Compute(Construct):
             description="HETERO-2 interface endpoints: HTTPS from the worker only",
             allow_all_outbound=False,
         )
-        for name, service in (
-            ("EcrApi", ec2.InterfaceVpcEndpointAwsService.ECR),
-            ("EcrDocker", ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER),
-            ("Logs", ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS),
-        ):
+        for name, service in WORKER_INTERFACE_ENDPOINTS:
             vpc.add_interface_endpoint(
                 name,
                 service=service,
@@ -235,7 +262,9 @@ class Compute(Construct):
             ephemeral_storage_gib=50,
             task_role=task_role,
             runtime_platform=ecs.RuntimePlatform(
-                cpu_architecture=ecs.CpuArchitecture.X86_64,
+                cpu_architecture=ecs.CpuArchitecture.X86_64
+                if sizing.ARCHITECTURE == "x86_64"
+                else ecs.CpuArchitecture.ARM64,
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
         )

@@ -14,6 +14,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.service.reconcile_statuses import RECONCILED_STATUSES
 from infra_cdk import contract, nag
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ RETENTION_SCHEDULE: Final = events.Schedule.cron(minute="17", hour="3")
 
 
 class EventRouting(Construct):
-    """S3 Object Created (inbox keys) -> DropTrigger; daily cron -> Retention."""
+    """S3 Object Created (inbox keys) -> DropTrigger; daily cron -> Retention; execution ended badly -> Reconcile."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, data: DataStore, compute: Compute, state_machine_arn: str
@@ -57,7 +58,22 @@ class EventRouting(Construct):
         self.retention_rule = events.Rule(
             self, "DailyRetention", description="Delete data past its retention", schedule=RETENTION_SCHEDULE
         )
-        for rule, name in ((self.drop_rule, "DropTrigger"), (self.retention_rule, "Retention")):
+        # Step Functions skips every Catch on a timeout or an abort: this rule is how such a job still ends.
+        self.execution_rule = events.Rule(
+            self,
+            "ExecutionEnded",
+            description="An audit-job execution timed out, was aborted or failed: reconcile its job",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={"status": list(RECONCILED_STATUSES), "stateMachineArn": [state_machine_arn]},
+            ),
+        )
+        for rule, name in (
+            (self.drop_rule, "DropTrigger"),
+            (self.retention_rule, "Retention"),
+            (self.execution_rule, "Reconcile"),
+        ):
             rule.add_target(
                 targets.LambdaFunction(
                     compute.functions[name],

@@ -12,6 +12,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from infra_cdk import contract
 from infra_cdk.compute import CHUNK_TIMEOUT_SECONDS, Compute
 
 if TYPE_CHECKING:
@@ -38,6 +39,26 @@ class ErrorThresholds:
 # RunChunk is retried by the state machine, and a Map wider than the reserved concurrency throttles by design.
 THRESHOLDS: Final = {"RunChunk": ErrorThresholds(errors=5, throttles=100, periods=3)}
 DEFAULT_THRESHOLDS: Final = ErrorThresholds(errors=1, throttles=1, periods=1)
+
+
+# (metric, threshold per 5 minutes, periods, what it means): chunks out of retries, jobs their execution left
+# behind (found by the Reconcile function: a stuck job), and AWS throttles that outlived botocore's retries.
+SERVICE_ALARMS: Final = (
+    ("ChunksFailed", 1, 1, "Chunks failed after all retries (their rows are ERROR chunk_failed, or the job failed)"),
+    ("JobsReconciled", 1, 1, "A job was left RUNNING by a timed-out, aborted or failed execution (stuck job)"),
+    ("AwsThrottles", 20, 2, "AWS calls keep being throttled past botocore's retries (KMS, DynamoDB or S3)"),
+)
+
+
+def service_metric(name: str) -> cloudwatch.Metric:
+    """A metric the functions emit with Powertools (namespace and service from ``contract.POWERTOOLS_ENV``)."""
+    return cloudwatch.Metric(
+        namespace=contract.POWERTOOLS_ENV["POWERTOOLS_METRICS_NAMESPACE"],
+        metric_name=name,
+        dimensions_map={"service": contract.POWERTOOLS_ENV["POWERTOOLS_SERVICE_NAME"]},
+        statistic="Sum",
+        period=PERIOD,
+    )
 
 
 class Observability(Construct):
@@ -69,6 +90,10 @@ class Observability(Construct):
         machine = orchestration.state_machine
         self._alarm("JobsFailed", machine.metric_failed(period=PERIOD), 1, "An audit job failed")
         self._alarm("JobsTimedOut", machine.metric_timed_out(period=PERIOD), 1, "An audit job timed out")
+        self._alarm("JobsAborted", machine.metric_aborted(period=PERIOD), 1, "An audit job's execution was stopped")
+        # One alarm per failure mode the service reports itself (Powertools EMF metrics, dimension service).
+        for name, threshold, periods, description in SERVICE_ALARMS:
+            self._alarm(name, service_metric(name), threshold, description, periods=periods)
         for name, function in compute.functions.items():
             limits = THRESHOLDS.get(name, DEFAULT_THRESHOLDS)
             self._alarm(

@@ -65,7 +65,6 @@ def _parameters(item: dict[str, Any]) -> dict[str, Any]:
 
 def job_out(job: JobRecord) -> models.JobOut:
     item = job.item
-    chunks_done = item.get("chunks_done") or []
     progress = models.Progress(
         rows_total=int(item.get("rows_total", 0)),
         rows_done=int(item.get("rows_done", 0)),
@@ -73,7 +72,7 @@ def job_out(job: JobRecord) -> models.JobOut:
         rows_skip=int(item.get("rows_skip", 0)),
         rows_error=int(item.get("rows_error", 0)),
         chunks_total=item.get("chunks_total"),
-        chunks_done=len(chunks_done),
+        chunks_done=int(item.get("chunks_counted", 0)),
         eta_seconds=_eta(job),
     )
     return models.JobOut(

@@ -1,5 +1,6 @@
 """The shape of a Step Functions task on one job: the job's ids from the event, logged on every line, then one
-service call. Plan and finalize are this and nothing else; mark-failed adds its metric around it."""
+service call. Plan and finalize are this and nothing else; mark-failed adds its metric around it. A transient
+AWS fault leaves as TransientServiceError, the error every task's Retry names."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.service.context import ServiceContext, service_context
 from functions.service.observability import logger, metrics
 from functions.service.tenancy import JobRef
+from functions.service.transient import transient_as_retryable
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -23,6 +25,7 @@ def job_task(work: Callable[[ServiceContext, JobRef, dict[str, Any]], dict[str, 
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         ref = JobRef.from_event(event)
         logger.append_keys(**ref.as_dict())
-        return work(service_context(), ref, event)
+        with transient_as_retryable():
+            return work(service_context(), ref, event)
 
     return handler

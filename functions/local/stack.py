@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from functions.handlers import api, drop_trigger, finalize, mark_failed, plan, retention, run_chunk
+from functions.handlers import api, drop_trigger, finalize, mark_failed, plan, reconcile, retention, run_chunk
 from functions.service.settings import Settings
 
 ASL_PATH = Path(__file__).resolve().parents[2] / "statemachines" / "audit_job.asl.json"
@@ -32,6 +32,7 @@ HANDLERS: dict[str, Handler] = {
     "hetero2-drop-trigger": drop_trigger.handler,
     "hetero2-api": api.handler,
     "hetero2-retention": retention.handler,
+    "hetero2-reconcile": reconcile.handler,
 }
 
 

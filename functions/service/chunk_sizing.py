@@ -2,20 +2,32 @@
 
 The per-molecule cost model comes from benchmarks/bench_engine.py on one core (docs/performance.md:
 1,000 MOSES molecules at k = 20 take 26 ms each with full decoy descriptors, 17 ms with fast ones); a
-Lambda with 1,769 MB has one full vCPU, so the same numbers hold there. A chunk aims at ~45 s: long enough
-that start-up, S3 reads and the state transition are noise, short enough that a retry costs little and
-the 15-minute Lambda limit is far away.
+Lambda with 1,769 MB or more has one full vCPU, so the same numbers hold there.
+
+Chunks are sized from a deadline: ~150 s of work each. That makes a 1,000,000-molecule job ~175 children
+(full descriptors; ~115 fast) instead of 579, so it runs in one wave of the enterprise plan's 300 workers, costs
+a third of the child executions, and a retried chunk still finishes far inside the 870 s Lambda timeout.
 """
 
 from __future__ import annotations
 
 import math
 
-TARGET_CHUNK_SECONDS = 45.0
+TARGET_CHUNK_SECONDS = 150.0
 MIN_CHUNK_ROWS = 25
-MAX_CHUNK_ROWS = 5_000
+MAX_CHUNK_ROWS = 20_000
 SECONDS_PER_DECOY = {"full": 0.0012, "fast": 0.00075}
 SECONDS_PER_MOLECULE = 0.002
+
+
+# The share of a job's chunks that may fail (after all retries) before the job FAILS; the ASL's
+# ToleratedFailurePercentage is the same number (tests/service/test_asl_structure.py checks).
+TOLERATED_FAILED_CHUNK_PERCENT = 10.0
+
+
+def too_many_failed(failed: int, total: int) -> bool:
+    """Step Functions' rule: the Map fails when the failed share *exceeds* the tolerated percentage."""
+    return total > 0 and failed * 100.0 > TOLERATED_FAILED_CHUNK_PERCENT * total
 
 
 def seconds_per_molecule(k_decoys: int, decoy_descriptors: str) -> float:

@@ -51,7 +51,9 @@ def run_chunk(ctx: ServiceContext, descriptor: dict[str, Any]) -> dict[str, Any]
 
     counts = Counter(r.status for r in results)
     seconds = time.perf_counter() - started
-    counted = ctx.jobs.record_chunk(ref, chunk, dict(counts), worker_seconds=seconds)
+    counted = ctx.jobs.record_chunk(
+        ref, chunk, dict(counts), worker_seconds=seconds, attempt=int(job.get("attempt", 0))
+    )
     metrics.add_metric(name="MoleculesProcessed", unit="Count", value=len(results))
     metrics.add_metric(name="ChunkDuration", unit="Milliseconds", value=round(seconds * 1000.0, 1))
     metrics.add_metric(name="RowErrors", unit="Count", value=counts.get("ERROR", 0))

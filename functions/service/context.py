@@ -1,6 +1,8 @@
 """The AWS clients and repositories a handler needs, built once per Lambda container (or per local server).
 
-boto3 honours ``AWS_ENDPOINT_URL``, which is how the local server points everything at moto.
+boto3 honours ``AWS_ENDPOINT_URL``, which is how the local server points everything at moto. Every client uses
+botocore's standard retry mode (``transient.RETRY_CONFIG``): throttles and 5xx are retried with backoff before any
+handler sees them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from functions.service.metering import Metering
 from functions.service.quotas import QuotaGuard
 from functions.service.settings import Settings
 from functions.service.tenant_keys import TenantKeys
+from functions.service.transient import RETRY_CONFIG
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBServiceResource
@@ -34,19 +37,19 @@ class ServiceContext:
 
     @cached_property
     def s3(self) -> S3Client:
-        return self.session.client("s3")
+        return self.session.client("s3", config=RETRY_CONFIG)
 
     @cached_property
     def kms(self) -> KMSClient:
-        return self.session.client("kms")
+        return self.session.client("kms", config=RETRY_CONFIG)
 
     @cached_property
     def sfn(self) -> SFNClient:
-        return self.session.client("stepfunctions")
+        return self.session.client("stepfunctions", config=RETRY_CONFIG)
 
     @cached_property
     def dynamodb(self) -> DynamoDBServiceResource:
-        return self.session.resource("dynamodb")
+        return self.session.resource("dynamodb", config=RETRY_CONFIG)
 
     @cached_property
     def keys(self) -> TenantKeys:

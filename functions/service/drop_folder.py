@@ -4,7 +4,8 @@ Companions, read when the input arrives (upload them first): ``NAME.scores.csv``
 ``NAME.job.json`` (parameters, same fields as the API). Results land under ``.../outbox/NAME/``.
 The job id is derived from the object's key and ETag, and the job record is a conditional put, so the same
 object delivered twice (EventBridge is at-least-once) starts one job; a new upload under the same name (new
-ETag) is a new job.
+ETag) is a new job. A job left CREATED by a delivery that died before the start is started by the redelivery
+(copies and the start are idempotent; ``start_job``'s conditional CREATED → QUEUED lets one delivery win).
 """
 
 from __future__ import annotations
@@ -94,9 +95,12 @@ def handle_drop(ctx: ServiceContext, key: str, etag: str) -> dict[str, Any]:
             drop_name=drop.name,
             drop_key=key,
         )
-    except StateConflictError:
-        logger.info("drop already handled", extra={"key": key, "job": ref.job})
-        return {"started": False, "reason": "duplicate", "job": ref.job}
+    except StateConflictError as exc:
+        if exc.current != JobState.CREATED.value:
+            logger.info("drop already handled", extra={"key": key, "job": ref.job, "state": exc.current})
+            return {"started": False, "reason": "duplicate", "job": ref.job}
+        # A delivery that died between creating the job and starting it: this redelivery finishes the start.
+        logger.warning("drop resumed: job was left CREATED", extra={"key": key, "job": ref.job})
 
     if params_error is not None:
         ctx.jobs.transition(ref, JobState.FAILED, error={"code": "InvalidParameters", "message": params_error})

@@ -51,6 +51,11 @@ class ChunkResultsMismatchError(ServiceError):
     """A results object that does not hold exactly its chunk's rows: refuse to seal a pack from it."""
 
 
+class ChunksFailedError(ServiceError):
+    """More chunks failed after all retries than the job tolerates: the job fails instead of sealing a pack that
+    is mostly ERROR rows."""
+
+
 class TransientServiceError(ServiceError):
     """A storage or service hiccup worth retrying; the state machine's Retry names this class."""
 

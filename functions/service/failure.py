@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from functions.service.errors import StateConflictError
 from functions.service.jobs import TERMINAL_STATES, JobState
 from functions.service.observability import logger
-from functions.service.submission import release_job_slot
+from functions.service.settlement import settle_job
 
 if TYPE_CHECKING:
     from functions.service.context import ServiceContext
@@ -39,9 +39,14 @@ def mark_failed(ctx: ServiceContext, ref: JobRef, error: Any) -> dict[str, Any]:
         record = ctx.jobs.transition(ref, JobState.FAILED, error=described)
     except StateConflictError as exc:
         if exc.current in {s.value for s in TERMINAL_STATES}:
-            logger.info("job already finished; failure not recorded", extra={"state": exc.current, **described})
+            # Ended by someone else (or by a finalize that crashed after its commit point): settle what it owes.
+            logger.info(
+                "job already finished; failure not recorded",
+                extra={"state": exc.current, "error_code": described["code"]},
+            )
+            settle_job(ctx, ref)
             return {"state": exc.current}
         raise
-    release_job_slot(ctx, ref)
+    settle_job(ctx, ref)
     logger.warning("job failed", extra=described)
     return {"state": record.state.value, "error": described}

@@ -2,7 +2,12 @@
 store it, and close the job.
 
 A chunk whose results object is missing (it failed after all retries) is not lost: each of its rows becomes
-``ERROR chunk_failed`` from the chunk's own input rows, and the job ends SUCCEEDED_WITH_ERRORS.
+``ERROR chunk_failed`` from the chunk's own input rows, and the job ends SUCCEEDED_WITH_ERRORS. When more than
+``TOLERATED_FAILED_CHUNK_PERCENT`` of the chunks failed, the job FAILS instead (the Map's ToleratedFailurePercentage
+says the same on AWS; moto does not enforce it, so finalize does too), with the failed chunks on the job record.
+
+The commit point is the transition to the final state. Everything after it (slot, metering) is
+:func:`settle_job`, which a retried finalize, mark-failed or the reconciler finishes if this one crashed.
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from functions.service import clock, layout
+from functions.service import layout
 from functions.service.chunk_io import decode_results, decode_rows
-from functions.service.errors import ChunkResultsMismatchError
+from functions.service.chunk_sizing import TOLERATED_FAILED_CHUNK_PERCENT, too_many_failed
+from functions.service.errors import ChunkResultsMismatchError, ChunksFailedError
 from functions.service.job_params import JobParameters
-from functions.service.jobs import JobState
+from functions.service.jobs import TERMINAL_STATES, JobState
 from functions.service.observability import logger, metrics
-from functions.service.submission import release_job_slot
+from functions.service.settlement import settle_job
 from functions.service.tenancy import JobRef, require_in_job
 from hetero_core.chunks import RowResult, errored_row
 from hetero_core.io import InputScan
@@ -49,12 +55,18 @@ def _chunk_results(store: ArtifactStore, ref: JobRef, descriptor: dict[str, Any]
 
 def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
     job = ctx.jobs.get(ref)
+    if job.state in TERMINAL_STATES:
+        # A retry after the commit point (or a job ended elsewhere): finish what the commit promised, once.
+        settle_job(ctx, ref)
+        logger.info("finalize after the job ended: settled", extra={"state": job.state.value})
+        return {"state": job.state.value, "pack": job.get("pack_prefix"), "zip_sha256": job.get("zip_sha256")}
     if job.state != JobState.RUNNING:
         logger.info("finalize skipped: job is not running", extra={"state": job.state.value})
         return {"state": job.state.value, "pack": None}
     store = ctx.store(ref.org)
     plan = store.get_json(layout.plan_key(ref))
     descriptors: list[dict[str, Any]] = store.get_json(layout.descriptors_key(ref))
+    _refuse_too_many_failed(ctx, ref, store, descriptors)
     params = JobParameters.model_validate(plan["params"])
     scan = _scan_from_plan(plan["scan"])
     failed_chunks: list[int] = []
@@ -109,20 +121,29 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         failed_chunks=failed_chunks,
         pass_rate=assembled.metrics.get("pass_rate"),
         decision=_decision_summary(assembled.metrics),
-    )
-    release_job_slot(ctx, ref)
-    ctx.metering.add(
-        ref.org,
-        ref.project,
-        clock.this_month(),
-        molecules=assembled.rows,
-        decoys=int(assembled.metrics["decoys"]["total"]),
-        worker_seconds=float(job.get("worker_seconds", 0.0)),
+        # What settle_job meters: written with the commit so a retry after a crash meters the same numbers.
+        decoys_total=int(assembled.metrics["decoys"]["total"]),
         stored_bytes=stored_bytes,
     )
+    settle_job(ctx, ref)
     metrics.add_metric(name="ChunksFailed", unit="Count", value=len(failed_chunks))
     logger.info("job finalized", extra={"state": state.value, "rows": assembled.rows, "failed_chunks": failed_chunks})
     return {"state": state.value, "pack": pack_prefix, "zip_sha256": assembled.pack.zip_sha256}
+
+
+def _refuse_too_many_failed(
+    ctx: ServiceContext, ref: JobRef, store: ArtifactStore, descriptors: list[dict[str, Any]]
+) -> None:
+    """Fail the job (via the state machine's Catch → MarkFailed) when too many chunks have no results."""
+    failed = [int(d["chunk"]) for d in descriptors if not store.exists(require_in_job(ref, str(d["results_key"])))]
+    if not too_many_failed(len(failed), len(descriptors)):
+        return
+    ctx.jobs.update(ref, failed_chunks=failed)
+    metrics.add_metric(name="ChunksFailed", unit="Count", value=len(failed))
+    raise ChunksFailedError(
+        f"{len(failed)} of {len(descriptors)} chunks failed after all retries (more than the tolerated "
+        f"{TOLERATED_FAILED_CHUNK_PERCENT:g}%); no pack was sealed. Failed chunks: {failed[:20]}"
+    )
 
 
 def _decision_summary(metrics: dict[str, Any]) -> dict[str, str] | None:

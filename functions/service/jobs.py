@@ -158,42 +158,94 @@ class JobRepository:
             ExpressionAttributeValues=values,
         )
 
-    def record_chunk(self, ref: JobRef, chunk: int, status_counts: dict[str, int], worker_seconds: float = 0.0) -> bool:
+    def record_chunk(
+        self,
+        ref: JobRef,
+        chunk: int,
+        status_counts: dict[str, int],
+        worker_seconds: float = 0.0,
+        *,
+        attempt: int = 0,
+    ) -> bool:
         """Add a finished chunk's rows to the progress counters, once per chunk even when the chunk ran twice.
 
-        Returns False when the chunk had been counted already (a retry after a lost response).
+        One transaction: a small marker item per (attempt, chunk), put only if new, and ADDs to the job's counters.
+        The job item never grows with the number of chunks (a set of chunk numbers on it did, and made every one
+        of a thousand concurrent writes cost more than the last). Returns False when the chunk had been counted.
         """
-        names = {"#updated": "updated_at", "#done": "rows_done", "#chunks": "chunks_done"}
+        names = {
+            "#updated": "updated_at",
+            "#done": "rows_done",
+            "#chunks": "chunks_counted",
+            "#worker": "worker_seconds",
+        }
         values: dict[str, Any] = {
             ":n": sum(status_counts.values()),
-            ":chunk_set": {chunk},
-            ":chunk": chunk,
+            ":one": 1,
             ":now": utc_now(),
+            ":worker": Decimal(f"{worker_seconds:.3f}"),
         }
-        adds = ["#done :n", "#chunks :chunk_set", "#worker :worker"]
-        names["#worker"] = "worker_seconds"
-        values[":worker"] = Decimal(f"{worker_seconds:.3f}")
+        adds = ["#done :n", "#chunks :one", "#worker :worker"]
         for status, counter in STATUS_COUNTERS.items():
             names[f"#{counter}"] = counter
             values[f":{counter}"] = status_counts.get(status, 0)
             adds.append(f"#{counter} :{counter}")
-        return written(
-            lambda: self._table.update_item(
-                Key=job_key(ref),
-                UpdateExpression="ADD " + ", ".join(adds) + " SET #updated = :now",
-                ConditionExpression="attribute_exists(pk) AND NOT contains(#chunks, :chunk)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+        marker = {
+            **table.chunk_progress_key(ref.org, ref.project, ref.job, attempt, chunk),
+            "chunk": chunk,
+            "rows": values[":n"],
+            "recorded_at": values[":now"],
+        }
+        client = self._table.meta.client
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table.name,
+                            "Item": to_dynamo(marker),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table.name,
+                            "Key": job_key(ref),
+                            "UpdateExpression": "ADD " + ", ".join(adds) + " SET #updated = :now",
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                ]
             )
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def counted_chunks(self, ref: JobRef, attempt: int) -> list[int]:
+        """The chunks of one attempt counted so far, in order (for tests and support, not for progress)."""
+        prefix = table.progress_prefix(ref.org, ref.project, ref.job)
+        items = table.all_items(
+            self._table.query,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
+            ExpressionAttributeValues={":pk": prefix["pk"], ":sk": f"{prefix['sk']}{int(attempt):03d}#"},
+            ConsistentRead=True,
         )
+        return sorted(int(item["chunk"]) for item in items)
 
     def reset_progress(self, ref: JobRef) -> None:
-        """Zero the progress counters and forget counted chunks: a retried job starts its count again."""
+        """Zero the progress counters: a retried job starts its count again (its chunk markers carry the attempt,
+        so an earlier attempt's markers never stop this one's chunks from counting)."""
         self._table.update_item(
             Key=job_key(ref),
             UpdateExpression=(
                 "SET rows_done = :zero, rows_ok = :zero, rows_skip = :zero, rows_error = :zero, "
-                "worker_seconds = :zero REMOVE chunks_done, failed_chunks, #error"
+                "worker_seconds = :zero, chunks_counted = :zero "
+                "REMOVE chunks_done, failed_chunks, #error, metered, decoys_total, stored_bytes"
             ),
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames={"#error": "error"},
@@ -213,6 +265,16 @@ class JobRepository:
         )
 
     def delete(self, ref: JobRef) -> None:
+        """The job record and its counted-chunk markers (retention and project deletion go through here)."""
+        prefix = table.progress_prefix(ref.org, ref.project, ref.job)
+        markers = table.all_items(
+            self._table.query,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
+            ExpressionAttributeValues={":pk": prefix["pk"], ":sk": prefix["sk"]},
+            ProjectionExpression="pk, sk",
+        )
+        for marker in list(markers):  # DeleteItem, not BatchWriteItem: the roles that delete jobs have only this
+            self._table.delete_item(Key={"pk": str(marker["pk"]), "sk": str(marker["sk"])})
         self._table.delete_item(Key=job_key(ref))
 
     def _current_state(self, ref: JobRef) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import asdict
+from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,8 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         max_workers = job.get("max_workers")
         if job.get("source") == "drop_folder" and not job.get("quota_reserved"):
             max_workers = _reserve_for_drop(ctx, ref, scan.rows)
+        else:
+            _check_counted_rows(ctx, ref, job.get("quota_rows"), scan.rows)
         try:
             model = ModelInfo(params.model_name, params.model_version, params.model_sha256)
         except HeteroError as exc:
@@ -111,6 +114,29 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
             "security_groups": list(ctx.settings.worker_security_groups),
         },
     }
+
+
+def _check_counted_rows(ctx: ServiceContext, ref: JobRef, reserved: object, rows: int) -> None:
+    """The rows really in the file, against what the job reserved and what the org's plan allows per job.
+
+    A job declares ``expected_rows`` at submit and the quota is reserved for that; a file with more rows (a wrong
+    count, or a small gzip that inflates to millions) is refused here, before any chemistry, so the job fails with
+    a message saying what to do and its reservation is released (settle_job refunds it, nothing ran).
+    """
+    try:
+        limits = ctx.quotas.limits_of(ref.org)
+    except OrgPlanError:  # no org record: nothing was reserved under a plan (the local server's ad-hoc orgs)
+        return
+    if rows > limits.rows_per_job:
+        raise JobInputError(
+            f"the input has {rows} rows; the {limits.plan} plan allows at most {limits.rows_per_job} rows per job "
+            "(quota rows_per_job): split the file, or ask for a larger plan"
+        )
+    if isinstance(reserved, int | float | str | Decimal) and rows > int(reserved):
+        raise JobInputError(
+            f"the input has {rows} rows but the job reserved {int(reserved)} (expected_rows): "
+            f"submit it again with expected_rows of at least {rows}"
+        )
 
 
 def _reserve_for_drop(ctx: ServiceContext, ref: JobRef, rows: int) -> int:

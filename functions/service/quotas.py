@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,6 +22,7 @@ from functions.service.clock import checked_month, utc_now
 from functions.service.conditional import is_condition_failure, written
 from functions.service.errors import OrgPlanError, QuotaExceededError, TransientServiceError
 from functions.service.ids import checked_id
+from functions.service.plans import DEFAULT_PLAN, PLANS, PlanLimits
 from functions.service.table import molecules_key, org_key, running_key, slot_key
 
 if TYPE_CHECKING:
@@ -50,30 +51,7 @@ __all__ = [
 TRANSACTION_ATTEMPTS = 5
 
 
-@dataclass(frozen=True, slots=True)
-class PlanLimits:
-    plan: str
-    molecules_per_month: int
-    concurrent_jobs: int
-    rows_per_job: int
-    max_workers: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-# Sizing (docs/governance.md): a trial fits the 2,000-molecule demo; standard jobs stay on the Lambda path (below the
-# 2,000,000-row Fargate threshold); enterprise jobs may go to Fargate and use the default 1,000-way Map.
-PLANS: dict[str, PlanLimits] = {
-    "trial": PlanLimits("trial", molecules_per_month=10_000, concurrent_jobs=1, rows_per_job=2_000, max_workers=4),
-    "standard": PlanLimits(
-        "standard", molecules_per_month=1_000_000, concurrent_jobs=5, rows_per_job=250_000, max_workers=100
-    ),
-    "enterprise": PlanLimits(
-        "enterprise", molecules_per_month=20_000_000, concurrent_jobs=20, rows_per_job=5_000_000, max_workers=1000
-    ),
-}
-DEFAULT_PLAN = "trial"
+# The plan table lives in functions/service/plans.py (one table for the service and the CDK app).
 
 
 def read_org(table: Table, org: str) -> dict[str, Any] | None:
@@ -265,6 +243,59 @@ class QuotaGuard:
         # The slot exists but the counter is already 0 (it drifted): drop the slot, leave the counter at 0.
         self._table.delete_item(Key=slot_key(org, project, job))
         return True
+
+    def release_job(self, job_key: Mapping[str, str], org: str, month: str | None, unused_rows: int) -> bool:
+        """Give back a job's running slot and its unused molecules together with the job's ``quota_reserved`` flag,
+        in one transaction: a crash can never leave the flag taken and the slot held (or the slot given twice).
+
+        Returns False when the flag was gone already (someone released it). A counter that drifted (running at 0,
+        or fewer molecules counted than the refund) is left alone; the flag is still taken.
+        """
+        table = self._table.name
+        flag: TransactWriteItemTypeDef = {
+            "Update": {
+                "TableName": table,
+                "Key": dict(job_key),
+                "UpdateExpression": "REMOVE #flag SET #released = :true",
+                "ConditionExpression": "#flag = :true",
+                "ExpressionAttributeNames": {"#flag": "quota_reserved", "#released": "quota_released"},
+                "ExpressionAttributeValues": {":true": True},
+            }
+        }
+        running: TransactWriteItemTypeDef = {
+            "Update": {
+                "TableName": table,
+                "Key": running_key(org),
+                "UpdateExpression": "ADD #running :minus",
+                "ConditionExpression": "#running > :zero",
+                "ExpressionAttributeNames": {"#running": "running"},
+                "ExpressionAttributeValues": {":minus": -1, ":zero": 0},
+            }
+        }
+        optional: list[TransactWriteItemTypeDef] = [running]
+        if unused_rows > 0 and month:
+            optional.append(
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": molecules_key(org, month),
+                        "UpdateExpression": "ADD #used :minus",
+                        "ConditionExpression": "#used >= :rows",
+                        "ExpressionAttributeNames": {"#used": "used"},
+                        "ExpressionAttributeValues": {":minus": -unused_rows, ":rows": unused_rows},
+                    }
+                }
+            )
+        while True:
+            reasons = self._transact([flag, *optional])
+            if reasons is None:
+                return True
+            if reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            failed = [i for i, r in enumerate(reasons[1:]) if r.get("Code") == "ConditionalCheckFailed"]
+            if not failed:
+                raise TransientServiceError(f"quota release cancelled: {[r.get('Code') for r in reasons]}")
+            optional = [item for i, item in enumerate(optional) if i not in failed]
 
     def refund(self, org: str, month: str, rows: int) -> bool:
         """Give back the molecules of a reservation whose job never ran (its start failed).

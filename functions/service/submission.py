@@ -15,6 +15,7 @@ from functions.service.errors import StateConflictError, UploadMissingError, Upl
 from functions.service.jobs import JobRecord, JobState
 from functions.service.observability import logger
 from functions.service.quotas import reserve_for_job
+from functions.service.settlement import release_job_slot, settle_job
 
 if TYPE_CHECKING:
     from functions.service.context import ServiceContext
@@ -79,7 +80,7 @@ def start_job(ctx: ServiceContext, ref: JobRef) -> JobRecord:
 def cancel_job(ctx: ServiceContext, ref: JobRef) -> JobRecord:
     """Mark CANCELLED first (workers check it and stop), then stop the execution if one runs."""
     record = ctx.jobs.transition(ref, JobState.CANCELLED)
-    release_job_slot(ctx, ref)
+    settle_job(ctx, ref)
     execution_arn = record.get("execution_arn")
     if isinstance(execution_arn, str) and execution_arn:
         try:
@@ -88,17 +89,3 @@ def cancel_job(ctx: ServiceContext, ref: JobRef) -> JobRecord:
             logger.info("execution already gone", extra={"execution_arn": execution_arn})
     logger.info("job cancelled", extra=ref.as_dict())
     return record
-
-
-def release_job_slot(ctx: ServiceContext, ref: JobRef) -> bool:
-    """Give the job's running-jobs slot back, once, whoever ends the job (finalize, failure, cancel), and refund
-    the molecules it reserved but did not process: the monthly quota counts what ran, not what was declared."""
-    if not ctx.jobs.take_flag(ref, "quota_reserved"):
-        return False
-    quotas = ctx.quotas
-    quotas.release(ref.org)
-    job = ctx.jobs.get(ref)
-    unused = int(job.get("quota_rows", 0)) - int(job.get("rows_done", 0))
-    if unused > 0 and job.get("quota_month"):
-        quotas.refund(ref.org, str(job.get("quota_month")), unused)
-    return True

@@ -11,6 +11,7 @@ One partition per org (IAM's ``dynamodb:LeadingKeys`` condition pins a role to i
     pk=ORG#{org}                       sk=USAGE#{yyyy-mm}#{project}      metered usage
     pk=ORG#{org}#PROJECT#{project}     sk=MEMBER#{user}                  project role
     pk=ORG#{org}#PROJECT#{project}     sk=JOB#{job}                      job record
+    pk=ORG#{org}#PROJECT#{project}     sk=PROGRESS#{job}#{attempt}#{chunk}  one counted chunk (no growing set)
     audit table: pk=ORG#{org}          sk=EVENT#{seq:012d}               one audit event
 """
 
@@ -35,6 +36,7 @@ EVENT: Final = "EVENT#"
 QUOTA_MOLECULES: Final = "QUOTA#MOLECULES#"
 QUOTA_RUNNING: Final = "QUOTA#RUNNING"
 QUOTA_SLOT: Final = "QUOTA#SLOT#"
+PROGRESS: Final = "PROGRESS#"
 
 Key = dict[str, str]
 
@@ -74,6 +76,17 @@ def member_key(org: str, project: str, user: str) -> Key:
 
 def job_key(org: str, project: str, job: str) -> Key:
     return {"pk": project_pk(org, project), "sk": f"{JOB}{checked_id(job, 'job')}"}
+
+
+def progress_prefix(org: str, project: str, job: str) -> Key:
+    """The partition and sort-key prefix of a job's counted-chunk markers (every attempt)."""
+    return {"pk": project_pk(org, project), "sk": f"{PROGRESS}{checked_id(job, 'job')}#"}
+
+
+def chunk_progress_key(org: str, project: str, job: str, attempt: int, chunk: int) -> Key:
+    """One counted chunk of one attempt: a small item of its own, so counting chunk 900 costs what chunk 1 did."""
+    prefix = progress_prefix(org, project, job)
+    return {"pk": prefix["pk"], "sk": f"{prefix['sk']}{int(attempt):03d}#{int(chunk):07d}"}
 
 
 def molecules_key(org: str, month: str) -> Key:

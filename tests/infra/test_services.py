@@ -12,7 +12,12 @@ from aws_cdk import assertions
 from infra_cdk import contract
 from infra_cdk.api import MANAGED_RULE_GROUPS
 from infra_cdk.assets import REPO_ROOT, WORKER_REQUIREMENTS
-from infra_cdk.compute import CONTROL_PLANE_FUNCTIONS, WORKER_FUNCTIONS
+from infra_cdk.compute import (
+    CONTROL_PLANE_FUNCTIONS,
+    FARGATE_CODE_SERVICES,
+    WORKER_FUNCTIONS,
+    WORKER_GATEWAY_ENDPOINTS,
+)
 from infra_cdk.events import DROP_FOLDER_KEYS
 from infra_cdk.nag import flatten_reference
 
@@ -228,7 +233,7 @@ def test_drop_folder_files_reach_the_trigger_with_retries_and_dead_letters(
 ) -> None:
     rules = synthesized.resources(stack, "AWS::Events::Rule")
     patterns = [rule["Properties"]["EventPattern"] for rule in rules.values() if "EventPattern" in rule["Properties"]]
-    (pattern,) = patterns
+    (pattern,) = [p for p in patterns if p["source"] == ["aws.s3"]]
     assert pattern["source"] == ["aws.s3"]
     assert pattern["detail-type"] == ["Object Created"]
     assert pattern["detail"]["object"]["key"] == [{"wildcard": DROP_FOLDER_KEYS}]
@@ -243,6 +248,31 @@ def test_drop_folder_files_reach_the_trigger_with_retries_and_dead_letters(
         (target,) = rule["Properties"]["Targets"]
         assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
         assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+
+
+def test_executions_that_end_badly_reach_the_reconcile_function(synthesized: Synthesized, stack: str) -> None:
+    """Step Functions skips the Catch on TIMED_OUT and ABORTED: this rule is how such a job still ends."""
+    template = synthesized.templates[stack]
+    rules = synthesized.resources(stack, "AWS::Events::Rule")
+    (rule,) = [r for r in rules.values() if r["Properties"].get("EventPattern", {}).get("source") == ["aws.states"]]
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    (machine,) = synthesized.resources(stack, "AWS::StepFunctions::StateMachine")
+    assert pattern["detail"]["stateMachineArn"] == [{"Ref": machine}]
+    (target,) = rule["Properties"]["Targets"]
+    function = template["Resources"][target["Arn"]["Fn::GetAtt"][0]]
+    assert function["Properties"]["Handler"] == contract.RECONCILE_HANDLER
+    definition = json.dumps(template["Resources"][machine]["Properties"]["DefinitionString"])
+    assert '\\"TimeoutSeconds\\": 43200' in definition or '\\"TimeoutSeconds\\":43200' in definition
+
+
+def test_each_failure_mode_has_its_alarm(synthesized: Synthesized, stack: str) -> None:
+    metrics = {(namespace, name) for namespace, name, _ in _alarm_metrics(synthesized, stack)}
+    for name in ("ChunksFailed", "JobsReconciled", "AwsThrottles"):
+        assert ("Hetero2", name) in metrics, name
+    assert ("AWS/States", "ExecutionsTimedOut") in metrics
+    assert ("AWS/States", "ExecutionsAborted") in metrics
 
 
 def _alarm_metrics(synthesized: Synthesized, stack: str) -> list[tuple[str, str, Any]]:
@@ -288,7 +318,26 @@ def test_fargate_worker_has_no_way_out_but_vpc_endpoints(synthesized: Synthesize
     endpoints = synthesized.resources(stack, "AWS::EC2::VPCEndpoint").values()
     services = [flatten_reference(endpoint["Properties"]["ServiceName"]) for endpoint in endpoints]
     suffixes = sorted(service.rsplit(".", 1)[-1] for service in services)
-    assert suffixes == ["api", "dkr", "dynamodb", "logs", "s3"]
+    assert suffixes == ["api", "dkr", "dynamodb", "kms", "logs", "s3"]
+
+
+def test_every_service_the_fargate_code_calls_has_an_endpoint_in_the_worker_vpc(
+    synthesized: Synthesized, stack: str
+) -> None:
+    """FARGATE_CODE_SERVICES is what the task's code was recorded calling (tests/service/test_fargate_worker.py):
+    S3 and DynamoDB through gateway endpoints, everything else (KMS) through a private-DNS interface endpoint."""
+    routes: dict[str, dict[str, Any]] = {}
+    for endpoint in synthesized.resources(stack, "AWS::EC2::VPCEndpoint").values():
+        properties = endpoint["Properties"]
+        routes[flatten_reference(properties["ServiceName"]).rsplit(".", 1)[-1]] = properties
+    for service in sorted(FARGATE_CODE_SERVICES):
+        assert service in routes, f"the Fargate code calls {service} but the worker subnets have no route to it"
+        properties = routes[service]
+        if service in WORKER_GATEWAY_ENDPOINTS:
+            assert properties["VpcEndpointType"] == "Gateway"
+        else:
+            assert properties["VpcEndpointType"] == "Interface"
+            assert properties["PrivateDnsEnabled"] is True
 
 
 def test_no_asset_ships_the_local_server(synthesized: Synthesized) -> None:

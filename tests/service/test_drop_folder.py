@@ -158,3 +158,33 @@ def test_a_drop_for_an_org_without_its_record_fails_saying_what_to_do(pipeline: 
     assert pipeline.wait(execution["executionArn"])["status"] == "FAILED"
     message = pipeline.context.jobs.get(JobRef(org, "proj", result["job"])).get("error")["message"]
     assert "POST /v1/orgs" in message
+
+
+def test_a_trigger_that_died_between_create_and_start_is_resumed_by_the_redelivery(
+    pipeline: PipelineHarness, org_a: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.service import drop_folder  # noqa: PLC0415 - the module whose start is made to crash
+
+    real_start = drop_folder.start_job  # type: ignore[attr-defined]  # the name the trigger calls, replaced below
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("Lambda timed out after creating the job")
+
+    pipeline.context.store(org_a).put_bytes(
+        INBOX + "late.job.json", json.dumps({"k_decoys": 3, "scorer": "mock"}).encode()
+    )
+    etag = _drop(pipeline, "late.csv", input_csv(distinct_molecules(4)))
+    monkeypatch.setattr(drop_folder, "start_job", crash)
+    with pytest.raises(RuntimeError):
+        _trigger(INBOX + "late.csv", etag)
+    ref = JobRef(org_a, "proj", drop_job_id(parse_drop_key(INBOX + "late.csv", etag)))  # type: ignore[arg-type]
+    assert pipeline.context.jobs.get(ref).state == JobState.CREATED
+    assert _executions(pipeline) == []
+
+    monkeypatch.setattr(drop_folder, "start_job", real_start)
+    redelivered = _trigger(INBOX + "late.csv", etag)
+    assert redelivered == {"started": True, "job": ref.job}
+    assert _trigger(INBOX + "late.csv", etag)["reason"] == "duplicate"  # once started, a third delivery is a no-op
+    (execution,) = _executions(pipeline)
+    assert pipeline.wait(execution["executionArn"])["status"] == "SUCCEEDED"
+    assert pipeline.context.jobs.get(ref).state == JobState.SUCCEEDED

@@ -90,13 +90,16 @@ def test_fargate_worker_pool_writes_the_same_results_as_the_lambda_path(moto_ser
         assert via_fargate == via_lambda
     job = ctx.jobs.get(fargate_ref)
     assert job.get("rows_done") == 17
-    assert job.get("chunks_done") == [0, 1, 2]
+    assert job.get("chunks_counted") == 3
+    assert ctx.jobs.counted_chunks(fargate_ref, int(job.get("attempt", 0))) == [0, 1, 2]
     assert fargate_plan["finalizer"] == "lambda"  # 17 rows: far below the Finalize Lambda's limit
     # the Fargate finalize task (jobs too large for the Lambda) seals the same pack the Lambda would
     fargate_key = fargate_plan["descriptors_key"]
     assert fargate_worker.main(["--task", "finalize", "--descriptors-key", fargate_key]) == 0
     assert ctx.jobs.get(fargate_ref).state == JobState.SUCCEEDED
-    assert finalize_job(ctx, fargate_ref) == {"state": "SUCCEEDED", "pack": None}  # the Lambda only reports
+    reported = finalize_job(ctx, fargate_ref)  # the Lambda only reports (and settles, idempotently)
+    assert reported["state"] == "SUCCEEDED"
+    assert reported["pack"] == ctx.jobs.get(fargate_ref).get("pack_prefix")
     assert finalize_job(ctx, lambda_ref)["state"] == "SUCCEEDED"
     for member in ("summary.csv", "decoys.csv", "metrics.json"):
         assert store.get_bytes(layout.pack_prefix(fargate_ref) + member) == store.get_bytes(
@@ -122,3 +125,37 @@ def test_the_task_command_the_cdk_app_gives_the_container_runs_the_worker() -> N
     shown = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
     assert shown.returncode == 0, shown.stderr
     assert "--descriptors-key" in shown.stdout
+
+
+def test_every_aws_service_the_fargate_code_calls_is_one_the_worker_vpc_routes(
+    moto_server: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The task as it runs in the container: fresh clients from the environment, chunks then finalize. Every
+    (service, operation) it sends is recorded; infra_cdk.compute.FARGATE_CODE_SERVICES must name each service
+    (tests/infra/test_building_blocks.py then checks each has a VPC endpoint)."""
+    from botocore.client import BaseClient  # noqa: PLC0415
+
+    from infra_cdk.compute import FARGATE_CODE_SERVICES  # noqa: PLC0415
+
+    ctx = moto_server
+    ctx.keys.create_org_keys("org-a")
+    ref = JobRef("org-a", "proj", "routes")
+    plan = _planned(ctx, ref, input_csv(distinct_molecules(8)))
+    calls: set[tuple[str, str]] = set()
+    real = BaseClient._make_api_call  # type: ignore[attr-defined]  # botocore's private dispatch, recorded below
+
+    def record(self: BaseClient, operation: str, params: Any) -> Any:
+        calls.add((self.meta.service_model.service_name, operation))
+        return real(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    reset_service_context(None)  # a new container: its own session and clients, built from the environment
+    for task in ("chunks", "finalize"):
+        assert (
+            fargate_worker.main(["--task", task, "--descriptors-key", plan["descriptors_key"], "--workers", "1"]) == 0
+        )
+    assert ctx.jobs.get(ref).state == JobState.SUCCEEDED
+    services = {service for service, _ in calls}
+    assert {("kms", "DescribeKey"), ("kms", "GetPublicKey"), ("kms", "Sign")} <= calls
+    assert services <= FARGATE_CODE_SERVICES, f"unrouted services: {services - FARGATE_CODE_SERVICES}"
+    assert services == FARGATE_CODE_SERVICES

@@ -110,7 +110,9 @@ def test_chunk_progress_is_counted_once_even_when_a_chunk_reports_twice(jobs: Jo
     for thread in threads:
         thread.join()
     job = jobs.get(REF)
-    assert job.get("chunks_done") == [0, 1, 2, 3]
+    assert job.get("chunks_counted") == 4
+    assert jobs.counted_chunks(REF, 0) == [0, 1, 2, 3]
+    assert job.get("chunks_done") is None, "the job item holds counters only, never a set that grows per chunk"
     assert job.get("rows_done") == 4 + 3 * 3
     assert (job.get("rows_ok"), job.get("rows_skip"), job.get("rows_error")) == (3 + 6, 1, 3)
 
@@ -130,3 +132,13 @@ def test_list_jobs_of_a_project_only(jobs: JobRepository) -> None:
     jobs.create(JobRef("org-b", "proj", "j4"))
     listed = jobs.list_jobs(REF.project_ref)
     assert sorted(j.ref.job for j in listed) == ["j1", "j2"]
+
+
+def test_chunk_markers_are_per_attempt_listed_as_no_job_and_deleted_with_the_job(jobs: JobRepository) -> None:
+    _at(jobs, JobState.RUNNING)
+    assert jobs.record_chunk(REF, 0, {"OK": 1}, attempt=1) is True
+    assert jobs.record_chunk(REF, 0, {"OK": 1}, attempt=2) is True  # a retried job counts its chunks again
+    assert jobs.counted_chunks(REF, 1) == jobs.counted_chunks(REF, 2) == [0]
+    assert [job.ref for job in jobs.list_jobs(REF.project_ref)] == [REF]
+    jobs.delete(REF)
+    assert jobs.counted_chunks(REF, 1) == jobs.counted_chunks(REF, 2) == []

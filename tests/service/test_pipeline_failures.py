@@ -83,26 +83,28 @@ def test_chunk_that_always_fails_becomes_chunk_failed_rows_and_nothing_is_lost(
 
     pipeline.faults.append(dead)
     ref = job_ref(org_a, "dead-chunk")
-    smiles = distinct_molecules(14)
-    arn = submit(pipeline, ref, input_csv(smiles), {**FAST, "chunk_rows": 5})
-    assert pipeline.wait(arn)["status"] == "SUCCEEDED"
+    smiles = distinct_molecules(22)  # 11 chunks of 2: one dead chunk is 9%, within the tolerated 10%
+    arn = submit(pipeline, ref, input_csv(smiles), {**FAST, "chunk_rows": 2})
+    pipeline.wait(arn)
 
     assert len(_chunk_calls(pipeline, 1)) == 5  # first attempt + MaxAttempts 4 retries
     sleeps = pipeline.retry_sleeps
     assert len(sleeps) == 4
     assert all(0 <= s <= 60 for s in sleeps)
     rows = _summary(pipeline, ref)
-    assert len(rows) == 14
-    assert [r["id"] for r in rows] == [f"m{i:05d}" for i in range(1, 15)]
-    assert [(r["status"], r["reason"]) for r in rows[5:10]] == [("ERROR", "chunk_failed")] * 5
-    assert all(r["status"] != "ERROR" for r in rows[:5] + rows[10:])
+    assert len(rows) == 22
+    assert [r["id"] for r in rows] == [f"m{i:05d}" for i in range(1, 23)]
+    assert [(r["status"], r["reason"]) for r in rows[2:4]] == [("ERROR", "chunk_failed")] * 2
+    assert all(r["status"] != "ERROR" for r in rows[:2] + rows[4:])
     job = pipeline.context.jobs.get(ref)
     assert job.state == JobState.SUCCEEDED_WITH_ERRORS
     assert job.get("failed_chunks") == [1]
-    assert job.get("rows_error") == 5
+    assert job.get("rows_error") == 2
 
 
-def test_non_retryable_chunk_error_is_not_retried_and_its_rows_fail(pipeline: PipelineHarness, org_a: str) -> None:
+def test_non_retryable_chunk_error_is_not_retried_and_too_many_failed_chunks_fail_the_job(
+    pipeline: PipelineHarness, org_a: str
+) -> None:
     def bug(function: str, event: dict[str, Any]) -> None:
         if function == RUN_CHUNK and event["chunk"] == 0:
             raise ValueError("a bug in the worker")
@@ -110,11 +112,12 @@ def test_non_retryable_chunk_error_is_not_retried_and_its_rows_fail(pipeline: Pi
     pipeline.faults.append(bug)
     ref = job_ref(org_a, "buggy")
     arn = submit(pipeline, ref, input_csv(distinct_molecules(8)), {**FAST, "chunk_rows": 5})
-    assert pipeline.wait(arn)["status"] == "SUCCEEDED"
+    assert pipeline.wait(arn)["status"] == "FAILED"  # 1 of 2 chunks: 50% > 10% tolerated
     assert len(_chunk_calls(pipeline, 0)) == 1
-    rows = _summary(pipeline, ref)
-    assert [r["reason"] for r in rows[:5]] == ["chunk_failed"] * 5
-    assert pipeline.context.jobs.get(ref).state == JobState.SUCCEEDED_WITH_ERRORS
+    job = pipeline.context.jobs.get(ref)
+    assert job.state == JobState.FAILED
+    assert job.get("failed_chunks") == [0]
+    assert "1 of 2 chunks failed" in job.get("error")["message"]
 
 
 def test_unusable_input_fails_the_job_with_a_message_naming_the_problem(pipeline: PipelineHarness, org_a: str) -> None:
@@ -198,5 +201,6 @@ def test_a_failed_job_retried_starts_clean_and_succeeds(pipeline: PipelineHarnes
     assert job.get("attempt") == 2
     assert job.get("error") is None
     assert job.get("rows_done") == 12  # counted once for this attempt, not added to the first
-    assert job.get("chunks_done") == [0, 1, 2]
+    assert job.get("chunks_counted") == 3
+    assert pipeline.context.jobs.counted_chunks(ref, 2) == [0, 1, 2]
     assert len(_summary(pipeline, ref)) == 12

@@ -160,3 +160,33 @@ def test_kms_signer_signs_what_the_engine_verifies(kms: KMSClient) -> None:
     assert verify_signature(signer.public_key_pem(), message, signature)
     assert not verify_signature(signer.public_key_pem(), message + b" ", signature)
     assert signer.public_key_pem().startswith(b"-----BEGIN PUBLIC KEY-----")
+
+
+def test_chunks_are_sized_from_a_deadline_so_a_million_molecules_is_one_wave_of_few_children() -> None:
+    from functions.service.deployment import DEFAULT_JOB_CONCURRENCY  # noqa: PLC0415
+    from infra_cdk.compute import CHUNK_TIMEOUT_SECONDS  # noqa: PLC0415
+
+    for descriptors, most in (("full", 200), ("fast", 130)):
+        rows = chunk_rows_for(20, descriptors)
+        children = -(-1_000_000 // rows)
+        assert children <= most, (descriptors, children)  # was 579 / 378 with 45 s chunks
+        assert children <= DEFAULT_JOB_CONCURRENCY  # one wave
+        assert rows * seconds_per_molecule(20, descriptors) <= CHUNK_TIMEOUT_SECONDS / 4  # a retry fits too
+
+
+def test_chunk_work_imports_neither_matplotlib_nor_pyarrow() -> None:
+    """The RunChunk Lambda's cold start: the chunk handler loads the engine, never the report's plotting or the
+    parquet reader (docs/cost.md has the measured import time)."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import sys, functions.handlers.run_chunk\n"
+        "heavy = sorted(m for m in ('matplotlib', 'pyarrow', 'pandas', 'PIL') if m in sys.modules)\n"
+        "print(','.join(heavy))\n"
+    )
+    environment = {"HETERO2_BUCKET": "b", "HETERO2_TABLE": "t", "PATH": "/usr/bin:/bin"}
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True, env=environment
+    )
+    assert shown.stdout.strip() == ""

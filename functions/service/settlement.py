@@ -1,0 +1,101 @@
+"""What every ended job owes, paid exactly once whoever ends it (finalize, its retry, mark-failed, cancel, the
+reconciler of timed-out or aborted executions): its running slot and unused molecules back, and one metering record.
+
+Each half is a DynamoDB transaction that also flips a flag on the job item (``quota_reserved`` off, ``metered`` on),
+so a crash between "the job ended" (the commit point) and "the job was settled" is repaired by calling
+:func:`settle_job` again, and calling it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from functions.service import clock, table
+from functions.service.jobs import job_key
+from functions.service.metering import COUNTERS
+from functions.service.observability import logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    from functions.service.context import ServiceContext
+    from functions.service.tenancy import JobRef
+
+
+def release_job_slot(ctx: ServiceContext, ref: JobRef) -> bool:
+    """Give the job's running slot back, once, and refund the molecules it reserved but did not process: the
+    monthly quota counts what ran, not what was declared."""
+    job = ctx.jobs.get(ref)
+    if not job.get("quota_reserved"):
+        return False
+    unused = int(job.get("quota_rows", 0)) - int(job.get("rows_done", 0))
+    month = job.get("quota_month")
+    return ctx.quotas.release_job(job_key(ref), ref.org, str(month) if month else None, unused)
+
+
+def meter_job_once(ctx: ServiceContext, ref: JobRef) -> bool:
+    """Add what the job used (rows that ran, decoys, worker seconds, stored bytes) to its project's month, once.
+
+    The amounts are read from the job record, where the commit point wrote them, so a retry after a crash meters
+    the same numbers. Returns False when the job was metered already.
+    """
+    job = ctx.jobs.get(ref)
+    if job.get("metered"):
+        return False
+    amounts = {
+        "molecules": Decimal(int(job.get("rows_done", 0))),
+        "decoys": Decimal(int(job.get("decoys_total", 0))),
+        "worker_seconds": Decimal(str(round(float(job.get("worker_seconds", 0.0)), 3))),
+        "stored_bytes": Decimal(int(job.get("stored_bytes", 0))),
+    }
+    month = clock.this_month()
+    names: dict[str, str] = {f"#{name}": name for name in COUNTERS}
+    names.update({"#org": "org", "#project": "project", "#month": "month"})
+    values: dict[str, Any] = {f":{name}": amount for name, amount in amounts.items()}
+    values.update({":org": ref.org, ":project": ref.project, ":month": month})
+    name = ctx.settings.table
+    usage: list[TransactWriteItemTypeDef] = [
+        {
+            "Update": {
+                "TableName": name,
+                "Key": table.usage_key(ref.org, month, ref.project),
+                "UpdateExpression": "ADD "
+                + ", ".join(f"#{c} :{c}" for c in COUNTERS)
+                + " SET #org = :org, #project = :project, #month = :month",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+    ]
+    items: list[TransactWriteItemTypeDef] = [
+        {
+            "Update": {
+                "TableName": name,
+                "Key": job_key(ref),
+                "UpdateExpression": "SET #metered = :month",
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(#metered)",
+                "ExpressionAttributeNames": {"#metered": "metered"},
+                "ExpressionAttributeValues": {":month": month},
+            }
+        },
+        *(usage if any(amounts.values()) else []),  # nothing ran: flag the job, add no usage row
+    ]
+    try:
+        ctx.dynamodb.meta.client.transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        reasons = exc.response.get("CancellationReasons") or []
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            return False
+        raise
+    return True
+
+
+def settle_job(ctx: ServiceContext, ref: JobRef) -> dict[str, bool]:
+    """Release and meter an ended job; safe to call any number of times, from any of the job's enders."""
+    released = release_job_slot(ctx, ref)
+    metered = meter_job_once(ctx, ref)
+    logger.info("job settled", extra={**ref.as_dict(), "released": released, "metered": metered})
+    return {"released": released, "metered": metered}
