@@ -78,7 +78,10 @@ def to_api_gateway_event(
     """An API Gateway REST (proxy) event, as the real gateway would send for this request."""
     parts = urlsplit(target)
     query = parse_qs(parts.query, keep_blank_values=True)
-    text = body.decode("utf-8") if body else None
+    try:
+        text, encoded = (body.decode("utf-8") if body else None), False
+    except UnicodeDecodeError:  # API Gateway passes bytes that are not text as base64; the API answers 400
+        text, encoded = base64.b64encode(body).decode("ascii"), True
     return {
         "resource": "/{proxy+}",
         "path": parts.path,
@@ -90,7 +93,7 @@ def to_api_gateway_event(
         "pathParameters": {"proxy": parts.path.lstrip("/")},
         "stageVariables": None,
         "body": text,
-        "isBase64Encoded": False,
+        "isBase64Encoded": encoded,
         "requestContext": {
             "requestId": str(uuid.uuid4()),
             "stage": "local",

@@ -82,6 +82,11 @@ class Directory:
         self.set_org_role(org, creator, OrgRole.ORG_ADMIN)
         return Org(org, name, plan, retention_days, now)
 
+    def release_org(self, org: str, creator: str) -> None:
+        """Undo :meth:`create_org` when what must follow it (the org's keys) could not be made."""
+        self._table.delete_item(Key=table.user_key(org, creator))
+        self._table.delete_item(Key=table.org_key(org))
+
     def get_org(self, org: str) -> Org:
         item = self._table.get_item(Key=table.org_key(org)).get("Item")
         if item is None:
