@@ -227,7 +227,8 @@ class DataStore(Construct):
         rules = [
             s3.LifecycleRule(
                 id=f"retention-{tenant.org}",
-                prefix=org_prefix(tenant.org),
+                # projects/ only: the published public keys (tenants/ORG/keys/) verify old packs and never expire
+                prefix=projects_prefix(tenant.org),
                 expiration=cdk.Duration.days(tenant.retention_days),
                 noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
                 abort_incomplete_multipart_upload_after=cdk.Duration.days(7),

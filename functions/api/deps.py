@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from functions.api.auth import AuthConfig, Principal, TokenVerifier
 from functions.api.errors import ApiError
 from functions.api.permissions import Permission, allowed, hides_existence
-from functions.service import audit_log, refusals
+from functions.service import audit_log, org_terms, refusals
 from functions.service.context import ServiceContext, service_context
 from functions.service.directory import OrgRole, ProjectRole
 from functions.service.errors import NotFoundError
@@ -102,9 +102,10 @@ def authorize(
         _probe(app, principal, permission, org, f"org {org}")
         raise not_found(f"org {org}")
     try:
-        svc.context.directory.get_org(org)  # the token's org, but not created yet (POST /v1/orgs)
+        found = svc.context.directory.get_org(org)  # the token's org, but not created yet (POST /v1/orgs)
     except NotFoundError as exc:
         raise not_found(f"org {org}") from exc
+    org_terms.sync(svc.context, found)  # a plan or retention change in the customer config reaches the record
     org_role = svc.context.directory.org_role(org, principal.user)
     project_role = None
     if project is not None:

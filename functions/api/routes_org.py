@@ -13,7 +13,7 @@ from functions.api.deps import authorize, caller_of, header, not_found, record, 
 from functions.api.errors import ApiError
 from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
-from functions.service import audit_log, clock, layout
+from functions.service import audit_log, clock, org_terms, public_keys
 from functions.service.directory import DEFAULT_PLAN, DEFAULT_RETENTION_DAYS, OrgRole, ProjectRole
 from functions.service.errors import AlreadyExistsError, NotFoundError
 from functions.service.tenancy import ProjectRef
@@ -29,6 +29,7 @@ def _org_out(org: models.OrgId, role: OrgRole) -> dict[str, Any]:
         plan=found.plan,
         retention_days=found.retention_days,
         created_at=found.created_at,
+        external_sharing=found.external_sharing,
         your_role=role.value,
     ).model_dump()
 
@@ -72,9 +73,7 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
                 raise ApiError(403, "org_not_provisioned", f"org {principal.org} is not provisioned here") from exc
             raise
         # the public key that verifies this org's packs, published where the download route finds it
-        public_key = svc.context.keys.public_key_pem(principal.org)
-        key = layout.org_public_key_key(principal.org)
-        svc.context.store(principal.org).put_bytes(key, public_key, "application/x-pem-file")
+        public_keys.publish(svc.context, principal.org)
         record(caller, audit_log.ORG_CREATE, principal.org)
         return _org_out(principal.org, OrgRole.ORG_ADMIN), 201
 
@@ -110,13 +109,28 @@ def get_org(org: models.OrgId) -> models.OrgOut:
 
 @router.patch(
     "/v1/orgs/<org>",
-    summary="Change the org's retention (org admins)",
+    summary="Change the org's retention or external sharing (org admins)",
     responses=models.responses(200, models.OrgOut, 403),
 )
 def update_org(org: models.OrgId, body: models.OrgUpdate) -> models.OrgOut:
     caller = authorize(router, Permission.ORG_MANAGE, org, audit_action=audit_log.RETENTION_CHANGE)
-    services().context.directory.set_retention_days(org, body.retention_days)
-    record(caller, audit_log.RETENTION_CHANGE, org, retention_days=body.retention_days)
+    context = services().context
+    if body.retention_days is None and body.external_sharing is None:
+        raise ApiError(422, "validation_error", "send retention_days, external_sharing or both")
+    if body.retention_days is not None:
+        bound = org_terms.max_retention_days(context, org)
+        if bound is not None and body.retention_days > bound:
+            raise ApiError(
+                422,
+                "retention_beyond_lifecycle",
+                f"retention_days {body.retention_days} exceeds the {bound} days this deployment's storage "
+                "lifecycle keeps the org's data; raise it in the customer config first",
+            )
+        context.directory.set_retention_days(org, body.retention_days)
+        record(caller, audit_log.RETENTION_CHANGE, org, retention_days=body.retention_days)
+    if body.external_sharing is not None:
+        context.directory.set_external_sharing(org, body.external_sharing)
+        record(caller, audit_log.SHARING_CHANGE, org, external_sharing=body.external_sharing)
     return models.OrgOut(**_org_out(org, caller.org_role))
 
 

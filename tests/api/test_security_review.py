@@ -64,10 +64,12 @@ def test_deep_json_is_400_and_a_wrong_media_type_415_never_500(service: LocalSer
     auth = {"Authorization": f"Bearer {tenant.admin.token}"}
     deep = b'{"project": "p1", "name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     status, body = _raw(service, "POST", path, deep, {**auth, "Content-Type": "application/json"})
-    assert status == 400 and body["error"]["code"] == "too_deeply_nested"
+    assert status == 400
+    assert body["error"]["code"] == "too_deeply_nested"
     plain = json.dumps({"project": "p1", "name": "x"}).encode()
     status, body = _raw(service, "POST", path, plain, {**auth, "Content-Type": "text/plain"})
-    assert status == 415 and body["error"]["code"] == "unsupported_media_type"
+    assert status == 415
+    assert body["error"]["code"] == "unsupported_media_type"
     status, body = _raw(service, "POST", path, b"{not json", {**auth, "Content-Type": "application/json"})
     assert 400 <= status < 500
     # a body nested within the limit is an ordinary validation answer

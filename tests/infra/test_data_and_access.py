@@ -105,7 +105,8 @@ def test_tenant_data_expires_after_its_retention(synthesized: Synthesized, stack
     rules = {rule["Id"]: rule for rule in artifacts["Properties"]["LifecycleConfiguration"]["Rules"]}
     for tenant in config.tenants:
         rule = rules[f"retention-{tenant.org}"]
-        assert rule["Prefix"] == f"tenants/{tenant.org}/"
+        # the projects only: tenants/ORG/keys/ (every public key that ever signed a pack) never expires
+        assert rule["Prefix"] == f"tenants/{tenant.org}/projects/"
         assert rule["ExpirationInDays"] == tenant.retention_days
         assert rule["Status"] == "Enabled"
 
