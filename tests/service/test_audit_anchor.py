@@ -4,7 +4,6 @@ verifier reports a truncated or rewritten tail, which the hash chain alone canno
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -29,14 +28,14 @@ def bucket() -> str:
 
 
 @pytest.fixture
-def setup(table: Any, bucket: str) -> Iterator[tuple[AuditLog, AnchorStore, TenantKeys]]:
+def setup(table: Any, bucket: str) -> tuple[AuditLog, AnchorStore, TenantKeys]:
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}, ObjectLockEnabledForBucket=True
     )
     keys = TenantKeys(boto3.client("kms", region_name=REGION), "alias/hetero2")
     keys.create_org_keys(ORG)
-    yield AuditLog(table), AnchorStore(s3, bucket, retention_days=1), keys
+    return AuditLog(table), AnchorStore(s3, bucket, retention_days=1), keys
 
 
 def _append(log: AuditLog, n: int) -> None:
