@@ -5,7 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
-from infra_cdk import access
+from infra_cdk import access, checkov
 from infra_cdk.api import Api
 from infra_cdk.assets import AssetPaths
 from infra_cdk.compute import Compute
@@ -47,6 +47,7 @@ class Hetero2Stack(cdk.Stack):
             self, "Events", data=self.data, compute=self.compute, state_machine_arn=state_machine_arn
         )
         access.apply(self.data, self.compute, self.orchestration)
+        checkov.apply(self, self.compute.functions, self.data.access_logs)
         self.observability = Observability(
             self,
             "Observability",
