@@ -3,6 +3,10 @@
 Reads the table named by HETERO2_AUDIT_TABLE with the default boto3 session (profile, region and
 AWS_ENDPOINT_URL as usual). Prints OK and the head hash, or the first broken link. Exit 0 when the chain
 holds, 1 when it is broken, 2 when the command could not check (bad arguments, no table configured).
+
+With ``--anchors-bucket`` (or HETERO2_ANCHOR_BUCKET) it also checks the chain against the signed heads in the
+Object Lock bucket (functions/service/audit_anchor.py), which is what reveals a deleted or re-hashed tail;
+``--trusted-key`` pins the org's published public keys so a forged anchor is reported too.
 """
 
 from __future__ import annotations
