@@ -16,8 +16,10 @@ from functions.service.tenancy import JobRef
 
 MAX_MESSAGE = 1000
 # An absolute path on the worker (/tmp/hetero2-plan-abc123/input.csv, /var/task/...): the customer needs the
-# file's name, never the server's directory layout.
-_SERVER_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.+-]+/)+([\w.+-]+)")
+# file's name, never the server's directory layout. Only filesystem roots: an API path (POST /v1/orgs) stays.
+_SERVER_PATH = re.compile(
+    r"(?<![\w.:/])/(?:tmp|var|opt|home|root|usr|mnt|srv|app|run|private|Users|work|proc|dev)/(?:[\w.+-]+/)*([\w.+-]+)"
+)
 
 
 def without_server_paths(message: str) -> str:

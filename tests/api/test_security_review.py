@@ -156,6 +156,8 @@ def test_a_failed_jobs_error_never_shows_a_server_path() -> None:
     described = describe_error({"Error": "JobInputError", "Cause": cause})
     assert "/tmp" not in described["message"]
     assert described["message"] == "cannot read input.csv: line 3 is not CSV"
+    kept = describe_error({"Error": "X", "Cause": "create the org first (POST /v1/orgs), see https://x.org/a/b"})
+    assert kept["message"] == "create the org first (POST /v1/orgs), see https://x.org/a/b"
 
 
 def test_unauthenticated_requests_never_reach_the_body_parser(service: LocalService) -> None:
