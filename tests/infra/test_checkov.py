@@ -17,7 +17,7 @@ import pytest
 from infra_cdk.checkov import REASONS
 
 if TYPE_CHECKING:
-    from infra.conftest import Synthesized
+    from tests.infra.conftest import Synthesized
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = ROOT / ".venv-iac" / "bin" / "checkov"

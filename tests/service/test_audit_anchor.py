@@ -31,7 +31,7 @@ def bucket() -> str:
 def setup(table: Any, bucket: str) -> tuple[AuditLog, AnchorStore, TenantKeys]:
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(
-        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}, ObjectLockEnabledForBucket=True
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}, ObjectLockEnabledForBucket=True
     )
     keys = TenantKeys(boto3.client("kms", region_name=REGION), "alias/hetero2")
     keys.create_org_keys(ORG)
