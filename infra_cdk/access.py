@@ -188,6 +188,7 @@ def apply(data: DataStore, compute: Compute, orchestration: Orchestration) -> No
 def _audit_anchors(data: DataStore, compute: Compute, roles: dict[str, iam.Role]) -> None:
     """The anchor function writes and reads its Object Lock bucket; only the audit writers may PutItem events."""
     anchor = roles["AuditAnchor"]
+    data.grant_key_lookup(anchor)  # the signer finds the org's keys by alias (DescribeKey), as every key user does
     nag.add_statement(
         anchor,
         actions=["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention"],
