@@ -29,6 +29,8 @@ setup:  ## a fresh .venv with exactly what uv.lock pins (the dev extra: everythi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/uv sync --locked --inexact --extra dev
+	# checkov pins old boto3/networkx/packaging: its own venv, from the same lock (tests/infra/test_checkov.py)
+	UV_PROJECT_ENVIRONMENT=.venv-iac $(BIN)/uv sync --locked --no-install-project --only-group iac
 
 lock:  ## re-lock after editing pyproject.toml's dependencies, and re-export the image/layer requirements
 	scripts/lock.sh

@@ -17,7 +17,7 @@ from aws_cdk import aws_s3 as s3
 
 from functions.service.layout import INBOX_AREA, JOBS_AREA, OUTBOX_AREA, org_prefix
 from functions.service.table import org_pk
-from infra_cdk import nag
+from infra_cdk import contract, nag
 
 if TYPE_CHECKING:
     from infra_cdk.compute import Compute
@@ -98,6 +98,10 @@ MATRIX: Final[dict[str, Grants]] = {
         scan_org_records=True,
     ),
     "Authorizer": Grants(main=("dynamodb:GetItem", "dynamodb:Query")),
+    # Reads each org's chain head, signs it with the org's key, writes it to the Object Lock bucket.
+    "AuditAnchor": Grants(
+        main=("dynamodb:GetItem",), audit=("dynamodb:GetItem", "dynamodb:Query"), signing="sign", scan_org_records=True
+    ),
 }
 
 
@@ -182,3 +186,21 @@ def apply(data: DataStore, compute: Compute, orchestration: Orchestration) -> No
                 resources=[executions],
                 wildcard_reason="job-executions",
             )
+    _audit_anchors(data, compute, roles)
+
+
+def _audit_anchors(data: DataStore, compute: Compute, roles: dict[str, iam.Role]) -> None:
+    """The anchor function writes and reads its Object Lock bucket; only the audit writers may PutItem events."""
+    anchor = roles["AuditAnchor"]
+    data.grant_key_lookup(anchor)  # the signer finds the org's keys by alias (DescribeKey), as every key user does
+    nag.add_statement(
+        anchor,
+        actions=["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention"],
+        resources=[data.anchor_bucket.arn_for_objects("anchors/*")],
+        wildcard_reason="audit-anchors",
+    )
+    nag.add_statement(anchor, actions=["s3:ListBucket"], resources=[data.anchor_bucket.bucket_arn])
+    function = compute.functions["AuditAnchor"]
+    function.add_environment(contract.env.ANCHOR_BUCKET, data.anchor_bucket.bucket_name)
+    function.add_environment(contract.env.ANCHOR_RETENTION_DAYS, str(data.anchor_retention_days))
+    data.restrict_audit_writes([roles[name] for name, grants in MATRIX.items() if "dynamodb:PutItem" in grants.audit])

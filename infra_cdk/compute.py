@@ -82,6 +82,7 @@ CONTROL_PLANE_FUNCTIONS: Final = (
     FunctionSpec("DropTrigger", contract.DROP_TRIGGER_HANDLER, 512, 60, "Start a job for a drop-folder file"),
     FunctionSpec("MarkFailed", contract.MARK_FAILED_HANDLER, 256, 60, "Record a failed job"),
     FunctionSpec("Retention", contract.RETENTION_HANDLER, 1024, 900, "Delete data past its retention"),
+    FunctionSpec("AuditAnchor", contract.AUDIT_ANCHOR_HANDLER, 512, 300, "Sign audit-chain heads into Object Lock"),
     FunctionSpec("Reconcile", contract.RECONCILE_HANDLER, 256, 60, "End and settle a job its execution left behind"),
 )
 

@@ -135,6 +135,8 @@ class CustomerConfig(BaseModel):
     vpc_cidr: str = "10.80.0.0/16"
     availability_zones: tuple[str, ...] | None = None
     lambda_concurrency_limit: Annotated[int, Field(ge=UNRESERVED_FLOOR + 10)] = 1000
+    # How long each signed audit-chain head stays locked (S3 Object Lock, COMPLIANCE mode): nobody can delete it.
+    audit_anchor_retention_days: Annotated[int, Field(ge=1, le=36500)] = 2555
     source: Annotated[Path, Field(exclude=True)] = Path()
 
     @field_validator("customer", "account", "region")

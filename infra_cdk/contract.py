@@ -21,6 +21,7 @@ MARK_FAILED_HANDLER: Final = "functions.handlers.mark_failed.handler"
 DROP_TRIGGER_HANDLER: Final = "functions.handlers.drop_trigger.handler"
 API_HANDLER: Final = "functions.handlers.api.handler"
 RETENTION_HANDLER: Final = "functions.handlers.retention.handler"
+AUDIT_ANCHOR_HANDLER: Final = "functions.handlers.audit_anchor.handler"
 RECONCILE_HANDLER: Final = "functions.handlers.reconcile.handler"
 # The REST API's Lambda TOKEN authorizer (see docs/deploy.md, "The API and its authorizer").
 AUTHORIZER_HANDLER: Final = "functions.handlers.authorizer.handler"

@@ -59,6 +59,7 @@ ACCESS_LOG_DAYS: Final = 365
 AUDIT_TABLE_FORBIDDEN: Final = (
     "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",
+    "dynamodb:DeleteTable",
     "dynamodb:PartiQLDelete",
     "dynamodb:PartiQLUpdate",
     "dynamodb:UpdateItem",
@@ -124,6 +125,48 @@ class DataStore(Construct):
                 )
             )
         self.idempotency_table = self._table("IdempotencyTable", "id", None, ttl="expiration")
+        self.anchor_retention_days = config.audit_anchor_retention_days
+        self.anchor_bucket = self._anchor_bucket(config)
+
+    def _anchor_bucket(self, config: CustomerConfig) -> s3.Bucket:
+        """Signed audit-chain heads (functions/service/audit_anchor.py), locked in COMPLIANCE mode: no principal,
+        the account root included, can delete or overwrite one before its retention ends."""
+        return s3.Bucket(
+            self,
+            "AuditAnchors",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.platform_key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            object_lock_enabled=True,
+            object_lock_default_retention=s3.ObjectLockRetention.compliance(
+                cdk.Duration.days(config.audit_anchor_retention_days)
+            ),
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="anchors/",
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    def restrict_audit_writes(self, writers: Sequence[iam.IRole]) -> None:
+        """PutItem on the audit table for the writer roles only; nobody else may put (or overwrite) an event.
+
+        A resource policy cannot require the writers' ``attribute_not_exists`` condition (DynamoDB has no
+        condition key for it); the writers' code always sends it (functions/service/audit_log.py).
+        """
+        self.audit_table.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="PutOnlyByTheAuditWriters",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["dynamodb:PutItem"],
+                resources=["*"],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": [role.role_arn for role in writers]}},
+            )
+        )
 
     def _allow_services_on_platform_key(self, stack: cdk.Stack) -> None:
         key = self.platform_key
@@ -230,7 +273,8 @@ class DataStore(Construct):
         rules = [
             s3.LifecycleRule(
                 id=f"retention-{tenant.org}",
-                prefix=org_prefix(tenant.org),
+                # projects/ only: the published public keys (tenants/ORG/keys/) verify old packs and never expire
+                prefix=projects_prefix(tenant.org),
                 expiration=cdk.Duration.days(tenant.retention_days),
                 noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
                 abort_incomplete_multipart_upload_after=cdk.Duration.days(7),

@@ -54,6 +54,11 @@ REASONS: Final[dict[str, str]] = {
         "first logs, so writes are limited to that name prefix in this account and region; DescribeLogGroups "
         "(names only, no log data) needs the account's log-group ARN pattern."
     ),
+    "audit-anchors": (
+        "Anchors are named by org and chain position at run time (anchors/ORG/SEQ.json); the grant is limited "
+        "to this stack's audit-anchor bucket, whose Object Lock (compliance mode) lets nothing be overwritten "
+        "or deleted."
+    ),
     "access-log-bucket": (
         "This bucket is the server-access-log target of the artifact bucket; logging it into itself would "
         "loop, and S3 log delivery writes it with SSE-S3 only."

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 
-from infra_cdk import access
+from infra_cdk import access, checkov
 from infra_cdk.api import Api
 from infra_cdk.compute import Compute
 from infra_cdk.data import DataStore
@@ -52,6 +52,7 @@ class Hetero2Stack(cdk.Stack):
             self, "Events", data=self.data, compute=self.compute, state_machine_arn=state_machine_arn
         )
         access.apply(self.data, self.compute, self.orchestration)
+        checkov.apply(self, self.compute.functions, self.data.access_logs)
         self.observability = Observability(
             self,
             "Observability",

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from functions.api import routes_jobs, routes_org
+from functions.api import gate, routes_jobs, routes_org
 from functions.api.deps import request_id
 from functions.api.errors import ApiError, AuthenticationError
 from functions.service.errors import InvalidIdentifierError, TenantAccessError
@@ -101,7 +101,8 @@ def openapi_document() -> dict[str, Any]:
 @logger.inject_lambda_context(clear_state=True, correlation_id_path="requestContext.requestId")
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result: dict[str, Any] = app.resolve(event, context)
+    refused = gate.check(event)
+    result: dict[str, Any] = refused if refused is not None else app.resolve(event, context)
     status = int(result.get("statusCode", 500))
     metrics.add_metric(name="ApiRequests", unit="Count", value=1)
     if status >= 500:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 from functions.api.auth import AuthConfig, Principal, TokenVerifier
 from functions.api.errors import ApiError
 from functions.api.permissions import Permission, allowed, hides_existence
+from functions.service import audit_log, org_terms, refusals
 from functions.service.context import ServiceContext, service_context
 from functions.service.errors import NotFoundError
 from functions.service.ids import checked_id
@@ -100,11 +101,13 @@ def authorize(
     svc = services()
     principal = svc.verifier.verify(header(app, "Authorization"))
     if org != principal.org:
+        _probe(app, principal, permission, org, f"org {org}")
         raise not_found(f"org {org}")
     try:
-        svc.context.directory.get_org(org)  # the token's org, but not created yet (POST /v1/orgs)
+        found = svc.context.directory.get_org(org)  # the token's org, but not created yet (POST /v1/orgs)
     except NotFoundError as exc:
         raise not_found(f"org {org}") from exc
+    org_terms.sync(svc.context, found)  # a plan or retention change in the customer config reaches the record
     org_role = svc.context.directory.org_role(org, principal.user)
     project_role = None
     if project is not None:
@@ -115,13 +118,70 @@ def authorize(
             raise not_found(f"project {project}") from exc
         project_role = svc.context.directory.project_role(ref, principal.user)
         if hides_existence(permission, project_role, org_role):
+            _probe(app, principal, permission, org, f"{org}/{project}", cross_org=False)
             raise not_found(f"project {project}")
     caller = Caller(principal, org_role, project_role, _source_ip(app), request_id(app))
     if not allowed(permission, org_role, project_role):
-        if audit_action is not None:
-            record(caller, audit_action, audit_target or org, outcome="denied", permission=permission.value)
+        refusals.record_refusal(
+            svc.context,
+            org,
+            actor=principal.user,
+            action=audit_action or audit_log.ACCESS_DENIED,
+            target=audit_target or org,
+            source_ip=caller.source_ip,
+            request_id=caller.request_id,
+            status=403,
+            permission=permission.value,
+        )
         raise ApiError(403, "forbidden", f"your role does not allow {permission.value}")
     return caller
+
+
+def caller_of(app: APIGatewayRestResolver | Router, principal: Principal, org_role: OrgRole) -> Caller:
+    """The caller of a route that checks its own permission (POST /v1/orgs), with source IP and request id."""
+    return Caller(principal, org_role, None, _source_ip(app), request_id(app))
+
+
+def _probe(
+    app: APIGatewayRestResolver | Router,
+    principal: Principal,
+    permission: Permission,
+    org: str,
+    target: str,
+    *,
+    cross_org: bool = True,
+) -> None:
+    """Audit a 404 that hides something from a signed-in caller: in the caller's org, and (for a cross-org probe)
+    in the probed org too if it exists, so both orgs' admins see it. Rate-limited per org; never raises."""
+    context = services().context
+    orgs = [principal.org, org] if cross_org else [principal.org]
+    for audited in dict.fromkeys(orgs):
+        refusals.record_refusal(
+            context,
+            audited,
+            actor=f"{principal.user}@{principal.org}" if audited != principal.org else principal.user,
+            action=audit_log.ACCESS_DENIED,
+            target=target,
+            source_ip=_source_ip(app),
+            request_id=request_id(app),
+            status=404,
+            permission=permission.value,
+        )
+
+
+def refused_as_missing(app: APIGatewayRestResolver | Router, caller: Caller, target: str, what: str) -> ApiError:
+    """The 404 for something the caller may not learn exists (audited like any hidden-resource probe)."""
+    refusals.record_refusal(
+        services().context,
+        caller.org,
+        actor=caller.user,
+        action=audit_log.ACCESS_DENIED,
+        target=target,
+        source_ip=caller.source_ip,
+        request_id=caller.request_id,
+        status=404,
+    )
+    return not_found(what)
 
 
 def header(app: APIGatewayRestResolver | Router, name: str) -> str | None:

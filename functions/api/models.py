@@ -45,7 +45,12 @@ class OrgCreate(Strict):
 
 
 class OrgUpdate(Strict):
-    retention_days: int = Field(ge=1, le=3650)
+    retention_days: int | None = Field(
+        None, ge=1, le=3650, description="at most what the deployment's lifecycle rule enforces for the org"
+    )
+    external_sharing: bool | None = Field(
+        None, description="allow links for people outside the org (POST .../share); off by default"
+    )
 
 
 class OrgOut(BaseModel):
@@ -54,6 +59,7 @@ class OrgOut(BaseModel):
     plan: str
     retention_days: int
     created_at: str
+    external_sharing: bool = False
     your_role: str
 
 

@@ -13,10 +13,11 @@ from functions.api.deps import Caller, authorize, not_found, record, services
 from functions.api.errors import ApiError
 from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
-from functions.service import audit_log, clock, deletion, layout
+from functions.service import audit_log, clock, deletion, layout, public_keys, refusals
 from functions.service.artifacts import PRESIGN_SECONDS
 from functions.service.errors import (
     JobNotFoundError,
+    NotFoundError,
     StateConflictError,
     UploadMissingError,
     UploadRejectedError,
@@ -292,7 +293,12 @@ def _artifact_url(ref: JobRef, artifact: str, expires_in: int) -> str:
     _finished(ref)
     store = services().context.store(ref.org)
     if artifact == "public_key":
-        key, name = layout.org_public_key_key(ref.org), f"{ref.org}-{layout.PUBLIC_KEY_FILE}"
+        # the key that signed this job's pack, even after the org's signing key was rotated
+        try:
+            key = public_keys.key_for_job(services().context, ref)
+        except NotFoundError as exc:
+            raise ApiError(409, "key_not_published", str(exc)) from exc
+        name = f"{ref.org}-{layout.PUBLIC_KEY_FILE}"
     else:
         key, name = layout.pack_member_key(ref, ARTIFACTS[artifact]), f"{ref.job}-{ARTIFACTS[artifact]}"
     return store.presign_get(key, download_name=name, expires_in=expires_in)
@@ -310,6 +316,20 @@ def share(
     caller = authorize(
         router, Permission.JOB_READ, org, project, audit_action=audit_log.PACK_SHARE, audit_target=target
     )
+
+    if not services().context.directory.get_org(org).external_sharing:
+        refusals.record_refusal(
+            services().context,
+            org,
+            actor=caller.user,
+            action=audit_log.PACK_SHARE,
+            target=target,
+            source_ip=caller.source_ip,
+            request_id=caller.request_id,
+            status=403,
+            recipient=body.recipient,
+        )
+        raise ApiError(403, "external_sharing_disabled", "links for people outside the org are off for this org")
 
     def action() -> tuple[dict[str, Any], int]:
         url = _artifact_url(JobRef(org, project, job), body.artifact, body.expires_in)

@@ -9,11 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from botocore.exceptions import ClientError
 
 from functions.api import models
-from functions.api.deps import Caller, authorize, header, not_found, record, services
+from functions.api.deps import authorize, caller_of, header, not_found, record, refused_as_missing, services
 from functions.api.errors import ApiError
 from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
-from functions.service import audit_log, clock, layout
+from functions.service import audit_log, clock, org_terms, public_keys
 from functions.service.directory import DEFAULT_PLAN, DEFAULT_RETENTION_DAYS, OrgRole, ProjectRole
 from functions.service.errors import AlreadyExistsError, NotFoundError
 from functions.service.tenancy import ProjectRef
@@ -29,6 +29,7 @@ def _org_out(org: models.OrgId, role: OrgRole) -> dict[str, Any]:
         plan=found.plan,
         retention_days=found.retention_days,
         created_at=found.created_at,
+        external_sharing=found.external_sharing,
         your_role=role.value,
     ).model_dump()
 
@@ -47,17 +48,15 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
         raise ApiError(403, "org_not_provisioned", f"org {principal.org} is not provisioned in this deployment")
     terms = provisioned.get(principal.org, {})
 
+    caller = caller_of(router, principal, OrgRole.ORG_ADMIN)
+    directory = svc.context.directory
+
     def action() -> tuple[dict[str, Any], int]:
-        # Keys first: in a deployment they exist already (CDK made them from the customer config) and are only
-        # looked up; locally they are created. An org that is not provisioned cannot get keys: say so.
+        # The org record first: its conditional put decides which of concurrent creators wins; the others get 409
+        # and create no keys. Then the keys (in a deployment CDK made them and they are only looked up; locally
+        # they are created); if that fails, the claim is released so the org can be created again.
         try:
-            svc.context.keys.create_org_keys(principal.org)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("AccessDeniedException", "AccessDenied"):
-                raise ApiError(403, "org_not_provisioned", f"org {principal.org} is not provisioned here") from exc
-            raise
-        try:
-            svc.context.directory.create_org(
+            directory.create_org(
                 principal.org,
                 body.name,
                 principal.user,
@@ -66,16 +65,18 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
             )
         except AlreadyExistsError as exc:
             raise ApiError(409, "already_exists", f"org {principal.org} exists already") from exc
+        try:
+            svc.context.keys.create_org_keys(principal.org)
+        except ClientError as exc:
+            directory.release_org(principal.org, principal.user)
+            if exc.response.get("Error", {}).get("Code") in ("AccessDeniedException", "AccessDenied"):
+                raise ApiError(403, "org_not_provisioned", f"org {principal.org} is not provisioned here") from exc
+            raise
         # the public key that verifies this org's packs, published where the download route finds it
-        public_key = svc.context.keys.public_key_pem(principal.org)
-        key = layout.org_public_key_key(principal.org)
-        svc.context.store(principal.org).put_bytes(key, public_key, "application/x-pem-file")
-        svc.context.audit.append(
-            principal.org, actor=principal.user, action=audit_log.ORG_CREATE, target=principal.org, outcome="success"
-        )
+        public_keys.publish(svc.context, principal.org)
+        record(caller, audit_log.ORG_CREATE, principal.org)
         return _org_out(principal.org, OrgRole.ORG_ADMIN), 201
 
-    caller = Caller(principal, OrgRole.ORG_ADMIN, None, None, "")
     return idempotent(router, "create_org", caller, body.model_dump(), action)
 
 
@@ -108,13 +109,28 @@ def get_org(org: models.OrgId) -> models.OrgOut:
 
 @router.patch(
     "/v1/orgs/<org>",
-    summary="Change the org's retention (org admins)",
+    summary="Change the org's retention or external sharing (org admins)",
     responses=models.responses(200, models.OrgOut, 403),
 )
 def update_org(org: models.OrgId, body: models.OrgUpdate) -> models.OrgOut:
     caller = authorize(router, Permission.ORG_MANAGE, org, audit_action=audit_log.RETENTION_CHANGE)
-    services().context.directory.set_retention_days(org, body.retention_days)
-    record(caller, audit_log.RETENTION_CHANGE, org, retention_days=body.retention_days)
+    context = services().context
+    if body.retention_days is None and body.external_sharing is None:
+        raise ApiError(422, "validation_error", "send retention_days, external_sharing or both")
+    if body.retention_days is not None:
+        bound = org_terms.max_retention_days(context, org)
+        if bound is not None and body.retention_days > bound:
+            raise ApiError(
+                422,
+                "retention_beyond_lifecycle",
+                f"retention_days {body.retention_days} exceeds the {bound} days this deployment's storage "
+                "lifecycle keeps the org's data; raise it in the customer config first",
+            )
+        context.directory.set_retention_days(org, body.retention_days)
+        record(caller, audit_log.RETENTION_CHANGE, org, retention_days=body.retention_days)
+    if body.external_sharing is not None:
+        context.directory.set_external_sharing(org, body.external_sharing)
+        record(caller, audit_log.SHARING_CHANGE, org, external_sharing=body.external_sharing)
     return models.OrgOut(**_org_out(org, caller.org_role))
 
 
@@ -128,9 +144,13 @@ def create_project(org: models.OrgId, body: models.ProjectCreate) -> tuple[dict[
 
     def action() -> tuple[dict[str, Any], int]:
         ref = ProjectRef(org, body.project)
+        directory = services().context.directory
         try:
-            project = services().context.directory.create_project(ref, body.name, caller.user)
+            project = directory.create_project(ref, body.name, caller.user)
         except AlreadyExistsError as exc:
+            if caller.org_role != OrgRole.ORG_ADMIN and directory.project_role(ref, caller.user) is None:
+                # a project the caller cannot see: the same answer as GET gives them, not 409 (issue 14)
+                raise refused_as_missing(router, caller, f"{org}/{body.project}", f"project {body.project}") from exc
             raise ApiError(409, "already_exists", f"project {body.project} exists already") from exc
         record(caller, audit_log.PROJECT_CREATE, f"{org}/{body.project}")
         out = models.ProjectOut(**_project_dict(project), your_role=ProjectRole.ADMIN.value)

@@ -45,18 +45,40 @@ def free_port() -> int:
         return port
 
 
+def jwk_thumbprint(jwk: dict[str, Any]) -> str:
+    """RFC 7638 thumbprint (base64url SHA-256 of the required members, sorted) of an EC public JWK."""
+    import hashlib  # noqa: PLC0415
+
+    members = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(members.encode()).digest()).rstrip(b"=").decode()
+
+
 class TokenIssuer:
     """Signs real ES256 JWTs with a key made for this server; ``jwks`` is what the API is told to trust."""
 
-    def __init__(self, issuer: str = ISSUER, audience: str = AUDIENCE) -> None:
+    def __init__(self, issuer: str = ISSUER, audience: str = AUDIENCE, private_key: Any = None) -> None:
         from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
         from jwt.algorithms import ECAlgorithm  # noqa: PLC0415
 
         self.issuer, self.audience = issuer, audience
-        self._key = ec.generate_private_key(ec.SECP256R1())
-        self.kid = uuid.uuid4().hex[:16]
+        self._key = private_key if private_key is not None else ec.generate_private_key(ec.SECP256R1())
         public = json.loads(ECAlgorithm.to_jwk(self._key.public_key()))
+        # a given key gets its RFC 7638 thumbprint as kid, so whoever holds the key file can compute it too
+        self.kid = jwk_thumbprint(public) if private_key is not None else uuid.uuid4().hex[:16]
         self.jwks = {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "ES256"}]}
+
+    @classmethod
+    def from_pem_file(cls, path: Path, issuer: str = ISSUER, audience: str = AUDIENCE) -> TokenIssuer:
+        """An issuer for an EC P-256 private key in PEM (``hetero2 serve --issuer-key``); anything else is refused."""
+        from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+        from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+            raise ValueError(
+                f"{path}: not an EC P-256 private key (make one: openssl ecparam -name prime256v1 -genkey)"
+            )
+        return cls(issuer, audience, private_key=key)
 
     def token(self, user: str, org: str, *, ttl_seconds: int = TOKEN_HOURS * 3600, **overrides: Any) -> str:
         import jwt  # noqa: PLC0415
@@ -80,7 +102,10 @@ def to_api_gateway_event(
     """An API Gateway REST (proxy) event, as the real gateway would send for this request."""
     parts = urlsplit(target)
     query = parse_qs(parts.query, keep_blank_values=True)
-    text = body.decode("utf-8") if body else None
+    try:
+        text, encoded = (body.decode("utf-8") if body else None), False
+    except UnicodeDecodeError:  # API Gateway passes bytes that are not text as base64; the API answers 400
+        text, encoded = base64.b64encode(body).decode("ascii"), True
     return {
         "resource": "/{proxy+}",
         "path": parts.path,
@@ -92,7 +117,7 @@ def to_api_gateway_event(
         "pathParameters": {"proxy": parts.path.lstrip("/")},
         "stageVariables": None,
         "body": text,
-        "isBase64Encoded": False,
+        "isBase64Encoded": encoded,
         "requestContext": {
             "requestId": str(uuid.uuid4()),
             "stage": "local",
@@ -150,7 +175,13 @@ class LocalService:
     max_concurrency: int = 2
     verbose: bool = False
     issuer: TokenIssuer = field(default_factory=TokenIssuer)
+    # more identity providers the API trusts (``--issuer-key``): same issuer and audience, their own keys
+    extra_issuers: list[TokenIssuer] = field(default_factory=list)
     _undo: list[Any] = field(default_factory=list)
+
+    @property
+    def trusted_jwks(self) -> dict[str, Any]:
+        return {"keys": [key for issuer in (self.issuer, *self.extra_issuers) for key in issuer.jwks["keys"]]}
 
     @property
     def url(self) -> str:
@@ -191,7 +222,7 @@ class LocalService:
             "AWS_SECRET_ACCESS_KEY": "local",
             env.JWT_ISSUER: self.issuer.issuer,
             env.JWT_AUDIENCE: self.issuer.audience,
-            env.JWKS: json.dumps(self.issuer.jwks),
+            env.JWKS: json.dumps(self.trusted_jwks),
         }
         saved = {name: os.environ.get(name) for name in environment}
         os.environ.update(environment)
@@ -264,12 +295,27 @@ def register(commands: Any) -> None:
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"API port (default {DEFAULT_PORT})")
     serve.add_argument("--moto-port", type=int, default=0, help="port of the local AWS (moto) endpoint (default: free)")
     serve.add_argument("--token-file", type=Path, help="also write the demo token to this file")
+    serve.add_argument(
+        "--issuer-key",
+        type=Path,
+        help="also trust tokens signed by this EC P-256 private key (PEM), with the issuer, audience and kid "
+        "the banner prints: your test harness or IdP dry run mints tokens for any org, user and role",
+    )
     serve.add_argument("--verbose", action="store_true", help="log every request")
     serve.set_defaults(handler=_cmd_serve)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    service = LocalService(host=args.host, port=args.port, moto_port=args.moto_port, verbose=args.verbose).start()
+    extra = []
+    if args.issuer_key is not None:
+        try:
+            extra.append(TokenIssuer.from_pem_file(args.issuer_key))
+        except (OSError, ValueError, TypeError) as exc:
+            print(f"error: --issuer-key: {exc}", file=sys.stderr)
+            return 2
+    service = LocalService(
+        host=args.host, port=args.port, moto_port=args.moto_port, verbose=args.verbose, extra_issuers=extra
+    ).start()
     try:
         token = service.seed_demo()
         if args.token_file:
@@ -279,6 +325,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"{who}; token valid {TOKEN_HOURS} h:")
         print(f"export HETERO2_URL={service.url}")
         print(f"export HETERO2_TOKEN={token}")
+        for issuer in extra:
+            print(
+                f"also trusted: ES256 tokens signed by --issuer-key with kid {issuer.kid}, "
+                f"iss {issuer.issuer}, aud {issuer.audience}, claims sub and hetero2:org (any org), iat and exp"
+            )
         print("Ctrl-C stops the server (nothing is kept).", flush=True)
         while True:
             time.sleep(3600)

@@ -73,6 +73,9 @@ class AuditAction(StrEnum):
     QUOTA_CHANGE = "quota.change"
     RETENTION_CHANGE = "retention.change"
     RETENTION_DELETE = "retention.delete"
+    AUTH_REFUSED = "auth.refused"  # 401 on an org's routes (rate-limited, functions/service/refusals.py)
+    ACCESS_DENIED = "access.denied"  # 403, or a 404 that hides another org or an unshared project
+    SHARING_CHANGE = "sharing.change"
 
 
 class AuditOutcome(StrEnum):
@@ -99,6 +102,9 @@ MEMBER_REMOVE = AuditAction.MEMBER_REMOVE.value
 QUOTA_CHANGE = AuditAction.QUOTA_CHANGE.value
 RETENTION_CHANGE = AuditAction.RETENTION_CHANGE.value
 RETENTION_DELETE = AuditAction.RETENTION_DELETE.value
+AUTH_REFUSED = AuditAction.AUTH_REFUSED.value
+ACCESS_DENIED = AuditAction.ACCESS_DENIED.value
+SHARING_CHANGE = AuditAction.SHARING_CHANGE.value
 ACTIONS = frozenset(action.value for action in AuditAction)
 
 

@@ -39,6 +39,7 @@ class Org:
     plan: str
     retention_days: int
     created_at: str
+    external_sharing: bool = False  # off until an org_admin turns it on (issue 14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +84,31 @@ class Directory:
         self.set_org_role(org, creator, OrgRole.ORG_ADMIN)
         return Org(org, name, plan, retention_days, now)
 
+    def release_org(self, org: str, creator: str) -> None:
+        """Undo :meth:`create_org` when what must follow it (the org's keys) could not be made."""
+        self._table.delete_item(Key=table.user_key(org, creator))
+        self._table.delete_item(Key=table.org_key(org))
+
     def get_org(self, org: str) -> Org:
         item = self._table.get_item(Key=table.org_key(org)).get("Item")
         if item is None:
             raise NotFoundError(f"no org {org}")
-        return Org(org, str(item["name"]), str(item["plan"]), int(str(item["retention_days"])), str(item["created_at"]))
+        return Org(
+            org,
+            str(item["name"]),
+            str(item["plan"]),
+            int(str(item["retention_days"])),
+            str(item["created_at"]),
+            item.get("external_sharing") is True,
+        )
+
+    def set_external_sharing(self, org: str, enabled: bool) -> None:
+        self._table.update_item(
+            Key=table.org_key(org),
+            UpdateExpression="SET external_sharing = :e",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":e": enabled},
+        )
 
     def set_retention_days(self, org: str, days: int) -> None:
         self._table.update_item(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from functions.service.errors import StateConflictError
@@ -15,6 +17,16 @@ if TYPE_CHECKING:
     from functions.service.tenancy import JobRef
 
 MAX_MESSAGE = 1000
+# An absolute path on the worker (/tmp/hetero2-plan-abc123/input.csv, /var/task/...): the customer needs the
+# file's name, never the server's directory layout. Only filesystem roots: an API path (POST /v1/orgs) stays.
+_SERVER_PATH = re.compile(
+    r"(?<![\w.:/])/(?:tmp|var|opt|home|root|usr|mnt|srv|app|run|private|Users|work|proc|dev)/(?:[\w.+-]+/)*([\w.+-]+)"
+)
+
+
+def without_server_paths(message: str) -> str:
+    """``message`` with every absolute server path cut to its file name."""
+    return _SERVER_PATH.sub(lambda match: PurePosixPath(match.group(0)).name, message)
 
 
 def describe_error(error: Any) -> dict[str, str]:
@@ -30,7 +42,7 @@ def describe_error(error: Any) -> dict[str, str]:
         payload = None
     if isinstance(payload, dict) and payload.get("errorMessage"):
         message = str(payload["errorMessage"])
-    return {"code": code, "message": message[:MAX_MESSAGE]}
+    return {"code": code, "message": without_server_paths(message)[:MAX_MESSAGE]}
 
 
 def mark_failed(ctx: ServiceContext, ref: JobRef, error: Any) -> dict[str, Any]:

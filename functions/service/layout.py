@@ -2,7 +2,8 @@
 
 Everything under one bucket, one prefix per org (the boundary its KMS key and IAM policies follow)::
 
-    tenants/{org}/keys/signing-public-key.pem
+    tenants/{org}/keys/signing-public-key.pem                the current signing key's public key
+    tenants/{org}/keys/{key_id}.pem                          every signing key that ever signed (kept forever)
     tenants/{org}/projects/{project}/inbox/NAME.csv          the drop folder
     tenants/{org}/projects/{project}/outbox/NAME/            its results
     tenants/{org}/projects/{project}/jobs/{job}/input/ plan/ chunks/ results/ pack/
@@ -66,7 +67,19 @@ def descriptors_key_pattern(org: str) -> str:
 
 def org_public_key_key(org: str) -> str:
     """The published public key that verifies the org's packs (the trust anchor customers download)."""
-    return f"{org_prefix(org)}keys/{PUBLIC_KEY_FILE}"
+    return f"{org_keys_prefix(org)}{PUBLIC_KEY_FILE}"
+
+
+def org_keys_prefix(org: str) -> str:
+    """The published public keys: outside ``projects/``, so the retention lifecycle rule never expires them."""
+    return f"{org_prefix(org)}keys/"
+
+
+def org_public_key_version_key(org: str, key_id: str) -> str:
+    """The public key with id ``key_id`` (hex of its SHA-256), published once and never removed."""
+    if not re.fullmatch(r"[0-9a-f]{8,64}", key_id):
+        raise ValueError(f"not a public key id: {key_id!r}")
+    return f"{org_keys_prefix(org)}{key_id}.pem"
 
 
 def input_key(ref: JobRef, name: str) -> str:

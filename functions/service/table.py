@@ -9,6 +9,7 @@ One partition per org (IAM's ``dynamodb:LeadingKeys`` condition pins a role to i
     pk=ORG#{org}                       sk=QUOTA#RUNNING                  jobs holding a running slot
     pk=ORG#{org}                       sk=QUOTA#SLOT#{project}#{job}     one job's slot (idempotent reserve)
     pk=ORG#{org}                       sk=USAGE#{yyyy-mm}#{project}      metered usage
+    pk=ORG#{org}                       sk=REFUSALS#{yyyy-mm-ddThh:mm}    refusals audited that minute (rate limit)
     pk=ORG#{org}#PROJECT#{project}     sk=MEMBER#{user}                  project role
     pk=ORG#{org}#PROJECT#{project}     sk=JOB#{job}                      job record
     pk=ORG#{org}#PROJECT#{project}     sk=PROGRESS#{job}#{attempt}#{chunk}  one counted chunk (no growing set)
@@ -36,6 +37,7 @@ EVENT: Final = "EVENT#"
 QUOTA_MOLECULES: Final = "QUOTA#MOLECULES#"
 QUOTA_RUNNING: Final = "QUOTA#RUNNING"
 QUOTA_SLOT: Final = "QUOTA#SLOT#"
+REFUSALS: Final = "REFUSALS#"
 PROGRESS: Final = "PROGRESS#"
 
 Key = dict[str, str]
@@ -113,6 +115,11 @@ def usage_key(org: str, month: str, project: str) -> Key:
 def month_and_project_of_usage_sk(sk: object) -> tuple[str, str]:
     _, month, project = str(sk).split("#", 2)
     return month, project
+
+
+def refusals_key(org: str, minute: str) -> Key:
+    """The counter of refusal events audited for ``org`` in one UTC minute (``yyyy-mm-ddThh:mm``)."""
+    return {"pk": org_pk(org), "sk": f"{REFUSALS}{minute}"}
 
 
 def event_sk(seq: int) -> str:

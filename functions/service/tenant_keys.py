@@ -64,11 +64,27 @@ class TenantKeys:
         data = self._create_key(org, "data key", "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT")
         self._kms.enable_key_rotation(KeyId=data["KeyId"])
         signing = self._create_key(org, "evidence-pack signing key", "SIGN_VERIFY", "ECC_NIST_P256")
-        self._kms.create_alias(AliasName=self.data_alias(org), TargetKeyId=data["KeyId"])
-        self._kms.create_alias(AliasName=self.signing_alias(org), TargetKeyId=signing["KeyId"])
+        try:
+            self._kms.create_alias(AliasName=self.data_alias(org), TargetKeyId=data["KeyId"])
+            self._kms.create_alias(AliasName=self.signing_alias(org), TargetKeyId=signing["KeyId"])
+        except self._kms.exceptions.AlreadyExistsException:
+            # another creator won the race: its keys are the org's; ours must not linger as orphans
+            self._discard(data["KeyId"], signing["KeyId"])
+            winner = self._lookup(org)
+            if winner is None:
+                raise
+            return winner
         keys = OrgKeys(org, data["Arn"], signing["Arn"])
         self._cache[org] = keys
         return keys
+
+    def _discard(self, *key_ids: str) -> None:
+        """Schedule keys this call created but lost the alias race with (7 days: KMS's minimum)."""
+        for key_id in key_ids:
+            aliases = self._kms.list_aliases(KeyId=key_id).get("Aliases", [])
+            for alias in aliases:
+                self._kms.delete_alias(AliasName=alias["AliasName"])
+            self._kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
 
     def keys_of(self, org: str) -> OrgKeys:
         keys = self._lookup(org)

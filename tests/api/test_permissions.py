@@ -52,6 +52,8 @@ class World:
 def world(service: LocalService) -> World:
     tenant = new_tenant(service, "perm")
     tenant.project("p1")
+    # external sharing is off by default (403 for everyone); the matrix checks the roles with it on
+    assert tenant.admin.call("PATCH", f"/v1/orgs/{tenant.org}", {"external_sharing": True}).status_code == 200
     clients = {"org_admin": tenant.admin}
     for role in ("admin", "run", "view"):
         clients[role] = tenant.member("p1", f"user-{role}", role)

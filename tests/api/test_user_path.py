@@ -79,6 +79,8 @@ def test_whole_path_create_upload_start_poll_download_verify(tenant: Tenant, tmp
     decoys = list(csv.DictReader(io.StringIO(requests.get(decoys_url, timeout=60).text)))
     assert {row["role"] for row in decoys} == {"original", "decoy"}
 
+    assert tenant.admin.post(path + "/share", {"recipient": "QA lead"}).status_code == 403  # off by default
+    assert tenant.admin.call("PATCH", f"/v1/orgs/{tenant.org}", {"external_sharing": True}).status_code == 200
     shared = tenant.admin.post(path + "/share", {"artifact": "report", "expires_in": 7200, "recipient": "QA lead"})
     assert shared.status_code == 201
     assert shared.json()["expires_in"] == 7200
@@ -96,7 +98,7 @@ def test_whole_path_create_upload_start_poll_download_verify(tenant: Tenant, tmp
     assert actions[:3] == ["org.create", "project.create", "job.submit"]
     assert "job.start" in actions
     assert actions.count("pack.download") == 3
-    (share_event,) = [e for e in events if e["action"] == "pack.share"]
+    (share_event,) = [e for e in events if e["action"] == "pack.share" and e["outcome"] == "success"]
     assert share_event["details"]["recipient"] == "QA lead"
     assert share_event["target"].endswith("/report")
     assert all(e["actor"] == f"{tenant.org}-admin" for e in events)

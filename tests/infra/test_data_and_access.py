@@ -74,7 +74,7 @@ def test_artifact_bucket_is_private_versioned_kms_encrypted_and_logged(synthesiz
 
 def test_every_bucket_blocks_public_access_and_disables_acls(synthesized: Synthesized, stack: str) -> None:
     buckets = synthesized.resources(stack, "AWS::S3::Bucket")
-    assert len(buckets) == 2
+    assert len(buckets) == 3  # artifacts, access logs, audit anchors
     for bucket in buckets.values():
         properties = bucket["Properties"]
         assert properties["PublicAccessBlockConfiguration"] == {
@@ -89,7 +89,7 @@ def test_every_bucket_blocks_public_access_and_disables_acls(synthesized: Synthe
 
 def test_every_bucket_policy_refuses_plain_http_and_old_tls(synthesized: Synthesized, stack: str) -> None:
     policies = synthesized.resources(stack, "AWS::S3::BucketPolicy")
-    assert len(policies) == 2
+    assert len(policies) == 3
     for policy in policies.values():
         denials = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
         assert any(s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in denials)
@@ -106,7 +106,8 @@ def test_tenant_data_expires_after_its_retention(synthesized: Synthesized, stack
     rules = {rule["Id"]: rule for rule in artifacts["Properties"]["LifecycleConfiguration"]["Rules"]}
     for tenant in config.tenants:
         rule = rules[f"retention-{tenant.org}"]
-        assert rule["Prefix"] == f"tenants/{tenant.org}/"
+        # the projects only: tenants/ORG/keys/ (every public key that ever signed a pack) never expires
+        assert rule["Prefix"] == f"tenants/{tenant.org}/projects/"
         assert rule["ExpirationInDays"] == tenant.retention_days
         assert rule["Status"] == "Enabled"
 
@@ -161,13 +162,39 @@ def test_tables_have_pitr_deletion_protection_and_the_platform_key(synthesized: 
 def test_audit_table_refuses_updates_and_deletes_to_everyone(synthesized: Synthesized, stack: str) -> None:
     audit = _logical_id(synthesized, stack, "AWS::DynamoDB::Table", "AuditTable")
     policy = synthesized.resources(stack, "AWS::DynamoDB::Table")[audit]["Properties"]["ResourcePolicy"]
+    statements = policy["PolicyDocument"]["Statement"]
     denied = {
         action
-        for statement in policy["PolicyDocument"]["Statement"]
-        if statement["Effect"] == "Deny" and statement["Principal"] == {"AWS": "*"}
+        for statement in statements
+        if statement["Effect"] == "Deny" and statement["Principal"] == {"AWS": "*"} and "Condition" not in statement
         for action in _as_list(statement["Action"])
     }
     assert denied == set(AUDIT_TABLE_FORBIDDEN)
+    assert "dynamodb:DeleteTable" in denied
+    # PutItem (which could overwrite an event) is denied to every principal but the roles that append events
+    (put,) = [s for s in statements if s["Effect"] == "Deny" and s["Action"] == "dynamodb:PutItem"]
+    writers = put["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    appenders = {
+        logical
+        for logical, statement in _identity_statements(synthesized, stack)
+        if audit in str(statement["Resource"]) and "dynamodb:PutItem" in _as_list(statement["Action"])
+    }
+    assert len(writers) == len(appenders) == 7  # the functions that append events, and the Fargate worker
+    assert all(set(writer) == {"Fn::GetAtt"} and writer["Fn::GetAtt"][1] == "Arn" for writer in writers)
+
+
+def test_audit_anchors_go_to_an_object_lock_bucket_in_compliance_mode(synthesized: Synthesized, stack: str) -> None:
+    config = synthesized.configs[stack]
+    anchors = synthesized.resources(stack, "AWS::S3::Bucket")[
+        _logical_id(synthesized, stack, "AWS::S3::Bucket", "AuditAnchors")
+    ]["Properties"]
+    assert anchors["ObjectLockEnabled"] is True
+    retention = anchors["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+    assert retention == {"Mode": "COMPLIANCE", "Days": config.audit_anchor_retention_days}
+    assert anchors["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert anchors["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
+    rules = synthesized.resources(stack, "AWS::Events::Rule")
+    assert any(rule["Properties"].get("ScheduleExpression") == "rate(1 hour)" for rule in rules.values())
 
 
 def test_no_role_may_change_the_audit_log(synthesized: Synthesized, stack: str) -> None:
@@ -233,11 +260,13 @@ def test_table_grants_are_limited_to_the_tenants_partition_keys(synthesized: Syn
     assert len(keyed) == 10  # every function and the Fargate worker
     for statement in keyed:
         assert sorted(statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]) == expected
-    # The one grant a partition-key condition cannot cover: the retention pass's Scan of org records.
-    unkeyed = [(policy, statement["Action"]) for policy, statement in grants if "Condition" not in statement]
-    assert len(unkeyed) == 1
-    assert "Retention" in unkeyed[0][0]
-    assert unkeyed[0][1] == "dynamodb:Scan"
+    # The grants a partition-key condition cannot cover: the Scan of org records by the daily retention pass
+    # and by the hourly audit anchoring (which finds the orgs to anchor that way).
+    unkeyed = sorted((policy, statement["Action"]) for policy, statement in grants if "Condition" not in statement)
+    assert len(unkeyed) == 2
+    assert "AuditAnchor" in unkeyed[0][0]
+    assert "Retention" in unkeyed[1][0]
+    assert {action for _, action in unkeyed} == {"dynamodb:Scan"}
 
 
 def test_drop_folder_uploaders_must_use_their_orgs_key(synthesized: Synthesized, stack: str) -> None:

@@ -242,12 +242,19 @@ def test_drop_folder_files_reach_the_trigger_with_retries_and_dead_letters(
         for rule in rules.values()
         if "ScheduleExpression" in rule["Properties"]
     ]
-    assert schedules == ["cron(17 3 * * ? *)"]
+    assert sorted(schedules) == ["cron(17 3 * * ? *)", "rate(1 hour)"]  # retention daily, audit anchors hourly
     queue, _ = _only(synthesized.resources(stack, "AWS::SQS::Queue"))
     for rule in rules.values():
         (target,) = rule["Properties"]["Targets"]
         assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
         assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    # and a run that fails after Lambda's own async retries reaches the same queue (checkov CKV_AWS_116)
+    functions = synthesized.resources(stack, "AWS::Lambda::Function")
+    dead_lettered = [f for f in functions.values() if "DeadLetterConfig" in f["Properties"]]
+    assert len(dead_lettered) == 3
+    assert all(
+        f["Properties"]["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue, "Arn"]}} for f in dead_lettered
+    )
 
 
 def test_executions_that_end_badly_reach_the_reconcile_function(synthesized: Synthesized, stack: str) -> None:
