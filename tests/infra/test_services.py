@@ -251,7 +251,7 @@ def test_drop_folder_files_reach_the_trigger_with_retries_and_dead_letters(
     # and a run that fails after Lambda's own async retries reaches the same queue (checkov CKV_AWS_116)
     functions = synthesized.resources(stack, "AWS::Lambda::Function")
     dead_lettered = [f for f in functions.values() if "DeadLetterConfig" in f["Properties"]]
-    assert len(dead_lettered) == 3
+    assert len(dead_lettered) == 4  # the asynchronous ones: DropTrigger, Retention, AuditAnchor, Reconcile
     assert all(
         f["Properties"]["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue, "Arn"]}} for f in dead_lettered
     )
