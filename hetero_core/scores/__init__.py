@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from hetero_core.scores._callable import (
+    CallableScorer,
+    ScorerFault,
+)
 from hetero_core.scores._external import (
     ExternalScores,
     load_external_scores,
 )
 from hetero_core.scores._model import ModelInfo
 from hetero_core.scores._scorers import (
+    BatchScorer,
     Candidate,
     Scorer,
     ScoreRequest,
+    ScoreResult,
     make_scorer,
 )
 
 __all__ = [
+    "BatchScorer",
+    "CallableScorer",
     "Candidate",
     "ExternalScores",
     "ModelInfo",
     "ScoreRequest",
+    "ScoreResult",
     "Scorer",
+    "ScorerFault",
     "load_external_scores",
     "make_scorer",
 ]
