@@ -191,6 +191,7 @@ def audit_callable(
     config: RunConfig,
     created_at: datetime,
     model: ModelInfo | None = None,
+    model_fallback: ModelInfo | None = None,
     workers: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     batch_timeout_s: float | None = DEFAULT_BATCH_TIMEOUT_S,
@@ -205,7 +206,7 @@ def audit_callable(
     started = time.perf_counter()
     columns = columns or InputColumns()
     scorer = CallableScorer(fn, batch_size=batch_size, batch_timeout_s=batch_timeout_s)
-    identity = model_identity(fn, model)
+    identity = model_identity(fn, model, model_fallback)
     place, count, note = _where_to_score(fn, workers)
     scan = columns.scan(input_path)
     if on_total:
@@ -250,12 +251,17 @@ def audit_callable(
     )
 
 
-def model_identity(fn: Callable[..., Any], given: ModelInfo | None) -> ModelInfo:
-    """The model's name and version: what the caller gave, else the scorer's ``model_name``/``model_version``."""
-    given = given or ModelInfo()
-    name = given.name if given.name is not None else _text_attribute(fn, "model_name")
-    version = given.version if given.version is not None else _text_attribute(fn, "model_version")
+def model_identity(fn: Callable[..., Any], given: ModelInfo | None, fallback: ModelInfo | None = None) -> ModelInfo:
+    """The model's name and version: what the caller gave, else the scorer's ``model_name``/``model_version``
+    attributes, else ``fallback`` (the plugin's name and its distribution's version)."""
+    given, fallback = given or ModelInfo(), fallback or ModelInfo()
+    name = _first(given.name, _text_attribute(fn, "model_name"), fallback.name)
+    version = _first(given.version, _text_attribute(fn, "model_version"), fallback.version)
     return ModelInfo(name=name, version=version, sha256=given.sha256)
+
+
+def _first(*values: str | None) -> str | None:
+    return next((v for v in values if v is not None), None)
 
 
 def _text_attribute(fn: Callable[..., Any], name: str) -> str | None:

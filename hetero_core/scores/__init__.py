@@ -11,6 +11,13 @@ from hetero_core.scores._external import (
     load_external_scores,
 )
 from hetero_core.scores._model import ModelInfo
+from hetero_core.scores._plugins import (
+    SCORER_GROUP,
+    InstalledScorer,
+    LoadedScorer,
+    installed_scorers,
+    load_scorer,
+)
 from hetero_core.scores._scorers import (
     BatchScorer,
     Candidate,
@@ -21,15 +28,20 @@ from hetero_core.scores._scorers import (
 )
 
 __all__ = [
+    "SCORER_GROUP",
     "BatchScorer",
     "CallableScorer",
     "Candidate",
     "ExternalScores",
+    "InstalledScorer",
+    "LoadedScorer",
     "ModelInfo",
     "ScoreRequest",
     "ScoreResult",
     "Scorer",
     "ScorerFault",
+    "installed_scorers",
     "load_external_scores",
+    "load_scorer",
     "make_scorer",
 ]
