@@ -71,7 +71,7 @@ class ModelAudit:
     """What a notebook gets back: the decision first, then the table, the numbers and the pack's path."""
 
     decision: str
-    reasons: list[str]
+    reasons: list[dict[str, Any]]
     molecules: DataFrame = field(repr=False)
     metrics: dict[str, Any] = field(repr=False)
     pack_path: Path
