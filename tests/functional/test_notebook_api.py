@@ -159,3 +159,21 @@ def test_bad_molecules_are_refused_with_one_clear_message(tmp_path: Path, molecu
 def test_zero_workers_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="workers must be at least 1"):
         audit_model([ASPIRIN], bertz, out=tmp_path / "p", config=CONFIG, workers=0)
+
+
+def test_the_progress_bar_counts_every_row_and_can_be_turned_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    audit_model([ASPIRIN, CAFFEINE], bertz, out=tmp_path / "a", config=CONFIG, workers=1, progress=True)
+    assert "2/2" in capsys.readouterr().err
+    audit_model([ASPIRIN, CAFFEINE], bertz, out=tmp_path / "b", config=CONFIG, workers=1, progress=False)
+    assert "2/2" not in capsys.readouterr().err
+
+
+def test_score_direction_lower_is_recorded_and_flips_the_audit(tmp_path: Path) -> None:
+    higher = audit_model([ASPIRIN], bertz, out=tmp_path / "h", config=CONFIG, workers=1, progress=False)
+    lower = audit_model(
+        [ASPIRIN], bertz, out=tmp_path / "l", config=CONFIG, workers=1, progress=False, score_direction="lower"
+    )
+    assert lower.metrics["config"]["score_direction"] == "lower"
+    assert higher.molecules["auc"][0] + lower.molecules["auc"][0] == pytest.approx(1.0)
