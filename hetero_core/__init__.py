@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from hetero_core.decoys import DecoyParams, DecoySet, generate_decoys
     from hetero_core.errors import HeteroError
     from hetero_core.pack import VerifyReport, verify_pack
-    from hetero_core.pipeline import run_audit
+    from hetero_core.pipeline import ModelAudit, audit_model, run_audit
 
 # public name -> the module that defines it
 _PUBLIC: dict[str, str] = {
@@ -36,6 +36,9 @@ _PUBLIC: dict[str, str] = {
     "VerifyReport": "hetero_core.pack",
     "verify_pack": "hetero_core.pack",
     "run_audit": "hetero_core.pipeline",
+    # the notebook face: not ``audit``, which is the subpackage hetero_core.audit (see audit_model's docstring)
+    "audit_model": "hetero_core.pipeline",
+    "ModelAudit": "hetero_core.pipeline",
 }
 
 __all__ = [
@@ -44,9 +47,11 @@ __all__ = [
     "DecoyParams",
     "DecoySet",
     "HeteroError",
+    "ModelAudit",
     "RunConfig",
     "VerifyReport",
     "__version__",
+    "audit_model",
     "audit_molecule",
     "generate_decoys",
     "run_audit",

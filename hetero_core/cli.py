@@ -14,7 +14,7 @@ import os
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hetero_core import __version__
 from hetero_core.audit import load_acceptance
@@ -31,13 +31,26 @@ from hetero_core.pack import (
     resolve_created_at,
     verify_pack,
 )
-from hetero_core.pipeline import reproduce_pack, run_audit, run_calibration, write_decoy_table
+from hetero_core.pipeline import audit_callable, reproduce_pack, run_audit, run_calibration, write_decoy_table
 from hetero_core.progress import Progress
 from hetero_core.report import human_number, p_text
-from hetero_core.scores import ModelInfo, load_external_scores, make_scorer
+from hetero_core.scores import (
+    SCORER_GROUP,
+    ModelInfo,
+    installed_scorers,
+    load_external_scores,
+    load_scorer,
+    make_scorer,
+)
+from hetero_core.scores._callable import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TIMEOUT_S
+from hetero_core.scores._scorers import SCORER_NAMES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
+
+    from hetero_core.audit import Acceptance
+    from hetero_core.pack import PackInfo
 
 PLUGIN_GROUP = "hetero2.commands"
 EXIT_OK = 0
@@ -82,7 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, required=True, help="pack folder to write (replaced if it is a pack)")
     source = run.add_mutually_exclusive_group()
     source.add_argument(
-        "--scorer", default=None, help="built-in scorer: mock, constant, random, good, qed, sa, composition"
+        "--scorer",
+        default=None,
+        help="built-in scorer (mock, constant, random, good, qed, sa, composition), an installed hetero2.scorers "
+        "plugin (see `hetero2 scorers`), or MODULE:FUNCTION: your model, called in this process",
     )
     source.add_argument("--scores", type=Path, help="customer scores: scored decoys table (.csv/.parquet) or v1 .json")
     _engine_options(run)
@@ -94,7 +110,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--created-at", help="ISO 8601 creation time for a reproducible pack (else SOURCE_DATE_EPOCH)")
     run.add_argument("--sign-key", type=Path, help="ECDSA P-256 private key (PEM) to sign the manifest")
     run.add_argument("--timings", type=Path, help="write run timings (JSON) here; they never go into the pack")
+    run.add_argument(
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        help="your model: molecules per call (default %(default)s)",
+    )
+    run.add_argument(
+        "--batch-timeout",
+        type=float,
+        default=DEFAULT_BATCH_TIMEOUT_S,
+        help="your model: seconds per call before its molecules become ERROR scorer_error (default %(default)s)",
+    )
     run.set_defaults(handler=_cmd_run)
+
+    scorers = commands.add_parser("scorers", help="list the built-in scorers and the installed hetero2.scorers plugins")
+    scorers.set_defaults(handler=_cmd_scorers)
 
     decoys = commands.add_parser("decoys", help="the decoys table a customer scores with their own model")
     decoys.add_argument("input", type=Path)
@@ -230,9 +261,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     sha = args.model_sha256.lower() if args.model_sha256 else None
     model = ModelInfo(name=args.model_name, version=args.model_version, sha256=sha)
     acceptance = load_acceptance(args.acceptance) if args.acceptance else None
-    scorer = load_external_scores(args.scores) if args.scores else make_scorer(args.scorer or "qed", seed=args.seed)
     signer = LocalKeySigner.from_pem_file(args.sign_key) if args.sign_key else None
     created_at = resolve_created_at(args.created_at)
+    if args.scorer and args.scorer not in SCORER_NAMES:
+        return _run_model(args, config, model, acceptance, signer, created_at)
+    scorer = load_external_scores(args.scores) if args.scores else make_scorer(args.scorer or "qed", seed=args.seed)
     with Progress("audit", quiet=args.quiet) as progress:
         outcome = run_audit(
             args.input,
@@ -248,31 +281,79 @@ def _cmd_run(args: argparse.Namespace) -> int:
             on_total=progress.set_total,
             on_progress=progress.advance,
         )
-    metrics = outcome.metrics
+    return _report_run(args, outcome.metrics, outcome.pack, outcome.rows, outcome.seconds)
+
+
+def _run_model(
+    args: argparse.Namespace,
+    config: RunConfig,
+    model: ModelInfo,
+    acceptance: Acceptance | None,
+    signer: LocalKeySigner | None,
+    created_at: datetime,
+) -> int:
+    """``--scorer MODULE:FUNCTION`` or a plugin: the customer's model runs here, its numbers become a scores file."""
+    loaded = load_scorer(args.scorer)
+    with Progress("audit", quiet=args.quiet) as progress:
+        run = audit_callable(
+            args.input,
+            args.out,
+            loaded.fn,
+            config=config,
+            created_at=created_at,
+            model=model,
+            model_fallback=loaded.model,
+            workers=_workers(args),
+            batch_size=args.batch_size,
+            batch_timeout_s=args.batch_timeout,
+            columns=_columns(args),
+            acceptance=acceptance,
+            signer=signer,
+            on_total=progress.set_total,
+            on_progress=progress.advance,
+        )
+    print(
+        f"scorer: {args.scorer} as {run.model.name or '(unnamed)'} {run.model.version or ''}; "
+        f"scored in the {run.scoring} ({run.scoring_note}); scores: {run.scores_path}",
+        file=sys.stderr,
+    )
+    return _report_run(args, run.metrics, run.pack, run.rows, run.seconds)
+
+
+def _report_run(args: argparse.Namespace, metrics: dict[str, Any], pack: PackInfo, rows: int, seconds: float) -> int:
+    """The run's summary on stdout (decision first), timings on stderr, the exit code ``--fail-on-stop`` asks for."""
+    per_second = rows / seconds if seconds > 0 else 0.0
     counts = metrics["counts"]
     decision = metrics["decision"]
     print(
         f"decision: {decision['outcome']} — {decision['sentence']}\n"
-        f"report: {outcome.pack.path / REPORT}\n"
-        f"pack: {outcome.pack.path}\n"
+        f"report: {pack.path / REPORT}\n"
+        f"pack: {pack.path}\n"
         f"rows: {counts['total']} (OK {counts['OK']}, SKIP {counts['SKIP']}, ERROR {counts['ERROR']}); "
         f"PASS-rate {human_number(metrics['pass_rate'])} vs "
         f"{human_number(metrics['expected_pass_rate_by_chance'])} by chance "
         f"(better: {p_text(metrics['pass_rate_p_value'])}, worse: {p_text(metrics['pass_rate_p_value_lower'])}); "
         f"realism {metrics['realism']['interpretation']}\n"
-        f"zip sha256: {outcome.pack.zip_sha256}{'  (signed)' if outcome.pack.signed else ''}"
+        f"zip sha256: {pack.zip_sha256}{'  (signed)' if pack.signed else ''}"
     )
-    timings = {
-        "rows": outcome.rows,
-        "seconds": round(outcome.seconds, 3),
-        "molecules_per_second": outcome.molecules_per_second,
-    }
-    print(f"time: {outcome.seconds:.1f} s, {outcome.molecules_per_second:.1f} molecules/s", file=sys.stderr)
+    timings = {"rows": rows, "seconds": round(seconds, 3), "molecules_per_second": per_second}
+    print(f"time: {seconds:.1f} s, {per_second:.1f} molecules/s", file=sys.stderr)
     if args.timings:
         args.timings.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     if args.fail_on_stop and decision["outcome"] == "STOP":
         print("hetero2: decision STOP and --fail-on-stop given: exit 3", file=sys.stderr)
         return EXIT_STOP
+    return EXIT_OK
+
+
+def _cmd_scorers(args: argparse.Namespace) -> int:
+    print("built-in: " + ", ".join(SCORER_NAMES))
+    plugins = installed_scorers()
+    if not plugins:
+        print(f"plugins ({SCORER_GROUP}): none installed; or pass --scorer MODULE:FUNCTION")
+    for plugin in plugins:
+        origin = f"{plugin.distribution} {plugin.version}" if plugin.distribution else "(no distribution)"
+        print(f"{plugin.name}\t{plugin.target}\t{origin}")
     return EXIT_OK
 
 

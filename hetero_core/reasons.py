@@ -40,6 +40,8 @@ class ErrorReason(StrEnum):
     TIMEOUT = "timeout"
     CHUNK_FAILED = "chunk_failed"
     INTERNAL_ERROR = "internal_error"
+    # the customer's own model (a callable scorer) raised, timed out or returned a non-number for this row
+    SCORER_ERROR = "scorer_error"
 
 
 class Warning_(StrEnum):

@@ -6,12 +6,13 @@ A row goes prepare → decoys → scores → audit → descriptors. Whatever hap
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 import traceback
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hetero_core.audit import AuditResult, audit_molecule
 from hetero_core.decoys import DecoySet, format_rejections, generate_decoys, molecule_seed
@@ -29,12 +30,16 @@ from hetero_core.molecules import (
 )
 from hetero_core.reasons import ErrorReason, SkipReason, Status, Verdict, Warning_
 from hetero_core.records import InputRow, ScoredItem
-from hetero_core.scores import Candidate, Scorer, ScoreRequest
+from hetero_core.scores import BatchScorer, Candidate, Scorer, ScoreRequest, ScorerFault
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from hetero_core.config import RunConfig
+    from hetero_core.scores import ScoreResult
+
+
+_T = TypeVar("_T")
 
 
 class MoleculeTimeout(Exception):
@@ -92,15 +97,75 @@ def errored_row(row: InputRow, reason: ErrorReason, detail: str = "") -> RowResu
 
 
 def process_rows(rows: Iterable[InputRow], config: RunConfig, scorer: Scorer | None) -> Iterator[RowResult]:
-    """Process rows in order. ``scorer`` None means decoys only (the ``hetero2 decoys`` table)."""
+    """Process rows in order. ``scorer`` None means decoys only (the ``hetero2 decoys`` table).
+
+    A scorer with ``score_many`` (a customer's model) is called once for several rows' originals and decoys
+    together: rows are staged (decoys made) until their molecules fill a batch, then scored and audited.
+    """
+    if isinstance(scorer, BatchScorer):
+        yield from _process_batched(rows, config, scorer)
+        return
     for row in rows:
         yield process_row(row, config, scorer)
 
 
 def process_row(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResult:
+    return _guarded(row, config, lambda: _process(row, config, scorer))
+
+
+def _process(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResult:
+    staged = _stage(row, config)
+    if isinstance(staged, RowResult):
+        return staged
+    if scorer is None:
+        return _finish(staged.result, Status.OK, "", "", staged.warnings)
+    return _complete(staged, scorer.score(staged.request), config)
+
+
+def _process_batched(rows: Iterable[InputRow], config: RunConfig, scorer: BatchScorer) -> Iterator[RowResult]:
+    pending: list[RowResult | _Staged] = []
+    molecules = 0
+    for row in rows:
+        staged = _guarded(row, config, functools.partial(_stage, row, config))
+        pending.append(staged)
+        if isinstance(staged, _Staged):
+            molecules += 1 + len(staged.request.decoys)
+        if molecules >= scorer.batch_size:
+            yield from _score_staged(pending, config, scorer)
+            pending, molecules = [], 0
+    yield from _score_staged(pending, config, scorer)
+
+
+def _score_staged(pending: list[RowResult | _Staged], config: RunConfig, scorer: BatchScorer) -> Iterator[RowResult]:
+    """Score every staged row in one ``score_many`` call; a row whose molecule failed becomes scorer_error."""
+    staged = [item for item in pending if isinstance(item, _Staged)]
+    try:
+        outcomes = scorer.score_many([item.request for item in staged]) if staged else []
+    except Exception as exc:  # a bug of ours in the batching must cost these rows, never the job
+        detail = f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=3)!r}"
+        for item in pending:
+            yield item if isinstance(item, RowResult) else errored_row(item.row, ErrorReason.INTERNAL_ERROR, detail)
+        return
+    by_row = {id(item): outcome for item, outcome in zip(staged, outcomes, strict=True)}
+    for item in pending:
+        if isinstance(item, RowResult):
+            yield item
+            continue
+        outcome = by_row[id(item)]
+        if isinstance(outcome, Exception):
+            reason = ErrorReason.SCORER_ERROR if isinstance(outcome, ScorerFault) else ErrorReason.INTERNAL_ERROR
+            yield errored_row(item.row, reason, str(outcome))
+        else:
+            yield _guarded(item.row, config, functools.partial(_complete, item, outcome, config))
+
+
+def _guarded(row: InputRow, config: RunConfig, step: Callable[[], _T]) -> _T | RowResult:
+    """Run one step of a row under its time limit; a timeout or a bug of ours costs the row, never the job."""
     try:
         with time_limit(config.timeout_s):
-            return _process(row, config, scorer)
+            return step()
+    except ScorerFault as fault:  # the customer's model failed on this row: its words, no traceback
+        return errored_row(row, ErrorReason.SCORER_ERROR, str(fault))
     except MoleculeTimeout:
         return errored_row(row, ErrorReason.TIMEOUT, f"molecule took longer than {config.timeout_s:g} s")
     except Exception as exc:  # a bug of ours must cost one row, never the job
@@ -108,7 +173,18 @@ def process_row(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowR
         return errored_row(row, ErrorReason.INTERNAL_ERROR, detail)
 
 
-def _process(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResult:
+@dataclass(slots=True)
+class _Staged:
+    """A row with its decoys made, waiting for scores."""
+
+    row: InputRow
+    result: RowResult
+    request: ScoreRequest
+    similarities: list[float]
+    warnings: list[str]
+
+
+def _stage(row: InputRow, config: RunConfig) -> RowResult | _Staged:
     if row.error:
         reason = SkipReason(row.error)
         detail = _READER_DETAILS.get(reason, "")
@@ -136,16 +212,19 @@ def _process(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResu
 
     if not decoy_set.decoys:
         return _finish(result, Status.SKIP, SkipReason.NO_DECOYS_GENERATED, Verdict.SKIP, warnings)
-    if scorer is None:
-        return _finish(result, Status.OK, "", "", warnings)
-
     request = ScoreRequest(
         molecule_id=row.id,
         original=Candidate(original_hash, prepared.canonical_smiles),
         decoys=[Candidate(d.hash, d.smiles) for d in decoy_set.decoys],
         seed=seed,
     )
-    scores = scorer.score(request)
+    similarities = [d.similarity for d in decoy_set.decoys]
+    return _Staged(row, result, request, similarities, warnings)
+
+
+def _complete(staged: _Staged, scores: ScoreResult, config: RunConfig) -> RowResult:
+    result, warnings, summary = staged.result, staged.warnings, staged.result.summary
+    n_decoys, seed = len(staged.request.decoys), staged.request.seed
     _attach_scores(result, scores.original, scores.decoys)
     result.n_decoys_scored = sum(item is not None for item in scores.decoys)
     result.score_original = scores.original.score if scores.original is not None else None
@@ -155,7 +234,7 @@ def _process(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResu
         return _finish(result, Status.SKIP, SkipReason.MISSING_SCORES, Verdict.SKIP, warnings)
     if result.n_decoys_scored == 0:
         return _finish(result, Status.SKIP, SkipReason.MISSING_SCORES_FOR_ALL_DECOYS, Verdict.SKIP, warnings)
-    if result.n_decoys_scored < len(decoy_set.decoys):
+    if result.n_decoys_scored < n_decoys:
         warnings.append(Warning_.PARTIAL_DECOY_SCORES)
 
     # decoys.csv keeps the model's own numbers; the audit reads them so that higher means "real"
@@ -164,8 +243,8 @@ def _process(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResu
     audit = audit_molecule(original, oriented, q=config.q, margin=config.margin, seed=seed)
     _attach_audit(result, audit)
     result.pairs = [
-        (original.score, item.score, d.similarity)
-        for d, item in zip(decoy_set.decoys, oriented, strict=True)
+        (original.score, item.score, similarity)
+        for similarity, item in zip(staged.similarities, oriented, strict=True)
         if item is not None
     ]
     warnings.extend(audit.warnings)

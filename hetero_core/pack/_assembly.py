@@ -322,7 +322,7 @@ def assemble_pack(
     input_name: str,
     scan: InputScan,
     config: RunConfig,
-    scorer: ScorerFacts,
+    scorer: ScorerFacts | Callable[[], ScorerFacts],
     created_at: datetime,
     signer: Signer | None = None,
     service: Mapping[str, str] | None = None,
@@ -332,6 +332,9 @@ def assemble_pack(
     calibration: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> AssembledPack:
     """Write the pack from results given in input order (the caller guarantees order and completeness).
+
+    ``scorer`` may be a function giving the facts once every result is in: a model scored in process leaves its
+    scores file complete (and its sha256 known) only then.
 
     ``calibration``, given this pack's metrics, returns a ``hetero_calibration.v1`` block: it is stored as
     ``metrics.json`` → ``calibration`` and drawn in the report, which makes this pack the calibration pack.
@@ -347,8 +350,9 @@ def assemble_pack(
             if on_result:
                 on_result(result)
         check_score_coverage(collector, config)
-        metrics = build_metrics(collector, config, scorer, acceptance)
-        manifest = build_manifest(input_name, scan, config, scorer, created_at, service, columns, acceptance)
+        facts = scorer if isinstance(scorer, ScorerFacts) else scorer()
+        metrics = build_metrics(collector, config, facts, acceptance)
+        manifest = build_manifest(input_name, scan, config, facts, created_at, service, columns, acceptance)
         if calibration is not None:
             metrics["calibration"] = calibration(metrics)
         index_md = render_index(manifest, metrics)

@@ -8,6 +8,12 @@ from hetero_core.pipeline._calibration import (
 from hetero_core.pipeline._decoy_table import (
     write_decoy_table,
 )
+from hetero_core.pipeline._notebook import (
+    CallableRun,
+    ModelAudit,
+    audit_callable,
+    audit_model,
+)
 from hetero_core.pipeline._reproduce import (
     ReproduceError,
     Reproduction,
@@ -18,8 +24,12 @@ from hetero_core.pipeline._run import (
 )
 
 __all__ = [
+    "CallableRun",
+    "ModelAudit",
     "ReproduceError",
     "Reproduction",
+    "audit_callable",
+    "audit_model",
     "reproduce_pack",
     "run_audit",
     "run_calibration",

@@ -49,6 +49,7 @@ _REASON_TEXT: dict[str, str] = {
     ErrorReason.TIMEOUT: "the molecule took longer than the time limit (parameter timeout_s)",
     ErrorReason.CHUNK_FAILED: "the worker process died twice on this row",
     ErrorReason.INTERNAL_ERROR: "a fault in the engine; the detail names the exception",
+    ErrorReason.SCORER_ERROR: "the audited model failed on this molecule or one of its decoys; the detail says how",
 }
 
 _CSS = """

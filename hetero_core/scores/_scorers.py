@@ -81,6 +81,17 @@ class Scorer(Protocol):
         ...
 
 
+@runtime_checkable
+class BatchScorer(Scorer, Protocol):
+    """A scorer that prefers many rows at once (a customer's model): the chunk processor batches for it."""
+
+    batch_size: int
+
+    def score_many(self, requests: Sequence[ScoreRequest]) -> Sequence[ScoreResult | Exception]:
+        """Per request, its scores or the exception that says why its row cannot be scored."""
+        ...
+
+
 class MockScorer:
     """Demo only: the original always scores 1.0 and decoys get a pseudo-random value below it.
 
