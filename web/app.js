@@ -265,7 +265,7 @@ function newAuditPage(project) {
       h("div", { class: "field" }, h("label", { for: "model_name" }, "Model name"), h("input", { id: "model_name", maxlength: 200 })),
       h("div", { class: "field" }, h("label", { for: "model_version" }, "Model version"), h("input", { id: "model_version", maxlength: 200 }))),
     h("div", { class: "field" }, h("label", { for: "scorer" }, "Built-in scorer"), scorer),
-    h("div", { class: "field" }, h("label", { for: "scores-file" }, "…or your model's scores file (id and score columns; replaces the scorer)"), scores, scoresErr),
+    h("div", { class: "field" }, h("label", { for: "scores-file" }, "…or your model's scores file: a job's decoys export with a score column added (replaces the scorer)"), scores, scoresErr),
     advanced, formErr, h("div", { class: "actions" }, submit));
   render(`New audit · ${project}`, form);
 }

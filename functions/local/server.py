@@ -128,7 +128,9 @@ def _handler_class(service: LocalService) -> type[BaseHTTPRequestHandler]:
                 if not service.demo_sign_in or not service.demo_token:
                     return False
                 session = {"token": service.demo_token, "org": DEMO_ORG, "project": DEMO_PROJECT, "user": DEMO_USER}
-                self._send(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(session).encode())
+                self._send(
+                    200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(session).encode()
+                )
                 return True
             config = {"api_url": "", "demo_sign_in": service.demo_sign_in, "oidc": None}
             answer = webapp.static_response(self.path, (service.moto_url,), config)
@@ -277,7 +279,11 @@ def _allow_browser_transfers(session: Any, bucket: str, origin: str) -> None:
     rule = {
         "AllowedOrigins": [origin],
         "AllowedMethods": ["GET", "PUT"],
-        "AllowedHeaders": ["content-type", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id"],
+        "AllowedHeaders": [
+            "content-type",
+            "x-amz-server-side-encryption",
+            "x-amz-server-side-encryption-aws-kms-key-id",
+        ],
         "ExposeHeaders": ["ETag"],
         "MaxAgeSeconds": 600,
     }

@@ -55,7 +55,9 @@ def content_security_policy(connect_src: tuple[str, ...] = ()) -> str:
     )
 
 
-def static_response(path: str, connect_src: tuple[str, ...], config: dict[str, object]) -> tuple[int, dict[str, str], bytes] | None:
+def static_response(
+    path: str, connect_src: tuple[str, ...], config: dict[str, object]
+) -> tuple[int, dict[str, str], bytes] | None:
     """The answer for a GET of the app (``/``, its files, ``/config.json``), or None when ``path`` is not one."""
     path = path.split("?", 1)[0]
     name = "index.html" if path in ("/", "/index.html") else path.lstrip("/")
