@@ -328,6 +328,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"{who}; token valid {TOKEN_HOURS} h:")
         print(f"export HETERO2_URL={service.url}")
         print(f"export HETERO2_TOKEN={token}")
+        print(f"export HETERO2_PROJECT={DEMO_PROJECT}")
         print("Ctrl-C stops the server (nothing is kept).", flush=True)
         while True:
             time.sleep(3600)
