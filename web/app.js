@@ -205,7 +205,7 @@ function newAuditPage(project) {
   if (!canRun(project)) { render("New audit", h("p", {}, "Your role in this project cannot run audits.")); return; }
   const inputErr = fieldError("input"), scoresErr = fieldError("scores"), formErr = fieldError("form");
   const input = h("input", { id: "input-file", type: "file", accept: EXTENSIONS.join(","), required: true, "aria-describedby": "input-error" });
-  const drop = h("div", { class: "drop", id: "drop" }, h("p", {}, "Drop a molecules file here, or choose one:"), input);
+  const drop = h("div", { class: "drop", id: "drop" }, h("p", {}, h("label", { for: "input-file" }, "Molecules file (.csv, .tsv, .smi, .sdf; at most 50 MB)")), h("p", { class: "muted" }, "Drop it here, or choose it:"), input);
   drop.addEventListener("dragover", (ev) => { ev.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (ev) => { ev.preventDefault(); drop.classList.remove("over"); input.files = ev.dataTransfer.files; input.dispatchEvent(new Event("change")); });
