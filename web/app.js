@@ -160,7 +160,7 @@ async function jobsPage(project, query) {
       canRun(project) ? h("a", { class: "button", id: "new-audit", href: `#/p/${project}/new` }, "New audit") : null,
       h("label", { for: "state-filter", class: "muted" }, "Show"), select),
     data.jobs.length
-      ? h("div", { class: "table-wrap" }, h("table", { class: "jobs" },
+      ? h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "jobs" }, h("table", { class: "jobs" },
           h("thead", {}, h("tr", {}, ["Job", "State", "Progress", "Rows", "Model", "Decision", "Created"].map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", {}, rows)))
       : h("p", { id: "no-jobs" }, "No jobs yet."),
@@ -347,6 +347,58 @@ function showReport(host, html) {
   for (const [el, css] of inline) el.style.cssText = css;
 }
 
+function table(id, columns, rows) {
+  // Focusable and named: a table wider than the screen scrolls, and a keyboard must be able to scroll it.
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": id }, h("table", { id },
+    h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((cell) => h("td", {}, cell)))))));
+}
+
+async function membersPage(project) {
+  if (!canDelete(project)) { render("Members", h("p", {}, "Only project admins manage members.")); return; }
+  const { members } = await api("GET", `${projectPath(project)}/members`);
+  const error = fieldError("member");
+  const user = h("input", { id: "member-user", required: true, autocomplete: "off" });
+  const role = h("select", { id: "member-role" }, ["view", "run", "admin"].map((r) => h("option", { value: r }, r)));
+  const form = h("form", { class: "row", onsubmit: async (ev) => {
+    ev.preventDefault(); error.textContent = "";
+    try { await api("POST", `${projectPath(project)}/members`, { user: user.value.trim(), role: role.value }); toast("member added"); route(); }
+    catch (e) { error.textContent = `${e.code || "error"}: ${e.message}`; }
+  } },
+    h("div", { class: "field" }, h("label", { for: "member-user" }, "User id"), user),
+    h("div", { class: "field" }, h("label", { for: "member-role" }, "Role"), role),
+    h("div", { class: "field" }, h("span", { "aria-hidden": "true" }, "\u00a0"), h("button", { type: "submit", id: "add-member" }, "Add member")));
+  render(`Members · ${project}`,
+    table("members", ["User", "Role", ""], members.map((m) => [m.user, m.role,
+      m.user === state.user ? "" : h("button", { class: "danger", "data-remove": m.user, onclick: async () => {
+        try { await api("DELETE", `${projectPath(project)}/members/${encodeURIComponent(m.user)}`); toast("removed"); } catch (e) { toast(e.message); }
+        route();
+      } }, "Remove")])),
+    h("h2", {}, "Add a member"), form, error);
+}
+
+async function adminPage(query) {
+  if (state.orgRole !== "org_admin") { render("Admin", h("p", {}, "Only org admins see usage and the audit log.")); return; }
+  const org = `/v1/orgs/${encodeURIComponent(state.org)}`;
+  const after = query.get("after");
+  const [usage, audit] = await Promise.all([api("GET", `${org}/usage`), api("GET", `${org}/audit?limit=50${after ? `&after=${encodeURIComponent(after)}` : ""}`)]);
+  const keys = [...new Set(usage.projects.flatMap((p) => Object.keys(p)))];
+  const filter = h("input", { id: "audit-filter", type: "search", placeholder: "action, actor, target or outcome" });
+  const rows = audit.events.map((e) => [String(e.seq), when(e.at), e.actor, e.action, e.target, e.outcome]);
+  const log = table("audit", ["#", "At", "Actor", "Action", "Target", "Outcome"], rows);
+  filter.addEventListener("input", () => {
+    const needle = filter.value.toLowerCase();
+    for (const tr of log.querySelectorAll("tbody tr")) tr.classList.toggle("hidden", needle !== "" && !tr.textContent.toLowerCase().includes(needle));
+  });
+  render(`Admin · ${state.org}`,
+    h("h2", {}, `Usage in ${usage.month}`),
+    keys.length ? table("usage", keys, usage.projects.map((p) => keys.map((k) => String(p[k] ?? "")))) : h("p", {}, "Nothing metered this month."),
+    h("p", { id: "usage-total", class: "muted" }, `Total: ${Object.entries(usage.total).map(([k, v]) => `${k} ${v}`).join(", ") || "nothing"}`),
+    h("h2", {}, "Audit log (oldest first)"),
+    h("div", { class: "field" }, h("label", { for: "audit-filter" }, "Filter"), filter), log,
+    h("div", { class: "actions" }, audit.next_token ? h("a", { id: "audit-next", href: `#/admin?after=${encodeURIComponent(audit.next_token)}` }, "Newer events") : null));
+}
+
 // ---------- routing ----------
 function refreshSoon(ms) { clearTimeout(state.timer); const at = location.hash; state.timer = setTimeout(() => { if (location.hash === at) route(true); }, ms); }
 
@@ -360,7 +412,12 @@ function navigation(project) {
   const who = document.getElementById("who");
   const here = location.hash.split("?")[0];
   const link = (href, text) => h("a", { href, "aria-current": here === href ? "page" : null }, text);
-  nav.replaceChildren(...(state.token && project ? [link(`#/p/${project}`, "Jobs"), canRun(project) ? link(`#/p/${project}/new`, "New audit") : null, link("#/projects", "Projects")].filter(Boolean) : []));
+  const items = state.token && project
+    ? [link(`#/p/${project}`, "Jobs"), canRun(project) ? link(`#/p/${project}/new`, "New audit") : null,
+       canDelete(project) ? link(`#/p/${project}/members`, "Members") : null, link("#/projects", "Projects")]
+    : [];
+  if (state.token && state.orgRole === "org_admin") items.push(link("#/admin", "Admin"));
+  nav.replaceChildren(...items.filter(Boolean));
   who.replaceChildren(...(state.token ? [h("span", { id: "user" }, `${state.user} · ${state.org}`), h("button", { class: "secondary", id: "sign-out", onclick: signOut }, "Sign out")] : []));
 }
 
@@ -374,7 +431,9 @@ async function route(refresh = false) {
     if (!state.projects.length || !refresh) await loadProjects();
     const project = parts[0] === "p" ? parts[1] : null;
     navigation(project);
-    if (!project) await projectsPage();
+    if (parts[0] === "admin") await adminPage(query);
+    else if (!project) await projectsPage();
+    else if (parts[2] === "members") await membersPage(project);
     else if (parts[2] === "new") newAuditPage(project);
     else if (parts[2] === "jobs" && parts[3]) await jobPage(project, parts[3]);
     else await jobsPage(project, query);

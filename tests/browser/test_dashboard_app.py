@@ -294,6 +294,8 @@ def test_a_view_user_sees_no_run_cancel_retry_or_delete_and_the_api_refuses_them
     page.wait_for_selector("h1:has-text('Jobs')")
     assert page.locator("#new-audit").count() == 0
     assert page.locator("nav >> text=New audit").count() == 0
+    assert page.locator("nav >> text=Members").count() == 0
+    assert page.locator("nav >> text=Admin").count() == 0
     page.click(f"tr[data-job='{created}'] a")
     page.wait_for_selector("#job-state")
     for button in ("#cancel", "#retry", "#delete"):
@@ -305,4 +307,31 @@ def test_a_view_user_sees_no_run_cancel_retry_or_delete_and_the_api_refuses_them
     assert requests.delete(f"{base}/jobs/{created}", headers=bearer, timeout=30).status_code == 403
     body = {"input_name": "m.csv", "expected_rows": 1}
     assert requests.post(f"{base}/jobs", json=body, headers=bearer, timeout=30).status_code == 403
+    watched.assert_clean()
+
+
+def test_an_admin_manages_members_and_reads_usage_and_the_audit_log(watched: Watched, server: LocalService) -> None:
+    page = watched.page
+    _demo_sign_in(watched, server.url)
+    page.click("nav >> text=Members")
+    page.wait_for_selector("#members")
+    page.fill("#member-user", "runner-2")
+    page.select_option("#member-role", "run")
+    page.click("#add-member")
+    page.wait_for_selector("#members td:has-text('runner-2')")
+    row = page.locator("#members tr", has_text="runner-2")
+    assert "run" in row.inner_text()
+    row.locator("button[data-remove]").click()
+    page.locator("#members td", has_text="runner-2").wait_for(state="detached")
+
+    page.click("nav >> text=Admin")
+    page.wait_for_selector("#audit")
+    assert page.inner_text("#usage-total").startswith("Total:")
+    events = page.locator("#audit tbody tr")
+    assert events.count() > 0
+    page.fill("#audit-filter", "runner-2")
+    visible = page.locator("#audit tbody tr:not(.hidden)")
+    assert 0 < visible.count() < events.count()
+    assert all("runner-2" in text for text in visible.all_inner_texts())
+    _shot(page, "dashboard-admin.png")
     watched.assert_clean()

@@ -1,7 +1,7 @@
 """axe-core's accessibility scan of every dashboard page: no serious or critical violation.
 
 axe-core is vendored under ``tests/browser/vendor/axe-core`` (see its VENDOR.md) and injected through the
-DevTools protocol by this test only. Pages: sign-in, jobs, new audit (advanced parameters open), a job, at
+DevTools protocol by this test only. Pages: sign-in, jobs, new audit (advanced parameters open), a job, members, admin, at
 1280×800 and at 390 px wide.
 """
 
@@ -77,6 +77,12 @@ def test_every_page_has_no_serious_or_critical_axe_violation(
         page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/jobs/{job}")
         page.wait_for_selector("#job-state")
         found["job"] = _serious(page)
+        page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/members")
+        page.wait_for_selector("#members")
+        found["members"] = _serious(page)
+        page.goto(f"{service.url}/#/admin")
+        page.wait_for_selector("#audit")
+        found["admin"] = _serious(page)
     finally:
         context.close()
     serious = {name: [(v["id"], v["targets"]) for v in found_here] for name, found_here in found.items() if found_here}
