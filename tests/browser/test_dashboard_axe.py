@@ -1,8 +1,8 @@
 """axe-core's accessibility scan of every dashboard page: no serious or critical violation.
 
 axe-core is vendored under ``tests/browser/vendor/axe-core`` (see its VENDOR.md) and injected through the
-DevTools protocol by this test only. Pages: sign-in, jobs, new audit (advanced parameters open), a job, members, admin, at
-1280×800 and at 390 px wide.
+DevTools protocol by this test only. Pages: sign-in, jobs, new audit (advanced parameters open), a job,
+members, admin, at 1280×800 and at 390 px wide.
 """
 
 from __future__ import annotations
