@@ -347,6 +347,58 @@ function showReport(host, html) {
   for (const [el, css] of inline) el.style.cssText = css;
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+const PALETTE = ["#1f5f8b", "#b5541a", "#1a7f37", "#7a3e9d", "#8a5a00", "#0b7285"];
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+async function historyPage(project) {
+  // PASS-rate and decision of each succeeded job over time, one colour per model version: is the next model
+  // better than the last one at reading structure? The table below holds the same numbers (screen readers).
+  const { jobs } = await api("GET", `${projectPath(project)}/jobs?limit=200`);
+  const done = jobs.filter((j) => DONE.has(j.state)).slice(0, 60).reverse();
+  const results = await Promise.all(done.map((j) => api("GET", `${jobPath(project, j.job)}/results`).catch(() => null)));
+  const points = done.map((j, i) => ({ job: j, at: new Date(j.created_at), model: model(j),
+    rate: results[i] ? results[i].pass_rate : null, outcome: (results[i]?.decision?.outcome) || j.decision?.outcome || "—" }))
+    .filter((p) => p.rate !== null && p.rate !== undefined);
+  if (!points.length) { render(`History · ${project}`, h("p", { id: "no-history" }, "No succeeded job with a PASS-rate yet.")); return; }
+  const models = [...new Set(points.map((p) => p.model))];
+  const W = 720, H = 300, L = 48, R = 16, T = 16, B = 40;
+  const t0 = Math.min(...points.map((p) => p.at)), t1 = Math.max(...points.map((p) => p.at));
+  const x = (d) => L + (t1 === t0 ? (W - L - R) / 2 : ((d - t0) / (t1 - t0)) * (W - L - R));
+  const y = (r) => T + (1 - r) * (H - T - B);
+  const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-labelledby": "history-title" },
+    svg("title", { id: "history-title" }, `PASS-rate of ${points.length} jobs over time by model version`));
+  for (const r of [0, 0.25, 0.5, 0.75, 1]) {
+    chart.append(svg("line", { x1: L, x2: W - R, y1: y(r), y2: y(r), stroke: "#d0d7de" }),
+      svg("text", { x: L - 6, y: y(r) + 4, "text-anchor": "end", "font-size": 11, fill: "#57606a" }, r.toFixed(2)));
+  }
+  chart.append(svg("text", { x: L, y: H - 8, "font-size": 11, fill: "#57606a" }, new Date(t0).toLocaleDateString()),
+    svg("text", { x: W - R, y: H - 8, "text-anchor": "end", "font-size": 11, fill: "#57606a" }, new Date(t1).toLocaleDateString()));
+  models.forEach((m, i) => {
+    const colour = PALETTE[i % PALETTE.length];
+    const mine = points.filter((p) => p.model === m);
+    if (mine.length > 1) chart.append(svg("polyline", { points: mine.map((p) => `${x(p.at)},${y(p.rate)}`).join(" "), fill: "none", stroke: colour, "stroke-width": 1.5 }));
+    for (const p of mine) {
+      const mark = p.outcome === "STOP"
+        ? svg("rect", { x: x(p.at) - 5, y: y(p.rate) - 5, width: 10, height: 10, fill: colour })
+        : svg("circle", { cx: x(p.at), cy: y(p.rate), r: 5.5, fill: p.outcome === "GO" ? colour : "#fff", stroke: colour, "stroke-width": 2 });
+      mark.setAttribute("data-job", p.job.job);
+      mark.append(svg("title", {}, `${p.model}: PASS-rate ${p.rate.toFixed(3)}, ${p.outcome} (${p.job.job})`));
+      chart.append(mark);
+    }
+  });
+  const legend = h("ul", { class: "legend" }, models.map((m, i) => h("li", {}, h("span", { class: `swatch swatch-${i % PALETTE.length}`, "aria-hidden": "true" }), m)),
+    h("li", { class: "muted" }, "filled circle GO · square STOP · hollow circle INCONCLUSIVE"));
+  render(`History · ${project}`, h("div", { class: "chart-wrap" }, chart), legend,
+    table("history", ["Created", "Job", "Model", "PASS-rate", "Decision"], [...points].reverse().map((p) =>
+      [when(p.job.created_at), h("a", { href: `#/p/${project}/jobs/${p.job.job}` }, p.job.job), p.model, p.rate.toFixed(3), p.outcome])));
+}
+
 function table(id, columns, rows) {
   // Focusable and named: a table wider than the screen scrolls, and a keyboard must be able to scroll it.
   return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": id }, h("table", { id },
@@ -413,7 +465,7 @@ function navigation(project) {
   const here = location.hash.split("?")[0];
   const link = (href, text) => h("a", { href, "aria-current": here === href ? "page" : null }, text);
   const items = state.token && project
-    ? [link(`#/p/${project}`, "Jobs"), canRun(project) ? link(`#/p/${project}/new`, "New audit") : null,
+    ? [link(`#/p/${project}`, "Jobs"), link(`#/p/${project}/history`, "History"), canRun(project) ? link(`#/p/${project}/new`, "New audit") : null,
        canDelete(project) ? link(`#/p/${project}/members`, "Members") : null, link("#/projects", "Projects")]
     : [];
   if (state.token && state.orgRole === "org_admin") items.push(link("#/admin", "Admin"));
@@ -434,6 +486,7 @@ async function route(refresh = false) {
     if (parts[0] === "admin") await adminPage(query);
     else if (!project) await projectsPage();
     else if (parts[2] === "members") await membersPage(project);
+    else if (parts[2] === "history") await historyPage(project);
     else if (parts[2] === "new") newAuditPage(project);
     else if (parts[2] === "jobs" && parts[3]) await jobPage(project, parts[3]);
     else await jobsPage(project, query);

@@ -335,3 +335,22 @@ def test_an_admin_manages_members_and_reads_usage_and_the_audit_log(watched: Wat
     assert all("runner-2" in text for text in visible.all_inner_texts())
     _shot(page, "dashboard-admin.png")
     watched.assert_clean()
+
+
+def test_project_history_charts_pass_rate_and_decision_by_model_version(
+    watched: Watched, server: LocalService, tmp_path: Path
+) -> None:
+    page = watched.page
+    _demo_sign_in(watched, server.url)
+    job = _submit(page, tmp_path, "history.csv", SMALL_CSV, model_name="hist-model", model_version="7", k_decoys="3")
+    assert _wait_state(page, "SUCCEEDED") == "SUCCEEDED"
+    page.click("nav >> text=History")
+    page.wait_for_selector("svg.chart")
+    row = page.locator("#history tr", has_text=job)
+    assert "hist-model 7" in row.inner_text()
+    rate = float(row.locator("td").nth(3).inner_text())
+    assert 0.0 <= rate <= 1.0
+    assert page.locator(f"svg.chart [data-job='{job}']").count() == 1
+    assert "hist-model 7" in page.inner_text(".legend")
+    _shot(page, "dashboard-history.png")
+    watched.assert_clean()

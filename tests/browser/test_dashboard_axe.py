@@ -2,7 +2,7 @@
 
 axe-core is vendored under ``tests/browser/vendor/axe-core`` (see its VENDOR.md) and injected through the
 DevTools protocol by this test only. Pages: sign-in, jobs, new audit (advanced parameters open), a job,
-members, admin, at 1280×800 and at 390 px wide.
+members, history, admin, at 1280×800 and at 390 px wide.
 """
 
 from __future__ import annotations
@@ -80,6 +80,9 @@ def test_every_page_has_no_serious_or_critical_axe_violation(
         page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/members")
         page.wait_for_selector("#members")
         found["members"] = _serious(page)
+        page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/history")
+        page.wait_for_selector("svg.chart, #no-history")
+        found["history"] = _serious(page)
         page.goto(f"{service.url}/#/admin")
         page.wait_for_selector("#audit")
         found["admin"] = _serious(page)
