@@ -15,7 +15,6 @@ would be a dependency cycle (its CORS rule names this distribution).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudfront as cloudfront
@@ -23,7 +22,7 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from functions.local.webapp import SECURITY_HEADERS, content_security_policy
+from functions.local.webapp import SECURITY_HEADERS, content_security_policy, origin_of
 from infra_cdk import nag
 
 if TYPE_CHECKING:
@@ -33,11 +32,6 @@ if TYPE_CHECKING:
 
 HSTS_SECONDS = 63_072_000  # two years, as SECURITY_HEADERS says
 UPLOAD_HEADERS = ["content-type", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id"]
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 class WebHosting(Construct):
@@ -57,7 +51,7 @@ class WebHosting(Construct):
         region = cdk.Stack.of(self).region
         api_origin = f"https://{rest_api.rest_api_id}.execute-api.{region}.{cdk.Aws.URL_SUFFIX}"
         self.csp = content_security_policy(
-            (api_origin, f"https://*.s3.{region}.amazonaws.com", _origin(config.oidc.issuer))
+            (api_origin, f"https://*.s3.{region}.amazonaws.com", origin_of(config.oidc.issuer))
         )
         self.bucket = s3.Bucket(
             self,

@@ -107,6 +107,43 @@ function projectRole(project) {
 const canRun = (project) => RUNNER_ROLES.has(projectRole(project));
 const canDelete = (project) => projectRole(project) === "admin";
 
+// ---------- OIDC: authorization code with PKCE (RFC 7636), a public client, no secret ----------
+const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const redirectUri = () => `${location.origin}${location.pathname}`;
+async function discovery(oidc) {
+  const res = await fetch(`${oidc.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`);
+  if (!res.ok) throw new Error(`the identity provider's discovery document answered HTTP ${res.status}`);
+  return res.json();
+}
+async function oidcStart() {
+  const oidc = state.config.oidc;
+  const meta = await discovery(oidc);
+  const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
+  const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  const nonce = b64url(crypto.getRandomValues(new Uint8Array(16)));
+  sessionStorage.setItem("hetero2.pkce", JSON.stringify({ verifier, state: nonce }));
+  const params = new URLSearchParams({ response_type: "code", client_id: oidc.client_id, redirect_uri: redirectUri(),
+    scope: oidc.scope || "openid", code_challenge: challenge, code_challenge_method: "S256", state: nonce });
+  location.assign(`${meta.authorization_endpoint}?${params}`);
+}
+async function oidcFinish() {
+  // Back from the identity provider with ?code=&state=: check state, swap the code and our verifier for tokens.
+  const query = new URLSearchParams(location.search);
+  if (!query.has("code") && !query.has("error")) return;
+  const saved = JSON.parse(sessionStorage.getItem("hetero2.pkce") || "null");
+  sessionStorage.removeItem("hetero2.pkce");
+  history.replaceState(null, "", `${location.pathname}#/`);
+  if (query.has("error")) throw new Error(`the identity provider refused: ${query.get("error")}`);
+  if (!saved || saved.state !== query.get("state")) throw new Error("the sign-in answer does not match the request (state)");
+  const meta = await discovery(state.config.oidc);
+  const res = await fetch(meta.token_endpoint, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "authorization_code", code: query.get("code"), redirect_uri: redirectUri(),
+      client_id: state.config.oidc.client_id, code_verifier: saved.verifier }) });
+  if (!res.ok) throw new Error(`the token endpoint answered HTTP ${res.status}`);
+  const tokens = await res.json();
+  signIn(tokens.access_token || tokens.id_token);
+}
+
 // ---------- pages ----------
 function signInPage() {
   const error = h("p", { class: "error", id: "token-error", role: "alert" });
@@ -126,7 +163,11 @@ function signInPage() {
           signIn((await res.json()).token); location.hash = "#/"; route();
         } }, "Demo sign-in"))
     : null;
-  render("Sign in", demo, form);
+  const oidc = state.config.oidc
+    ? h("div", { class: "card" }, h("p", {}, "Sign in with your organisation's identity provider."),
+        h("button", { id: "oidc-sign-in", onclick: () => oidcStart().catch((e) => { error.textContent = e.message; }) }, "Sign in with your identity provider"))
+    : null;
+  render("Sign in", oidc, demo, form);
 }
 
 async function projectsPage() {
@@ -501,6 +542,9 @@ async function main() {
   state.config = await (await fetch("config.json")).json();
   const saved = sessionStorage.getItem("hetero2.token");
   if (saved) { try { signIn(saved); } catch { sessionStorage.removeItem("hetero2.token"); } }
+  if (state.config.oidc) {
+    try { await oidcFinish(); } catch (e) { toast(e.message); }
+  }
   window.addEventListener("hashchange", () => route());
   route();
 }

@@ -132,8 +132,9 @@ def _handler_class(service: LocalService) -> type[BaseHTTPRequestHandler]:
                     200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(session).encode()
                 )
                 return True
-            config = {"api_url": "", "demo_sign_in": service.demo_sign_in, "oidc": None}
-            answer = webapp.static_response(self.path, (service.moto_url,), config)
+            config = {"api_url": "", "demo_sign_in": service.demo_sign_in, "oidc": service.oidc}
+            origins = (service.moto_url, *([webapp.origin_of(service.oidc["issuer"])] if service.oidc else []))
+            answer = webapp.static_response(self.path, origins, config)
             if answer is None:
                 return False
             self._send(*answer)
@@ -177,6 +178,8 @@ class LocalService:
     verbose: bool = False
     demo_sign_in: bool = True  # the web app's one-click sign-in as the demo admin; only ever on a loopback host
     demo_token: str | None = None
+    # The web app's OIDC sign-in: {"issuer": ..., "client_id": ..., "scope": ...}; None: token or demo only.
+    oidc: dict[str, str] | None = None
     issuer: TokenIssuer = field(default_factory=TokenIssuer)
     _undo: list[Any] = field(default_factory=list)
 

@@ -13,6 +13,7 @@ import json
 import mimetypes
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 WEB_DIR = Path(os.environ.get("HETERO2_WEB_DIR") or Path(__file__).resolve().parents[2] / "web")
 # The files the app is made of; nothing else under web/ is served (no directory listing, no dot files).
@@ -28,6 +29,12 @@ SECURITY_HEADERS: dict[str, str] = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL: what CSP source lists and CORS compare."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def content_security_policy(connect_src: tuple[str, ...] = ()) -> str:

@@ -9,13 +9,19 @@ Skipped, with the reason, where Chromium or Playwright is absent (as test_report
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
+import secrets
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
@@ -353,4 +359,102 @@ def test_project_history_charts_pass_rate_and_decision_by_model_version(
     assert page.locator(f"svg.chart [data-job='{job}']").count() == 1
     assert "hist-model 7" in page.inner_text(".legend")
     _shot(page, "dashboard-history.png")
+    watched.assert_clean()
+
+
+class _FakeIdentityProvider:
+    """A minimal OIDC provider on 127.0.0.1: discovery, /authorize (signs the user straight in) and /token,
+    which issues the server's token only for the verifier whose S256 hash was the authorize request's challenge."""
+
+    def __init__(self, token: str, origin: str) -> None:
+        self.token, self.origin = token, origin
+        self.codes: dict[str, dict[str, str]] = {}
+        self.authorize_requests: list[dict[str, str]] = []
+        self.token_requests: list[dict[str, str]] = []
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        idp = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _json(self, status: int, body: dict[str, object]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Access-Control-Allow-Origin", idp.origin)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path == "/.well-known/openid-configuration":
+                    endpoints = {"authorization_endpoint": f"{idp.url}/authorize", "token_endpoint": f"{idp.url}/token"}
+                    self._json(200, {"issuer": idp.url, **endpoints})
+                    return
+                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                idp.authorize_requests.append(query)
+                code = secrets.token_urlsafe(16)
+                idp.codes[code] = query
+                self.send_response(302)
+                self.send_header(
+                    "Location", f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
+                )
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self) -> None:
+                form = {
+                    k: v[-1] for k, v in parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()).items()
+                }
+                idp.token_requests.append(form)
+                asked = idp.codes.pop(form.get("code", ""), None)
+                digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+                challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+                if (
+                    asked is None
+                    or asked["code_challenge"] != challenge
+                    or asked["redirect_uri"] != form.get("redirect_uri")
+                    or asked["client_id"] != form.get("client_id")
+                ):
+                    self._json(400, {"error": "invalid_grant"})
+                    return
+                self._json(200, {"access_token": idp.token, "token_type": "Bearer", "expires_in": 3600})
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        return Handler
+
+
+def test_oidc_sign_in_with_pkce_against_a_configured_issuer(watched: Watched, server: LocalService) -> None:
+    admin = {"Authorization": f"Bearer {server.seed_demo()}"}
+    base = f"{server.url}/v1/orgs/{DEMO_ORG}/projects/{DEMO_PROJECT}"
+    added = requests.post(f"{base}/members", json={"user": "oidc-user", "role": "run"}, headers=admin, timeout=30)
+    assert added.status_code in (200, 201, 409), added.text
+    idp = _FakeIdentityProvider(server.issuer.token("oidc-user", DEMO_ORG), server.url)
+    watched.allowed_ports.add(int(idp.url.rsplit(":", 1)[1]))
+    server.oidc = {"issuer": idp.url, "client_id": "hetero2-web"}
+    try:
+        assert idp.url in requests.get(server.url + "/", timeout=30).headers["Content-Security-Policy"]
+        page = watched.page
+        page.goto(server.url + "/")
+        page.click("#oidc-sign-in")
+        page.wait_for_selector("h1:has-text('Jobs')")
+        assert page.inner_text("#user") == f"oidc-user · {DEMO_ORG}"
+        assert "code=" not in page.url  # the code is not left in the address bar or history
+    finally:
+        server.oidc = None
+        idp.httpd.shutdown()
+    [asked] = idp.authorize_requests
+    assert asked["response_type"] == "code"
+    assert asked["code_challenge_method"] == "S256"
+    assert asked["client_id"] == "hetero2-web"
+    assert asked["redirect_uri"] == server.url + "/"
+    [swapped] = idp.token_requests
+    assert swapped["grant_type"] == "authorization_code"
+    assert "client_secret" not in swapped
+    assert len(swapped["code_verifier"]) >= 43
     watched.assert_clean()
