@@ -320,6 +320,7 @@ async function jobPage(project, jobId) {
     runner && job.state === "FAILED" ? h("button", { id: "retry", onclick: () => act("retried", () => api("POST", `${jobPath(project, jobId)}/retry`)) }, "Retry") : null,
     canDelete(project) && TERMINAL.has(job.state) ? h("button", { class: "danger", id: "delete", onclick: async () => {
       if (!confirm(`Delete job ${jobId} and all its files?`)) return;
+      clearTimeout(state.timer); // no refresh of a job that is about to be gone
       try { await api("DELETE", jobPath(project, jobId)); toast("deleted"); location.hash = `#/p/${project}`; } catch (e) { toast(e.message); }
     } }, "Delete") : null,
   ];

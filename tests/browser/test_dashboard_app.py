@@ -271,9 +271,11 @@ def test_cancel_a_running_job_and_retry_a_failed_one(watched: Watched, server: L
     _submit(page, tmp_path, "scored.csv", SMALL_CSV, scores=str(scores))
     assert _wait_state(page, "FAILED") == "FAILED"
     assert "score" in page.inner_text("dl.facts dd.error")  # the job's error, as the API records it
+    before = page.locator("#job-state").element_handle()
     with page.expect_response(lambda r: r.url.endswith("/retry")) as retried:
         page.click("#retry")
     assert retried.value.status == 202
+    before.wait_for_element_state("hidden")  # the page re-rendered after the retry; then watch it to the end
     assert _wait_state(page, "FAILED") == "FAILED"  # the same scores: it fails the same way again
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#delete")
