@@ -251,7 +251,8 @@ def test_the_header_is_checked_in_the_browser_before_anything_is_uploaded(
     assert 'no "id" or "smiles" column' in page.inner_text("#input-error")
     posts = len([u for u in watched.urls if "/jobs" in u])
     page.click("#submit")
-    assert page.inner_text("#input-error")
+    page.wait_for_selector("#input-error:not(:empty)")  # checked again on submit (asynchronously: it reads the file)
+    assert 'no "id" or "smiles" column' in page.inner_text("#input-error")
     assert len([u for u in watched.urls if "/jobs" in u]) == posts
     watched.assert_clean()
 
