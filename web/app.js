@@ -403,7 +403,8 @@ async function historyPage(project) {
   // better than the last one at reading structure? The table below holds the same numbers (screen readers).
   const { jobs } = await api("GET", `${projectPath(project)}/jobs?limit=200`);
   const done = jobs.filter((j) => DONE.has(j.state)).slice(0, 60).reverse();
-  const results = await Promise.all(done.map((j) => api("GET", `${jobPath(project, j.job)}/results`).catch(() => null)));
+  const results = [];
+  for (const j of done) results.push(await api("GET", `${jobPath(project, j.job)}/results`).catch(() => null));
   const points = done.map((j, i) => ({ job: j, at: new Date(j.created_at), model: model(j),
     rate: results[i] ? results[i].pass_rate : null, outcome: (results[i]?.decision?.outcome) || j.decision?.outcome || "—" }))
     .filter((p) => p.rate !== null && p.rate !== undefined);
@@ -475,7 +476,8 @@ async function adminPage(query) {
   if (state.orgRole !== "org_admin") { render("Admin", h("p", {}, "Only org admins see usage and the audit log.")); return; }
   const org = `/v1/orgs/${encodeURIComponent(state.org)}`;
   const after = query.get("after");
-  const [usage, audit] = await Promise.all([api("GET", `${org}/usage`), api("GET", `${org}/audit?limit=50${after ? `&after=${encodeURIComponent(after)}` : ""}`)]);
+  const usage = await api("GET", `${org}/usage`);
+  const audit = await api("GET", `${org}/audit?limit=50${after ? `&after=${encodeURIComponent(after)}` : ""}`);
   const keys = [...new Set(usage.projects.flatMap((p) => Object.keys(p)))];
   const filter = h("input", { id: "audit-filter", type: "search", placeholder: "action, actor, target or outcome" });
   const rows = audit.events.map((e) => [String(e.seq), when(e.at), e.actor, e.action, e.target, e.outcome]);
@@ -497,7 +499,10 @@ async function adminPage(query) {
 function refreshSoon(ms) { clearTimeout(state.timer); const at = location.hash; state.timer = setTimeout(() => { if (location.hash === at) route(true); }, ms); }
 
 async function loadProjects() {
-  const [org, projects] = await Promise.all([api("GET", `/v1/orgs/${encodeURIComponent(state.org)}`), api("GET", `/v1/orgs/${encodeURIComponent(state.org)}/projects`)]);
+  // One request at a time, here and below: the local server runs the API's resolver, which is not safe for
+  // concurrent requests in one process (a Lambda instance gets one event at a time); see docs/web.md.
+  const org = await api("GET", `/v1/orgs/${encodeURIComponent(state.org)}`);
+  const projects = await api("GET", `/v1/orgs/${encodeURIComponent(state.org)}/projects`);
   state.orgRole = org.your_role; state.projects = projects.projects;
 }
 
