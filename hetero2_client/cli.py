@@ -95,6 +95,32 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     _job_argument(cancel)
     cancel.set_defaults(handler=_guarded(_cmd_cancel))
 
+    retry = verbs.add_parser("retry", parents=[service], help="run a FAILED job again")
+    _job_argument(retry)
+    retry.set_defaults(handler=_guarded(_cmd_retry))
+
+    share = verbs.add_parser("share", parents=[service], help="a download link for someone outside the service")
+    _job_argument(share)
+    share.add_argument("--recipient", required=True, help="who the link is for (kept in the audit log)")
+    share.add_argument(
+        "--artifact", default="pack", help="pack (default), report, summary, manifest, decoys, public_key"
+    )
+    share.add_argument("--expires-in", type=int, default=3600, help="seconds the link stays valid (60 to 43200)")
+    share.set_defaults(handler=_guarded(_cmd_share))
+
+    delete = verbs.add_parser("delete", parents=[service], help="delete a finished job and its files")
+    _job_argument(delete)
+    delete.set_defaults(handler=_guarded(_cmd_delete))
+
+    usage = verbs.add_parser("usage", parents=[service], help="the org's metered usage this month (org admins)")
+    usage.add_argument("--month", help="yyyy-mm (default: this month)")
+    usage.set_defaults(handler=_guarded(_cmd_usage))
+
+    audit = verbs.add_parser("audit", parents=[service], help="the org's audit log as JSON (org admins)")
+    audit.add_argument("--limit", type=int, help="at most this many events")
+    audit.add_argument("--after", help="events after this one (the answer's cursor)")
+    audit.set_defaults(handler=_guarded(_cmd_audit))
+
     listing = verbs.add_parser("list", parents=[service], help="the project's jobs, newest first")
     listing.add_argument("--state", choices=sorted({"CREATED", "QUEUED", "RUNNING", *TERMINAL_STATES}))
     listing.add_argument("--limit", type=int, default=50, help="at most this many jobs (default 50)")
@@ -362,6 +388,34 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_cancel(args: argparse.Namespace) -> int:
     job = _job(_client(args), args).cancel()
     print(describe(job))
+    return EXIT_OK
+
+
+def _cmd_retry(args: argparse.Namespace) -> int:
+    job = _job(_client(args), args).retry()
+    print(describe(job))
+    return EXIT_OK
+
+
+def _cmd_share(args: argparse.Namespace) -> int:
+    link = _job(_client(args), args).share(args.recipient, args.artifact, args.expires_in)
+    print(link["url"])
+    return EXIT_OK
+
+
+def _cmd_delete(args: argparse.Namespace) -> int:
+    deleted = _job(_client(args), args).delete()
+    print(f"deleted {deleted['deleted']} ({deleted['objects_deleted']} objects)")
+    return EXIT_OK
+
+
+def _cmd_usage(args: argparse.Namespace) -> int:
+    print(json.dumps(_client(args).usage(args.month), indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    print(json.dumps(_client(args).audit(args.limit, args.after), indent=2, sort_keys=True))
     return EXIT_OK
 
 

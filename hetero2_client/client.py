@@ -217,6 +217,18 @@ class Client:
         found: list[dict[str, Any]] = self.call("GET", f"/v1/orgs/{quote(self.org, safe='')}/projects")["projects"]
         return found
 
+    def usage(self, month: str | None = None) -> dict[str, Any]:
+        """Metered molecules, decoys, worker seconds and stored bytes per project (org admins); ``month`` yyyy-mm."""
+        params = {"month": month} if month else None
+        used: dict[str, Any] = self.call("GET", f"/v1/orgs/{quote(self.org, safe='')}/usage", params=params)
+        return used
+
+    def audit(self, limit: int | None = None, after: str | None = None) -> dict[str, Any]:
+        """The org's audit log, oldest first, with its hash chain (org admins)."""
+        params = {k: v for k, v in (("limit", limit), ("after", after)) if v is not None} or None
+        log: dict[str, Any] = self.call("GET", f"/v1/orgs/{quote(self.org, safe='')}/audit", params=params)
+        return log
+
     def _project(self, project: str | None) -> str:
         chosen = project or self.project
         if not chosen:

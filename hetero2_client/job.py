@@ -135,6 +135,22 @@ class Job:
         self._record = dict(self.client.call("POST", self.path + "/cancel"))
         return self
 
+    def retry(self) -> Job:
+        """Run a FAILED job again (the service refuses any other state with ``invalid_state``)."""
+        self._record = dict(self.client.call("POST", self.path + "/retry"))
+        return self
+
+    def share(self, recipient: str, artifact: str = "pack", expires_in: int = 3600) -> dict[str, Any]:
+        """A download link for someone outside the service; ``recipient`` is kept in the audit log."""
+        body = {"recipient": recipient, "artifact": artifact, "expires_in": expires_in}
+        link: dict[str, Any] = self.client.call("POST", self.path + "/share", body)
+        return link
+
+    def delete(self) -> dict[str, Any]:
+        """Delete a finished job, its objects and its record (project admins)."""
+        deleted: dict[str, Any] = self.client.call("DELETE", self.path)
+        return deleted
+
     def wait(
         self,
         timeout: float | None = None,

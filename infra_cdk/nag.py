@@ -80,6 +80,24 @@ REASONS: Final[dict[str, str]] = {
         "This queue is itself the dead-letter queue of the EventBridge targets; a dead-letter queue of a "
         "dead-letter queue would only hide messages an operator must see (its depth has an alarm)."
     ),
+    "web-geo": (
+        "The web dashboard is static files (HTML, one script, one stylesheet) with no data in them; customers' "
+        "staff sign in from wherever they work, and the API behind it enforces who may see what."
+    ),
+    "web-waf": (
+        "A WAF web ACL for CloudFront must live in us-east-1 while this stack lives in the customer's region; "
+        "the distribution serves static files only (GET/HEAD), and every data request goes to the API, which "
+        "has its own regional web ACL."
+    ),
+    "web-cloudfront-logs": (
+        "CloudFront standard logs need an ACL-enabled bucket, and this stack disables ACLs on every bucket; "
+        "the distribution serves static files only, and the site bucket's S3 access log and the API's access "
+        "log record every request that touches data."
+    ),
+    "web-default-certificate": (
+        "The distribution uses CloudFront's default *.cloudfront.net certificate until the customer names a "
+        "domain; CloudFront then cannot pin TLS 1.2, and HSTS plus HTTPS-only viewers keep browsers on TLS 1.2+."
+    ),
 }
 
 

@@ -13,6 +13,7 @@ from infra_cdk.data import DataStore
 from infra_cdk.events import EventRouting
 from infra_cdk.observability import Observability
 from infra_cdk.orchestration import Orchestration
+from infra_cdk.web_hosting import WebHosting
 
 if TYPE_CHECKING:
     from constructs import Construct
@@ -63,7 +64,17 @@ class Hetero2Stack(cdk.Stack):
             api=self.api,
             routing=self.routing,
         )
+        self.web = WebHosting(
+            self,
+            "Web",
+            config=config,
+            rest_api=self.api.rest_api,
+            access_logs=self.data.access_logs,
+            artifacts=self.data.bucket,
+        )
         cdk.CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
+        cdk.CfnOutput(self, "WebUrl", value=self.web.url)
+        cdk.CfnOutput(self, "WebBucket", value=self.web.bucket.bucket_name)
         cdk.CfnOutput(self, "ArtifactBucket", value=self.data.bucket.bucket_name)
         cdk.CfnOutput(self, "StateMachineArn", value=state_machine_arn)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)

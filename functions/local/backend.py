@@ -44,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from moto.awslambda.models import LambdaFunction  # noqa: PLC0415
     from moto.core.config import default_user_config  # noqa: PLC0415
     from moto.dynamodb.responses import DynamoHandler  # noqa: PLC0415
+    from moto.s3.responses import S3Response  # noqa: PLC0415
     from moto.server import ThreadedMotoServer  # noqa: PLC0415
 
     from functions.local import stack as local_stack  # noqa: PLC0415
@@ -54,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign,assignment]
     DynamoHandler.call_action = local_stack.serialised(DynamoHandler.call_action)  # type: ignore[method-assign]
+    S3Response._key_response = _answer_preflight(S3Response._key_response)  # type: ignore[method-assign]
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
@@ -71,6 +73,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.stop()
     return 0
+
+
+def _answer_preflight(key_response: Any) -> Any:
+    """S3 answers a browser's CORS preflight (OPTIONS) of a presigned URL from the bucket's CORS rules alone;
+    moto checks the URL's signature against OPTIONS first and refuses. The web dashboard uploads from the page."""
+
+    def answer(self: Any, request: Any, full_url: str) -> Any:
+        if request.method == "OPTIONS":
+            return self._response_options(request.headers, self.parse_bucket_name_from_url(request, full_url))
+        return key_response(self, request, full_url)
+
+    return answer
 
 
 if __name__ == "__main__":

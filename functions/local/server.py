@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from functions.local import webapp
+
 if TYPE_CHECKING:
     import argparse
 
@@ -134,10 +136,41 @@ def _handler_class(service: LocalService) -> type[BaseHTTPRequestHandler]:
     class ApiRequestHandler(BaseHTTPRequestHandler):
         server_version = "hetero2-local"
 
+        def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() != "content-length":
+                    self.send_header(name, str(value))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _serve_app(self) -> bool:
+            """The web dashboard's files, its config and (loopback only) the demo sign-in; False: not one."""
+            if self.command != "GET" or self.path.startswith("/v1/"):
+                return False
+            if self.path.split("?", 1)[0] == webapp.DEMO_SESSION_PATH:
+                if not service.demo_sign_in or not service.demo_token:
+                    return False
+                session = {"token": service.demo_token, "org": DEMO_ORG, "project": DEMO_PROJECT, "user": DEMO_USER}
+                self._send(
+                    200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(session).encode()
+                )
+                return True
+            config = {"api_url": "", "demo_sign_in": service.demo_sign_in, "oidc": service.oidc}
+            origins = (service.moto_url, *([webapp.origin_of(service.oidc["issuer"])] if service.oidc else []))
+            answer = webapp.static_response(self.path, origins, config)
+            if answer is None:
+                return False
+            self._send(*answer)
+            return True
+
         def _serve(self) -> None:
             from functions.handlers.api import handler  # noqa: PLC0415
             from functions.local.stack import LambdaContextData  # noqa: PLC0415
 
+            if self._serve_app():
+                return
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             headers = dict(self.headers.items())
@@ -145,16 +178,10 @@ def _handler_class(service: LocalService) -> type[BaseHTTPRequestHandler]:
             response = handler(event, LambdaContextData("hetero2-api"))
             payload = response.get("body") or ""
             data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
-            self.send_response(int(response["statusCode"]))
             out_headers = dict(response.get("headers") or {})
             for name, values in (response.get("multiValueHeaders") or {}).items():
                 out_headers[name] = ", ".join(values)
-            for name, value in out_headers.items():
-                if name.lower() != "content-length":
-                    self.send_header(name, str(value))
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self._send(int(response["statusCode"]), out_headers, data)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
@@ -174,6 +201,10 @@ class LocalService:
     moto_port: int = 0
     max_concurrency: int = 2
     verbose: bool = False
+    demo_sign_in: bool = True  # the web app's one-click sign-in as the demo admin; only ever on a loopback host
+    demo_token: str | None = None
+    # The web app's OIDC sign-in: {"issuer": ..., "client_id": ..., "scope": ...}; None: token or demo only.
+    oidc: dict[str, str] | None = None
     issuer: TokenIssuer = field(default_factory=TokenIssuer)
     # more identity providers the API trusts (``--issuer-key``): same issuer and audience, their own keys
     extra_issuers: list[TokenIssuer] = field(default_factory=list)
@@ -231,6 +262,7 @@ class LocalService:
         import boto3  # noqa: PLC0415 - after the environment points at the backend
 
         session = boto3.session.Session(region_name=REGION)
+        _allow_browser_transfers(session, settings.bucket, self.url)
         reset_service_context(ServiceContext(settings, session))
         reset_services(None)
         self._undo.append(reset_services)
@@ -270,7 +302,26 @@ class LocalService:
             except urllib.error.HTTPError as exc:
                 if exc.code != 409:  # 409: seeded already (a second call in the same process)
                     raise
+        self.demo_token = token
+        if self.host not in ("127.0.0.1", "localhost", "::1"):
+            self.demo_sign_in = False
         return token
+
+
+def _allow_browser_transfers(session: Any, bucket: str, origin: str) -> None:
+    """The bucket's CORS rules let the web dashboard (served from ``origin``) PUT and GET presigned URLs."""
+    rule = {
+        "AllowedOrigins": [origin],
+        "AllowedMethods": ["GET", "PUT"],
+        "AllowedHeaders": [
+            "content-type",
+            "x-amz-server-side-encryption",
+            "x-amz-server-side-encryption-aws-kms-key-id",
+        ],
+        "ExposeHeaders": ["ETag"],
+        "MaxAgeSeconds": 600,
+    }
+    session.client("s3").put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [rule]})
 
 
 def _terminate(process: subprocess.Popen[str]) -> None:
@@ -321,10 +372,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         if args.token_file:
             args.token_file.write_text(token + "\n")
         print(f"HETERO-2 API on {service.url}   (local AWS: {service.moto_url})")
+        print(f"web dashboard: {service.url}/")
         who = f"demo org '{DEMO_ORG}', project '{DEMO_PROJECT}', user '{DEMO_USER}' (org_admin)"
         print(f"{who}; token valid {TOKEN_HOURS} h:")
         print(f"export HETERO2_URL={service.url}")
         print(f"export HETERO2_TOKEN={token}")
+        print(f"export HETERO2_PROJECT={DEMO_PROJECT}")
         for issuer in extra:
             print(
                 f"also trusted: ES256 tokens signed by --issuer-key with kid {issuer.kid}, "

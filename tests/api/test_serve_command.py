@@ -49,6 +49,8 @@ def test_serve_prints_a_working_token_for_the_demo_org_and_stops_on_ctrl_c(tmp_p
     assert process.returncode == 0
     assert f"export HETERO2_URL=http://127.0.0.1:{port}" in out
     assert "export HETERO2_TOKEN=" in out
+    assert "export HETERO2_PROJECT=demo-project" in out
+    assert f"web dashboard: http://127.0.0.1:{port}/" in out
 
 
 def test_serve_trusts_tokens_minted_with_the_issuer_key_for_any_org(tmp_path: Path) -> None:

@@ -152,7 +152,7 @@ def test_audit_model_does_not_shadow_the_audit_subpackage() -> None:
 )
 def test_bad_molecules_are_refused_with_one_clear_message(tmp_path: Path, molecules: object, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        audit_model(molecules, bertz, out=tmp_path / "p", config=CONFIG)  # type: ignore[arg-type]
+        audit_model(molecules, bertz, out=tmp_path / "p", config=CONFIG)
     assert not (tmp_path / "p").exists()
 
 

@@ -74,7 +74,7 @@ def test_artifact_bucket_is_private_versioned_kms_encrypted_and_logged(synthesiz
 
 def test_every_bucket_blocks_public_access_and_disables_acls(synthesized: Synthesized, stack: str) -> None:
     buckets = synthesized.resources(stack, "AWS::S3::Bucket")
-    assert len(buckets) == 3  # artifacts, access logs, audit anchors
+    assert len(buckets) == 4  # artifacts, access logs, audit anchors, the web dashboard's site
     for bucket in buckets.values():
         properties = bucket["Properties"]
         assert properties["PublicAccessBlockConfiguration"] == {
@@ -89,7 +89,7 @@ def test_every_bucket_blocks_public_access_and_disables_acls(synthesized: Synthe
 
 def test_every_bucket_policy_refuses_plain_http_and_old_tls(synthesized: Synthesized, stack: str) -> None:
     policies = synthesized.resources(stack, "AWS::S3::BucketPolicy")
-    assert len(policies) == 3
+    assert len(policies) == 4  # one per bucket
     for policy in policies.values():
         denials = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
         assert any(s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in denials)

@@ -1,0 +1,96 @@
+"""axe-core's accessibility scan of every dashboard page: no serious or critical violation.
+
+axe-core is vendored under ``tests/browser/vendor/axe-core`` (see its VENDOR.md) and injected through the
+DevTools protocol by this test only. Pages: sign-in, jobs, new audit (advanced parameters open), a job,
+members, history, admin, at 1280×800 and at 390 px wide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import requests
+
+from functions.local.server import DEMO_ORG, DEMO_PROJECT, LocalService
+from tests.browser.test_dashboard_app import CHROMIUM, CHROMIUM_FLAGS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from playwright.sync_api import Browser, Page
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+SCAN = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+  .map(v => ({id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map(n => n.target.join(" "))}))"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is absent (dev extra)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _serious(page: Page) -> list[dict[str, object]]:
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    found: list[dict[str, object]] = page.evaluate(SCAN)
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
+def test_the_vendored_axe_core_is_the_recorded_release() -> None:
+    assert hashlib.sha256(AXE.read_bytes()).hexdigest() == AXE_SHA256
+    assert (AXE.parent / "LICENSE").is_file()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_page_has_no_serious_or_critical_axe_violation(
+    browser: Browser, service: LocalService, width: int
+) -> None:
+    token = service.seed_demo()
+    base = f"{service.url}/v1/orgs/{DEMO_ORG}/projects/{DEMO_PROJECT}"
+    body: dict[str, Any] = {
+        "input_name": "m.csv",
+        "expected_rows": 1,
+        "parameters": {"model_name": "m", "model_version": "2"},
+    }
+    answer = requests.post(f"{base}/jobs", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    job = answer.json()["job"]["job"]
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(service.url + "/")
+        page.wait_for_selector("#demo-sign-in")
+        found = {"sign-in": _serious(page)}
+        page.click("#demo-sign-in")
+        page.wait_for_selector("h1:has-text('Jobs')")
+        found["jobs"] = _serious(page)
+        page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/new")
+        page.wait_for_selector("#new-audit-form")
+        page.click("#advanced summary")
+        found["new audit"] = _serious(page)
+        page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/jobs/{job}")
+        page.wait_for_selector("#job-state")
+        found["job"] = _serious(page)
+        page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/members")
+        page.wait_for_selector("#members")
+        found["members"] = _serious(page)
+        page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/history")
+        page.wait_for_selector("svg.chart, #no-history")
+        found["history"] = _serious(page)
+        page.goto(f"{service.url}/#/admin")
+        page.wait_for_selector("#audit")
+        found["admin"] = _serious(page)
+    finally:
+        context.close()
+    serious = {name: [(v["id"], v["targets"]) for v in found_here] for name, found_here in found.items() if found_here}
+    assert serious == {}
