@@ -7,10 +7,7 @@ A row goes prepare → decoys → scores → audit → descriptors. Whatever hap
 from __future__ import annotations
 
 import functools
-import signal
-import threading
 import traceback
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,6 +28,7 @@ from hetero_core.molecules import (
 from hetero_core.reasons import ErrorReason, SkipReason, Status, Verdict, Warning_
 from hetero_core.records import InputRow, ScoredItem
 from hetero_core.scores import BatchScorer, Candidate, Scorer, ScoreRequest, ScorerFault
+from hetero_core.timeouts import time_limit
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -162,7 +160,7 @@ def _score_staged(pending: list[RowResult | _Staged], config: RunConfig, scorer:
 def _guarded(row: InputRow, config: RunConfig, step: Callable[[], _T]) -> _T | RowResult:
     """Run one step of a row under its time limit; a timeout or a bug of ours costs the row, never the job."""
     try:
-        with time_limit(config.timeout_s):
+        with time_limit(config.timeout_s, MoleculeTimeout):
             return step()
     except ScorerFault as fault:  # the customer's model failed on this row: its words, no traceback
         return errored_row(row, ErrorReason.SCORER_ERROR, str(fault))
@@ -318,25 +316,3 @@ def _join(warnings: Sequence[str], detail: str = "") -> str:
     if detail:
         parts.append(detail)
     return ";".join(parts)
-
-
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise MoleculeTimeout after ``seconds`` of wall time (main thread only, where signals can be delivered).
-
-    RDKit calls are short and the decoy loop returns to Python between them, so the alarm lands promptly.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _expired(signum: int, frame: object) -> None:
-        raise MoleculeTimeout
-
-    previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)

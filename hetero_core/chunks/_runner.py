@@ -5,7 +5,7 @@ result goes straight to the pack on disk. When a worker dies the pool is rebuilt
 in isolated workers, and only a row that kills its worker again becomes ERROR ``chunk_failed``; no row is lost.
 
 The per-molecule timeout uses SIGALRM, which only the main thread of a process receives: pool workers and the
-CLI have it; an embedding that runs rows in a non-main thread gets no timeout (see chunk.time_limit).
+CLI have it; an embedding that runs rows in a non-main thread gets no timeout (see hetero_core.timeouts).
 """
 
 from __future__ import annotations

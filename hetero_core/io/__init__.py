@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hetero_core.io._atomic import atomic_text_file
 from hetero_core.io._csv_safety import (
     format_cell,
     format_exact,
@@ -18,6 +19,7 @@ __all__ = [
     "DEFAULT_COLUMNS",
     "InputColumns",
     "InputScan",
+    "atomic_text_file",
     "format_cell",
     "format_exact",
     "raise_csv_field_limit",

@@ -9,19 +9,17 @@ a side report, so nothing disappears silently.
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from hetero_core.chunks import stream_results
-from hetero_core.io import DEFAULT_COLUMNS, InputColumns, format_cell
+from hetero_core.io import DEFAULT_COLUMNS, InputColumns, atomic_text_file, format_cell
 from hetero_core.layout import DECOY_COLUMNS
 from hetero_core.reasons import Status
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from hetero_core.config import RunConfig
 
@@ -53,7 +51,7 @@ def write_decoy_table(
     report_path = out_path.with_name(out_path.stem + ".rows.csv")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     molecules = decoys = skipped = errors = 0
-    with _atomic_csv(out_path) as table, _atomic_csv(report_path) as report:
+    with atomic_text_file(out_path) as table, atomic_text_file(report_path) as report:
         table_writer = csv.writer(table, lineterminator="\n")
         report_writer = csv.writer(report, lineterminator="\n")
         table_writer.writerow(DECOY_COLUMNS)
@@ -75,23 +73,3 @@ def write_decoy_table(
             if on_progress:
                 on_progress(1)
     return DecoyTableSummary(molecules, decoys, skipped, errors, report_path)
-
-
-class _atomic_csv:
-    """Write to a temporary file beside the target and rename on success; remove it on failure."""
-
-    def __init__(self, path: Path):
-        self._path = path
-        descriptor, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        self._temp = Path(temp)
-        self._handle = os.fdopen(descriptor, "w", encoding="utf-8", newline="")
-
-    def __enter__(self) -> IO[str]:
-        return self._handle
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._handle.close()
-        if exc_type is None:
-            os.replace(self._temp, self._path)
-        else:
-            self._temp.unlink(missing_ok=True)

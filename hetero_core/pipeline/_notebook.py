@@ -21,12 +21,12 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from hetero_core.chunks import default_workers, stream_results
 from hetero_core.config import RunConfig
 from hetero_core.errors import ConfigError
-from hetero_core.io import InputColumns, format_cell, format_exact
+from hetero_core.io import InputColumns, atomic_text_file, format_cell, format_exact
 from hetero_core.layout import DECOY_COLUMNS, SUMMARY
 from hetero_core.pack import PackInfo, assemble_pack, resolve_created_at, scorer_facts
 from hetero_core.scores import CallableScorer, ModelInfo, load_external_scores
@@ -328,7 +328,7 @@ def _molecules_file(molecules: object, path: Path, columns: InputColumns) -> Pat
     rows = [(_cell(i), _cell(s)) for i, s in pairs]
     if not rows:
         raise ConfigError("no molecules given")
-    with _atomic_text(path) as handle:
+    with atomic_text_file(path) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow((columns.id_column, columns.smiles_column))
         writer.writerows(rows)
@@ -347,7 +347,7 @@ class _ScoresTable:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._file = _atomic_text(path)
+        self._file = atomic_text_file(path)
         self._handle = self._file.__enter__()
         self._writer = csv.writer(self._handle, lineterminator="\n")
         self._writer.writerow((*DECOY_COLUMNS, SCORE_COLUMN))
@@ -367,26 +367,6 @@ class _ScoresTable:
 
     def close(self) -> None:
         self.__exit__(None, None, None)
-
-
-class _atomic_text:
-    """A text file written beside its target and renamed into place on success, removed on failure."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        descriptor, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        self._temp = Path(temp)
-        self._handle = os.fdopen(descriptor, "w", encoding="utf-8", newline="")
-
-    def __enter__(self) -> IO[str]:
-        return self._handle
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._handle.close()
-        if exc_type is None:
-            os.replace(self._temp, self._path)
-        else:
-            self._temp.unlink(missing_ok=True)
 
 
 def _summary_frame(path: Path) -> DataFrame:

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import signal
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,9 +25,10 @@ from rdkit import Chem
 from hetero_core.errors import ConfigError
 from hetero_core.records import ScoredItem
 from hetero_core.scores._scorers import Candidate, ScoreRequest, ScoreResult
+from hetero_core.timeouts import time_limit
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Sequence
 
 InputType = Literal["smiles", "mol"]
 DEFAULT_BATCH_SIZE = 256
@@ -149,7 +147,7 @@ class CallableScorer:
         """One call of the model, checked; any fault is a ScorerFault naming the first offending molecule."""
         try:
             molecules = [self._as_input(item) for item in batch]
-            with _time_limit(self.batch_timeout_s):
+            with time_limit(self.batch_timeout_s, _BatchTimeout):
                 raw = self.fn(molecules)
         except _BatchTimeout:
             raise ScorerFault(
@@ -202,25 +200,3 @@ def _checked(raw: Any, batch: list[_Item]) -> list[float]:
 def _short_repr(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:59] + "…"
-
-
-@contextmanager
-def _time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise _BatchTimeout after ``seconds`` (main thread only: SIGALRM; elsewhere no limit, as for molecules).
-
-    Batches are scored outside the per-molecule limit, so this timer never nests inside another one.
-    """
-    if seconds is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _expired(signum: int, frame: object) -> None:
-        raise _BatchTimeout
-
-    previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)

@@ -160,3 +160,24 @@ def pin_commit(monkeypatch: pytest.MonkeyPatch) -> Iterator[PinCommit]:
 
     yield pin
     git_commit.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def real_300_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``in300.csv``: 300 real molecules from files RDKit ships (two ChEMBL sets) after our tricky set, as
+    ``id,smiles``; its name and bytes are part of the pinned packs (the manifest names the input)."""
+    contrib = Path(RDConfig.RDContribDir)
+    sources = (
+        Path(__file__).resolve().parents[1] / "data" / "tricky_molecules.smi",
+        contrib / "FreeWilson" / "data" / "CHEMBL2321810.smi",
+        contrib / "fraggle" / "data" / "ChEMBL_11265_actives.smi",
+    )
+    smiles = [
+        line.split()[0]
+        for source in sources
+        for line in source.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ][:300]
+    path = tmp_path_factory.mktemp("real300") / "in300.csv"
+    path.write_text("id,smiles\n" + "".join(f"m{i:03d},{s}\n" for i, s in enumerate(smiles)), encoding="utf-8")
+    return path

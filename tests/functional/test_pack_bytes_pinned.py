@@ -11,24 +11,23 @@ from __future__ import annotations
 
 import hashlib
 import platform
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib
 import pytest
 import rdkit
-from rdkit import RDConfig
 
 from hetero_core.cli import main
 from hetero_core.layout import DECOYS, INDEX, MANIFEST, METRICS, REPORT, SUMMARY, ZIP
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.functional.conftest import PinCommit
 
 CREATED_AT = "2026-01-01T00:00:00Z"
 # RDKit's wheels differ per Python minor version (measured: two AUCs of the example move between 3.11 and 3.12).
 PINNED_FOR = {"python": "3.11", "rdkit": "2026.09.1", "matplotlib": "3.11.2"}
-DATA = Path(__file__).resolve().parents[1] / "data"
 
 EXAMPLE_PINS = {
     SUMMARY: "a8b40064cb2241686e0ea42e66cb82223bcf2fd3330fa35f889b6f0055f8cd92",
@@ -48,23 +47,6 @@ REAL_300_PINS = {
     MANIFEST: "c43863700ef542cd19c7c5efcda6f1997bd3eb5cfb2f08c3b07d95d7994262f0",
     ZIP: "fefe08c66e5e53b56299e919cbb6e344f23204a1e7b5761afd3aa5f41818d466",
 }
-
-
-def _real_300(path: Path) -> Path:
-    contrib = Path(RDConfig.RDContribDir)
-    sources = (
-        DATA / "tricky_molecules.smi",
-        contrib / "FreeWilson" / "data" / "CHEMBL2321810.smi",
-        contrib / "fraggle" / "data" / "ChEMBL_11265_actives.smi",
-    )
-    smiles = [
-        line.split()[0]
-        for source in sources
-        for line in source.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ][:300]
-    path.write_text("id,smiles\n" + "".join(f"m{i:03d},{s}\n" for i, s in enumerate(smiles)), encoding="utf-8")
-    return path
 
 
 @pytest.fixture
@@ -92,9 +74,8 @@ def test_bundled_example_pack_is_byte_identical_to_its_pin(tmp_path: Path) -> No
 
 
 @pytest.mark.usefixtures("pinned_commit")
-def test_300_real_molecules_pack_is_byte_identical_to_its_pin(tmp_path: Path) -> None:
+def test_300_real_molecules_pack_is_byte_identical_to_its_pin(tmp_path: Path, real_300_csv: Path) -> None:
     _require_pinned_versions()
-    source = _real_300(tmp_path / "in300.csv")
     out = tmp_path / "p300"
-    assert main(["run", str(source), "--out", str(out), "--created-at", CREATED_AT, "--quiet"]) == 0
+    assert main(["run", str(real_300_csv), "--out", str(out), "--created-at", CREATED_AT, "--quiet"]) == 0
     assert _digests(out) == REAL_300_PINS

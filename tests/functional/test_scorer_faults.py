@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from rdkit import Chem, RDConfig
+from rdkit import Chem
 
 from hetero_core.chunks import stream_results
 from hetero_core.config import RunConfig
@@ -15,27 +14,9 @@ from hetero_core.reasons import ErrorReason, Status
 from hetero_core.scores import CallableScorer
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from hetero_core.chunks import RowResult
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def real_300(path: Path) -> tuple[Path, list[str]]:
-    """300 real molecules from files RDKit ships (ChEMBL series) and our tricky set, as ``id,smiles``."""
-    contrib = Path(RDConfig.RDContribDir)
-    sources = (
-        DATA / "tricky_molecules.smi",
-        contrib / "FreeWilson" / "data" / "CHEMBL2321810.smi",
-        contrib / "fraggle" / "data" / "ChEMBL_11265_actives.smi",
-    )
-    smiles = [
-        line.split()[0]
-        for source in sources
-        for line in source.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ][:300]
-    path.write_text("id,smiles\n" + "".join(f"m{i:03d},{s}\n" for i, s in enumerate(smiles)), encoding="utf-8")
-    return path, smiles
 
 
 class _PoisonedModel:
@@ -52,9 +33,9 @@ class _PoisonedModel:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_scorer_raising_on_one_molecule_of_300_gives_299_audited_rows_and_one_scorer_error(
-    tmp_path: Path, workers: int
+    tmp_path: Path, workers: int, real_300_csv: Path
 ) -> None:
-    path, _ = real_300(tmp_path / "mols.csv")
+    path = real_300_csv
     config = RunConfig(k_decoys=3, decoy_descriptors="fast")
     # the canonical form of a well-behaved row's original: what the engine hands the model
     poison_row = 150
