@@ -29,3 +29,15 @@ def written(write: Callable[[], object]) -> bool:
             return False
         raise
     return True
+
+
+def transacted(write: Callable[[], object]) -> bool:
+    """Run one transaction whose first item carries the condition: False if that condition did not hold."""
+    try:
+        write()
+    except ClientError as exc:
+        reasons = exc.response.get("CancellationReasons") or []
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            return False
+        raise
+    return True

@@ -16,13 +16,14 @@ from botocore.exceptions import ClientError
 
 from functions.service import table
 from functions.service.clock import utc_now
-from functions.service.conditional import is_condition_failure, written
+from functions.service.conditional import is_condition_failure, transacted, written
 from functions.service.dynamo_values import from_dynamo, to_dynamo
 from functions.service.errors import JobNotFoundError, StateConflictError
 from functions.service.tenancy import JobRef, ProjectRef
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 class JobState(StrEnum):
@@ -196,35 +197,27 @@ class JobRepository:
             "rows": values[":n"],
             "recorded_at": values[":now"],
         }
+        items: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self._table.name,
+                    "Item": to_dynamo(marker),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": job_key(ref),
+                    "UpdateExpression": "ADD " + ", ".join(adds) + " SET #updated = :now",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            },
+        ]
         client = self._table.meta.client
-        try:
-            client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table.name,
-                            "Item": to_dynamo(marker),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._table.name,
-                            "Key": job_key(ref),
-                            "UpdateExpression": "ADD " + ", ".join(adds) + " SET #updated = :now",
-                            "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values,
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                return False
-            raise
-        return True
+        return transacted(lambda: client.transact_write_items(TransactItems=items))
 
     def counted_chunks(self, ref: JobRef, attempt: int) -> list[int]:
         """The chunks of one attempt counted so far, in order (for tests and support, not for progress)."""

@@ -11,9 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from functions.service import clock, table
+from functions.service.conditional import transacted
 from functions.service.jobs import job_key
 from functions.service.metering import COUNTERS
 from functions.service.observability import logger
@@ -83,14 +82,7 @@ def meter_job_once(ctx: ServiceContext, ref: JobRef) -> bool:
         },
         *(usage if any(amounts.values()) else []),  # nothing ran: flag the job, add no usage row
     ]
-    try:
-        ctx.dynamodb.meta.client.transact_write_items(TransactItems=items)
-    except ClientError as exc:
-        reasons = exc.response.get("CancellationReasons") or []
-        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-            return False
-        raise
-    return True
+    return transacted(lambda: ctx.dynamodb.meta.client.transact_write_items(TransactItems=items))
 
 
 def settle_job(ctx: ServiceContext, ref: JobRef) -> dict[str, bool]:

@@ -199,28 +199,8 @@ def test_verifying_a_zip_writes_nothing_to_disk(signed: PackInfo, tmp_path: Path
 
 # --- one flipped byte, named ---------------------------------------------------------------------------------
 
-SIGNED_MEMBERS = (
-    layout.SUMMARY,
-    layout.DECOYS,
-    layout.METRICS,
-    layout.INDEX,
-    layout.REPORT,
-    layout.MANIFEST,
-    layout.CHECKSUMS,
-    layout.SIGNATURE,
-    layout.PUBLIC_KEY,
-    layout.ZIP,
-)
-UNSIGNED_MEMBERS = (
-    layout.SUMMARY,
-    layout.DECOYS,
-    layout.METRICS,
-    layout.INDEX,
-    layout.REPORT,
-    layout.MANIFEST,
-    layout.CHECKSUMS,
-    layout.ZIP,
-)
+UNSIGNED_MEMBERS = (*layout.REQUIRED_MEMBERS, layout.ZIP)
+SIGNED_MEMBERS = (*layout.REQUIRED_MEMBERS, *layout.OPTIONAL_MEMBERS, layout.ZIP)
 
 
 @pytest.mark.parametrize("member", SIGNED_MEMBERS)
@@ -237,17 +217,7 @@ def test_flipped_byte_in_unsigned_folder_names_the_member(unsigned: PackInfo, me
 
 @pytest.mark.parametrize(
     "member",
-    [
-        layout.SUMMARY,
-        layout.DECOYS,
-        layout.METRICS,
-        layout.INDEX,
-        layout.REPORT,
-        layout.MANIFEST,
-        layout.CHECKSUMS,
-        layout.SIGNATURE,
-        layout.PUBLIC_KEY,
-    ],
+    [*layout.REQUIRED_MEMBERS, *layout.OPTIONAL_MEMBERS],
 )
 def test_flipped_byte_inside_a_compressed_zip_entry_names_the_entry(signed: PackInfo, member: str) -> None:
     _flip(signed.zip_path, _compressed_byte_offset(signed.zip_path, member))
