@@ -132,6 +132,10 @@ def to_api_gateway_event(
     }
 
 
+# Powertools' resolver keeps the request it handles on the one ``app`` object: never two at once through it.
+_ONE_REQUEST_AT_A_TIME = threading.Lock()
+
+
 def _handler_class(service: LocalService) -> type[BaseHTTPRequestHandler]:
     class ApiRequestHandler(BaseHTTPRequestHandler):
         server_version = "hetero2-local"
@@ -175,7 +179,8 @@ def _handler_class(service: LocalService) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             headers = dict(self.headers.items())
             event = to_api_gateway_event(self.command, self.path, headers, body, self.client_address[0])
-            response = handler(event, LambdaContextData("hetero2-api"))
+            with _ONE_REQUEST_AT_A_TIME:  # Lambda runs one request per container; the resolver relies on it
+                response = handler(event, LambdaContextData("hetero2-api"))
             payload = response.get("body") or ""
             data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
             out_headers = dict(response.get("headers") or {})
