@@ -53,7 +53,6 @@ class Hetero2Stack(cdk.Stack):
             self, "Events", data=self.data, compute=self.compute, state_machine_arn=state_machine_arn
         )
         access.apply(self.data, self.compute, self.orchestration)
-        checkov.apply(self, self.compute.functions, self.data.access_logs)
         self.observability = Observability(
             self,
             "Observability",
@@ -72,6 +71,7 @@ class Hetero2Stack(cdk.Stack):
             access_logs=self.data.access_logs,
             artifacts=self.data.bucket,
         )
+        checkov.apply(self, self.compute.functions, self.data.access_logs)  # last: it skips on every construct
         cdk.CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
         cdk.CfnOutput(self, "WebUrl", value=self.web.url)
         cdk.CfnOutput(self, "WebBucket", value=self.web.bucket.bucket_name)

@@ -32,6 +32,9 @@ def service_env(monkeypatch: pytest.MonkeyPatch, finished: Finished) -> Finished
 
 @pytest.mark.usefixtures("service_env")
 def test_share_prints_a_link_that_downloads_the_pack(finished: Finished, capsys: pytest.CaptureFixture[str]) -> None:
+    # links for people outside the org are off until an org admin turns them on (issue 14)
+    owner = finished.tenant
+    assert owner.admin.call("PATCH", f"/v1/orgs/{owner.org}", {"external_sharing": True}).status_code == 200
     assert main(["remote", "share", finished.job.id, "--recipient", "auditor@example.org"]) == EXIT_OK
     url = printed(capsys.readouterr().out).strip()
     answer = requests.get(url, timeout=30)
