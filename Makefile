@@ -31,6 +31,8 @@ setup:  ## a fresh .venv with exactly what uv.lock pins (the dev extra: everythi
 	$(BIN)/uv sync --locked --inexact --extra dev
 	# checkov pins old boto3/networkx/packaging: its own venv, from the same lock (tests/infra/test_checkov.py)
 	UV_PROJECT_ENVIRONMENT=.venv-iac $(BIN)/uv sync --locked --no-install-project --only-group iac
+	# axe-core for the dashboard's accessibility test, from npm's lock file (tests/browser/test_dashboard_axe.py)
+	npm ci --prefix tests/browser/axe --ignore-scripts --no-audit --no-fund
 
 lock:  ## re-lock after editing pyproject.toml's dependencies, and re-export the image/layer requirements
 	scripts/lock.sh
