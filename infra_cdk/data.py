@@ -88,6 +88,20 @@ class TenantKeys:
     signing: kms.Key
 
 
+def private_bucket(scope: Construct, construct_id: str, **properties: Any) -> s3.Bucket:
+    """A bucket with the baseline every bucket here has: no public access, TLS 1.2+ only, versioned, ACLs off."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        minimum_tls_version=1.2,
+        versioned=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        **properties,
+    )
+
+
 class DataStore(Construct):
     """Bucket, keys and tables of one customer deployment; every store is encrypted and kept on stack delete."""
 
@@ -131,17 +145,12 @@ class DataStore(Construct):
     def _anchor_bucket(self, config: CustomerConfig) -> s3.Bucket:
         """Signed audit-chain heads (functions/service/audit_anchor.py), locked in COMPLIANCE mode: no principal,
         the account root included, can delete or overwrite one before its retention ends."""
-        return s3.Bucket(
+        return private_bucket(
             self,
             "AuditAnchors",
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.platform_key,
             bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             object_lock_enabled=True,
             object_lock_default_retention=s3.ObjectLockRetention.compliance(
                 cdk.Duration.days(config.audit_anchor_retention_days)
@@ -248,15 +257,10 @@ class DataStore(Construct):
         return TenantKeys(org=org, data=data, signing=signing)
 
     def _access_log_bucket(self) -> s3.Bucket:
-        bucket = s3.Bucket(
+        bucket = private_bucket(
             self,
             "AccessLogs",
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-access-logs",
@@ -282,17 +286,12 @@ class DataStore(Construct):
             for tenant in config.tenants
         ]
         rules.append(s3.LifecycleRule(id="remove-expired-delete-markers", expired_object_delete_marker=True))
-        bucket = s3.Bucket(
+        bucket = private_bucket(
             self,
             "Artifacts",
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.platform_key,
             bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="artifacts/",
             lifecycle_rules=rules,

@@ -24,6 +24,7 @@ from constructs import Construct
 
 from functions.local.webapp import SECURITY_HEADERS, content_security_policy, origin_of
 from infra_cdk import nag
+from infra_cdk.data import private_bucket
 
 if TYPE_CHECKING:
     from aws_cdk import aws_apigateway as apigw
@@ -53,15 +54,10 @@ class WebHosting(Construct):
         self.csp = content_security_policy(
             (api_origin, f"https://*.s3.{region}.amazonaws.com", origin_of(config.oidc.issuer))
         )
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "Site",
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="web/",
             removal_policy=cdk.RemovalPolicy.RETAIN,
