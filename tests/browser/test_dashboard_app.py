@@ -33,21 +33,10 @@ if TYPE_CHECKING:
 
     from playwright.sync_api import Browser, Page, Request
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 DOCS = ROOT / "docs"
 DRUGS = ROOT / "hetero_core" / "examples" / "approved_drugs.csv"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SMALL_CSV = (
     "id,smiles\naspirin,CC(=O)Oc1ccccc1C(=O)O\nparacetamol,CC(=O)Nc1ccc(O)cc1\nibuprofen,CC(C)Cc1ccc(cc1)C(C)C(=O)O\n"
 )
@@ -89,21 +78,6 @@ def _became_download(request: Request) -> bool:
 def server(service: LocalService) -> LocalService:
     service.seed_demo()
     return service
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install -y chromium)")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="the playwright package is absent: pip install playwright (dev extra)"
-    )
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture

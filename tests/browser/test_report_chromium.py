@@ -23,28 +23,17 @@ from hetero_core.config import RunConfig
 from hetero_core.layout import REPORT
 from hetero_core.pipeline import run_audit
 from hetero_core.scores import make_scorer
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, playwright_or_skip
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from playwright.sync_api import BrowserContext
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 BUNDLED_EXAMPLE = ROOT / "hetero_core" / "examples" / "approved_drugs.csv"
 CREATED_AT = "2026-01-01T00:00:00Z"
-# No sandbox (root in a container), no GPU, and nothing that would phone home on its own.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +52,7 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install -y chromium)")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="the playwright package is absent: pip install playwright (dev extra)"
-    )
+    sync_api = playwright_or_skip()
     profile = tmp_path_factory.mktemp("chromium-profile")  # fresh user-data-dir: no cache, no history
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
