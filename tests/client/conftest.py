@@ -56,3 +56,18 @@ def finished(service: LocalService, tmp_path_factory: pytest.TempPathFactory) ->
     path = molecules_file(tmp_path_factory.mktemp("client-input"))
     job = client.submit(path, **FAST).wait(WAIT_SECONDS, poll=POLL)
     return Finished(owner, token, client, job, path)
+
+
+def printed(text: str) -> str:
+    """What the command printed, without the in-process service's one-line JSON logs that share stdout."""
+    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith('{"'))
+
+
+@pytest.fixture
+def service_env(monkeypatch: pytest.MonkeyPatch, finished: Finished) -> Finished:
+    """The endpoint, token and project of the finished job's owner, from the environment as a user sets them."""
+    monkeypatch.setenv("HETERO2_URL", finished.client.url)
+    monkeypatch.setenv("HETERO2_TOKEN", finished.token)
+    monkeypatch.setenv("HETERO2_PROJECT", PROJECT)
+    monkeypatch.delenv("HETERO2_ORG", raising=False)
+    return finished

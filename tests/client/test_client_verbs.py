@@ -10,24 +10,10 @@ import pytest
 import requests
 
 from hetero2_client.cli import EXIT_OK, EXIT_USAGE, main
-from tests.client.conftest import FAST, PROJECT, Finished
+from tests.client.conftest import FAST, PROJECT, Finished, printed
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-def printed(text: str) -> str:
-    """What the command printed, without the in-process service's JSON log lines that share stdout."""
-    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith('{"'))
-
-
-@pytest.fixture
-def service_env(monkeypatch: pytest.MonkeyPatch, finished: Finished) -> Finished:
-    monkeypatch.setenv("HETERO2_URL", finished.client.url)
-    monkeypatch.setenv("HETERO2_TOKEN", finished.token)
-    monkeypatch.setenv("HETERO2_PROJECT", PROJECT)
-    monkeypatch.delenv("HETERO2_ORG", raising=False)
-    return finished
 
 
 @pytest.mark.usefixtures("service_env")

@@ -21,7 +21,7 @@ from hetero2_client.cli import (
     register,
 )
 from hetero_core import cli as hetero2_cli
-from tests.client.conftest import FAST, PROJECT, Finished, molecules_file, token_of
+from tests.client.conftest import FAST, PROJECT, Finished, molecules_file, printed, token_of
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,22 +29,7 @@ if TYPE_CHECKING:
     from tests.api.conftest import Tenant
 
 
-def printed(text: str) -> str:
-    """What the command printed, without the in-process service's one-line JSON logs that share stdout."""
-    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith('{"'))
-
-
 FAST_FLAGS = ["--k-decoys", "4", "--decoy-descriptors", "fast", "--scorer", "qed", "--chunk-rows", "10"]
-
-
-@pytest.fixture
-def service_env(monkeypatch: pytest.MonkeyPatch, finished: Finished) -> Finished:
-    """The endpoint, token and project of the finished job's owner, from the environment as a user sets them."""
-    monkeypatch.setenv("HETERO2_URL", finished.client.url)
-    monkeypatch.setenv("HETERO2_TOKEN", finished.token)
-    monkeypatch.setenv("HETERO2_PROJECT", PROJECT)
-    monkeypatch.delenv("HETERO2_ORG", raising=False)
-    return finished
 
 
 def test_submit_wait_out_downloads_a_verified_pack_and_never_prints_the_token(
