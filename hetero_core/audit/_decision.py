@@ -12,24 +12,19 @@ applies written acceptance criteria to them, in a fixed order, and says which ru
 5. Above chance: ``GO`` only with ERROR rows ≤ ``max_errors``, full score coverage and at least
    ``min_hard_pairs`` scored hard pairs; otherwise ``INCONCLUSIVE`` naming each missing condition.
 
-The defaults can be overridden by an ``acceptance.v1`` JSON file, whose path and sha256 go into the manifest.
+The defaults can be overridden by an ``acceptance.v1`` document (``hetero_core.acceptance``, which parses it for
+the CLI, the API and the client alike), whose name and sha256 go into the manifest.
 """
 
 from __future__ import annotations
 
-import json
-import math
-from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from hetero_core.errors import ConfigError
-from hetero_core.hashing import file_sha256
+from hetero_core.acceptance import ACCEPTANCE_SCHEMA, Acceptance, AcceptanceCriteria, load_acceptance
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
-ACCEPTANCE_SCHEMA = "acceptance.v1"
 GO, STOP, INCONCLUSIVE = "GO", "STOP", "INCONCLUSIVE"
 OUTCOMES: tuple[str, ...] = (GO, STOP, INCONCLUSIVE)
 
@@ -45,105 +40,6 @@ __all__ = [
     "load_acceptance",
     "score_coverage",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class AcceptanceCriteria:
-    """What a GO needs. Defaults are SPEC §5's: no ERROR rows, full coverage, one-sided p < 0.05."""
-
-    max_errors: int = 0
-    min_score_coverage: float = 1.0
-    min_judged: int = 30
-    alpha: float = 0.05
-    min_hard_pairs: int = 50
-
-    def __post_init__(self) -> None:
-        checks = (
-            ("max_errors", _is_int(self.max_errors) and self.max_errors >= 0, "an integer >= 0"),
-            (
-                "min_score_coverage",
-                _is_number(self.min_score_coverage) and 0.0 < self.min_score_coverage <= 1.0,
-                "a number in (0, 1]",
-            ),
-            ("min_judged", _is_int(self.min_judged) and self.min_judged >= 1, "an integer >= 1"),
-            ("alpha", _is_number(self.alpha) and 0.0 < self.alpha <= 0.5, "a number in (0, 0.5]"),
-            ("min_hard_pairs", _is_int(self.min_hard_pairs) and self.min_hard_pairs >= 0, "an integer >= 0"),
-        )
-        for name, ok, expected in checks:
-            if not ok:
-                raise ConfigError(f"acceptance criterion '{name}' must be {expected}, got {getattr(self, name)!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-@dataclass(frozen=True, slots=True)
-class Acceptance:
-    """Criteria plus where they came from: the defaults, or a file (path as given, and its sha256)."""
-
-    criteria: AcceptanceCriteria = AcceptanceCriteria()
-    path: str | None = None
-    sha256: str | None = None
-
-    def to_manifest(self) -> dict[str, Any]:
-        """The manifest's ``acceptance`` block."""
-        source = "file" if self.path is not None else "default"
-        return {
-            "schema_version": ACCEPTANCE_SCHEMA,
-            "source": source,
-            "path": self.path,
-            "sha256": self.sha256,
-            "criteria": self.criteria.to_dict(),
-        }
-
-
-def load_acceptance(path: Path) -> Acceptance:
-    """Read and validate an ``acceptance.v1`` file; every fault names the file and the field.
-
-    Format: ``{"schema_version": "acceptance.v1", "criteria": {...}}`` where ``criteria`` holds any of
-    :class:`AcceptanceCriteria`'s fields; absent fields keep their defaults, unknown ones are refused (a typo
-    must not silently leave a default in force).
-
-    Raises:
-        ConfigError: the file is unreadable, not JSON, or a field is missing, unknown or out of range.
-    """
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the acceptance file: {exc.strerror or exc}") from exc
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: the acceptance file is not UTF-8 JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the acceptance file must hold a JSON object")
-    unknown_top = sorted(set(data) - {"schema_version", "criteria", "description"})
-    if unknown_top:
-        raise ConfigError(f"{path}: unknown field '{unknown_top[0]}' (expected schema_version, criteria)")
-    if data.get("schema_version") != ACCEPTANCE_SCHEMA:
-        raise ConfigError(
-            f"{path}: field 'schema_version' must be {ACCEPTANCE_SCHEMA!r}, got {data.get('schema_version')!r}"
-        )
-    criteria = data.get("criteria", {})
-    if not isinstance(criteria, dict):
-        raise ConfigError(f"{path}: field 'criteria' must be a JSON object")
-    known = {f.name for f in fields(AcceptanceCriteria)}
-    unknown = sorted(set(criteria) - known)
-    if unknown:
-        raise ConfigError(f"{path}: unknown field 'criteria.{unknown[0]}' (known: {', '.join(sorted(known))})")
-    try:
-        parsed = AcceptanceCriteria(**criteria)
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-    return Acceptance(parsed, str(path), file_sha256(path))
 
 
 def score_coverage(coverage: Mapping[str, Any]) -> float | None:

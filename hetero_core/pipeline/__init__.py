@@ -17,7 +17,11 @@ from hetero_core.pipeline._notebook import (
 from hetero_core.pipeline._reproduce import (
     ReproduceError,
     Reproduction,
+    check_recorded_file,
+    compare_with_pack,
+    refuse_version_drift,
     reproduce_pack,
+    version_drift,
 )
 from hetero_core.pipeline._run import (
     run_audit,
@@ -30,8 +34,12 @@ __all__ = [
     "Reproduction",
     "audit_callable",
     "audit_model",
+    "check_recorded_file",
+    "compare_with_pack",
+    "refuse_version_drift",
     "reproduce_pack",
     "run_audit",
     "run_calibration",
+    "version_drift",
     "write_decoy_table",
 ]

@@ -22,9 +22,9 @@ import zipfile
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hetero_core.audit import Acceptance, AcceptanceCriteria
+from hetero_core.acceptance import Acceptance
 from hetero_core.config import RunConfig
 from hetero_core.errors import ConfigError, HeteroError
 from hetero_core.hashing import file_sha256
@@ -35,7 +35,18 @@ from hetero_core.pack._writer import write_json
 from hetero_core.pipeline._run import run_audit
 from hetero_core.scores import ModelInfo, Scorer, load_external_scores, make_scorer
 
-__all__ = ["ReproduceError", "Reproduction", "reproduce_pack"]
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = [
+    "ReproduceError",
+    "Reproduction",
+    "check_recorded_file",
+    "compare_with_pack",
+    "refuse_version_drift",
+    "reproduce_pack",
+    "version_drift",
+]
 
 
 class ReproduceError(HeteroError):
@@ -52,6 +63,16 @@ class Reproduction:
     where: str | None = None
     drift: tuple[str, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        """The outcome as a job record shows it: ``REPRODUCED`` or ``DIFFERS`` with the member and where."""
+        return {
+            "outcome": "REPRODUCED" if self.reproduced else "DIFFERS",
+            "members_compared": self.members_compared,
+            "member": self.member,
+            "where": self.where,
+            "drift": list(self.drift),
+        }
+
 
 def _read_member(pack: Path, name: str) -> bytes:
     if pack.is_file():
@@ -60,7 +81,7 @@ def _read_member(pack: Path, name: str) -> bytes:
     return (pack / name).read_bytes()
 
 
-def _version_drift(manifest: dict[str, Any]) -> list[str]:
+def version_drift(manifest: dict[str, Any]) -> list[str]:
     """Each recorded version that differs from this process's, as "rdkit 2026.09.1 in the pack, 2026.03.2 here"."""
     recorded = {**{f"engine {k}": v for k, v in manifest.get("engine", {}).items() if k != "name"}}
     recorded.update(manifest.get("runtime", {}))
@@ -80,10 +101,14 @@ def _config(parameters: dict[str, Any]) -> RunConfig:
         raise ReproduceError(f"{MANIFEST}: parameters cannot be re-run: {exc}") from exc
 
 
-def _acceptance(block: dict[str, Any] | None) -> Acceptance | None:
-    if not block or block.get("source") != "file":
-        return None
-    return Acceptance(AcceptanceCriteria(**block["criteria"]), block.get("path"), block.get("sha256"))
+def refuse_version_drift(drift: list[str], allowed: bool, how_to_allow: str) -> None:
+    """A re-run on other versions proves nothing about the pack: refuse it unless the caller allowed it.
+
+    Raises:
+        ReproduceError: ``drift`` is not empty and ``allowed`` is False; the message names every drift.
+    """
+    if drift and not allowed:
+        raise ReproduceError("version drift: " + "; ".join(drift) + f" (re-run anyway with {how_to_allow})")
 
 
 def _model(block: dict[str, Any] | None) -> ModelInfo:
@@ -91,7 +116,7 @@ def _model(block: dict[str, Any] | None) -> ModelInfo:
     return ModelInfo(block.get("name"), block.get("version"), block.get("sha256"))
 
 
-def _check_file(path: Path, entry: dict[str, Any], role: str) -> None:
+def check_recorded_file(path: Path, entry: dict[str, Any], role: str) -> None:
     digest = file_sha256(path)
     if digest != entry.get("sha256"):
         raise ReproduceError(
@@ -161,16 +186,15 @@ def reproduce_pack(
     inputs = {entry.get("role"): entry for entry in manifest.get("inputs", [])}
     if "molecules" not in inputs:
         raise ReproduceError(f"{MANIFEST}: names no molecules input")
-    _check_file(input_path, inputs["molecules"], "molecules")
+    check_recorded_file(input_path, inputs["molecules"], "molecules")
     parameters = dict(manifest.get("parameters", {}))
     external = parameters.get("scorer") == "external"
     if external and scores_path is None:
         raise ReproduceError("the pack audited a scores file: give it with --scores")
     if external and scores_path is not None:
-        _check_file(scores_path, inputs["scores"], "scores")
-    drift = _version_drift(manifest)
-    if drift and not allow_version_drift:
-        raise ReproduceError("version drift: " + "; ".join(drift) + " (re-run anyway with --allow-version-drift)")
+        check_recorded_file(scores_path, inputs["scores"], "scores")
+    drift = version_drift(manifest)
+    refuse_version_drift(drift, allow_version_drift, "--allow-version-drift")
 
     config = _config(parameters)
     columns_block = inputs["molecules"].get("columns") or {}
@@ -202,21 +226,32 @@ def reproduce_pack(
             scorer=scorer,
             created_at=created_at,
             model=_model(manifest.get("model")),
-            acceptance=_acceptance(manifest.get("acceptance")),
+            acceptance=Acceptance.from_manifest(manifest.get("acceptance")),
             workers=workers,
             service=manifest.get("service"),
             columns=columns,
         )
-        names = [str(entry["path"]) for entry in manifest.get("files", [])]
-        for name in names:
-            old, new = _read_member(pack, name), (out / name).read_bytes()
-            if old != new:
-                return Reproduction(False, len(names), name, _first_difference(name, old, new), tuple(drift))
-        expected = dict(manifest)
-        expected.pop("signature", None)
-        old_manifest = write_json(work / "expected-manifest.json", expected)
-        new_manifest = (out / MANIFEST).read_bytes()
-        if old_manifest != new_manifest:
-            where = _first_difference(MANIFEST, old_manifest, new_manifest)
-            return Reproduction(False, len(names) + 1, MANIFEST, where, tuple(drift))
-        return Reproduction(True, len(names) + 1, drift=tuple(drift))
+        return compare_with_pack(manifest, lambda name: _read_member(pack, name), out, drift)
+
+
+def compare_with_pack(
+    manifest: dict[str, Any], read_member: Callable[[str], bytes], rebuilt: Path, drift: list[str]
+) -> Reproduction:
+    """Compare a re-run pack folder with the original, member by member, then the manifest without its signature.
+
+    ``read_member`` gives an original member's bytes by name (a pack on disk, or objects in the service's store).
+    """
+    names = [str(entry["path"]) for entry in manifest.get("files", [])]
+    for name in names:
+        old, new = read_member(name), (rebuilt / name).read_bytes()
+        if old != new:
+            return Reproduction(False, len(names), name, _first_difference(name, old, new), tuple(drift))
+    expected = dict(manifest)
+    expected.pop("signature", None)
+    with tempfile.TemporaryDirectory(prefix="hetero2-manifest-") as tmp:
+        old_manifest = write_json(Path(tmp) / MANIFEST, expected)
+    new_manifest = (rebuilt / MANIFEST).read_bytes()
+    if old_manifest != new_manifest:
+        where = _first_difference(MANIFEST, old_manifest, new_manifest)
+        return Reproduction(False, len(names) + 1, MANIFEST, where, tuple(drift))
+    return Reproduction(True, len(names) + 1, drift=tuple(drift))
