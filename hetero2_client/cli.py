@@ -60,6 +60,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     submit.add_argument("input", type=Path, help="molecules: .csv/.tsv (id, smiles), .smi or .sdf (optionally .gz)")
     submit.add_argument("--scores", type=Path, help="scores-only mode: the decoys table with your model's score column")
     submit.add_argument("--expected-rows", type=int, help="rows to reserve against the quota (default: counted)")
+    submit.add_argument(
+        "--acceptance", type=Path, help="acceptance.v1 JSON overriding the GO/STOP criteria (as hetero2 run's)"
+    )
     _parameter_options(submit)
     submit.add_argument("--wait", action="store_true", help="wait until the job ends")
     submit.add_argument("--out", type=Path, help="download and verify the pack here (folder or .zip); implies --wait")
@@ -286,7 +289,16 @@ def describe(job: Job) -> str:
     error = job.record.get("error")
     if error:
         text += f"; error {error.get('code', '')}: {error.get('message', '')}"
-    return text
+    return text + _criteria_line(job.record.get("acceptance"))
+
+
+def _criteria_line(acceptance: dict[str, Any] | None) -> str:
+    """Which criteria decide (or decided) the job: the defaults, or the acceptance document and its sha256."""
+    if not acceptance:
+        return ""
+    if acceptance.get("source") == "file":
+        return f"\ncriteria: acceptance file {acceptance.get('name')} (sha256 {acceptance.get('sha256')})"
+    return "\ncriteria: default"
 
 
 def headline(results: dict[str, Any]) -> str:
@@ -334,7 +346,11 @@ def _download_pack(job: Job, out: Path | None, public_key: bytes | None) -> None
 def _cmd_submit(args: argparse.Namespace) -> int:
     client = _client(args)
     job = client.submit(
-        args.input, scores=args.scores, expected_rows=args.expected_rows, parameters=job_parameters(args)
+        args.input,
+        scores=args.scores,
+        expected_rows=args.expected_rows,
+        parameters=job_parameters(args),
+        acceptance=args.acceptance,
     )
     print(f"job {job.id} started in {job.org}/{job.project} ({job.record.get('expected_rows')} rows)")
     if args.wait or args.out is not None:

@@ -250,6 +250,7 @@ class Client:
         scores_name: str | None = None,
         expected_rows: int | None = None,
         parameters: Mapping[str, Any] | None = None,
+        acceptance: str | os.PathLike[str] | Mapping[str, Any] | None = None,
         **params: Any,
     ) -> Job:
         """Create a job and upload its input (and scores file, for scores-only mode); it is not started yet.
@@ -257,6 +258,9 @@ class Client:
         ``source`` is a molecules file (.csv/.tsv/.smi/.sdf, optionally .gz) or a DataFrame with ``id`` and
         ``smiles`` columns (or the ones named by ``id_column=`` / ``smiles_column=``). Keyword parameters are
         the job's parameters (``k_decoys=20, scorer="qed", ...``); the service refuses unknown ones (422).
+        ``acceptance`` overrides the decision's criteria: an ``acceptance.v1`` file (checked here first, as
+        ``hetero2 run --acceptance`` checks it; the manifest records its name and its own sha256) or the document
+        as a dict.
         """
         merged = {**(parameters or {}), **params}
         payload = payloads.input_payload(source, name, merged)
@@ -271,6 +275,8 @@ class Client:
         }
         if scores_payload is not None:
             body["scores_name"] = scores_payload.name
+        if acceptance is not None:
+            body.update(payloads.acceptance_fields(acceptance))
         created = self.call("POST", self.jobs_path(project), body)
         self._put(created["uploads"]["input"], payload)
         if scores_payload is not None:
@@ -287,6 +293,7 @@ class Client:
         scores_name: str | None = None,
         expected_rows: int | None = None,
         parameters: Mapping[str, Any] | None = None,
+        acceptance: str | os.PathLike[str] | Mapping[str, Any] | None = None,
         **params: Any,
     ) -> Job:
         """:meth:`create_job`, then start it; ``.wait()`` on the result waits for the pack."""
@@ -298,6 +305,7 @@ class Client:
             scores_name=scores_name,
             expected_rows=expected_rows,
             parameters=parameters,
+            acceptance=acceptance,
             **params,
         )
         return job.start()

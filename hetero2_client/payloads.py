@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 from hetero2_client.errors import (
     MissingDependencyError,
 )
+from hetero_core.acceptance import load_acceptance
 from hetero_core.errors import InputFileError, ScoresFileError
 from hetero_core.layout import DECOY_COLUMNS
 
@@ -146,3 +147,13 @@ def scores_payload(scores: object, name: str | None) -> Payload:
         kept = [*SCORES_COLUMNS, *(c for c in OPTIONAL_SCORES_COLUMNS if c in frame.columns)]
         return Payload(upload_name(name or "scores.csv"), data=csv_bytes(frame[kept]))
     raise TypeError(f"scores are a file path or a pandas DataFrame, not {type(scores).__name__}")
+
+
+def acceptance_fields(acceptance: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """The job body's ``acceptance`` and ``acceptance_name``: a file is checked here as ``hetero2 run`` checks it
+    (same messages), then sent as its text, so the service hashes the file's own bytes."""
+    if not isinstance(acceptance, str | os.PathLike):
+        return {"acceptance": dict(acceptance)}
+    path = Path(acceptance)
+    load_acceptance(path)  # raises ConfigError naming the file and the field
+    return {"acceptance": path.read_bytes().decode("utf-8"), "acceptance_name": upload_name(path.name)}

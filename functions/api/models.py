@@ -104,6 +104,16 @@ class JobCreate(Strict):
     scores_name: str | None = Field(None, pattern=FILE_NAME_PATTERN, description="customer scores file, if any")
     expected_rows: int = Field(ge=1, le=100_000_000, description="rows in the input; counted against the quota")
     parameters: JobParameters = Field(default_factory=JobParameters)
+    acceptance: dict[str, Any] | str | None = Field(
+        None,
+        description=(
+            "acceptance.v1 criteria for the decision (as `hetero2 run --acceptance FILE`): the JSON object, or a "
+            "file's text (then the manifest records that file's own sha256); left out: the default criteria"
+        ),
+    )
+    acceptance_name: str | None = Field(
+        None, pattern=FILE_NAME_PATTERN, description="the acceptance file's name, recorded in the manifest"
+    )
 
 
 class UploadUrl(BaseModel):
@@ -141,6 +151,10 @@ class JobOut(BaseModel):
     source: str = "api"
     decision: dict[str, str] | None = Field(
         None, description="the audit's decision once the job succeeded: outcome (GO, STOP, INCONCLUSIVE), sentence"
+    )
+    acceptance: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the decision's criteria: source (default or file), name and sha256 of the document, criteria",
     )
 
 

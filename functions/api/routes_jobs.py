@@ -22,11 +22,13 @@ from functions.service.errors import (
     UploadMissingError,
     UploadRejectedError,
 )
+from functions.service.job_acceptance import criteria_used, job_acceptance
 from functions.service.jobs import JobRecord, JobState
 from functions.service.quotas import QuotaExceededError
 from functions.service.submission import cancel_job, new_job_id, start_submitted
 from functions.service.tenancy import JobRef, ProjectRef
 from hetero_core import layout as pack_layout
+from hetero_core.errors import ConfigError
 
 router = Router()
 
@@ -92,6 +94,7 @@ def job_out(job: JobRecord) -> models.JobOut:
         zip_sha256=item.get("zip_sha256"),
         source=str(item.get("source", "api")),
         decision=item.get("decision"),
+        acceptance=criteria_used(item),
     )
 
 
@@ -111,12 +114,14 @@ def create_job(org: models.OrgId, project: models.ProjectId, body: models.JobCre
             f"rows_per_job: limit {limit}, requested {body.expected_rows}",
             [{"quota": "rows_per_job", "limit": limit, "requested": body.expected_rows}],
         )
+    acceptance = _acceptance(body)
 
     def action() -> tuple[dict[str, Any], int]:
         ref = JobRef(org, project, new_job_id())
         job = svc.context.jobs.create(
             ref,
             params=body.parameters.model_dump(mode="json"),
+            acceptance=acceptance,
             input_name=body.input_name,
             scores_name=body.scores_name,
             expected_rows=body.expected_rows,
@@ -132,6 +137,16 @@ def create_job(org: models.OrgId, project: models.ProjectId, body: models.JobCre
         return created.model_dump(), 201
 
     return idempotent(router, "create_job", caller, {"p": project, **body.model_dump()}, action)
+
+
+def _acceptance(body: models.JobCreate) -> dict[str, str] | None:
+    """The body's acceptance document, validated as the CLI validates a file: 422 naming the field."""
+    if body.acceptance is None:
+        return None
+    try:
+        return job_acceptance(body.acceptance, body.acceptance_name)
+    except ConfigError as exc:
+        raise ApiError(422, "invalid_acceptance", str(exc), [{"loc": ["body", "acceptance"], "msg": str(exc)}]) from exc
 
 
 @router.get(

@@ -21,6 +21,7 @@ from functions.service import layout
 from functions.service.chunk_io import decode_results, decode_rows
 from functions.service.chunk_sizing import TOLERATED_FAILED_CHUNK_PERCENT, too_many_failed
 from functions.service.errors import ChunkResultsMismatchError, ChunksFailedError
+from functions.service.job_acceptance import acceptance_of
 from functions.service.job_params import JobParameters
 from functions.service.jobs import TERMINAL_STATES, JobState
 from functions.service.observability import logger, metrics
@@ -99,6 +100,7 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
             signer=signer,
             service=service,
             columns=params.input_columns(),
+            acceptance=acceptance_of(job.item),
         )
         pack_prefix = layout.pack_prefix(ref)
         _upload_pack(store, out_dir, pack_prefix)
