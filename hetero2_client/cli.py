@@ -2,8 +2,9 @@
 
 The endpoint and token come from ``--url`` / ``--token`` or ``HETERO2_URL`` / ``HETERO2_TOKEN`` (prefer the
 variables: arguments show in the process list); neither is ever printed. Exit codes extend ``hetero2``'s:
-0 success; 1 the pack failed verification; 2 bad arguments or an error answer of the service; 3 the job ended
-FAILED or CANCELLED; 4 ``--timeout`` ran out while the job kept running; 130 interrupted (the job keeps running).
+0 success; 1 the pack failed verification, or ``reproduce`` found a member that differs; 2 bad arguments or an
+error answer of the service; 3 the job ended FAILED or CANCELLED; 4 ``--timeout`` ran out while the job kept
+running; 130 interrupted (the job keeps running).
 """
 
 from __future__ import annotations
@@ -101,6 +102,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     retry = verbs.add_parser("retry", parents=[service], help="run a FAILED job again")
     _job_argument(retry)
     retry.set_defaults(handler=_guarded(_cmd_retry))
+
+    reproduce = verbs.add_parser(
+        "reproduce", parents=[service], help="re-run a succeeded job from its manifest and compare the packs"
+    )
+    _job_argument(reproduce)
+    reproduce.add_argument("--allow-version-drift", action="store_true", help="re-run even if versions differ")
+    _wait_options(reproduce)
+    reproduce.set_defaults(handler=_guarded(_cmd_reproduce))
 
     share = verbs.add_parser("share", parents=[service], help="a download link for someone outside the service")
     _job_argument(share)
@@ -411,6 +420,24 @@ def _cmd_retry(args: argparse.Namespace) -> int:
     job = _job(_client(args), args).retry()
     print(describe(job))
     return EXIT_OK
+
+
+def reproduction_line(job: Job) -> str:
+    """``REPRODUCED`` or ``DIFFERS``, as ``hetero2 reproduce`` prints it, with the drift the job was allowed."""
+    outcome = job.reproduction or {}
+    drift = "".join(f"\nversion drift (allowed): {item}" for item in outcome.get("drift", []))
+    if outcome.get("outcome") == "REPRODUCED":
+        return f"REPRODUCED: job {outcome.get('of')}: {outcome.get('members_compared')} members identical" + drift
+    return f"DIFFERS: job {outcome.get('of')}: {outcome.get('member')}: {outcome.get('where')}" + drift
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    """Exit 0 REPRODUCED, 1 a member differs (as ``hetero2 reproduce``), 3 the reproduce job failed (e.g. drift)."""
+    job = _job(_client(args), args).reproduce(allow_version_drift=args.allow_version_drift)
+    print(f"job {job.id} reproduces {job.record.get('reproduce_of')} in {job.org}/{job.project}")
+    _wait(job, args)
+    print(reproduction_line(job))
+    return EXIT_OK if (job.reproduction or {}).get("outcome") == "REPRODUCED" else EXIT_VERIFY_FAILED
 
 
 def _cmd_share(args: argparse.Namespace) -> int:

@@ -140,6 +140,18 @@ class Job:
         self._record = dict(self.client.call("POST", self.path + "/retry"))
         return self
 
+    def reproduce(self, *, allow_version_drift: bool = False) -> Job:
+        """Re-run this succeeded job's stored input with its parameters as a new job (started), which compares every
+        member with this job's pack; ``.wait()`` on it, then ``.reproduction`` says REPRODUCED or what differs."""
+        body = {"allow_version_drift": allow_version_drift}
+        return Job(self.client, self.client.call("POST", self.path + "/reproduce", body))
+
+    @property
+    def reproduction(self) -> dict[str, Any] | None:
+        """A finished reproduce job's outcome: ``outcome`` REPRODUCED or DIFFERS, ``member``, ``where``, ``drift``."""
+        outcome = self._record.get("reproduction")
+        return dict(outcome) if outcome else None
+
     def share(self, recipient: str, artifact: str = "pack", expires_in: int = 3600) -> dict[str, Any]:
         """A download link for someone outside the service; ``recipient`` is kept in the audit log."""
         body = {"recipient": recipient, "artifact": artifact, "expires_in": expires_in}

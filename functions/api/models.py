@@ -156,6 +156,20 @@ class JobOut(BaseModel):
         default_factory=dict,
         description="the decision's criteria: source (default or file), name and sha256 of the document, criteria",
     )
+    reproduce_of: str | None = Field(None, description="a reproduce job: the job whose pack it re-creates")
+    reproduction: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "a finished reproduce job: outcome (REPRODUCED or DIFFERS), members_compared, the first member that "
+            "differs and where, version drift allowed, and `of` (the original job)"
+        ),
+    )
+
+
+class ReproduceRequest(Strict):
+    allow_version_drift: bool = Field(
+        False, description="re-run even when the engine or library versions differ from the pack's (named on the job)"
+    )
 
 
 class JobCreated(BaseModel):

@@ -21,7 +21,7 @@ class Permission(StrEnum):
     PROJECT_READ = "project.read"
     PROJECT_DELETE = "project.delete"
     MEMBERS_MANAGE = "members.manage"
-    JOB_SUBMIT = "job.submit"  # create, start, cancel, retry, upload scores
+    JOB_SUBMIT = "job.submit"  # create, start, cancel, retry, reproduce, upload scores
     JOB_READ = "job.read"  # status, results, downloads
     JOB_DELETE = "job.delete"
 

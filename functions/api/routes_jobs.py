@@ -1,4 +1,4 @@
-"""Jobs: create (with presigned uploads), start, list, get, cancel, retry, results, downloads, delete."""
+"""Jobs: create (with presigned uploads), start, list, get, cancel, retry, reproduce, results, downloads, delete."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from functions.service.errors import (
 from functions.service.job_acceptance import criteria_used, job_acceptance
 from functions.service.jobs import JobRecord, JobState
 from functions.service.quotas import QuotaExceededError
+from functions.service.reproduction import NotReproducibleError, start_reproduction
 from functions.service.submission import cancel_job, new_job_id, start_submitted
 from functions.service.tenancy import JobRef, ProjectRef
 from hetero_core import layout as pack_layout
@@ -95,6 +96,8 @@ def job_out(job: JobRecord) -> models.JobOut:
         source=str(item.get("source", "api")),
         decision=item.get("decision"),
         acceptance=criteria_used(item),
+        reproduce_of=item.get("reproduce_of"),
+        reproduction=item.get("reproduction"),
     )
 
 
@@ -198,14 +201,18 @@ def _start(caller: Caller, ref: JobRef, action_name: str, expected: JobState) ->
         raise ApiError(409, "input_rejected", str(exc)) from exc
     except QuotaExceededError as exc:
         record(caller, action_name, audit_log.job_target(ref), outcome="refused", quota=exc.quota)
-        raise ApiError(
-            429,
-            "quota_exceeded",
-            f"{exc.quota}: limit {exc.limit}, used {exc.used}, requested {exc.requested}",
-            [{"quota": exc.quota, "limit": exc.limit, "used": exc.used, "requested": exc.requested}],
-        ) from exc
+        raise _quota_error(exc) from exc
     record(caller, action_name, audit_log.job_target(ref))
     return job_out(started).model_dump(), 202
+
+
+def _quota_error(exc: QuotaExceededError) -> ApiError:
+    return ApiError(
+        429,
+        "quota_exceeded",
+        f"{exc.quota}: limit {exc.limit}, used {exc.used}, requested {exc.requested}",
+        [{"quota": exc.quota, "limit": exc.limit, "used": exc.used, "requested": exc.requested}],
+    )
 
 
 def _start_route(org: str, project: str, job: str, action: str, expected: JobState) -> tuple[dict[str, Any], int]:
@@ -231,6 +238,42 @@ def start(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tu
 )
 def retry(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tuple[dict[str, Any], int]:
     return _start_route(org, project, job, audit_log.JOB_RETRY, JobState.FAILED)
+
+
+@router.post(
+    "/v1/orgs/<org>/projects/<project>/jobs/<job>/reproduce",
+    summary="Re-run a succeeded job's stored input with its parameters as a new job, and compare the packs",
+    responses=models.responses(202, models.JobOut, 400, 403, 409, 429),
+)
+def reproduce(
+    org: models.OrgId, project: models.ProjectId, job: models.JobId, body: models.ReproduceRequest
+) -> tuple[dict[str, Any], int]:
+    original = JobRef(org, project, job)
+    target = audit_log.job_target(original)
+    caller = authorize(
+        router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_REPRODUCE, audit_target=target
+    )
+
+    def action() -> tuple[dict[str, Any], int]:
+        try:
+            started = start_reproduction(
+                services().context, original, allow_version_drift=body.allow_version_drift, created_by=caller.user
+            )
+        except JobNotFoundError as exc:
+            raise not_found(f"job {job}") from exc
+        except NotReproducibleError as exc:
+            raise ApiError(409, "not_reproducible", str(exc)) from exc
+        except StateConflictError as exc:
+            raise ApiError(409, "invalid_state", str(exc)) from exc
+        except UploadMissingError as exc:
+            raise ApiError(409, "input_missing", str(exc)) from exc
+        except QuotaExceededError as exc:
+            record(caller, audit_log.JOB_REPRODUCE, target, outcome="refused", quota=exc.quota)
+            raise _quota_error(exc) from exc
+        record(caller, audit_log.JOB_REPRODUCE, target, reproduction=started.ref.job)
+        return job_out(started).model_dump(), 202
+
+    return idempotent(router, "reproduce", caller, {"job": job, **body.model_dump()}, action)
 
 
 @router.post(

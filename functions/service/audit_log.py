@@ -62,6 +62,7 @@ class AuditAction(StrEnum):
     JOB_CANCEL = "job.cancel"
     JOB_RETRY = "job.retry"
     JOB_DELETE = "job.delete"
+    JOB_REPRODUCE = "job.reproduce"
     PACK_DOWNLOAD = "pack.download"
     PACK_SHARE = "pack.share"
     PROJECT_CREATE = "project.create"
@@ -91,6 +92,7 @@ JOB_START = AuditAction.JOB_START.value
 JOB_CANCEL = AuditAction.JOB_CANCEL.value
 JOB_RETRY = AuditAction.JOB_RETRY.value
 JOB_DELETE = AuditAction.JOB_DELETE.value
+JOB_REPRODUCE = AuditAction.JOB_REPRODUCE.value
 PACK_DOWNLOAD = AuditAction.PACK_DOWNLOAD.value
 PACK_SHARE = AuditAction.PACK_SHARE.value
 PROJECT_CREATE = AuditAction.PROJECT_CREATE.value

@@ -25,6 +25,7 @@ from functions.service.job_acceptance import acceptance_of
 from functions.service.job_params import JobParameters
 from functions.service.jobs import TERMINAL_STATES, JobState
 from functions.service.observability import logger, metrics
+from functions.service.reproduction_check import original_pack
 from functions.service.settlement import settle_job
 from functions.service.tenancy import JobRef, require_in_job
 from hetero_core.chunks import RowResult, errored_row
@@ -87,6 +88,11 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         "job": ref.job,
         "signing_key_alias": ctx.keys.signing_alias(ref.org),
     }
+    # A reproduce job re-creates its original's pack: the same creation time and service ids, then a comparison.
+    original = original_pack(store, job)
+    if original is not None:
+        created_at, service = original.created_at, original.service
+    outcome: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="hetero2-finalize-") as tmp:
         out_dir = Path(tmp) / "pack"
         assembled = assemble_pack(
@@ -102,6 +108,8 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
             columns=params.input_columns(),
             acceptance=acceptance_of(job.item),
         )
+        if original is not None:
+            outcome["reproduction"] = original.compare(out_dir, list(job.get("version_drift") or []))
         pack_prefix = layout.pack_prefix(ref)
         _upload_pack(store, out_dir, pack_prefix)
         stored_bytes = sum(path.stat().st_size for path in out_dir.iterdir())
@@ -126,6 +134,7 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         # What settle_job meters: written with the commit so a retry after a crash meters the same numbers.
         decoys_total=int(assembled.metrics["decoys"]["total"]),
         stored_bytes=stored_bytes,
+        **outcome,
     )
     settle_job(ctx, ref)
     metrics.add_metric(name="ChunksFailed", unit="Count", value=len(failed_chunks))

@@ -26,6 +26,7 @@ ACTIVITY_OF_ACTION: Final[dict[str, int]] = {
     "org.create": 1,
     "project.create": 1,
     "job.submit": 1,
+    "job.reproduce": 1,
     "member.add": 1,
     "pack.share": 1,
     "pack.download": 2,

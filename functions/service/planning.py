@@ -22,6 +22,7 @@ from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState
 from functions.service.observability import logger, metrics
 from functions.service.quotas import QuotaExceededError, reserve_for_job
+from functions.service.reproduction_check import original_pack
 from hetero_core.chunks import mark_duplicates
 from hetero_core.errors import HeteroError
 from hetero_core.pack import ScorerFacts, scorer_facts
@@ -58,9 +59,13 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hetero2-plan-") as tmp:
         input_path = Path(tmp) / input_name
         store.download_file(layout.input_key(ref, input_name), input_path)
+        original = original_pack(store, job)
+        drift: list[str] = []
         try:
             scan = columns.scan(input_path)
             scores = _load_scores(store, ref, str(scores_name), Path(tmp)) if scores_name else None
+            if original is not None:
+                drift = original.check_rerun(job, input_path, Path(tmp) / str(scores_name) if scores_name else None)
         except HeteroError as exc:
             raise JobInputError(str(exc)) from exc
         max_workers = job.get("max_workers")
@@ -99,6 +104,7 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         executor=executor,
         finalizer=finalizer,
         chunk_rows=chunk_rows,
+        **({"version_drift": drift} if original is not None else {}),
     )
     metrics.add_metric(name="RowsPlanned", unit="Count", value=scan.rows)
     logger.info("job planned", extra={"rows": scan.rows, "chunks": len(descriptors), "executor": executor})

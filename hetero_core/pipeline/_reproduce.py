@@ -237,7 +237,8 @@ def reproduce_pack(
 def compare_with_pack(
     manifest: dict[str, Any], read_member: Callable[[str], bytes], rebuilt: Path, drift: list[str]
 ) -> Reproduction:
-    """Compare a re-run pack folder with the original, member by member, then the manifest without its signature.
+    """Compare a re-run pack folder with the original, member by member, then the manifests without their
+    ``signature`` blocks (the CLI's re-run is unsigned; the service signs its re-run with the org's key).
 
     ``read_member`` gives an original member's bytes by name (a pack on disk, or objects in the service's store).
     """
@@ -246,12 +247,17 @@ def compare_with_pack(
         old, new = read_member(name), (rebuilt / name).read_bytes()
         if old != new:
             return Reproduction(False, len(names), name, _first_difference(name, old, new), tuple(drift))
-    expected = dict(manifest)
-    expected.pop("signature", None)
-    with tempfile.TemporaryDirectory(prefix="hetero2-manifest-") as tmp:
-        old_manifest = write_json(Path(tmp) / MANIFEST, expected)
-    new_manifest = (rebuilt / MANIFEST).read_bytes()
+    old_manifest = _unsigned(manifest)
+    new_manifest = _unsigned(json.loads((rebuilt / MANIFEST).read_bytes()))
     if old_manifest != new_manifest:
         where = _first_difference(MANIFEST, old_manifest, new_manifest)
         return Reproduction(False, len(names) + 1, MANIFEST, where, tuple(drift))
     return Reproduction(True, len(names) + 1, drift=tuple(drift))
+
+
+def _unsigned(manifest: dict[str, Any]) -> bytes:
+    """The manifest's bytes as the pack writer writes them, without the ``signature`` block."""
+    expected = dict(manifest)
+    expected.pop("signature", None)
+    with tempfile.TemporaryDirectory(prefix="hetero2-manifest-") as tmp:
+        return write_json(Path(tmp) / MANIFEST, expected)

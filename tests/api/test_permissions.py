@@ -143,6 +143,10 @@ ROUTES: dict[str, tuple[Request, dict[str, int]]] = {
         lambda w: ("POST", f"/v1/orgs/{_org(w)}/projects/p1/jobs/{w.fresh_job()}/retry", None),
         {"org_admin": 409, "admin": 409, "run": 409, "view": 403, "none": 404, "other": 404},
     ),
+    "reproduce job (not finished)": (
+        lambda w: ("POST", f"/v1/orgs/{_org(w)}/projects/p1/jobs/{w.fresh_job()}/reproduce", {}),
+        {"org_admin": 409, "admin": 409, "run": 409, "view": 403, "none": 404, "other": 404},
+    ),
     "results (not finished)": (
         lambda w: ("GET", f"/v1/orgs/{_org(w)}/projects/p1/jobs/{w.fresh_job()}/results", None),
         {"org_admin": 409, "admin": 409, "run": 409, "view": 409, "none": 404, "other": 404},
