@@ -15,8 +15,9 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from infra_cdk.assets import REPO_ROOT, AssetPaths
-from infra_cdk.config import CustomerConfigError, load_customer_configs
+from infra_cdk.config import load_customer_configs
 from infra_cdk.contract import STATE_MACHINE_FILE
+from infra_cdk.errors import CustomerConfigError
 from infra_cdk.orchestration import read_definition
 from infra_cdk.stack import Hetero2Stack
 

@@ -25,8 +25,18 @@ from pydantic import (
 
 from functions.service.errors import InvalidIdentifierError
 from functions.service.ids import checked_id
-from hetero_core.errors import InputFileError
+from infra_cdk.errors import CustomerConfigError
 from infra_cdk.plans import PLANS, UNRESERVED_FLOOR, PlanLimits, PlanName
+
+__all__ = [
+    "CONFIG_SUFFIXES",
+    "CustomerConfig",
+    "CustomerConfigError",  # re-exported from infra_cdk.errors, where it lives
+    "OidcConfig",
+    "TenantConfig",
+    "load_customer_config",
+    "load_customer_configs",
+]
 
 CONFIG_SUFFIXES: Final = (".json", ".toml")
 
@@ -42,14 +52,6 @@ _SCALAR_PATTERNS: Final = {
     "region": (_REGION, "an AWS region code such as 'eu-central-1'"),
 }
 _AZ = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}[a-z]")
-
-
-class CustomerConfigError(InputFileError):
-    """A customer config that cannot be deployed; ``field`` is the dotted path of the offending value."""
-
-    def __init__(self, path: str | Path, field: str | None, message: str, *, line: int | None = None):
-        self.field = field
-        super().__init__(path, f"{field}: {message}" if field else message, line=line)
 
 
 def _https(value: str, what: str) -> str:

@@ -20,17 +20,16 @@ from constructs import Construct
 from functions.service.layout import descriptors_key_pattern
 from infra_cdk import contract, nag
 from infra_cdk.compute import LOG_RETENTION, Compute
+from infra_cdk.errors import AslSubstitutionError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from infra_cdk.data import DataStore
 
+__all__ = ["AslSubstitutionError", "Orchestration", "descriptor_pattern", "read_definition"]
+
 _PLACEHOLDER: Final = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
-
-
-class AslSubstitutionError(ValueError):
-    """The ASL file and the contract disagree on the ``${...}`` names."""
 
 
 def read_definition(path: Path) -> str:

@@ -16,7 +16,8 @@ from infra_cdk.app import EXAMPLE_CUSTOMERS, cdk_json_context
 from infra_cdk.assets import REPO_ROOT
 from infra_cdk.config import load_customer_config
 from infra_cdk.data import DataStore
-from infra_cdk.orchestration import AslSubstitutionError, read_definition
+from infra_cdk.errors import AslSubstitutionError
+from infra_cdk.orchestration import read_definition
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -119,3 +120,13 @@ def test_the_service_modules_the_cdk_app_imports_load_no_aws_sdk_and_no_engine()
     command = [sys.executable, "-c", code]
     loaded = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
     assert loaded.stdout.strip() == ""
+
+
+def test_the_error_classes_live_in_infra_cdk_errors_and_still_import_from_their_old_modules() -> None:
+    """One errors module for the CDK app (as the service has); code that imported them from config or orchestration
+    keeps working."""
+    from infra_cdk import config, errors, orchestration  # noqa: PLC0415 - the import paths are what is tested
+
+    assert config.CustomerConfigError is errors.CustomerConfigError
+    assert orchestration.AslSubstitutionError is errors.AslSubstitutionError
+    assert errors.CustomerConfigError.__module__ == errors.AslSubstitutionError.__module__ == "infra_cdk.errors"

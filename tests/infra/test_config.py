@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from infra_cdk.app import EXAMPLE_CUSTOMERS
-from infra_cdk.config import CustomerConfigError, load_customer_config, load_customer_configs
+from infra_cdk.config import load_customer_config, load_customer_configs
+from infra_cdk.errors import CustomerConfigError
 from infra_cdk.plans import PLANS
 
 if TYPE_CHECKING:
