@@ -4,7 +4,9 @@ tier's ``mock_aws`` in the same worker cannot disturb it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,6 +15,13 @@ from tests.api.conftest import Tenant, new_tenant
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
+# The decision's default criteria as the frozen golden file states them (docs/standard-claims.md), so tests that
+# show them compare with the contract, never with the code's own defaults.
+DEFAULT_CRITERIA: dict[str, Any] = json.loads((GOLDEN / "default_criteria.json").read_text(encoding="utf-8"))[
+    "criteria"
+]
 
 
 @pytest.fixture(scope="session")

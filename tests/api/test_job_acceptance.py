@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from hetero_core.acceptance import AcceptanceCriteria, load_acceptance
+from hetero_core.acceptance import load_acceptance
 from hetero_core.errors import ConfigError
 from tests.api.test_user_path import FAST, upload, wait_for
+from tests.conftest import DEFAULT_CRITERIA
 from tests.service.molecules import distinct_molecules, input_csv
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def test_a_job_without_acceptance_shows_the_default_criteria(tenant: Tenant) -> 
         "source": "default",
         "name": None,
         "sha256": None,
-        "criteria": {"max_errors": 0, "min_score_coverage": 1.0, "min_judged": 30, "alpha": 0.05, "min_hard_pairs": 50},
+        "criteria": DEFAULT_CRITERIA,
     }
 
 
@@ -105,7 +106,7 @@ def test_a_jobs_acceptance_decides_its_pack_and_is_recorded_with_its_sha256(tena
     assert shown["source"] == "file"
     assert shown["name"] == "strict.json"
     assert shown["sha256"] == hashlib.sha256(canonical).hexdigest()
-    assert shown["criteria"] == {**AcceptanceCriteria().to_dict(), **STRICT_CRITERIA}
+    assert shown["criteria"] == {**DEFAULT_CRITERIA, **STRICT_CRITERIA}
 
     upload(created.json()["uploads"]["input"], data)
     path = f"{_jobs(tenant, project)}/{created.json()['job']['job']}"

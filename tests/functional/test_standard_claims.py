@@ -8,9 +8,12 @@ the code's own constants.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from hetero_core.acceptance import AcceptanceCriteria, load_acceptance
 
 if TYPE_CHECKING:
     from tests.functional.conftest import Cli, ReadTable
@@ -37,6 +40,13 @@ def test_hetero_scores_v1_golden_file_gives_the_hand_computed_verdicts(
         expected = list(csv.DictReader(handle))
     written = read_table(pack / "summary.csv")
     assert [{column: row[column] for column in expected[0]} for row in written] == expected
+
+
+def test_default_criteria_are_the_frozen_contract() -> None:
+    """The decision's defaults are what the golden acceptance.v1 file states, and that file is a valid document."""
+    golden = json.loads((GOLDEN / "default_criteria.json").read_text(encoding="utf-8"))
+    assert AcceptanceCriteria().to_dict() == golden["criteria"]
+    assert load_acceptance(GOLDEN / "default_criteria.json").criteria == AcceptanceCriteria()
 
 
 def test_every_test_the_claims_name_exists() -> None:

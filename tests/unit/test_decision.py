@@ -10,6 +10,7 @@ import pytest
 
 from hetero_core.audit import Acceptance, AcceptanceCriteria, decide, load_acceptance, score_coverage
 from hetero_core.errors import ConfigError
+from tests.conftest import DEFAULT_CRITERIA
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -51,14 +52,7 @@ def test_above_chance_with_everything_in_place_is_go() -> None:
     assert decision["outcome"] == "GO"
     assert codes(decision) == ["pass_rate_above_chance"]
     assert decision["sentence"].startswith("30 of 100 molecules PASS where chance alone gives about 4.8")
-    assert decision["criteria"] == {
-        "max_errors": 0,
-        "min_score_coverage": 1.0,
-        "min_judged": 30,
-        "alpha": 0.05,
-        "min_hard_pairs": 50,
-        "source": "default",
-    }
+    assert decision["criteria"] == {**DEFAULT_CRITERIA, "source": "default"}
 
 
 def test_not_above_chance_with_full_coverage_is_stop() -> None:
@@ -136,13 +130,7 @@ def test_acceptance_file_is_read_with_its_sha256_and_defaults_for_absent_fields(
         "source": "file",
         "path": str(path),
         "sha256": acceptance.sha256,
-        "criteria": {
-            "max_errors": 0,
-            "min_score_coverage": 1.0,
-            "min_judged": 100,
-            "alpha": 0.01,
-            "min_hard_pairs": 50,
-        },
+        "criteria": {**DEFAULT_CRITERIA, "min_judged": 100, "alpha": 0.01},
     }
     assert Acceptance().to_manifest()["source"] == "default"
 

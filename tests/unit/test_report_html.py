@@ -22,6 +22,7 @@ from hetero_core.report import _molecules as report_molecules
 from hetero_core.report import render_report
 from hetero_core.report._html import MAX_PROBLEM_ROWS, MAX_WORST_MOLECULES
 from hetero_core.scores import make_scorer
+from tests.conftest import DEFAULT_CRITERIA
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -118,14 +119,7 @@ METRICS_IN: dict[str, Any] = {
         "sentence": "0 of 41 molecules PASS where chance alone gives about 2.0: not above chance (p = 1.000, needs "
         "< 0.05), so there is no evidence that the model reads structure rather than composition.",
         "reasons": [{"code": "pass_rate_not_above_chance", "text": "0 of 41 molecules PASS"}],
-        "criteria": {
-            "max_errors": 0,
-            "min_score_coverage": 1.0,
-            "min_judged": 30,
-            "alpha": 0.05,
-            "min_hard_pairs": 50,
-            "source": "default",
-        },
+        "criteria": {**DEFAULT_CRITERIA, "source": "default"},
         "measured": {"n_judged": 41, "score_coverage": 1.0, "hard_pairs": 300},
     },
     "worst_molecules": [
