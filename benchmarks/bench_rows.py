@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decoy-descriptors", choices=("full", "fast"), default="full")
     parser.add_argument("--decoy-filter", choices=("standard", "none", "strict"), default="standard")
     parser.add_argument("--repeats", type=int, default=1, help="time the rows this many times; the median is shown")
+    parser.add_argument("--dump", type=Path, metavar="FILE", help="write every result as a JSON line here")
     parser.add_argument("--profile", type=Path, metavar="FILE", help="write a cProfile of one pass here (pstats)")
     args = parser.parse_args(argv)
 
@@ -53,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         for result in results:
             digest.update(json.dumps(result.to_dict(), sort_keys=True).encode())
         digests.add(digest.hexdigest())
+        if args.dump is not None:
+            args.dump.write_text("".join(json.dumps(r.to_dict(), sort_keys=True) + "\n" for r in results), "utf-8")
     if args.profile is not None:
         profiler = cProfile.Profile(time.process_time)
         profiler.runcall(lambda: list(process_rows(rows, config, scorer)))
