@@ -46,7 +46,7 @@ from hetero_core.decoys._plausibility import (
     anti_bredt_bridgeheads,
     brenk_alerts,
 )
-from hetero_core.decoys._swap_graph import BridgeConnectivity, Edge, SwapGraph, swap_partners
+from hetero_core.decoys._swap_graph import SwapConnectivity, Edge, SwapGraph, swap_partners
 from hetero_core.decoys._tables import BondRecord, atom_table, bond_table
 from hetero_core.hashing import smiles_hash
 
@@ -154,7 +154,7 @@ class _Generator:
         self.aromatic_atoms = atoms.aromatic
         self.graph = SwapGraph(mol.GetNumAtoms(), (bond.edge for bond in self.bonds))
         self.symmetry = list(Chem.CanonicalRankAtoms(mol, breakTies=False))
-        self.bridge_connectivity: BridgeConnectivity | None = None
+        self.connectivity: SwapConnectivity | None = None
         self.stereo_bonds = [index for index, bond in enumerate(self.bonds) if bond.stereo]
         # rewiring works on a copy whose E/Z is cis/trans relative to named neighbours, which a swap can carry over
         self.work_mol = _relative_double_bond_stereo(mol) if self.stereo_bonds else mol
@@ -183,7 +183,7 @@ class _Generator:
                 if walks:
                     self._walks(work, rung, eligible)
                 else:
-                    for removed, added in self._single_swaps(eligible, bridges=rung in _BRIDGE_RUNGS):
+                    for removed, added in self._single_swaps(eligible):
                         self._try(work, rung, removed, added, n_swaps=1)
                         if self.missing <= 0:
                             break
@@ -209,13 +209,11 @@ class _Generator:
 
     # -- candidates -----------------------------------------------------------------------------------------
 
-    def _single_swaps(
-        self, eligible: Sequence[Edge], *, bridges: bool
-    ) -> Iterator[tuple[tuple[Edge, Edge], tuple[Edge, Edge]]]:
+    def _single_swaps(self, eligible: Sequence[Edge]) -> Iterator[tuple[tuple[Edge, Edge], tuple[Edge, Edge]]]:
         """Every valid connected single swap once, in seeded random order; symmetry twins come last."""
-        if bridges and self.bridge_connectivity is None:
-            self.bridge_connectivity = BridgeConnectivity(self.graph)
-        oracle = self.bridge_connectivity if bridges else None
+        if self.connectivity is None:
+            self.connectivity = SwapConnectivity(self.graph)
+        oracle = self.connectivity
         n = len(eligible)
         order = list(range(n * (n - 1)))
         self.rng.shuffle(order)
@@ -245,7 +243,7 @@ class _Generator:
                 continue  # four atoms not distinct, or a new bond exists already
             removed = (first, second)
             added = ((x, y) if x < y else (y, x), (z, w) if z < w else (w, z))
-            if not (oracle.keeps_connected(removed, added) if oracle else graph.connected_after(removed, added)):
+            if not oracle.keeps_connected(removed, added):
                 continue
             ra, rb, rc, rd, rx, ry, rz, rw = rank[a], rank[b], rank[c], rank[d], rank[x], rank[y], rank[z], rank[w]
             p = (ra, rb) if ra <= rb else (rb, ra)
