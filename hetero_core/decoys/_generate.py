@@ -46,7 +46,7 @@ from hetero_core.decoys._plausibility import (
     anti_bredt_bridgeheads,
     brenk_alerts,
 )
-from hetero_core.decoys._swap_graph import SwapConnectivity, Edge, SwapGraph, swap_partners
+from hetero_core.decoys._swap_graph import Edge, SwapConnectivity, SwapGraph, swap_partners
 from hetero_core.decoys._tables import BondRecord, atom_table, bond_table
 from hetero_core.hashing import smiles_hash
 
