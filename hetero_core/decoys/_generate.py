@@ -409,7 +409,7 @@ def _build(
     for u, v in added:
         rw.AddBond(u, v, _SINGLE)
     _restore_chirality(rw, expected)
-    mol = rw.GetMol()
+    mol: Chem.Mol = rw  # an RWMol is a Mol: no second copy of the edited molecule
     try:
         if sanitize:
             Chem.SanitizeMol(mol)

@@ -39,41 +39,48 @@ _Multiple = tuple[tuple[float, bool, Props], ...]
 
 
 class DecoyAcceptors:
-    """H-bond acceptor count (RDKit's ``CalcNumHBA``) of one molecule's decoys."""
+    """H-bond acceptor count (RDKit's ``CalcNumHBA``) of one molecule's decoys.
 
-    __slots__ = ("acceptors", "count", "multiple", "neighbours", "props", "ring_bonds", "usable")
+    Nothing is read from the molecule until a bridge-rung decoy touches an N, O or S (most touch only carbons,
+    whose count is the molecule's): then its acceptors, and per neighbour its multiple bonds, once.
+    """
 
-    def __init__(self, mol: Chem.Mol, count: int | None = None):
-        """``count``: the molecule's own ``CalcNumHBA`` when already known (the summary has it)."""
+    __slots__ = ("_acceptors", "_multiple", "count", "mol", "neighbours", "props", "usable")
+
+    def __init__(
+        self,
+        mol: Chem.Mol,
+        count: int | None = None,
+        *,
+        props: list[Props] | None = None,
+        neighbours: list[dict[int, float]] | None = None,
+    ):
+        """``count``, ``props``, ``neighbours``: the molecule's ``CalcNumHBA``, :func:`atom_props` and
+        :func:`bond_orders` when the caller has them already (the summary and :class:`DecoyLogP` do)."""
+        self.mol = mol
         self.count = rdMolDescriptors.CalcNumHBA(mol) if count is None else count
-        self.props = atom_props(mol)
-        self.neighbours = bond_orders(mol)
-        self.ring_bonds = frozenset(
-            (b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds() if b.IsInRing()
-        ) | frozenset((b.GetEndAtomIdx(), b.GetBeginAtomIdx()) for b in mol.GetBonds() if b.IsInRing())
-        # each atom's bonds other than plain single ones: a swap never moves them, nor their ring flags
-        self.multiple: list[_Multiple] = [
-            tuple(
-                sorted(
-                    (order, (atom, other) in self.ring_bonds, self.props[other])
-                    for other, order in self.neighbours[atom].items()
-                    if order != _SINGLE
-                )
-            )
-            for atom in range(len(self.props))
-        ]
-        self.acceptors = _matches(mol)
-        # explicit hydrogen atoms or unusual bond types: RDKit is asked directly, as is a pattern that disagrees
+        self.props = atom_props(mol) if props is None else props
+        self.neighbours = bond_orders(mol) if neighbours is None else neighbours
+        # explicit hydrogen atoms or unusual bond types: RDKit is asked directly
         plain = all(bond.GetBondType() in PLAIN_BONDS for bond in mol.GetBonds())
-        self.usable = plain and all(p[0] != 1 for p in self.props) and len(self.acceptors) == self.count
+        self.usable = plain and all(p[0] != 1 for p in self.props)
+        self._acceptors: set[int] | None = None
+        self._multiple: dict[int, _Multiple] = {}
 
     def hba(self, decoy: Chem.Mol, removed: Sequence[Edge], added: Sequence[Edge], *, same_rings: bool) -> int:
         """The decoy's acceptor count; ``removed``/``added`` is its rewiring relative to the molecule."""
         if not (same_rings and self.usable and removed):
             return int(rdMolDescriptors.CalcNumHBA(decoy))
-        touched = {atom for pair in (*removed, *added) for atom in pair if self.props[atom][0] in _ACCEPTOR_ELEMENTS}
+        props = self.props
+        touched = {atom for pair in (*removed, *added) for atom in pair if props[atom][0] in _ACCEPTOR_ELEMENTS}
         if not touched:
             return self.count
+        if self._acceptors is None:
+            self._acceptors = _matches(self.mol)
+            if len(self._acceptors) != self.count:  # the pattern disagrees with CalcNumHBA: never take a shortcut
+                self.usable = False
+        if not self.usable:
+            return int(rdMolDescriptors.CalcNumHBA(decoy))
         neighbours: dict[int, dict[int, float]] = {atom: dict(self.neighbours[atom]) for atom in touched}
         for u, v in removed:
             for a, b in ((u, v), (v, u)):
@@ -83,22 +90,39 @@ class DecoyAcceptors:
             for a, b in ((u, v), (v, u)):
                 if a in neighbours:
                     neighbours[a][b] = _SINGLE
-        keys = {atom: self._key(atom, neighbours[atom]) for atom in touched}
         found: set[int] | None = None
         count = self.count
-        for atom, key in keys.items():
+        for atom in touched:
+            key = self._key(atom, neighbours[atom])
             status = _MEMO.get(key)
             if status is None:
                 found = _matches(decoy) if found is None else found
                 status = atom in found
                 _remember(key, status)
-            count += int(status) - int(atom in self.acceptors)
+            count += int(status) - int(atom in self._acceptors)
         return count
 
     def _key(self, atom: int, neighbours: dict[int, float]) -> tuple[object, ...]:
         """What the pattern can read about ``atom``: itself, its bonds, its neighbours and their multiple bonds."""
-        props, multiple = self.props, self.multiple
-        return (props[atom], tuple(sorted((order, props[n], multiple[n]) for n, order in neighbours.items())))
+        props = self.props
+        return (
+            props[atom],
+            tuple(sorted((order, props[n], self._multiple_bonds(n)) for n, order in neighbours.items())),
+        )
+
+    def _multiple_bonds(self, atom: int) -> _Multiple:
+        """The atom's bonds other than plain single ones, with ring flags: a swap never moves them."""
+        known = self._multiple.get(atom)
+        if known is None:
+            mol, props = self.mol, self.props
+            known = self._multiple[atom] = tuple(
+                sorted(
+                    (order, mol.GetBondBetweenAtoms(atom, other).IsInRing(), props[other])
+                    for other, order in self.neighbours[atom].items()
+                    if order != _SINGLE
+                )
+            )
+        return known
 
 
 def _matches(mol: Chem.Mol) -> set[int]:

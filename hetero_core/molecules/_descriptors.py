@@ -67,7 +67,11 @@ class DecoyDescriptors:
         self.logp = DecoyLogP(mol) if full else None
         self.original = descriptors(mol, logp=self.logp.molecule_logp if self.logp is not None else None)
         hba = self.original["hba"]
-        self.acceptors = DecoyAcceptors(mol, int(hba)) if full and hba is not None else None
+        self.acceptors = (
+            DecoyAcceptors(mol, int(hba), props=self.logp.props, neighbours=self.logp.neighbours)
+            if self.logp is not None and hba is not None
+            else None
+        )
 
     def of(
         self, decoy: Chem.Mol, removed: Sequence[Edge], added: Sequence[Edge], *, same_rings: bool
