@@ -67,6 +67,9 @@ class Measurement:
     error: int
     main_peak_rss_mb: float
     worker_peak_rss_mb: float | None  # None when no worker process ran (workers=1 runs in the main process)
+    # CPU seconds (user + system) of the run: this process plus its reaped pool workers; steadier than wall time
+    cpu_seconds: float = 0.0
+    cpu_ms_per_molecule: float | None = None
 
 
 @dataclass(slots=True)
@@ -104,6 +107,12 @@ def peak_rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss * _RSS_UNIT_BYTES / _MB
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of its children reaped so far (the pool's workers, once shut down)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def measure(
     input_path: Path, pack_dir: Path, *, workers: int, k: int, seed: int, engine: Sequence[str] = ()
 ) -> Measurement:
@@ -114,6 +123,7 @@ def measure(
     resident size into ``RUSAGE_CHILDREN`` and pass for a worker.
     """
     engine_info()
+    cpu_before = cpu_seconds()
     outcome = run_audit(
         input_path,
         pack_dir,
@@ -122,6 +132,7 @@ def measure(
         created_at=datetime.now(UTC),
         workers=workers,
     )
+    cpu = cpu_seconds() - cpu_before
     main_rss = peak_rss_mb(resource.RUSAGE_SELF)
     children_rss = peak_rss_mb(resource.RUSAGE_CHILDREN)
     decoys, counts = outcome.metrics["decoys"], outcome.metrics["counts"]
@@ -138,6 +149,8 @@ def measure(
         error=counts["ERROR"],
         main_peak_rss_mb=main_rss,
         worker_peak_rss_mb=children_rss if workers > 1 else None,
+        cpu_seconds=cpu,
+        cpu_ms_per_molecule=1000 * cpu / outcome.rows if outcome.rows else None,
     )
 
 
@@ -267,6 +280,8 @@ def render_run(dataset: str, run: Measurement, check: DecoyCheck | None) -> str:
         ("k (decoys requested)", str(run.k)),
         ("wall seconds", _fmt(run.seconds)),
         ("molecules/s", _fmt(run.molecules_per_second)),
+        ("CPU s (main + workers)", _fmt(run.cpu_seconds)),
+        ("CPU-ms per molecule", _fmt(run.cpu_ms_per_molecule)),
         ("mean decoys per molecule", _fmt(run.mean_decoys_per_molecule)),
         ("share reaching k", _fmt(run.share_reaching_k, 3)),
         ("OK / SKIP / ERROR", f"{run.ok} / {run.skip} / {run.error}"),
@@ -285,7 +300,17 @@ def render_run(dataset: str, run: Measurement, check: DecoyCheck | None) -> str:
 
 
 def render_series(dataset: str, runs: list[Measurement]) -> str:
-    header = ("molecules", "k", "workers", "wall s", "mol/s", "mean decoys", "main RSS MB", "worker RSS MB")
+    header = (
+        "molecules",
+        "k",
+        "workers",
+        "wall s",
+        "mol/s",
+        "CPU-ms/mol",
+        "mean decoys",
+        "main RSS MB",
+        "worker RSS MB",
+    )
     rows = [
         (
             str(r.molecules),
@@ -293,6 +318,7 @@ def render_series(dataset: str, runs: list[Measurement]) -> str:
             str(r.workers),
             _fmt(r.seconds, 1),
             _fmt(r.molecules_per_second, 1),
+            _fmt(r.cpu_ms_per_molecule),
             _fmt(r.mean_decoys_per_molecule),
             _fmt(r.main_peak_rss_mb, 1),
             _fmt(r.worker_peak_rss_mb, 1),

@@ -16,10 +16,9 @@ from hetero_core.decoys import DecoySet, format_rejections, generate_decoys, mol
 from hetero_core.hashing import smiles_hash
 from hetero_core.layout import EXTRA_COLUMN_PREFIX
 from hetero_core.molecules import (
-    DecoyLogP,
+    DecoyDescriptors,
     PreparedMolecule,
     Rejection,
-    descriptors,
     mean_abs_deltas,
     prepare_molecule,
     similarity_summary,
@@ -263,15 +262,11 @@ _READER_DETAILS = {
 
 
 def _chemistry_columns(prepared: PreparedMolecule, decoy_set: DecoySet, seed: int, config: RunConfig) -> dict[str, Any]:
-    original = descriptors(prepared.mol)
-    if config.decoy_descriptors == "full":
-        logp = DecoyLogP(prepared.mol, original["logp"])
-        decoy_descriptors = [
-            descriptors(d.mol, logp=logp.logp(d.mol, d.removed, d.added, same_aromaticity=d.keeps_ring_systems))
-            for d in decoy_set.decoys
-        ]
-    else:
-        decoy_descriptors = [descriptors(d.mol, full=False) for d in decoy_set.decoys]
+    described = DecoyDescriptors(prepared.mol, full=config.decoy_descriptors == "full")
+    original = described.original
+    decoy_descriptors = [
+        described.of(d.mol, d.removed, d.added, same_rings=d.keeps_ring_systems) for d in decoy_set.decoys
+    ]
     columns: dict[str, Any] = {
         "canonical_smiles": prepared.canonical_smiles,
         "n_decoys": len(decoy_set.decoys),

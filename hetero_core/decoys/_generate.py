@@ -46,7 +46,8 @@ from hetero_core.decoys._plausibility import (
     anti_bredt_bridgeheads,
     brenk_alerts,
 )
-from hetero_core.decoys._swap_graph import BridgeConnectivity, Edge, SwapGraph, edge, swap_partners
+from hetero_core.decoys._swap_graph import Edge, SwapConnectivity, SwapGraph, swap_partners
+from hetero_core.decoys._tables import BondRecord, atom_table, bond_table
 from hetero_core.hashing import smiles_hash
 
 if TYPE_CHECKING:
@@ -56,7 +57,6 @@ LADDER: tuple[str, ...] = ("strict", "relax_aromatic", "relax_rings", "kekule")
 _BRIDGE_RUNGS = frozenset({"strict", "relax_aromatic"})
 _SINGLE = Chem.BondType.SINGLE
 _DOUBLE = Chem.BondType.DOUBLE
-_CHIRAL = (Chem.ChiralType.CHI_TETRAHEDRAL_CW, Chem.ChiralType.CHI_TETRAHEDRAL_CCW)
 _MORGAN = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
 
 
@@ -148,20 +148,22 @@ class _Generator:
         self.rejections: Counter[str] = Counter()
         self.seen_rewirings: set[frozenset[Edge]] = set()
         self.accepted: list[Decoy] = []
-        self.graph = SwapGraph(
-            mol.GetNumAtoms(), (edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds())
-        )
+        # one pass over the bonds (each RDKit accessor call from Python costs ~0.3 µs): index order, as RDKit's
+        self.bonds = bond_table(mol)
+        atoms = atom_table(mol)
+        self.aromatic_atoms = atoms.aromatic
+        self.graph = SwapGraph(mol.GetNumAtoms(), (bond.edge for bond in self.bonds))
         self.symmetry = list(Chem.CanonicalRankAtoms(mol, breakTies=False))
-        self.bridge_connectivity: BridgeConnectivity | None = None
-        self.stereo_bonds = [b.GetIdx() for b in mol.GetBonds() if b.GetStereo() != Chem.BondStereo.STEREONONE]
+        self.connectivity: SwapConnectivity | None = None
+        self.stereo_bonds = [index for index, bond in enumerate(self.bonds) if bond.stereo]
         # rewiring works on a copy whose E/Z is cis/trans relative to named neighbours, which a swap can carry over
         self.work_mol = _relative_double_bond_stereo(mol) if self.stereo_bonds else mol
-        self.chiral_atoms = frozenset(a.GetIdx() for a in mol.GetAtoms() if a.GetChiralTag() in _CHIRAL)
+        self.chiral_atoms = atoms.chiral
         self.has_stereo = bool(self.stereo_bonds) or bool(self.chiral_atoms)
         # constitution keys (stereo-free SMILES) of the original and of every emitted decoy
         self.seen_constitutions: set[str] = {_constitution(mol) if self.has_stereo else canonical_smiles}
         filtering = params.decoy_filter != "none"
-        self.checks = GraphChecks(mol) if filtering else None
+        self.checks = GraphChecks(mol, atoms, self.bonds) if filtering else None
         self.bredt = anti_bredt_bridgeheads(mol) if filtering else 0
         self.alerts = brenk_alerts(mol) if params.decoy_filter == "strict" else None
         self.doubles: dict[str, frozenset[Edge]] = {}
@@ -181,7 +183,7 @@ class _Generator:
                 if walks:
                     self._walks(work, rung, eligible)
                 else:
-                    for removed, added in self._single_swaps(eligible, bridges=rung in _BRIDGE_RUNGS):
+                    for removed, added in self._single_swaps(eligible):
                         self._try(work, rung, removed, added, n_swaps=1)
                         if self.missing <= 0:
                             break
@@ -191,42 +193,64 @@ class _Generator:
 
     def _rungs(self) -> Iterator[tuple[str, Chem.Mol, list[Edge]]]:
         for rung in LADDER[: LADDER.index(self.params.max_rung) + 1]:
-            work = self.work_mol if rung != "kekule" else _kekulized(self.work_mol)
-            if work is not None:
-                if rung not in _BRIDGE_RUNGS and self.checks is not None:  # cyclobutadiene check, ring rungs only
-                    self.doubles[rung] = _double_bonds(work)
-                yield rung, work, _eligible_edges(work, rung)
+            if rung != "kekule":
+                work, bonds = self.work_mol, self.bonds
+            else:
+                kekule = _kekulized(self.work_mol)
+                if kekule is None:
+                    continue
+                # the Kekulé form has the same bonds in the same order; only their types (and aromatic flags) differ
+                work = kekule
+                get = kekule.GetBondWithIdx
+                bonds = [bond._replace(kind=get(index).GetBondType()) for index, bond in enumerate(self.bonds)]
+            if rung not in _BRIDGE_RUNGS and self.checks is not None:  # cyclobutadiene check, ring rungs only
+                self.doubles[rung] = frozenset(bond.edge for bond in bonds if bond.kind == _DOUBLE)
+            yield rung, work, _eligible(bonds, self.aromatic_atoms if rung != "kekule" else None, rung)
 
     # -- candidates -----------------------------------------------------------------------------------------
 
-    def _single_swaps(
-        self, eligible: Sequence[Edge], *, bridges: bool
-    ) -> Iterator[tuple[tuple[Edge, Edge], tuple[Edge, Edge]]]:
+    def _single_swaps(self, eligible: Sequence[Edge]) -> Iterator[tuple[tuple[Edge, Edge], tuple[Edge, Edge]]]:
         """Every valid connected single swap once, in seeded random order; symmetry twins come last."""
-        if bridges and self.bridge_connectivity is None:
-            self.bridge_connectivity = BridgeConnectivity(self.graph)
-        oracle = self.bridge_connectivity if bridges else None
+        if self.connectivity is None:
+            self.connectivity = SwapConnectivity(self.graph)
+        oracle = self.connectivity
         n = len(eligible)
         order = list(range(n * (n - 1)))
         self.rng.shuffle(order)
         deferred: list[tuple[tuple[Edge, Edge], tuple[Edge, Edge]]] = []
         signatures: set[tuple[tuple[int, int], ...]] = set()
         graph = self.graph
+        adjacency = graph.adjacency
+        rank = self.symmetry
+        last = n - 1
+        # swap_partners, can_swap and _signature inlined: this loop runs for every ordered pair of eligible bonds
         for code in order:
-            i, j = divmod(code, n - 1)
+            i, j = divmod(code, last)
             if j >= i:
                 j += 1
             # an ordered pair encodes the orientation: (i, j) with i > j is the second way to rewire the same bonds
-            orientation = int(i > j)
-            if orientation:
-                i, j = j, i
-            removed = (eligible[i], eligible[j])
-            added = swap_partners(removed[0], removed[1], orientation)
-            if added is None or not graph.can_swap(removed, added):
+            if i > j:
+                first, second = eligible[j], eligible[i]
+                a, b = first
+                c, d = second
+                x, y, z, w = a, c, b, d  # orientation 1: a-c, b-d
+            else:
+                first, second = eligible[i], eligible[j]
+                a, b = first
+                c, d = second
+                x, y, z, w = a, d, c, b  # orientation 0: a-d, c-b
+            if a in (c, d) or b in (c, d) or y in adjacency[x] or w in adjacency[z]:
+                continue  # four atoms not distinct, or a new bond exists already
+            removed = (first, second)
+            added = ((x, y) if x < y else (y, x), (z, w) if z < w else (w, z))
+            if not oracle.keeps_connected(removed, added):
                 continue
-            if not (oracle.keeps_connected(removed, added) if oracle else graph.connected_after(removed, added)):
-                continue
-            signature = self._signature(removed, added)
+            ra, rb, rc, rd, rx, ry, rz, rw = rank[a], rank[b], rank[c], rank[d], rank[x], rank[y], rank[z], rank[w]
+            p = (ra, rb) if ra <= rb else (rb, ra)
+            q = (rc, rd) if rc <= rd else (rd, rc)
+            r = (rx, ry) if rx <= ry else (ry, rx)
+            t = (rz, rw) if rz <= rw else (rw, rz)
+            signature = (*((p, q) if p <= q else (q, p)), (-1, -1), *((r, t) if r <= t else (t, r)))
             if signature in signatures:
                 deferred.append((removed, added))
                 continue
@@ -323,12 +347,6 @@ class _Generator:
         )
 
 
-def _double_bonds(work: Chem.Mol) -> frozenset[Edge]:
-    return frozenset(
-        edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in work.GetBonds() if b.GetBondType() == _DOUBLE
-    )
-
-
 def _kekulized(mol: Chem.Mol) -> Chem.Mol | None:
     work = Chem.Mol(mol)
     try:
@@ -340,23 +358,28 @@ def _kekulized(mol: Chem.Mol) -> Chem.Mol | None:
 
 def _eligible_edges(work: Chem.Mol, rung: str) -> list[Edge]:
     """Bonds the rung may rewire, as atom pairs, in bond-index order (deterministic)."""
+    return _eligible(bond_table(work), atom_table(work).aromatic, rung)
+
+
+def _eligible(bonds: Sequence[BondRecord], aromatic: Sequence[bool] | None, rung: str) -> list[Edge]:
+    """:func:`_eligible_edges` from a bond table; ``aromatic`` per atom (None: no aromatic atom, the Kekulé form)."""
     eligible: list[Edge] = []
-    for bond in work.GetBonds():
-        if bond.GetBondType() != _SINGLE:
+    for bond in bonds:
+        if bond.kind != _SINGLE:
             continue
-        begin, end = bond.GetBeginAtom(), bond.GetEndAtom()
-        in_ring = bond.IsInRing()
-        touches_aromatic = begin.GetIsAromatic() or end.GetIsAromatic()
+        begin, end = bond.edge
+        in_ring = bond.in_ring
+        touches_aromatic = aromatic is not None and (aromatic[begin] or aromatic[end])
         if rung == "strict":
             ok = not in_ring and not touches_aromatic
         elif rung == "relax_aromatic":
             ok = not in_ring
         elif rung == "relax_rings":
-            ok = not (in_ring and begin.GetIsAromatic() and end.GetIsAromatic())
+            ok = not (in_ring and aromatic is not None and aromatic[begin] and aromatic[end])
         else:
             ok = True
         if ok:
-            eligible.append(edge(begin.GetIdx(), end.GetIdx()))
+            eligible.append(bond.edge)
     return eligible
 
 
@@ -386,7 +409,7 @@ def _build(
     for u, v in added:
         rw.AddBond(u, v, _SINGLE)
     _restore_chirality(rw, expected)
-    mol = rw.GetMol()
+    mol: Chem.Mol = rw  # an RWMol is a Mol: no second copy of the edited molecule
     try:
         if sanitize:
             Chem.SanitizeMol(mol)

@@ -26,6 +26,7 @@ from rdkit import Chem
 from rdkit.Chem import FilterCatalog, rdMolDescriptors
 
 from hetero_core.decoys._swap_graph import Edge, SwapGraph, edge
+from hetero_core.decoys._tables import AtomTable, BondRecord, atom_table, bond_table
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -110,29 +111,34 @@ class GraphChecks:
         "plain_single",
     )
 
-    def __init__(self, mol: Chem.Mol):
-        z = self.atomic_numbers = [atom.GetAtomicNum() for atom in mol.GetAtoms()]
-        charges = self.charges = [atom.GetFormalCharge() for atom in mol.GetAtoms()]
+    def __init__(self, mol: Chem.Mol, atoms: AtomTable | None = None, bonds: Sequence[BondRecord] | None = None):
+        """``atoms``/``bonds``: the molecule's tables when the caller has read them already."""
+        atoms = atoms or atom_table(mol)
+        z = self.atomic_numbers = atoms.atomic_numbers
+        charges = self.charges = atoms.charges
         plain: set[Edge] = set()
         self.class_bonds: list[tuple[Edge, RejectionReason]] = []
         self.aromatic_flag_bonds = False
         paired: set[int] = set()
-        for bond in mol.GetBonds():
-            pair = edge(bond.GetBeginAtomIdx(), bond.GetEndAtomIdx())
-            aromatic = bond.GetIsAromatic()
-            if bond.GetBondType() == _SINGLE and not aromatic:
+        counts: Counter[RejectionReason] = Counter()
+        for bond in bond_table(mol) if bonds is None else bonds:
+            pair = bond.edge
+            plain_single = bond.kind == _SINGLE and not bond.aromatic
+            if plain_single:
                 plain.add(pair)
             if (kind := bond_class(z[pair[0]], z[pair[1]])) is not None:
                 self.class_bonds.append((pair, kind))
+                counts[kind] += plain_single
                 # an aromatic N–N (pyrazole), N–O (isoxazole) or S–O bond turns into a plain single bond when a ring
                 # swap breaks the aromatic system: only molecules with one need the recount on the sanitised decoy
-                self.aromatic_flag_bonds |= aromatic
+                self.aromatic_flag_bonds |= bond.aromatic
             # charged atoms bonded to an opposite charge: the pairs a swap must not pull apart
             if charges[pair[0]] * charges[pair[1]] < 0:
                 paired.update(pair)
         self.plain_single = frozenset(plain)
         self.paired = frozenset(paired)
-        self.bond_counts = _plain_counts(mol, self.class_bonds)
+        # how many red-flag pairs are plain single bonds, as _plain_counts counts them on a decoy
+        self.bond_counts = {kind: count for kind, count in counts.items() if count}
 
     def reason(
         self,

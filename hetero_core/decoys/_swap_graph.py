@@ -93,16 +93,25 @@ class SwapGraph:
             self.apply(added, removed)
 
 
-class BridgeConnectivity:
-    """O(1) connectivity of a swap of two bridges, from one DFS of the graph.
+class SwapConnectivity:
+    """O(1) connectivity of any double edge swap of a connected graph, from one DFS of the graph.
 
-    Removing two bridges cuts the graph into three parts; exactly one of the two rewirings joins them again.
-    With the DFS tree, each bridge is a tree edge parent→child: if one child's subtree holds the other
-    bridge (nested), the parents pair up and the children pair up; otherwise (side by side) each parent takes
-    the other bridge's child. The ring rungs swap non-bridges and still use :meth:`SwapGraph.connected_after`.
+    Each edge gets a cycle label: the set (a bit mask) of fundamental cycles of the DFS tree that use it. A bridge
+    is on no cycle (label 0). Two non-bridges with different labels are not a 2-edge cut: some cycle uses one and
+    not the other, so removing both leaves one piece and any rewiring stays connected. Otherwise removing the two
+    edges leaves two pieces (three for two bridges), each a DFS subtree or a subtree minus a nested one, and the
+    swap stays connected exactly when a new edge joins them:
+
+    - two bridges, tree edges parent→child: if one child's subtree holds the other bridge (nested), the parents
+      pair up and the children pair up; otherwise (side by side) each parent takes the other bridge's child;
+    - one bridge p→c and a non-bridge (on a cycle inside one side): the pieces are c's subtree and the rest;
+    - two non-bridges with the same label: a tree edge and the one back edge over it cut off the tree edge's
+      subtree; two tree edges, one below the other, cut off the upper one's subtree minus the lower one's.
+
+    Only valid for the graph as it was built (the swap is asked about, never applied).
     """
 
-    __slots__ = ("entry", "exit", "parent")
+    __slots__ = ("entry", "exit", "labels", "parent")
 
     def __init__(self, graph: SwapGraph):
         n = len(graph.adjacency)
@@ -129,18 +138,64 @@ class BridgeConnectivity:
                     self.exit[node] = clock
                     clock += 1
                     stack.pop()
+        self.labels: dict[Edge, int] = {}
+        back_edges = 0
+        for u, adjacent in enumerate(graph.adjacency):
+            for v in adjacent:
+                if u > v or self.parent[v] == u or self.parent[u] == v:
+                    continue
+                # a non-tree edge of an undirected DFS joins a node to one of its ancestors: a fundamental cycle
+                low, high = (u, v) if self.entry[u] > self.entry[v] else (v, u)
+                bit = 1 << back_edges
+                back_edges += 1
+                self.labels[(u, v)] = bit
+                node = low
+                while node != high:
+                    tree_edge = edge(node, self.parent[node])
+                    self.labels[tree_edge] = self.labels.get(tree_edge, 0) | bit
+                    node = self.parent[node]
 
-    def _oriented(self, bridge: Edge) -> tuple[int, int]:
-        u, v = bridge
+    def _oriented(self, tree_edge: Edge) -> tuple[int, int]:
+        u, v = tree_edge
         return (u, v) if self.parent[v] == u else (v, u)
 
     def _inside(self, node: int, root: int) -> bool:
         return self.entry[root] <= self.entry[node] and self.exit[node] <= self.exit[root]
 
     def keeps_connected(self, removed: Sequence[Edge], added: Sequence[Edge]) -> bool:
-        (p1, c1), (p2, c2) = self._oriented(removed[0]), self._oriented(removed[1])
+        """Would the graph stay one fragment after the swap (two removed edges, two added, four distinct atoms)?"""
+        first, second = removed
+        labels = self.labels
+        label_first, label_second = labels.get(first, 0), labels.get(second, 0)
+        if label_first and label_second:
+            if label_first != label_second:
+                return True
+            return self._joins(self._cut_off(first, second), added)
+        if label_first or label_second:
+            bridge = second if label_first else first
+            child = self._oriented(bridge)[1]
+            return any(self._inside(u, child) != self._inside(v, child) for u, v in added)
+        (p1, c1), (p2, c2) = self._oriented(first), self._oriented(second)
         if self._inside(c2, c1) or self._inside(c1, c2):
             joining = {edge(p1, p2), edge(c1, c2)}
         else:
             joining = {edge(p1, c2), edge(p2, c1)}
         return set(added) == joining
+
+    def _cut_off(self, first: Edge, second: Edge) -> tuple[int, int | None]:
+        """The piece two same-label edges cut off, as (subtree root, nested subtree root left out or None)."""
+        tree = [e for e in (first, second) if self.parent[e[0]] == e[1] or self.parent[e[1]] == e[0]]
+        if len(tree) == 1:  # a tree edge and the back edge over it
+            return self._oriented(tree[0])[1], None
+        upper, lower = self._oriented(first)[1], self._oriented(second)[1]
+        if self._inside(upper, lower):
+            upper, lower = lower, upper
+        return upper, lower
+
+    def _joins(self, piece: tuple[int, int | None], added: Sequence[Edge]) -> bool:
+        root, left_out = piece
+
+        def in_piece(node: int) -> bool:
+            return self._inside(node, root) and (left_out is None or not self._inside(node, left_out))
+
+        return any(in_piece(u) != in_piece(v) for u, v in added)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from hetero_core.molecules._acceptors import DecoyAcceptors
 from hetero_core.molecules._crippen import DecoyLogP, crippen_logp
 from hetero_core.molecules._descriptors import (
+    DecoyDescriptors,
     descriptors,
     mean_abs_deltas,
     similarity_summary,
@@ -19,6 +21,8 @@ from hetero_core.molecules._prepare import (
 
 __all__ = [
     "DEFAULT_MAX_HEAVY_ATOMS",
+    "DecoyAcceptors",
+    "DecoyDescriptors",
     "DecoyLogP",
     "Guardrails",
     "PreparedMolecule",

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 Edge = tuple[int, int]
 Props = tuple[int, int, int, int, bool]
 _SINGLE = 1.0  # bond orders as RDKit's GetBondTypeAsDouble: 1, 1.5 (aromatic), 2, 3
-_PLAIN_BONDS = frozenset({Chem.BondType.SINGLE, Chem.BondType.DOUBLE, Chem.BondType.TRIPLE, Chem.BondType.AROMATIC})
+PLAIN_BONDS = frozenset({Chem.BondType.SINGLE, Chem.BondType.DOUBLE, Chem.BondType.TRIPLE, Chem.BondType.AROMATIC})
 _AROMATIC = Chem.MolFromSmarts("a")
 _OXYGEN = 8
 # A memo of a pure function (environment -> Crippen contributions), shared by the molecules a process handles;
@@ -45,32 +45,24 @@ def crippen_logp(mol: Chem.Mol) -> float:
 
 
 class DecoyLogP:
-    """Crippen logP of one molecule's decoys, incrementally where a swap cannot have moved aromaticity."""
+    """Crippen logP of one molecule's decoys, incrementally where a swap cannot have moved aromaticity.
 
-    __slots__ = ("bonds", "contributions", "keys", "neighbours", "props", "usable")
+    ``molecule_logp`` is the molecule's own Crippen logP, RDKit's sum of the same contributions in RDKit's order
+    (so the molecule's hydrogens are added and its ~110 SMARTS matched once, not twice).
+    """
 
-    def __init__(self, mol: Chem.Mol, logp: float | None = None):
-        """``logp``: the molecule's own Crippen logP when already computed (the summary has it)."""
+    __slots__ = ("contributions", "keys", "molecule_logp", "neighbours", "props", "usable")
+
+    def __init__(self, mol: Chem.Mol):
         n = mol.GetNumAtoms()
-        self.props: list[Props] = []
-        for atom in mol.GetAtoms():
-            hydrogens = atom.GetTotalNumHs()
-            self.props.append(
-                (
-                    atom.GetAtomicNum(),
-                    atom.GetFormalCharge(),
-                    hydrogens,
-                    atom.GetDegree() + hydrogens,
-                    atom.GetIsAromatic(),
-                )
-            )
-        self.neighbours = _bond_orders(mol)
-        plain = all(bond.GetBondType() in _PLAIN_BONDS for bond in mol.GetBonds())
+        self.props = atom_props(mol)
+        self.neighbours = bond_orders(mol)
+        plain = all(bond.GetBondType() in PLAIN_BONDS for bond in mol.GetBonds())
         self.keys = [self._key(i, self.neighbours) for i in range(n)]
-        self.contributions = _rdkit_contributions(mol)
+        self.contributions, self.molecule_logp = _rdkit_contributions(mol)
         # explicit hydrogen atoms would need radius 2 around the H; and the sum must reproduce RDKit's exactly
-        expected = crippen_logp(mol) if logp is None else logp
-        self.usable = plain and all(p[0] != 1 for p in self.props) and self._total(self.contributions) == expected
+        exact = self._total(self.contributions) == self.molecule_logp
+        self.usable = plain and all(p[0] != 1 for p in self.props) and exact
         if self.usable:
             for key, value in zip(self.keys, self.contributions, strict=True):
                 _remember(key, value)
@@ -99,7 +91,7 @@ class DecoyLogP:
         """Ring rungs: read aromaticity and bonds off the sanitised decoy; re-type only what they changed around."""
         aromatic = {match[0] for match in decoy.GetSubstructMatches(_AROMATIC, maxMatches=len(self.props) + 1)}
         props: list[Props] = [(*p[:4], i in aromatic) for i, p in enumerate(self.props)]
-        neighbours = _bond_orders(decoy)
+        neighbours = bond_orders(decoy)
         moved = {i for i in range(len(props)) if props[i] != self.props[i] or neighbours[i] != self.neighbours[i]}
         around = moved | {n for i in moved for n in neighbours[i]}
         # an oxygen sees two bonds out (its neighbours' neighbours)
@@ -123,10 +115,10 @@ class DecoyLogP:
                 break
             contributions[atom] = value
         if missing:
-            fresh = _rdkit_contributions(decoy)
+            fresh, logp = _rdkit_contributions(decoy)
             for atom in changed:
                 _remember(_key(atom, props, neighbours), fresh[atom])
-            return self._total(fresh)
+            return logp
         return self._total(contributions)
 
     def _key(self, atom: int, neighbours: Sequence[dict[int, float]] | _Neighbours) -> tuple[object, ...]:
@@ -174,7 +166,18 @@ class _Neighbours:
         return self.changed.get(atom, self.base[atom])
 
 
-def _bond_orders(mol: Chem.Mol) -> list[dict[int, float]]:
+def atom_props(mol: Chem.Mol) -> list[Props]:
+    """Per atom: element, formal charge, total H count, total connections (degree + H), aromatic flag."""
+    props: list[Props] = []
+    for atom in mol.GetAtoms():
+        hydrogens = atom.GetTotalNumHs()
+        props.append(
+            (atom.GetAtomicNum(), atom.GetFormalCharge(), hydrogens, atom.GetDegree() + hydrogens, atom.GetIsAromatic())
+        )
+    return props
+
+
+def bond_orders(mol: Chem.Mol) -> list[dict[int, float]]:
     """Neighbour -> bond order, per atom, from one C++ call (iterating RDKit bonds in Python costs ~100 µs)."""
     matrix = Chem.GetAdjacencyMatrix(mol, useBO=True)
     rows, columns = np.nonzero(matrix)
@@ -184,10 +187,16 @@ def _bond_orders(mol: Chem.Mol) -> list[dict[int, float]]:
     return neighbours
 
 
-def _rdkit_contributions(mol: Chem.Mol) -> list[tuple[float, float]]:
-    """(atom's own logP contribution, one of its hydrogens' contribution) per heavy atom, from RDKit."""
+def _rdkit_contributions(mol: Chem.Mol) -> tuple[list[tuple[float, float]], float]:
+    """(atom's own logP contribution, one of its hydrogens' contribution) per heavy atom, from RDKit; and the logP.
+
+    The logP is RDKit's: ``CalcCrippenDescriptors`` adds hydrogens and sums every atom's contribution in index order.
+    """
     with_h = Chem.AddHs(mol)
     contributions = rdMolDescriptors._CalcCrippenContribs(with_h, force=True)
+    logp = 0.0
+    for value, _ in contributions:
+        logp += value
     n = mol.GetNumAtoms()
     hydrogen = [0.0] * n
     index = n
@@ -197,7 +206,7 @@ def _rdkit_contributions(mol: Chem.Mol) -> list[tuple[float, float]]:
         if count:
             hydrogen[atom] = contributions[index][0]
             index += count
-    return [(contributions[i][0], hydrogen[i]) for i in range(n)]
+    return [(contributions[i][0], hydrogen[i]) for i in range(n)], logp
 
 
 def _remember(key: tuple[object, ...], value: tuple[float, float]) -> None:

@@ -16,11 +16,15 @@ import numpy as np
 from rdkit.Chem import rdMolDescriptors
 
 from hetero_core.layout import DESCRIPTOR_NAMES
+from hetero_core.molecules._acceptors import DecoyAcceptors
+from hetero_core.molecules._crippen import DecoyLogP
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from rdkit import Chem
+
+    Edge = tuple[int, int]
 
 # Crippen logP and the SMARTS-based acceptor count cost ~90% of the descriptor time (Crippen alone matches
 # ~110 SMARTS against the molecule with explicit Hs); the "fast" set leaves them out for decoys.
@@ -43,6 +47,52 @@ def descriptors(mol: Chem.Mol, *, full: bool = True, logp: float | None = None) 
         "rings": float(rdMolDescriptors.CalcNumRings(mol)),
         "aromatic_rings": float(rdMolDescriptors.CalcNumAromaticRings(mol)),
     }
+
+
+class DecoyDescriptors:
+    """The summary descriptors of a molecule and of its decoys, each decoy from the molecule's where that is exact.
+
+    A decoy made on a bridge rung (``same_rings``) keeps every atom's element, charge, hydrogens, aromaticity and
+    bond types: MW, donors (a per-atom pattern) and heavy atoms are the molecule's, and its logP and acceptor count
+    are re-derived only where the rewiring changed an atom's environment (:class:`DecoyLogP`,
+    :class:`DecoyAcceptors`). TPSA and the ring counts read RDKit's ring information, which a bridge-rung decoy
+    only gets from ``FastFindRings`` (not the SSSR the molecule has; the aromatic-ring count can differ), so they
+    stay RDKit calls on the decoy, as the pack has always recorded them. A ring-rung decoy gets the RDKit calls,
+    with logP again from changed environments.
+    """
+
+    __slots__ = ("acceptors", "logp", "original")
+
+    def __init__(self, mol: Chem.Mol, *, full: bool = True):
+        self.logp = DecoyLogP(mol) if full else None
+        self.original = descriptors(mol, logp=self.logp.molecule_logp if self.logp is not None else None)
+        hba = self.original["hba"]
+        self.acceptors = (
+            DecoyAcceptors(mol, int(hba), props=self.logp.props, neighbours=self.logp.neighbours)
+            if self.logp is not None and hba is not None
+            else None
+        )
+
+    def of(
+        self, decoy: Chem.Mol, removed: Sequence[Edge], added: Sequence[Edge], *, same_rings: bool
+    ) -> dict[str, float | None]:
+        """One decoy's descriptors; ``removed``/``added`` is its rewiring, ``same_rings`` its rung kept every ring."""
+        if self.logp is None or self.acceptors is None:
+            return descriptors(decoy, full=False)
+        logp = self.logp.logp(decoy, removed, added, same_aromaticity=same_rings)
+        if not (same_rings and self.acceptors.usable):  # not usable: hydrogen atoms in the graph can move
+            return descriptors(decoy, logp=logp)
+        original = self.original
+        return {
+            "mw": original["mw"],
+            "logp": logp,
+            "tpsa": rdMolDescriptors.CalcTPSA(decoy),
+            "hbd": original["hbd"],
+            "hba": float(self.acceptors.hba(decoy, removed, added, same_rings=True)),
+            "heavy_atoms": original["heavy_atoms"],
+            "rings": float(rdMolDescriptors.CalcNumRings(decoy)),
+            "aromatic_rings": float(rdMolDescriptors.CalcNumAromaticRings(decoy)),
+        }
 
 
 def mean_abs_deltas(

@@ -85,3 +85,10 @@ def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_crippen, "_MEMO_LIMIT", 5)
     DecoyLogP(Chem.MolFromSmiles("CCOC(=O)CC(=O)OCCc1ccccc1"))
     assert len(_crippen._MEMO) == 5
+
+
+def test_the_molecules_own_logp_is_rdkits_from_the_same_contributions(
+    decoys: list[tuple[PreparedMolecule, list[Decoy]]],
+) -> None:
+    for prepared, _ in decoys:
+        assert DecoyLogP(prepared.mol).molecule_logp == crippen_logp(prepared.mol), prepared.canonical_smiles

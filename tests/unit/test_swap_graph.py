@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rdkit import Chem
 
-from hetero_core.decoys._swap_graph import BridgeConnectivity, SwapGraph, edge, swap_partners
+from hetero_core.decoys._swap_graph import SwapConnectivity, SwapGraph, edge, swap_partners
 
 
 def test_edge_is_normalised() -> None:
@@ -63,7 +63,7 @@ def test_bridge_oracle_agrees_with_a_full_connectivity_check() -> None:
     ):
         mol = Chem.MolFromSmiles(smiles)
         graph = SwapGraph(mol.GetNumAtoms(), [edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds()])
-        oracle = BridgeConnectivity(graph)
+        oracle = SwapConnectivity(graph)
         bridges = [edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds() if not b.IsInRing()]
         for i, first in enumerate(bridges):
             for second in bridges[i + 1 :]:
@@ -75,3 +75,33 @@ def test_bridge_oracle_agrees_with_a_full_connectivity_check() -> None:
                     assert oracle.keeps_connected(removed, added) == graph.connected_after(removed, added)
                     checked += 1
     assert checked > 500
+
+
+def test_connectivity_oracle_agrees_with_a_full_check_on_every_swap_of_ring_and_chain_bonds() -> None:
+    """Bridges, ring bonds of isolated, fused, bridged and spiro rings and macrocycles: O(1) oracle == DFS."""
+    checked = cut_pairs = 0
+    for smiles in (
+        "CC(=O)Oc1ccccc1C(=O)O",
+        "CN1CCN(CC1)C1=Nc2cc(Cl)ccc2Nc2ccccc12",
+        "C1CC2CCC1C2CC1CCC2(CC1)CCCC2",  # bridged bicycle and a spiro centre
+        "C1CCCCCCCCCCC1CC1CC1",  # macrocycle and a cyclopropane
+        "c1ccc2c(c1)ccc1ccccc12",  # fused aromatic
+        "OC12CC3CC(CC(C3)C1)C2",  # adamantane: every ring bond on several cycles
+    ):
+        mol = Chem.MolFromSmiles(smiles)
+        edges = [edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds()]
+        graph = SwapGraph(mol.GetNumAtoms(), edges)
+        oracle = SwapConnectivity(graph)
+        for i, first in enumerate(edges):
+            for second in edges[i + 1 :]:
+                for orientation in (0, 1):
+                    added = swap_partners(first, second, orientation)
+                    removed = (first, second)
+                    if added is None or not graph.can_swap(removed, added):
+                        continue
+                    truth = graph.connected_after(removed, added)
+                    assert oracle.keeps_connected(removed, added) == truth, (smiles, removed, added)
+                    checked += 1
+                    cut_pairs += not truth
+    assert checked > 1000
+    assert cut_pairs > 50, "swaps that split the molecule are exercised too"

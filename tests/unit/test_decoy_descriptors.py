@@ -1,0 +1,123 @@
+"""Decoy descriptors from the original's where exact: the same numbers RDKit gives on the decoy, on every rung."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from rdkit import Chem, RDConfig
+from rdkit.Chem import rdMolDescriptors
+
+from hetero_core.decoys import DecoyParams, generate_decoys
+from hetero_core.molecules import (
+    DecoyAcceptors,
+    DecoyDescriptors,
+    Guardrails,
+    PreparedMolecule,
+    _acceptors,
+    crippen_logp,
+    descriptors,
+    prepare_molecule,
+)
+
+if TYPE_CHECKING:
+    from hetero_core.decoys._generate import Decoy
+
+ROOT = Path(__file__).resolve().parents[2]
+# acceptors in every role the pattern knows: amides and amines, esters, acids and alcohols, thio-ethers, azines,
+# furans, N-oxides, sulfonamides, carbamates, hydroxamic acids, charged O
+ACCEPTOR_RICH = (
+    "CC(=O)NCCN(C)CCO",
+    "CCOC(=O)CC(=O)OCCSC",
+    "O=C([O-])CCC[N+](C)(C)C",
+    "O=[N+]([O-])c1ccc(CCO)cc1",
+    "CS(=O)(=O)NCCc1ccncc1",
+    "CC(C)(C)OC(=O)NCCOCCO",
+    "ONC(=O)CCc1ccco1",
+    "CSCCN=C(N)NCCS",
+    "OC1=CC(=O)OC1c1ccsc1",
+)
+
+
+def _molecules() -> list[str]:
+    drugs = [row["smiles"] for row in csv.DictReader((ROOT / "hetero_core/examples/approved_drugs.csv").open())]
+    actives = Path(RDConfig.RDContribDir, "fraggle", "data", "ChEMBL_11265_actives.smi").read_text().split("\n")
+    tricky = (ROOT / "tests/data/tricky_molecules.smi").read_text().split("\n")
+    lines = [line.split()[0] for line in (*actives, *tricky) if line.strip() and not line.startswith("#")]
+    return [*ACCEPTOR_RICH, *drugs, *lines]
+
+
+@pytest.fixture(scope="module")
+def decoys() -> list[tuple[PreparedMolecule, list[Decoy]]]:
+    out = []
+    for smiles in _molecules():
+        prepared = prepare_molecule(smiles, Guardrails(standardize=True))
+        assert isinstance(prepared, PreparedMolecule), smiles
+        found = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=7, params=DecoyParams(k=20))
+        out.append((prepared, list(found.decoys)))
+    return out
+
+
+def _rdkit(decoy: Chem.Mol, *, full: bool) -> dict[str, float | None]:
+    return descriptors(decoy, logp=crippen_logp(decoy) if full else None, full=full)
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_every_decoys_descriptors_are_rdkits_on_the_decoy(
+    decoys: list[tuple[PreparedMolecule, list[Decoy]]], monkeypatch: pytest.MonkeyPatch, full: bool
+) -> None:
+    monkeypatch.setattr(_acceptors, "_MEMO", {})
+    checked = bridge = 0
+    for _ in range(2):  # a cold memo, then a warm one filled by other molecules too
+        for prepared, found in decoys:
+            described = DecoyDescriptors(prepared.mol, full=full)
+            assert described.original == descriptors(prepared.mol)
+            for decoy in found:
+                ours = described.of(decoy.mol, decoy.removed, decoy.added, same_rings=decoy.keeps_ring_systems)
+                assert ours == _rdkit(decoy.mol, full=full), (prepared.canonical_smiles, decoy.smiles)
+                checked += 1
+                bridge += decoy.keeps_ring_systems
+    assert checked > 4000
+    assert 0 < bridge < checked, "both the bridge path and the ring-rung path are exercised"
+    assert len(_acceptors._MEMO) > 20 or not full
+
+
+def test_acceptors_are_counted_from_touched_atoms_only_on_bridge_rungs(
+    decoys: list[tuple[PreparedMolecule, list[Decoy]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_acceptors, "_MEMO", {})
+    asked = 0
+
+    def counting(mol: Chem.Mol) -> set[int]:
+        nonlocal asked
+        asked += 1
+        return original_matches(mol)
+
+    original_matches = _acceptors._matches
+    monkeypatch.setattr(_acceptors, "_matches", counting)
+    bridge = 0
+    for prepared, found in decoys:
+        acceptors = DecoyAcceptors(prepared.mol)
+        for decoy in (d for d in found if d.keeps_ring_systems):
+            assert acceptors.hba(decoy.mol, decoy.removed, decoy.added, same_rings=True) == (
+                rdMolDescriptors.CalcNumHBA(decoy.mol)
+            )
+            bridge += 1
+    assert bridge > 500
+    assert asked < len(decoys) + bridge / 2, "most environments come from the memo, not from RDKit"
+
+
+def test_molecules_with_explicit_hydrogens_or_odd_bonds_are_counted_by_rdkit() -> None:
+    assert not DecoyAcceptors(Chem.MolFromSmiles("[2H]OC(=O)CCN")).usable
+    assert not DecoyAcceptors(Chem.MolFromSmiles("CC(=O)O->[Cu]")).usable
+    assert DecoyAcceptors(Chem.MolFromSmiles("CCOC(=O)CCN")).usable
+
+
+def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_acceptors, "_MEMO", {})
+    monkeypatch.setattr(_acceptors, "_MEMO_LIMIT", 2)
+    for index in range(5):
+        _acceptors._remember(("key", index), True)
+    assert len(_acceptors._MEMO) == 2
