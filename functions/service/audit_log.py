@@ -64,6 +64,8 @@ class AuditAction(StrEnum):
     JOB_DELETE = "job.delete"
     PACK_DOWNLOAD = "pack.download"
     PACK_SHARE = "pack.share"
+    JOB_SHARE = "job.share"  # a job shown to another member of the org (functions/service/job_shares.py)
+    JOB_UNSHARE = "job.unshare"
     PROJECT_CREATE = "project.create"
     PROJECT_DELETE = "project.delete"
     ORG_CREATE = "org.create"
@@ -93,6 +95,8 @@ JOB_RETRY = AuditAction.JOB_RETRY.value
 JOB_DELETE = AuditAction.JOB_DELETE.value
 PACK_DOWNLOAD = AuditAction.PACK_DOWNLOAD.value
 PACK_SHARE = AuditAction.PACK_SHARE.value
+JOB_SHARE = AuditAction.JOB_SHARE.value
+JOB_UNSHARE = AuditAction.JOB_UNSHARE.value
 PROJECT_CREATE = AuditAction.PROJECT_CREATE.value
 PROJECT_DELETE = AuditAction.PROJECT_DELETE.value
 ORG_CREATE = AuditAction.ORG_CREATE.value
