@@ -57,7 +57,8 @@ def test_a_shared_job_is_seen_by_its_recipient_and_nothing_else_of_the_project(t
     assert tenant.admin.call("DELETE", path + "/shares/reviewer").status_code == 404
     events = tenant.admin.get(f"/v1/orgs/{tenant.org}/audit?limit=200").json()["events"]
     shares = [(e["action"], e["details"].get("recipient")) for e in events if e["action"].startswith("job.")]
-    assert ("job.share", "reviewer") in shares and ("job.unshare", "reviewer") in shares
+    assert ("job.share", "reviewer") in shares
+    assert ("job.unshare", "reviewer") in shares
 
 
 def test_deleting_a_shared_job_deletes_its_shares(tenant: Tenant) -> None:
@@ -89,7 +90,9 @@ def test_the_job_record_names_who_created_it_with_the_name_claim_when_there_is_o
     job = _created_job(tenant, named, project)
     record = tenant.admin.get(f"/v1/orgs/{tenant.org}/projects/{project}/jobs/{job}").json()
     assert (record["created_by"], record["created_by_name"]) == ("ada", "Ada L.")
-    unnamed = tenant.admin.get(f"/v1/orgs/{tenant.org}/projects/{project}/jobs/{_created_job(tenant, tenant.admin, project)}")
+    unnamed = tenant.admin.get(
+        f"/v1/orgs/{tenant.org}/projects/{project}/jobs/{_created_job(tenant, tenant.admin, project)}"
+    )
     assert (unnamed.json()["created_by"], unnamed.json()["created_by_name"]) == (f"{tenant.org}-admin", None)
 
 
