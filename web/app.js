@@ -14,7 +14,8 @@ const RUNNER_ROLES = new Set(["run", "admin"]);
 const RETRYABLE = new Set(["FAILED", "CANCELLED"]);
 const DECOY_COLUMNS = ["molecule_id", "role", "hash", "smiles"];
 
-const state = { config: null, token: null, org: null, user: null, orgRole: null, externalSharing: false, projects: [], timer: null };
+// verified: job id → the badge's last result, so that a re-render (after sharing, say) keeps it
+const state = { config: null, token: null, org: null, user: null, orgRole: null, externalSharing: false, projects: [], timer: null, verified: new Map() };
 
 // ---------- tiny DOM helpers ----------
 function h(tag, attrs = {}, ...children) {
@@ -399,7 +400,8 @@ async function jobPage(project, jobId) {
 function verifyBadge(project, job) {
   // Checked here, in the browser: the zip's sha256 against the job record, every member against the signed
   // manifest and checksums.sha256, and the manifest's signature against the org's published public key.
-  const badge = h("p", { id: "verify-badge", class: "badge", role: "status" }, "Not verified yet.");
+  const last = state.verified.get(job.job);
+  const badge = h("p", { id: "verify-badge", class: last ? last.className : "badge", role: "status" }, last ? last.text : "Not verified yet.");
   const button = h("button", { id: "verify", class: "secondary", onclick: async () => {
     button.disabled = true; badge.className = "badge"; badge.textContent = "Verifying…";
     try {
@@ -413,6 +415,7 @@ function verifyBadge(project, job) {
       badge.className = "badge badge-bad";
       badge.textContent = `✗ Not verified: ${e.message}`;
     }
+    state.verified.set(job.job, { className: badge.className, text: badge.textContent });
     button.disabled = false;
   } }, "Verify the pack");
   return h("div", { class: "verify" }, badge, button);
@@ -433,7 +436,7 @@ function shareSection(project, job) {
     catch (e) { error.textContent = `${e.code || "error"}: ${e.message}`; }
   } },
     h("div", { class: "field" }, h("label", { for: "share-user" }, "Member's user id"), user),
-    h("div", { class: "field" }, h("span", { "aria-hidden": "true" }, "\u00a0"), h("button", { type: "submit", id: "share-submit" }, "Share")));
+    h("div", { class: "field button-field" }, h("span", { "aria-hidden": "true" }, "\u00a0"), h("button", { type: "submit", id: "share-submit" }, "Share")));
   return [h("h2", {}, "Share within the org"),
     list.length ? h("ul", { id: "shared-with" }, list) : h("p", { class: "muted", id: "shared-with-none" }, "Shared with nobody yet."),
     form, error];
@@ -454,7 +457,7 @@ function externalLinkSection(project, job) {
   } },
     h("div", { class: "field" }, h("label", { for: "link-recipient" }, "Who the link is for"), recipient),
     h("div", { class: "field" }, h("label", { for: "link-hours" }, "Valid for"), hours),
-    h("div", { class: "field" }, h("span", { "aria-hidden": "true" }, "\u00a0"), h("button", { type: "submit", id: "link-submit" }, "Make a link")));
+    h("div", { class: "field button-field" }, h("span", { "aria-hidden": "true" }, "\u00a0"), h("button", { type: "submit", id: "link-submit" }, "Make a link")));
   return [h("h2", {}, "Link for someone outside the org"), h("p", { class: "muted" }, "Downloads the pack until it expires; the recipient is kept in the audit log."), form, error, out];
 }
 

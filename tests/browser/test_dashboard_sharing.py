@@ -85,6 +85,8 @@ def test_share_with_a_member_who_then_sees_it_verify_badge_link_form_export_and_
     page.fill("#share-user", "reviewer-1")
     page.click("#share-submit")
     page.wait_for_selector("#shared-with >> text=reviewer-1")
+    assert page.inner_text("#verify-badge") == badge  # the re-rendered page keeps the check's result
+    page.wait_for_selector("#toast.show", state="hidden")
     shot(page, "dashboard-job-shared.png", "web-dashboard-job-1280x800.png")
 
     # the reviewer: an org member with no role in the project, signed in with their own token
