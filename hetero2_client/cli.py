@@ -99,7 +99,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     _job_argument(cancel)
     cancel.set_defaults(handler=_guarded(_cmd_cancel))
 
-    retry = verbs.add_parser("retry", parents=[service], help="run a FAILED job again")
+    retry = verbs.add_parser("retry", parents=[service], help="run a FAILED or CANCELLED job again")
     _job_argument(retry)
     retry.set_defaults(handler=_guarded(_cmd_retry))
 
@@ -111,14 +111,33 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     _wait_options(reproduce)
     reproduce.set_defaults(handler=_guarded(_cmd_reproduce))
 
-    share = verbs.add_parser("share", parents=[service], help="a download link for someone outside the service")
+    share = verbs.add_parser(
+        "share", parents=[service], help="show a job to a member of the org, or a link for someone outside it"
+    )
     _job_argument(share)
-    share.add_argument("--recipient", required=True, help="who the link is for (kept in the audit log)")
+    whom = share.add_mutually_exclusive_group(required=True)
+    whom.add_argument("--member", help="user id of a member of your org: they then see this job")
+    whom.add_argument("--recipient", help="a download link for someone outside the org (kept in the audit log)")
     share.add_argument(
         "--artifact", default="pack", help="pack (default), report, summary, manifest, decoys, public_key"
     )
     share.add_argument("--expires-in", type=int, default=3600, help="seconds the link stays valid (60 to 43200)")
     share.set_defaults(handler=_guarded(_cmd_share))
+
+    unshare = verbs.add_parser("unshare", parents=[service], help="stop showing a job to a member of the org")
+    _job_argument(unshare)
+    unshare.add_argument("--member", required=True, help="their user id")
+    unshare.set_defaults(handler=_guarded(_cmd_unshare))
+
+    shared = verbs.add_parser("shared", parents=[service], help="the jobs other members shared with you")
+    shared.set_defaults(handler=_guarded(_cmd_shared))
+
+    decoys = verbs.add_parser(
+        "decoys", parents=[service], help="a finished job's decoys without scores: the table your model scores"
+    )
+    _job_argument(decoys)
+    decoys.add_argument("--out", type=Path, required=True, help="CSV to write (molecule_id, role, hash, smiles)")
+    decoys.set_defaults(handler=_guarded(_cmd_decoys))
 
     delete = verbs.add_parser("delete", parents=[service], help="delete a finished job and its files")
     _job_argument(delete)
@@ -136,6 +155,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     listing = verbs.add_parser("list", parents=[service], help="the project's jobs, newest first")
     listing.add_argument("--state", choices=sorted({"CREATED", "QUEUED", "RUNNING", *TERMINAL_STATES}))
     listing.add_argument("--limit", type=int, default=50, help="at most this many jobs (default 50)")
+    listing.add_argument("--model-name", help="only jobs of this model name")
+    listing.add_argument("--model-version", help="only jobs of this model version")
+    listing.add_argument("--decision", choices=("GO", "STOP", "INCONCLUSIVE"), help="only jobs with this decision")
+    listing.add_argument("--created-by", help="only jobs this user id created")
+    listing.add_argument("--created-from", help="only jobs created on or after this UTC day (yyyy-mm-dd)")
+    listing.add_argument("--created-to", help="only jobs created on or before this UTC day (yyyy-mm-dd)")
     listing.add_argument("--json", action="store_true", help="print the job records as JSON")
     listing.set_defaults(handler=_guarded(_cmd_list))
 
@@ -441,8 +466,32 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def _cmd_share(args: argparse.Namespace) -> int:
-    link = _job(_client(args), args).share(args.recipient, args.artifact, args.expires_in)
+    job = _job(_client(args), args)
+    if args.member:
+        share = job.share_with(args.member)
+        print(f"job {job.id} shared with {share['user']}")
+        return EXIT_OK
+    link = job.share(args.recipient, args.artifact, args.expires_in)
     print(link["url"])
+    return EXIT_OK
+
+
+def _cmd_unshare(args: argparse.Namespace) -> int:
+    job = _job(_client(args), args)
+    job.unshare(args.member)
+    print(f"job {job.id} no longer shared with {args.member}")
+    return EXIT_OK
+
+
+def _cmd_shared(args: argparse.Namespace) -> int:
+    for job in _client(args).shared_jobs():
+        print(f"{job.project}/{job.id}\t{job.state}\t{job.record.get('input_name', '')}")
+    return EXIT_OK
+
+
+def _cmd_decoys(args: argparse.Namespace) -> int:
+    path = _job(_client(args), args).export_decoys(args.out)
+    print(f"decoys (no score column): {path}")
     return EXIT_OK
 
 
@@ -463,7 +512,15 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    jobs = _client(args).jobs(args.project, state=args.state, limit=args.limit)
+    filters = {
+        "model_name": args.model_name,
+        "model_version": args.model_version,
+        "decision": args.decision,
+        "created_by": args.created_by,
+        "created_from": args.created_from,
+        "created_to": args.created_to,
+    }
+    jobs = _client(args).jobs(args.project, state=args.state, limit=args.limit, **filters)
     if args.json:
         print(json.dumps([job.record for job in jobs], indent=2, sort_keys=True))
         return EXIT_OK

@@ -314,12 +314,19 @@ class Client:
         record = self.call("GET", f"{self.jobs_path(project)}/{quote(job_id, safe='')}")
         return Job(self, record)
 
-    def jobs(self, project: str | None = None, *, state: str | None = None, limit: int | None = None) -> list[Job]:
-        """The project's jobs, newest first (every page, or the first ``limit``)."""
+    def jobs(
+        self, project: str | None = None, *, state: str | None = None, limit: int | None = None, **filters: str
+    ) -> list[Job]:
+        """The project's jobs, newest first (every page, or the first ``limit``).
+
+        ``filters`` are the list's other exact-match filters: ``model_name``, ``model_version``, ``decision`` (GO,
+        STOP, INCONCLUSIVE), ``created_by`` (a user id), ``created_from`` and ``created_to`` (UTC days, inclusive).
+        """
         found: list[Job] = []
         token: str | None = None
         while True:
             params: dict[str, Any] = {"limit": min(limit - len(found), 200) if limit else 200}
+            params.update({name: value for name, value in filters.items() if value})
             if state:
                 params["state"] = state
             if token:
@@ -329,3 +336,8 @@ class Client:
             token = page.get("next_token")
             if not token or (limit is not None and len(found) >= limit):
                 return found
+
+    def shared_jobs(self) -> list[Job]:
+        """Jobs other members of the org shared with you (``Job.share_with``), newest share first."""
+        page = self.call("GET", f"/v1/orgs/{quote(self.org, safe='')}/shared-jobs")
+        return [Job(self, shared["job"]) for shared in page["jobs"]]

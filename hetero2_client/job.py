@@ -6,6 +6,7 @@ before handing it over; ``submit_scores()`` reruns the audit on the customer's o
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import sys
@@ -136,7 +137,7 @@ class Job:
         return self
 
     def retry(self) -> Job:
-        """Run a FAILED job again (the service refuses any other state with ``invalid_state``)."""
+        """Run a FAILED or CANCELLED job again (the service refuses any other state with ``invalid_state``)."""
         self._record = dict(self.client.call("POST", self.path + "/retry"))
         return self
 
@@ -157,6 +158,19 @@ class Job:
         body = {"recipient": recipient, "artifact": artifact, "expires_in": expires_in}
         link: dict[str, Any] = self.client.call("POST", self.path + "/share", body)
         return link
+
+    def share_with(self, user: str) -> dict[str, Any]:
+        """Show this job to another member of the org (their user id); they then read it without a project role."""
+        share: dict[str, Any] = self.client.call("POST", self.path + "/shares", {"user": user})
+        return share
+
+    def unshare(self, user: str) -> None:
+        self.client.call("DELETE", f"{self.path}/shares/{quote(user, safe='')}")
+
+    def shares(self) -> list[dict[str, Any]]:
+        """Who this job is shared with: user, granted_by, granted_at."""
+        found: list[dict[str, Any]] = self.client.call("GET", self.path + "/shares")["shares"]
+        return found
 
     def delete(self) -> dict[str, Any]:
         """Delete a finished job, its objects and its record (project admins)."""
@@ -265,6 +279,19 @@ class Job:
             dtype=dict.fromkeys(DECOY_COLUMNS, str),
             keep_default_na=False,
         )
+
+    def export_decoys(self, dest: str | os.PathLike[str]) -> Path:
+        """Write the decoys-only table (``molecule_id, role, hash, smiles``; no score column) to ``dest``: what a
+        scores-only customer's model scores. Needs no pandas; the columns are copied as text, unchanged."""
+        data = self.client._get_bytes(self.download_url("decoys"), f"decoys of job {self.id}")
+        target = Path(dest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        rows = csv.DictReader(io.StringIO(data.decode("utf-8")))
+        with target.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(DECOY_COLUMNS)
+            writer.writerows([row[column] for column in DECOY_COLUMNS] for row in rows)
+        return target
 
     def submit_scores(
         self,

@@ -1,6 +1,7 @@
 // HETERO-2 dashboard: one ES module, no framework, no build step. It talks only to the public API (/v1/...)
 // and to the presigned object-store URLs the API hands out. DOM is built with createElement/textContent only
 // (never innerHTML with data), so nothing from the API can become markup or script here.
+import { verifyPack } from "./verify.js";
 
 const TERMINAL = new Set(["SUCCEEDED", "SUCCEEDED_WITH_ERRORS", "FAILED", "CANCELLED"]);
 const DONE = new Set(["SUCCEEDED", "SUCCEEDED_WITH_ERRORS"]);
@@ -10,7 +11,11 @@ const MAX_INPUT_BYTES = 50 * 1024 * 1024;
 const EXTENSIONS = [".csv", ".tsv", ".smi", ".sdf"];
 const RUNNER_ROLES = new Set(["run", "admin"]);
 
-const state = { config: null, token: null, org: null, user: null, orgRole: null, projects: [], timer: null };
+const RETRYABLE = new Set(["FAILED", "CANCELLED"]);
+const DECOY_COLUMNS = ["molecule_id", "role", "hash", "smiles"];
+
+// verified: job id → the badge's last result, so that a re-render (after sharing, say) keeps it
+const state = { config: null, token: null, org: null, user: null, orgRole: null, externalSharing: false, projects: [], timer: null, verified: new Map() };
 
 // ---------- tiny DOM helpers ----------
 function h(tag, attrs = {}, ...children) {
@@ -50,7 +55,16 @@ function decisionEl(job) {
   const outcome = job.decision && job.decision.outcome;
   return outcome ? h("span", { class: `state decision-${outcome}`, title: job.decision.sentence || "" }, outcome) : "—";
 }
-function stateEl(job) { return h("span", { class: `state state-${job.state}` }, job.state); }
+function stateEl(job) {
+  // A queued job shows its place in the queue when the API gives one (the queue's record field, if present).
+  const position = job.queue_position ?? job.queue?.position;
+  const text = job.state === "QUEUED" && position !== undefined && position !== null ? `QUEUED · #${position} in queue` : job.state;
+  return h("span", { class: `state state-${job.state}` }, text);
+}
+function creator(job) {
+  if (job.created_by_name && job.created_by) return `${job.created_by_name} (${job.created_by})`;
+  return job.created_by || (job.source === "drop_folder" ? "drop folder" : "");
+}
 function progressEl(job) {
   const p = job.progress || {};
   const total = p.rows_total || job.expected_rows || 0;
@@ -178,16 +192,34 @@ async function projectsPage() {
     : h("p", {}, "You have no project yet."));
 }
 
+const FILTERS = ["state", "model_name", "model_version", "decision", "created_by", "created_from", "created_to"];
+
 async function jobsPage(project, query) {
-  const filter = query.get("state") || "";
   const token = query.get("after") || "";
   const params = new URLSearchParams({ limit: "20" });
-  if (filter) params.set("state", filter);
+  const filters = new URLSearchParams();
+  for (const name of FILTERS) if (query.get(name)) { params.set(name, query.get(name)); filters.set(name, query.get(name)); }
   if (token) params.set("next_token", token);
   const data = await api("GET", `${projectPath(project)}/jobs?${params}`);
-  const select = h("select", { id: "state-filter", onchange: () => { location.hash = `#/p/${project}${select.value ? `?state=${select.value}` : ""}`; } },
-    h("option", { value: "" }, "all states"),
-    ...["CREATED", "QUEUED", "RUNNING", ...TERMINAL].map((s) => h("option", { value: s, selected: s === filter }, s)));
+  const here = `#/p/${project}`;
+  const select = (id, label, options) => h("div", { class: "field" }, h("label", { for: `filter-${id}` }, label),
+    h("select", { id: `filter-${id}`, name: id }, h("option", { value: "" }, "any"),
+      ...options.map((o) => h("option", { value: o, selected: o === (query.get(id) || "") }, o))));
+  const text = (id, label, type = "text") => h("div", { class: "field" }, h("label", { for: `filter-${id}` }, label),
+    h("input", { id: `filter-${id}`, name: id, type, value: query.get(id) || "", autocomplete: "off" }));
+  const form = h("form", { class: "filters", id: "job-filters", onsubmit: (ev) => {
+      ev.preventDefault();
+      const chosen = new URLSearchParams();
+      for (const name of FILTERS) { const v = form.elements[name].value.trim(); if (v) chosen.set(name, v); }
+      location.hash = `${here}${chosen.toString() ? `?${chosen}` : ""}`;
+    } },
+    h("div", { class: "row" },
+      select("state", "State", ["CREATED", "QUEUED", "RUNNING", ...TERMINAL]),
+      select("decision", "Decision", ["GO", "STOP", "INCONCLUSIVE"]),
+      text("model_name", "Model name"), text("model_version", "Model version"),
+      text("created_by", "Created by (user id)"), text("created_from", "Created from", "date"), text("created_to", "Created to", "date")),
+    h("div", { class: "actions" }, h("button", { type: "submit", id: "apply-filters" }, "Filter"),
+      filters.toString() ? h("a", { href: here, id: "clear-filters" }, "Clear filters") : null));
   const rows = data.jobs.map((job) => h("tr", { "data-job": job.job },
     h("td", { "data-label": "Job" }, h("a", { href: `#/p/${project}/jobs/${job.job}` }, job.input_name), h("br"), h("small", { class: "muted" }, job.job)),
     h("td", { "data-label": "State" }, stateEl(job)),
@@ -195,19 +227,23 @@ async function jobsPage(project, query) {
     h("td", { "data-label": "Rows" }, String(job.progress?.rows_total || job.expected_rows || 0)),
     h("td", { "data-label": "Model" }, model(job)),
     h("td", { "data-label": "Decision" }, decisionEl(job)),
-    h("td", { "data-label": "Created" }, when(job.created_at), h("br"), h("small", { class: "muted" }, job.created_by || ""))));
+    h("td", { "data-label": "Created" }, when(job.created_at), h("br"), h("small", { class: "muted created-by" }, creator(job)))));
+  const shownFrom = Number(query.get("from") || 1);
+  const next = new URLSearchParams(filters);
+  if (data.next_token) { next.set("after", data.next_token); next.set("from", String(shownFrom + data.jobs.length)); }
   render(`Jobs · ${project}`,
     h("div", { class: "actions" },
-      canRun(project) ? h("a", { class: "button", id: "new-audit", href: `#/p/${project}/new` }, "New audit") : null,
-      h("label", { for: "state-filter", class: "muted" }, "Show"), select),
+      canRun(project) ? h("a", { class: "button", id: "new-audit", href: `#/p/${project}/new` }, "New audit") : null),
+    h("details", { id: "filters", open: filters.toString() ? true : null }, h("summary", {}, "Filters"), form),
     data.jobs.length
       ? h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "jobs" }, h("table", { class: "jobs" },
           h("thead", {}, h("tr", {}, ["Job", "State", "Progress", "Rows", "Model", "Decision", "Created"].map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", {}, rows)))
-      : h("p", { id: "no-jobs" }, "No jobs yet."),
+      : h("p", { id: "no-jobs" }, filters.toString() ? "No job matches these filters." : "No jobs yet."),
     h("div", { class: "actions" },
-      token ? h("a", { href: `#/p/${project}${filter ? `?state=${filter}` : ""}` }, "First page") : null,
-      data.next_token ? h("a", { id: "next-page", href: `#/p/${project}?${new URLSearchParams({ ...(filter ? { state: filter } : {}), after: data.next_token })}` }, "Older jobs") : null));
+      data.total ? h("span", { class: "muted", id: "page-count" }, `jobs ${data.jobs.length ? shownFrom : 0}–${shownFrom + data.jobs.length - 1} of ${data.total}`) : null,
+      token ? h("a", { href: `${here}${filters.toString() ? `?${filters}` : ""}` }, "First page") : null,
+      data.next_token ? h("a", { id: "next-page", href: `${here}?${next}` }, "Older jobs") : null));
   if (data.jobs.some((j) => !TERMINAL.has(j.state) && j.state !== "CREATED")) refreshSoon(2000);
 }
 
@@ -242,7 +278,7 @@ async function upload(instruction, file) {
   if (!res.ok) throw new Error(`upload of ${file.name} failed: HTTP ${res.status}`);
 }
 
-function newAuditPage(project) {
+async function newAuditPage(project) {
   if (!canRun(project)) { render("New audit", h("p", {}, "Your role in this project cannot run audits.")); return; }
   const inputErr = fieldError("input"), scoresErr = fieldError("scores"), formErr = fieldError("form");
   const input = h("input", { id: "input-file", type: "file", accept: EXTENSIONS.join(","), required: true, "aria-describedby": "input-error" });
@@ -308,7 +344,7 @@ function newAuditPage(project) {
     h("div", { class: "field" }, h("label", { for: "scorer" }, "Built-in scorer"), scorer),
     h("div", { class: "field" }, h("label", { for: "scores-file" }, "…or your model's scores file: a job's decoys export with a score column added (replaces the scorer)"), scores, scoresErr),
     advanced, formErr, h("div", { class: "actions" }, submit));
-  render(`New audit · ${project}`, form);
+  render(`New audit · ${project}`, form, await decoysOnlySection(project));
 }
 
 async function jobPage(project, jobId) {
@@ -317,7 +353,7 @@ async function jobPage(project, jobId) {
   const runner = canRun(project);
   const buttons = [
     runner && !TERMINAL.has(job.state) ? h("button", { class: "danger", id: "cancel", onclick: () => act("cancelled", () => api("POST", `${jobPath(project, jobId)}/cancel`)) }, "Cancel") : null,
-    runner && job.state === "FAILED" ? h("button", { id: "retry", onclick: () => act("retried", () => api("POST", `${jobPath(project, jobId)}/retry`)) }, "Retry") : null,
+    runner && RETRYABLE.has(job.state) ? h("button", { id: "retry", onclick: () => act("retried", () => api("POST", `${jobPath(project, jobId)}/retry`)) }, "Retry") : null,
     canDelete(project) && TERMINAL.has(job.state) ? h("button", { class: "danger", id: "delete", onclick: async () => {
       if (!confirm(`Delete job ${jobId} and all its files?`)) return;
       clearTimeout(state.timer); // no refresh of a job that is about to be gone
@@ -331,9 +367,14 @@ async function jobPage(project, jobId) {
     h("dt", {}, "Decision"), h("dd", { id: "job-decision" }, decisionEl(job), job.decision?.sentence ? h("div", { class: "muted" }, job.decision.sentence) : null),
     h("dt", {}, "Model"), h("dd", {}, model(job)),
     h("dt", {}, "Input"), h("dd", {}, job.input_name, job.scores_name ? ` + scores ${job.scores_name}` : ` (scorer ${p.scorer || "qed"})`),
-    h("dt", {}, "Created"), h("dd", {}, when(job.created_at), job.created_by ? ` by ${job.created_by}` : ""),
+    h("dt", {}, "Created"), h("dd", { id: "job-created" }, when(job.created_at), creator(job) ? ` by ${creator(job)}` : ""),
     job.error ? h("dt", {}, "Error") : null, job.error ? h("dd", { class: "error" }, `${job.error.code || ""} ${job.error.message || ""}`) : null);
-  const children = [h("p", {}, h("a", { href: `#/p/${project}` }, "← Jobs")), facts, h("div", { class: "actions" }, buttons)];
+  const member = projectRole(project) !== null;
+  const children = [h("p", {}, member ? h("a", { href: `#/p/${project}` }, "← Jobs") : h("a", { href: "#/shared" }, "← Shared with me")),
+    facts, h("div", { class: "actions" }, buttons)];
+  if (DONE.has(job.state)) children.push(h("h2", {}, "Verification"), verifyBadge(project, job));
+  if (runner) children.push(...shareSection(project, job));
+  if (DONE.has(job.state) && member && state.externalSharing) children.push(...externalLinkSection(project, job));
   if (DONE.has(job.state)) {
     const frame = h("section", { class: "report hidden", id: "report", "aria-label": "Audit report" });
     children.push(
@@ -354,6 +395,128 @@ async function jobPage(project, jobId) {
   }
   render(`Job ${jobId}`, ...children);
   if (!TERMINAL.has(job.state) && job.state !== "CREATED") refreshSoon(1000);
+}
+
+function verifyBadge(project, job) {
+  // Checked here, in the browser: the zip's sha256 against the job record, every member against the signed
+  // manifest and checksums.sha256, and the manifest's signature against the org's published public key.
+  const last = state.verified.get(job.job);
+  const badge = h("p", { id: "verify-badge", class: last ? last.className : "badge", role: "status" }, last ? last.text : "Not verified yet.");
+  const button = h("button", { id: "verify", class: "secondary", onclick: async () => {
+    button.disabled = true; badge.className = "badge"; badge.textContent = "Verifying…";
+    try {
+      const pack = await fetch((await api("GET", `${jobPath(project, job.job)}/download?artifact=pack`)).url);
+      const key = await fetch((await api("GET", `${jobPath(project, job.job)}/download?artifact=public_key`)).url);
+      if (!pack.ok || !key.ok) throw new Error(`download failed: HTTP ${pack.ok ? key.status : pack.status}`);
+      const checked = await verifyPack(await pack.arrayBuffer(), await key.text(), job.zip_sha256);
+      badge.className = "badge badge-ok";
+      badge.textContent = `✓ Verified: signature valid with the org's published key (ECDSA P-256); ${checked.manifestFiles} members match the signed manifest, ${checked.checksums} match checksums.sha256; zip sha256 ${checked.zipSha256.slice(0, 12)}… is the one the service recorded.`;
+    } catch (e) {
+      badge.className = "badge badge-bad";
+      badge.textContent = `✗ Not verified: ${e.message}`;
+    }
+    state.verified.set(job.job, { className: badge.className, text: badge.textContent });
+    button.disabled = false;
+  } }, "Verify the pack");
+  return h("div", { class: "verify" }, badge, button);
+}
+
+function shareSection(project, job) {
+  // Show the job to another member of the org: they see it under "Shared with me" without a project role.
+  const error = fieldError("share");
+  const user = h("input", { id: "share-user", required: true, autocomplete: "off", "aria-describedby": "share-error" });
+  const list = (job.shared_with || []).map((u) => h("li", {}, u, " ",
+    h("button", { class: "secondary", "data-unshare": u, onclick: async () => {
+      try { await api("DELETE", `${jobPath(project, job.job)}/shares/${encodeURIComponent(u)}`); toast(`no longer shared with ${u}`); } catch (e) { toast(e.message); }
+      route();
+    } }, `Stop sharing with ${u}`)));
+  const form = h("form", { class: "row", id: "share-form", onsubmit: async (ev) => {
+    ev.preventDefault(); error.textContent = "";
+    try { await api("POST", `${jobPath(project, job.job)}/shares`, { user: user.value.trim() }); toast(`shared with ${user.value.trim()}`); route(); }
+    catch (e) { error.textContent = `${e.code || "error"}: ${e.message}`; }
+  } },
+    h("div", { class: "field" }, h("label", { for: "share-user" }, "Member's user id"), user),
+    h("div", { class: "field button-field" }, h("span", { "aria-hidden": "true" }, "\u00a0"), h("button", { type: "submit", id: "share-submit" }, "Share")));
+  return [h("h2", {}, "Share within the org"),
+    list.length ? h("ul", { id: "shared-with" }, list) : h("p", { class: "muted", id: "shared-with-none" }, "Shared with nobody yet."),
+    form, error];
+}
+
+function externalLinkSection(project, job) {
+  // Only where an org admin turned external sharing on; every link is audited with its recipient.
+  const error = fieldError("link");
+  const recipient = h("input", { id: "link-recipient", required: true, autocomplete: "off", "aria-describedby": "link-error" });
+  const hours = h("select", { id: "link-hours" }, [1, 4, 12].map((n) => h("option", { value: n * 3600 }, `${n} h`)));
+  const out = h("input", { id: "link-url", readonly: true, class: "hidden", "aria-label": "link for the recipient" });
+  const form = h("form", { class: "row", id: "link-form", onsubmit: async (ev) => {
+    ev.preventDefault(); error.textContent = "";
+    try {
+      const link = await api("POST", `${jobPath(project, job.job)}/share`, { recipient: recipient.value.trim(), artifact: "pack", expires_in: Number(hours.value) });
+      out.value = link.url; out.classList.remove("hidden"); out.select();
+    } catch (e) { error.textContent = `${e.code || "error"}: ${e.message}`; }
+  } },
+    h("div", { class: "field" }, h("label", { for: "link-recipient" }, "Who the link is for"), recipient),
+    h("div", { class: "field" }, h("label", { for: "link-hours" }, "Valid for"), hours),
+    h("div", { class: "field button-field" }, h("span", { "aria-hidden": "true" }, "\u00a0"), h("button", { type: "submit", id: "link-submit" }, "Make a link")));
+  return [h("h2", {}, "Link for someone outside the org"), h("p", { class: "muted" }, "Downloads the pack until it expires; the recipient is kept in the audit log."), form, error, out];
+}
+
+async function sharedPage() {
+  const { jobs } = await api("GET", `/v1/orgs/${encodeURIComponent(state.org)}/shared-jobs`);
+  render("Shared with me", jobs.length
+    ? table("shared", ["Job", "Project", "State", "Decision", "Shared by"], jobs.map((s) => [
+        h("a", { href: `#/p/${s.job.project}/jobs/${s.job.job}` }, s.job.input_name), s.job.project, stateEl(s.job), decisionEl(s.job),
+        `${s.granted_by}, ${when(s.granted_at)}`]))
+    : h("p", { id: "no-shared" }, "Nobody has shared a job with you yet."));
+}
+
+function csvRows(text) {
+  // RFC 4180 rows (quoted fields may hold commas, quotes and newlines): enough for the pack's own CSV.
+  const rows = []; let row = [], field = "", quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(field); field = ""; }
+    else if (c === "\n") { row.push(field); rows.push(row); row = []; field = ""; }
+    else if (c !== "\r") field += c;
+  }
+  if (field !== "" || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+const csvCell = (v) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+async function decoysOnlySection(project) {
+  // For scores-only customers: a finished job's decoys without scores, to score with their own model and send
+  // back as the scores file above (same input and parameters give the same decoys).
+  const { jobs } = await api("GET", `${projectPath(project)}/jobs?limit=50`);
+  const done = jobs.filter((j) => DONE.has(j.state));
+  const note = h("p", { class: "muted", id: "decoys-note", role: "status" });
+  const heading = h("h2", { id: "decoys-only" }, "Decoys only, for your own model");
+  const how = h("p", { class: "muted" }, "The decoys table of a finished job, without a score column: add your model's score column and upload it above as the scores file, with the same molecules file and parameters. Without any job yet, `hetero2 decoys INPUT --out decoys.csv` makes the same table on your machine.");
+  if (!done.length) return h("section", { "aria-labelledby": "decoys-only" }, heading, how, h("p", { id: "no-decoys-job" }, "No finished job in this project yet."));
+  const pick = h("select", { id: "decoys-job" }, done.map((j) => h("option", { value: j.job }, `${j.input_name} · ${j.job} · ${when(j.created_at)}`)));
+  const button = h("button", { id: "decoys-download", class: "secondary", type: "button", onclick: async () => {
+    note.textContent = "";
+    try { note.textContent = `${await decoysOnly(project, pick.value)} decoy rows written, no score column.`; } catch (e) { note.textContent = e.message; }
+  } }, "Download decoys without scores");
+  return h("section", { "aria-labelledby": "decoys-only" }, heading, how,
+    h("div", { class: "field" }, h("label", { for: "decoys-job" }, "Finished job"), pick), h("div", { class: "actions" }, button), note);
+}
+
+async function decoysOnly(project, jobId) {
+  // The decoys-only export: the job's decoys.csv without its score columns, the table a customer's model scores.
+  const { url } = await api("GET", `${jobPath(project, jobId)}/download?artifact=decoys`);
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`download failed: HTTP ${res.status}`);
+  const [header, ...rows] = csvRows(await res.text());
+  const index = DECOY_COLUMNS.map((c) => header.indexOf(c));
+  if (index.includes(-1)) throw new Error("decoys.csv lacks one of the columns molecule_id, role, hash, smiles");
+  const text = [DECOY_COLUMNS, ...rows.map((r) => index.map((i) => r[i]))].map((r) => r.map(csvCell).join(",")).join("\n") + "\n";
+  const link = h("a", { href: URL.createObjectURL(new Blob([text], { type: "text/csv" })), download: `${jobId}-decoys-to-score.csv` });
+  document.body.append(link); link.click(); link.remove();
+  return rows.length;
 }
 
 function showReport(host, html) {
@@ -503,7 +666,7 @@ async function loadProjects() {
   // concurrent requests in one process (a Lambda instance gets one event at a time); see docs/web.md.
   const org = await api("GET", `/v1/orgs/${encodeURIComponent(state.org)}`);
   const projects = await api("GET", `/v1/orgs/${encodeURIComponent(state.org)}/projects`);
-  state.orgRole = org.your_role; state.projects = projects.projects;
+  state.orgRole = org.your_role; state.externalSharing = org.external_sharing === true; state.projects = projects.projects;
 }
 
 function navigation(project) {
@@ -511,10 +674,11 @@ function navigation(project) {
   const who = document.getElementById("who");
   const here = location.hash.split("?")[0];
   const link = (href, text) => h("a", { href, "aria-current": here === href ? "page" : null }, text);
-  const items = state.token && project
+  const items = state.token && project && projectRole(project) !== null
     ? [link(`#/p/${project}`, "Jobs"), link(`#/p/${project}/history`, "History"), canRun(project) ? link(`#/p/${project}/new`, "New audit") : null,
        canDelete(project) ? link(`#/p/${project}/members`, "Members") : null, link("#/projects", "Projects")]
-    : [];
+    : state.token ? [link("#/projects", "Projects")] : [];
+  if (state.token) items.push(link("#/shared", "Shared with me"));
   if (state.token && state.orgRole === "org_admin") items.push(link("#/admin", "Admin"));
   nav.replaceChildren(...items.filter(Boolean));
   who.replaceChildren(...(state.token ? [h("span", { id: "user" }, `${state.user} · ${state.org}`), h("button", { class: "secondary", id: "sign-out", onclick: signOut }, "Sign out")] : []));
@@ -531,10 +695,11 @@ async function route(refresh = false) {
     const project = parts[0] === "p" ? parts[1] : null;
     navigation(project);
     if (parts[0] === "admin") await adminPage(query);
+    else if (parts[0] === "shared") await sharedPage();
     else if (!project) await projectsPage();
     else if (parts[2] === "members") await membersPage(project);
     else if (parts[2] === "history") await historyPage(project);
-    else if (parts[2] === "new") newAuditPage(project);
+    else if (parts[2] === "new") await newAuditPage(project);
     else if (parts[2] === "jobs" && parts[3]) await jobPage(project, parts[3]);
     else await jobsPage(project, query);
     if (!refresh) document.getElementById("main").focus();

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from functions.api import gate, routes_jobs, routes_org
+from functions.api import gate, routes_jobs, routes_org, routes_shares
 from functions.api.deps import request_id
 from functions.api.errors import ApiError, AuthenticationError
 from functions.service.errors import InvalidIdentifierError, TenantAccessError
@@ -28,6 +28,7 @@ API_VERSION = "1.0.0"
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(routes_org.router)
 app.include_router(routes_jobs.router)
+app.include_router(routes_shares.router)
 app.configure_openapi(
     title=API_TITLE,
     version=API_VERSION,

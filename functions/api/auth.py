@@ -22,12 +22,15 @@ from functions.service.ids import checked_id
 ORG_CLAIM = "hetero2:org"
 ALGORITHMS = ["RS256", "ES256"]
 LEEWAY_SECONDS = 30
+MAX_NAME_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     user: str
     org: str
+    # the person's display name when the IdP puts one in the token (OIDC ``name``); shown, never trusted
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +91,21 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise AuthenticationError(f"invalid token: {exc}") from exc
         try:
-            return Principal(user=_user_id(claims["sub"]), org=checked_id(claims.get(ORG_CLAIM), "org claim"))
+            return Principal(
+                user=_user_id(claims["sub"]),
+                org=checked_id(claims.get(ORG_CLAIM), "org claim"),
+                name=_display_name(claims.get("name")),
+            )
         except ServiceError as exc:
             raise AuthenticationError(f"invalid token claims: {exc}") from exc
+
+
+def _display_name(value: object) -> str | None:
+    """The ``name`` claim if it is a short printable string; anything else is ignored (a name is decoration)."""
+    if not isinstance(value, str):
+        return None
+    name = " ".join(value.split())[:MAX_NAME_CHARS]
+    return name if name and name.isprintable() else None
 
 
 def _user_id(value: object) -> str:

@@ -11,19 +11,20 @@ from typing import TYPE_CHECKING, Any, cast
 
 from functions.api.auth import AuthConfig, Principal, TokenVerifier
 from functions.api.errors import ApiError
-from functions.api.permissions import Permission, allowed, hides_existence
+from functions.api.permissions import SHARED_JOB_PERMISSIONS, Permission, allowed, hides_existence
 from functions.service import audit_log, org_terms, refusals
 from functions.service.context import ServiceContext, service_context
+from functions.service.directory import OrgRole
 from functions.service.errors import NotFoundError
 from functions.service.ids import checked_id
-from functions.service.tenancy import ProjectRef
+from functions.service.tenancy import JobRef, ProjectRef
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
     from aws_lambda_powertools.event_handler.api_gateway import Router
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-    from functions.service.directory import OrgRole, ProjectRole
+    from functions.service.directory import ProjectRole
 
 
 def not_found(what: str) -> ApiError:
@@ -92,11 +93,13 @@ def authorize(
     *,
     audit_action: str | None = None,
     audit_target: str | None = None,
+    job: str | None = None,
 ) -> Caller:
     """The caller, if they may do ``permission`` on ``org``/``project``; else 401, 404 or 403.
 
     An org id in the path that is not the token's org, or a project the caller has no role in, is 404: the
-    answer must not reveal that another tenant's (or an unshared project's) resource exists.
+    answer must not reveal that another tenant's (or an unshared project's) resource exists. With ``job``, a job
+    shared with the caller counts too (``SHARED_JOB_PERMISSIONS``).
     """
     svc = services()
     principal = svc.verifier.verify(header(app, "Authorization"))
@@ -109,7 +112,7 @@ def authorize(
         raise not_found(f"org {org}") from exc
     org_terms.sync(svc.context, found)  # a plan or retention change in the customer config reaches the record
     org_role = svc.context.directory.org_role(org, principal.user)
-    project_role = None
+    project_role, shared = None, False
     if project is not None:
         ref = ProjectRef(checked_id(org, "org"), checked_id(project, "project"))
         try:
@@ -117,11 +120,12 @@ def authorize(
         except NotFoundError as exc:
             raise not_found(f"project {project}") from exc
         project_role = svc.context.directory.project_role(ref, principal.user)
-        if hides_existence(permission, project_role, org_role):
+        shared = _shared_with_caller(permission, project_role, org_role, ref, job, principal.user)
+        if hides_existence(permission, project_role, org_role, shared_job=shared):
             _probe(app, principal, permission, org, f"{org}/{project}", cross_org=False)
             raise not_found(f"project {project}")
     caller = Caller(principal, org_role, project_role, _source_ip(app), request_id(app))
-    if not allowed(permission, org_role, project_role):
+    if not allowed(permission, org_role, project_role, shared_job=shared):
         refusals.record_refusal(
             svc.context,
             org,
@@ -135,6 +139,23 @@ def authorize(
         )
         raise ApiError(403, "forbidden", f"your role does not allow {permission.value}")
     return caller
+
+
+def _shared_with_caller(
+    permission: Permission,
+    project_role: ProjectRole | None,
+    org_role: OrgRole,
+    project: ProjectRef,
+    job: str | None,
+    user: str,
+) -> bool:
+    """True when only a share can allow this: no project role, not an org admin, and the job is shared with them."""
+    if job is None or project_role is not None or org_role == OrgRole.ORG_ADMIN:
+        return False
+    if permission not in SHARED_JOB_PERMISSIONS:
+        return False
+    ref = JobRef(project.org, project.project, checked_id(job, "job"))
+    return services().context.shares.get(ref, user) is not None
 
 
 def caller_of(app: APIGatewayRestResolver | Router, principal: Principal, org_role: OrgRole) -> Caller:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 ID_PATTERN = f"^{ID_REGEX}$"
 FILE_NAME_PATTERN = f"^{FILE_NAME_REGEX}$"
 USER_PATTERN = r"^[^#/\\\s]{1,128}$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
 OrgId = Annotated[str, Path(pattern=ID_PATTERN, description="org id (must be your token's org)")]
@@ -164,6 +165,9 @@ class JobOut(BaseModel):
             "differs and where, version drift allowed, and `of` (the original job)"
         ),
     )
+    created_by: str | None = Field(None, description="user id (the token's sub) of who created the job")
+    created_by_name: str | None = Field(None, description="their name, when their token carried a `name` claim")
+    shared_with: list[str] = Field(default_factory=list, description="members of the org the job is shared with")
 
 
 class ReproduceRequest(Strict):
@@ -180,6 +184,34 @@ class JobCreated(BaseModel):
 class JobList(BaseModel):
     jobs: list[JobOut]
     next_token: str | None = None
+    total: int | None = Field(None, description="jobs matching the filters, over all pages")
+
+
+Outcome = Literal["GO", "STOP", "INCONCLUSIVE"]
+
+
+class JobShareCreate(Strict):
+    user: str = Field(pattern=USER_PATTERN, description="the member of your org to show the job to (their user id)")
+
+
+class JobShareOut(BaseModel):
+    user: str
+    granted_by: str
+    granted_at: str
+
+
+class JobShareList(BaseModel):
+    shares: list[JobShareOut]
+
+
+class SharedJob(BaseModel):
+    job: JobOut
+    granted_by: str
+    granted_at: str
+
+
+class SharedJobList(BaseModel):
+    jobs: list[SharedJob]
 
 
 class JobResults(BaseModel):

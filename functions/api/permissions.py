@@ -23,6 +23,7 @@ class Permission(StrEnum):
     MEMBERS_MANAGE = "members.manage"
     JOB_SUBMIT = "job.submit"  # create, start, cancel, retry, reproduce, upload scores
     JOB_READ = "job.read"  # status, results, downloads
+    JOB_SHARE = "job.share"  # show a job to another member of the org
     JOB_DELETE = "job.delete"
 
 
@@ -35,12 +36,15 @@ ORG_ADMIN_ONLY: frozenset[Permission] = frozenset(
 
 PROJECT_ROLE_PERMISSIONS: dict[ProjectRole, frozenset[Permission]] = {
     ProjectRole.VIEW: frozenset({Permission.PROJECT_READ, Permission.JOB_READ}),
-    ProjectRole.RUN: frozenset({Permission.PROJECT_READ, Permission.JOB_READ, Permission.JOB_SUBMIT}),
+    ProjectRole.RUN: frozenset(
+        {Permission.PROJECT_READ, Permission.JOB_READ, Permission.JOB_SUBMIT, Permission.JOB_SHARE}
+    ),
     ProjectRole.ADMIN: frozenset(
         {
             Permission.PROJECT_READ,
             Permission.JOB_READ,
             Permission.JOB_SUBMIT,
+            Permission.JOB_SHARE,
             Permission.JOB_DELETE,
             Permission.PROJECT_DELETE,
             Permission.MEMBERS_MANAGE,
@@ -49,8 +53,17 @@ PROJECT_ROLE_PERMISSIONS: dict[ProjectRole, frozenset[Permission]] = {
 }
 
 
-def allowed(permission: Permission, org_role: OrgRole, project_role: ProjectRole | None) -> bool:
+# What a job shared with a member (functions/service/job_shares.py) lets them do on that one job: read it, nothing
+# more (no link for outsiders, no re-sharing, no cancel).
+SHARED_JOB_PERMISSIONS: frozenset[Permission] = frozenset({Permission.JOB_READ})
+
+
+def allowed(
+    permission: Permission, org_role: OrgRole, project_role: ProjectRole | None, *, shared_job: bool = False
+) -> bool:
     if org_role == OrgRole.ORG_ADMIN:
+        return True
+    if shared_job and permission in SHARED_JOB_PERMISSIONS:
         return True
     if permission in ORG_ADMIN_ONLY:
         return False
@@ -59,6 +72,10 @@ def allowed(permission: Permission, org_role: OrgRole, project_role: ProjectRole
     return project_role is not None and permission in PROJECT_ROLE_PERMISSIONS[project_role]
 
 
-def hides_existence(permission: Permission, project_role: ProjectRole | None, org_role: OrgRole) -> bool:
-    """A member with no role in a project learns nothing about it: 404, not 403."""
+def hides_existence(
+    permission: Permission, project_role: ProjectRole | None, org_role: OrgRole, *, shared_job: bool = False
+) -> bool:
+    """A member with no role in a project learns nothing about it (404, not 403), beyond a job shared with them."""
+    if shared_job and permission in SHARED_JOB_PERMISSIONS:
+        return False
     return org_role != OrgRole.ORG_ADMIN and project_role is None and permission not in ORG_MEMBER_PERMISSIONS

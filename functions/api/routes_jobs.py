@@ -12,6 +12,7 @@ from functions.api import models
 from functions.api.deps import Caller, authorize, not_found, record, services
 from functions.api.errors import ApiError
 from functions.api.idempotency import idempotent
+from functions.api.job_filters import JobFilter
 from functions.api.permissions import Permission
 from functions.service import audit_log, clock, deletion, layout, public_keys, refusals
 from functions.service.artifacts import PRESIGN_SECONDS
@@ -23,7 +24,7 @@ from functions.service.errors import (
     UploadRejectedError,
 )
 from functions.service.job_acceptance import criteria_used, job_acceptance
-from functions.service.jobs import JobRecord, JobState
+from functions.service.jobs import RETRYABLE_STATES, JobRecord, JobState
 from functions.service.quotas import QuotaExceededError
 from functions.service.reproduction import NotReproducibleError, start_reproduction
 from functions.service.submission import cancel_job, new_job_id, start_submitted
@@ -98,6 +99,9 @@ def job_out(job: JobRecord) -> models.JobOut:
         acceptance=criteria_used(item),
         reproduce_of=item.get("reproduce_of"),
         reproduction=item.get("reproduction"),
+        created_by=item.get("created_by"),
+        created_by_name=item.get("created_by_name"),
+        shared_with=sorted(str(user) for user in item.get("shared_with", [])),
     )
 
 
@@ -130,6 +134,7 @@ def create_job(org: models.OrgId, project: models.ProjectId, body: models.JobCre
             expected_rows=body.expected_rows,
             source="api",
             created_by=caller.user,
+            created_by_name=caller.principal.name,
         )
         store = svc.context.store(org)
         uploads = {"input": store.presign_put(layout.input_key(ref, body.input_name))}
@@ -163,18 +168,24 @@ def list_jobs(
     state: Annotated[Literal[tuple(s.value for s in JobState)] | None, Query()] = None,  # type: ignore[valid-type]
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     next_token: Annotated[str | None, Query(max_length=64)] = None,
+    model_name: Annotated[str | None, Query(max_length=200, description="exact model name")] = None,
+    model_version: Annotated[str | None, Query(max_length=200, description="exact model version")] = None,
+    decision: Annotated[models.Outcome | None, Query(description="the audit's decision")] = None,
+    created_by: Annotated[str | None, Query(max_length=128, description="user id of the creator")] = None,
+    created_from: Annotated[str | None, Query(pattern=models.DATE_PATTERN, description="UTC day, inclusive")] = None,
+    created_to: Annotated[str | None, Query(pattern=models.DATE_PATTERN, description="UTC day, inclusive")] = None,
 ) -> models.JobList:
     authorize(router, Permission.JOB_READ, org, project)
-    jobs = services().context.jobs.list_jobs(ProjectRef(org, project))
+    wanted = JobFilter(state, model_name, model_version, decision, created_by, created_from, created_to)
+    jobs = [j for j in services().context.jobs.list_jobs(ProjectRef(org, project)) if wanted.matches(j)]
     jobs.sort(key=lambda j: (str(j.get("created_at")), j.ref.job), reverse=True)
-    if state:
-        jobs = [j for j in jobs if j.state.value == state]
+    total = len(jobs)
     if next_token:
         ids = [j.ref.job for j in jobs]
         jobs = jobs[ids.index(next_token) + 1 :] if next_token in ids else []
     page = jobs[:limit]
     token = page[-1].ref.job if len(jobs) > limit else None
-    return models.JobList(jobs=[job_out(j) for j in page], next_token=token)
+    return models.JobList(jobs=[job_out(j) for j in page], next_token=token, total=total)
 
 
 @router.get(
@@ -183,11 +194,11 @@ def list_jobs(
     responses=models.responses(200, models.JobOut, 403),
 )
 def get_job(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> models.JobOut:
-    authorize(router, Permission.JOB_READ, org, project)
+    authorize(router, Permission.JOB_READ, org, project, job=job)
     return job_out(_job(JobRef(org, project, job)))
 
 
-def _start(caller: Caller, ref: JobRef, action_name: str, expected: JobState) -> tuple[dict[str, Any], int]:
+def _start(caller: Caller, ref: JobRef, action_name: str, expected: frozenset[JobState]) -> tuple[dict[str, Any], int]:
     """The service decides (:func:`start_submitted`); the route turns its refusals into answers and audits them."""
     try:
         started = start_submitted(services().context, ref, expected)
@@ -215,7 +226,9 @@ def _quota_error(exc: QuotaExceededError) -> ApiError:
     )
 
 
-def _start_route(org: str, project: str, job: str, action: str, expected: JobState) -> tuple[dict[str, Any], int]:
+def _start_route(
+    org: str, project: str, job: str, action: str, expected: frozenset[JobState]
+) -> tuple[dict[str, Any], int]:
     target = audit_log.job_target(JobRef(org, project, job))
     caller = authorize(router, Permission.JOB_SUBMIT, org, project, audit_action=action, audit_target=target)
     ref = JobRef(org, project, job)
@@ -228,16 +241,16 @@ def _start_route(org: str, project: str, job: str, action: str, expected: JobSta
     responses=models.responses(202, models.JobOut, 400, 403, 409, 429),
 )
 def start(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tuple[dict[str, Any], int]:
-    return _start_route(org, project, job, audit_log.JOB_START, JobState.CREATED)
+    return _start_route(org, project, job, audit_log.JOB_START, frozenset({JobState.CREATED}))
 
 
 @router.post(
     "/v1/orgs/<org>/projects/<project>/jobs/<job>/retry",
-    summary="Run a failed job again",
+    summary="Run a failed or cancelled job again",
     responses=models.responses(202, models.JobOut, 400, 403, 409, 429),
 )
 def retry(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tuple[dict[str, Any], int]:
-    return _start_route(org, project, job, audit_log.JOB_RETRY, JobState.FAILED)
+    return _start_route(org, project, job, audit_log.JOB_RETRY, RETRYABLE_STATES)
 
 
 @router.post(
@@ -309,7 +322,7 @@ def _finished(ref: JobRef) -> JobRecord:
     responses=models.responses(200, models.JobResults, 403, 409),
 )
 def results(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> models.JobResults:
-    authorize(router, Permission.JOB_READ, org, project)
+    authorize(router, Permission.JOB_READ, org, project, job=job)
     ref = JobRef(org, project, job)
     record_ = _finished(ref)
     metrics = services().context.store(org).get_json(layout.pack_member_key(ref, pack_layout.METRICS))
@@ -341,7 +354,7 @@ def download(
     artifact: Annotated[models.Artifact, Query()] = "pack",
 ) -> models.DownloadUrl:
     target = f"{audit_log.job_target(JobRef(org, project, job))}/{artifact}"
-    caller = authorize(router, Permission.JOB_READ, org, project, audit_action=audit_log.PACK_DOWNLOAD)
+    caller = authorize(router, Permission.JOB_READ, org, project, audit_action=audit_log.PACK_DOWNLOAD, job=job)
     url = _artifact_url(JobRef(org, project, job), artifact, PRESIGN_SECONDS)
     record(caller, audit_log.PACK_DOWNLOAD, target)
     return models.DownloadUrl(artifact=artifact, url=url, expires_in=PRESIGN_SECONDS)

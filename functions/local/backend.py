@@ -3,7 +3,8 @@ our Lambda handlers in-process (see ``functions/local/stack.py``).
 
 Its own process, so that nothing else in the caller's process (a test's ``mock_aws`` resetting moto's global
 state, say) can touch it. On start it provisions everything and prints one JSON line with the settings; it runs
-until killed. ``python -m functions.local.backend --port P [--max-concurrency N]``.
+until killed. ``python -m functions.local.backend --port P [--max-concurrency N] [--chunk-seconds S]
+[--min-chunk-rows N]``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import os
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m functions.local.backend")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--max-concurrency", type=int, default=2)
+    parser.add_argument("--chunk-seconds", type=float, help="seconds of work per chunk (default: the deployment's)")
+    parser.add_argument("--min-chunk-rows", type=int, help="fewest rows in a chunk (default: the deployment's)")
     args = parser.parse_args(argv)
     endpoint = f"http://127.0.0.1:{args.port}"
     os.environ.update(
@@ -62,8 +65,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     server.start()
     session = boto3.session.Session(region_name=REGION)
     settings = local_stack.provision(session, REGION, max_concurrency=args.max_concurrency)
+    if args.chunk_seconds is not None:
+        settings = replace(settings, chunk_seconds=args.chunk_seconds)
+    if args.min_chunk_rows is not None:
+        settings = replace(settings, min_chunk_rows=args.min_chunk_rows)
     reset_service_context(ServiceContext(settings, session))
     print(json.dumps({"endpoint": endpoint, "settings": asdict(settings)}), flush=True)
+    # Nobody reads our stdout after that line: the handlers' log lines go to stderr (shown with --verbose, else
+    # discarded), never into a pipe that fills up and blocks the next write.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     parent = os.getppid()
     try:
         while os.getppid() == parent:  # the server that started us is gone: do not linger as an orphan

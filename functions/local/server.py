@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -38,6 +39,10 @@ DEMO_ORG = "demo"
 DEMO_USER = "demo-admin"
 DEMO_PROJECT = "demo-project"
 TOKEN_HOURS = 12
+# `hetero2 serve`'s chunks: about a quarter second of work, at least 5 rows (the README's 44 drugs at k = 20 are
+# 5 chunks), so that the dashboard's and `wait()`'s progress moves; a deployment uses ~150 s chunks.
+LOCAL_CHUNK_SECONDS = 0.25
+LOCAL_MIN_CHUNK_ROWS = 5
 
 
 def free_port() -> int:
@@ -210,6 +215,11 @@ class LocalService:
     demo_token: str | None = None
     # The web app's OIDC sign-in: {"issuer": ..., "client_id": ..., "scope": ...}; None: token or demo only.
     oidc: dict[str, str] | None = None
+    # seconds of work per chunk and the fewest rows in one; None: the deployment's (a demo job is then one chunk)
+    chunk_seconds: float | None = None
+    min_chunk_rows: int | None = None
+    # the service's JSON log lines and metrics on stdout (the API runs in this process); `hetero2 serve` hides them
+    service_logs: bool = True
     issuer: TokenIssuer = field(default_factory=TokenIssuer)
     # more identity providers the API trusts (``--issuer-key``): same issuer and audience, their own keys
     extra_issuers: list[TokenIssuer] = field(default_factory=list)
@@ -235,10 +245,14 @@ class LocalService:
 
         self.moto_port = self.moto_port or free_port()
         self.port = self.port or free_port()
+        chunks = [] if self.chunk_seconds is None else ["--chunk-seconds", str(self.chunk_seconds)]
+        if self.min_chunk_rows is not None:
+            chunks += ["--min-chunk-rows", str(self.min_chunk_rows)]
         backend = subprocess.Popen(
             [
                 *(sys.executable, "-m", "functions.local.backend"),
                 *("--port", str(self.moto_port), "--max-concurrency", str(self.max_concurrency)),
+                *chunks,
             ],
             stdout=subprocess.PIPE,
             stderr=None if self.verbose else subprocess.DEVNULL,
@@ -260,6 +274,9 @@ class LocalService:
             env.JWT_AUDIENCE: self.issuer.audience,
             env.JWKS: json.dumps(self.trusted_jwks),
         }
+        if not self.service_logs:
+            environment["POWERTOOLS_METRICS_DISABLED"] = "true"
+            self._quiet_service_logger()
         saved = {name: os.environ.get(name) for name in environment}
         os.environ.update(environment)
         self._undo.append(lambda: _restore(saved))
@@ -280,6 +297,14 @@ class LocalService:
         self._undo.append(httpd.server_close)
         self._undo.append(httpd.shutdown)
         return self
+
+    def _quiet_service_logger(self) -> None:
+        """Only errors from the service's logger, until stop(): the banner stays readable."""
+        from functions.service.observability import logger  # noqa: PLC0415
+
+        level = logger.log_level
+        logger.setLevel(logging.ERROR)
+        self._undo.append(lambda: logger.setLevel(level))
 
     def stop(self) -> None:
         while self._undo:
@@ -357,7 +382,7 @@ def register(commands: Any) -> None:
         help="also trust tokens signed by this EC P-256 private key (PEM), with the issuer, audience and kid "
         "the banner prints: your test harness or IdP dry run mints tokens for any org, user and role",
     )
-    serve.add_argument("--verbose", action="store_true", help="log every request")
+    serve.add_argument("--verbose", action="store_true", help="log every request and show the service's JSON logs")
     serve.set_defaults(handler=_cmd_serve)
 
 
@@ -370,7 +395,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             print(f"error: --issuer-key: {exc}", file=sys.stderr)
             return 2
     service = LocalService(
-        host=args.host, port=args.port, moto_port=args.moto_port, verbose=args.verbose, extra_issuers=extra
+        host=args.host,
+        port=args.port,
+        moto_port=args.moto_port,
+        verbose=args.verbose,
+        extra_issuers=extra,
+        chunk_seconds=LOCAL_CHUNK_SECONDS,
+        min_chunk_rows=LOCAL_MIN_CHUNK_ROWS,
+        service_logs=args.verbose,
     ).start()
     try:
         token = service.seed_demo()

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 WEB_DIR = Path(os.environ.get("HETERO2_WEB_DIR") or Path(__file__).resolve().parents[2] / "web")
 # The files the app is made of; nothing else under web/ is served (no directory listing, no dot files).
-STATIC_FILES = ("index.html", "app.js", "app.css", "favicon.svg")
+STATIC_FILES = ("index.html", "app.js", "verify.js", "app.css", "favicon.svg")
 CONFIG_PATH = "/config.json"
 DEMO_SESSION_PATH = "/local/demo-session"
 

@@ -65,6 +65,8 @@ class AuditAction(StrEnum):
     JOB_REPRODUCE = "job.reproduce"
     PACK_DOWNLOAD = "pack.download"
     PACK_SHARE = "pack.share"
+    JOB_SHARE = "job.share"  # a job shown to another member of the org (functions/service/job_shares.py)
+    JOB_UNSHARE = "job.unshare"
     PROJECT_CREATE = "project.create"
     PROJECT_DELETE = "project.delete"
     ORG_CREATE = "org.create"
@@ -95,6 +97,8 @@ JOB_DELETE = AuditAction.JOB_DELETE.value
 JOB_REPRODUCE = AuditAction.JOB_REPRODUCE.value
 PACK_DOWNLOAD = AuditAction.PACK_DOWNLOAD.value
 PACK_SHARE = AuditAction.PACK_SHARE.value
+JOB_SHARE = AuditAction.JOB_SHARE.value
+JOB_UNSHARE = AuditAction.JOB_UNSHARE.value
 PROJECT_CREATE = AuditAction.PROJECT_CREATE.value
 PROJECT_DELETE = AuditAction.PROJECT_DELETE.value
 ORG_CREATE = AuditAction.ORG_CREATE.value

@@ -34,9 +34,12 @@ def seconds_per_molecule(k_decoys: int, decoy_descriptors: str) -> float:
     return SECONDS_PER_MOLECULE + k_decoys * SECONDS_PER_DECOY[decoy_descriptors]
 
 
-def chunk_rows_for(k_decoys: int, decoy_descriptors: str) -> int:
-    rows = math.floor(TARGET_CHUNK_SECONDS / seconds_per_molecule(k_decoys, decoy_descriptors))
-    return max(MIN_CHUNK_ROWS, min(MAX_CHUNK_ROWS, rows))
+def chunk_rows_for(
+    k_decoys: int, decoy_descriptors: str, seconds: float = TARGET_CHUNK_SECONDS, min_rows: int = MIN_CHUNK_ROWS
+) -> int:
+    """Rows of ~``seconds`` of work; the local server asks for small chunks so that its progress visibly moves."""
+    rows = math.floor(seconds / seconds_per_molecule(k_decoys, decoy_descriptors))
+    return max(min_rows, min(MAX_CHUNK_ROWS, rows))
 
 
 def choose_executor(requested: str, rows: int, fargate_min_rows: int) -> str:

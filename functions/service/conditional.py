@@ -32,12 +32,12 @@ def written(write: Callable[[], object]) -> bool:
 
 
 def transacted(write: Callable[[], object]) -> bool:
-    """Run one transaction whose first item carries the condition: False if that condition did not hold."""
+    """Run one transaction: False if a condition of one of its items did not hold (nothing was written)."""
     try:
         write()
     except ClientError as exc:
         reasons = exc.response.get("CancellationReasons") or []
-        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+        if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
             return False
         raise
     return True

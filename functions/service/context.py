@@ -16,6 +16,7 @@ import boto3
 from functions.service.artifacts import ArtifactStore
 from functions.service.audit_log import AuditLog
 from functions.service.directory import Directory
+from functions.service.job_shares import JobShares
 from functions.service.jobs import JobRepository
 from functions.service.metering import Metering
 from functions.service.quotas import QuotaGuard
@@ -58,6 +59,10 @@ class ServiceContext:
     @cached_property
     def jobs(self) -> JobRepository:
         return JobRepository(self.dynamodb.Table(self.settings.table))
+
+    @cached_property
+    def shares(self) -> JobShares:
+        return JobShares(self.dynamodb.Table(self.settings.table))
 
     @cached_property
     def quotas(self) -> QuotaGuard:

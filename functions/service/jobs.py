@@ -36,12 +36,13 @@ class JobState(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+RETRYABLE_STATES = frozenset({JobState.FAILED, JobState.CANCELLED})
 TERMINAL_STATES = frozenset({JobState.SUCCEEDED, JobState.SUCCEEDED_WITH_ERRORS, JobState.FAILED, JobState.CANCELLED})
 
-# Where each state may be entered from. FAILED → QUEUED is the "retry a failed job" path.
+# Where each state may be entered from. FAILED → QUEUED and CANCELLED → QUEUED are "run it again" (retry).
 ALLOWED_FROM: dict[JobState, frozenset[JobState]] = {
     JobState.CREATED: frozenset(),
-    JobState.QUEUED: frozenset({JobState.CREATED, JobState.FAILED}),
+    JobState.QUEUED: frozenset({JobState.CREATED, JobState.FAILED, JobState.CANCELLED}),
     JobState.RUNNING: frozenset({JobState.QUEUED}),
     JobState.SUCCEEDED: frozenset({JobState.RUNNING}),
     JobState.SUCCEEDED_WITH_ERRORS: frozenset({JobState.RUNNING}),
@@ -172,9 +173,12 @@ class JobRepository:
 
         One transaction: a small marker item per (attempt, chunk), put only if new, and ADDs to the job's counters.
         The job item never grows with the number of chunks (a set of chunk numbers on it did, and made every one
-        of a thousand concurrent writes cost more than the last). Returns False when the chunk had been counted.
+        of a thousand concurrent writes cost more than the last). Returns False when the chunk had been counted, or
+        when it belongs to an earlier attempt: a chunk still running when its job was cancelled and retried must not
+        add to the new attempt's progress.
         """
         names = {
+            "#attempt": "attempt",
             "#updated": "updated_at",
             "#done": "rows_done",
             "#chunks": "chunks_counted",
@@ -210,9 +214,11 @@ class JobRepository:
                     "TableName": self._table.name,
                     "Key": job_key(ref),
                     "UpdateExpression": "ADD " + ", ".join(adds) + " SET #updated = :now",
-                    "ConditionExpression": "attribute_exists(pk)",
+                    "ConditionExpression": (
+                        "attribute_exists(pk) AND (attribute_not_exists(#attempt) OR #attempt = :attempt)"
+                    ),
                     "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": values,
+                    "ExpressionAttributeValues": {**values, ":attempt": attempt},
                 }
             },
         ]
@@ -258,7 +264,10 @@ class JobRepository:
         )
 
     def delete(self, ref: JobRef) -> None:
-        """The job record and its counted-chunk markers (retention and project deletion go through here)."""
+        """The job record, its counted-chunk markers and its shares (retention and project deletion go through here)."""
+        item = self._table.get_item(Key=job_key(ref), ConsistentRead=True).get("Item") or {}
+        for user in sorted(str(u) for u in item.get("shared_with", set())):  # type: ignore[union-attr]
+            self._table.delete_item(Key=table.share_key(ref.org, user, ref.project, ref.job))
         prefix = table.progress_prefix(ref.org, ref.project, ref.job)
         markers = table.all_items(
             self._table.query,

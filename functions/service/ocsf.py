@@ -29,6 +29,7 @@ ACTIVITY_OF_ACTION: Final[dict[str, int]] = {
     "job.reproduce": 1,
     "member.add": 1,
     "pack.share": 1,
+    "job.share": 1,
     "pack.download": 2,
     "job.start": 3,
     "job.cancel": 3,
@@ -40,6 +41,7 @@ ACTIVITY_OF_ACTION: Final[dict[str, int]] = {
     "job.delete": 4,
     "project.delete": 4,
     "member.remove": 4,
+    "job.unshare": 4,
     "retention.delete": 4,
 }
 OTHER_ACTIVITY: Final = 99

@@ -78,7 +78,9 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         except HeteroError as exc:
             raise JobInputError(str(exc)) from exc
         facts: ScorerFacts = scorer_facts(scores if scores is not None else make_scorer(params.scorer), model)
-        chunk_rows = params.chunk_rows or chunk_rows_for(config.k_decoys, config.decoy_descriptors)
+        chunk_rows = params.chunk_rows or chunk_rows_for(
+            config.k_decoys, config.decoy_descriptors, ctx.settings.chunk_seconds, ctx.settings.min_chunk_rows
+        )
         descriptors = _write_chunks(ctx, ref, input_path, params, chunk_rows, scores)
 
     executor = choose_executor(params.executor, scan.rows, ctx.settings.fargate_min_rows)

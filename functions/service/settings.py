@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from functions.service import env
+from functions.service.chunk_sizing import MIN_CHUNK_ROWS, TARGET_CHUNK_SECONDS
 
 DEFAULT_KMS_ALIAS_PREFIX = "alias/hetero2"
 DEFAULT_FARGATE_MIN_ROWS = 2_000_000
@@ -34,6 +35,10 @@ class Settings:
     finalize_lambda_max_rows: int = DEFAULT_FINALIZE_LAMBDA_MAX_ROWS
     worker_subnets: tuple[str, ...] = field(default_factory=tuple)
     worker_security_groups: tuple[str, ...] = field(default_factory=tuple)
+    # seconds of work per chunk and the fewest rows in one (functions/service/chunk_sizing.py); `hetero2 serve`
+    # makes them small so that a demo-sized job's progress moves
+    chunk_seconds: float = TARGET_CHUNK_SECONDS
+    min_chunk_rows: int = MIN_CHUNK_ROWS
     # org -> {"plan", "retention_days"} from the customer config; empty means any org (the local server)
     tenants: dict[str, dict[str, Any]] = field(default_factory=dict)
 

@@ -39,15 +39,16 @@ def check_uploads(ctx: ServiceContext, job: JobRecord) -> None:
             raise UploadRejectedError(f"{name} was not written under this org's key; upload it again")
 
 
-def start_submitted(ctx: ServiceContext, ref: JobRef, expected: JobState) -> JobRecord:
-    """Start (CREATED) or retry (FAILED) a job submitted through the API: checks, quota, then the execution.
+def start_submitted(ctx: ServiceContext, ref: JobRef, expected: frozenset[JobState]) -> JobRecord:
+    """Start (CREATED) or retry (FAILED, CANCELLED) a job submitted through the API: checks, quota, the execution.
 
     Raises StateConflictError (wrong state, or a racing start won), UploadMissingError, UploadRejectedError,
     QuotaExceededError; in every case the job holds no quota afterwards.
     """
     job = ctx.jobs.get(ref)
-    if job.state != expected:
-        raise StateConflictError(f"job {ref.job} is {job.state.value}; it must be {expected.value}", job.state.value)
+    if job.state not in expected:
+        wanted = " or ".join(sorted(state.value for state in expected))
+        raise StateConflictError(f"job {ref.job} is {job.state.value}; it must be {wanted}", job.state.value)
     check_uploads(ctx, job)
     reserve_for_job(ctx, ref, int(job.get("expected_rows") or 1))
     try:
@@ -59,7 +60,7 @@ def start_submitted(ctx: ServiceContext, ref: JobRef, expected: JobState) -> Job
 
 
 def start_job(ctx: ServiceContext, ref: JobRef) -> JobRecord:
-    """CREATED (or FAILED, for a retry) → QUEUED, then start one execution named after the job and attempt.
+    """CREATED (or FAILED or CANCELLED, for a retry) → QUEUED, then start one execution named after the job and attempt.
 
     Step Functions refuses a second execution with the same name, so a retried start call cannot run a job
     twice; the conditional state write refuses it even earlier.

@@ -10,6 +10,7 @@ One partition per org (IAM's ``dynamodb:LeadingKeys`` condition pins a role to i
     pk=ORG#{org}                       sk=QUOTA#SLOT#{project}#{job}     one job's slot (idempotent reserve)
     pk=ORG#{org}                       sk=USAGE#{yyyy-mm}#{project}      metered usage
     pk=ORG#{org}                       sk=REFUSALS#{yyyy-mm-ddThh:mm}    refusals audited that minute (rate limit)
+    pk=ORG#{org}                       sk=SHARE#{user}#{project}#{job}   a job shown to a member of the org
     pk=ORG#{org}#PROJECT#{project}     sk=MEMBER#{user}                  project role
     pk=ORG#{org}#PROJECT#{project}     sk=JOB#{job}                      job record
     pk=ORG#{org}#PROJECT#{project}     sk=PROGRESS#{job}#{attempt}#{chunk}  one counted chunk (no growing set)
@@ -39,6 +40,7 @@ QUOTA_RUNNING: Final = "QUOTA#RUNNING"
 QUOTA_SLOT: Final = "QUOTA#SLOT#"
 REFUSALS: Final = "REFUSALS#"
 PROGRESS: Final = "PROGRESS#"
+SHARE: Final = "SHARE#"
 
 Key = dict[str, str]
 
@@ -89,6 +91,15 @@ def chunk_progress_key(org: str, project: str, job: str, attempt: int, chunk: in
     """One counted chunk of one attempt: a small item of its own, so counting chunk 900 costs what chunk 1 did."""
     prefix = progress_prefix(org, project, job)
     return {"pk": prefix["pk"], "sk": f"{prefix['sk']}{int(attempt):03d}#{int(chunk):07d}"}
+
+
+def shares_prefix(user: str) -> str:
+    """The sort-key prefix of every job shared with ``user`` (user ids hold no ``#``: functions/api/auth.py)."""
+    return f"{SHARE}{user}#"
+
+
+def share_key(org: str, user: str, project: str, job: str) -> Key:
+    return {"pk": org_pk(org), "sk": f"{shares_prefix(user)}{checked_id(project, 'project')}#{checked_id(job, 'job')}"}
 
 
 def molecules_key(org: str, month: str) -> Key:

@@ -37,6 +37,17 @@ class World:
         job: str = response.json()["job"]["job"]
         return job
 
+    def cancelled_job(self) -> str:
+        job = self.fresh_job()
+        assert self.tenant.admin.post(f"/v1/orgs/{self.tenant.org}/projects/p1/jobs/{job}/cancel").status_code == 200
+        return job
+
+    def shared_job(self) -> str:
+        job = self.fresh_job()
+        path = f"/v1/orgs/{self.tenant.org}/projects/p1/jobs/{job}/shares"
+        assert self.tenant.admin.post(path, {"user": "colleague"}).status_code == 201
+        return job
+
     def fresh_project(self) -> str:
         project = f"tmp-{len(self.clients)}-{uuid.uuid4().hex[:8]}"
         self.tenant.project(project)
@@ -146,6 +157,26 @@ ROUTES: dict[str, tuple[Request, dict[str, int]]] = {
     "reproduce job (not finished)": (
         lambda w: ("POST", f"/v1/orgs/{_org(w)}/projects/p1/jobs/{w.fresh_job()}/reproduce", {}),
         {"org_admin": 409, "admin": 409, "run": 409, "view": 403, "none": 404, "other": 404},
+    ),
+    "retry job (cancelled, input never uploaded)": (
+        lambda w: ("POST", f"/v1/orgs/{_org(w)}/projects/p1/jobs/{w.cancelled_job()}/retry", None),
+        {"org_admin": 409, "admin": 409, "run": 409, "view": 403, "none": 404, "other": 404},
+    ),
+    "share job with a member": (
+        lambda w: ("POST", f"/v1/orgs/{_org(w)}/projects/p1/jobs/{w.fresh_job()}/shares", {"user": "colleague"}),
+        {"org_admin": 201, "admin": 201, "run": 201, "view": 403, "none": 404, "other": 404},
+    ),
+    "list job shares": (
+        lambda w: ("GET", f"/v1/orgs/{_org(w)}/projects/p1/jobs/{w.shared_job()}/shares", None),
+        {"org_admin": 200, "admin": 200, "run": 200, "view": 200, "none": 404, "other": 404},
+    ),
+    "unshare job": (
+        lambda w: ("DELETE", f"/v1/orgs/{_org(w)}/projects/p1/jobs/{w.shared_job()}/shares/colleague", None),
+        {"org_admin": 200, "admin": 200, "run": 200, "view": 403, "none": 404, "other": 404},
+    ),
+    "jobs shared with me": (
+        lambda w: ("GET", f"/v1/orgs/{_org(w)}/shared-jobs", None),
+        {"org_admin": 200, "admin": 200, "run": 200, "view": 200, "none": 200, "other": 404},
     ),
     "results (not finished)": (
         lambda w: ("GET", f"/v1/orgs/{_org(w)}/projects/p1/jobs/{w.fresh_job()}/results", None),

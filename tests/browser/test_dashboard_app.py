@@ -12,138 +12,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import secrets
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import pytest
 import requests
 
 from functions.local.server import DEMO_ORG, DEMO_PROJECT, LocalService
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from playwright.sync_api import Browser, Page, Request
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-DOCS = ROOT / "docs"
-DRUGS = ROOT / "hetero_core" / "examples" / "approved_drugs.csv"
-SMALL_CSV = (
-    "id,smiles\naspirin,CC(=O)Oc1ccccc1C(=O)O\nparacetamol,CC(=O)Nc1ccc(O)cc1\nibuprofen,CC(C)Cc1ccc(cc1)C(C)C(=O)O\n"
-)
-FINISH_MS = 180_000
-
-
-@dataclass
-class Watched:
-    """A page and everything it logged or fetched."""
-
-    page: Page
-    allowed_ports: set[int]
-    console: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    urls: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-
-    def assert_clean(self) -> None:
-        assert self.refused == []
-        assert [m for m in self.console if m.startswith(("error", "warning"))] == []
-        assert self.errors == []
-        assert self.failed == [], "\n".join(self.failed)
-        elsewhere = [u for u in self.urls if not _local(u, self.allowed_ports)]
-        assert elsewhere == []
-
-
-def _local(url: str, ports: set[int]) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("data", "blob") or (parts.hostname == "127.0.0.1" and parts.port in ports)
-
-
-def _became_download(request: Request) -> bool:
-    """A navigation answered with ``Content-Disposition: attachment`` is a download; Chromium reports it aborted."""
-    return request.resource_type == "document" and "response-content-disposition=attachment" in request.url
-
-
-@pytest.fixture(scope="module")
-def server(service: LocalService) -> LocalService:
-    service.seed_demo()
-    return service
-
-
-@pytest.fixture
-def watched(browser: Browser, server: LocalService) -> Iterator[Watched]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    ports = {urlsplit(server.url).port or 0, urlsplit(server.moto_url).port or 0}
-    seen = Watched(page, ports)
-    page.on("console", lambda message: seen.console.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: seen.errors.append(str(error)))
-    page.on(
-        "requestfailed",
-        lambda request: (
-            None
-            if _became_download(request)
-            else seen.failed.append(f"{request.method} {request.resource_type} {request.url} {request.failure}")
-        ),
-    )
-    page.on("request", lambda request: seen.urls.append(request.url))
-    page.on(
-        "response", lambda r: seen.refused.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None
-    )
-    try:
-        yield seen
-    finally:
-        context.close()
-
-
-def _shot(page: Page, name: str, docs_name: str | None = None) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-    assert (ARTIFACTS / name).read_bytes().startswith(b"\x89PNG")
-    if docs_name and os.environ.get("HETERO2_DOCS_SCREENSHOTS") == "1":
-        page.screenshot(path=str(DOCS / docs_name))
-
-
-def _demo_sign_in(w: Watched, url: str) -> None:
-    w.page.goto(url + "/")
-    w.page.click("#demo-sign-in")
-    w.page.wait_for_selector("h1:has-text('Jobs')")
-
-
-def _submit(page: Page, tmp_path: Path, name: str, text: str, **fields: str) -> str:
-    page.click("#new-audit")
-    path = tmp_path / name
-    path.write_text(text)
-    page.set_input_files("#input-file", str(path))
-    page.wait_for_selector("#rows-note:not(:empty)")
-    page.click("#advanced summary")  # the advanced parameters are collapsed until asked for
-    page.select_option("#decoy_descriptors", "fast")
-    for selector, value in fields.items():
-        if selector == "scores":
-            page.set_input_files("#scores-file", value)
-        else:
-            page.fill(f"#{selector}", value)
-    page.click("#submit")
-    page.wait_for_selector("#job-state, p.error:not(:empty)", timeout=60_000)
-    assert page.locator("p.error:not(:empty)").count() == 0, page.locator("p.error:not(:empty)").all_inner_texts()
-    return page.url.rsplit("/", 1)[-1]
-
-
-def _wait_state(page: Page, *states: str) -> str:
-    selector = ", ".join(f"#job-state .state-{s}" for s in states)
-    page.wait_for_selector(selector, timeout=FINISH_MS)
-    return page.inner_text("#job-state")
+from tests.browser.dashboard import DRUGS, SMALL_CSV, Watched, demo_sign_in, shot, submit, wait_state
 
 
 def test_security_headers_and_csp_on_every_app_file(server: LocalService) -> None:
@@ -167,13 +47,13 @@ def test_sign_in_submit_watch_progress_open_report_and_download_the_verified_pac
     watched: Watched, server: LocalService, tmp_path: Path
 ) -> None:
     page = watched.page
-    _demo_sign_in(watched, server.url)
+    demo_sign_in(watched, server.url)
     assert page.inner_text("#user") == f"demo-admin · {DEMO_ORG}"
-    job = _submit(
+    job = submit(
         page, tmp_path, "molecules.csv", SMALL_CSV, model_name="qed-baseline", model_version="1.0", k_decoys="3"
     )
     assert page.locator("#job-progress progress").count() == 1
-    assert _wait_state(page, "SUCCEEDED", "FAILED") == "SUCCEEDED"
+    assert wait_state(page, "SUCCEEDED", "FAILED") == "SUCCEEDED"
     assert page.inner_text("#job-decision").split()[0] in ("GO", "STOP", "INCONCLUSIVE")
 
     page.click("#open-report")
@@ -184,7 +64,7 @@ def test_sign_in_submit_watch_progress_open_report_and_download_the_verified_pac
     assert "Decoy" in text or "decoy" in text
     styled = report.locator("svg").first.evaluate("svg => getComputedStyle(svg).display")
     assert styled != ""
-    _shot(page, "dashboard-job.png")
+    shot(page, "dashboard-job.png")
 
     with page.expect_download() as pack_download:
         page.click("#downloads [data-artifact=pack]")
@@ -205,11 +85,11 @@ def test_sign_in_submit_watch_progress_open_report_and_download_the_verified_pac
     assert "SUCCEEDED" in row.inner_text()
     assert "qed-baseline 1.0" in row.inner_text()
     assert "demo-admin" in row.inner_text() or "—" not in row.inner_text()
-    _shot(page, "dashboard-jobs-1280.png", "web-dashboard-1280x800.png")
+    shot(page, "dashboard-jobs-1280.png", "web-dashboard-1280x800.png")
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(200)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    _shot(page, "dashboard-jobs-390.png", "web-dashboard-390.png")
+    shot(page, "dashboard-jobs-390.png", "web-dashboard-390.png")
     watched.assert_clean()
 
 
@@ -217,7 +97,7 @@ def test_the_header_is_checked_in_the_browser_before_anything_is_uploaded(
     watched: Watched, server: LocalService, tmp_path: Path
 ) -> None:
     page = watched.page
-    _demo_sign_in(watched, server.url)
+    demo_sign_in(watched, server.url)
     page.click("#new-audit")
     bad = tmp_path / "bad.csv"
     bad.write_text("name,structure\nx,CCO\n")
@@ -234,25 +114,25 @@ def test_the_header_is_checked_in_the_browser_before_anything_is_uploaded(
 
 def test_cancel_a_running_job_and_retry_a_failed_one(watched: Watched, server: LocalService, tmp_path: Path) -> None:
     page = watched.page
-    _demo_sign_in(watched, server.url)
-    _submit(page, tmp_path, "drugs.csv", DRUGS.read_text(), k_decoys="50")
+    demo_sign_in(watched, server.url)
+    submit(page, tmp_path, "drugs.csv", DRUGS.read_text(), k_decoys="50")
     page.click("#cancel")
-    assert _wait_state(page, "CANCELLED") == "CANCELLED"
+    assert wait_state(page, "CANCELLED") == "CANCELLED"
     assert page.locator("#cancel").count() == 0
-    assert page.locator("#retry").count() == 0  # the API retries FAILED jobs only (see docs/web.md)
+    assert page.locator("#retry").count() == 1  # a cancelled job can be retried (test_dashboard_sharing.py does)
 
     page.click("text=← Jobs")
     scores = tmp_path / "scores.csv"
     scores.write_text("id,score\nnot-a-molecule,0.5\n")
-    _submit(page, tmp_path, "scored.csv", SMALL_CSV, scores=str(scores))
-    assert _wait_state(page, "FAILED") == "FAILED"
+    submit(page, tmp_path, "scored.csv", SMALL_CSV, scores=str(scores))
+    assert wait_state(page, "FAILED") == "FAILED"
     assert "score" in page.inner_text("dl.facts dd.error")  # the job's error, as the API records it
     before = page.locator("#job-state").element_handle()
     with page.expect_response(lambda r: r.url.endswith("/retry")) as retried:
         page.click("#retry")
     assert retried.value.status == 202
     before.wait_for_element_state("hidden")  # the page re-rendered after the retry; then watch it to the end
-    assert _wait_state(page, "FAILED") == "FAILED"  # the same scores: it fails the same way again
+    assert wait_state(page, "FAILED") == "FAILED"  # the same scores: it fails the same way again
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#delete")
     page.wait_for_selector("h1:has-text('Jobs')")
@@ -284,7 +164,7 @@ def test_a_view_user_sees_no_run_cancel_retry_or_delete_and_the_api_refuses_them
     page.wait_for_selector("#job-state")
     for button in ("#cancel", "#retry", "#delete"):
         assert page.locator(button).count() == 0
-    _shot(page, "dashboard-viewer.png")
+    shot(page, "dashboard-viewer.png")
 
     bearer = {"Authorization": f"Bearer {viewer}"}
     assert requests.post(f"{base}/jobs/{created}/cancel", headers=bearer, timeout=30).status_code == 403
@@ -296,7 +176,7 @@ def test_a_view_user_sees_no_run_cancel_retry_or_delete_and_the_api_refuses_them
 
 def test_an_admin_manages_members_and_reads_usage_and_the_audit_log(watched: Watched, server: LocalService) -> None:
     page = watched.page
-    _demo_sign_in(watched, server.url)
+    demo_sign_in(watched, server.url)
     page.click("nav >> text=Members")
     page.wait_for_selector("#members")
     page.fill("#member-user", "runner-2")
@@ -317,7 +197,7 @@ def test_an_admin_manages_members_and_reads_usage_and_the_audit_log(watched: Wat
     visible = page.locator("#audit tbody tr:not(.hidden)")
     assert 0 < visible.count() < events.count()
     assert all("runner-2" in text for text in visible.all_inner_texts())
-    _shot(page, "dashboard-admin.png")
+    shot(page, "dashboard-admin.png")
     watched.assert_clean()
 
 
@@ -325,9 +205,9 @@ def test_project_history_charts_pass_rate_and_decision_by_model_version(
     watched: Watched, server: LocalService, tmp_path: Path
 ) -> None:
     page = watched.page
-    _demo_sign_in(watched, server.url)
-    job = _submit(page, tmp_path, "history.csv", SMALL_CSV, model_name="hist-model", model_version="7", k_decoys="3")
-    assert _wait_state(page, "SUCCEEDED") == "SUCCEEDED"
+    demo_sign_in(watched, server.url)
+    job = submit(page, tmp_path, "history.csv", SMALL_CSV, model_name="hist-model", model_version="7", k_decoys="3")
+    assert wait_state(page, "SUCCEEDED") == "SUCCEEDED"
     page.click("nav >> text=History")
     page.wait_for_selector("svg.chart")
     row = page.locator("#history tr", has_text=job)
@@ -336,7 +216,7 @@ def test_project_history_charts_pass_rate_and_decision_by_model_version(
     assert 0.0 <= rate <= 1.0
     assert page.locator(f"svg.chart [data-job='{job}']").count() == 1
     assert "hist-model 7" in page.inner_text(".legend")
-    _shot(page, "dashboard-history.png")
+    shot(page, "dashboard-history.png")
     watched.assert_clean()
 
 

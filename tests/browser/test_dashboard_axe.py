@@ -1,8 +1,9 @@
 """axe-core's accessibility scan of every dashboard page: no serious or critical violation.
 
 axe-core comes from npm's lock file (``tests/browser/axe``, installed by ``make setup``) and is injected through
-the DevTools protocol by this test only. Pages: sign-in, jobs, new audit (advanced parameters open), a job,
-members, history, admin, at 1280×800 and at 390 px wide.
+the DevTools protocol by this test only. Pages: sign-in, jobs (filters open), new audit (advanced parameters open,
+the decoys-only export), a created job (share form), a succeeded job (verify badge shown, the external-link form
+on), shared with me, members, history, admin, at 1280×800 and at 390 px wide.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 import requests
 
 from functions.local.server import DEMO_ORG, DEMO_PROJECT, LocalService
+from tests.browser.test_dashboard_sharing import finished_demo_job
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -57,14 +59,31 @@ def test_every_page_has_no_serious_or_critical_axe_violation(
         found = {"sign-in": _serious(page)}
         page.click("#demo-sign-in")
         page.wait_for_selector("h1:has-text('Jobs')")
+        page.click("#filters summary")
         found["jobs"] = _serious(page)
         page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/new")
         page.wait_for_selector("#new-audit-form")
         page.click("#advanced summary")
+        page.wait_for_selector("#decoys-only")
         found["new audit"] = _serious(page)
         page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/jobs/{job}")
-        page.wait_for_selector("#job-state")
+        page.wait_for_selector("#share-form")
         found["job"] = _serious(page)
+        done = finished_demo_job(service, token)
+        org = f"{service.url}/v1/orgs/{DEMO_ORG}"
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert requests.patch(org, json={"external_sharing": True}, headers=bearer, timeout=30).status_code == 200
+        try:
+            page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/jobs/{done}")
+            page.wait_for_selector("#link-form")
+            page.click("#verify")
+            page.wait_for_selector("#verify-badge.badge-ok, #verify-badge.badge-bad")
+            found["succeeded job"] = _serious(page)
+        finally:
+            requests.patch(org, json={"external_sharing": False}, headers=bearer, timeout=30)
+        page.goto(f"{service.url}/#/shared")
+        page.wait_for_selector("#shared, #no-shared")
+        found["shared with me"] = _serious(page)
         page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/members")
         page.wait_for_selector("#members")
         found["members"] = _serious(page)

@@ -142,3 +142,17 @@ def test_chunk_markers_are_per_attempt_listed_as_no_job_and_deleted_with_the_job
     assert [job.ref for job in jobs.list_jobs(REF.project_ref)] == [REF]
     jobs.delete(REF)
     assert jobs.counted_chunks(REF, 1) == jobs.counted_chunks(REF, 2) == []
+
+
+def test_a_chunk_of_an_earlier_attempt_does_not_count_towards_the_retry(jobs: JobRepository) -> None:
+    """A chunk still running when its job was cancelled and retried finishes late: the new attempt's progress
+    must not include it (its own run of that chunk counts instead)."""
+    jobs.create(REF)
+    jobs.transition(REF, JobState.QUEUED, attempt=1)
+    jobs.transition(REF, JobState.CANCELLED)
+    jobs.transition(REF, JobState.QUEUED, attempt=2)
+    jobs.transition(REF, JobState.RUNNING)
+    assert jobs.record_chunk(REF, 0, {"OK": 5}, attempt=1) is False
+    assert jobs.get(REF).get("rows_done") == 0
+    assert jobs.record_chunk(REF, 0, {"OK": 5}, attempt=2) is True
+    assert jobs.get(REF).get("rows_done") == 5

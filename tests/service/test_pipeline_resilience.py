@@ -34,7 +34,7 @@ def _submit_reserved(pipeline: PipelineHarness, ref: JobRef, rows: int, params: 
     ctx = pipeline.context
     ctx.jobs.create(ref, params=params, input_name="input.csv", expected_rows=rows)
     ctx.store(ref.org).put_bytes(layout.input_key(ref, "input.csv"), input_csv(distinct_molecules(rows)), "text/csv")
-    start_submitted(ctx, ref, JobState.CREATED)
+    start_submitted(ctx, ref, frozenset({JobState.CREATED}))
     return str(ctx.jobs.get(ref).get("execution_arn"))
 
 
@@ -266,7 +266,7 @@ def test_a_file_with_more_rows_than_reserved_is_refused_and_nothing_is_charged(
     ref = job_ref(org_a, "under-declared")
     ctx.jobs.create(ref, params=FAST, input_name="input.csv", expected_rows=1)
     ctx.store(org_a).put_bytes(layout.input_key(ref, "input.csv"), input_csv(distinct_molecules(30)), "text/csv")
-    start_submitted(ctx, ref, JobState.CREATED)
+    start_submitted(ctx, ref, frozenset({JobState.CREATED}))
     assert _quota(pipeline, org_a) == (1, 1)
     arn = str(ctx.jobs.get(ref).get("execution_arn"))
     assert pipeline.wait(arn)["status"] == "FAILED"
@@ -289,7 +289,7 @@ def test_a_file_beyond_the_plans_rows_per_job_is_refused_even_if_it_reserved_tha
     ref = job_ref(org_a, "too-big")
     ctx.jobs.create(ref, params=FAST, input_name="input.csv", expected_rows=12)
     ctx.store(org_a).put_bytes(layout.input_key(ref, "input.csv"), input_csv(distinct_molecules(12)), "text/csv")
-    start_submitted(ctx, ref, JobState.CREATED)
+    start_submitted(ctx, ref, frozenset({JobState.CREATED}))
     # The plan changed after the reservation (or the reservation predates a smaller limit): the planner decides.
     small = plans.PLANS["standard"].__class__(**{**plans.PLANS["standard"].as_dict(), "rows_per_job": 10})
     monkeypatch.setitem(plans.PLANS, "standard", small)
