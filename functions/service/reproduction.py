@@ -69,4 +69,4 @@ def start_reproduction(
     )
     for name in names:
         store.copy(layout.input_key(original, name), layout.input_key(ref, name))
-    return start_submitted(ctx, ref, JobState.CREATED)
+    return start_submitted(ctx, ref, frozenset({JobState.CREATED}))
