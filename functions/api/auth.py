@@ -17,7 +17,7 @@ import jwt
 from functions.api.errors import AuthenticationError
 from functions.service import env
 from functions.service.errors import ServiceError
-from functions.service.ids import checked_id
+from functions.service.ids import checked_id, checked_user_id
 
 ORG_CLAIM = "hetero2:org"
 ALGORITHMS = ["RS256", "ES256"]
@@ -88,12 +88,8 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise AuthenticationError(f"invalid token: {exc}") from exc
         try:
-            return Principal(user=_user_id(claims["sub"]), org=checked_id(claims.get(ORG_CLAIM), "org claim"))
+            return Principal(
+                user=checked_user_id(claims["sub"], "sub"), org=checked_id(claims.get(ORG_CLAIM), "org claim")
+            )
         except ServiceError as exc:
             raise AuthenticationError(f"invalid token claims: {exc}") from exc
-
-
-def _user_id(value: object) -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= 128 or any(c in value for c in "#/\\\n"):
-        raise AuthenticationError("invalid token claims: sub")
-    return value

@@ -174,7 +174,8 @@ def test_action_constants_match_the_enum() -> None:
     assert audit_log.JOB_SUBMIT == "job.submit"
     assert audit_log.RETENTION_DELETE == "retention.delete"
     assert {a.value for a in AuditAction} == audit_log.ACTIONS
-    assert len(audit_log.ACTIONS) == 19  # 16 + auth.refused, access.denied, sharing.change (issue 14)
+    # 16 + auth.refused, access.denied, sharing.change (issue 14) + the SCIM token and 8 SCIM writes
+    assert len(audit_log.ACTIONS) == 28
 
 
 def test_job_target_names_project_and_job() -> None:
