@@ -22,7 +22,6 @@ from scim2_models import (
     Group,
     ListResponse,
     NotFoundException,
-    NotImplementedException,
     PatchOp,
     Resource,
     ResourceType,
@@ -92,7 +91,7 @@ class ScimRequest:
 
     def located(self, resource: Resource[Any]) -> Resource[Any]:
         if resource.meta is not None:
-            resource.meta.location = f"{self.base_url}/{self.segments[0]}/{resource.id}"
+            resource.meta.location = f"{self.base_url}/{discovery.ENDPOINTS[type(resource)]}/{resource.id}"
         return resource
 
 
@@ -168,7 +167,9 @@ def route(request: ScimRequest) -> dict[str, Any]:
             raise MethodNotAllowedError(detail=f"{head} only answers GET")
         return _discovery(request, head, rest[0] if rest else None)
     if head == ".search" and not rest:
-        raise NotImplementedException(detail="search one resource type at a time: POST /Users/.search")
+        if method != "POST":
+            raise MethodNotAllowedError(detail="/.search answers POST")
+        return _search_everything(request)
     model = discovery.RESOURCES.get(head)
     if model is None or len(rest) > 1:
         raise NotFoundException(detail=f"no SCIM endpoint {request.event.get('path')}")
@@ -211,6 +212,14 @@ def _discovery(request: ScimRequest, head: str, wanted: str | None) -> dict[str,
 
 
 # Users and Groups
+def _search_everything(request: ScimRequest) -> dict[str, Any]:
+    """``POST /.search``: one filter over Users and Groups together (an attribute one lacks does not match it)."""
+    both: Any = User | Group
+    search = listing.search_request(both, request.body())
+    resources: list[Resource[Any]] = [*request.store.list_users(), *request.store.list_groups()]
+    return answer(200, listing.page(both, search, resources, request.located))
+
+
 def _list(request: ScimRequest, model: type[Resource[Any]], search: Any) -> dict[str, Any]:
     store = request.store
     resources: list[Resource[Any]]

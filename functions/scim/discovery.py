@@ -28,6 +28,7 @@ from scim2_models import (
 MAX_RESULTS: Final = 200  # a page holds at most this many resources (ServiceProviderConfig.filter.maxResults)
 DEFAULT_COUNT: Final = 100
 RESOURCES: Final[dict[str, type[Resource[Any]]]] = {"Users": User, "Groups": Group}
+ENDPOINTS: Final[dict[type[Resource[Any]], str]] = {model: endpoint for endpoint, model in RESOURCES.items()}
 
 
 def service_provider_config(base_url: str) -> ServiceProviderConfig:

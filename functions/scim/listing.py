@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 QUERY_PARAMETERS = ("filter", "startIndex", "count", "attributes", "excludedAttributes", "sortBy", "sortOrder")
 
 
-def search_request(model: type[Resource[Any]], query: Mapping[str, str]) -> SearchRequest[Any]:
-    """The request a GET's query string (or a ``.search`` body) states; a bad filter is 400 invalidFilter."""
+def search_request(model: type[Resource[Any]], query: Mapping[str, Any]) -> SearchRequest[Any]:
+    """The request a GET's query string (or a ``.search`` body) states; a bad filter is 400 invalidFilter. ``model``
+    may be a union (``User | Group``, the root ``/.search``)."""
     fields = {name: query[name] for name in QUERY_PARAMETERS if query.get(name) not in (None, "")}
     return SearchRequest[model].model_validate(fields, scim_ctx=Context.SEARCH_REQUEST)  # type: ignore[valid-type]
 

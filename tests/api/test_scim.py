@@ -26,6 +26,7 @@ USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+SEARCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
 
 @dataclass
@@ -153,6 +154,22 @@ def test_filters_on_username_displayname_and_externalid(idp: Scim) -> None:
     assert (none["totalResults"], none.get("Resources", [])) == (0, [])
 
 
+def test_search_by_post_on_one_type_and_across_both(idp: Scim) -> None:
+    name = _name()
+    user = idp.create_user(name, displayName=f"Dr {name}")
+    group = idp.create_group(f"Dr {name}")
+    search = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": f'displayName sw "Dr {name}"',
+    }
+    users = idp.call("POST", "/Users/.search", search).json()
+    assert [r["id"] for r in users["Resources"]] == [user["id"]]
+    both = idp.call("POST", "/.search", {**search, "attributes": ["displayName"]}).json()
+    assert sorted(r["id"] for r in both["Resources"]) == sorted([user["id"], group["id"]])
+    assert all(set(r) == {"schemas", "id", "displayName"} for r in both["Resources"])
+    assert {r["schemas"][0] for r in both["Resources"]} == {USER_SCHEMA, GROUP_SCHEMA}
+
+
 def test_pages_follow_start_index_and_count(idp: Scim) -> None:
     for _ in range(5):
         idp.create_user(_name())
@@ -199,7 +216,7 @@ def test_put_replaces_and_a_new_username_moves_the_access(tenant: Tenant, idp: S
             400,
             "invalidValue",
         ),
-        ("POST", "/.search", {}, 501, None),
+        ("GET", "/.search", None, 405, None),
     ],
 )
 def test_errors_are_scim_error_bodies_with_the_right_status(

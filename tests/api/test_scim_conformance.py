@@ -31,14 +31,9 @@ from functions.local.server import free_port
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-# Checks the suite reports as SKIPPED, each with why it does not apply here. Anything else skipped is a failure.
-EXPECTED_SKIPS: dict[tuple[str, str], str] = {
-    ("search_with_attributes", "User"): (
-        "POST /.search at the root searches every resource type at once; the service answers 501 (RFC 7644 §3.4.3 "
-        "makes it optional) and serves POST /Users/.search and /Groups/.search instead"
-    ),
-    ("search_with_attributes", "Group"): "as for User: root /.search is not implemented (501)",
-}
+# Checks the suite may report as SKIPPED, each with why it does not apply here; anything else skipped fails the test.
+# Today none: root /.search, the one optional feature the suite probes that a server may leave out, is served.
+EXPECTED_SKIPS: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(scope="module")
