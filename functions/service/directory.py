@@ -130,14 +130,10 @@ class Directory:
             ExpressionAttributeValues={":d": days},
         )
 
-    def org_role(self, org: str, user: str) -> OrgRole:
-        """A user the IdP put in the org is a member unless made org admin here."""
-        item = self._table.get_item(Key=table.user_key(org, user)).get("Item")
-        return OrgRole(str(item["org_role"])) if item else OrgRole.MEMBER
-
     def member_role(self, org: Org, user: str) -> OrgRole:
-        """The caller's org role, checked on every request: one GetItem of the user's org record (the same read
-        :meth:`org_role` makes), so a SCIM deprovisioning refuses the very next request, whatever token it carries.
+        """The caller's org role, checked on every request: one GetItem of the user's org record, so a SCIM
+        deprovisioning refuses the very next request, whatever token it carries. A user the IdP put in the org is a
+        member unless made org admin here.
 
         Raises :class:`NotAMemberError` for a user deprovisioned by SCIM (``active`` false), or with no record at
         all in an org whose membership SCIM manages.

@@ -322,3 +322,22 @@ def test_the_per_request_membership_check_adds_no_dynamodb_call(tenant: Tenant, 
         client.meta.events.unregister("before-call.dynamodb.*")
     assert calls.count("GetItem") == 3  # the org record (authorize), the user's org record, the org record (answer)
     assert set(calls) == {"GetItem"}
+
+
+def test_malformed_patches_are_400_scim_errors_never_500(idp: Scim) -> None:
+    user = idp.create_user(_name())
+    operations: list[Any] = [
+        "x",
+        [{"op": "bogus"}],
+        [{"op": "add", "path": "nope", "value": 1}],
+        [{"op": "remove", "path": "userName"}],
+        [{"op": "replace", "path": "id", "value": "mine"}],
+        [{"op": "replace", "path": "userName", "value": "a#b"}],
+        [{"op": "replace", "path": 'emails[type eq "work"].value', "value": "a@b.c"}],
+        [{"op": "replace", "value": "not an object"}],
+    ]
+    for ops in operations:
+        answer = idp.call("PATCH", f"/Users/{user['id']}", {"schemas": [PATCH_SCHEMA], "Operations": ops})
+        assert answer.status_code == 400, (ops, answer.text)
+        assert answer.json()["schemas"] == [ERROR_SCHEMA]
+    assert idp.call("GET", f"/Users/{user['id']}").json()["userName"] == user["userName"]  # nothing half-applied
