@@ -1,7 +1,8 @@
 """The API Lambda: Powertools REST resolver with validation, the routes, and one error shape for every error.
 
 Every error body is ``{"error": {"code", "message", "request_id"[, "details"]}}``; validation errors are 422
-with the offending fields in ``details``.
+with the offending fields in ``details``. Requests under ``/scim/v2`` go to the SCIM dispatcher instead
+(:mod:`functions.scim.app`: the org's SCIM token, SCIM error bodies), before the JWT gate.
 """
 
 from __future__ import annotations
