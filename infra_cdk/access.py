@@ -98,6 +98,7 @@ MATRIX: Final[dict[str, Grants]] = {
         scan_org_records=True,
     ),
     "Authorizer": Grants(main=("dynamodb:GetItem", "dynamodb:Query")),
+    "ScimAuthorizer": Grants(main=("dynamodb:GetItem",)),  # the org's SCIM token hash
     # Reads each org's chain head, signs it with the org's key, writes it to the Object Lock bucket.
     "AuditAnchor": Grants(
         main=("dynamodb:GetItem",), audit=("dynamodb:GetItem", "dynamodb:Query"), signing="sign", scan_org_records=True

@@ -18,10 +18,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from functions.scim.paths import SCIM_BASE_PATH
 from infra_cdk import contract, nag
 from infra_cdk.compute import LOG_RETENTION, Compute
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_lambda as lambda_
+
     from infra_cdk.config import CustomerConfig
     from infra_cdk.data import DataStore
 
@@ -29,6 +32,10 @@ if TYPE_CHECKING:
 STAGE: Final = "api"
 # A bearer JWT: three base64url parts; anything else is refused by API Gateway before the authorizer runs.
 TOKEN_SHAPE: Final = r"^Bearer [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]*$"
+# An org's SCIM bearer token (functions/service/scim_tokens.py): h2scim_{org}_{43 base64url characters}.
+SCIM_TOKEN_SHAPE: Final = r"^Bearer h2scim_[a-z0-9][a-z0-9-]{0,62}_[-0-9A-Za-z_]{43}$"
+# Not cached: a rotated SCIM token is refused at the gateway at once (IdP traffic is light).
+SCIM_AUTHORIZER_CACHE: Final = cdk.Duration.seconds(0)
 AUTHORIZER_CACHE: Final = cdk.Duration.minutes(5)
 WAF_REQUESTS_PER_IP_PER_5_MIN: Final = 2000
 MANAGED_RULE_GROUPS: Final = (
@@ -78,6 +85,9 @@ class Api(Construct):
         handler.add_environment(contract.env.STATE_MACHINE_ARN, state_machine_arn)
         handler.add_environment(contract.env.TENANTS, tenants_json(config))
         authorizer_function.add_environment(contract.env.USAGE_KEY_PREFIX, usage_key_prefix(config.customer))
+        compute.functions["ScimAuthorizer"].add_environment(
+            contract.env.USAGE_KEY_PREFIX, usage_key_prefix(config.customer)
+        )
 
         account = self._execution_log_role(stack)
         self.access_logs = logs.LogGroup(
@@ -141,8 +151,35 @@ class Api(Construct):
             request_validator=validator,
         )
         nag.acknowledge(method, "AwsSolutions-COG4", "oidc-authorizer")
+        self._scim_routes(handler, compute.functions["ScimAuthorizer"], validator)
         self._usage_plans(config)
         self.web_acl = self._web_acl(stack, config, data)
+
+    def _scim_routes(
+        self, handler: lambda_.IFunction, authorizer_function: lambda_.IFunction, validator: apigw.RequestValidator
+    ) -> None:
+        """``/scim/v2/{proxy+}``: the same API function behind its own authorizer, the org's SCIM bearer token.
+
+        More specific than the root ``{proxy+}``, so API Gateway routes SCIM here and JWTs never reach it.
+        """
+        self.scim_authorizer = apigw.TokenAuthorizer(
+            self,
+            "ScimAuthorizer",
+            handler=authorizer_function,
+            identity_source=apigw.IdentitySource.header("Authorization"),
+            validation_regex=SCIM_TOKEN_SHAPE,
+            results_cache_ttl=SCIM_AUTHORIZER_CACHE,
+        )
+        scim = self.rest_api.root.resource_for_path(SCIM_BASE_PATH).add_resource("{proxy+}")
+        method = scim.add_method(
+            "ANY",
+            apigw.LambdaIntegration(handler, proxy=True),
+            authorizer=self.scim_authorizer,
+            authorization_type=apigw.AuthorizationType.CUSTOM,
+            api_key_required=True,
+            request_validator=validator,
+        )
+        nag.acknowledge(method, "AwsSolutions-COG4", "scim-authorizer")
 
     def _execution_log_role(self, stack: cdk.Stack) -> apigw.CfnAccount:
         """The regional API Gateway account setting: execution logs go to CloudWatch through this role."""

@@ -79,6 +79,7 @@ WORKER_FUNCTIONS: Final = (
 CONTROL_PLANE_FUNCTIONS: Final = (
     FunctionSpec("Api", contract.API_HANDLER, 1024, 29, "REST API behind API Gateway"),
     FunctionSpec("Authorizer", contract.AUTHORIZER_HANDLER, 512, 10, "Verify the caller's OIDC JWT"),
+    FunctionSpec("ScimAuthorizer", contract.SCIM_AUTHORIZER_HANDLER, 256, 10, "Verify an IdP's SCIM bearer token"),
     FunctionSpec("DropTrigger", contract.DROP_TRIGGER_HANDLER, 512, 60, "Start a job for a drop-folder file"),
     FunctionSpec("MarkFailed", contract.MARK_FAILED_HANDLER, 256, 60, "Record a failed job"),
     FunctionSpec("Retention", contract.RETENTION_HANDLER, 1024, 900, "Delete data past its retention"),

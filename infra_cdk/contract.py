@@ -25,6 +25,8 @@ AUDIT_ANCHOR_HANDLER: Final = "functions.handlers.audit_anchor.handler"
 RECONCILE_HANDLER: Final = "functions.handlers.reconcile.handler"
 # The REST API's Lambda TOKEN authorizer (see docs/deploy.md, "The API and its authorizer").
 AUTHORIZER_HANDLER: Final = "functions.handlers.authorizer.handler"
+# The TOKEN authorizer of /scim/v2 (the org's SCIM bearer token; docs/api.md, "SCIM 2.0 provisioning").
+SCIM_AUTHORIZER_HANDLER: Final = "functions.handlers.scim_authorizer.handler"
 
 FARGATE_WORKER_COMMAND: Final = ("python", "-m", "functions.handlers.fargate_worker")
 WORKER_CONTAINER_NAME: Final = "worker"

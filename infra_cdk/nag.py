@@ -72,6 +72,11 @@ REASONS: Final[dict[str, str]] = {
         "JWT (signature against the issuer's JWKS, issuer, audience, expiry) on every method instead of a "
         "Cognito user pool."
     ),
+    "scim-authorizer": (
+        "Identity providers provision users with the org's SCIM bearer token (RFC 7644 §2), not a Cognito user; "
+        "a Lambda TOKEN authorizer checks it against the org's stored SHA-256 on every uncached call, and the "
+        "API function checks it again on every request."
+    ),
     "ecs-environment": (
         "The worker's environment holds resource names only (bucket, tables, key alias prefix), no secrets; "
         "the job's descriptor key is passed per run by the state machine as a container override."

@@ -1,7 +1,8 @@
 """The API Lambda: Powertools REST resolver with validation, the routes, and one error shape for every error.
 
 Every error body is ``{"error": {"code", "message", "request_id"[, "details"]}}``; validation errors are 422
-with the offending fields in ``details``.
+with the offending fields in ``details``. Requests under ``/scim/v2`` go to the SCIM dispatcher instead
+(:mod:`functions.scim.app`: the org's SCIM token, SCIM error bodies), before the JWT gate.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from functions.api import gate, routes_jobs, routes_org, routes_shares
 from functions.api.deps import request_id
 from functions.api.errors import ApiError, AuthenticationError
+from functions.scim import app as scim_app
+from functions.scim.paths import is_scim_path
 from functions.service.errors import InvalidIdentifierError, TenantAccessError
 from functions.service.observability import logger, metrics
 
@@ -102,8 +105,11 @@ def openapi_document() -> dict[str, Any]:
 @logger.inject_lambda_context(clear_state=True, correlation_id_path="requestContext.requestId")
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    refused = gate.check(event)
-    result: dict[str, Any] = refused if refused is not None else app.resolve(event, context)
+    if is_scim_path(event.get("path")):  # the IdP's door: its own token and error shape (functions/scim/)
+        result = scim_app.handle(event)
+    else:
+        refused = gate.check(event)
+        result = refused if refused is not None else app.resolve(event, context)
     status = int(result.get("statusCode", 500))
     metrics.add_metric(name="ApiRequests", unit="Count", value=1)
     if status >= 500:

@@ -17,7 +17,7 @@ import jwt
 from functions.api.errors import AuthenticationError
 from functions.service import env
 from functions.service.errors import ServiceError
-from functions.service.ids import checked_id
+from functions.service.ids import checked_id, checked_user_id
 
 ORG_CLAIM = "hetero2:org"
 ALGORITHMS = ["RS256", "ES256"]
@@ -92,7 +92,7 @@ class TokenVerifier:
             raise AuthenticationError(f"invalid token: {exc}") from exc
         try:
             return Principal(
-                user=_user_id(claims["sub"]),
+                user=checked_user_id(claims["sub"], "sub"),
                 org=checked_id(claims.get(ORG_CLAIM), "org claim"),
                 name=_display_name(claims.get("name")),
             )
@@ -106,9 +106,3 @@ def _display_name(value: object) -> str | None:
         return None
     name = " ".join(value.split())[:MAX_NAME_CHARS]
     return name if name and name.isprintable() else None
-
-
-def _user_id(value: object) -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= 128 or any(c in value for c in "#/\\\n"):
-        raise AuthenticationError("invalid token claims: sub")
-    return value

@@ -15,7 +15,7 @@ from functions.api.permissions import SHARED_JOB_PERMISSIONS, Permission, allowe
 from functions.service import audit_log, org_terms, refusals
 from functions.service.context import ServiceContext, service_context
 from functions.service.directory import OrgRole
-from functions.service.errors import NotFoundError
+from functions.service.errors import NotAMemberError, NotFoundError
 from functions.service.ids import checked_id
 from functions.service.tenancy import JobRef, ProjectRef
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.api_gateway import Router
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-    from functions.service.directory import ProjectRole
+    from functions.service.directory import Org, ProjectRole
 
 
 def not_found(what: str) -> ApiError:
@@ -111,7 +111,7 @@ def authorize(
     except NotFoundError as exc:
         raise not_found(f"org {org}") from exc
     org_terms.sync(svc.context, found)  # a plan or retention change in the customer config reaches the record
-    org_role = svc.context.directory.org_role(org, principal.user)
+    org_role = member_role(app, found, principal, permission)
     project_role, shared = None, False
     if project is not None:
         ref = ProjectRef(checked_id(org, "org"), checked_id(project, "project"))
@@ -156,6 +156,29 @@ def _shared_with_caller(
         return False
     ref = JobRef(project.org, project.project, checked_id(job, "job"))
     return services().context.shares.get(ref, user) is not None
+
+
+def member_role(
+    app: APIGatewayRestResolver | Router, org: Org, principal: Principal, permission: Permission | None = None
+) -> OrgRole:
+    """The caller's org role, read on every request; a user SCIM deprovisioned (or never provisioned, where SCIM
+    manages the org) is refused with 403 here, however valid their token, and the refusal is audited."""
+    try:
+        return services().context.directory.member_role(org, principal.user)
+    except NotAMemberError as exc:
+        refusals.record_refusal(
+            services().context,
+            org.org,
+            actor=principal.user,
+            action=audit_log.ACCESS_DENIED,
+            target=org.org,
+            source_ip=_source_ip(app),
+            request_id=request_id(app),
+            status=403,
+            reason="not_a_member",
+            **({"permission": permission.value} if permission else {}),
+        )
+        raise ApiError(403, "not_a_member", str(exc)) from exc
 
 
 def caller_of(app: APIGatewayRestResolver | Router, principal: Principal, org_role: OrgRole) -> Caller:

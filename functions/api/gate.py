@@ -48,7 +48,7 @@ def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def _header(event: dict[str, Any], name: str) -> str | None:
+def header_of(event: dict[str, Any], name: str) -> str | None:
     for key, value in (event.get("headers") or {}).items():
         if key.lower() == name:
             return str(value)
@@ -100,11 +100,18 @@ def check(event: dict[str, Any]) -> dict[str, Any] | None:
     from functions.api.deps import services  # noqa: PLC0415
 
     try:
-        services().verifier.verify(_header(event, "authorization"))
+        services().verifier.verify(header_of(event, "authorization"))
     except AuthenticationError as exc:
         _audit_unauthenticated(event, str(exc))
         return error_answer(event, 401, "unauthenticated", str(exc))
 
+    problem = body_problem(event, (JSON_MEDIA_TYPE,))
+    return None if problem is None else error_answer(event, *problem)
+
+
+def body_problem(event: dict[str, Any], media_types: tuple[str, ...]) -> tuple[int, str, str] | None:
+    """What is wrong with the body's form as (status, code, message), or None; the body in ``event`` is then UTF-8
+    text. Shared by the API and SCIM (``functions/scim/app.py``), which answer it in their own error shapes."""
     body = event.get("body")
     if body is None or body == "":
         return None
@@ -112,19 +119,19 @@ def check(event: dict[str, Any]) -> dict[str, Any] | None:
         try:
             raw = base64.b64decode(str(body), validate=True)
         except (binascii.Error, ValueError):
-            return error_answer(event, 400, "invalid_body", "the body is not valid base64")
+            return 400, "invalid_body", "the body is not valid base64"
     else:
         raw = str(body).encode("utf-8", "surrogatepass")
     if len(raw) > MAX_BODY_BYTES:
-        return error_answer(event, 413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes")
+        return 413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes"
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return error_answer(event, 400, "invalid_encoding", "the body is not UTF-8")
+        return 400, "invalid_encoding", "the body is not UTF-8"
     event["body"], event["isBase64Encoded"] = text, False
-    media_type = (_header(event, "content-type") or JSON_MEDIA_TYPE).split(";", 1)[0].strip().lower()
-    if media_type != JSON_MEDIA_TYPE:
-        return error_answer(event, 415, "unsupported_media_type", f"send {JSON_MEDIA_TYPE}, not {media_type}")
+    media_type = (header_of(event, "content-type") or media_types[0]).split(";", 1)[0].strip().lower()
+    if media_type not in media_types:
+        return 415, "unsupported_media_type", f"send {' or '.join(media_types)}, not {media_type}"
     if json_depth_exceeds(text):
-        return error_answer(event, 400, "too_deeply_nested", f"JSON nests deeper than {MAX_JSON_DEPTH} levels")
+        return 400, "too_deeply_nested", f"JSON nests deeper than {MAX_JSON_DEPTH} levels"
     return None

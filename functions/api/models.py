@@ -64,6 +64,13 @@ class OrgOut(BaseModel):
     your_role: str
 
 
+class ScimTokenOut(BaseModel):
+    org: str
+    token: str = Field(description="the SCIM bearer token; shown once, stored only as its SHA-256")
+    issued_at: str
+    scim_path: str = Field(description="the SCIM base path under the API's URL")
+
+
 class ProjectCreate(Strict):
     project: str = Field(pattern=ID_PATTERN, description="project id: lowercase letters, digits, dashes")
     name: str = Field(min_length=1, max_length=200)

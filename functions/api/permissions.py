@@ -17,6 +17,7 @@ class Permission(StrEnum):
     ORG_MANAGE = "org.manage"  # retention days
     ORG_AUDIT_READ = "org.audit.read"
     ORG_USAGE_READ = "org.usage.read"
+    ORG_SCIM_MANAGE = "org.scim.manage"  # issue or rotate the org's SCIM bearer token
     PROJECT_CREATE = "project.create"
     PROJECT_READ = "project.read"
     PROJECT_DELETE = "project.delete"
@@ -31,7 +32,7 @@ class Permission(StrEnum):
 ORG_MEMBER_PERMISSIONS: frozenset[Permission] = frozenset({Permission.ORG_READ, Permission.PROJECT_CREATE})
 
 ORG_ADMIN_ONLY: frozenset[Permission] = frozenset(
-    {Permission.ORG_MANAGE, Permission.ORG_AUDIT_READ, Permission.ORG_USAGE_READ}
+    {Permission.ORG_MANAGE, Permission.ORG_AUDIT_READ, Permission.ORG_USAGE_READ, Permission.ORG_SCIM_MANAGE}
 )
 
 PROJECT_ROLE_PERMISSIONS: dict[ProjectRole, frozenset[Permission]] = {

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from botocore.exceptions import ClientError
 
 from functions.api import models
-from functions.api.deps import authorize, caller_of, header, not_found, record, refused_as_missing, services
+from functions.api.deps import (
+    authorize,
+    caller_of,
+    header,
+    member_role,
+    not_found,
+    record,
+    refused_as_missing,
+    services,
+)
 from functions.api.errors import ApiError
 from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
-from functions.service import audit_log, clock, org_terms, public_keys
+from functions.scim.paths import SCIM_BASE_PATH
+from functions.service import audit_log, clock, org_terms, public_keys, scim_tokens
 from functions.service.directory import DEFAULT_PLAN, DEFAULT_RETENTION_DAYS, OrgRole, ProjectRole
 from functions.service.errors import AlreadyExistsError, NotFoundError
 from functions.service.tenancy import ProjectRef
@@ -83,15 +94,15 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
 @router.get(
     "/v1/orgs",
     summary="List the orgs you belong to (your token's org)",
-    responses=models.responses(200, models.OrgList),
+    responses=models.responses(200, models.OrgList, 403),
 )
 def list_orgs() -> dict[str, Any]:
     principal = services().verifier.verify(header(router, "Authorization"))
     try:
-        role = services().context.directory.org_role(principal.org, principal.user)
-        return {"orgs": [_org_out(principal.org, role)]}
+        found = services().context.directory.get_org(principal.org)
     except NotFoundError:
         return {"orgs": []}
+    return {"orgs": [_org_out(principal.org, member_role(router, found, principal))]}
 
 
 @router.get(
@@ -267,6 +278,26 @@ def remove_member(org: models.OrgId, project: models.ProjectId, user: models.Use
         raise not_found(f"member {user}") from exc
     record(caller, audit_log.MEMBER_REMOVE, target)
     return {"removed": user}, 200
+
+
+@router.post(
+    "/v1/orgs/<org>/scim-token",
+    summary="Issue (or rotate) the org's SCIM bearer token (org admins); the previous token stops working",
+    responses=models.responses(201, models.ScimTokenOut, 403),
+)
+def issue_scim_token(org: models.OrgId) -> Response[Any]:
+    # Not idempotent on purpose: a replayed answer would have to keep the plaintext token in the idempotency table.
+    caller = authorize(router, Permission.ORG_SCIM_MANAGE, org, audit_action=audit_log.SCIM_TOKEN_ISSUE)
+    context = services().context
+    issued = scim_tokens.issue(context.dynamodb.Table(context.settings.table), org, caller.user)
+    record(caller, audit_log.SCIM_TOKEN_ISSUE, org)
+    body = models.ScimTokenOut(org=org, token=issued.token, issued_at=issued.issued_at, scim_path=SCIM_BASE_PATH)
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump(),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get(

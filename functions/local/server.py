@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from functions.local import webapp
+from functions.scim.paths import SCIM_BASE_PATH
 
 if TYPE_CHECKING:
     import argparse
@@ -213,6 +214,7 @@ class LocalService:
     verbose: bool = False
     demo_sign_in: bool = True  # the web app's one-click sign-in as the demo admin; only ever on a loopback host
     demo_token: str | None = None
+    scim_token: str | None = None  # the demo org's SCIM bearer token (seed_demo)
     # The web app's OIDC sign-in: {"issuer": ..., "client_id": ..., "scope": ...}; None: token or demo only.
     oidc: dict[str, str] | None = None
     # seconds of work per chunk and the fewest rows in one; None: the deployment's (a demo job is then one chunk)
@@ -333,8 +335,22 @@ class LocalService:
                 if exc.code != 409:  # 409: seeded already (a second call in the same process)
                     raise
         self.demo_token = token
+        self.scim_token = self._issue_scim_token(token)
         if self.host not in ("127.0.0.1", "localhost", "::1"):
             self.demo_sign_in = False
+        return token
+
+    def _issue_scim_token(self, admin_token: str) -> str:
+        """The demo org's SCIM bearer token, issued through the API as an org admin would (each call rotates it)."""
+        import urllib.request  # noqa: PLC0415
+
+        request = urllib.request.Request(
+            f"{self.url}/v1/orgs/{DEMO_ORG}/scim-token",
+            method="POST",
+            headers={"Authorization": f"Bearer {admin_token}"},
+        )
+        with urllib.request.urlopen(request) as response:
+            token: str = json.loads(response.read())["token"]
         return token
 
 
@@ -415,6 +431,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"export HETERO2_URL={service.url}")
         print(f"export HETERO2_TOKEN={token}")
         print(f"export HETERO2_PROJECT={DEMO_PROJECT}")
+        print(f"SCIM 2.0 for org '{DEMO_ORG}' (point your IdP's provisioning here, docs/api.md):")
+        print(f"export HETERO2_SCIM_URL={service.url}{SCIM_BASE_PATH}")
+        print(f"export HETERO2_SCIM_TOKEN={service.scim_token}")
         for issuer in extra:
             print(
                 f"also trusted: ES256 tokens signed by --issuer-key with kid {issuer.kid}, "

@@ -79,6 +79,16 @@ class AuditAction(StrEnum):
     AUTH_REFUSED = "auth.refused"  # 401 on an org's routes (rate-limited, functions/service/refusals.py)
     ACCESS_DENIED = "access.denied"  # 403, or a 404 that hides another org or an unshared project
     SHARING_CHANGE = "sharing.change"
+    # SCIM (functions/scim/): the token, and each write of the IdP; details carry the SCIM operation
+    SCIM_TOKEN_ISSUE = "scim.token.issue"
+    SCIM_USER_CREATE = "scim.user.create"
+    SCIM_USER_REPLACE = "scim.user.replace"
+    SCIM_USER_PATCH = "scim.user.patch"
+    SCIM_USER_DELETE = "scim.user.delete"
+    SCIM_GROUP_CREATE = "scim.group.create"
+    SCIM_GROUP_REPLACE = "scim.group.replace"
+    SCIM_GROUP_PATCH = "scim.group.patch"
+    SCIM_GROUP_DELETE = "scim.group.delete"
 
 
 class AuditOutcome(StrEnum):
@@ -111,6 +121,7 @@ RETENTION_DELETE = AuditAction.RETENTION_DELETE.value
 AUTH_REFUSED = AuditAction.AUTH_REFUSED.value
 ACCESS_DENIED = AuditAction.ACCESS_DENIED.value
 SHARING_CHANGE = AuditAction.SHARING_CHANGE.value
+SCIM_TOKEN_ISSUE = AuditAction.SCIM_TOKEN_ISSUE.value
 ACTIONS = frozenset(action.value for action in AuditAction)
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from functions.service import table
 from functions.service.clock import utc_now
 from functions.service.conditional import written
-from functions.service.errors import AlreadyExistsError, NotFoundError
+from functions.service.errors import AlreadyExistsError, NotAMemberError, NotFoundError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -40,6 +40,8 @@ class Org:
     retention_days: int
     created_at: str
     external_sharing: bool = False  # off until an org_admin turns it on (issue 14)
+    # from the first user SCIM provisions, the IdP decides who is in the org: a user with no USER# item is refused
+    scim_provisioning: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,16 @@ class Directory:
             int(str(item["retention_days"])),
             str(item["created_at"]),
             item.get("external_sharing") is True,
+            item.get("scim_provisioning") is True,
+        )
+
+    def set_scim_provisioning(self, org: str) -> None:
+        """From now on only users with an org record (provisioned by SCIM, or the org's admins) are members."""
+        self._table.update_item(
+            Key=table.org_key(org),
+            UpdateExpression="SET scim_provisioning = :t",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":t": True},
         )
 
     def set_external_sharing(self, org: str, enabled: bool) -> None:
@@ -118,13 +130,69 @@ class Directory:
             ExpressionAttributeValues={":d": days},
         )
 
-    def org_role(self, org: str, user: str) -> OrgRole:
-        """A user the IdP put in the org is a member unless made org admin here."""
-        item = self._table.get_item(Key=table.user_key(org, user)).get("Item")
-        return OrgRole(str(item["org_role"])) if item else OrgRole.MEMBER
+    def member_role(self, org: Org, user: str) -> OrgRole:
+        """The caller's org role, checked on every request: one GetItem of the user's org record, so a SCIM
+        deprovisioning refuses the very next request, whatever token it carries. A user the IdP put in the org is a
+        member unless made org admin here.
+
+        Raises :class:`NotAMemberError` for a user deprovisioned by SCIM (``active`` false), or with no record at
+        all in an org whose membership SCIM manages.
+        """
+        item = self._table.get_item(Key=table.user_key(org.org, user)).get("Item")
+        if item is None:
+            if org.scim_provisioning:
+                raise NotAMemberError(f"{user} is not provisioned in org {org.org}")
+            return OrgRole.MEMBER
+        if item.get("active") is False:
+            raise NotAMemberError(f"{user} was deprovisioned from org {org.org}")
+        return OrgRole(str(item["org_role"]))
 
     def set_org_role(self, org: str, user: str, role: OrgRole) -> None:
         self._table.put_item(Item={**table.user_key(org, user), "user": user, "org_role": role.value})
+
+    # the org records SCIM manages (functions/service/scim_directory.py)
+    def link_scim_user(self, org: str, user: str, scim_id: str, *, admin_by_group: bool, active: bool) -> None:
+        """Make ``user``'s org record that of SCIM User ``scim_id``, with its ``active`` flag and org role.
+
+        The role is ``org_admin`` if the IdP's groups say so, or if the API granted it before SCIM took the record
+        over (the org's creator): groups can add the role, not take a granted one away; ``active: false`` still
+        refuses anyone. :class:`AlreadyExistsError` if another SCIM User holds the name.
+        """
+        key = table.user_key(org, user)
+        existing = self._table.get_item(Key=key).get("Item") or {}
+        holder = existing.get("scim_id")
+        if holder is not None and holder != scim_id:
+            raise AlreadyExistsError(f"userName {user} is taken")
+        granted = existing.get("granted_role") or (existing.get("org_role") if existing and holder is None else None)
+        admin = admin_by_group or granted == OrgRole.ORG_ADMIN.value
+        item: dict[str, Any] = {
+            **key,
+            "user": user,
+            "org_role": (OrgRole.ORG_ADMIN if admin else OrgRole.MEMBER).value,
+            "active": active,
+            "scim_id": scim_id,
+        }
+        if granted:
+            item["granted_role"] = str(granted)
+        linked = written(
+            lambda: self._table.put_item(
+                Item=item,
+                ConditionExpression="attribute_not_exists(scim_id) OR scim_id = :id",
+                ExpressionAttributeValues={":id": scim_id},
+            )
+        )
+        if not linked:
+            raise AlreadyExistsError(f"userName {user} is taken")
+
+    def unlink_scim_user(self, org: str, user: str, scim_id: str) -> None:
+        """Delete SCIM User ``scim_id``'s org record: in an org SCIM manages, no access from the next request on."""
+        written(
+            lambda: self._table.delete_item(
+                Key=table.user_key(org, user),
+                ConditionExpression="scim_id = :id",
+                ExpressionAttributeValues={":id": scim_id},
+            )
+        )
 
     # projects
     def create_project(self, ref: ProjectRef, name: str, creator: str) -> Project:

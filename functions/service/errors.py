@@ -43,6 +43,15 @@ class AlreadyExistsError(ServiceError):
     """An org, project or member that exists already."""
 
 
+class NotAMemberError(ServiceError):
+    """A signed-in user whom the org's identity provider deprovisioned (SCIM DELETE or ``active: false``), or, in
+    an org whose membership SCIM manages, never provisioned: refused on every request, whatever the token says."""
+
+
+class ScimTokenError(ServiceError):
+    """A SCIM bearer token that is missing, malformed, rotated away or of no org (401)."""
+
+
 class NotFoundError(ServiceError):
     """No such org, project or member in this org (another org's answers the same)."""
 

@@ -43,6 +43,15 @@ ACTIVITY_OF_ACTION: Final[dict[str, int]] = {
     "member.remove": 4,
     "job.unshare": 4,
     "retention.delete": 4,
+    "scim.token.issue": 1,
+    "scim.user.create": 1,
+    "scim.group.create": 1,
+    "scim.user.replace": 3,
+    "scim.user.patch": 3,
+    "scim.group.replace": 3,
+    "scim.group.patch": 3,
+    "scim.user.delete": 4,
+    "scim.group.delete": 4,
 }
 OTHER_ACTIVITY: Final = 99
 # OCSF status_id: 1 Success, 2 Failure; severity_id: 1 Informational, 3 Medium (a refusal is worth a look)

@@ -11,6 +11,9 @@ One partition per org (IAM's ``dynamodb:LeadingKeys`` condition pins a role to i
     pk=ORG#{org}                       sk=USAGE#{yyyy-mm}#{project}      metered usage
     pk=ORG#{org}                       sk=REFUSALS#{yyyy-mm-ddThh:mm}    refusals audited that minute (rate limit)
     pk=ORG#{org}                       sk=SHARE#{user}#{project}#{job}   a job shown to a member of the org
+    pk=ORG#{org}                       sk=SCIM#TOKEN                     the SCIM bearer token's SHA-256
+    pk=ORG#{org}                       sk=SCIM#USER#{id}                 a SCIM User (its USER# item holds the access)
+    pk=ORG#{org}                       sk=SCIM#GROUP#{id}                a SCIM Group
     pk=ORG#{org}#PROJECT#{project}     sk=MEMBER#{user}                  project role
     pk=ORG#{org}#PROJECT#{project}     sk=JOB#{job}                      job record
     pk=ORG#{org}#PROJECT#{project}     sk=PROGRESS#{job}#{attempt}#{chunk}  one counted chunk (no growing set)
@@ -41,6 +44,9 @@ QUOTA_SLOT: Final = "QUOTA#SLOT#"
 REFUSALS: Final = "REFUSALS#"
 PROGRESS: Final = "PROGRESS#"
 SHARE: Final = "SHARE#"
+SCIM_TOKEN: Final = "SCIM#TOKEN"
+SCIM_USER: Final = "SCIM#USER#"
+SCIM_GROUP: Final = "SCIM#GROUP#"
 
 Key = dict[str, str]
 
@@ -131,6 +137,15 @@ def month_and_project_of_usage_sk(sk: object) -> tuple[str, str]:
 def refusals_key(org: str, minute: str) -> Key:
     """The counter of refusal events audited for ``org`` in one UTC minute (``yyyy-mm-ddThh:mm``)."""
     return {"pk": org_pk(org), "sk": f"{REFUSALS}{minute}"}
+
+
+def scim_token_key(org: str) -> Key:
+    return {"pk": org_pk(org), "sk": SCIM_TOKEN}
+
+
+def scim_resource_key(org: str, prefix: str, scim_id: str) -> Key:
+    """A SCIM User (``SCIM_USER``) or Group (``SCIM_GROUP``); ``scim_id`` is one the service assigned."""
+    return {"pk": org_pk(org), "sk": f"{prefix}{scim_id}"}
 
 
 def event_sk(seq: int) -> str:

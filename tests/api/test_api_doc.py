@@ -28,6 +28,8 @@ def test_every_curl_example_in_api_md_runs(service: LocalService, tmp_path: Path
         **os.environ,
         "HETERO2_URL": service.url,
         "HETERO2_TOKEN": token,
+        "HETERO2_SCIM_URL": f"{service.url}/scim/v2",
+        "HETERO2_SCIM_TOKEN": service.scim_token or "",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     result = subprocess.run(

@@ -98,6 +98,10 @@ ROUTES: dict[str, tuple[Request, dict[str, int]]] = {
         lambda w: ("GET", f"/v1/orgs/{_org(w)}/audit", None),
         {"org_admin": 200, "admin": 403, "run": 403, "view": 403, "none": 403, "other": 404},
     ),
+    "issue SCIM token": (
+        lambda w: ("POST", f"/v1/orgs/{_org(w)}/scim-token", None),
+        {"org_admin": 201, "admin": 403, "run": 403, "view": 403, "none": 403, "other": 404},
+    ),
     "list projects": (
         lambda w: ("GET", f"/v1/orgs/{_org(w)}/projects", None),
         {"org_admin": 200, "admin": 200, "run": 200, "view": 200, "none": 200, "other": 404},

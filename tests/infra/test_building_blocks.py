@@ -110,11 +110,12 @@ def test_a_new_signing_key_version_moves_the_same_alias_to_a_new_key() -> None:
 
 
 def test_the_service_modules_the_cdk_app_imports_load_no_aws_sdk_and_no_engine() -> None:
-    """infra_cdk reads names (env, layout, table keys, ids, settings) from functions/ without boto3 or RDKit."""
+    """infra_cdk reads names (env, layout, table keys, ids, settings, the SCIM path) from functions/ without boto3
+    or RDKit."""
     code = (
         "import sys\n"
         "import functions.service.env, functions.service.layout, functions.service.table\n"
-        "import functions.service.ids, functions.service.settings\n"
+        "import functions.service.ids, functions.service.settings, functions.scim.paths\n"
         "print(','.join(m for m in ('boto3', 'botocore', 'rdkit', 'numpy') if m in sys.modules))\n"
     )
     command = [sys.executable, "-c", code]

@@ -257,7 +257,7 @@ def test_table_grants_are_limited_to_the_tenants_partition_keys(synthesized: Syn
         if statement["Resource"] == {"Fn::GetAtt": [main, "Arn"]}
     ]
     keyed = [statement for _, statement in grants if "Condition" in statement]
-    assert len(keyed) == 11  # every function and the Fargate worker
+    assert len(keyed) == 12  # every function (ScimAuthorizer included) and the Fargate worker
     for statement in keyed:
         assert sorted(statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]) == expected
     # The grants a partition-key condition cannot cover: the Scan of org records by the daily retention pass
@@ -295,7 +295,7 @@ def test_drop_folder_uploaders_must_use_their_orgs_key(synthesized: Synthesized,
 def test_functions_use_their_own_role_with_no_managed_policy(synthesized: Synthesized, stack: str) -> None:
     functions = synthesized.resources(stack, "AWS::Lambda::Function")
     roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()}
-    assert len(roles) == len(functions) == 10
+    assert len(roles) == len(functions) == 11  # ScimAuthorizer the eleventh
     for role in synthesized.resources(stack, "AWS::IAM::Role").values():
         assert "ManagedPolicyArns" not in role["Properties"]
 

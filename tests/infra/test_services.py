@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import assertions
 
+from functions.scim.paths import SCIM_BASE_PATH
 from infra_cdk import contract
-from infra_cdk.api import MANAGED_RULE_GROUPS
+from infra_cdk.api import MANAGED_RULE_GROUPS, SCIM_TOKEN_SHAPE, TOKEN_SHAPE
 from infra_cdk.assets import REPO_ROOT, WORKER_REQUIREMENTS
 from infra_cdk.compute import (
     CONTROL_PLANE_FUNCTIONS,
@@ -176,17 +178,75 @@ def test_state_machine_is_inline_substituted_logged_and_traced(synthesized: Synt
 
 
 def test_every_api_method_requires_the_jwt_authorizer_and_a_usage_key(synthesized: Synthesized, stack: str) -> None:
-    authorizer, properties = _only(synthesized.resources(stack, "AWS::ApiGateway::Authorizer"))
-    assert properties["Properties"]["Type"] == "TOKEN"
-    assert properties["Properties"]["IdentitySource"] == "method.request.header.Authorization"
+    """Every method but SCIM's takes the JWT authorizer; SCIM's takes the SCIM token's (next test)."""
+    authorizers = _authorizers_by_token_shape(synthesized, stack)
+    jwt_authorizer = authorizers[TOKEN_SHAPE]
     methods = synthesized.resources(stack, "AWS::ApiGateway::Method")
+    scim_methods = _scim_methods(synthesized, stack)
     assert methods
-    for method in methods.values():
+    for method_id, method in methods.items():
         assert method["Properties"]["AuthorizationType"] == "CUSTOM"
-        assert method["Properties"]["AuthorizerId"] == {"Ref": authorizer}
+        if method_id not in scim_methods:
+            assert method["Properties"]["AuthorizerId"] == {"Ref": jwt_authorizer}
         assert method["Properties"]["ApiKeyRequired"] is True
     _, api = _only(synthesized.resources(stack, "AWS::ApiGateway::RestApi"))
     assert api["Properties"]["ApiKeySourceType"] == "AUTHORIZER"
+
+
+def test_scim_routes_have_their_own_token_authorizer_that_reads_only_the_token_hash(
+    synthesized: Synthesized, stack: str
+) -> None:
+    authorizers = _authorizers_by_token_shape(synthesized, stack)
+    scim_authorizer = authorizers[SCIM_TOKEN_SHAPE]
+    properties = synthesized.resources(stack, "AWS::ApiGateway::Authorizer")[scim_authorizer]["Properties"]
+    assert properties["Type"] == "TOKEN"
+    assert properties["IdentitySource"] == "method.request.header.Authorization"
+    assert properties["AuthorizerResultTtlInSeconds"] == 0  # a rotated token is refused at once
+    assert re.fullmatch(SCIM_TOKEN_SHAPE.strip("^$"), "Bearer h2scim_acme_" + "A" * 43)
+    assert not re.fullmatch(SCIM_TOKEN_SHAPE.strip("^$"), "Bearer a.b.c")
+    (method,) = _scim_methods(synthesized, stack).values()
+    assert method["Properties"]["HttpMethod"] == "ANY"
+    assert method["Properties"]["AuthorizerId"] == {"Ref": scim_authorizer}
+    assert method["Properties"]["ApiKeyRequired"] is True
+    function_id = next(
+        name
+        for name, function in synthesized.resources(stack, "AWS::Lambda::Function").items()
+        if function["Properties"].get("Handler") == contract.SCIM_AUTHORIZER_HANDLER
+    )
+    assert function_id in json.dumps(properties["AuthorizerUri"])
+    role = synthesized.resources(stack, "AWS::Lambda::Function")[function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    actions = {
+        action
+        for policy in synthesized.resources(stack, "AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:GetItem"}
+
+
+def _authorizers_by_token_shape(synthesized: Synthesized, stack: str) -> dict[str, str]:
+    found = synthesized.resources(stack, "AWS::ApiGateway::Authorizer")
+    shapes = {a["Properties"]["IdentityValidationExpression"]: name for name, a in found.items()}
+    assert set(shapes) == {TOKEN_SHAPE, SCIM_TOKEN_SHAPE}
+    return shapes
+
+
+def _scim_methods(synthesized: Synthesized, stack: str) -> dict[str, Any]:
+    """The methods on /scim/v2/{proxy+} (a resource chain scim → v2 → {proxy+})."""
+    resources = synthesized.resources(stack, "AWS::ApiGateway::Resource")
+
+    def path(resource_id: str) -> str:
+        resource = resources[resource_id]["Properties"]
+        parent = resource["ParentId"]
+        prefix = path(parent["Ref"]) if isinstance(parent, dict) and "Ref" in parent else ""
+        return f"{prefix}/{resource['PathPart']}"
+
+    return {
+        name: method
+        for name, method in synthesized.resources(stack, "AWS::ApiGateway::Method").items()
+        if path(method["Properties"]["ResourceId"]["Ref"]) == f"{SCIM_BASE_PATH}/{{proxy+}}"
+    }
 
 
 def test_api_stage_logs_traces_throttles_and_sits_behind_waf(synthesized: Synthesized, stack: str) -> None:

@@ -174,8 +174,9 @@ def test_action_constants_match_the_enum() -> None:
     assert audit_log.JOB_SUBMIT == "job.submit"
     assert audit_log.RETENTION_DELETE == "retention.delete"
     assert {a.value for a in AuditAction} == audit_log.ACTIONS
-    # 16 + auth.refused, access.denied, sharing.change (issue 14), job.reproduce (issue 12), job.share, job.unshare (15)
-    assert len(audit_log.ACTIONS) == 22
+    # 16 + auth.refused, access.denied, sharing.change (issue 14), job.reproduce (issue 12), job.share, job.unshare
+    # (issue 15), the SCIM token and 8 SCIM writes
+    assert len(audit_log.ACTIONS) == 31
 
 
 def test_job_target_names_project_and_job() -> None:
