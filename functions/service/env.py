@@ -38,3 +38,7 @@ DESCRIPTORS_KEY: Final = "HETERO2_DESCRIPTORS_KEY"
 # The audit anchors (functions/service/audit_anchor.py, functions/handlers/audit_anchor.py)
 ANCHOR_BUCKET: Final = "HETERO2_ANCHOR_BUCKET"  # the S3 Object Lock bucket the signed chain heads go to
 ANCHOR_RETENTION_DAYS: Final = "HETERO2_ANCHOR_RETENTION_DAYS"  # compliance-mode retention of each anchor
+ANCHOR_EVERY: Final = "HETERO2_ANCHOR_EVERY"  # the audit stream anchors every N-th event of an org (0: never)
+
+# The SIEM export (functions/service/siem_export.py, functions/handlers/siem_export.py)
+AUDIT_BUS: Final = "HETERO2_AUDIT_BUS"  # the EventBridge bus that carries each audit event as OCSF
