@@ -126,7 +126,8 @@ class DataStore(Construct):
         self.bucket = self._artifact_bucket(config)
         self._open_drop_folders(config)
         self.table = self._table("MainTable", "pk", "sk")
-        self.audit_table = self._table("AuditTable", "pk", "sk")
+        # The stream feeds the SIEM export and the every-N anchors (infra_cdk/siem.py); new images only.
+        self.audit_table = self._table("AuditTable", "pk", "sk", stream=dynamodb.StreamViewType.NEW_IMAGE)
         for action in AUDIT_TABLE_FORBIDDEN:
             # Append-only for everyone, administrators included; changing this is a visible policy change.
             self.audit_table.add_to_resource_policy(
@@ -359,7 +360,15 @@ class DataStore(Construct):
                 )
             )
 
-    def _table(self, construct_id: str, partition: str, sort: str | None, *, ttl: str | None = None) -> dynamodb.Table:
+    def _table(
+        self,
+        construct_id: str,
+        partition: str,
+        sort: str | None,
+        *,
+        ttl: str | None = None,
+        stream: dynamodb.StreamViewType | None = None,
+    ) -> dynamodb.Table:
         return dynamodb.Table(
             self,
             construct_id,
@@ -373,6 +382,7 @@ class DataStore(Construct):
             ),
             deletion_protection=True,
             time_to_live_attribute=ttl,
+            stream=stream,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 

@@ -14,6 +14,7 @@ from functions.api.errors import ApiError
 from functions.api.permissions import Permission, allowed, hides_existence
 from functions.service import audit_log, org_terms, refusals
 from functions.service.context import ServiceContext, service_context
+from functions.service.directory import OrgRole
 from functions.service.errors import NotFoundError
 from functions.service.ids import checked_id
 from functions.service.tenancy import ProjectRef
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.api_gateway import Router
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-    from functions.service.directory import OrgRole, ProjectRole
+    from functions.service.directory import ProjectRole
 
 
 def not_found(what: str) -> ApiError:
@@ -108,7 +109,7 @@ def authorize(
     except NotFoundError as exc:
         raise not_found(f"org {org}") from exc
     org_terms.sync(svc.context, found)  # a plan or retention change in the customer config reaches the record
-    org_role = svc.context.directory.org_role(org, principal.user)
+    org_role = org_role_of(principal)
     project_role = None
     if project is not None:
         ref = ProjectRef(checked_id(org, "org"), checked_id(project, "project"))
@@ -135,6 +136,13 @@ def authorize(
         )
         raise ApiError(403, "forbidden", f"your role does not allow {permission.value}")
     return caller
+
+
+def org_role_of(principal: Principal) -> OrgRole:
+    """The caller's role in their token's org: the stronger of the one stored for them and the one their IdP groups
+    map to (functions/api/auth.py; the mapping is the token's org's own)."""
+    stored = services().context.directory.org_role(principal.org, principal.user)
+    return OrgRole.ORG_ADMIN if OrgRole.ORG_ADMIN in (stored, principal.group_role) else stored
 
 
 def caller_of(app: APIGatewayRestResolver | Router, principal: Principal, org_role: OrgRole) -> Caller:

@@ -9,7 +9,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from botocore.exceptions import ClientError
 
 from functions.api import models
-from functions.api.deps import authorize, caller_of, header, not_found, record, refused_as_missing, services
+from functions.api.deps import (
+    authorize,
+    caller_of,
+    header,
+    not_found,
+    org_role_of,
+    record,
+    refused_as_missing,
+    services,
+)
 from functions.api.errors import ApiError
 from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
@@ -88,7 +97,7 @@ def create_org(body: models.OrgCreate) -> tuple[dict[str, Any], int]:
 def list_orgs() -> dict[str, Any]:
     principal = services().verifier.verify(header(router, "Authorization"))
     try:
-        role = services().context.directory.org_role(principal.org, principal.user)
+        role = org_role_of(principal)
         return {"orgs": [_org_out(principal.org, role)]}
     except NotFoundError:
         return {"orgs": []}

@@ -11,9 +11,10 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from functions.service import env
-from functions.service.audit_anchor import DEFAULT_ANCHOR_EVERY, AnchorStore
+from functions.service.audit_anchor import AnchorStore
 from functions.service.context import service_context
 from functions.service.observability import logger, metrics
+from functions.service.settings import DEFAULT_ANCHOR_EVERY
 from functions.service.siem_export import SiemExporter
 
 if TYPE_CHECKING:

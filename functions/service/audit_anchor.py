@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 ANCHOR_TYPE = "hetero2.audit-anchor.v1"
 ANCHORS = "anchors/"
 DEFAULT_RETENTION_DAYS = 2555  # seven years, a common GxP record-retention period
-DEFAULT_ANCHOR_EVERY = 100  # the SIEM stream also anchors every N-th event of an org (customer config)
 
 
 def anchor_key(org: str, seq: int) -> str:

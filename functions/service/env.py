@@ -30,6 +30,10 @@ JWT_AUDIENCE: Final = "HETERO2_JWT_AUDIENCE"
 JWKS_URL: Final = "HETERO2_JWKS_URL"
 JWKS: Final = "HETERO2_JWKS"  # an inline JWKS document: the local server's, never a deployment's
 USAGE_KEY_PREFIX: Final = "HETERO2_USAGE_KEY_PREFIX"
+GROUP_CLAIM: Final = "HETERO2_GROUP_CLAIM"  # the primary issuer's groups claim (default cognito:groups)
+# More trusted issuers as JSON [{"issuer", "audience", "jwks_url", "org_claim", "group_claim"}]: the SAML user pool
+SSO_ISSUERS: Final = "HETERO2_SSO_ISSUERS"
+GROUP_ROLES: Final = "HETERO2_GROUP_ROLES"  # group claims → org roles, JSON {org: {group: role}} (customer config)
 
 # The Fargate task (functions/handlers/fargate_worker.py); the state machine sets these per task
 TASK: Final = "HETERO2_TASK"

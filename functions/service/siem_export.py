@@ -30,6 +30,7 @@ from functions.service.errors import AuditLogError
 from functions.service.layout import audit_export_key
 from functions.service.observability import logger, metrics
 from functions.service.ocsf import to_ocsf
+from functions.service.settings import AUDIT_DETAIL_TYPE, AUDIT_EVENT_SOURCE
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -39,8 +40,8 @@ if TYPE_CHECKING:
     from functions.service.artifacts import ArtifactStore
     from functions.service.tenant_keys import KmsSigner
 
-EVENT_SOURCE: Final = "hetero2.audit"
-DETAIL_TYPE: Final = "OCSF API Activity"
+EVENT_SOURCE: Final = AUDIT_EVENT_SOURCE
+DETAIL_TYPE: Final = AUDIT_DETAIL_TYPE
 _EVENT_SK: Final = re.compile(rf"{keys.EVENT}\d{{12}}")
 _DESERIALIZE: Final = TypeDeserializer()
 

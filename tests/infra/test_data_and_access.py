@@ -200,10 +200,17 @@ def test_audit_anchors_go_to_an_object_lock_bucket_in_compliance_mode(synthesize
 def test_no_role_may_change_the_audit_log(synthesized: Synthesized, stack: str) -> None:
     audit = _logical_id(synthesized, stack, "AWS::DynamoDB::Table", "AuditTable")
     granted: set[str] = set()
+    streamed: set[str] = set()
     for _, statement in _identity_statements(synthesized, stack):
         if audit in str(statement["Resource"]):
-            granted |= set(_as_list(statement["Action"]))
+            actions = set(_as_list(statement["Action"]))
+            # the SIEM export reads the table's stream (new images): reading, never writing
+            if "StreamArn" in str(statement["Resource"]):
+                streamed |= actions
+            else:
+                granted |= actions
     assert granted == {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"}
+    assert streamed == {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 
 
 def test_no_allow_statement_has_a_wildcard_action(synthesized: Synthesized, stack: str) -> None:
@@ -295,7 +302,7 @@ def test_drop_folder_uploaders_must_use_their_orgs_key(synthesized: Synthesized,
 def test_functions_use_their_own_role_with_no_managed_policy(synthesized: Synthesized, stack: str) -> None:
     functions = synthesized.resources(stack, "AWS::Lambda::Function")
     roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()}
-    assert len(roles) == len(functions) == 10
+    assert len(roles) == len(functions) == 11
     for role in synthesized.resources(stack, "AWS::IAM::Role").values():
         assert "ManagedPolicyArns" not in role["Properties"]
 
