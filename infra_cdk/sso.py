@@ -59,15 +59,17 @@ class SamlSignIn(Construct):
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        nag.acknowledge(self.pool, "AwsSolutions-COG3", "cognito-federated-only")
+        for rule in ("AwsSolutions-COG3", "AwsSolutions-COG8"):  # threat protection, and the Plus plan it needs
+            nag.acknowledge(self.pool, rule, "cognito-federated-only")
         metadata = (
             cognito.UserPoolIdentityProviderSamlMetadata.url(saml.metadata_url)
             if saml.metadata_url is not None
             else cognito.UserPoolIdentityProviderSamlMetadata.file(config.saml_metadata or "")
         )
-        custom = {ORG_ATTRIBUTE: cognito.ProviderAttribute.other(saml.org_attribute)}
+        # keys are the pool's attribute names as written: custom attributes carry their "custom:" prefix
+        custom = {ORG_CLAIM: cognito.ProviderAttribute.other(saml.org_attribute)}
         if saml.groups_attribute is not None:
-            custom[GROUPS_ATTRIBUTE] = cognito.ProviderAttribute.other(saml.groups_attribute)
+            custom[GROUPS_CLAIM] = cognito.ProviderAttribute.other(saml.groups_attribute)
         self.provider = cognito.UserPoolIdentityProviderSaml(
             self,
             "Saml",

@@ -230,7 +230,8 @@ def _all_statements(resource: Json) -> Iterator[Json]:
     for name in ("PolicyDocument", "KeyPolicy"):
         if isinstance(properties.get(name), dict):
             yield from properties[name]["Statement"]
-    for policy in properties.get("Policies", []):
+    policies = properties.get("Policies", [])
+    for policy in policies if isinstance(policies, list) else []:  # a user pool's Policies is its password policy
         yield from policy["PolicyDocument"]["Statement"]
     resource_policy = properties.get("ResourcePolicy")
     if isinstance(resource_policy, dict):

@@ -11,7 +11,7 @@ import pytest
 
 from functions.service import env
 from functions.service.settings import AUDIT_DETAIL_TYPE, AUDIT_EVENT_SOURCE
-from infra_cdk.app import EXAMPLE_CUSTOMERS, build_app
+from infra_cdk.app import EXAMPLE_CUSTOMERS, build_app, cdk_json_context
 from infra_cdk.assets import AssetPaths
 from infra_cdk.config import CustomerConfigError, load_customer_config
 from infra_cdk.sso import GROUPS_CLAIM, ORG_CLAIM
@@ -158,7 +158,7 @@ def test_saml_metadata_from_a_file_next_to_the_config_is_synthesized_and_nag_cle
     (folder / "acme-idp.xml").write_text(METADATA)
     layer = tmp_path / "layer"
     (layer / "python").mkdir(parents=True)
-    app = build_app(folder, assets=AssetPaths(layer_dir=layer), outdir=tmp_path / "out")
+    app = build_app(folder, assets=AssetPaths(layer_dir=layer), outdir=tmp_path / "out", context=cdk_json_context())
     app.synth()  # cdk-nag findings would raise here
     template = json.loads((tmp_path / "out" / f"{ACME}.template.json").read_text())
     (provider,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Cognito::UserPoolIdentityProvider"]
