@@ -96,7 +96,10 @@ def group_roles(document: object) -> dict[str, dict[str, OrgRole]]:
     for org, groups in document.items():
         if not isinstance(groups, dict) or not all(isinstance(g, str) and g for g in groups):
             raise RuntimeError(f"{env.GROUP_ROLES}: org {org!r} must map group names to roles")
-        mapping[checked_id(org, "org")] = {group: OrgRole(role) for group, role in groups.items()}
+        try:
+            mapping[checked_id(org, "org")] = {group: OrgRole(role) for group, role in groups.items()}
+        except (ServiceError, ValueError) as exc:
+            raise RuntimeError(f"{env.GROUP_ROLES}: {exc}") from exc
     return mapping
 
 

@@ -65,7 +65,7 @@ def serve_with_issuer_key(tmp_path: Path, environment: dict[str, str] | None = N
     )
     try:
         banner: list[str] = []
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180  # start-up takes seconds, but minutes on a busy 2-core machine
         while time.monotonic() < deadline and process.stdout is not None:
             line = process.stdout.readline()
             if not line:
