@@ -139,8 +139,10 @@ class TenantConfig(BaseModel):
     drop_folder_principals: tuple[str, ...] = ()
     # Asymmetric KMS keys do not rotate; raising this creates a new signing key behind the same alias.
     signing_key_version: Annotated[int, Field(ge=1, le=99)] = 1
-    # The SIEM export: the org's audit events also go to this event bus of the customer's (a rule per org).
+    # The SIEM export: the org's audit events also go to this event bus of the customer's (a rule per org), and
+    # these IAM roles or users may read the org's OCSF export prefix (the org's key decrypts it, through S3 only).
     siem_event_bus_arn: str | None = None
+    siem_readers: tuple[str, ...] = ()
     # SSO: an IdP group (from the token's group claim) → an org role in this org, and only in this org.
     group_roles: dict[Annotated[str, Field(min_length=1, max_length=256)], Literal["org_admin", "member"]] = Field(
         default_factory=dict
@@ -154,7 +156,7 @@ class TenantConfig(BaseModel):
         except InvalidIdentifierError as error:
             raise ValueError(str(error)) from None
 
-    @field_validator("drop_folder_principals")
+    @field_validator("drop_folder_principals", "siem_readers")
     @classmethod
     def _principals_are_roles_or_users(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for principal in value:

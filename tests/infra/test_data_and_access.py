@@ -127,9 +127,10 @@ def test_each_org_has_its_own_rotating_data_key_and_p256_signing_key(synthesized
 
 
 def test_key_policies_give_the_account_administration_only(synthesized: Synthesized, stack: str) -> None:
-    """Usage comes only from statements that name roles of this stack (or configured drop-folder uploaders)."""
+    """Usage comes only from statements that name roles of this stack (or configured drop-folder uploaders and SIEM
+    readers)."""
     config = synthesized.configs[stack]
-    uploaders = {arn for tenant in config.tenants for arn in tenant.drop_folder_principals}
+    uploaders = {arn for tenant in config.tenants for arn in (*tenant.drop_folder_principals, *tenant.siem_readers)}
     roles = set(synthesized.resources(stack, "AWS::IAM::Role"))
     for logical, key in synthesized.resources(stack, "AWS::KMS::Key").items():
         for statement in key["Properties"]["KeyPolicy"]["Statement"]:

@@ -99,6 +99,41 @@ def test_the_export_function_writes_only_the_export_area_and_publishes_only_to_t
     assert not [s for s in statements if "dynamodb:PutItem" in json.dumps(s["Action"])]
 
 
+def test_an_orgs_siem_readers_may_read_its_export_prefix_and_nothing_else(synthesized: Synthesized) -> None:
+    config = synthesized.configs[ACME]
+    readers = {t.org: t.siem_readers for t in config.tenants}
+    assert readers["acme-discovery"]
+    assert not readers["acme-tox"]
+    policies = synthesized.resources(ACME, "AWS::S3::BucketPolicy").values()
+    granted = [
+        statement
+        for policy in policies
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Sid", "").startswith("SiemExport")
+    ]
+    assert {s["Sid"] for s in granted} == {"SiemExportReadAcmeDiscovery", "SiemExportListAcmeDiscovery"}
+    for statement in granted:
+        assert statement["Effect"] == "Allow"
+        assert statement["Principal"] == {"AWS": readers["acme-discovery"][0]}
+        assert "tenants/acme-discovery/exports/audit/ocsf/" in json.dumps(statement)
+        assert set(_actions(statement)) <= {"s3:GetObject", "s3:ListBucket"}
+    key_grants = [
+        (logical, statement)
+        for logical, key in synthesized.resources(ACME, "AWS::KMS::Key").items()
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]
+        if statement.get("Sid") == "SiemReadersThroughS3"
+    ]
+    ((logical, statement),) = key_grants
+    assert "DataKeyacmediscovery" in logical.replace("-", "")
+    assert _actions(statement) == ["kms:Decrypt"]
+    assert "kms:ViaService" in statement["Condition"]["StringEquals"]
+
+
+def _actions(statement: Json) -> list[str]:
+    actions = statement["Action"]
+    return actions if isinstance(actions, list) else [actions]
+
+
 def test_saml_sign_in_is_a_federated_only_pool_with_a_pkce_client_the_api_trusts(synthesized: Synthesized) -> None:
     config = synthesized.configs[ACME]
     assert config.saml is not None
