@@ -15,7 +15,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
-from functions.service.layout import INBOX_AREA, JOBS_AREA, OUTBOX_AREA, org_prefix
+from functions.service.layout import AUDIT_EXPORT_AREA, INBOX_AREA, JOBS_AREA, OUTBOX_AREA, org_prefix
 from functions.service.table import org_pk
 from infra_cdk import contract, nag
 
@@ -103,6 +103,9 @@ MATRIX: Final[dict[str, Grants]] = {
     "AuditAnchor": Grants(
         main=("dynamodb:GetItem",), audit=("dynamodb:GetItem", "dynamodb:Query"), signing="sign", scan_org_records=True
     ),
+    # Reads the audit table's stream (infra_cdk/siem.py), writes each org's OCSF export under its key, and signs
+    # every N-th event's anchor.
+    "SiemExport": Grants(objects=((AUDIT_EXPORT_AREA, PUT),), data_keys=True, signing="sign"),
 }
 
 

@@ -78,6 +78,8 @@ class Api(Construct):
             contract.env.JWT_ISSUER: config.oidc.issuer,
             contract.env.JWT_AUDIENCE: config.oidc.audience,
             contract.env.JWKS_URL: config.oidc.resolved_jwks_url,
+            contract.env.GROUP_CLAIM: config.oidc.group_claim,
+            contract.env.GROUP_ROLES: json.dumps(config.group_roles, sort_keys=True),
         }
         for name, value in oidc.items():
             handler.add_environment(name, value)

@@ -32,9 +32,10 @@ REASONS: Final[dict[str, str]] = {
         "unreserved pool below the floor the config enforces."
     ),
     "CKV_AWS_116": (
-        "Invoked synchronously (by API Gateway or as a Step Functions task): the caller receives the error and "
-        "retries or catches it (the state machine marks the job failed); a Lambda dead-letter queue only "
-        "receives failed asynchronous invocations, so it would stay empty."
+        "Invoked synchronously (by API Gateway or as a Step Functions task) or by a stream's event source mapping: "
+        "the caller receives the error and retries or catches it (the state machine marks the job failed; the "
+        "audit stream's mapping retries, then sends the failed records to the dead-letter queue); a Lambda "
+        "dead-letter queue only receives failed asynchronous invocations, so it would stay empty."
     ),
     "CKV_AWS_117": (
         "The function calls only AWS APIs (S3, DynamoDB, KMS, Step Functions), authorized by IAM and resource "

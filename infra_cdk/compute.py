@@ -85,6 +85,7 @@ CONTROL_PLANE_FUNCTIONS: Final = (
     FunctionSpec("Retention", contract.RETENTION_HANDLER, 1024, 900, "Delete data past its retention"),
     FunctionSpec("AuditAnchor", contract.AUDIT_ANCHOR_HANDLER, 512, 300, "Sign audit-chain heads into Object Lock"),
     FunctionSpec("Reconcile", contract.RECONCILE_HANDLER, 256, 60, "End and settle a job its execution left behind"),
+    FunctionSpec("SiemExport", contract.SIEM_EXPORT_HANDLER, 512, 300, "Audit events to the SIEM export and bus"),
 )
 
 

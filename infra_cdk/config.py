@@ -11,7 +11,7 @@ import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -25,6 +25,7 @@ from pydantic import (
 
 from functions.service.errors import InvalidIdentifierError
 from functions.service.ids import checked_id
+from functions.service.settings import DEFAULT_ANCHOR_EVERY
 from infra_cdk.errors import CustomerConfigError
 from infra_cdk.plans import PLANS, UNRESERVED_FLOOR, PlanLimits, PlanName
 
@@ -44,6 +45,7 @@ _CUSTOMER = re.compile(r"[a-z][a-z0-9-]{1,30}[a-z0-9]")
 _ACCOUNT = re.compile(r"\d{12}")
 _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}")
 _PRINCIPAL = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}")
+_EVENT_BUS = re.compile(r"arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._/-]{1,256}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 # The customer's scalar fields and what each must look like (one validator checks all three).
 _SCALAR_PATTERNS: Final = {
@@ -68,6 +70,8 @@ class OidcConfig(BaseModel):
     issuer: str
     audience: Annotated[str, Field(min_length=1, max_length=256)]
     jwks_url: str | None = None
+    # The claim listing the user's IdP groups (tenants' group_roles map them to org roles).
+    group_claim: Annotated[str, Field(min_length=1, max_length=128)] = "cognito:groups"
 
     @field_validator("issuer")
     @classmethod
@@ -85,6 +89,47 @@ class OidcConfig(BaseModel):
         return self.jwks_url or f"{self.issuer.rstrip('/')}/.well-known/jwks.json"
 
 
+class SamlConfig(BaseModel):
+    """SAML 2.0 sign-in: a Cognito user pool with the customer's IdP as its SAML provider (infra_cdk/sso.py).
+
+    The IdP sends the user's org and groups as SAML attributes; the pool keeps them as ``custom:org`` and
+    ``custom:groups``, which the API reads from the pool's ID tokens. Metadata comes from a URL (kept fresh by
+    Cognito) or a file next to this config (``metadata_file``, read at synth).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    provider_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{3,32}$")]
+    metadata_url: str | None = None
+    metadata_file: str | None = None
+    domain_prefix: Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
+    org_attribute: Annotated[str, Field(min_length=1, max_length=256)]
+    groups_attribute: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    email_attribute: Annotated[str, Field(min_length=1, max_length=256)] = (
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
+    )
+    # Where the hosted sign-in may return to, besides the web dashboard this stack serves.
+    callback_urls: tuple[str, ...] = ()
+
+    @field_validator("metadata_url")
+    @classmethod
+    def _metadata_is_https(cls, value: str | None) -> str | None:
+        return None if value is None else _https(value, "metadata_url")
+
+    @field_validator("callback_urls")
+    @classmethod
+    def _callbacks_are_https(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_https(url, "callback_urls") for url in value)
+
+    @model_validator(mode="after")
+    def _one_metadata_source(self) -> SamlConfig:
+        if (self.metadata_url is None) == (self.metadata_file is None):
+            raise ValueError("name exactly one of metadata_url and metadata_file")
+        if self.metadata_file is not None and (Path(self.metadata_file).is_absolute() or ".." in self.metadata_file):
+            raise ValueError("metadata_file is a file name next to the config, not a path elsewhere")
+        return self
+
+
 class TenantConfig(BaseModel):
     """One org (tenant) in a customer deployment: its plan, how long its data lives, who may drop files."""
 
@@ -96,6 +141,14 @@ class TenantConfig(BaseModel):
     drop_folder_principals: tuple[str, ...] = ()
     # Asymmetric KMS keys do not rotate; raising this creates a new signing key behind the same alias.
     signing_key_version: Annotated[int, Field(ge=1, le=99)] = 1
+    # The SIEM export: the org's audit events also go to this event bus of the customer's (a rule per org), and
+    # these IAM roles or users may read the org's OCSF export prefix (the org's key decrypts it, through S3 only).
+    siem_event_bus_arn: str | None = None
+    siem_readers: tuple[str, ...] = ()
+    # SSO: an IdP group (from the token's group claim) → an org role in this org, and only in this org.
+    group_roles: dict[Annotated[str, Field(min_length=1, max_length=256)], Literal["org_admin", "member"]] = Field(
+        default_factory=dict
+    )
 
     @field_validator("org")
     @classmethod
@@ -105,7 +158,7 @@ class TenantConfig(BaseModel):
         except InvalidIdentifierError as error:
             raise ValueError(str(error)) from None
 
-    @field_validator("drop_folder_principals")
+    @field_validator("drop_folder_principals", "siem_readers")
     @classmethod
     def _principals_are_roles_or_users(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for principal in value:
@@ -116,6 +169,15 @@ class TenantConfig(BaseModel):
                 )
         if len(set(value)) != len(value):
             raise ValueError("lists the same principal twice")
+        return value
+
+    @field_validator("siem_event_bus_arn")
+    @classmethod
+    def _bus_is_an_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _EVENT_BUS.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not an EventBridge event bus ARN (arn:aws:events:REGION:ACCOUNT:event-bus/NAME)"
+            )
         return value
 
     @property
@@ -132,6 +194,7 @@ class CustomerConfig(BaseModel):
     account: str
     region: str
     oidc: OidcConfig
+    saml: SamlConfig | None = None
     tenants: Annotated[tuple[TenantConfig, ...], Field(min_length=1)]
     alarm_emails: tuple[str, ...] = ()
     vpc_cidr: str = "10.80.0.0/16"
@@ -139,6 +202,8 @@ class CustomerConfig(BaseModel):
     lambda_concurrency_limit: Annotated[int, Field(ge=UNRESERVED_FLOOR + 10)] = 1000
     # How long each signed audit-chain head stays locked (S3 Object Lock, COMPLIANCE mode): nobody can delete it.
     audit_anchor_retention_days: Annotated[int, Field(ge=1, le=36500)] = 2555
+    # The audit stream also anchors every N-th event of an org at once (and the hourly run the head).
+    audit_anchor_every: Annotated[int, Field(ge=1, le=100_000)] = DEFAULT_ANCHOR_EVERY
     source: Annotated[Path, Field(exclude=True)] = Path()
 
     @field_validator("customer", "account", "region")
@@ -189,6 +254,22 @@ class CustomerConfig(BaseModel):
                 f"{self.lambda_concurrency_limit} leaves only {available} (ask AWS for a higher quota and set it)"
             )
         return self
+
+    @property
+    def group_roles(self) -> dict[str, dict[str, str]]:
+        """``{org: {group: role}}`` for the API (``HETERO2_GROUP_ROLES``); orgs without a mapping are left out."""
+        return {tenant.org: dict(tenant.group_roles) for tenant in self.tenants if tenant.group_roles}
+
+    @property
+    def saml_metadata(self) -> str | None:
+        """The SAML metadata document when the config names a file (read here, at synth), else None."""
+        if self.saml is None or self.saml.metadata_file is None:
+            return None
+        path = self.source.parent / self.saml.metadata_file
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CustomerConfigError(self.source, "saml.metadata_file", f"cannot read {path} ({error})") from None
 
     @property
     def stack_name(self) -> str:

@@ -23,6 +23,7 @@ API_HANDLER: Final = "functions.handlers.api.handler"
 RETENTION_HANDLER: Final = "functions.handlers.retention.handler"
 AUDIT_ANCHOR_HANDLER: Final = "functions.handlers.audit_anchor.handler"
 RECONCILE_HANDLER: Final = "functions.handlers.reconcile.handler"
+SIEM_EXPORT_HANDLER: Final = "functions.handlers.siem_export.handler"
 # The REST API's Lambda TOKEN authorizer (see docs/deploy.md, "The API and its authorizer").
 AUTHORIZER_HANDLER: Final = "functions.handlers.authorizer.handler"
 # The TOKEN authorizer of /scim/v2 (the org's SCIM bearer token; docs/api.md, "SCIM 2.0 provisioning").

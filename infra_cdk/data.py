@@ -18,7 +18,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from functions.service.layout import INBOX_AREA, OUTBOX_AREA, org_prefix, projects_prefix
+from functions.service.layout import INBOX_AREA, OUTBOX_AREA, audit_export_prefix, org_prefix, projects_prefix
 from infra_cdk import nag
 from infra_cdk.contract import KMS_ALIAS_PREFIX, data_key_alias, signing_key_alias
 
@@ -125,8 +125,10 @@ class DataStore(Construct):
         self.access_logs = self._access_log_bucket()
         self.bucket = self._artifact_bucket(config)
         self._open_drop_folders(config)
+        self._open_audit_exports(config)
         self.table = self._table("MainTable", "pk", "sk")
-        self.audit_table = self._table("AuditTable", "pk", "sk")
+        # The stream feeds the SIEM export and the every-N anchors (infra_cdk/siem.py); new images only.
+        self.audit_table = self._table("AuditTable", "pk", "sk", stream=dynamodb.StreamViewType.NEW_IMAGE)
         for action in AUDIT_TABLE_FORBIDDEN:
             # Append-only for everyone, administrators included; changing this is a visible policy change.
             self.audit_table.add_to_resource_policy(
@@ -359,7 +361,40 @@ class DataStore(Construct):
                 )
             )
 
-    def _table(self, construct_id: str, partition: str, sort: str | None, *, ttl: str | None = None) -> dynamodb.Table:
+    def _open_audit_exports(self, config: CustomerConfig) -> None:
+        """Let each tenant's SIEM readers list and read its audit export prefix, decrypting with its key via S3."""
+        for tenant in config.tenants:
+            if not tenant.siem_readers:
+                continue
+            principals: list[iam.IPrincipal] = [iam.ArnPrincipal(arn) for arn in tenant.siem_readers]
+            readers_may = partial(self._bucket_statement, tenant.org, principals)
+            export = audit_export_prefix(tenant.org)
+            readers_may("SiemExportRead", ["s3:GetObject"], [f"{self.bucket.bucket_arn}/{export}*"])
+            readers_may(
+                "SiemExportList",
+                ["s3:ListBucket"],
+                [self.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{export}*"]}},
+            )
+            self.tenants[tenant.org].data.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="SiemReadersThroughS3",
+                    principals=principals,
+                    actions=["kms:Decrypt"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"}},
+                )
+            )
+
+    def _table(
+        self,
+        construct_id: str,
+        partition: str,
+        sort: str | None,
+        *,
+        ttl: str | None = None,
+        stream: dynamodb.StreamViewType | None = None,
+    ) -> dynamodb.Table:
         return dynamodb.Table(
             self,
             construct_id,
@@ -373,6 +408,7 @@ class DataStore(Construct):
             ),
             deletion_protection=True,
             time_to_live_attribute=ttl,
+            stream=stream,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 

@@ -59,6 +59,15 @@ REASONS: Final[dict[str, str]] = {
         "to this stack's audit-anchor bucket, whose Object Lock (compliance mode) lets nothing be overwritten "
         "or deleted."
     ),
+    "list-streams": (
+        "dynamodb:ListStreams does not support resource-level permissions; reading stream records (DescribeStream, "
+        "GetShardIterator, GetRecords) is limited to the audit table's own stream."
+    ),
+    "cognito-federated-only": (
+        "The user pool only federates the customer's SAML IdP (no self sign-up; the app client offers the SAML "
+        "provider only), so every sign-in is authenticated, and risk-assessed, by the customer's IdP; Cognito's "
+        "threat protection (Plus feature plan) would only see federated sign-ins it cannot challenge."
+    ),
     "access-log-bucket": (
         "This bucket is the server-access-log target of the artifact bucket; logging it into itself would "
         "loop, and S3 log delivery writes it with SSE-S3 only."

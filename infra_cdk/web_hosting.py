@@ -25,6 +25,7 @@ from constructs import Construct
 from functions.local.webapp import SECURITY_HEADERS, content_security_policy, origin_of
 from infra_cdk import nag
 from infra_cdk.data import private_bucket
+from infra_cdk.sso import hosted_ui_origin
 
 if TYPE_CHECKING:
     from aws_cdk import aws_apigateway as apigw
@@ -51,9 +52,10 @@ class WebHosting(Construct):
         super().__init__(scope, construct_id)
         region = cdk.Stack.of(self).region
         api_origin = f"https://{rest_api.rest_api_id}.execute-api.{region}.{cdk.Aws.URL_SUFFIX}"
-        self.csp = content_security_policy(
-            (api_origin, f"https://*.s3.{region}.amazonaws.com", origin_of(config.oidc.issuer))
-        )
+        identity = [origin_of(config.oidc.issuer)]
+        if config.saml is not None:  # the Cognito pool: its OIDC discovery and JWKS, and the hosted UI's token endpoint
+            identity += [f"https://cognito-idp.{region}.amazonaws.com", hosted_ui_origin(config.saml, region)]
+        self.csp = content_security_policy((api_origin, f"https://*.s3.{region}.amazonaws.com", *identity))
         self.bucket = private_bucket(
             self,
             "Site",

@@ -162,9 +162,11 @@ def member_role(
     app: APIGatewayRestResolver | Router, org: Org, principal: Principal, permission: Permission | None = None
 ) -> OrgRole:
     """The caller's org role, read on every request; a user SCIM deprovisioned (or never provisioned, where SCIM
-    manages the org) is refused with 403 here, however valid their token, and the refusal is audited."""
+    manages the org) is refused with 403 here, however valid their token, and the refusal is audited. A member's
+    role is the stronger of the one stored for them and the one their IdP groups map to in the token's own org
+    (functions/api/auth.py)."""
     try:
-        return services().context.directory.member_role(org, principal.user)
+        stored = services().context.directory.member_role(org, principal.user)
     except NotAMemberError as exc:
         refusals.record_refusal(
             services().context,
@@ -179,6 +181,7 @@ def member_role(
             **({"permission": permission.value} if permission else {}),
         )
         raise ApiError(403, "not_a_member", str(exc)) from exc
+    return OrgRole.ORG_ADMIN if OrgRole.ORG_ADMIN in (stored, principal.group_role) else stored
 
 
 def caller_of(app: APIGatewayRestResolver | Router, principal: Principal, org_role: OrgRole) -> Caller:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from functions.service.conditional import is_existing_object
 from functions.service.errors import TransientServiceError
 from functions.service.tenancy import require_in_org
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef, PutObjectRequestTypeDef
 
 _TRANSIENT_CODES = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "ThrottlingException"}
 PRESIGN_SECONDS = 900
@@ -40,19 +41,36 @@ class ArtifactStore:
         return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self._kms_key}
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self._put(key, data, content_type, if_none_match="")
+
+    def _put(self, key: str, data: bytes, content_type: str, *, if_none_match: str) -> None:
         require_in_org(self.org, key)
+        request: PutObjectRequestTypeDef = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "Body": data,
+            "ContentType": content_type,
+            "ServerSideEncryption": "aws:kms",
+            "SSEKMSKeyId": self._kms_key,
+        }
+        if if_none_match:
+            request["IfNoneMatch"] = if_none_match
         try:
-            self._s3.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=data,
-                ContentType=content_type,
-                ServerSideEncryption="aws:kms",
-                SSEKMSKeyId=self._kms_key,
-            )
+            self._s3.put_object(**request)
         except ClientError as exc:
             _raise_transient(exc)
             raise
+
+    def put_new(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> bool:
+        """Write ``key`` only if it does not exist (S3 conditional put): False if it did, which a redelivered
+        event means; the object first written stays, byte for byte."""
+        try:
+            self._put(key, data, content_type, if_none_match="*")
+        except ClientError as exc:
+            if is_existing_object(exc):
+                return False
+            raise
+        return True
 
     def put_json(self, key: str, obj: object) -> None:
         self.put_bytes(key, json.dumps(obj, separators=(",", ":"), sort_keys=True).encode(), "application/json")

@@ -6,8 +6,10 @@ head: ``{"type", "org", "seq", "head_hash", "at"}`` in canonical JSON, signed (E
 org's signing key, written under ``anchors/{org}/{seq:012d}.json`` in a bucket whose objects are locked in
 COMPLIANCE mode (nobody, the account root included, can delete or overwrite them until the retention ends).
 :func:`verify_with_anchors` then reports a chain that ends before an anchored seq (truncated) or whose event at
-an anchored seq has another hash (rewritten). What remains undetectable is a change to the events written after
-the newest anchor: at most one anchoring interval (the scheduled handler runs hourly).
+an anchored seq has another hash (rewritten). Anchors are written hourly (the org's head, by the scheduled handler)
+and as every N-th event of an org is written (by the audit stream, :mod:`functions.service.siem_export`), each
+position at most once (an S3 conditional put). What remains undetectable is a change to the events written after
+the newest anchor: fewer than N events, and at most one hour's.
 
 The ``type`` field separates an anchor statement from an evidence-pack manifest signed by the same key.
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from functions.service import env
 from functions.service.audit_log import AuditLog, canonical_json
 from functions.service.clock import utc_now
+from functions.service.conditional import is_existing_object
 from functions.service.ids import checked_id
 from hetero_core.pack import public_key_id
 
@@ -60,18 +64,25 @@ class AnchorStore:
             raise RuntimeError(f"set {env.ANCHOR_BUCKET}")
         return cls(s3, bucket, int(os.environ.get(env.ANCHOR_RETENTION_DAYS, DEFAULT_RETENTION_DAYS)))
 
-    def put(self, org: str, seq: int, anchor: dict[str, Any]) -> str:
-        key = anchor_key(org, seq)
-        self._s3.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=json.dumps(anchor, sort_keys=True).encode(),
-            ContentType="application/json",
-            ObjectLockMode="COMPLIANCE",
-            ObjectLockRetainUntilDate=datetime.now(UTC) + timedelta(days=self.retention_days),
-            ChecksumAlgorithm="SHA256",  # S3 wants an integrity checksum on every Object Lock put
-        )
-        return key
+    def put(self, org: str, seq: int, anchor: dict[str, Any]) -> bool:
+        """Lock the anchor of event ``seq``, once: False if that seq is anchored already (S3 conditional put), so
+        the hourly run and the every-N trigger, or a redelivered stream batch, never write one position twice."""
+        try:
+            self._s3.put_object(
+                Bucket=self.bucket,
+                Key=anchor_key(org, seq),
+                Body=json.dumps(anchor, sort_keys=True).encode(),
+                ContentType="application/json",
+                IfNoneMatch="*",
+                ObjectLockMode="COMPLIANCE",
+                ObjectLockRetainUntilDate=datetime.now(UTC) + timedelta(days=self.retention_days),
+                ChecksumAlgorithm="SHA256",  # S3 wants an integrity checksum on every Object Lock put
+            )
+        except ClientError as exc:
+            if is_existing_object(exc):
+                return False
+            raise
+        return True
 
     def anchors(self, org: str) -> list[dict[str, Any]]:
         """Every anchor of the org, oldest first (keys sort by seq)."""
@@ -98,15 +109,24 @@ def anchor(audit: AuditLog, signer: KmsSigner, store: AnchorStore, org: str) -> 
     existing = store.anchors(org)
     if existing and existing[-1]["statement"]["seq"] >= int(head["seq"]):
         return None
-    signed = statement(org, int(head["seq"]), str(head["hash"]))
+    return anchor_event(signer, store, org, int(head["seq"]), str(head["hash"]))
+
+
+def anchor_event(signer: KmsSigner, store: AnchorStore, org: str, seq: int, event_hash: str) -> dict[str, Any] | None:
+    """Sign and lock the anchor of one event (seq and hash); None if that seq was anchored already."""
+    signed = statement(org, seq, event_hash)
     document = {
         "statement": signed,
         "signature": base64.b64encode(signer.sign(canonical_json(signed))).decode("ascii"),
         "key_id": signer.key_id,
         "public_key": signer.public_key_pem().decode("ascii"),
     }
-    store.put(org, signed["seq"], document)
-    return document
+    return document if store.put(org, seq, document) else None
+
+
+def is_boundary(seq: int, every: int) -> bool:
+    """Event ``seq`` is anchored by the stream as soon as it is written: every ``every``-th event of an org."""
+    return every > 0 and seq > 0 and seq % every == 0
 
 
 @dataclass(frozen=True, slots=True)

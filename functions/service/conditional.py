@@ -14,10 +14,17 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
+# S3's answers to a put with ``If-None-Match: *`` whose key exists (412), or is being written by another put (409)
+S3_OBJECT_EXISTS = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
 
 
 def is_condition_failure(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == CONDITION_FAILED
+
+
+def is_existing_object(exc: ClientError) -> bool:
+    """An S3 conditional put (``IfNoneMatch="*"``) refused because the key is taken: the object exists already."""
+    return exc.response.get("Error", {}).get("Code") in S3_OBJECT_EXISTS
 
 
 def written(write: Callable[[], object]) -> bool:

@@ -26,6 +26,7 @@ from functions.service.transient import RETRY_CONFIG
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBServiceResource
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_stepfunctions import SFNClient
@@ -47,6 +48,10 @@ class ServiceContext:
     @cached_property
     def sfn(self) -> SFNClient:
         return self.session.client("stepfunctions", config=RETRY_CONFIG)
+
+    @cached_property
+    def events(self) -> EventBridgeClient:
+        return self.session.client("events", config=RETRY_CONFIG)
 
     @cached_property
     def dynamodb(self) -> DynamoDBServiceResource:

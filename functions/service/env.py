@@ -30,6 +30,10 @@ JWT_AUDIENCE: Final = "HETERO2_JWT_AUDIENCE"
 JWKS_URL: Final = "HETERO2_JWKS_URL"
 JWKS: Final = "HETERO2_JWKS"  # an inline JWKS document: the local server's, never a deployment's
 USAGE_KEY_PREFIX: Final = "HETERO2_USAGE_KEY_PREFIX"
+GROUP_CLAIM: Final = "HETERO2_GROUP_CLAIM"  # the primary issuer's groups claim (default cognito:groups)
+# More trusted issuers as JSON [{"issuer", "audience", "jwks_url", "org_claim", "group_claim"}]: the SAML user pool
+SSO_ISSUERS: Final = "HETERO2_SSO_ISSUERS"
+GROUP_ROLES: Final = "HETERO2_GROUP_ROLES"  # group claims → org roles, JSON {org: {group: role}} (customer config)
 
 # The Fargate task (functions/handlers/fargate_worker.py); the state machine sets these per task
 TASK: Final = "HETERO2_TASK"
@@ -38,3 +42,7 @@ DESCRIPTORS_KEY: Final = "HETERO2_DESCRIPTORS_KEY"
 # The audit anchors (functions/service/audit_anchor.py, functions/handlers/audit_anchor.py)
 ANCHOR_BUCKET: Final = "HETERO2_ANCHOR_BUCKET"  # the S3 Object Lock bucket the signed chain heads go to
 ANCHOR_RETENTION_DAYS: Final = "HETERO2_ANCHOR_RETENTION_DAYS"  # compliance-mode retention of each anchor
+ANCHOR_EVERY: Final = "HETERO2_ANCHOR_EVERY"  # the audit stream anchors every N-th event of an org (0: never)
+
+# The SIEM export (functions/service/siem_export.py, functions/handlers/siem_export.py)
+AUDIT_BUS: Final = "HETERO2_AUDIT_BUS"  # the EventBridge bus that carries each audit event as OCSF

@@ -7,11 +7,13 @@ Everything under one bucket, one prefix per org (the boundary its KMS key and IA
     tenants/{org}/projects/{project}/inbox/NAME.csv          the drop folder
     tenants/{org}/projects/{project}/outbox/NAME/            its results
     tenants/{org}/projects/{project}/jobs/{job}/input/ plan/ chunks/ results/ pack/
+    tenants/{org}/exports/audit/ocsf/{yyyy}/{mm}/{dd}/{seq}.jsonl  the audit log for the org's SIEM (OCSF)
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from functions.service.ids import checked_file_name, checked_id
@@ -32,6 +34,7 @@ DROP_ERROR_FILE: Final = "error.json"
 JOBS_AREA: Final = "projects/*/jobs/*"
 INBOX_AREA: Final = "projects/*/inbox/*"
 OUTBOX_AREA: Final = "projects/*/outbox/*"
+AUDIT_EXPORT_AREA: Final = "exports/audit/*"
 
 # The same shapes, read back: what an event or a task argument hands us is parsed, never trusted.
 INBOX_KEY: Final = re.compile(rf"{TENANTS}(?P<org>[^/]+)/projects/(?P<project>[^/]+)/inbox/(?P<file>[^/]+)")
@@ -80,6 +83,23 @@ def org_public_key_version_key(org: str, key_id: str) -> str:
     if not re.fullmatch(r"[0-9a-f]{8,64}", key_id):
         raise ValueError(f"not a public key id: {key_id!r}")
     return f"{org_keys_prefix(org)}{key_id}.pem"
+
+
+def audit_export_prefix(org: str) -> str:
+    """The org's audit events as OCSF JSON Lines for its SIEM: outside ``projects/``, so job retention keeps them."""
+    return f"{org_prefix(org)}exports/audit/ocsf/"
+
+
+def audit_export_key(org: str, seq: int, at: str) -> str:
+    """One audit event's OCSF record, by the UTC day it happened and its chain position: the same event always
+    has the same key, so a stream redelivery finds it written already."""
+    try:
+        moment = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        moment = None
+    if moment is None or seq < 1:
+        raise ValueError(f"not an audit event position: seq {seq!r} at {at!r}")
+    return f"{audit_export_prefix(org)}{moment:%Y/%m/%d}/{seq:012d}.jsonl"
 
 
 def input_key(ref: JobRef, name: str) -> str:

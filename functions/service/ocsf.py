@@ -1,10 +1,9 @@
 """Audit events as OCSF API Activity (class 6003) records, one JSON object per line, for a customer's SIEM.
 
-This is the mapping only (issue 14 item 3, first part): the stream from the audit table to a per-org export
-prefix and EventBridge, and validation against the OCSF schema with a maintained OCSF library, are not built
-yet (the maintained Python libraries checked, py-ocsf-models and ocsf-lib, carry no offline API Activity
-schema). docs/governance.md lists the mapping. Every hashed field of the event survives: what has no OCSF
-attribute goes to ``unmapped``, so the hash chain can be recomputed from the export.
+:mod:`functions.service.siem_export` streams these records to each org's export prefix and the audit EventBridge
+bus; the tests validate every record against OCSF 1.3.0's API Activity class with pydantic-ocsf, which ships the
+OCSF schema exports. docs/security.md lists the mapping. Every hashed field of the event survives: what has no
+OCSF attribute goes to ``unmapped``, so the hash chain can be recomputed from the export.
 """
 
 from __future__ import annotations
@@ -90,7 +89,8 @@ def to_ocsf(event: dict[str, Any]) -> dict[str, Any]:
         "actor": {"user": {"uid": str(event["actor"])}},
         "api": {"operation": str(event["action"])},
         "resources": [{"uid": str(event["target"]), "type": str(event["action"]).split(".", 1)[0]}],
-        "src_endpoint": {"ip": event["source_ip"]} if event.get("source_ip") else {},
+        # OCSF wants at least one of an endpoint's identifiers: without a caller's address, the source is the service
+        "src_endpoint": {"ip": event["source_ip"]} if event.get("source_ip") else {"svc_name": PRODUCT["name"]},
         "cloud": {"provider": "AWS"},
         "unmapped": {
             "seq": event["seq"],

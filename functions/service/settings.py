@@ -16,6 +16,11 @@ DEFAULT_FARGATE_MIN_ROWS = 2_000_000
 # rows it could exceed the 15-minute Lambda limit, so the pack is assembled in a Fargate task instead.
 DEFAULT_FINALIZE_LAMBDA_MAX_ROWS = 100_000
 DEFAULT_MAX_CONCURRENCY = 1000
+# The audit stream anchors every N-th event of an org (functions/service/siem_export.py; customer config).
+DEFAULT_ANCHOR_EVERY = 100
+# How audit events look on the EventBridge bus: what a customer's rule matches.
+AUDIT_EVENT_SOURCE = "hetero2.audit"
+AUDIT_DETAIL_TYPE = "OCSF API Activity"
 
 
 def _split(value: str) -> tuple[str, ...]:

@@ -127,9 +127,10 @@ def test_each_org_has_its_own_rotating_data_key_and_p256_signing_key(synthesized
 
 
 def test_key_policies_give_the_account_administration_only(synthesized: Synthesized, stack: str) -> None:
-    """Usage comes only from statements that name roles of this stack (or configured drop-folder uploaders)."""
+    """Usage comes only from statements that name roles of this stack (or configured drop-folder uploaders and SIEM
+    readers)."""
     config = synthesized.configs[stack]
-    uploaders = {arn for tenant in config.tenants for arn in tenant.drop_folder_principals}
+    uploaders = {arn for tenant in config.tenants for arn in (*tenant.drop_folder_principals, *tenant.siem_readers)}
     roles = set(synthesized.resources(stack, "AWS::IAM::Role"))
     for logical, key in synthesized.resources(stack, "AWS::KMS::Key").items():
         for statement in key["Properties"]["KeyPolicy"]["Statement"]:
@@ -200,10 +201,17 @@ def test_audit_anchors_go_to_an_object_lock_bucket_in_compliance_mode(synthesize
 def test_no_role_may_change_the_audit_log(synthesized: Synthesized, stack: str) -> None:
     audit = _logical_id(synthesized, stack, "AWS::DynamoDB::Table", "AuditTable")
     granted: set[str] = set()
+    streamed: set[str] = set()
     for _, statement in _identity_statements(synthesized, stack):
         if audit in str(statement["Resource"]):
-            granted |= set(_as_list(statement["Action"]))
+            actions = set(_as_list(statement["Action"]))
+            # the SIEM export reads the table's stream (new images): reading, never writing
+            if "StreamArn" in str(statement["Resource"]):
+                streamed |= actions
+            else:
+                granted |= actions
     assert granted == {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"}
+    assert streamed == {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 
 
 def test_no_allow_statement_has_a_wildcard_action(synthesized: Synthesized, stack: str) -> None:
@@ -223,7 +231,8 @@ def _all_statements(resource: Json) -> Iterator[Json]:
     for name in ("PolicyDocument", "KeyPolicy"):
         if isinstance(properties.get(name), dict):
             yield from properties[name]["Statement"]
-    for policy in properties.get("Policies", []):
+    policies = properties.get("Policies", [])
+    for policy in policies if isinstance(policies, list) else []:  # a user pool's Policies is its password policy
         yield from policy["PolicyDocument"]["Statement"]
     resource_policy = properties.get("ResourcePolicy")
     if isinstance(resource_policy, dict):
@@ -295,7 +304,7 @@ def test_drop_folder_uploaders_must_use_their_orgs_key(synthesized: Synthesized,
 def test_functions_use_their_own_role_with_no_managed_policy(synthesized: Synthesized, stack: str) -> None:
     functions = synthesized.resources(stack, "AWS::Lambda::Function")
     roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()}
-    assert len(roles) == len(functions) == 11  # ScimAuthorizer the eleventh
+    assert len(roles) == len(functions) == 12  # ScimAuthorizer and SiemExport the eleventh and twelfth
     for role in synthesized.resources(stack, "AWS::IAM::Role").values():
         assert "ManagedPolicyArns" not in role["Properties"]
 

@@ -4,10 +4,15 @@ hash of each event can be recomputed from its OCSF record)."""
 from __future__ import annotations
 
 import json
+from importlib import resources
 from typing import Any
 
-from functions.service.audit_log import AuditLog, event_hash
-from functions.service.ocsf import CLASS_UID, json_lines, to_ocsf
+import pytest
+from ocsf.v1_3_0.events import ApiActivity
+from pydantic import ValidationError
+
+from functions.service.audit_log import AuditAction, AuditLog, AuditOutcome, event_hash
+from functions.service.ocsf import CLASS_UID, OCSF_VERSION, json_lines, to_ocsf
 
 REQUIRED = ("activity_id", "category_uid", "class_uid", "type_uid", "severity_id", "time", "metadata", "actor", "api")
 
@@ -61,3 +66,42 @@ def test_each_events_hash_can_be_recomputed_from_its_record(table: Any) -> None:
             "prev_hash": record["unmapped"]["prev_hash"],
         }
         assert event_hash(rebuilt) == record["metadata"]["uid"]
+
+
+def _schema() -> dict[str, Any]:
+    """OCSF's own schema export of the version we emit, as pydantic-ocsf ships it."""
+    name = f"v{OCSF_VERSION.replace('.', '_')}.json"
+    document: dict[str, Any] = json.loads(resources.files("ocsf").joinpath("schemas", name).read_text())
+    return document
+
+
+@pytest.mark.parametrize("outcome", list(AuditOutcome))
+@pytest.mark.parametrize("source_ip", ["203.0.113.5", None])
+def test_every_action_and_outcome_is_a_valid_ocsf_api_activity(table: Any, outcome: str, source_ip: str | None) -> None:
+    """Validated by a maintained OCSF library (pydantic-ocsf's models of OCSF 1.3.0), plus the schema's
+    "at least one identifier" constraint on endpoints, which the models do not check."""
+    log = AuditLog(table)
+    for action in AuditAction:
+        log.append("org-v", actor="alice", action=action, target="p/j", outcome=outcome, source_ip=source_ip)
+    schema = _schema()
+    endpoint_ids = schema["objects"]["network_endpoint"]["constraints"]["at_least_one"]
+    activities = {int(uid) for uid in schema["events"]["api_activity"]["attributes"]["activity_id"]["enum"]}
+    for event in log.events("org-v", limit=100):
+        record = to_ocsf(event)
+        model = ApiActivity.model_validate(record)
+        assert model.model_dump()["class_uid"] == CLASS_UID
+        assert record["activity_id"] in activities | {99}
+        assert any(record["src_endpoint"].get(name) for name in endpoint_ids)
+
+
+def test_the_ocsf_library_refuses_a_record_we_would_get_wrong(table: Any) -> None:
+    """The validation is not vacuous: a wrong type_uid, a missing actor or product is refused."""
+    (event,) = _events(table)[:1]
+    record = to_ocsf(event)
+    for broken in (
+        {**record, "type_uid": CLASS_UID * 100 + 4},
+        {name: value for name, value in record.items() if name != "actor"},
+        {**record, "metadata": {"version": OCSF_VERSION}},
+    ):
+        with pytest.raises(ValidationError):
+            ApiActivity.model_validate(broken)

@@ -1,0 +1,85 @@
+"""``hetero2 serve`` as a user starts it: a separate process with a clean environment, and the identity provider a
+test harness becomes with ``--issuer-key`` (its own P-256 key; the issuer, audience and kid read from the banner)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from functions.local.server import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@dataclass(frozen=True)
+class HarnessIdp:
+    """Mints tokens the server trusts because ``--issuer-key`` named this key."""
+
+    key: ec.EllipticCurvePrivateKey
+    kid: str
+    issuer: str
+    audience: str
+
+    def headers(self, user: str, org: str, **claims: Any) -> dict[str, str]:
+        now = int(time.time())
+        body = {"iss": self.issuer, "aud": self.audience, "sub": user, "hetero2:org": org, "iat": now, "exp": now + 600}
+        token = jwt.encode({**body, **claims}, self.key, algorithm="ES256", headers={"kid": self.kid})
+        return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass(frozen=True)
+class ServeProcess:
+    base: str
+    idp: HarnessIdp
+
+
+@contextmanager
+def serve_with_issuer_key(tmp_path: Path, environment: dict[str, str] | None = None) -> Iterator[ServeProcess]:
+    """Start ``hetero2 serve --issuer-key``; stop it with Ctrl-C at the end (and check that it exited cleanly)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_file = tmp_path / "idp.pem"
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    port = free_port()
+    hetero2 = Path(sys.executable).parent / "hetero2"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HETERO2_"))}
+    process = subprocess.Popen(
+        [str(hetero2), "serve", "--port", str(port), "--issuer-key", str(key_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**clean, **(environment or {})},
+    )
+    try:
+        banner: list[str] = []
+        deadline = time.monotonic() + 180  # start-up takes seconds, but minutes on a busy 2-core machine
+        while time.monotonic() < deadline and process.stdout is not None:
+            line = process.stdout.readline()
+            if not line:
+                break
+            banner.append(line)
+            if line.startswith("also trusted:"):
+                break
+        words = next(line for line in banner if line.startswith("also trusted:")).split()
+
+        def after(name: str) -> str:
+            return words[words.index(name) + 1].rstrip(",")
+
+        yield ServeProcess(f"http://127.0.0.1:{port}", HarnessIdp(key, after("kid"), after("iss"), after("aud")))
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
