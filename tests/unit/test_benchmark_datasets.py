@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))  # a
 from typing import TYPE_CHECKING
 
 import bench_engine
+import bench_rows
 import datasets
 from datasets import MOSES_MEMBER, DataCache, DatasetError, write_input
 from rdkit import Chem
@@ -318,6 +319,8 @@ def test_memory_series_table_has_one_line_per_size() -> None:
             error=0,
             main_peak_rss_mb=80.0 + n / 1000,
             worker_peak_rss_mb=79.0,
+            cpu_seconds=n / 50,
+            cpu_ms_per_molecule=20.0,
         )
         for n in (1000, 5000)
     ]
@@ -325,11 +328,54 @@ def test_memory_series_table_has_one_line_per_size() -> None:
     assert "moses" in title
     assert header.split()[:3] == ["molecules", "k", "workers"]
     assert [row.split() for row in rows] == [
-        ["1000", "5", "2", "10.0", "100.0", "4.50", "81.0", "79.0"],
-        ["5000", "5", "2", "50.0", "100.0", "4.50", "85.0", "79.0"],
+        ["1000", "5", "2", "10.0", "100.0", "20.00", "4.50", "81.0", "79.0"],
+        ["5000", "5", "2", "50.0", "100.0", "20.00", "4.50", "85.0", "79.0"],
     ]
 
 
 def test_existing_keep_packs_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert bench_engine.main(["--dataset", "chembl", "--n", "1", "--keep-packs", str(tmp_path)]) == 2
     assert str(tmp_path) in capsys.readouterr().err
+
+
+def test_a_run_prints_its_cpu_per_molecule() -> None:
+    run = bench_engine.Measurement(
+        molecules=200,
+        workers=2,
+        k=20,
+        seconds=2.0,
+        molecules_per_second=100.0,
+        mean_decoys_per_molecule=20.0,
+        share_reaching_k=1.0,
+        ok=200,
+        skip=0,
+        error=0,
+        main_peak_rss_mb=90.0,
+        worker_peak_rss_mb=85.0,
+        cpu_seconds=3.0,
+        cpu_ms_per_molecule=15.0,
+    )
+    lines = _labelled(bench_engine.render_run("moses", run, None))
+    assert lines["CPU s (main + workers)"].strip() == "3.00"
+    assert lines["CPU-ms per molecule"].strip() == "15.00"
+
+
+def test_cpu_seconds_count_this_process() -> None:
+    before = bench_engine.cpu_seconds()
+    sum(i * i for i in range(2_000_000))
+    assert bench_engine.cpu_seconds() > before
+
+
+def test_bench_rows_prints_cpu_per_molecule_and_the_same_digest_twice(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench_rows.main(["--dataset", "chembl", "--n", "4", "--k", "3", "--repeats", "2"]) == 0
+    printed = _labelled(capsys.readouterr().out)
+    assert printed["rows"].strip() == "4"
+    assert float(printed["CPU-ms per molecule"]) > 0
+    digests = printed["result digest"].split()
+    assert len(digests) == 1, "two passes over the same rows give the same results"
+    assert re.fullmatch(r"[0-9a-f]{64}", digests[0])
+
+
+def _labelled(text: str) -> dict[str, str]:
+    """``label  value`` lines (two or more spaces between) as a dict."""
+    return {m.group(1): m.group(2) for m in re.finditer(r"^(\S.*?)\s{2,}(\S.*)$", text, flags=re.MULTILINE)}
