@@ -5,23 +5,67 @@ even if an event hands it B's key.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from functions.service.errors import TransientServiceError
 from functions.service.tenancy import require_in_org
+from hetero_core.pack import Span
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator, Sequence
     from pathlib import Path
 
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef, ObjectIdentifierTypeDef
+
+    from hetero_core.pack import Piece
 
 _TRANSIENT_CODES = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "ThrottlingException"}
 PRESIGN_SECONDS = 900
+# S3's multipart limits: every part but the last at least 5 MiB, a copied part at most 5 GiB, 10,000 parts.
+MIN_PART_BYTES = 5 * 1024 * 1024
+MAX_COPY_PART_BYTES = 5 * 1024**3
+MAX_BUFFERED_PART_BYTES = 64 * 1024 * 1024
+_READ_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class ComposeStats:
+    """How an object was joined: bytes copied inside S3 (never read here), bytes read or sent from memory."""
+
+    parts: int = 0
+    copied_parts: int = 0
+    copied_bytes: int = 0
+    read_bytes: int = 0
+    sent_bytes: int = 0
+
+    def add(self, other: ComposeStats) -> None:
+        for name in ("parts", "copied_parts", "copied_bytes", "read_bytes", "sent_bytes"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _merged(pieces: Iterable[Piece]) -> list[Piece]:
+    """Adjacent byte ranges of one object become one range; adjacent bytes pieces stay as they are."""
+    out: list[Piece] = []
+    for piece in pieces:
+        last = out[-1] if out else None
+        if (
+            isinstance(piece, Span)
+            and isinstance(last, Span)
+            and last.source == piece.source
+            and last.offset + last.length == piece.offset
+        ):
+            out[-1] = Span(last.source, last.offset, last.length + piece.length)
+        elif isinstance(piece, Span) and piece.length == 0 or isinstance(piece, bytes) and not piece:
+            continue
+        else:
+            out.append(piece)
+    return out
 
 
 def _raise_transient(exc: ClientError) -> None:
@@ -76,6 +120,120 @@ class ArtifactStore:
             _raise_transient(exc)
             raise
         return body
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        """``length`` bytes of an object from ``offset`` (one ranged GET)."""
+        require_in_org(self.org, key)
+        if length <= 0:
+            return b""
+        try:
+            response = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}")
+        except ClientError as exc:
+            _raise_transient(exc)
+            raise
+        body: bytes = response["Body"].read()
+        if len(body) != length:
+            raise ValueError(f"{key}: asked for {length} bytes at {offset}, got {len(body)}")
+        return body
+
+    def sha256(self, key: str) -> str:
+        """sha256 of an object's bytes, streamed in one GET (nothing is kept)."""
+        require_in_org(self.org, key)
+        digest = hashlib.sha256()
+        body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+        while chunk := body.read(_READ_BYTES):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def compose(self, key: str, pieces: Sequence[Piece], content_type: str) -> ComposeStats:
+        """Write one object from pieces: bytes from memory, spans of objects copied inside S3 (``UploadPartCopy``).
+
+        S3 wants every part but the last to be at least 5 MiB. A span that big is copied without being read;
+        bytes and smaller spans are gathered into a buffered part, and when a buffer shorter than 5 MiB stands
+        before a big span, only the span's first bytes are read to fill it. So at most ~5 MiB is read per
+        change between memory and a copied span, plus every span under 5 MiB.
+        """
+        require_in_org(self.org, key)
+        merged = _merged(pieces)
+        for piece in merged:
+            if isinstance(piece, Span):
+                require_in_org(self.org, piece.source)
+        stats = ComposeStats()
+        total = sum(p.length if isinstance(p, Span) else len(p) for p in merged)
+        if total < MIN_PART_BYTES:  # one part anyway: a plain PUT
+            data = b"".join(self._read_piece(p, stats) for p in merged)
+            self.put_bytes(key, data, content_type)
+            stats.parts = 1
+            return stats
+        upload_id = self._s3.create_multipart_upload(
+            Bucket=self.bucket, Key=key, ContentType=content_type, **self._encryption()  # type: ignore[arg-type]
+        )["UploadId"]
+        try:
+            parts = self._upload_parts(key, upload_id, merged, stats)
+            self._s3.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            self._s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            raise
+        return stats
+
+    def _read_piece(self, piece: Piece, stats: ComposeStats) -> bytes:
+        if isinstance(piece, bytes):
+            stats.sent_bytes += len(piece)
+            return piece
+        stats.read_bytes += piece.length
+        return self.get_range(piece.source, piece.offset, piece.length)
+
+    def _upload_parts(
+        self, key: str, upload_id: str, pieces: Sequence[Piece], stats: ComposeStats
+    ) -> list[CompletedPartTypeDef]:
+        parts: list[CompletedPartTypeDef] = []
+        buffer = bytearray()
+
+        def send() -> None:
+            number = len(parts) + 1
+            etag = self._s3.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number,
+                                        Body=bytes(buffer))["ETag"]  # fmt: skip
+            parts.append({"PartNumber": number, "ETag": etag})
+            buffer.clear()
+
+        def copy(span: Span) -> None:
+            for start in range(span.offset, span.offset + span.length, MAX_COPY_PART_BYTES):
+                end = min(start + MAX_COPY_PART_BYTES, span.offset + span.length)
+                number = len(parts) + 1
+                result = self._s3.upload_part_copy(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number,
+                    CopySource={"Bucket": self.bucket, "Key": span.source}, CopySourceRange=f"bytes={start}-{end - 1}",
+                )  # fmt: skip
+                parts.append({"PartNumber": number, "ETag": result["CopyPartResult"]["ETag"]})
+                stats.copied_parts += 1
+                stats.copied_bytes += end - start
+
+        for piece in pieces:
+            if isinstance(piece, bytes):
+                buffer += self._read_piece(piece, stats)
+            else:
+                span = piece
+                if buffer and len(buffer) < MIN_PART_BYTES:
+                    need = MIN_PART_BYTES - len(buffer)
+                    if span.length - need < MIN_PART_BYTES:
+                        buffer += self._read_piece(span, stats)
+                        continue
+                    buffer += self._read_piece(Span(span.source, span.offset, need), stats)
+                    span = Span(span.source, span.offset + need, span.length - need)
+                if buffer:
+                    send()
+                if span.length >= MIN_PART_BYTES:
+                    copy(span)
+                else:
+                    buffer += self._read_piece(span, stats)
+            if len(buffer) >= MAX_BUFFERED_PART_BYTES:
+                send()
+        if buffer or not parts:
+            send()
+        stats.parts = len(parts)
+        return parts
 
     def get_json(self, key: str) -> Any:
         return json.loads(self.get_bytes(key))

@@ -74,7 +74,7 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
             raise JobInputError(str(exc)) from exc
         facts: ScorerFacts = scorer_facts(scores if scores is not None else make_scorer(params.scorer), model)
         chunk_rows = params.chunk_rows or chunk_rows_for(config.k_decoys, config.decoy_descriptors)
-        descriptors = _write_chunks(ctx, ref, input_path, params, chunk_rows, scores)
+        descriptors = _write_chunks(ctx, ref, input_path, params, chunk_rows, scores, scan)
 
     executor = choose_executor(params.executor, scan.rows, ctx.settings.fargate_min_rows)
     finalizer = choose_finalizer(scan.rows, ctx.settings.finalize_lambda_max_rows)
@@ -174,8 +174,10 @@ def _write_chunks(
     params: JobParameters,
     chunk_rows: int,
     scores: ExternalScores | None,
+    scan: InputScan,
 ) -> list[dict[str, Any]]:
     store = ctx.store(ref.org)
+    total_rows, extra_columns = scan.rows, scan.extra_columns
     rows = mark_duplicates(params.input_columns().read(input_path))
     descriptors: list[dict[str, Any]] = []
     while True:
@@ -190,6 +192,9 @@ def _write_chunks(
             "rows": len(batch),
             "rows_key": layout.chunk_rows_key(ref, chunk),
             "results_key": layout.chunk_results_key(ref, chunk),
+            "data_key": layout.chunk_data_key(ref, chunk),
+            "total_rows": total_rows,
+            "extra_columns": list(extra_columns),
             "params": params.model_dump(mode="json"),
             "scores_key": None,
         }

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
         ScorerFacts,
         SealedPack,
         assemble_pack,
+        chunk_share,
         scorer_facts,
         seal_stitched,
     )
@@ -34,7 +35,15 @@ if TYPE_CHECKING:
 
 _SOURCES = {
     **dict.fromkeys(
-        ("ResultCollector", "ScorerFacts", "SealedPack", "assemble_pack", "scorer_facts", "seal_stitched"),
+        (
+            "ResultCollector",
+            "ScorerFacts",
+            "SealedPack",
+            "assemble_pack",
+            "chunk_share",
+            "scorer_facts",
+            "seal_stitched",
+        ),
         "hetero_core.pack._assembly",
     ),
     **dict.fromkeys(("ChunkShare", "StitchedMember", "encode_share", "stitch_shares"), "hetero_core.pack._shares"),
@@ -62,6 +71,7 @@ __all__ = [
     "StitchedMember",
     "VerifyReport",
     "assemble_pack",
+    "chunk_share",
     "encode_share",
     "engine_info",
     "generate_private_key_pem",

@@ -19,10 +19,10 @@ from hetero_core.errors import ScoreCoverageError
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns, InputScan
 from hetero_core.layout import AUDIT_SCHEMA, DECOYS_SCHEMA, MANIFEST_SCHEMA, SUMMARY_SCHEMA
 from hetero_core.pack._provenance import engine_info, iso, runtime_versions
+from hetero_core.pack._shares import ChunkShare, encode_share
 from hetero_core.pack._writer import PackBuilder, PackInfo, pack_zip_entries, seal_members, zip_date_time
 from hetero_core.pack._zipstream import zip_pieces
 from hetero_core.reasons import SkipReason, Status, Verdict
-from hetero_core.report import render_index, render_report
 from hetero_core.scores import ExternalScores, ModelInfo, Scorer
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from hetero_core.chunks import RowResult
     from hetero_core.config import RunConfig
     from hetero_core.pack._shares import StitchedMember
+    from hetero_core.pack._slices import MemberTables
     from hetero_core.pack._zipstream import Piece
     from hetero_core.pack._signing import Signer
 
@@ -412,6 +413,8 @@ def _documents(
     calibration: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], str, str]:
     """metrics, manifest (without its file list), index.md and report.html from the folded results."""
+    # the report draws with matplotlib: loaded only when a pack is sealed, never by a chunk worker
+    from hetero_core.report import render_index, render_report  # noqa: PLC0415
     check_score_coverage(collector, config)
     facts = scorer if isinstance(scorer, ScorerFacts) else scorer()
     metrics = build_metrics(collector, config, facts, acceptance)
@@ -460,3 +463,15 @@ def seal_stitched(
     )
     pieces = zip_pieces(pack_zip_entries(members, small), zip_date_time(created_at))
     return SealedPack(metrics, dict(members), small, pieces)
+
+
+def chunk_share(
+    results: Iterable[RowResult], *, first_row: int, total_rows: int, tables: MemberTables, config: RunConfig
+) -> tuple[ChunkShare, bytes, list[RowResult]]:
+    """A chunk's share of the pack: its slices (``encode_share``) and its partial metrics, folded in row order."""
+    share, data, kept = encode_share(results, first_row=first_row, total_rows=total_rows, tables=tables)
+    collector = ResultCollector.for_config(config)
+    for result in kept:
+        collector.add(result)
+    share.metrics = collector.state()
+    return share, data, kept

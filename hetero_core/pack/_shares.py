@@ -1,6 +1,6 @@
 """A chunk's share of the pack, and the stitching of shares into whole members without reading their bytes.
 
-A worker that processed input rows ``first_row … first_row + rows - 1`` formats them and writes, per sliced member,
+A worker that processed input rows ``first_row … first_row + rows - 1`` (1-based) formats them and writes, per sliced member,
 the slices it holds completely (compressed, plus their text for the loose CSV object) into one data object,
 and describes them in a :class:`ChunkShare` (JSON, with its partial metrics). A slice that straddles two chunks
 (only when a job's chunk size is not a multiple of ``SLICE_ROWS``) travels as text in both shares and is
@@ -168,9 +168,9 @@ def stitch_shares(
     """Join shares given in row order into whole members; ``source`` is the data object's key or its bytes.
 
     A slice split between shares is compressed here from their texts. Raises ValueError when the shares do not
-    cover rows 0 … ``total_rows`` - 1 exactly once, in order.
+    cover rows 1 … ``total_rows`` exactly once, in order.
     """
-    expected_row = 0
+    expected_row = 1
     stitched: dict[str, StitchedMember] = {}
     for name, (info, segment, header) in tables.header_slices().items():
         stitched[name] = StitchedMember()
@@ -213,8 +213,8 @@ def stitch_shares(
                 pending.setdefault(name, (number, []))[1].append(text)
     for name in SLICED_MEMBERS:
         flush(name)
-    if expected_row != total_rows:
-        raise ValueError(f"chunk shares cover {expected_row} rows, the input has {total_rows}")
+    if expected_row != total_rows + 1:
+        raise ValueError(f"chunk shares cover {expected_row - 1} rows, the input has {total_rows}")
     slices = -(-total_rows // SLICE_ROWS) + 1
     for name, member in stitched.items():
         if len(member.slices) != slices:

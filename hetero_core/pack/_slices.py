@@ -2,7 +2,7 @@
 
 ``summary.csv`` and ``decoys.csv`` are the members that grow with the rows (a row of the first, k + 1 rows of the
 second per input row); every other member is a few kilobytes. Each is cut into slices: slice 0 is the header
-line, slice ``s`` ≥ 1 holds the lines of input rows ``(s-1)·SLICE_ROWS … s·SLICE_ROWS - 1``. The boundaries
+line, slice ``s`` ≥ 1 holds the lines of input rows ``(s-1)·SLICE_ROWS + 1 … s·SLICE_ROWS`` (1-based). The boundaries
 depend on row numbers only, never on how a job was chunked or how many workers ran it, so the bytes do not either.
 
 Each slice is compressed on its own into a raw deflate segment ended by a full flush (``Z_FULL_FLUSH``: byte
@@ -60,14 +60,14 @@ FINAL_BLOCK: bytes = _compressor().flush(zlib.Z_FINISH)  # an empty final block:
 
 
 def slice_of_row(index: int) -> int:
-    """The slice holding input row ``index`` (slice 0 is the header)."""
-    return index // SLICE_ROWS + 1
+    """The slice holding input row ``index`` (1-based, as ``InputRow.index``; slice 0 is the header)."""
+    return (index - 1) // SLICE_ROWS + 1
 
 
 def slice_rows(slice_number: int, total_rows: int) -> range:
-    """The input rows of a slice; the last slice of a file is shorter."""
-    start = (slice_number - 1) * SLICE_ROWS
-    return range(start, min(start + SLICE_ROWS, total_rows))
+    """The input rows (1-based) of a slice; the last slice of a file is shorter."""
+    start = (slice_number - 1) * SLICE_ROWS + 1
+    return range(start, min(start + SLICE_ROWS - 1, total_rows) + 1)
 
 
 @dataclass(frozen=True, slots=True)
