@@ -61,7 +61,7 @@ def _merged(pieces: Iterable[Piece]) -> list[Piece]:
             and last.offset + last.length == piece.offset
         ):
             out[-1] = Span(last.source, last.offset, last.length + piece.length)
-        elif isinstance(piece, Span) and piece.length == 0 or isinstance(piece, bytes) and not piece:
+        elif (isinstance(piece, Span) and piece.length == 0) or (isinstance(piece, bytes) and not piece):
             continue
         else:
             out.append(piece)
@@ -166,7 +166,10 @@ class ArtifactStore:
             stats.parts = 1
             return stats
         upload_id = self._s3.create_multipart_upload(
-            Bucket=self.bucket, Key=key, ContentType=content_type, **self._encryption()  # type: ignore[arg-type]
+            Bucket=self.bucket,
+            Key=key,
+            ContentType=content_type,
+            **self._encryption(),  # type: ignore[arg-type]
         )["UploadId"]
         try:
             parts = self._upload_parts(key, upload_id, merged, stats)

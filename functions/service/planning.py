@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from functions.service.artifacts import ArtifactStore
     from functions.service.context import ServiceContext
     from functions.service.tenancy import JobRef
+    from hetero_core.io import InputScan
 
 PLAN_SCHEMA = "hetero2_plan.v1"
 

@@ -19,10 +19,8 @@ if TYPE_CHECKING:
         scorer_facts,
         seal_stitched,
     )
-    from hetero_core.pack._shares import ChunkShare, StitchedMember, encode_share, stitch_shares
-    from hetero_core.pack._slices import MemberTables
-    from hetero_core.pack._zipstream import Piece, Span
     from hetero_core.pack._provenance import engine_info, iso, resolve_created_at, runtime_versions
+    from hetero_core.pack._shares import ChunkShare, StitchedMember, encode_share, stitch_shares
     from hetero_core.pack._signing import (
         LocalKeySigner,
         Signer,
@@ -30,8 +28,10 @@ if TYPE_CHECKING:
         public_key_id,
         public_key_pem_from_private,
     )
+    from hetero_core.pack._slices import MemberTables
     from hetero_core.pack._verify import VerifyReport, verify_pack
     from hetero_core.pack._writer import PackInfo
+    from hetero_core.pack._zipstream import Piece, Span
 
 _SOURCES = {
     **dict.fromkeys(

@@ -32,9 +32,9 @@ if TYPE_CHECKING:
     from hetero_core.chunks import RowResult
     from hetero_core.config import RunConfig
     from hetero_core.pack._shares import StitchedMember
+    from hetero_core.pack._signing import Signer
     from hetero_core.pack._slices import MemberTables
     from hetero_core.pack._zipstream import Piece
-    from hetero_core.pack._signing import Signer
 
 METRICS_SCHEMA = "hetero_metrics.v1"
 WORST_MOLECULES = 10
@@ -415,6 +415,7 @@ def _documents(
     """metrics, manifest (without its file list), index.md and report.html from the folded results."""
     # the report draws with matplotlib: loaded only when a pack is sealed, never by a chunk worker
     from hetero_core.report import render_index, render_report  # noqa: PLC0415
+
     check_score_coverage(collector, config)
     facts = scorer if isinstance(scorer, ScorerFacts) else scorer()
     metrics = build_metrics(collector, config, facts, acceptance)

@@ -1,7 +1,8 @@
 """A chunk's share of the pack, and the stitching of shares into whole members without reading their bytes.
 
-A worker that processed input rows ``first_row … first_row + rows - 1`` (1-based) formats them and writes, per sliced member,
-the slices it holds completely (compressed, plus their text for the loose CSV object) into one data object,
+A worker that processed input rows ``first_row … first_row + rows - 1`` (1-based) formats them and writes, per
+sliced member, the slices it holds completely (compressed, plus their text for the loose CSV object) into one data
+object,
 and describes them in a :class:`ChunkShare` (JSON, with its partial metrics). A slice that straddles two chunks
 (only when a job's chunk size is not a multiple of ``SLICE_ROWS``) travels as text in both shares and is
 compressed by the stitcher, so the bytes are the same however the rows were chunked.
@@ -128,11 +129,11 @@ def encode_share(
                 members[name].partial.append((number, text))
     data = bytearray()
     for name in SLICED_MEMBERS:
-        deflate, text = b"".join(segments[name]), b"".join(texts[name])
+        deflate, joined = b"".join(segments[name]), b"".join(texts[name])
         members[name].deflate = (len(data), len(deflate))
         data += deflate
-        members[name].text = (len(data), len(text))
-        data += text
+        members[name].text = (len(data), len(joined))
+        data += joined
     return ChunkShare(first_row, len(kept), members, {}), bytes(data), kept
 
 
@@ -162,6 +163,38 @@ def _piece(source: str | bytes, offset: int, length: int) -> Piece:
     return source[offset : offset + length] if isinstance(source, bytes) else Span(source, offset, length)
 
 
+class _Stitcher:
+    """Appends shares' slices to whole members; a slice split between shares waits here until it is whole."""
+
+    def __init__(self, tables: MemberTables) -> None:
+        self.members: dict[str, StitchedMember] = {}
+        for name, (info, segment, header) in tables.header_slices().items():
+            self.members[name] = StitchedMember()
+            self.members[name].add(info, segment, header)
+        self._pending: dict[str, tuple[int, list[str]]] = {}
+
+    def partial(self, name: str, number: int, text: str) -> None:
+        if name in self._pending and self._pending[name][0] != number:
+            self.flush(name)
+        self._pending.setdefault(name, (number, []))[1].append(text)
+
+    def flush(self, name: str) -> None:
+        if name in self._pending:
+            _number, parts = self._pending.pop(name)
+            text = "".join(parts).encode("utf-8")
+            info, segment = encode_slice(text)
+            self.members[name].add(info, segment, text)
+
+    def complete(self, name: str, member: MemberShare, source: str | bytes) -> None:
+        self.flush(name)
+        segment_offset, text_offset = member.deflate[0], member.text[0]
+        for _number, info in member.complete:
+            text = _piece(source, text_offset, info.size)
+            self.members[name].add(info, _piece(source, segment_offset, info.compressed_size), text)
+            segment_offset += info.compressed_size
+            text_offset += info.size
+
+
 def stitch_shares(
     shares: Sequence[tuple[ChunkShare, str | bytes]], *, total_rows: int, tables: MemberTables
 ) -> dict[str, StitchedMember]:
@@ -170,53 +203,30 @@ def stitch_shares(
     A slice split between shares is compressed here from their texts. Raises ValueError when the shares do not
     cover rows 1 … ``total_rows`` exactly once, in order.
     """
+    stitcher = _Stitcher(tables)
     expected_row = 1
-    stitched: dict[str, StitchedMember] = {}
-    for name, (info, segment, header) in tables.header_slices().items():
-        stitched[name] = StitchedMember()
-        stitched[name].add(info, segment, header)
-    pending: dict[str, tuple[int, list[str]]] = {}
-
-    def flush(name: str) -> None:
-        if name in pending:
-            _number, parts = pending.pop(name)
-            text = "".join(parts).encode("utf-8")
-            info, segment = encode_slice(text)
-            stitched[name].add(info, segment, text)
-
     for share, source in shares:
         if share.first_row != expected_row:
             raise ValueError(f"chunk shares are not consecutive: expected row {expected_row}, got {share.first_row}")
         expected_row += share.rows
         for name in SLICED_MEMBERS:
             member = share.members[name]
-            heads = [p for p in member.partial if not member.complete or p[0] < member.complete[0][0]]
-            tails = [p for p in member.partial if p not in heads]
-            for number, text in heads:
-                if name in pending and pending[name][0] != number:
-                    flush(name)
-                pending.setdefault(name, (number, []))[1].append(text)
+            first_complete = member.complete[0][0] if member.complete else None
+            for number, text in member.partial:
+                if first_complete is not None and number > first_complete:
+                    continue  # a tail: after the complete slices
+                stitcher.partial(name, number, text)
             if member.complete:
-                flush(name)
-                segment_offset, text_offset = member.deflate[0], member.text[0]
-                for _number, info in member.complete:
-                    stitched[name].add(
-                        info,
-                        _piece(source, segment_offset, info.compressed_size),
-                        _piece(source, text_offset, info.size),
-                    )
-                    segment_offset += info.compressed_size
-                    text_offset += info.size
-            for number, text in tails:
-                if name in pending and pending[name][0] != number:
-                    flush(name)
-                pending.setdefault(name, (number, []))[1].append(text)
+                stitcher.complete(name, member, source)
+                for number, text in member.partial:
+                    if number > member.complete[-1][0]:
+                        stitcher.partial(name, number, text)
     for name in SLICED_MEMBERS:
-        flush(name)
+        stitcher.flush(name)
     if expected_row != total_rows + 1:
         raise ValueError(f"chunk shares cover {expected_row - 1} rows, the input has {total_rows}")
     slices = -(-total_rows // SLICE_ROWS) + 1
-    for name, member in stitched.items():
-        if len(member.slices) != slices:
-            raise ValueError(f"{name}: stitched {len(member.slices)} slices, expected {slices}")
-    return stitched
+    for name, stitched in stitcher.members.items():
+        if len(stitched.slices) != slices:
+            raise ValueError(f"{name}: stitched {len(stitched.slices)} slices, expected {slices}")
+    return stitcher.members

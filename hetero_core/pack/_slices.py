@@ -52,7 +52,7 @@ ZIP_COMPRESSLEVEL = 9
 CSV_LINE_TERMINATOR = "\n"
 
 
-def _compressor() -> Any:
+def _compressor() -> zlib._Compress:
     return zlib.compressobj(ZIP_COMPRESSLEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
 
 

@@ -438,7 +438,8 @@ def _check_slices(handle: BinaryIO, path: str, record: _Slices) -> None:
             remaining -= len(chunk)
         if digest.hexdigest() != expected.sha256:
             raise PackVerificationError(
-                path, f"slice {number} differs from its {MANIFEST} record (sha256 {digest.hexdigest()} vs {expected.sha256})"
+                path,
+                f"slice {number} differs from its {MANIFEST} record (sha256 {digest.hexdigest()} vs {expected.sha256})",
             )
 
 
@@ -457,7 +458,7 @@ class _Verifier:
             archive = _open_zip(stack, path, path.name)
             digests = _scan_zip(path, archive, lambda entry: entry)
             _check_zip_layout(path, archive, lambda entry: entry, path.name)
-            self.pack = _Pack(digests, archive.read, lambda name: archive.open(name))  # type: ignore[arg-type,return-value]
+            self.pack = _Pack(digests, archive.read, archive.open)  # type: ignore[arg-type]
         else:
             self.pack = _Pack(
                 _scan_folder(path), lambda name: (path / name).read_bytes(), lambda name: (path / name).open("rb")

@@ -55,9 +55,8 @@ from hetero_core.pack._zipstream import Span, ZipEntry, zip_pieces
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from hetero_core.pack._zipstream import Piece
-
     from hetero_core.pack._signing import Signer
+    from hetero_core.pack._zipstream import Piece
 
 __all__ = ["ZIP_COMPRESSLEVEL", "PackBuilder", "PackInfo", "seal_members", "small_zip_entry", "write_json"]
 
@@ -160,7 +159,11 @@ def seal_members(
     full_manifest: dict[str, object] = {**manifest, "schema_version": MANIFEST_SCHEMA}
     full_manifest["files"] = [_manifest_entry(name, listed[name]) for name in sorted(listed)]
     if signer is not None:
-        full_manifest["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "key_id": signer.key_id, "public_key": PUBLIC_KEY}
+        full_manifest["signature"] = {
+            "algorithm": SIGNATURE_ALGORITHM,
+            "key_id": signer.key_id,
+            "public_key": PUBLIC_KEY,
+        }
     manifest_bytes = json_bytes(full_manifest)
     small[MANIFEST] = manifest_bytes
     if signer is not None:
@@ -409,6 +412,7 @@ class PackBuilder:
             files=dict(sorted(digests.items())),
             signed=signer is not None,
         )
+
     def _move_into_place(self) -> None:
         """Swap the staging folder in; a previous pack is renamed away first and deleted only after."""
         out_dir = self.out_dir
@@ -434,7 +438,7 @@ def _write_pieces(path: Path, pieces: Iterable[Piece]) -> None:
             if isinstance(piece, bytes):
                 out.write(piece)
                 continue
-            with open(piece.source, "rb") as source:  # noqa: PTH123 - a span names its file by path
+            with open(piece.source, "rb") as source:
                 source.seek(piece.offset)
                 remaining = piece.length
                 while remaining:

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from functions.service.artifacts import MIN_PART_BYTES, ArtifactStore
-from hetero_core.pack import Span
+from hetero_core.pack import Piece, Span
 from tests.service.harness import REGION
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ MIB = 1024 * 1024
 def store(aws_env: None) -> Iterator[ArtifactStore]:
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})  # type: ignore[typeddict-item]
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         key = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
         yield ArtifactStore(s3, BUCKET, "org-a", key)
 
@@ -41,7 +41,7 @@ def _put(store: ArtifactStore, name: str, size: int) -> tuple[str, bytes]:
 
 def test_moto_enforces_the_minimum_part_size(store: ArtifactStore) -> None:
     """Why compose groups small pieces: a multipart upload with a small part that is not the last fails."""
-    s3 = store._s3  # noqa: SLF001 - the raw client, to show the rule compose works around
+    s3 = store._s3
     upload = s3.create_multipart_upload(Bucket=BUCKET, Key=PREFIX + "raw")["UploadId"]
     parts = []
     for number in (1, 2):
@@ -49,14 +49,17 @@ def test_moto_enforces_the_minimum_part_size(store: ArtifactStore) -> None:
         parts.append({"PartNumber": number, "ETag": etag["ETag"]})
     with pytest.raises(ClientError, match="EntityTooSmall"):
         s3.complete_multipart_upload(
-            Bucket=BUCKET, Key=PREFIX + "raw", UploadId=upload, MultipartUpload={"Parts": parts}  # type: ignore[typeddict-item]
+            Bucket=BUCKET,
+            Key=PREFIX + "raw",
+            UploadId=upload,
+            MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
         )
 
 
 def test_big_spans_are_copied_small_ones_read_and_the_bytes_are_exact(store: ArtifactStore) -> None:
     big, big_data = _put(store, "big.slices", 2 * MIN_PART_BYTES + 12345)
     small, small_data = _put(store, "small.slices", MIB)
-    pieces = [
+    pieces: list[Piece] = [
         b"local header",
         Span(big, 0, 1000),
         Span(big, 1000, len(big_data) - 1000),  # adjacent: merged into one span

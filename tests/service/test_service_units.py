@@ -15,9 +15,9 @@ from functions.service.chunk_io import decode_rows, encode_rows
 from functions.service.chunk_sizing import (
     MAX_CHUNK_ROWS,
     MIN_CHUNK_ROWS,
+    SLICE_ROWS,
     TARGET_CHUNK_SECONDS,
     choose_executor,
-    SLICE_ROWS,
     choose_finalizer,
     chunk_rows_for,
     seconds_per_molecule,
@@ -28,13 +28,11 @@ from functions.service.ids import checked_file_name, checked_id
 from functions.service.job_params import JobParameters
 from functions.service.tenancy import JobRef, require_in_job, require_in_org
 from functions.service.tenant_keys import TenantKeys
-from hetero_core.chunks import process_rows
 from hetero_core.config import RunConfig
 from hetero_core.errors import ConfigError
 from hetero_core.pack import _slices as pack_slices
 from hetero_core.pack._signing import verify_signature
 from hetero_core.records import InputRow
-from hetero_core.scores import make_scorer
 from hetero_core.scores._scorers import SCORER_NAMES
 from tests.service.harness import REGION
 

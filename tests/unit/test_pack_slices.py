@@ -60,7 +60,9 @@ def _results() -> list[RowResult]:
 
 
 def _scan() -> InputScan:
-    return InputScan(format="csv", rows=ROWS, columns=("id", "smiles", "batch"), extra_columns=("batch",), sha256="0" * 64)
+    return InputScan(
+        format="csv", rows=ROWS, columns=("id", "smiles", "batch"), extra_columns=("batch",), sha256="0" * 64
+    )
 
 
 def _shares(chunk_rows: int) -> list[tuple[ChunkShare, str | bytes]]:
@@ -139,7 +141,8 @@ def test_partial_metrics_merge_to_the_serial_ones_bit_for_bit(chunk_rows: int) -
     assert merged.state() == serial.state()
     facts = ScorerFacts("mock")
     assert json_bytes(build_metrics(merged, CONFIG, facts)) == json_bytes(build_metrics(serial, CONFIG, facts))
-    assert len(merged.problems) == 25 and len(merged.worst_molecules()) == 10
+    assert len(merged.problems) == 25
+    assert len(merged.worst_molecules()) == 10
 
 
 def test_sealed_pack_from_shares_is_the_cli_pack_zip_included(cli: Path) -> None:
