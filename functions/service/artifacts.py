@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ MIN_PART_BYTES = 5 * 1024 * 1024
 MAX_COPY_PART_BYTES = 5 * 1024**3
 MAX_BUFFERED_PART_BYTES = 64 * 1024 * 1024
 _READ_BYTES = 8 * 1024 * 1024
+COMPOSE_THREADS = 16  # parts copied or uploaded at once: S3 copies server-side, the wait is per request
 
 
 @dataclass(slots=True)
@@ -71,6 +73,52 @@ def _merged(pieces: Iterable[Piece]) -> list[Piece]:
 def _raise_transient(exc: ClientError) -> None:
     if exc.response.get("Error", {}).get("Code") in _TRANSIENT_CODES:
         raise TransientServiceError(str(exc)) from exc
+
+
+def plan_parts(pieces: Sequence[Piece]) -> list[Span | list[Piece]]:
+    """Cut pieces into multipart parts: a span of 5 MiB or more is copied (a ``Span`` part, ≤ 5 GiB each), the rest
+    is gathered into buffered parts (lists of pieces to read and send), each at least 5 MiB except the last.
+
+    When a short buffer stands before a big span, only the span's first bytes join the buffer to bring it to
+    5 MiB, so at most ~5 MiB is read per change between memory and a copied span, plus every span under 5 MiB.
+    """
+    parts: list[Span | list[Piece]] = []
+    buffer: list[Piece] = []
+    buffered = 0
+
+    def flush() -> None:
+        nonlocal buffer, buffered
+        if buffer:
+            parts.append(buffer)
+        buffer, buffered = [], 0
+
+    for piece in _merged(pieces):
+        if isinstance(piece, bytes):
+            buffer.append(piece)
+            buffered += len(piece)
+        else:
+            span = piece
+            if buffer and buffered < MIN_PART_BYTES:
+                need = MIN_PART_BYTES - buffered
+                if span.length - need < MIN_PART_BYTES:
+                    buffer.append(span)
+                    buffered += span.length
+                    continue
+                buffer.append(Span(span.source, span.offset, need))
+                span = Span(span.source, span.offset + need, span.length - need)
+            flush()
+            if span.length >= MIN_PART_BYTES:
+                for start in range(span.offset, span.offset + span.length, MAX_COPY_PART_BYTES):
+                    end = min(start + MAX_COPY_PART_BYTES, span.offset + span.length)
+                    parts.append(Span(span.source, start, end - start))
+            else:
+                buffer.append(span)
+                buffered += span.length
+        if buffered >= MAX_BUFFERED_PART_BYTES:
+            flush()
+    if buffer or not parts:
+        parts.append(buffer)
+    return parts
 
 
 class ArtifactStore:
@@ -148,10 +196,8 @@ class ArtifactStore:
     def compose(self, key: str, pieces: Sequence[Piece], content_type: str) -> ComposeStats:
         """Write one object from pieces: bytes from memory, spans of objects copied inside S3 (``UploadPartCopy``).
 
-        S3 wants every part but the last to be at least 5 MiB. A span that big is copied without being read;
-        bytes and smaller spans are gathered into a buffered part, and when a buffer shorter than 5 MiB stands
-        before a big span, only the span's first bytes are read to fill it. So at most ~5 MiB is read per
-        change between memory and a copied span, plus every span under 5 MiB.
+        S3 wants every part but the last to be at least 5 MiB (:func:`plan_parts` says how pieces become parts);
+        parts go up ``COMPOSE_THREADS`` at a time.
         """
         require_in_org(self.org, key)
         merged = _merged(pieces)
@@ -191,52 +237,30 @@ class ArtifactStore:
     def _upload_parts(
         self, key: str, upload_id: str, pieces: Sequence[Piece], stats: ComposeStats
     ) -> list[CompletedPartTypeDef]:
-        parts: list[CompletedPartTypeDef] = []
-        buffer = bytearray()
+        """Upload the planned parts, ``COMPOSE_THREADS`` at a time (boto3 clients are thread-safe)."""
+        plan = plan_parts(pieces)
 
-        def send() -> None:
-            number = len(parts) + 1
-            etag = self._s3.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number,
-                                        Body=bytes(buffer))["ETag"]  # fmt: skip
-            parts.append({"PartNumber": number, "ETag": etag})
-            buffer.clear()
-
-        def copy(span: Span) -> None:
-            for start in range(span.offset, span.offset + span.length, MAX_COPY_PART_BYTES):
-                end = min(start + MAX_COPY_PART_BYTES, span.offset + span.length)
-                number = len(parts) + 1
+        def upload(numbered: tuple[int, Span | list[Piece]]) -> tuple[CompletedPartTypeDef, ComposeStats]:
+            number, part = numbered
+            own = ComposeStats()
+            if isinstance(part, Span):
+                source, first, last = part.source, part.offset, part.offset + part.length - 1
                 result = self._s3.upload_part_copy(
                     Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number,
-                    CopySource={"Bucket": self.bucket, "Key": span.source}, CopySourceRange=f"bytes={start}-{end - 1}",
+                    CopySource={"Bucket": self.bucket, "Key": source}, CopySourceRange=f"bytes={first}-{last}",
                 )  # fmt: skip
-                parts.append({"PartNumber": number, "ETag": result["CopyPartResult"]["ETag"]})
-                stats.copied_parts += 1
-                stats.copied_bytes += end - start
+                own.copied_parts, own.copied_bytes = 1, part.length
+                return {"PartNumber": number, "ETag": result["CopyPartResult"]["ETag"]}, own
+            body = b"".join(self._read_piece(piece, own) for piece in part)
+            etag = self._s3.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body)
+            return {"PartNumber": number, "ETag": etag["ETag"]}, own
 
-        for piece in pieces:
-            if isinstance(piece, bytes):
-                buffer += self._read_piece(piece, stats)
-            else:
-                span = piece
-                if buffer and len(buffer) < MIN_PART_BYTES:
-                    need = MIN_PART_BYTES - len(buffer)
-                    if span.length - need < MIN_PART_BYTES:
-                        buffer += self._read_piece(span, stats)
-                        continue
-                    buffer += self._read_piece(Span(span.source, span.offset, need), stats)
-                    span = Span(span.source, span.offset + need, span.length - need)
-                if buffer:
-                    send()
-                if span.length >= MIN_PART_BYTES:
-                    copy(span)
-                else:
-                    buffer += self._read_piece(span, stats)
-            if len(buffer) >= MAX_BUFFERED_PART_BYTES:
-                send()
-        if buffer or not parts:
-            send()
-        stats.parts = len(parts)
-        return parts
+        with ThreadPoolExecutor(max_workers=COMPOSE_THREADS) as pool:
+            done = list(pool.map(upload, enumerate(plan, start=1)))
+        for _part, own in done:
+            stats.add(own)
+        stats.parts = len(done)
+        return [part for part, _own in done]
 
     def get_json(self, key: str) -> Any:
         return json.loads(self.get_bytes(key))

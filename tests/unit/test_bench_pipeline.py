@@ -25,10 +25,13 @@ MEASURED = bench_pipeline.Measured(
     k=20,
     descriptors="full",
     chunk_s_per_molecule=0.0242,
+    share_s_per_molecule=0.0004,
     result_bytes_per_molecule=6200.0,
     rows_bytes_per_molecule=120.0,
-    finalize_s_per_molecule=0.00072,
+    finalize_s_per_molecule=0.00002,
+    finalize_fixed_s=2.0,
     pack_zip_bytes_per_molecule=1200.0,
+    pack_csv_bytes_per_molecule=5000.0,
 )
 
 
