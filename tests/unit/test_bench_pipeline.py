@@ -45,7 +45,7 @@ def test_the_model_uses_the_deployed_memory_concurrency_and_architecture() -> No
     assert PLANS["enterprise"].rows_per_job >= 1_000_000 > PLANS["standard"].rows_per_job
     assert model["chunk_rows"] == chunk_rows_for(20, "full")
     assert model["waves"] == 1
-    assert model["finalize_on"] == "fargate"
+    assert model["finalize_on"] == "lambda"  # parallel assembly: a 1,000,000-row finalize fits the Lambda
 
 
 def test_json_has_top_level_cost_and_wall_time_of_the_deployed_default(
