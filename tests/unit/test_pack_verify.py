@@ -645,3 +645,18 @@ def test_a_decoys_v1_pack_still_verifies() -> None:
     assert "decoy_rejections" not in header
     report = verify_pack(v1_zip)
     assert report.signature_checked_with == "unsigned"
+
+
+def test_a_v1_manifest_pack_keeps_whole_member_checks(tmp_path: Path) -> None:
+    """hetero_manifest.v1 (one sha256 per member, CSV members in checksums.sha256): a damaged summary.csv is still
+    caught by its checksums line, as before v2."""
+    v1_zip = Path(__file__).resolve().parents[1] / "data" / "packs" / "decoys_v1_pack.zip"
+    folder = tmp_path / "v1"
+    with zipfile.ZipFile(v1_zip) as archive:
+        assert json.loads(archive.read(layout.MANIFEST))["schema_version"] == "hetero_manifest.v1"
+        archive.extractall(folder)
+    assert verify_pack(folder).members_checked == 7
+    _flip(folder / layout.SUMMARY)
+    error = _fails(folder)
+    assert error.member == layout.SUMMARY
+    assert "sha256 mismatch" in str(error)
