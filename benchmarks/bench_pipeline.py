@@ -7,9 +7,13 @@ the CDK app deploys from; ``--json FILE`` writes top-level ``usd_per_million`` a
 that default (full decoy descriptors, k = 20) plus the breakdown.
 
 Measured here, one process (a Lambda with 1,769 MB or more has one vCPU): chunk compute per molecule (the worker
-Lambda's work: ``process_rows``), chunk-result bytes per molecule (S3 traffic), finalize time per molecule
-(decode results + assemble and zip the pack: the Finalize Lambda), and pack bytes per molecule. Prices are the
-us-east-1 list prices of ARCHITECTURE.md. Nothing is asserted; the numbers are evidence for humans.
+Lambda's work: ``process_rows``, plus writing its share of the pack: formatting, compressing and hashing its
+slices), chunk-share bytes per molecule (S3 traffic), finalize CPU per molecule (merge the partial metrics, stitch
+the shares, hash the zip: the Finalize step; parallel pack assembly, docs/pack-format.md) and its fixed sealing
+time (metrics, report, manifest, signature),
+and pack bytes per molecule. The S3 side of finalize (parts copied with UploadPartCopy, the zip read back once for
+its sha256) is modelled from S3 throughput assumptions stated below, not measured here. Prices are the us-east-1
+list prices of ARCHITECTURE.md. Nothing is asserted; the numbers are evidence for humans.
 
     .venv/bin/python benchmarks/bench_pipeline.py --n 400 --k 20 --json /tmp/pipeline.json
 """
@@ -17,6 +21,7 @@ us-east-1 list prices of ARCHITECTURE.md. Nothing is asserted; the numbers are e
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import sys
@@ -29,13 +34,22 @@ from pathlib import Path
 from datasets import write_input  # this script's folder, first on sys.path
 
 from functions.service import deployment as sizing
-from functions.service.chunk_io import decode_results, encode_results, encode_rows
+from functions.service.artifacts import COMPOSE_THREADS
+from functions.service.chunk_io import encode_rows
 from functions.service.chunk_sizing import chunk_rows_for
 from functions.service.settings import DEFAULT_FINALIZE_LAMBDA_MAX_ROWS
 from hetero_core.chunks import mark_duplicates, process_rows
 from hetero_core.config import RunConfig
 from hetero_core.io import DEFAULT_COLUMNS
-from hetero_core.pack import ScorerFacts, assemble_pack
+from hetero_core.pack import (
+    ChunkShare,
+    MemberTables,
+    ResultCollector,
+    ScorerFacts,
+    chunk_share,
+    seal_stitched,
+    stitch_shares,
+)
 from hetero_core.scores import make_scorer
 
 # us-east-1 list prices (ARCHITECTURE.md)
@@ -58,6 +72,11 @@ FARGATE_START_S = 60.0
 DEFAULT_DESCRIPTORS = "full"
 TRANSITIONS_PER_CHUNK = 4  # child execution start, RunChunk entered/exited, child end
 TRANSITIONS_PER_JOB = 12
+# S3 throughput assumptions for finalize's S3 side (not measurable here): one GET stream ~90 MB/s (the zip read back
+# for its sha256); an UploadPartCopy part moves ~50 MB/s inside S3, COMPOSE_THREADS parts at once.
+S3_STREAM_BYTES_PER_S = 90e6
+S3_COPY_BYTES_PER_S = 50e6
+BENCH_SLICE_CHUNK_ROWS = 1000  # whole slices per share, as the planner's own chunk sizes give
 
 
 @dataclass
@@ -66,10 +85,13 @@ class Measured:
     k: int
     descriptors: str
     chunk_s_per_molecule: float
+    share_s_per_molecule: float
     result_bytes_per_molecule: float
     rows_bytes_per_molecule: float
     finalize_s_per_molecule: float
+    finalize_fixed_s: float
     pack_zip_bytes_per_molecule: float
+    pack_csv_bytes_per_molecule: float
 
 
 def measure(n: int, k: int, descriptors: str) -> Measured:
@@ -81,39 +103,64 @@ def measure(n: int, k: int, descriptors: str) -> Measured:
         started = time.perf_counter()
         results = list(process_rows(rows, config, scorer))
         chunk_seconds = time.perf_counter() - started
-        encoded = encode_results(results)
         rows_bytes = len(encode_rows(rows))
         scan = DEFAULT_COLUMNS.scan(input_path)
+        tables = MemberTables(scan.extra_columns)
 
-        def finalize(count: int) -> tuple[float, int]:
-            lines = encoded.splitlines(keepends=True)[:count]
+        def shares(count: int) -> tuple[list[tuple[ChunkShare, str | bytes]], float, int]:
+            """The workers' side: each 1,000-row chunk's share (format, compress, hash its slices)."""
             started = time.perf_counter()
-            assembled = assemble_pack(
-                decode_results(b"".join(lines)),
-                Path(tmp) / f"pack-{count}",
+            out: list[tuple[ChunkShare, str | bytes]] = []
+            for first in range(0, count, BENCH_SLICE_CHUNK_ROWS):
+                part = results[first : min(count, first + BENCH_SLICE_CHUNK_ROWS)]
+                share, data, _ = chunk_share(part, first_row=first + 1, total_rows=count, tables=tables, config=config)
+                out.append((share, data))
+            seconds = time.perf_counter() - started
+            size = sum(len(data) + len(json.dumps(share.to_dict())) for share, data in out)
+            return out, seconds, size
+
+        def finalize(count: int) -> tuple[float, float, int, int]:
+            """Finalize's CPU: per-row work (merge, stitch, hash the zip) and the sealing (documents, report)."""
+            made, _seconds, _size = shares(count)
+            counted = scan.__class__(**{**asdict(scan), "rows": count})
+            started = time.perf_counter()
+            collector = ResultCollector.for_config(config)
+            for share, _data in made:
+                collector.absorb(share.metrics)
+            members = stitch_shares(made, total_rows=count, tables=tables)
+            merged = time.perf_counter()
+            sealed = seal_stitched(
+                members,
+                collector,
                 input_name="input.csv",
-                scan=scan,
+                scan=counted,
                 config=config,
                 scorer=ScorerFacts("mock"),
                 created_at=datetime(2026, 1, 1, tzinfo=UTC),
             )
-            return time.perf_counter() - started, assembled.pack.zip_path.stat().st_size
+            sealed_at = time.perf_counter()
+            zip_bytes = b"".join(p for p in sealed.zip if isinstance(p, bytes))  # in S3: UploadPartCopy, not here
+            hashed = time.perf_counter()
+            hashlib.sha256(zip_bytes).hexdigest()  # finalize hashes the joined zip once (read back from S3)
+            variable = (merged - started) + (time.perf_counter() - hashed)
+            # per-row bytes: the sliced members (the small members and the report are a fixed ~0.5 MB)
+            sliced_zip = sum(info.compressed_size for m in members.values() for info in m.slices)
+            return variable, sealed_at - merged, sliced_zip, sum(m.size for m in members.values())
 
-        # the slope between a quarter and all rows: the report's fixed cost (plots, depictions) cancels out
-        quarter = max(1, n // 4)
-        small_seconds, small_zip = finalize(quarter)
-        full_seconds, zip_bytes = finalize(n)
-        finalize_slope = (full_seconds - small_seconds) / (n - quarter)
-        zip_slope = (zip_bytes - small_zip) / (n - quarter)
+        variable_seconds, seal_seconds, zip_bytes, csv_bytes = finalize(n)
+        _made, share_seconds, share_bytes = shares(n)
     return Measured(
         molecules=n,
         k=k,
         descriptors=descriptors,
-        chunk_s_per_molecule=chunk_seconds / n,
-        result_bytes_per_molecule=len(encoded) / n,
+        chunk_s_per_molecule=(chunk_seconds + share_seconds) / n,
+        share_s_per_molecule=share_seconds / n,
+        result_bytes_per_molecule=share_bytes / n,
         rows_bytes_per_molecule=rows_bytes / n,
-        finalize_s_per_molecule=finalize_slope,
-        pack_zip_bytes_per_molecule=zip_slope,
+        finalize_s_per_molecule=variable_seconds / n,
+        finalize_fixed_s=seal_seconds,
+        pack_zip_bytes_per_molecule=zip_bytes / n,
+        pack_csv_bytes_per_molecule=csv_bytes / n,
     )
 
 
@@ -128,7 +175,12 @@ def cost_model(
     chunk_seconds = chunk_rows * m.chunk_s_per_molecule
     worker_gb_s = molecules * m.chunk_s_per_molecule * WORKER_GB
     plan_seconds = molecules * 40e-6  # scan + split: measured ~25-40 µs per row for CSV
-    finalize_seconds = molecules * m.finalize_s_per_molecule
+    # finalize: measured CPU (merge, stitch, seal, sha256 of the zip) + S3: the zip and the loose CSVs copied in
+    # parallel parts, the zip read back once for its sha256
+    zip_bytes = molecules * m.pack_zip_bytes_per_molecule
+    copied_bytes = zip_bytes + molecules * m.pack_csv_bytes_per_molecule
+    s3_seconds = zip_bytes / S3_STREAM_BYTES_PER_S + copied_bytes / (COMPOSE_THREADS * S3_COPY_BYTES_PER_S)
+    finalize_seconds = molecules * m.finalize_s_per_molecule + m.finalize_fixed_s + s3_seconds
     gb_s_price = LAMBDA_GB_S_ARM if arm else LAMBDA_GB_S_X86
     finalize_on_fargate = molecules > FINALIZE_LAMBDA_MAX_ROWS
     plan_usd = plan_seconds * PLAN_GB * gb_s_price
@@ -140,7 +192,8 @@ def cost_model(
     lambda_compute = worker_gb_s * gb_s_price
     requests = (chunks + 3) * LAMBDA_REQUEST
     transitions = (chunks * TRANSITIONS_PER_CHUNK + TRANSITIONS_PER_JOB) * SFN_TRANSITION
-    s3_requests = chunks * (2 * S3_PUT + 2 * S3_GET) + chunks * (S3_GET + S3_PUT) + 20 * S3_PUT
+    # per chunk: rows PUT, rows + share + data GETs/HEADs, data + share PUTs, ~4 part copies; per job ~20 PUTs
+    s3_requests = chunks * (2 * S3_PUT + 2 * S3_GET) + chunks * (S3_GET + S3_PUT) + chunks * 4 * S3_PUT + 20 * S3_PUT
     # SSE-KMS with S3 Bucket Keys: a data key per bucket/key pair and hour, not per object; without them, ~1 call
     # per object operation. Counted without bucket keys, the worst case.
     kms = chunks * 6 * KMS_REQUEST + 5 * KMS_REQUEST
@@ -170,6 +223,7 @@ def cost_model(
         "wall_plan_s": round(plan_seconds, 1),
         "wall_chunks_s": round(waves * chunk_seconds, 1),
         "wall_finalize_s": round(finalize_seconds + (FARGATE_START_S if finalize_on_fargate else 0.0), 1),
+        "wall_finalize_s3_s": round(s3_seconds, 1),
         "wall_total_s": round(wall, 1),
     }
 

@@ -20,7 +20,10 @@ PUBLIC_KEY = "signing_public_key.pem"
 REQUIRED_MEMBERS: tuple[str, ...] = (SUMMARY, DECOYS, METRICS, INDEX, REPORT, MANIFEST, CHECKSUMS)
 OPTIONAL_MEMBERS: tuple[str, ...] = (SIGNATURE, PUBLIC_KEY)
 
-MANIFEST_SCHEMA = "hetero_manifest.v1"
+# v2 lists summary.csv and decoys.csv by slice (size and sha256 of each), so workers can hash what they write;
+# v1 packs (one sha256 per member) still verify.
+MANIFEST_SCHEMA = "hetero_manifest.v2"
+MANIFEST_SCHEMAS: tuple[str, ...] = ("hetero_manifest.v1", MANIFEST_SCHEMA)
 # hetero_audit.v2 packs still verify (verify reads no audit field) and render (the report falls back field by field)
 AUDIT_SCHEMA = "hetero_audit.v3"
 DECOYS_SCHEMA = "decoys.v2"

@@ -1,4 +1,4 @@
-"""Chunk files: input rows and row results as JSON Lines, one object per row, in input order."""
+"""Chunk files: input rows as JSON Lines, one object per row, in input order."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from hetero_core.chunks import RowResult
 from hetero_core.records import InputRow
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable
 
 
 def encode_rows(rows: Iterable[InputRow]) -> bytes:
@@ -19,13 +18,3 @@ def encode_rows(rows: Iterable[InputRow]) -> bytes:
 
 def decode_rows(data: bytes) -> list[InputRow]:
     return [InputRow(**json.loads(line)) for line in data.decode("utf-8").splitlines() if line]
-
-
-def encode_results(results: Iterable[RowResult]) -> bytes:
-    return "".join(json.dumps(r.to_dict(), separators=(",", ":")) + "\n" for r in results).encode("utf-8")
-
-
-def decode_results(data: bytes) -> Iterator[RowResult]:
-    for line in data.decode("utf-8").splitlines():
-        if line:
-            yield RowResult.from_dict(json.loads(line))

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+SLICE_ROWS = 1000  # hetero_core.pack's slice (a test keeps them equal; importing it here would load the engine)
+
 TARGET_CHUNK_SECONDS = 150.0
 MIN_CHUNK_ROWS = 25
 MAX_CHUNK_ROWS = 20_000
@@ -37,8 +39,12 @@ def seconds_per_molecule(k_decoys: int, decoy_descriptors: str) -> float:
 def chunk_rows_for(
     k_decoys: int, decoy_descriptors: str, seconds: float = TARGET_CHUNK_SECONDS, min_rows: int = MIN_CHUNK_ROWS
 ) -> int:
-    """Rows of ~``seconds`` of work; the local server asks for small chunks so that its progress visibly moves."""
+    """Rows for at most ~``seconds`` of work, rounded down to whole pack slices (``SLICE_ROWS``) once a chunk holds
+    one or more: then every slice is written whole by one worker and finalize compresses nothing
+    (docs/pack-format.md). The local server asks for small chunks so that its progress visibly moves."""
     rows = math.floor(seconds / seconds_per_molecule(k_decoys, decoy_descriptors))
+    if rows >= SLICE_ROWS:
+        rows -= rows % SLICE_ROWS
     return max(min_rows, min(MAX_CHUNK_ROWS, rows))
 
 

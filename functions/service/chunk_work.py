@@ -1,7 +1,11 @@
 """Run one chunk through the engine and store its results: the same function for Lambda and for Fargate.
 
-Idempotent by construction: the results object is written whole (one PUT) under a fixed key, and the
-progress counters count a chunk once (see ``JobRepository.record_chunk``), so a retried chunk costs time,
+The worker writes its share of the pack (``hetero_core.pack.chunk_share``): the slices of summary.csv and
+decoys.csv it holds, compressed and as text, in one data object, then the share (slice facts and partial metrics)
+under ``results_key``. Finalize joins the data objects inside S3 and never decodes a row.
+
+Idempotent by construction: both objects are written whole (one PUT each) under fixed keys, the share last, and
+the progress counters count a chunk once (see ``JobRepository.record_chunk``), so a retried chunk costs time,
 never a duplicated or missing row.
 """
 
@@ -11,12 +15,13 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from functions.service.chunk_io import decode_rows, encode_results
+from functions.service.chunk_io import decode_rows
 from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState
 from functions.service.observability import logger, metrics
 from functions.service.tenancy import JobRef, require_in_job
 from hetero_core.chunks import process_rows
+from hetero_core.pack import MemberTables, chunk_share
 from hetero_core.scores import ExternalScores, Scorer, make_scorer
 
 if TYPE_CHECKING:
@@ -26,7 +31,7 @@ if TYPE_CHECKING:
 def run_chunk(ctx: ServiceContext, descriptor: dict[str, Any]) -> dict[str, Any]:
     ref = JobRef.from_event(descriptor)
     chunk = int(descriptor["chunk"])
-    for name in ("rows_key", "results_key", "scores_key"):
+    for name in ("rows_key", "results_key", "data_key", "scores_key"):
         if descriptor.get(name) is not None:
             require_in_job(ref, str(descriptor[name]))
     # Keys go on each line (not append_keys): the local server runs chunks of different jobs in threads.
@@ -46,8 +51,16 @@ def run_chunk(ctx: ServiceContext, descriptor: dict[str, Any]) -> dict[str, Any]
         scorer = ExternalScores.from_portable(store.get_json(descriptor["scores_key"]))
     else:
         scorer = make_scorer(params.scorer)
-    results = list(process_rows(rows, params.run_config(), scorer))
-    store.put_bytes(descriptor["results_key"], encode_results(results), "application/x-ndjson")
+    config = params.run_config()
+    share, data, results = chunk_share(
+        process_rows(rows, config, scorer),
+        first_row=int(descriptor["first_row"]),
+        total_rows=int(descriptor["total_rows"]),
+        tables=MemberTables(descriptor["extra_columns"]),
+        config=config,
+    )
+    store.put_bytes(descriptor["data_key"], data)
+    store.put_json(descriptor["results_key"], share.to_dict())
 
     counts = Counter(r.status for r in results)
     seconds = time.perf_counter() - started

@@ -1,7 +1,11 @@
-"""Finalize a job: merge chunk results in input order into the evidence pack, sign it with the org's KMS key,
+"""Finalize a job: merge the chunks' shares in input order into the evidence pack, sign it with the org's KMS key,
 store it, and close the job.
 
-A chunk whose results object is missing (it failed after all retries) is not lost: each of its rows becomes
+Nothing is decoded row by row: the chunks' partial metrics are merged (exactly, in row order), the small members
+(metrics, index, report, manifest, signature, checksums) are written here, and summary.csv, decoys.csv and the zip
+are joined from the chunks' data objects with S3 multipart ``UploadPartCopy`` (``ArtifactStore.compose``).
+
+A chunk whose share is missing (it failed after all retries) is not lost: each of its rows becomes
 ``ERROR chunk_failed`` from the chunk's own input rows, and the job ends SUCCEEDED_WITH_ERRORS. When more than
 ``TOLERATED_FAILED_CHUNK_PERCENT`` of the chunks failed, the job FAILS instead (the Map's ToleratedFailurePercentage
 says the same on AWS; moto does not enforce it, so finalize does too), with the failed chunks on the job record.
@@ -12,13 +16,13 @@ The commit point is the transition to the final state. Everything after it (slot
 
 from __future__ import annotations
 
-import tempfile
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from functions.service import layout
-from functions.service.chunk_io import decode_results, decode_rows
+from functions.service.artifacts import ComposeStats
+from functions.service.chunk_io import decode_rows
 from functions.service.chunk_sizing import TOLERATED_FAILED_CHUNK_PERCENT, too_many_failed
 from functions.service.errors import ChunkResultsMismatchError, ChunksFailedError
 from functions.service.job_acceptance import acceptance_of
@@ -28,31 +32,54 @@ from functions.service.observability import logger, metrics
 from functions.service.reproduction_check import original_pack
 from functions.service.settlement import settle_job
 from functions.service.tenancy import JobRef, require_in_job
-from hetero_core.chunks import RowResult, errored_row
+from hetero_core.chunks import errored_row
 from hetero_core.io import InputScan
-from hetero_core.pack import ScorerFacts, assemble_pack
+from hetero_core.layout import ZIP
+from hetero_core.pack import (
+    ChunkShare,
+    MemberTables,
+    ResultCollector,
+    ScorerFacts,
+    SealedPack,
+    chunk_share,
+    seal_stitched,
+    stitch_shares,
+)
+from hetero_core.pack._zipstream import total_length
 from hetero_core.reasons import ErrorReason, Status
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from functions.service.artifacts import ArtifactStore
     from functions.service.context import ServiceContext
+    from hetero_core.config import RunConfig
 
 CHUNK_FAILED_DETAIL = "the chunk holding this row failed after all retries"
 
 
-def _chunk_results(store: ArtifactStore, ref: JobRef, descriptor: dict[str, Any]) -> tuple[list[RowResult], bool]:
+@dataclass(frozen=True, slots=True)
+class _Share:
+    share: ChunkShare
+    source: str | bytes  # the chunk's data object key, or the bytes of a failed chunk's share made here
+    failed: bool
+
+
+def _chunk_share(
+    store: ArtifactStore, ref: JobRef, descriptor: dict[str, Any], tables: MemberTables, config: RunConfig
+) -> _Share:
     rows_key = require_in_job(ref, str(descriptor["rows_key"]))
     results_key = require_in_job(ref, str(descriptor["results_key"]))
+    first, count = int(descriptor["first_row"]), int(descriptor["rows"])
     if not store.exists(results_key):
         rows = decode_rows(store.get_bytes(rows_key))
-        return [errored_row(row, ErrorReason.CHUNK_FAILED, CHUNK_FAILED_DETAIL) for row in rows], True
-    results = list(decode_results(store.get_bytes(results_key)))
-    first, count = int(descriptor["first_row"]), int(descriptor["rows"])
-    if [r.index for r in results] != list(range(first, first + count)):
+        errored = [errored_row(row, ErrorReason.CHUNK_FAILED, CHUNK_FAILED_DETAIL) for row in rows]
+        share, data, _ = chunk_share(
+            errored, first_row=first, total_rows=int(descriptor["total_rows"]), tables=tables, config=config
+        )
+        return _Share(share, data, failed=True)
+    share = ChunkShare.from_dict(store.get_json(results_key))
+    if (share.first_row, share.rows) != (first, count):
         raise ChunkResultsMismatchError(f"chunk {descriptor['chunk']}: results do not match rows {first}..")
-    return results, False
+    return _Share(share, require_in_job(ref, str(descriptor["data_key"])), failed=False)
 
 
 def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
@@ -71,17 +98,16 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
     _refuse_too_many_failed(ctx, ref, store, descriptors)
     params = JobParameters.model_validate(plan["params"])
     scan = _scan_from_plan(plan["scan"])
-    failed_chunks: list[int] = []
-
-    def results() -> Iterator[RowResult]:
-        for descriptor in descriptors:
-            chunk_results, failed = _chunk_results(store, ref, descriptor)
-            if failed:
-                failed_chunks.append(int(descriptor["chunk"]))
-            yield from chunk_results
+    config = params.run_config()
+    tables = MemberTables(scan.extra_columns)
+    collector = ResultCollector.for_config(config)
+    shares = [_chunk_share(store, ref, descriptor, tables, config) for descriptor in descriptors]
+    for share in shares:
+        collector.absorb(share.share.metrics)
+    failed_chunks = [int(d["chunk"]) for d, share in zip(descriptors, shares, strict=True) if share.failed]
+    members = stitch_shares([(s.share, s.source) for s in shares], total_rows=scan.rows, tables=tables)
 
     created_at = datetime.fromisoformat(str(job.get("created_at")).replace("Z", "+00:00"))
-    signer = ctx.keys.signer(ref.org)
     service = {
         "org": ref.org,
         "project": ref.project,
@@ -92,54 +118,54 @@ def finalize_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
     original = original_pack(store, job)
     if original is not None:
         created_at, service = original.created_at, original.service
+    sealed = seal_stitched(
+        members,
+        collector,
+        input_name=str(plan["input_name"]),
+        scan=scan,
+        config=config,
+        scorer=ScorerFacts.from_dict(plan["scorer"]),
+        created_at=created_at,
+        signer=ctx.keys.signer(ref.org),
+        service=service,
+        columns=params.input_columns(),
+        acceptance=acceptance_of(job.item),
+    )
+    pack_prefix = layout.pack_prefix(ref)
+    stored_bytes, zip_sha256 = _publish(store, sealed, pack_prefix)
     outcome: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="hetero2-finalize-") as tmp:
-        out_dir = Path(tmp) / "pack"
-        assembled = assemble_pack(
-            results(),
-            out_dir,
-            input_name=str(plan["input_name"]),
-            scan=scan,
-            config=params.run_config(),
-            scorer=ScorerFacts.from_dict(plan["scorer"]),
-            created_at=created_at,
-            signer=signer,
-            service=service,
-            columns=params.input_columns(),
-            acceptance=acceptance_of(job.item),
-        )
-        if original is not None:
-            outcome["reproduction"] = original.compare(out_dir, list(job.get("version_drift") or []))
-        pack_prefix = layout.pack_prefix(ref)
-        _upload_pack(store, out_dir, pack_prefix)
-        stored_bytes = sum(path.stat().st_size for path in out_dir.iterdir())
-        drop_name = job.get("drop_name")
-        if drop_name:
-            _upload_pack(store, out_dir, layout.outbox_prefix(ref.project_ref, str(drop_name)))
+    if original is not None:
+        outcome["reproduction"] = original.compare(pack_prefix, list(job.get("version_drift") or []))
+    drop_name = job.get("drop_name")
+    if drop_name:
+        outbox = layout.outbox_prefix(ref.project_ref, str(drop_name))
+        for name in _member_names(sealed):
+            store.copy(pack_prefix + name, outbox + name)
+    rows = scan.rows
 
-    counts = assembled.metrics["counts"]
+    counts = sealed.metrics["counts"]
     state = JobState.SUCCEEDED_WITH_ERRORS if counts[Status.ERROR.value] else JobState.SUCCEEDED
     ctx.jobs.transition(
         ref,
         state,
         pack_prefix=pack_prefix,
-        zip_sha256=assembled.pack.zip_sha256,
-        rows_done=assembled.rows,
+        zip_sha256=zip_sha256,
+        rows_done=rows,
         rows_ok=counts[Status.OK.value],
         rows_skip=counts[Status.SKIP.value],
         rows_error=counts[Status.ERROR.value],
         failed_chunks=failed_chunks,
-        pass_rate=assembled.metrics.get("pass_rate"),
-        decision=_decision_summary(assembled.metrics),
+        pass_rate=sealed.metrics.get("pass_rate"),
+        decision=_decision_summary(sealed.metrics),
         # What settle_job meters: written with the commit so a retry after a crash meters the same numbers.
-        decoys_total=int(assembled.metrics["decoys"]["total"]),
+        decoys_total=int(sealed.metrics["decoys"]["total"]),
         stored_bytes=stored_bytes,
         **outcome,
     )
     settle_job(ctx, ref)
     metrics.add_metric(name="ChunksFailed", unit="Count", value=len(failed_chunks))
-    logger.info("job finalized", extra={"state": state.value, "rows": assembled.rows, "failed_chunks": failed_chunks})
-    return {"state": state.value, "pack": pack_prefix, "zip_sha256": assembled.pack.zip_sha256}
+    logger.info("job finalized", extra={"state": state.value, "rows": rows, "failed_chunks": failed_chunks})
+    return {"state": state.value, "pack": pack_prefix, "zip_sha256": zip_sha256}
 
 
 def _refuse_too_many_failed(
@@ -175,9 +201,26 @@ def _scan_from_plan(data: dict[str, Any]) -> InputScan:
     )
 
 
-def _upload_pack(store: ArtifactStore, folder: Path, prefix: str) -> None:
-    for path in sorted(folder.iterdir()):
-        store.upload_file(prefix + path.name, path, _content_type(path.name))
+def _member_names(sealed: SealedPack) -> list[str]:
+    return sorted([*sealed.small, *sealed.members, ZIP])
+
+
+def _publish(store: ArtifactStore, sealed: SealedPack, prefix: str) -> tuple[int, str]:
+    """Store every member and the zip under ``prefix``; returns the bytes stored and the zip's sha256.
+
+    The sliced members and the zip are joined in S3 from the chunks' data objects; the zip's sha256 (on the job
+    record and in the API) is then read back in one sequential stream, the only pass over the pack's bytes.
+    """
+    for name, data in sorted(sealed.small.items()):
+        store.put_bytes(prefix + name, data, _content_type(name))
+    stats = ComposeStats()
+    for name, member in sorted(sealed.members.items()):
+        stats.add(store.compose(prefix + name, member.text, _content_type(name)))
+    stats.add(store.compose(prefix + ZIP, sealed.zip, _content_type(ZIP)))
+    logger.info("pack joined in S3", extra=asdict(stats))
+    stored = sum(map(len, sealed.small.values())) + sum(m.size for m in sealed.members.values())
+    stored += total_length(sealed.zip)
+    return stored, store.sha256(prefix + ZIP)
 
 
 def _content_type(name: str) -> str:

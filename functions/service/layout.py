@@ -128,8 +128,14 @@ def chunk_scores_key(ref: JobRef, chunk: int) -> str:
 
 
 def chunk_results_key(ref: JobRef, chunk: int) -> str:
-    """A worker's results for one chunk; its absence is how finalize knows the chunk failed."""
-    return f"{ref.prefix}{RESULTS_FOLDER}{chunk:06d}.jsonl"
+    """A worker's share of the pack for one chunk (slices and partial metrics, ``hetero_chunk_share.v1``), written
+    last; its absence is how finalize knows the chunk failed."""
+    return f"{ref.prefix}{RESULTS_FOLDER}{chunk:06d}.share.json"
+
+
+def chunk_data_key(ref: JobRef, chunk: int) -> str:
+    """The chunk's slices of summary.csv and decoys.csv: deflate segments and text, joined by finalize in S3."""
+    return f"{ref.prefix}{RESULTS_FOLDER}{chunk:06d}.slices"
 
 
 def attempt_prefixes(ref: JobRef) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from functions.service.artifacts import ArtifactStore
     from functions.service.context import ServiceContext
     from functions.service.tenancy import JobRef
+    from hetero_core.io import InputScan
 
 PLAN_SCHEMA = "hetero2_plan.v1"
 
@@ -81,7 +82,7 @@ def plan_job(ctx: ServiceContext, ref: JobRef) -> dict[str, Any]:
         chunk_rows = params.chunk_rows or chunk_rows_for(
             config.k_decoys, config.decoy_descriptors, ctx.settings.chunk_seconds, ctx.settings.min_chunk_rows
         )
-        descriptors = _write_chunks(ctx, ref, input_path, params, chunk_rows, scores)
+        descriptors = _write_chunks(ctx, ref, input_path, params, chunk_rows, scores, scan)
 
     executor = choose_executor(params.executor, scan.rows, ctx.settings.fargate_min_rows)
     finalizer = choose_finalizer(scan.rows, ctx.settings.finalize_lambda_max_rows)
@@ -182,8 +183,10 @@ def _write_chunks(
     params: JobParameters,
     chunk_rows: int,
     scores: ExternalScores | None,
+    scan: InputScan,
 ) -> list[dict[str, Any]]:
     store = ctx.store(ref.org)
+    total_rows, extra_columns = scan.rows, scan.extra_columns
     rows = mark_duplicates(params.input_columns().read(input_path))
     descriptors: list[dict[str, Any]] = []
     while True:
@@ -198,6 +201,9 @@ def _write_chunks(
             "rows": len(batch),
             "rows_key": layout.chunk_rows_key(ref, chunk),
             "results_key": layout.chunk_results_key(ref, chunk),
+            "data_key": layout.chunk_data_key(ref, chunk),
+            "total_rows": total_rows,
+            "extra_columns": list(extra_columns),
             "params": params.model_dump(mode="json"),
             "scores_key": None,
         }

@@ -63,9 +63,11 @@ class OriginalPack:
         refuse_version_drift(drift, bool(job.get("allow_version_drift")), "allow_version_drift")
         return drift
 
-    def compare(self, rebuilt: Path, drift: list[str]) -> dict[str, Any]:
-        """What the reproduce job records: REPRODUCED, or DIFFERS with the first member and where."""
-        outcome = compare_with_pack(self.manifest, self.member, rebuilt, drift).to_dict()
+    def compare(self, rebuilt_prefix: str, drift: list[str]) -> dict[str, Any]:
+        """What the reproduce job records: REPRODUCED, or DIFFERS with the first member and where; the re-run pack
+        is read from where finalize stored it."""
+        read_rebuilt = lambda name: self._store.get_bytes(rebuilt_prefix + name)  # noqa: E731
+        outcome = compare_with_pack(self.manifest, self.member, read_rebuilt, drift).to_dict()
         return {**outcome, "of": self.ref.job}
 
 

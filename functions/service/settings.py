@@ -12,9 +12,10 @@ from functions.service.chunk_sizing import MIN_CHUNK_ROWS, TARGET_CHUNK_SECONDS
 
 DEFAULT_KMS_ALIAS_PREFIX = "alias/hetero2"
 DEFAULT_FARGATE_MIN_ROWS = 2_000_000
-# Finalize assembles the pack serially at ~3-4.5 ms per molecule (benchmarks/bench_pipeline.py): beyond this many
-# rows it could exceed the 15-minute Lambda limit, so the pack is assembled in a Fargate task instead.
-DEFAULT_FINALIZE_LAMBDA_MAX_ROWS = 100_000
+# Finalize no longer touches rows (parallel pack assembly: ~14 µs of CPU per molecule plus S3 copies, ~40 s per
+# 1,000,000 molecules, docs/cost.md), so the Finalize Lambda's 15 minutes hold the largest job a plan allows
+# (5,000,000 rows); the Fargate finalize task, and its minute of start-up, is only for jobs above that.
+DEFAULT_FINALIZE_LAMBDA_MAX_ROWS = 5_000_000
 DEFAULT_MAX_CONCURRENCY = 1000
 # The audit stream anchors every N-th event of an org (functions/service/siem_export.py; customer config).
 DEFAULT_ANCHOR_EVERY = 100

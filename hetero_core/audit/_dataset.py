@@ -284,6 +284,31 @@ class RealismAccumulator:
             self._hard_won.append(hard_won)
             self._hard_pairs.append(hard_pairs)
 
+    def state(self) -> dict[str, Any]:
+        """Everything :meth:`result` reads, as JSON: a chunk's share, merged exactly by :meth:`absorb`."""
+        return {
+            "pairs": dict(self._pairs),
+            "wins": dict(self._wins),
+            "ties": dict(self._ties),
+            "below_median_min": self._below_median_min,
+            "fine": list(self._fine),
+            "histogram": list(self._histogram),
+            "hard_won": list(self._hard_won),
+            "hard_pairs": list(self._hard_pairs),
+        }
+
+    def absorb(self, state: Mapping[str, Any]) -> None:
+        """Add a later chunk's :meth:`state` (integers only; the bootstrap's per-molecule lists in row order)."""
+        for name in BIN_NAMES:
+            self._pairs[name] += int(state["pairs"][name])
+            self._wins[name] += int(state["wins"][name])
+            self._ties[name] += int(state["ties"][name])
+        self._below_median_min += int(state["below_median_min"])
+        self._fine = [a + int(b) for a, b in zip(self._fine, state["fine"], strict=True)]
+        self._histogram = [a + int(b) for a, b in zip(self._histogram, state["histogram"], strict=True)]
+        self._hard_won.extend(int(v) for v in state["hard_won"])
+        self._hard_pairs.extend(int(v) for v in state["hard_pairs"])
+
     def _median_similarity(self, total: int) -> float | None:
         if total == 0:
             return None
@@ -424,6 +449,32 @@ class DatasetAccumulator:
             self._decoys += n_decoys
             self._reaching_k += int(n_decoys >= self._k)
             self._scored += n_decoys_scored or 0
+
+    def state(self) -> dict[str, Any]:
+        """Everything :meth:`result` reads, as JSON (floats round-trip exactly): merged by :meth:`absorb`."""
+        return {
+            "status": dict(self._status),
+            "reasons": dict(self._reasons),
+            "verdicts": dict(self._verdicts),
+            "slacks": list(self._slacks),
+            "chance": list(self._chance),
+            "molecules": self._molecules,
+            "decoys": self._decoys,
+            "reaching_k": self._reaching_k,
+            "scored": self._scored,
+        }
+
+    def absorb(self, state: Mapping[str, Any]) -> None:
+        """Add a later chunk's :meth:`state`; float lists are appended in row order, so every sum is the serial one."""
+        self._status.update({str(k): int(v) for k, v in state["status"].items()})
+        self._reasons.update({str(k): int(v) for k, v in state["reasons"].items()})
+        self._verdicts.update({str(k): int(v) for k, v in state["verdicts"].items()})
+        self._slacks.extend(float(v) for v in state["slacks"])
+        self._chance.extend(float(v) for v in state["chance"])
+        self._molecules += int(state["molecules"])
+        self._decoys += int(state["decoys"])
+        self._reaching_k += int(state["reaching_k"])
+        self._scored += int(state["scored"])
 
     def result(self) -> dict[str, Any]:
         """The dataset block of ``metrics.json``.

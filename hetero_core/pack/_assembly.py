@@ -19,9 +19,10 @@ from hetero_core.errors import ScoreCoverageError
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns, InputScan
 from hetero_core.layout import AUDIT_SCHEMA, DECOYS_SCHEMA, MANIFEST_SCHEMA, SUMMARY_SCHEMA
 from hetero_core.pack._provenance import engine_info, iso, runtime_versions
-from hetero_core.pack._writer import PackBuilder, PackInfo
+from hetero_core.pack._shares import ChunkShare, encode_share
+from hetero_core.pack._writer import PackBuilder, PackInfo, pack_zip_entries, seal_members, zip_date_time
+from hetero_core.pack._zipstream import zip_pieces
 from hetero_core.reasons import SkipReason, Status, Verdict
-from hetero_core.report import render_index, render_report
 from hetero_core.scores import ExternalScores, ModelInfo, Scorer
 
 if TYPE_CHECKING:
@@ -30,7 +31,10 @@ if TYPE_CHECKING:
 
     from hetero_core.chunks import RowResult
     from hetero_core.config import RunConfig
+    from hetero_core.pack._shares import StitchedMember
     from hetero_core.pack._signing import Signer
+    from hetero_core.pack._slices import MemberTables
+    from hetero_core.pack._zipstream import Piece
 
 METRICS_SCHEMA = "hetero_metrics.v1"
 WORST_MOLECULES = 10
@@ -158,15 +162,48 @@ class ResultCollector:
                 }
             )
 
+    def state(self) -> dict[str, Any]:
+        """This collector's totals as JSON: a chunk's partial metrics, merged exactly by :meth:`absorb`."""
+        return {
+            "dataset": self.dataset.state(),
+            "realism": self.realism.state(),
+            "worst": [list(entry) for entry in sorted(self.worst)],
+            "problems": list(self.problems),
+            "originals_scored": self.originals_scored,
+            "originals_missing": self.originals_missing,
+            "decoys_generated": self.decoys_generated,
+            "decoys_scored": self.decoys_scored,
+            "rejections": dict(self.rejections),
+            "molecules_attempted": self.molecules_attempted,
+            "molecules_with_decoys": self.molecules_with_decoys,
+        }
+
+    def absorb(self, state: Mapping[str, Any]) -> None:
+        """Add the :meth:`state` of the rows that follow this collector's rows (states must come in row order)."""
+        self.dataset.absorb(state["dataset"])
+        self.realism.absorb(state["realism"])
+        for neg_slack, neg_index, payload in state["worst"]:
+            self._keep_worst((float(neg_slack), int(neg_index), payload))
+        self.problems.extend(state["problems"][: max(0, PROBLEM_ROWS - len(self.problems))])
+        self.originals_scored += int(state["originals_scored"])
+        self.originals_missing += int(state["originals_missing"])
+        self.decoys_generated += int(state["decoys_generated"])
+        self.decoys_scored += int(state["decoys_scored"])
+        self.rejections.update({str(k): int(v) for k, v in state["rejections"].items()})
+        self.molecules_attempted += int(state["molecules_attempted"])
+        self.molecules_with_decoys += int(state["molecules_with_decoys"])
+
     def _consider_worst(self, result: RowResult, slack: float) -> None:
         # heap of the lowest slacks; on equal slack the earlier row wins (-index), matching the listing order
         key = (-slack, -result.index)
         if len(self.worst) >= WORST_MOLECULES and key <= self.worst[0][:2]:
             return
-        entry = (key[0], key[1], _worst_entry(result, slack, self.score_direction))
+        self._keep_worst((key[0], key[1], _worst_entry(result, slack, self.score_direction)))
+
+    def _keep_worst(self, entry: tuple[float, int, dict[str, Any]]) -> None:
         if len(self.worst) < WORST_MOLECULES:
             heapq.heappush(self.worst, entry)
-        else:
+        elif entry[:2] > self.worst[0][:2]:
             heapq.heapreplace(self.worst, entry)
 
     def worst_molecules(self) -> list[dict[str, Any]]:
@@ -349,14 +386,9 @@ def assemble_pack(
             count += 1
             if on_result:
                 on_result(result)
-        check_score_coverage(collector, config)
-        facts = scorer if isinstance(scorer, ScorerFacts) else scorer()
-        metrics = build_metrics(collector, config, facts, acceptance)
-        manifest = build_manifest(input_name, scan, config, facts, created_at, service, columns, acceptance)
-        if calibration is not None:
-            metrics["calibration"] = calibration(metrics)
-        index_md = render_index(manifest, metrics)
-        report_html = render_report(manifest, metrics, metrics.get("calibration"))
+        metrics, manifest, index_md, report_html = _documents(
+            collector, input_name, scan, config, scorer, created_at, service, columns, acceptance, calibration
+        )
         info = builder.finish(
             metrics=metrics,
             manifest=manifest,
@@ -366,3 +398,81 @@ def assemble_pack(
             signer=signer,
         )
     return AssembledPack(info, metrics, count)
+
+
+def _documents(
+    collector: ResultCollector,
+    input_name: str,
+    scan: InputScan,
+    config: RunConfig,
+    scorer: ScorerFacts | Callable[[], ScorerFacts],
+    created_at: datetime,
+    service: Mapping[str, str] | None,
+    columns: InputColumns,
+    acceptance: Acceptance | None,
+    calibration: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], str, str]:
+    """metrics, manifest (without its file list), index.md and report.html from the folded results."""
+    # the report draws with matplotlib: loaded only when a pack is sealed, never by a chunk worker
+    from hetero_core.report import render_index, render_report  # noqa: PLC0415
+
+    check_score_coverage(collector, config)
+    facts = scorer if isinstance(scorer, ScorerFacts) else scorer()
+    metrics = build_metrics(collector, config, facts, acceptance)
+    manifest = build_manifest(input_name, scan, config, facts, created_at, service, columns, acceptance)
+    if calibration is not None:
+        metrics["calibration"] = calibration(metrics)
+    index_md = render_index(manifest, metrics)
+    report_html = render_report(manifest, metrics, metrics.get("calibration"))
+    return metrics, manifest, index_md, report_html
+
+
+@dataclass(frozen=True, slots=True)
+class SealedPack:
+    """A pack whose sliced members live elsewhere (chunk data objects): small members and the zip as pieces."""
+
+    metrics: dict[str, Any]
+    members: dict[str, StitchedMember]
+    small: dict[str, bytes]
+    zip: list[Piece]
+
+
+def seal_stitched(
+    members: Mapping[str, StitchedMember],
+    collector: ResultCollector,
+    *,
+    input_name: str,
+    scan: InputScan,
+    config: RunConfig,
+    scorer: ScorerFacts,
+    created_at: datetime,
+    signer: Signer | None = None,
+    service: Mapping[str, str] | None = None,
+    columns: InputColumns = DEFAULT_COLUMNS,
+    acceptance: Acceptance | None = None,
+) -> SealedPack:
+    """Seal a pack from stitched chunk shares and their merged metrics: the service's finalize.
+
+    The same documents, manifest, checksums and zip layout as :func:`assemble_pack`; the caller writes the
+    small members and joins the zip's pieces (``Span`` pieces point into the chunk data objects).
+    """
+    metrics, manifest, index_md, report_html = _documents(
+        collector, input_name, scan, config, scorer, created_at, service, columns, acceptance
+    )
+    small = seal_members(
+        members, metrics=metrics, manifest=manifest, index_md=index_md, report_html=report_html, signer=signer
+    )
+    pieces = zip_pieces(pack_zip_entries(members, small), zip_date_time(created_at))
+    return SealedPack(metrics, dict(members), small, pieces)
+
+
+def chunk_share(
+    results: Iterable[RowResult], *, first_row: int, total_rows: int, tables: MemberTables, config: RunConfig
+) -> tuple[ChunkShare, bytes, list[RowResult]]:
+    """A chunk's share of the pack: its slices (``encode_share``) and its partial metrics, folded in row order."""
+    share, data, kept = encode_share(results, first_row=first_row, total_rows=total_rows, tables=tables)
+    collector = ResultCollector.for_config(config)
+    for result in kept:
+        collector.add(result)
+    share.metrics = collector.state()
+    return share, data, kept

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-import matplotlib
 import numpy
 import rdkit
 
@@ -44,7 +43,10 @@ def engine_info() -> dict[str, str]:
 
 
 def runtime_versions() -> dict[str, str]:
-    # matplotlib draws report.html's plots, so its version decides those bytes too
+    # matplotlib draws report.html's plots, so its version decides those bytes too; imported here, so a chunk
+    # worker (which imports this module but never seals a pack) does not load it
+    import matplotlib  # noqa: PLC0415
+
     return {
         "python": platform.python_version(),
         "rdkit": rdkit.__version__,

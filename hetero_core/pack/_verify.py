@@ -35,6 +35,7 @@ from hetero_core.layout import (
     DECOYS,
     INDEX,
     MANIFEST,
+    MANIFEST_SCHEMAS,
     METRICS,
     OPTIONAL_MEMBERS,
     PUBLIC_KEY,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CHECKED_WITH_EMBEDDED_KEY", "CHECKED_WITH_PUBLIC_KEY", "UNSIGNED", "VerifyReport", "verify_pack"]
 
+MANIFEST_V1 = MANIFEST_SCHEMAS[0]
 CHECKED_WITH_PUBLIC_KEY = "public-key"
 CHECKED_WITH_EMBEDDED_KEY = "embedded-key"
 UNSIGNED = "unsigned"
@@ -303,11 +305,14 @@ def _scan_folder(root: Path) -> dict[str, _Digest]:
 
 
 class _Pack:
-    """The members of a pack folder or zip, their digests, and whole reads of the small ones."""
+    """The members of a pack folder or zip, their digests, whole reads of the small ones, streams of the rest."""
 
-    def __init__(self, digests: Mapping[str, _Digest], read: Callable[[str], bytes]) -> None:
+    def __init__(
+        self, digests: Mapping[str, _Digest], read: Callable[[str], bytes], open_member: Callable[[str], BinaryIO]
+    ) -> None:
         self.digests = dict(digests)
         self._read = read
+        self.open = open_member
 
     def read_small(self, name: str) -> bytes:
         if self.digests[name].size > MAX_METADATA_BYTES:
@@ -349,7 +354,11 @@ def _manifest_records(data: bytes) -> dict[str, str]:
     """sha256 per path from a manifest that may be damaged: a witness only, so it never raises."""
     try:
         files = json.loads(data.decode("utf-8")).get("files", [])
-        return {entry["path"]: entry["sha256"] for entry in files if isinstance(entry.get("path"), str)}
+        return {
+            entry["path"]: entry["sha256"]
+            for entry in files
+            if isinstance(entry.get("path"), str) and isinstance(entry.get("sha256"), str)
+        }
     except (ValueError, AttributeError, TypeError, KeyError):
         return {}
 
@@ -364,11 +373,37 @@ def _parse_manifest(data: bytes) -> dict[str, object]:
     return manifest
 
 
-def _manifest_files(manifest: Mapping[str, object]) -> dict[str, _Digest]:
+@dataclass(frozen=True, slots=True)
+class _Slices:
+    """A ``hetero_manifest.v2`` entry listed by slice: the member's size and each slice's (size, sha256)."""
+
+    size: int
+    slices: tuple[_Digest, ...]
+
+
+def _slice_records(where: str, path: str, size: int, slices: object) -> _Slices:
+    if not isinstance(slices, list) or not slices:
+        raise PackVerificationError(MANIFEST, f"{where} ({path}) has no valid 'slices' list")
+    records: list[_Digest] = []
+    for number, item in enumerate(slices):
+        slice_size = item.get("size") if isinstance(item, dict) else None
+        slice_sha = item.get("sha256") if isinstance(item, dict) else None
+        if not isinstance(slice_size, int) or isinstance(slice_size, bool) or slice_size < 0:
+            raise PackVerificationError(MANIFEST, f"{where} ({path}) slice {number} has no valid 'size'")
+        if not isinstance(slice_sha, str) or _SHA256.fullmatch(slice_sha) is None:
+            raise PackVerificationError(MANIFEST, f"{where} ({path}) slice {number} has no valid 'sha256'")
+        records.append(_Digest(slice_size, slice_sha))
+    if sum(record.size for record in records) != size:
+        raise PackVerificationError(MANIFEST, f"{where} ({path}): its slices do not add up to its 'size'")
+    return _Slices(size, tuple(records))
+
+
+def _manifest_files(manifest: Mapping[str, object]) -> dict[str, _Digest | _Slices]:
     files = manifest.get("files")
     if not isinstance(files, list):
         raise PackVerificationError(MANIFEST, "has no 'files' list")
-    records: dict[str, _Digest] = {}
+    sliced_allowed = manifest.get("schema_version") != MANIFEST_V1
+    records: dict[str, _Digest | _Slices] = {}
     for position, entry in enumerate(files):
         where = f"'files'[{position}]"
         if not isinstance(entry, dict):
@@ -379,12 +414,33 @@ def _manifest_files(manifest: Mapping[str, object]) -> dict[str, _Digest]:
         _require_safe(path, MANIFEST, f"{where}: path")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise PackVerificationError(MANIFEST, f"{where} ({path}) has no valid 'size'")
-        if not isinstance(sha256, str) or _SHA256.fullmatch(sha256) is None:
-            raise PackVerificationError(MANIFEST, f"{where} ({path}) has no valid 'sha256'")
         if path in records:
             raise PackVerificationError(MANIFEST, f"{where}: {path!r} is listed twice")
+        if sliced_allowed and "slices" in entry and sha256 is None:
+            records[path] = _slice_records(where, path, size, entry["slices"])
+            continue
+        if not isinstance(sha256, str) or _SHA256.fullmatch(sha256) is None:
+            raise PackVerificationError(MANIFEST, f"{where} ({path}) has no valid 'sha256'")
         records[path] = _Digest(size, sha256)
     return records
+
+
+def _check_slices(handle: BinaryIO, path: str, record: _Slices) -> None:
+    """Hash the member slice by slice (the slices are consecutive byte ranges) against the manifest."""
+    for number, expected in enumerate(record.slices):
+        digest = hashlib.sha256()
+        remaining = expected.size
+        while remaining:
+            chunk = handle.read(min(_CHUNK, remaining))
+            if not chunk:
+                raise PackVerificationError(path, f"ends inside slice {number} of its {MANIFEST} record")
+            digest.update(chunk)
+            remaining -= len(chunk)
+        if digest.hexdigest() != expected.sha256:
+            raise PackVerificationError(
+                path,
+                f"slice {number} differs from its {MANIFEST} record (sha256 {digest.hexdigest()} vs {expected.sha256})",
+            )
 
 
 class _Verifier:
@@ -402,9 +458,11 @@ class _Verifier:
             archive = _open_zip(stack, path, path.name)
             digests = _scan_zip(path, archive, lambda entry: entry)
             _check_zip_layout(path, archive, lambda entry: entry, path.name)
-            self.pack = _Pack(digests, archive.read)
+            self.pack = _Pack(digests, archive.read, archive.open)  # type: ignore[arg-type]
         else:
-            self.pack = _Pack(_scan_folder(path), lambda name: (path / name).read_bytes())
+            self.pack = _Pack(
+                _scan_folder(path), lambda name: (path / name).read_bytes(), lambda name: (path / name).open("rb")
+            )
 
     def _zip_copy_digests(self) -> dict[str, _Digest] | None:
         """Digests of the folder's zip entries, or None when there is no readable zip (a witness only)."""
@@ -452,9 +510,20 @@ class _Verifier:
                 )
         return listed
 
+    def _sliced_members(self) -> set[str]:
+        """Members a v2 manifest lists by slice: it, not checksums.sha256, covers them (checked in step 6)."""
+        if MANIFEST not in self.pack.digests:
+            return set()
+        try:
+            return {path for path, record in _manifest_files(_parse_manifest(self.pack.read_small(MANIFEST))).items()
+                    if isinstance(record, _Slices)}  # fmt: skip
+        except PackVerificationError:
+            return set()
+
     def check_all_listed(self, listed: Mapping[str, str]) -> None:
+        exempt = {CHECKSUMS, ZIP} | self._sliced_members()
         for name in self.pack.digests:
-            if name not in listed and name not in (CHECKSUMS, ZIP):
+            if name not in listed and name not in exempt:
                 raise PackVerificationError(name, f"is in the pack but not listed in {CHECKSUMS}")
 
     def check_manifest(self) -> dict[str, object]:
@@ -464,6 +533,14 @@ class _Verifier:
             found = self.pack.digests.get(path)
             if found is None:
                 raise PackVerificationError(MANIFEST, f"lists {path!r}, which is not in the pack")
+            if isinstance(record, _Slices):
+                if found.size != record.size:
+                    raise PackVerificationError(
+                        path, f"differs from its {MANIFEST} record (size {found.size} vs {record.size})"
+                    )
+                with self.pack.open(path) as handle:
+                    _check_slices(handle, path, record)
+                continue
             if found != record:
                 raise PackVerificationError(
                     path,

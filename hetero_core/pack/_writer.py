@@ -1,4 +1,4 @@
-"""Writes the evidence pack (SPEC §6): CSV members streamed to disk, JSON members, checksums, signature, zip.
+"""Writes the evidence pack (SPEC §6): CSV members streamed to disk in slices, JSON members, checksums, signature, zip.
 
 Everything is built in a hidden staging folder beside the output folder and moved into place only when
 complete, so a crash never leaves a half-written pack where a reader (or ``verify``) would find it. Every byte
@@ -8,62 +8,61 @@ so the same run gives a byte-identical pack, zip included.
 
 from __future__ import annotations
 
-import csv
 import hashlib
+import io
 import json
 import math
 import os
 import secrets
 import shutil
-import sys
-import zipfile
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from numbers import Integral, Real
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hetero_core.errors import PackOutputError, SigningError
 from hetero_core.hashing import file_sha256
-from hetero_core.io import format_cell, format_exact
 from hetero_core.layout import (
     CHECKSUMS,
-    DECOY_COLUMNS,
     DECOYS,
-    EXACT_COLUMNS,
-    EXTRA_COLUMN_PREFIX,
     INDEX,
     MANIFEST,
     MANIFEST_SCHEMA,
+    MANIFEST_SCHEMAS,
     METRICS,
     PUBLIC_KEY,
     REPORT,
-    SCORED_DECOY_COLUMNS,
     SIGNATURE,
     SUMMARY,
-    SUMMARY_COLUMNS,
     ZIP,
 )
+from hetero_core.pack._shares import StitchedMember
 from hetero_core.pack._signing import SIGNATURE_ALGORITHM, verify_signature
+from hetero_core.pack._slices import (
+    SLICE_ROWS,
+    SLICED_MEMBERS,
+    ZIP_COMPRESSLEVEL,
+    MemberTables,
+    RowFormatter,
+    deflate_whole,
+    encode_slice,
+)
+from hetero_core.pack._zipstream import Span, ZipEntry, zip_pieces
 
 if TYPE_CHECKING:
-    import _csv
     from types import TracebackType
 
     from hetero_core.pack._signing import Signer
+    from hetero_core.pack._zipstream import Piece
 
-__all__ = ["ZIP_COMPRESSLEVEL", "PackBuilder", "PackInfo", "write_json"]
+__all__ = ["ZIP_COMPRESSLEVEL", "PackBuilder", "PackInfo", "seal_members", "small_zip_entry", "write_json"]
 
-ZIP_COMPRESSLEVEL = 9
-ZIP_FILE_MODE = 0o100644  # regular file, rw-r--r--
-ZIP_CREATE_SYSTEM = 3  # Unix, whatever the host, so external_attr means the same everywhere
 ZIP_MIN_TIME = datetime(1980, 1, 1, tzinfo=UTC)  # the DOS timestamp epoch
 ZIP_MAX_TIME = datetime(2107, 12, 31, 23, 59, 58, tzinfo=UTC)
-CSV_LINE_TERMINATOR = "\n"
 _CHUNK = 1 << 20
-# ZipInfo's compression level attribute became public (and renamed) in Python 3.13.
-_ZIPINFO_LEVEL_ATTR = "compress_level" if sys.version_info >= (3, 13) else "_compresslevel"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,35 +94,96 @@ def _json_safe(value: object) -> object:
 
 def write_json(path: Path, obj: object) -> bytes:
     """Write a JSON member in the pack's one canonical style and return the exact bytes written."""
-    text = json.dumps(_json_safe(obj), sort_keys=True, indent=2, allow_nan=False) + "\n"
-    data = text.encode("utf-8")
+    data = json_bytes(obj)
     path.write_bytes(data)
     return data
 
 
-def _zip_date_time(created_at: datetime) -> tuple[int, int, int, int, int, int]:
+def zip_date_time(created_at: datetime) -> tuple[int, int, int, int, int, int]:
     if created_at.tzinfo is None or created_at.utcoffset() is None:
         raise ValueError("created_at must be timezone-aware (e.g. datetime.now(UTC)); a naive time is ambiguous")
     moment = min(max(created_at.astimezone(UTC), ZIP_MIN_TIME), ZIP_MAX_TIME)
     return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
 
 
-def _write_zip(folder: Path, names: Sequence[str], date_time: tuple[int, int, int, int, int, int]) -> Path:
-    """Zip the members with every header field pinned, so equal member bytes give an equal zip."""
-    zip_path = folder / ZIP
-    with zipfile.ZipFile(zip_path, "w", allowZip64=True) as archive:
-        for name in sorted(names):
-            source = folder / name
-            info = zipfile.ZipInfo(name, date_time=date_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            setattr(info, _ZIPINFO_LEVEL_ATTR, ZIP_COMPRESSLEVEL)
-            info.create_system = ZIP_CREATE_SYSTEM
-            info.external_attr = ZIP_FILE_MODE << 16
-            # Known up front so the zip64 decision depends on the size alone, and the member is streamed.
-            info.file_size = source.stat().st_size
-            with source.open("rb") as src, archive.open(info, "w") as dest:
-                shutil.copyfileobj(src, dest, _CHUNK)
-    return zip_path
+def json_bytes(obj: object) -> bytes:
+    """A JSON member in the pack's one canonical style."""
+    return (json.dumps(_json_safe(obj), sort_keys=True, indent=2, allow_nan=False) + "\n").encode("utf-8")
+
+
+def small_zip_entry(name: str, data: bytes) -> ZipEntry:
+    """A small member's zip entry: compressed whole, in memory."""
+    return ZipEntry(name, zlib.crc32(data), len(data), (deflate_whole(data),))
+
+
+def _text_member(text: str) -> bytes:
+    return text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+
+
+def _manifest_entry(name: str, member: StitchedMember | bytes) -> dict[str, object]:
+    if isinstance(member, bytes):
+        return {"path": name, "size": len(member), "sha256": hashlib.sha256(member).hexdigest()}
+    return {
+        "path": name,
+        "size": member.size,
+        "slice_rows": SLICE_ROWS,
+        "slices": [info.to_manifest() for info in member.slices],
+    }
+
+
+def seal_members(
+    sliced: Mapping[str, StitchedMember],
+    *,
+    metrics: Mapping[str, object],
+    manifest: Mapping[str, object],
+    index_md: str,
+    report_html: str,
+    signer: Signer | None,
+) -> dict[str, bytes]:
+    """Every member but the sliced ones and the zip, as bytes: what both the CLI and the service finalize seal.
+
+    The manifest lists the small members' sha256 and the sliced members' per-slice sha256
+    (``hetero_manifest.v2``); ``checksums.sha256`` lists the small members (``sha256sum -c`` format).
+    """
+    reserved = {"files", "signature"} & set(manifest)
+    if reserved:
+        raise ValueError(f"manifest keys {sorted(reserved)!r} are written by the pack writer, not the caller")
+    if set(sliced) != set(SLICED_MEMBERS):
+        raise ValueError(f"sliced members must be {SLICED_MEMBERS}, got {sorted(sliced)}")
+    small: dict[str, bytes] = {
+        METRICS: json_bytes(metrics),
+        INDEX: _text_member(index_md),
+        REPORT: _text_member(report_html),
+    }
+    listed: dict[str, StitchedMember | bytes] = {**sliced, **small}
+    full_manifest: dict[str, object] = {**manifest, "schema_version": MANIFEST_SCHEMA}
+    full_manifest["files"] = [_manifest_entry(name, listed[name]) for name in sorted(listed)]
+    if signer is not None:
+        full_manifest["signature"] = {
+            "algorithm": SIGNATURE_ALGORITHM,
+            "key_id": signer.key_id,
+            "public_key": PUBLIC_KEY,
+        }
+    manifest_bytes = json_bytes(full_manifest)
+    small[MANIFEST] = manifest_bytes
+    if signer is not None:
+        signature = signer.sign(manifest_bytes)
+        public_key = signer.public_key_pem()
+        # A misconfigured signer (e.g. a KMS key that does not match its public key) must fail here,
+        # not at the customer's verify.
+        if not verify_signature(public_key, manifest_bytes, signature):
+            raise SigningError(f"signer {signer.key_id}: its signature does not verify with its own public key")
+        small[SIGNATURE] = signature
+        small[PUBLIC_KEY] = public_key
+    checksums = "".join(f"{hashlib.sha256(small[name]).hexdigest()}  {name}\n" for name in sorted(small))
+    small[CHECKSUMS] = checksums.encode("utf-8")
+    return small
+
+
+def pack_zip_entries(sliced: Mapping[str, StitchedMember], small: Mapping[str, bytes]) -> list[ZipEntry]:
+    """The zip's entries, sorted by name: the sliced members' segments as they are, the small ones compressed."""
+    names = sorted({*sliced, *small})
+    return [sliced[name].zip_entry(name) if name in sliced else small_zip_entry(name, small[name]) for name in names]
 
 
 def _check_out_dir(out_dir: Path) -> None:
@@ -150,7 +210,59 @@ def _is_previous_pack(folder: Path) -> bool:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(manifest, dict) and manifest.get("schema_version") == MANIFEST_SCHEMA
+    return isinstance(manifest, dict) and manifest.get("schema_version") in MANIFEST_SCHEMAS
+
+
+class _SlicedFile:
+    """One sliced member being written: the CSV file, its deflate segments beside it, the slices so far."""
+
+    def __init__(self, formatter: RowFormatter, text_path: Path, deflate_path: Path) -> None:
+        self.formatter = formatter
+        self._text = text_path.open("wb")
+        self._deflate = deflate_path.open("wb")
+        self._deflate_path = str(deflate_path)
+        self._digest = hashlib.sha256()
+        self.member = StitchedMember()
+        self._buffer = io.StringIO()
+        self._rows = _csv_writer(self._buffer)
+        self._write_slice(formatter.header())
+
+    def add(self, row: Mapping[str, object]) -> None:
+        self._rows.writerow(self.formatter.cells(row))
+
+    @property
+    def pending(self) -> bool:
+        """Rows added since the last slice was sealed."""
+        return self._buffer.tell() > 0
+
+    def close_slice(self) -> None:
+        """Seal the rows added since the last slice (possibly none: an empty slice is still a slice)."""
+        text = self._buffer.getvalue().encode("utf-8")
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._write_slice(text)
+
+    def _write_slice(self, text: bytes) -> None:
+        info, segment = encode_slice(text)
+        offset = self._deflate.tell()
+        self._deflate.write(segment)
+        self._text.write(text)
+        self._digest.update(text)
+        self.member.add(info, Span(self._deflate_path, offset, len(segment)), b"")
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        self._text.close()
+        self._deflate.close()
+
+
+def _csv_writer(buffer: io.StringIO) -> Any:
+    import csv  # noqa: PLC0415 - only the builder streams rows itself
+
+    return csv.writer(buffer, lineterminator="\n")
 
 
 class PackBuilder:
@@ -159,32 +271,34 @@ class PackBuilder:
     Use it as a context manager: an exception inside the block (or leaving it without calling
     :meth:`finish`) removes the staging folder and leaves ``out_dir`` untouched. Row mappings are keyed by the
     CSV header names (extra input columns with their ``input_`` prefix); values are formatted by
-    :func:`format_cell`, score columns (``EXACT_COLUMNS``) at full precision by :func:`format_exact`.
+    ``format_cell``, score columns (``EXACT_COLUMNS``) at full precision by ``format_exact``.
+
+    Rows are cut into slices every ``SLICE_ROWS`` summary rows (``_slices``), exactly as the service's chunk
+    workers cut them, so a CLI pack and a service pack of the same rows have the same members.
     """
 
     def __init__(self, out_dir: Path, *, extra_columns: Sequence[str] = (), scored: bool = False) -> None:
         out_dir = Path(os.path.abspath(out_dir))
         if not out_dir.name:
             raise PackOutputError(out_dir, "is not a usable folder name for an evidence pack")
-        if len(set(extra_columns)) != len(extra_columns):
-            raise ValueError(f"extra_columns has duplicates: {list(extra_columns)!r}")
+        tables = MemberTables(extra_columns, scored=scored)
         _check_out_dir(out_dir)
         self.out_dir = out_dir
-        self.summary_columns: tuple[str, ...] = (
-            *SUMMARY_COLUMNS,
-            *(EXTRA_COLUMN_PREFIX + column for column in extra_columns),
-        )
-        self.decoy_columns: tuple[str, ...] = SCORED_DECOY_COLUMNS if scored else DECOY_COLUMNS
+        self.summary_columns: tuple[str, ...] = tables.summary.columns
+        self.decoy_columns: tuple[str, ...] = tables.decoys.columns
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._staging = out_dir.parent / f".{out_dir.name}.staging-{secrets.token_hex(8)}"
+        token = secrets.token_hex(8)
+        self._staging = out_dir.parent / f".{out_dir.name}.staging-{token}"
+        self._segments = out_dir.parent / f".{out_dir.name}.segments-{token}"
         self._staging.mkdir()
+        self._segments.mkdir()
         self._open = True
-        self._handles: list[IO[str]] = []
-        self._summary_known = frozenset(self.summary_columns)
-        self._decoy_known = frozenset(self.decoy_columns)
+        self._rows = 0
+        self._files: dict[str, _SlicedFile] = {}
         try:
-            self._summary = self._csv_writer(SUMMARY, self.summary_columns)
-            self._decoys = self._csv_writer(DECOYS, self.decoy_columns)
+            for name in SLICED_MEMBERS:
+                formatter = tables.formatter(name)
+                self._files[name] = _SlicedFile(formatter, self._staging / name, self._segments / f"{name}.deflate")
         except BaseException:
             self.abort()
             raise
@@ -194,50 +308,39 @@ class PackBuilder:
         """The hidden folder being written; gone once the pack is finished or aborted."""
         return self._staging
 
-    def _csv_writer(self, name: str, header: Sequence[str]) -> _csv.Writer:
-        handle = (self._staging / name).open("w", encoding="utf-8", newline="")
-        self._handles.append(handle)
-        writer = csv.writer(handle, lineterminator=CSV_LINE_TERMINATOR)
-        writer.writerow(header)
-        return writer
-
     def _require_open(self) -> None:
         if not self._open:
             raise RuntimeError("this PackBuilder is already finished or aborted")
 
-    @staticmethod
-    def _format_row(row: Mapping[str, object], columns: Sequence[str], known: frozenset[str], member: str) -> list[str]:
-        """The row's cells in header order; absent columns empty, unknown ones refused."""
-        if not known.issuperset(row):
-            unknown = [key for key in row if key not in known]
-            raise ValueError(f"{member}: unknown column(s) {unknown!r}; the header is fixed by pack_layout")
-        return [
-            (format_exact if column in EXACT_COLUMNS else format_cell)(row[column]) if column in row else ""
-            for column in columns
-        ]
-
     def add_summary_row(self, row: Mapping[str, object]) -> None:
-        """Append one summary.csv row (input order is the caller's); absent columns are left empty."""
+        """Append one summary.csv row (input order is the caller's); absent columns are left empty.
+
+        Each summary row is one input row: its decoy rows follow through :meth:`add_decoy_rows`.
+        """
         self._require_open()
-        self._summary.writerow(self._format_row(row, self.summary_columns, self._summary_known, SUMMARY))
+        if self._rows and self._rows % SLICE_ROWS == 0:
+            for sliced in self._files.values():
+                sliced.close_slice()
+        self._files[SUMMARY].add(row)
+        self._rows += 1
 
     def add_decoy_rows(self, rows: Iterable[Mapping[str, object]]) -> None:
-        """Append decoys.csv rows."""
+        """Append decoys.csv rows (of the input row last given to :meth:`add_summary_row`)."""
         self._require_open()
-        columns, known, write = self.decoy_columns, self._decoy_known, self._decoys.writerow
+        decoys = self._files[DECOYS]
         for row in rows:
-            write(self._format_row(row, columns, known, DECOYS))
+            decoys.add(row)
 
     def _close_handles(self) -> None:
-        for handle in self._handles:
-            handle.close()
-        self._handles.clear()
+        for sliced in self._files.values():
+            sliced.close()
 
     def abort(self) -> None:
         """Discard everything written so far; safe to call more than once."""
         self._open = False
         self._close_handles()
         shutil.rmtree(self._staging, ignore_errors=True)
+        shutil.rmtree(self._segments, ignore_errors=True)
 
     def __enter__(self) -> PackBuilder:
         return self
@@ -265,14 +368,11 @@ class PackBuilder:
         """
         self._require_open()
         try:
-            reserved = {"files", "signature"} & set(manifest)
-            if reserved:
-                raise ValueError(f"manifest keys {sorted(reserved)!r} are written by the pack writer, not the caller")
             if report_html is None:
                 from hetero_core.report import render_report  # noqa: PLC0415 - matplotlib only when needed
 
                 report_html = render_report(manifest, metrics)
-            info = self._seal(metrics, manifest, index_md, report_html, _zip_date_time(created_at), signer)
+            info = self._seal(metrics, manifest, index_md, report_html, zip_date_time(created_at), signer)
         except BaseException:
             self.abort()
             raise
@@ -288,45 +388,22 @@ class PackBuilder:
         date_time: tuple[int, int, int, int, int, int],
         signer: Signer | None,
     ) -> PackInfo:
+        if self._rows or any(sliced.pending for sliced in self._files.values()):
+            for sliced in self._files.values():
+                sliced.close_slice()
         self._close_handles()
+        members = {name: sliced.member for name, sliced in self._files.items()}
+        small = seal_members(
+            members, metrics=metrics, manifest=manifest, index_md=index_md, report_html=report_html, signer=signer
+        )
         staging = self._staging
-        write_json(staging / METRICS, metrics)
-        for name, text in ((INDEX, index_md), (REPORT, report_html)):
-            (staging / name).write_bytes(text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8"))
-
-        listed = sorted((SUMMARY, DECOYS, METRICS, INDEX, REPORT))
-        digests = {name: file_sha256(staging / name) for name in listed}
-        full_manifest: dict[str, object] = dict(manifest)
-        full_manifest["files"] = [
-            {"path": name, "size": (staging / name).stat().st_size, "sha256": digests[name]} for name in listed
-        ]
-        if signer is not None:
-            full_manifest["signature"] = {
-                "algorithm": SIGNATURE_ALGORITHM,
-                "key_id": signer.key_id,
-                "public_key": PUBLIC_KEY,
-            }
-        manifest_bytes = write_json(staging / MANIFEST, full_manifest)
-        digests[MANIFEST] = hashlib.sha256(manifest_bytes).hexdigest()
-
-        if signer is not None:
-            signature = signer.sign(manifest_bytes)
-            public_key = signer.public_key_pem()
-            # A misconfigured signer (e.g. a KMS key that does not match its public key) must fail here,
-            # not at the customer's verify.
-            if not verify_signature(public_key, manifest_bytes, signature):
-                raise SigningError(f"signer {signer.key_id}: its signature does not verify with its own public key")
-            (staging / SIGNATURE).write_bytes(signature)
-            (staging / PUBLIC_KEY).write_bytes(public_key)
-            digests[SIGNATURE] = hashlib.sha256(signature).hexdigest()
-            digests[PUBLIC_KEY] = hashlib.sha256(public_key).hexdigest()
-
-        checksums = "".join(f"{digests[name]}  {name}\n" for name in sorted(digests))
-        (staging / CHECKSUMS).write_bytes(checksums.encode("utf-8"))
-        digests[CHECKSUMS] = hashlib.sha256(checksums.encode("utf-8")).hexdigest()
-
-        zip_path = _write_zip(staging, sorted(digests), date_time)
-        zip_sha256 = file_sha256(zip_path)
+        for name, data in small.items():
+            (staging / name).write_bytes(data)
+        _write_pieces(staging / ZIP, zip_pieces(pack_zip_entries(members, small), date_time))
+        shutil.rmtree(self._segments, ignore_errors=True)
+        digests = {name: hashlib.sha256(data).hexdigest() for name, data in small.items()}
+        digests.update({name: sliced.sha256 for name, sliced in self._files.items()})
+        zip_sha256 = file_sha256(staging / ZIP)
         self._move_into_place()
         return PackInfo(
             path=self.out_dir,
@@ -352,3 +429,21 @@ class PackBuilder:
             raise
         if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)
+
+
+def _write_pieces(path: Path, pieces: Iterable[Piece]) -> None:
+    """Write bytes pieces as they are and copy span pieces from their (local) files."""
+    with path.open("wb") as out:
+        for piece in pieces:
+            if isinstance(piece, bytes):
+                out.write(piece)
+                continue
+            with open(piece.source, "rb") as source:
+                source.seek(piece.offset)
+                remaining = piece.length
+                while remaining:
+                    chunk = source.read(min(_CHUNK, remaining))
+                    if not chunk:
+                        raise OSError(f"{piece.source} ended before byte {piece.offset + piece.length}")
+                    out.write(chunk)
+                    remaining -= len(chunk)

@@ -231,24 +231,30 @@ def reproduce_pack(
             service=manifest.get("service"),
             columns=columns,
         )
-        return compare_with_pack(manifest, lambda name: _read_member(pack, name), out, drift)
+        return compare_with_pack(
+            manifest, lambda name: _read_member(pack, name), lambda name: (out / name).read_bytes(), drift
+        )
 
 
 def compare_with_pack(
-    manifest: dict[str, Any], read_member: Callable[[str], bytes], rebuilt: Path, drift: list[str]
+    manifest: dict[str, Any],
+    read_member: Callable[[str], bytes],
+    read_rebuilt: Callable[[str], bytes],
+    drift: list[str],
 ) -> Reproduction:
-    """Compare a re-run pack folder with the original, member by member, then the manifests without their
+    """Compare a re-run pack with the original, member by member, then the manifests without their
     ``signature`` blocks (the CLI's re-run is unsigned; the service signs its re-run with the org's key).
 
-    ``read_member`` gives an original member's bytes by name (a pack on disk, or objects in the service's store).
+    ``read_member`` and ``read_rebuilt`` give a member's bytes by name, of the original and of the re-run (a pack on
+    disk, or objects in the service's store).
     """
     names = [str(entry["path"]) for entry in manifest.get("files", [])]
     for name in names:
-        old, new = read_member(name), (rebuilt / name).read_bytes()
+        old, new = read_member(name), read_rebuilt(name)
         if old != new:
             return Reproduction(False, len(names), name, _first_difference(name, old, new), tuple(drift))
     old_manifest = _unsigned(manifest)
-    new_manifest = _unsigned(json.loads((rebuilt / MANIFEST).read_bytes()))
+    new_manifest = _unsigned(json.loads(read_rebuilt(MANIFEST)))
     if old_manifest != new_manifest:
         where = _first_difference(MANIFEST, old_manifest, new_manifest)
         return Reproduction(False, len(names) + 1, MANIFEST, where, tuple(drift))

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 CREATED_AT = "2026-01-01T00:00:00Z"
 # RDKit's wheels differ per Python minor version (measured: two AUCs of the example move between 3.11 and 3.12).
 PINNED_FOR = {"python": "3.11", "rdkit": "2026.09.1", "matplotlib": "3.11.2"}
+# Re-pinned 2026-11-30 for parallel pack assembly: hetero_manifest.v2 lists summary.csv and decoys.csv by slice, and
+# the zip holds them as one deflate segment per 1,000-row slice. Only manifest.json and the zip moved; the other
+# five members kept their bytes.
 
 EXAMPLE_PINS = {
     SUMMARY: "a8b40064cb2241686e0ea42e66cb82223bcf2fd3330fa35f889b6f0055f8cd92",
@@ -35,8 +38,8 @@ EXAMPLE_PINS = {
     METRICS: "fc580607c612d805665d47605261bf25e93892e4a1c0ee1f7301bafabe40c093",
     INDEX: "2bb6714ad3bc10a9192d1b967be96090e7a23a53c17836db691f44accf5bb230",
     REPORT: "da48123e64eb1c3d3d9ef54e7d51b98b51735efd389d9828cda3b3ca2cfa5535",
-    MANIFEST: "eac05438374deba7e1591a0a00be3d2d2d4f582bc36b6704295d1b7ede0026ef",
-    ZIP: "a341a56314d595c8daa024feba8b351c9ae3753afb6fac3dba1b5159b329db00",
+    MANIFEST: "7c4f863ee28c1cf9ea342769519001ea69e4df77b9d50b85bd491d4db39a076d",
+    ZIP: "1763e0ccd6b742abebfe69edc93f8e9b90a8f47035c901da00db77663a9db1ea",
 }
 REAL_300_PINS = {
     SUMMARY: "ddae5f57721014da30dca85068b81d5807ae7e94efa3d486a7240316c3d0d6cd",
@@ -44,8 +47,8 @@ REAL_300_PINS = {
     METRICS: "5e52d7daffa35ee8f8737c8ef5ccad3a95fbdc8094b7715c7d95af99e500b992",
     INDEX: "2ec48751be70ca9a89e6bc24310411d136a37417cabca5419f511e57988b4b4b",
     REPORT: "9aaef72e98be3538f2b7394f0c5cacffdf47dce4913ab8656afd4bd3f27e9ebc",
-    MANIFEST: "c43863700ef542cd19c7c5efcda6f1997bd3eb5cfb2f08c3b07d95d7994262f0",
-    ZIP: "fefe08c66e5e53b56299e919cbb6e344f23204a1e7b5761afd3aa5f41818d466",
+    MANIFEST: "83c09b4d04b02ce458580ee59e20283c63bc505d589b0281f9965de19f7d0999",
+    ZIP: "7d603bfd6c75ff05a7d58ace3476f99850bdcc84bd963f9a15eb256a7996cae4",
 }
 
 

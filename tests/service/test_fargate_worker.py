@@ -85,9 +85,8 @@ def test_fargate_worker_pool_writes_the_same_results_as_the_lambda_path(moto_ser
     store = ctx.store("org-a")
     assert fargate_plan["chunks"] == lambda_plan["chunks"] == 3
     for chunk in range(3):
-        via_lambda = store.get_bytes(layout.chunk_results_key(lambda_ref, chunk))
-        via_fargate = store.get_bytes(layout.chunk_results_key(fargate_ref, chunk))
-        assert via_fargate == via_lambda
+        for key in (layout.chunk_results_key, layout.chunk_data_key):
+            assert store.get_bytes(key(fargate_ref, chunk)) == store.get_bytes(key(lambda_ref, chunk))
     job = ctx.jobs.get(fargate_ref)
     assert job.get("rows_done") == 17
     assert job.get("chunks_counted") == 3

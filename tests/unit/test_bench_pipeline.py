@@ -25,10 +25,13 @@ MEASURED = bench_pipeline.Measured(
     k=20,
     descriptors="full",
     chunk_s_per_molecule=0.0242,
+    share_s_per_molecule=0.0004,
     result_bytes_per_molecule=6200.0,
     rows_bytes_per_molecule=120.0,
-    finalize_s_per_molecule=0.00072,
+    finalize_s_per_molecule=0.00002,
+    finalize_fixed_s=2.0,
     pack_zip_bytes_per_molecule=1200.0,
+    pack_csv_bytes_per_molecule=5000.0,
 )
 
 
@@ -42,7 +45,7 @@ def test_the_model_uses_the_deployed_memory_concurrency_and_architecture() -> No
     assert PLANS["enterprise"].rows_per_job >= 1_000_000 > PLANS["standard"].rows_per_job
     assert model["chunk_rows"] == chunk_rows_for(20, "full")
     assert model["waves"] == 1
-    assert model["finalize_on"] == "fargate"
+    assert model["finalize_on"] == "lambda"  # parallel assembly: a 1,000,000-row finalize fits the Lambda
 
 
 def test_json_has_top_level_cost_and_wall_time_of_the_deployed_default(

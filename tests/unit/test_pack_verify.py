@@ -226,7 +226,7 @@ def test_flipped_byte_inside_a_compressed_zip_entry_names_the_entry(signed: Pack
     assert "damaged" in str(error)
 
 
-@pytest.mark.parametrize("line_of", [layout.SUMMARY, layout.MANIFEST, layout.SIGNATURE])
+@pytest.mark.parametrize("line_of", [layout.METRICS, layout.MANIFEST, layout.SIGNATURE])
 def test_changed_hex_digit_in_checksums_is_blamed_on_checksums(signed: PackInfo, line_of: str) -> None:
     path = signed.path / layout.CHECKSUMS
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -242,17 +242,46 @@ def test_changed_hex_digit_in_checksums_without_zip_uses_the_manifest_as_witness
     unsigned.zip_path.unlink()
     path = unsigned.path / layout.CHECKSUMS
     text = path.read_text(encoding="utf-8")
-    digest = _sha((unsigned.path / layout.DECOYS).read_bytes())
+    digest = _sha((unsigned.path / layout.REPORT).read_bytes())
     path.write_text(text.replace(digest, ("f" if digest[0] != "f" else "e") + digest[1:]), encoding="utf-8")
     assert _fails(unsigned.path).member == layout.CHECKSUMS
 
 
 def test_damaged_member_in_folder_without_zip_is_named(unsigned: PackInfo) -> None:
     unsigned.zip_path.unlink()
-    _flip(unsigned.path / layout.SUMMARY)
+    _flip(unsigned.path / layout.METRICS)
     error = _fails(unsigned.path)
-    assert error.member == layout.SUMMARY
+    assert error.member == layout.METRICS
     assert "sha256 mismatch" in str(error)
+
+
+@pytest.mark.parametrize("member", [layout.SUMMARY, layout.DECOYS])
+def test_damaged_sliced_member_is_named_with_its_slice(unsigned: PackInfo, member: str) -> None:
+    """summary.csv and decoys.csv are checked slice by slice against the signed manifest (hetero_manifest.v2)."""
+    unsigned.zip_path.unlink()
+    _flip(unsigned.path / member)
+    error = _fails(unsigned.path)
+    assert error.member == member
+    assert "slice" in str(error)
+
+
+def test_sliced_member_with_an_extra_line_is_refused(unsigned: PackInfo) -> None:
+    unsigned.zip_path.unlink()
+    with (unsigned.path / layout.DECOYS).open("a", encoding="utf-8") as handle:
+        handle.write("x,decoy,,C,,\n")
+    error = _fails(unsigned.path)
+    assert error.member == layout.DECOYS
+    assert "size" in str(error)
+
+
+def test_v2_manifest_slices_must_add_up_to_the_size(unsigned: PackInfo) -> None:
+    unsigned.zip_path.unlink()
+    manifest = json.loads((unsigned.path / layout.MANIFEST).read_text(encoding="utf-8"))
+    entry = next(e for e in manifest["files"] if e["path"] == layout.SUMMARY)
+    entry["slices"][0]["size"] += 1
+    (unsigned.path / layout.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    error = _fails(unsigned.path)
+    assert error.member in (layout.MANIFEST, layout.CHECKSUMS)
 
 
 def test_truncated_zip_is_refused(unsigned: PackInfo) -> None:
@@ -616,3 +645,18 @@ def test_a_decoys_v1_pack_still_verifies() -> None:
     assert "decoy_rejections" not in header
     report = verify_pack(v1_zip)
     assert report.signature_checked_with == "unsigned"
+
+
+def test_a_v1_manifest_pack_keeps_whole_member_checks(tmp_path: Path) -> None:
+    """hetero_manifest.v1 (one sha256 per member, CSV members in checksums.sha256): a damaged summary.csv is still
+    caught by its checksums line, as before v2."""
+    v1_zip = Path(__file__).resolve().parents[1] / "data" / "packs" / "decoys_v1_pack.zip"
+    folder = tmp_path / "v1"
+    with zipfile.ZipFile(v1_zip) as archive:
+        assert json.loads(archive.read(layout.MANIFEST))["schema_version"] == "hetero_manifest.v1"
+        archive.extractall(folder)
+    assert verify_pack(folder).members_checked == 7
+    _flip(folder / layout.SUMMARY)
+    error = _fails(folder)
+    assert error.member == layout.SUMMARY
+    assert "sha256 mismatch" in str(error)

@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -25,8 +25,10 @@ from hetero_core.pack import LocalKeySigner, PackInfo, Signer, generate_private_
 from hetero_core.pack import _writer as pack_writer
 from hetero_core.pack._signing import verify_signature
 from hetero_core.pack._writer import PackBuilder, write_json
+from hetero_core.pack._zipstream import Piece
 from hetero_core.reasons import SkipReason, Status, Verdict, Warning_
 
+SLICED = (layout.SUMMARY, layout.DECOYS)
 CREATED_AT = datetime(2025, 3, 14, 15, 9, 26, tzinfo=UTC)
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 CAFFEINE = "Cn1cnc2c1c(=O)n(C)c(=O)n2C"
@@ -266,13 +268,24 @@ def test_manifest_keeps_caller_fields_and_lists_data_members(tmp_path: Path) -> 
         assert manifest[key] == value
     assert "signature" not in manifest
     assert [entry["path"] for entry in manifest["files"]] == sorted(DATA_MEMBERS)
+    assert manifest["schema_version"] == layout.MANIFEST_SCHEMA == "hetero_manifest.v2"
     for entry in manifest["files"]:
         member = info.path / entry["path"]
-        assert entry == {
-            "path": entry["path"],
-            "size": member.stat().st_size,
-            "sha256": hashlib.sha256(member.read_bytes()).hexdigest(),
-        }
+        data = member.read_bytes()
+        if entry["path"] in SLICED:
+            # hetero_manifest.v2: the header line, then one slice per 1,000 input rows (here one)
+            header_end = data.index(b"\n") + 1
+            assert entry == {
+                "path": entry["path"],
+                "size": len(data),
+                "slice_rows": 1000,
+                "slices": [
+                    {"size": header_end, "sha256": hashlib.sha256(data[:header_end]).hexdigest()},
+                    {"size": len(data) - header_end, "sha256": hashlib.sha256(data[header_end:]).hexdigest()},
+                ],
+            }
+            continue
+        assert entry == {"path": entry["path"], "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     text = (info.path / layout.MANIFEST).read_text(encoding="utf-8")
     assert text == json.dumps(manifest, sort_keys=True, indent=2) + "\n"
 
@@ -314,12 +327,14 @@ def test_checksums_cover_every_member_but_itself_and_the_zip(
     assert all(match is not None for match in parsed)
     listed = {match.group(2): match.group(1) for match in parsed if match is not None}
     assert list(listed) == sorted(listed)
-    assert set(listed) == set(os.listdir(info.path)) - {layout.CHECKSUMS, layout.ZIP}
+    # the sliced CSV members are covered by the manifest's per-slice sha256 instead (hetero_manifest.v2)
+    assert set(listed) == set(os.listdir(info.path)) - {layout.CHECKSUMS, layout.ZIP, *SLICED}
     for name, digest in listed.items():
         assert hashlib.sha256((info.path / name).read_bytes()).hexdigest() == digest
     assert info.files == {
         **listed,
         layout.CHECKSUMS: hashlib.sha256((info.path / layout.CHECKSUMS).read_bytes()).hexdigest(),
+        **{name: hashlib.sha256((info.path / name).read_bytes()).hexdigest() for name in SLICED},
     }
 
 
@@ -335,7 +350,7 @@ def test_coreutils_sha256sum_accepts_checksums(tmp_path: Path, signer: LocalKeyS
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count(": OK") == len(info.files) - 1
+    assert result.stdout.count(": OK") == len(info.files) - 1 - len(SLICED)
 
 
 # --- the zip -------------------------------------------------------------------------------------------------
@@ -363,16 +378,16 @@ def test_zip_entries_are_sorted_pinned_and_match_the_folder(
             assert archive.read(entry) == (info.path / entry.filename).read_bytes()
 
 
-_ZipStep = Callable[[Path, Sequence[str], tuple[int, int, int, int, int, int]], Path]
+_ZipStep = Callable[[Path, Iterable[Piece]], None]
 
 
-def _touch_then_zip(real_write_zip: _ZipStep) -> _ZipStep:
+def _touch_then_zip(real_write_pieces: _ZipStep) -> _ZipStep:
     """Wrap the zip step so every staged member gets an arbitrary mtime just before it is zipped."""
 
-    def wrapper(folder: Path, names: Sequence[str], date_time: tuple[int, int, int, int, int, int]) -> Path:
-        for offset, name in enumerate(names):
-            os.utime(folder / name, (1_000_000_000 + offset, 1_234_567_890 + 97 * offset))
-        return real_write_zip(folder, names, date_time)
+    def wrapper(path: Path, pieces: Iterable[Piece]) -> None:
+        for offset, name in enumerate(sorted(os.listdir(path.parent))):
+            os.utime(path.parent / name, (1_000_000_000 + offset, 1_234_567_890 + 97 * offset))
+        real_write_pieces(path, pieces)
 
     return wrapper
 
@@ -382,7 +397,7 @@ def test_same_inputs_give_byte_identical_packs(
     tmp_path: Path, signer: LocalKeySigner, signed: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = _build(tmp_path / "first", signer=signer if signed else None)
-    monkeypatch.setattr(pack_writer, "_write_zip", _touch_then_zip(pack_writer._write_zip))
+    monkeypatch.setattr(pack_writer, "_write_pieces", _touch_then_zip(pack_writer._write_pieces))
     previous = os.umask(0o077)
     try:
         second = _build(tmp_path / "second", signer=signer if signed else None)
