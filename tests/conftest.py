@@ -4,15 +4,30 @@ tier's ``mock_aws`` in the same worker cannot disturb it."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import pytest
 
 from functions.local.server import LocalService
+from hetero_core.cache import CACHE_DIR_ENV
 from tests.api.conftest import Tenant, new_tenant
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_decoy_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The CLI caches decoys in the user's cache folder by default: tests use a folder of their own instead, so a
+    developer's cache neither serves a test nor fills up with test molecules (subprocesses inherit it)."""
+    before = os.environ.get(CACHE_DIR_ENV)
+    os.environ[CACHE_DIR_ENV] = str(tmp_path_factory.mktemp("decoy-cache"))
+    yield
+    if before is None:
+        os.environ.pop(CACHE_DIR_ENV, None)
+    else:
+        os.environ[CACHE_DIR_ENV] = before
 
 
 @pytest.fixture(scope="session")
