@@ -22,7 +22,7 @@ from functions.service.errors import (
     UploadMissingError,
     UploadRejectedError,
 )
-from functions.service.jobs import JobRecord, JobState
+from functions.service.jobs import CACHE_COUNTERS, JobRecord, JobState
 from functions.service.quotas import QuotaExceededError
 from functions.service.submission import cancel_job, new_job_id, start_submitted
 from functions.service.tenancy import JobRef, ProjectRef
@@ -75,6 +75,9 @@ def job_out(job: JobRecord) -> models.JobOut:
         chunks_total=item.get("chunks_total"),
         chunks_done=int(item.get("chunks_counted", 0)),
         eta_seconds=_eta(job),
+        decoy_cache=models.DecoyCacheCounts(
+            **{name: int(item.get(attribute, 0)) for name, attribute in CACHE_COUNTERS.items()}
+        ),
     )
     return models.JobOut(
         org=job.ref.org,

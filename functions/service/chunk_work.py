@@ -12,6 +12,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from functions.service.chunk_io import decode_rows, encode_results
+from functions.service.decoy_cache import cache_counters, org_decoy_cache
 from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState
 from functions.service.observability import logger, metrics
@@ -46,13 +47,18 @@ def run_chunk(ctx: ServiceContext, descriptor: dict[str, Any]) -> dict[str, Any]
         scorer = ExternalScores.from_portable(store.get_json(descriptor["scores_key"]))
     else:
         scorer = make_scorer(params.scorer)
-    results = list(process_rows(rows, params.run_config(), scorer))
+    results = list(process_rows(rows, params.run_config(), scorer, org_decoy_cache(store)))
     store.put_bytes(descriptor["results_key"], encode_results(results), "application/x-ndjson")
 
     counts = Counter(r.status for r in results)
     seconds = time.perf_counter() - started
     counted = ctx.jobs.record_chunk(
-        ref, chunk, dict(counts), worker_seconds=seconds, attempt=int(job.get("attempt", 0))
+        ref,
+        chunk,
+        dict(counts),
+        worker_seconds=seconds,
+        attempt=int(job.get("attempt", 0)),
+        extra_counters=cache_counters(r.decoy_cache for r in results),
     )
     metrics.add_metric(name="MoleculesProcessed", unit="Count", value=len(results))
     metrics.add_metric(name="ChunkDuration", unit="Milliseconds", value=round(seconds * 1000.0, 1))

@@ -40,7 +40,8 @@ class CacheEvent(StrEnum):
 
 
 class EntryStore(Protocol):
-    """Where entries live: a folder for the CLI, an org's S3 prefix for the service. ``read`` is None when absent;
+    """Where entries live: a folder for the CLI, an org's S3 prefix for the service. ``read`` is None when absent and
+    may raise ``CorruptEntryError`` for an entry it does not trust (one not under the org's key);
     a store that cannot be used raises ``OSError`` (a store over a network wraps its errors in one), which costs
     the cache, never the row. Nothing else is caught, so a molecule's time limit still stops it."""
 
@@ -66,15 +67,14 @@ class DecoyCache:
         event = CacheEvent.MISS
         try:
             data = self.store.read(key)
+            if data is not None:
+                return decode_entry(key, data), CacheEvent.HIT
+        except CorruptEntryError as exc:  # from the checks, or a store that distrusts what it found
+            _log.warning("decoy cache entry %s ignored and rebuilt: %s", key, exc)
+            event = CacheEvent.CORRUPT
         except OSError as exc:  # an unreadable cache is no cache, never a failed row
             _log.warning("decoy cache unreadable, building without it: %s", exc)
             return make(), CacheEvent.UNWRITABLE
-        if data is not None:
-            try:
-                return decode_entry(key, data), CacheEvent.HIT
-            except CorruptEntryError as exc:
-                _log.warning("decoy cache entry %s ignored and rebuilt: %s", key, exc)
-                event = CacheEvent.CORRUPT
         made = make()
         try:
             self.store.write(key, encode_entry(key, made))
