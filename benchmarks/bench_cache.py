@@ -165,7 +165,8 @@ def memory_series(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
 def _input(args: argparse.Namespace, size: int, work: Path) -> Path:
     """The first ``size`` molecules, or with ``--distinct N`` the first N repeated to ``size`` rows."""
     if not args.distinct or size <= args.distinct:
-        return write_input(args.dataset, size, work / f"input_n{size}.csv")
+        first: Path = write_input(args.dataset, size, work / f"input_n{size}.csv")
+        return first
     distinct = write_input(args.dataset, args.distinct, work / f"distinct_n{args.distinct}.csv")
     smiles = [line.split(",", 1)[1] for line in distinct.read_text(encoding="utf-8").splitlines()[1:]]
     path = work / f"input_n{size}_from{args.distinct}.csv"
