@@ -1,8 +1,10 @@
 """The Fargate worker, which moto's interpreter cannot start (ecs:runTask.sync): driven directly, with a real
-process pool against a moto server, it writes byte-for-byte the chunk results the Lambda path writes."""
+process pool against a moto server, it writes the chunk results the Lambda path writes (the same rows; only the
+decoy cache event differs, since the second run finds the first one's decoys)."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -85,9 +87,14 @@ def test_fargate_worker_pool_writes_the_same_results_as_the_lambda_path(moto_ser
     store = ctx.store("org-a")
     assert fargate_plan["chunks"] == lambda_plan["chunks"] == 3
     for chunk in range(3):
-        via_lambda = store.get_bytes(layout.chunk_results_key(lambda_ref, chunk))
-        via_fargate = store.get_bytes(layout.chunk_results_key(fargate_ref, chunk))
+        via_lambda = _rows(store.get_bytes(layout.chunk_results_key(lambda_ref, chunk)))
+        via_fargate = _rows(store.get_bytes(layout.chunk_results_key(fargate_ref, chunk)))
+        lambda_events = [row.pop("decoy_cache") for row in via_lambda]
+        fargate_events = [row.pop("decoy_cache") for row in via_fargate]
         assert via_fargate == via_lambda
+        # the Fargate job ran second in the same org: the org's decoy cache served what the Lambda path built
+        assert "miss" in lambda_events
+        assert fargate_events == ["hit" if event == "miss" else event for event in lambda_events]
     job = ctx.jobs.get(fargate_ref)
     assert job.get("rows_done") == 17
     assert job.get("chunks_counted") == 3
@@ -105,6 +112,10 @@ def test_fargate_worker_pool_writes_the_same_results_as_the_lambda_path(moto_ser
         assert store.get_bytes(layout.pack_prefix(fargate_ref) + member) == store.get_bytes(
             layout.pack_prefix(lambda_ref) + member
         ), member
+
+
+def _rows(results: bytes) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in results.decode("utf-8").splitlines()]
 
 
 def test_fargate_worker_refuses_a_key_that_is_not_a_descriptors_file(moto_server: ServiceContext) -> None:
