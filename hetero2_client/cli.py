@@ -320,6 +320,12 @@ def describe(job: Job) -> str:
     )
     if progress.get("eta_seconds") is not None:
         text += f", eta {progress['eta_seconds']:.0f} s"
+    cache = progress.get("decoy_cache") or {}
+    if any(cache.values()):
+        text += (
+            f"; decoy cache {cache.get('hits', 0)} hits, {cache.get('misses', 0)} misses, "
+            f"{cache.get('corrupt', 0)} corrupt entries rebuilt"
+        )
     error = job.record.get("error")
     if error:
         text += f"; error {error.get('code', '')}: {error.get('message', '')}"

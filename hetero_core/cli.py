@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from hetero_core import __version__
 from hetero_core.audit import load_acceptance
+from hetero_core.cache import DecoyCache, FolderStore, default_cache_dir
 from hetero_core.chunks import default_workers
 from hetero_core.config import RunConfig
 from hetero_core.decoys import DECOY_FILTERS, LADDER
 from hetero_core.errors import ConfigError, HeteroError, PackVerificationError
-from hetero_core.io import InputColumns
+from hetero_core.io import InputColumns, atomic_text_file
 from hetero_core.layout import REPORT
 from hetero_core.pack import (
     LocalKeySigner,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from hetero_core.audit import Acceptance
+    from hetero_core.cache import CacheStats
     from hetero_core.pack import PackInfo
 
 PLUGIN_GROUP = "hetero2.commands"
@@ -57,6 +59,7 @@ EXIT_OK = 0
 EXIT_VERIFY_FAILED = 1
 EXIT_USAGE = 2
 EXIT_STOP = 3
+RUN_STATISTICS_SUFFIX = ".run.json"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,6 +158,11 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--sign-key", type=Path, help="ECDSA P-256 private key (PEM) to sign every pack")
     calibrate.set_defaults(handler=_cmd_calibrate)
 
+    cache = commands.add_parser("cache", help="the decoy cache: where it is and how big (info), or empty it (clear)")
+    cache.add_argument("action", choices=("info", "clear"))
+    cache.add_argument("--cache-dir", type=Path, help=f"the cache folder (default {_DEFAULT_CACHE_TEXT})")
+    cache.set_defaults(handler=_cmd_cache)
+
     keygen = commands.add_parser("keygen", help="make an ECDSA P-256 key pair for signing packs")
     keygen.add_argument("--out", type=Path, required=True, help="private key PEM; the public key goes to *.pub.pem")
     keygen.set_defaults(handler=_cmd_keygen)
@@ -216,6 +224,23 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
         help="highest rung of the decoy ladder (relax_aromatic: ring systems never rewired; default kekule)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help=f"decoy cache folder: decoys are reused across runs by content (default {_DEFAULT_CACHE_TEXT})",
+    )
+    parser.add_argument("--no-cache", action="store_true", help="build every decoy; read and write no cache")
+
+
+_DEFAULT_CACHE_TEXT = "$HETERO2_CACHE_DIR, else $XDG_CACHE_HOME/hetero2/decoys, else ~/.cache/hetero2/decoys"
+
+
+def _decoy_cache(args: argparse.Namespace) -> DecoyCache | None:
+    if args.no_cache:
+        if args.cache_dir:
+            raise ConfigError("--cache-dir and --no-cache contradict each other; give one")
+        return None
+    return DecoyCache(FolderStore(args.cache_dir or default_cache_dir()))
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
@@ -280,8 +305,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             columns=_columns(args),
             on_total=progress.set_total,
             on_progress=progress.advance,
+            cache=_decoy_cache(args),
         )
-    return _report_run(args, outcome.metrics, outcome.pack, outcome.rows, outcome.seconds)
+    return _report_run(args, outcome.metrics, outcome.pack, outcome.rows, outcome.seconds, outcome.cache)
 
 
 def _run_model(
@@ -311,17 +337,22 @@ def _run_model(
             signer=signer,
             on_total=progress.set_total,
             on_progress=progress.advance,
+            cache=_decoy_cache(args),
         )
     print(
         f"scorer: {args.scorer} as {run.model.name or '(unnamed)'} {run.model.version or ''}; "
         f"scored in the {run.scoring} ({run.scoring_note}); scores: {run.scores_path}",
         file=sys.stderr,
     )
-    return _report_run(args, run.metrics, run.pack, run.rows, run.seconds)
+    return _report_run(args, run.metrics, run.pack, run.rows, run.seconds, run.cache)
 
 
-def _report_run(args: argparse.Namespace, metrics: dict[str, Any], pack: PackInfo, rows: int, seconds: float) -> int:
-    """The run's summary on stdout (decision first), timings on stderr, the exit code ``--fail-on-stop`` asks for."""
+def _report_run(
+    args: argparse.Namespace, metrics: dict[str, Any], pack: PackInfo, rows: int, seconds: float, cache: CacheStats
+) -> int:
+    """The run's summary on stdout (decision first), timings and cache counts on stderr and in the run-statistics
+    file beside the pack (never inside it: a pack is byte-identical with or without the cache), the exit code
+    ``--fail-on-stop`` asks for."""
     per_second = rows / seconds if seconds > 0 else 0.0
     counts = metrics["counts"]
     decision = metrics["decision"]
@@ -338,11 +369,42 @@ def _report_run(args: argparse.Namespace, metrics: dict[str, Any], pack: PackInf
     )
     timings = {"rows": rows, "seconds": round(seconds, 3), "molecules_per_second": per_second}
     print(f"time: {seconds:.1f} s, {per_second:.1f} molecules/s", file=sys.stderr)
+    statistics = {**timings, "decoy_cache": _cache_facts(args, cache)}
+    print(f"decoy cache: {_cache_sentence(args, cache)}", file=sys.stderr)
+    write_run_statistics(pack.path, statistics)
     if args.timings:
         args.timings.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     if args.fail_on_stop and decision["outcome"] == "STOP":
         print("hetero2: decision STOP and --fail-on-stop given: exit 3", file=sys.stderr)
         return EXIT_STOP
+    return EXIT_OK
+
+
+def run_statistics_path(pack: Path) -> Path:
+    """``PACK.run.json`` beside the pack folder: what this run did (time, cache counts); not evidence."""
+    return pack.with_name(pack.name + RUN_STATISTICS_SUFFIX)
+
+
+def write_run_statistics(pack: Path, statistics: dict[str, Any]) -> None:
+    with atomic_text_file(run_statistics_path(pack)) as handle:
+        handle.write(json.dumps(statistics, indent=2, sort_keys=True) + "\n")
+
+
+def _cache_facts(args: argparse.Namespace, cache: CacheStats) -> dict[str, Any]:
+    if args.no_cache:
+        return {"enabled": False}
+    return {"enabled": True, "dir": str(args.cache_dir or default_cache_dir()), **cache.to_dict()}
+
+
+def _cache_sentence(args: argparse.Namespace, cache: CacheStats) -> str:
+    return "off (--no-cache)" if args.no_cache else f"{cache.sentence()} ({args.cache_dir or default_cache_dir()})"
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    store = FolderStore(args.cache_dir or default_cache_dir())
+    usage = store.clear() if args.action == "clear" else store.usage()
+    verb = "removed" if args.action == "clear" else "holds"
+    print(f"decoy cache {usage.path} {verb} {usage.entries} entries, {usage.bytes / 1e6:.1f} MB")
     return EXIT_OK
 
 
@@ -368,10 +430,12 @@ def _cmd_decoys(args: argparse.Namespace) -> int:
             columns=_columns(args),
             on_total=progress.set_total,
             on_progress=progress.advance,
+            cache=_decoy_cache(args),
         )
     print(
         f"decoys: {args.out}: {summary.decoys} decoys for {summary.molecules} molecules "
-        f"({summary.skipped} rows skipped, {summary.errors} errors; see {summary.report_path.name})"
+        f"({summary.skipped} rows skipped, {summary.errors} errors; see {summary.report_path.name})\n"
+        f"decoy cache: {_cache_sentence(args, summary.cache)}"
     )
     return EXIT_OK
 
@@ -425,6 +489,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         columns=_columns(args),
         signer=LocalKeySigner.from_pem_file(args.sign_key) if args.sign_key else None,
+        cache=_decoy_cache(args),
     )
     for name, facts in result["separation"].items():
         slack, rate = human_number(facts["delta_median_slack"]), human_number(facts["delta_pass_rate"])

@@ -7,7 +7,7 @@ deployment does not serve even if the code asked it to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 import aws_cdk as cdk
@@ -15,7 +15,14 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
-from functions.service.layout import AUDIT_EXPORT_AREA, INBOX_AREA, JOBS_AREA, OUTBOX_AREA, org_prefix
+from functions.service.layout import (
+    AUDIT_EXPORT_AREA,
+    DECOY_CACHE_AREA,
+    INBOX_AREA,
+    JOBS_AREA,
+    OUTBOX_AREA,
+    org_prefix,
+)
 from functions.service.table import org_pk
 from infra_cdk import contract, nag
 
@@ -63,10 +70,13 @@ FINALIZER: Final = Grants(
 
 MATRIX: Final[dict[str, Grants]] = {
     "Plan": Grants(main=READ + WRITE, audit=APPEND, objects=((JOBS_AREA, GET_PUT),), list_bucket=True, data_keys=True),
-    "RunChunk": Grants(main=READ + WRITE, objects=((JOBS_AREA, GET_PUT),), list_bucket=True, data_keys=True),
+    # Chunk runners read and write their org's decoy cache (and no other role touches it).
+    "RunChunk": Grants(
+        main=READ + WRITE, objects=((JOBS_AREA, GET_PUT), (DECOY_CACHE_AREA, GET_PUT)), list_bucket=True, data_keys=True
+    ),
     "Finalize": FINALIZER,
     # The Fargate task runs a large job's chunks, and its finalize when the pack is too big for Lambda.
-    "FargateWorker": FINALIZER,
+    "FargateWorker": replace(FINALIZER, objects=(*FINALIZER.objects, (DECOY_CACHE_AREA, GET_PUT))),
     "MarkFailed": Grants(main=READ + WRITE, audit=APPEND),
     # Timed-out, aborted or uncaught-failed executions: end the job, release its slot, meter it once.
     "Reconcile": Grants(main=READ + WRITE),

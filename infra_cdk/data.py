@@ -18,7 +18,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from functions.service.layout import INBOX_AREA, OUTBOX_AREA, audit_export_prefix, org_prefix, projects_prefix
+from functions.service.layout import (
+    INBOX_AREA,
+    OUTBOX_AREA,
+    audit_export_prefix,
+    decoy_cache_prefix,
+    org_prefix,
+    projects_prefix,
+)
 from infra_cdk import nag
 from infra_cdk.contract import KMS_ALIAS_PREFIX, data_key_alias, signing_key_alias
 
@@ -284,6 +291,16 @@ class DataStore(Construct):
                 expiration=cdk.Duration.days(tenant.retention_days),
                 noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
                 abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+            )
+            for tenant in config.tenants
+        ]
+        # The decoy cache holds the org's molecules too: it is kept no longer than the org keeps its jobs.
+        rules += [
+            s3.LifecycleRule(
+                id=f"decoy-cache-{tenant.org}",
+                prefix=decoy_cache_prefix(tenant.org),
+                expiration=cdk.Duration.days(tenant.retention_days),
+                noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
             )
             for tenant in config.tenants
         ]

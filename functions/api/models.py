@@ -131,6 +131,15 @@ class UploadUrl(BaseModel):
     expires_in: int
 
 
+class DecoyCacheCounts(BaseModel):
+    """What the org's decoy cache did for this job's rows; counted on the job, never in the pack."""
+
+    hits: int = 0
+    misses: int = 0
+    corrupt: int = Field(0, description="entries that failed their checksum: rebuilt and overwritten, never used")
+    unwritable: int = Field(0, description="rows whose cache could not be read or written (built without it)")
+
+
 class Progress(BaseModel):
     rows_total: int
     rows_done: int
@@ -140,6 +149,7 @@ class Progress(BaseModel):
     chunks_total: int | None = None
     chunks_done: int = 0
     eta_seconds: float | None = None
+    decoy_cache: DecoyCacheCounts = Field(default_factory=DecoyCacheCounts)
 
 
 class JobOut(BaseModel):

@@ -24,7 +24,7 @@ from functions.service.errors import (
     UploadRejectedError,
 )
 from functions.service.job_acceptance import criteria_used, job_acceptance
-from functions.service.jobs import RETRYABLE_STATES, JobRecord, JobState
+from functions.service.jobs import CACHE_COUNTERS, RETRYABLE_STATES, JobRecord, JobState
 from functions.service.quotas import QuotaExceededError
 from functions.service.reproduction import NotReproducibleError, start_reproduction
 from functions.service.submission import cancel_job, new_job_id, start_submitted
@@ -79,6 +79,9 @@ def job_out(job: JobRecord) -> models.JobOut:
         chunks_total=item.get("chunks_total"),
         chunks_done=int(item.get("chunks_counted", 0)),
         eta_seconds=_eta(job),
+        decoy_cache=models.DecoyCacheCounts(
+            **{name: int(item.get(attribute, 0)) for name, attribute in CACHE_COUNTERS.items()}
+        ),
     )
     return models.JobOut(
         org=job.ref.org,

@@ -71,6 +71,10 @@ def _merged(pieces: Iterable[Piece]) -> list[Piece]:
     return out
 
 
+class ForeignObjectError(Exception):
+    """An object under the org's prefix that was not written under the org's data key: never trusted."""
+
+
 def _raise_transient(exc: ClientError) -> None:
     if exc.response.get("Error", {}).get("Code") in _TRANSIENT_CODES:
         raise TransientServiceError(str(exc)) from exc
@@ -279,6 +283,22 @@ class ArtifactStore:
             stats.add(own)
         stats.parts = len(done)
         return [part for part, _own in done]
+
+    def get_own_bytes(self, key: str) -> bytes | None:
+        """The object's bytes if it exists and is SSE-KMS under this org's data key (one GET: the response says how
+        it was encrypted); None when it does not exist; :class:`ForeignObjectError` when it is not under our key."""
+        require_in_org(self.org, key)
+        try:
+            response = self._s3.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            _raise_transient(exc)
+            raise
+        body: bytes = response["Body"].read()
+        if response.get("ServerSideEncryption") != "aws:kms" or response.get("SSEKMSKeyId") != self._kms_key:
+            raise ForeignObjectError(f"{key} is not encrypted under the org's data key")
+        return body
 
     def get_json(self, key: str) -> Any:
         return json.loads(self.get_bytes(key))

@@ -16,6 +16,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from functions.service.chunk_io import decode_rows
+from functions.service.decoy_cache import cache_counters, org_decoy_cache
 from functions.service.job_params import JobParameters
 from functions.service.jobs import JobState
 from functions.service.observability import logger, metrics
@@ -53,7 +54,7 @@ def run_chunk(ctx: ServiceContext, descriptor: dict[str, Any]) -> dict[str, Any]
         scorer = make_scorer(params.scorer)
     config = params.run_config()
     share, data, results = chunk_share(
-        process_rows(rows, config, scorer),
+        process_rows(rows, config, scorer, org_decoy_cache(store)),
         first_row=int(descriptor["first_row"]),
         total_rows=int(descriptor["total_rows"]),
         tables=MemberTables(descriptor["extra_columns"]),
@@ -65,7 +66,12 @@ def run_chunk(ctx: ServiceContext, descriptor: dict[str, Any]) -> dict[str, Any]
     counts = Counter(r.status for r in results)
     seconds = time.perf_counter() - started
     counted = ctx.jobs.record_chunk(
-        ref, chunk, dict(counts), worker_seconds=seconds, attempt=int(job.get("attempt", 0))
+        ref,
+        chunk,
+        dict(counts),
+        worker_seconds=seconds,
+        attempt=int(job.get("attempt", 0)),
+        extra_counters=cache_counters(r.decoy_cache for r in results),
     )
     metrics.add_metric(name="MoleculesProcessed", unit="Count", value=len(results))
     metrics.add_metric(name="ChunkDuration", unit="Milliseconds", value=round(seconds * 1000.0, 1))

@@ -22,6 +22,8 @@ from functions.service.errors import JobNotFoundError, StateConflictError
 from functions.service.tenancy import JobRef, ProjectRef
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
@@ -51,6 +53,13 @@ ALLOWED_FROM: dict[JobState, frozenset[JobState]] = {
 }
 
 STATUS_COUNTERS = {"OK": "rows_ok", "SKIP": "rows_skip", "ERROR": "rows_error"}
+# What the decoy cache did for the job's rows (hetero_core.cache.CacheStats names → job-record attributes).
+CACHE_COUNTERS = {
+    "hits": "decoy_cache_hits",
+    "misses": "decoy_cache_misses",
+    "corrupt": "decoy_cache_corrupt",
+    "unwritable": "decoy_cache_unwritable",
+}
 
 
 def job_key(ref: JobRef) -> dict[str, str]:
@@ -168,8 +177,10 @@ class JobRepository:
         worker_seconds: float = 0.0,
         *,
         attempt: int = 0,
+        extra_counters: Mapping[str, int] | None = None,
     ) -> bool:
         """Add a finished chunk's rows to the progress counters, once per chunk even when the chunk ran twice.
+        ``extra_counters`` (attribute → increment, e.g. the decoy cache's hits) are added in the same transaction.
 
         One transaction: a small marker item per (attempt, chunk), put only if new, and ADDs to the job's counters.
         The job item never grows with the number of chunks (a set of chunk numbers on it did, and made every one
@@ -195,6 +206,10 @@ class JobRepository:
             names[f"#{counter}"] = counter
             values[f":{counter}"] = status_counts.get(status, 0)
             adds.append(f"#{counter} :{counter}")
+        for index, (attribute, increment) in enumerate(sorted((extra_counters or {}).items())):
+            names[f"#x{index}"] = attribute
+            values[f":x{index}"] = increment
+            adds.append(f"#x{index} :x{index}")
         marker = {
             **table.chunk_progress_key(ref.org, ref.project, ref.job, attempt, chunk),
             "chunk": chunk,
@@ -244,7 +259,8 @@ class JobRepository:
             UpdateExpression=(
                 "SET rows_done = :zero, rows_ok = :zero, rows_skip = :zero, rows_error = :zero, "
                 "worker_seconds = :zero, chunks_counted = :zero "
-                "REMOVE chunks_done, failed_chunks, #error, metered, decoys_total, stored_bytes"
+                "REMOVE chunks_done, failed_chunks, #error, metered, decoys_total, stored_bytes, "
+                + ", ".join(CACHE_COUNTERS.values())
             ),
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames={"#error": "error"},

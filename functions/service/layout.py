@@ -4,6 +4,7 @@ Everything under one bucket, one prefix per org (the boundary its KMS key and IA
 
     tenants/{org}/keys/signing-public-key.pem                the current signing key's public key
     tenants/{org}/keys/{key_id}.pem                          every signing key that ever signed (kept forever)
+    tenants/{org}/decoy-cache/{key[:2]}/{key}.entry          decoys by content address, reused by the org's jobs
     tenants/{org}/projects/{project}/inbox/NAME.csv          the drop folder
     tenants/{org}/projects/{project}/outbox/NAME/            its results
     tenants/{org}/projects/{project}/jobs/{job}/input/ plan/ chunks/ results/ pack/
@@ -35,6 +36,7 @@ JOBS_AREA: Final = "projects/*/jobs/*"
 INBOX_AREA: Final = "projects/*/inbox/*"
 OUTBOX_AREA: Final = "projects/*/outbox/*"
 AUDIT_EXPORT_AREA: Final = "exports/audit/*"
+DECOY_CACHE_AREA: Final = "decoy-cache/*"
 
 # The same shapes, read back: what an event or a task argument hands us is parsed, never trusted.
 INBOX_KEY: Final = re.compile(rf"{TENANTS}(?P<org>[^/]+)/projects/(?P<project>[^/]+)/inbox/(?P<file>[^/]+)")
@@ -66,6 +68,18 @@ def job_prefix(org: str, project: str, job: str) -> str:
 def descriptors_key_pattern(org: str) -> str:
     """Every job's descriptors file of the org, as an IAM resource pattern (the Fargate task reads these)."""
     return f"{projects_prefix(org)}*/jobs/*/{DESCRIPTORS_FILE}"
+
+
+def decoy_cache_prefix(org: str) -> str:
+    """The org's decoy cache: outside ``projects/``, so every project of the org shares it and no other org can."""
+    return f"{org_prefix(org)}{DECOY_CACHE_AREA.removesuffix('*')}"
+
+
+def decoy_cache_entry_key(org: str, key: str) -> str:
+    """One cache entry; ``key`` is ``hetero_core.cache.decoy_cache_key`` (64 hex digits), never user text."""
+    if not re.fullmatch(r"[0-9a-f]{64}", key):
+        raise ValueError(f"not a decoy cache key: {key!r}")
+    return f"{decoy_cache_prefix(org)}{key[:2]}/{key}.entry"
 
 
 def org_public_key_key(org: str) -> str:

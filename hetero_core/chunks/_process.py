@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hetero_core.audit import AuditResult, audit_molecule
+from hetero_core.cache import CachedDecoy, CachedDecoys
 from hetero_core.decoys import DecoySet, format_rejections, generate_decoys, molecule_seed
 from hetero_core.hashing import smiles_hash
 from hetero_core.layout import EXTRA_COLUMN_PREFIX
@@ -32,6 +33,7 @@ from hetero_core.timeouts import time_limit
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
+    from hetero_core.cache import DecoyCache
     from hetero_core.config import RunConfig
     from hetero_core.scores import ScoreResult
 
@@ -61,6 +63,8 @@ class RowResult:
     score_original: float | None = None
     pairs: list[tuple[float, float, float]] = field(default_factory=list)
     rejections: dict[str, int] = field(default_factory=dict)
+    # what the decoy cache did for this row (hetero_core.cache.CacheEvent, "" without a cache); never in the pack
+    decoy_cache: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,25 +97,28 @@ def errored_row(row: InputRow, reason: ErrorReason, detail: str = "") -> RowResu
     return RowResult(row.index, row.id, Status.ERROR, reason, "", summary)
 
 
-def process_rows(rows: Iterable[InputRow], config: RunConfig, scorer: Scorer | None) -> Iterator[RowResult]:
-    """Process rows in order. ``scorer`` None means decoys only (the ``hetero2 decoys`` table).
+def process_rows(
+    rows: Iterable[InputRow], config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None = None
+) -> Iterator[RowResult]:
+    """Process rows in order. ``scorer`` None means decoys only (the ``hetero2 decoys`` table); ``cache`` serves
+    and keeps decoys by content address (the pack's bytes are the same with or without it).
 
     A scorer with ``score_many`` (a customer's model) is called once for several rows' originals and decoys
     together: rows are staged (decoys made) until their molecules fill a batch, then scored and audited.
     """
     if isinstance(scorer, BatchScorer):
-        yield from _process_batched(rows, config, scorer)
+        yield from _process_batched(rows, config, scorer, cache)
         return
     for row in rows:
-        yield process_row(row, config, scorer)
+        yield process_row(row, config, scorer, cache)
 
 
-def process_row(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResult:
-    return _guarded(row, config, lambda: _process(row, config, scorer))
+def process_row(row: InputRow, config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None = None) -> RowResult:
+    return _guarded(row, config, lambda: _process(row, config, scorer, cache))
 
 
-def _process(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResult:
-    staged = _stage(row, config)
+def _process(row: InputRow, config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None) -> RowResult:
+    staged = _stage(row, config, cache)
     if isinstance(staged, RowResult):
         return staged
     if scorer is None:
@@ -119,11 +126,13 @@ def _process(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResu
     return _complete(staged, scorer.score(staged.request), config)
 
 
-def _process_batched(rows: Iterable[InputRow], config: RunConfig, scorer: BatchScorer) -> Iterator[RowResult]:
+def _process_batched(
+    rows: Iterable[InputRow], config: RunConfig, scorer: BatchScorer, cache: DecoyCache | None
+) -> Iterator[RowResult]:
     pending: list[RowResult | _Staged] = []
     molecules = 0
     for row in rows:
-        staged = _guarded(row, config, functools.partial(_stage, row, config))
+        staged = _guarded(row, config, functools.partial(_stage, row, config, cache))
         pending.append(staged)
         if isinstance(staged, _Staged):
             molecules += 1 + len(staged.request.decoys)
@@ -181,7 +190,7 @@ class _Staged:
     warnings: list[str]
 
 
-def _stage(row: InputRow, config: RunConfig) -> RowResult | _Staged:
+def _stage(row: InputRow, config: RunConfig, cache: DecoyCache | None = None) -> RowResult | _Staged:
     if row.error:
         reason = SkipReason(row.error)
         detail = _READER_DETAILS.get(reason, "")
@@ -192,7 +201,8 @@ def _stage(row: InputRow, config: RunConfig) -> RowResult | _Staged:
     seed = molecule_seed(
         config.seed, seed_by=config.seed_by, canonical_smiles=prepared.canonical_smiles, molecule_id=row.id
     )
-    decoy_set = generate_decoys(prepared.mol, prepared.canonical_smiles, seed, config.decoy_params)
+    make = functools.partial(_made_decoys, prepared, seed, config)
+    decoy_set, cache_event = cache.decoys(prepared.canonical_smiles, seed, config, make) if cache else (make(), "")
     warnings: list[str] = []
     if prepared.standardized:
         warnings.append(Warning_.STANDARDIZED)
@@ -200,9 +210,10 @@ def _stage(row: InputRow, config: RunConfig) -> RowResult | _Staged:
         warnings.append(Warning_.FEWER_DECOYS_THAN_REQUESTED)
 
     summary = base_summary(row)
-    summary.update(_chemistry_columns(prepared, decoy_set, seed, config))
+    summary.update(decoy_set.columns)
     result = RowResult(row.index, row.id, Status.OK, "", "", summary, n_decoys=len(decoy_set.decoys))
-    result.rejections = {str(reason): count for reason, count in decoy_set.rejections.items()}
+    result.decoy_cache = cache_event
+    result.rejections = dict(decoy_set.rejections)
     original_hash = smiles_hash(prepared.canonical_smiles)
     result.decoys = [_decoy_row(row.id, "original", original_hash, prepared.canonical_smiles)]
     result.decoys += [_decoy_row(row.id, "decoy", d.hash, d.smiles) for d in decoy_set.decoys]
@@ -259,6 +270,14 @@ _READER_DETAILS = {
     SkipReason.DUPLICATE_ID: "an earlier row has the same id",
     SkipReason.INVALID_SMILES: "the reader could not parse this record",
 }
+
+
+def _made_decoys(prepared: PreparedMolecule, seed: int, config: RunConfig) -> CachedDecoys:
+    """A molecule's decoys built now, in the form the decoy cache keeps (everything a row needs from them)."""
+    made = generate_decoys(prepared.mol, prepared.canonical_smiles, seed, config.decoy_params)
+    decoys = tuple(CachedDecoy(d.smiles, d.hash, d.similarity) for d in made.decoys)
+    rejections = {str(reason): count for reason, count in made.rejections.items()}
+    return CachedDecoys(decoys, rejections, _chemistry_columns(prepared, made, seed, config))
 
 
 def _chemistry_columns(prepared: PreparedMolecule, decoy_set: DecoySet, seed: int, config: RunConfig) -> dict[str, Any]:

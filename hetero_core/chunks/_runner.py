@@ -26,6 +26,7 @@ from hetero_core.reasons import ErrorReason, SkipReason
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
+    from hetero_core.cache import DecoyCache
     from hetero_core.config import RunConfig
     from hetero_core.records import InputRow
     from hetero_core.scores import Scorer
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 DEFAULT_CHUNK_ROWS = 16
 _IN_FLIGHT_PER_WORKER = 4
 
-_worker_state: tuple[RunConfig, Scorer | None] | None = None
+_worker_state: tuple[RunConfig, Scorer | None, DecoyCache | None] | None = None
 
 
 def default_workers() -> int:
@@ -59,16 +60,17 @@ def stream_results(
     workers: int = 1,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     on_result: Callable[[RowResult], None] | None = None,
+    cache: DecoyCache | None = None,
 ) -> Iterator[RowResult]:
     """Every row's result, in input order. ``workers`` 1 runs in this process (no pool)."""
     marked = mark_duplicates(rows)
     if workers <= 1:
-        for result in process_rows(marked, config, scorer):
+        for result in process_rows(marked, config, scorer, cache):
             if on_result:
                 on_result(result)
             yield result
         return
-    yield from _pooled(marked, config, scorer, workers, chunk_rows, on_result)
+    yield from _pooled(marked, config, scorer, workers, chunk_rows, on_result, cache)
 
 
 def _chunks(rows: Iterator[InputRow], size: int) -> Iterator[list[InputRow]]:
@@ -83,10 +85,11 @@ def _pooled(
     workers: int,
     chunk_rows: int,
     on_result: Callable[[RowResult], None] | None,
+    cache: DecoyCache | None = None,
 ) -> Iterator[RowResult]:
     chunks = _chunks(rows, chunk_rows)
     pending: deque[tuple[list[InputRow], Future[list[RowResult]]]] = deque()
-    pool = _new_pool(workers, config, scorer)
+    pool = _new_pool(workers, config, scorer, cache)
     try:
         while True:
             while len(pending) < workers * _IN_FLIGHT_PER_WORKER:
@@ -103,9 +106,9 @@ def _pooled(
                 # Any in-flight chunk may have killed the pool: rebuild it, resubmit the others, and re-run this
                 # chunk row by row in isolation so that only a row that kills its worker again is lost to ERROR.
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = _new_pool(workers, config, scorer)
+                pool = _new_pool(workers, config, scorer, cache)
                 pending = deque((c, _submit(pool, c)) for c, _ in pending)
-                results = [_run_isolated(row, config, scorer) for row in chunk]
+                results = [_run_isolated(row, config, scorer, cache) for row in chunk]
             for result in results:
                 if on_result:
                     on_result(result)
@@ -114,8 +117,8 @@ def _pooled(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_isolated(row: InputRow, config: RunConfig, scorer: Scorer | None) -> RowResult:
-    pool = _new_pool(1, config, scorer)
+def _run_isolated(row: InputRow, config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None) -> RowResult:
+    pool = _new_pool(1, config, scorer, cache)
     try:
         return pool.submit(_run_chunk, [row]).result()[0]
     except BrokenProcessPool:
@@ -128,18 +131,20 @@ def _submit(pool: ProcessPoolExecutor, chunk: list[InputRow]) -> Future[list[Row
     return pool.submit(_run_chunk, chunk)
 
 
-def _new_pool(workers: int, config: RunConfig, scorer: Scorer | None) -> ProcessPoolExecutor:
+def _new_pool(
+    workers: int, config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None = None
+) -> ProcessPoolExecutor:
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(config, scorer))
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(config, scorer, cache))
 
 
-def _init_worker(config: RunConfig, scorer: Scorer | None) -> None:
+def _init_worker(config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None = None) -> None:
     global _worker_state  # noqa: PLW0603 - per-process state of a pool worker, set once
-    _worker_state = (config, scorer)
+    _worker_state = (config, scorer, cache)
 
 
 def _run_chunk(chunk: list[InputRow]) -> list[RowResult]:
     assert _worker_state is not None, "worker not initialised"
-    config, scorer = _worker_state
-    return list(process_rows(chunk, config, scorer))
+    config, scorer, cache = _worker_state
+    return list(process_rows(chunk, config, scorer, cache))

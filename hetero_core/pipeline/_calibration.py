@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
+    from hetero_core.cache import DecoyCache
     from hetero_core.config import RunConfig
 
 KNOWN_BAD = ("constant", "random", "composition")
@@ -86,6 +87,7 @@ def run_calibration(
     quiet: bool = True,
     columns: InputColumns = DEFAULT_COLUMNS,
     signer: Signer | None = None,
+    cache: DecoyCache | None = None,
 ) -> dict[str, Any]:
     """Audit the input with every reference scorer; the known-good pack, run last, is the calibration pack.
 
@@ -114,6 +116,7 @@ def run_calibration(
                 on_total=progress.set_total,
                 on_progress=progress.advance,
                 calibration=calibration,
+                cache=cache,
             )
 
     for name in KNOWN_BAD:

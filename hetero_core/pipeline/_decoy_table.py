@@ -9,9 +9,10 @@ a side report, so nothing disappears silently.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from hetero_core.cache import CacheStats
 from hetero_core.chunks import stream_results
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns, atomic_text_file, format_cell
 from hetero_core.layout import DECOY_COLUMNS
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from hetero_core.cache import DecoyCache
     from hetero_core.config import RunConfig
 
 REPORT_COLUMNS = ("id", "status", "reason", "n_decoys", "decoy_strategy")
@@ -33,6 +35,7 @@ class DecoyTableSummary:
     skipped: int
     errors: int
     report_path: Path
+    cache: CacheStats = field(default_factory=CacheStats)
 
 
 def write_decoy_table(
@@ -44,6 +47,7 @@ def write_decoy_table(
     columns: InputColumns = DEFAULT_COLUMNS,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    cache: DecoyCache | None = None,
 ) -> DecoyTableSummary:
     scan = columns.scan(input_path)
     if on_total:
@@ -51,12 +55,14 @@ def write_decoy_table(
     report_path = out_path.with_name(out_path.stem + ".rows.csv")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     molecules = decoys = skipped = errors = 0
+    stats = CacheStats()
     with atomic_text_file(out_path) as table, atomic_text_file(report_path) as report:
         table_writer = csv.writer(table, lineterminator="\n")
         report_writer = csv.writer(report, lineterminator="\n")
         table_writer.writerow(DECOY_COLUMNS)
         report_writer.writerow(REPORT_COLUMNS)
-        for result in stream_results(columns.read(input_path), config, None, workers=workers):
+        results = stream_results(columns.read(input_path), config, None, workers=workers, cache=cache)
+        for result in stats.counting(results):
             for row in result.decoys:
                 table_writer.writerow([format_cell(row[column]) for column in DECOY_COLUMNS])
             n = result.n_decoys or 0
@@ -72,4 +78,4 @@ def write_decoy_table(
             decoys += n
             if on_progress:
                 on_progress(1)
-    return DecoyTableSummary(molecules, decoys, skipped, errors, report_path)
+    return DecoyTableSummary(molecules, decoys, skipped, errors, report_path, stats)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from hetero_core.cache import CacheStats
 from hetero_core.chunks import default_workers, stream_results
 from hetero_core.config import RunConfig
 from hetero_core.errors import ConfigError
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from hetero_core.audit import Acceptance
+    from hetero_core.cache import DecoyCache
     from hetero_core.chunks import RowResult
     from hetero_core.pack import ScorerFacts, Signer
 
@@ -64,6 +66,7 @@ class CallableRun:
     workers: int
     scoring_note: str
     model: ModelInfo
+    cache: CacheStats = field(default_factory=CacheStats)
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,7 @@ def audit_callable(
     scores_path: Path | None = None,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    cache: DecoyCache | None = None,
 ) -> CallableRun:
     """One run with a model in this process (the notebook API and ``hetero2 run --scorer MODULE:FUNCTION``)."""
     started = time.perf_counter()
@@ -212,6 +216,7 @@ def audit_callable(
     if on_total:
         on_total(scan.rows)
     scores_path = scores_path or out_dir.with_name(out_dir.name + SCORES_SUFFIX)
+    stats = CacheStats()
     with _ScoresTable(scores_path) as table:
 
         def on_result(result: RowResult) -> None:
@@ -224,7 +229,7 @@ def audit_callable(
             return scorer_facts(load_external_scores(scores_path), identity)
 
         assembled = assemble_pack(
-            stream_results(columns.read(input_path), config, scorer, workers=count),
+            stats.counting(stream_results(columns.read(input_path), config, scorer, workers=count, cache=cache)),
             out_dir,
             input_name=input_path.name,
             scan=scan,
@@ -248,6 +253,7 @@ def audit_callable(
         count,
         note,
         identity,
+        stats,
     )
 
 

@@ -7,9 +7,10 @@ written; the pack is assembled in a staging folder and only moved into place whe
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hetero_core.cache import CacheStats
 from hetero_core.chunks import stream_results
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns
 from hetero_core.pack import PackInfo, Signer, assemble_pack, scorer_facts
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from hetero_core.audit import Acceptance
+    from hetero_core.cache import DecoyCache
     from hetero_core.config import RunConfig
     from hetero_core.scores import ModelInfo, Scorer
 
@@ -31,6 +33,8 @@ class RunOutcome:
     rows: int
     seconds: float
     molecules_per_second: float
+    # what the decoy cache did (all zero without one): counted beside the pack, never inside it
+    cache: CacheStats = field(default_factory=CacheStats)
 
 
 def run_audit(
@@ -49,13 +53,15 @@ def run_audit(
     columns: InputColumns = DEFAULT_COLUMNS,
     on_progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    cache: DecoyCache | None = None,
 ) -> RunOutcome:
     started = time.perf_counter()
+    stats = CacheStats()
     scan = columns.scan(input_path)
     if on_total:
         on_total(scan.rows)
     assembled = assemble_pack(
-        stream_results(columns.read(input_path), config, scorer, workers=workers),
+        stats.counting(stream_results(columns.read(input_path), config, scorer, workers=workers, cache=cache)),
         out_dir,
         input_name=input_path.name,
         scan=scan,
@@ -71,4 +77,5 @@ def run_audit(
     )
     seconds = time.perf_counter() - started
     count = assembled.rows
-    return RunOutcome(assembled.pack, assembled.metrics, count, seconds, count / seconds if seconds > 0 else 0.0)
+    per_second = count / seconds if seconds > 0 else 0.0
+    return RunOutcome(assembled.pack, assembled.metrics, count, seconds, per_second, stats)

@@ -227,7 +227,8 @@ def test_hostile_ids_create_nothing_outside_out_and_are_neutralised_in_csv(
 
     assert result.code == 0
     created = sorted(set(snapshot(tmp_path)) - set(before))
-    assert created == sorted(["lab/run/pack", *(f"lab/run/pack/{name}" for name in PACK_FILES)])
+    expected = ["lab/run/pack", "lab/run/pack.run.json", *(f"lab/run/pack/{name}" for name in PACK_FILES)]
+    assert created == sorted(expected)  # the pack, and the run statistics beside it
     rows = read_table(workdir / "pack" / "summary.csv")
     assert [row["id"] for row in rows] == list(NEUTRALISED)
     assert {(row["status"], row["verdict"], row["slack"]) for row in rows} == {("OK", "FAIL", "-0.5")}

@@ -436,7 +436,7 @@ def test_previous_pack_in_out_is_replaced(
     assert sorted(path.name for path in pack.iterdir()) == sorted(PACK_MEMBERS)
     assert [row["id"] for row in read_table(pack / "summary.csv")] == ["aspirin"]
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
-        ["aspirin.csv", "drugs.csv", "key.pem", "key.pub.pem", "pack"]
+        ["aspirin.csv", "drugs.csv", "key.pem", "key.pub.pem", "pack", "pack.run.json"]  # run statistics beside it
     )
     assert cli("verify", pack).code == 0
 

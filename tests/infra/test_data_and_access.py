@@ -314,3 +314,47 @@ def test_kms_use_is_never_granted_on_every_key(synthesized: Synthesized, stack: 
     for logical, statement in _identity_statements(synthesized, stack):
         if USE_ACTIONS & set(_as_list(statement["Action"])):
             assert statement["Resource"] != "*", logical
+
+
+def test_the_decoy_cache_expires_with_the_orgs_retention(synthesized: Synthesized, stack: str) -> None:
+    config = synthesized.configs[stack]
+    artifacts = synthesized.resources(stack, "AWS::S3::Bucket")[
+        _logical_id(synthesized, stack, "AWS::S3::Bucket", "Artifacts")
+    ]
+    rules = {rule["Id"]: rule for rule in artifacts["Properties"]["LifecycleConfiguration"]["Rules"]}
+    for tenant in config.tenants:
+        rule = rules[f"decoy-cache-{tenant.org}"]
+        assert rule["Prefix"] == f"tenants/{tenant.org}/decoy-cache/"
+        assert rule["ExpirationInDays"] == tenant.retention_days
+
+
+def _decoy_cache_grants(synthesized: Synthesized, stack: str) -> dict[str, tuple[set[str], set[str]]]:
+    """Policy logical id → (actions, object suffixes) of every statement that names a decoy-cache object."""
+    grants: dict[str, tuple[set[str], set[str]]] = {}
+    for logical, statement in _identity_statements(synthesized, stack):
+        suffixes = {
+            "".join(str(part) for part in resource["Fn::Join"][1][1:])
+            for resource in _as_list(statement["Resource"])
+            if isinstance(resource, dict) and "Fn::Join" in resource
+        }
+        cached = {suffix for suffix in suffixes if "decoy-cache" in suffix}
+        if cached:
+            actions, objects = grants.setdefault(logical, (set(), set()))
+            actions.update(_as_list(statement["Action"]))
+            objects.update(cached)
+    return grants
+
+
+def test_only_the_chunk_runners_reach_the_decoy_cache_each_org_its_own(synthesized: Synthesized, stack: str) -> None:
+    config = synthesized.configs[stack]
+    grants = _decoy_cache_grants(synthesized, stack)
+    assert sorted(grants) == sorted(
+        logical for logical in grants if "RunChunk" in logical or "FargateWorker" in logical
+    ), grants
+    assert {"RunChunk", "FargateWorker"} == {
+        name for name in ("RunChunk", "FargateWorker") for logical in grants if name in logical
+    }
+    expected = {f"/tenants/{org}/decoy-cache/*" for org in config.orgs}
+    for logical, (actions, objects) in grants.items():
+        assert actions == {"s3:GetObject", "s3:PutObject"}, logical
+        assert objects == expected, logical

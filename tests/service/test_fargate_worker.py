@@ -1,5 +1,6 @@
 """The Fargate worker, which moto's interpreter cannot start (ecs:runTask.sync): driven directly, with a real
-process pool against a moto server, it writes byte-for-byte the chunk results the Lambda path writes."""
+process pool against a moto server, it writes the chunk results the Lambda path writes (the same rows; only the
+decoy cache event differs, since the second run finds the first one's decoys)."""
 
 from __future__ import annotations
 
@@ -85,8 +86,13 @@ def test_fargate_worker_pool_writes_the_same_results_as_the_lambda_path(moto_ser
     store = ctx.store("org-a")
     assert fargate_plan["chunks"] == lambda_plan["chunks"] == 3
     for chunk in range(3):
+        # the shares are byte-identical although the Fargate job ran second and its decoys came from the cache
         for key in (layout.chunk_results_key, layout.chunk_data_key):
             assert store.get_bytes(key(fargate_ref, chunk)) == store.get_bytes(key(lambda_ref, chunk))
+    # the Fargate job ran second in the same org: the org's decoy cache served what the Lambda path built
+    lambda_job = ctx.jobs.get(lambda_ref)
+    assert int(lambda_job.get("decoy_cache_misses")) > 0
+    assert int(ctx.jobs.get(fargate_ref).get("decoy_cache_hits")) == int(lambda_job.get("decoy_cache_misses"))
     job = ctx.jobs.get(fargate_ref)
     assert job.get("rows_done") == 17
     assert job.get("chunks_counted") == 3
