@@ -142,6 +142,12 @@ class JobOut(BaseModel):
     decision: dict[str, str] | None = Field(
         None, description="the audit's decision once the job succeeded: outcome (GO, STOP, INCONCLUSIVE), sentence"
     )
+    queue_position: int | None = Field(
+        None,
+        ge=1,
+        description="while QUEUED and waiting for a running slot: 1 for the org's next job to start, 2 for the one "
+        "after; null once the job has a slot (or is not queued)",
+    )
 
 
 class JobCreated(BaseModel):

@@ -13,7 +13,7 @@ from functions.api.deps import Caller, authorize, not_found, record, services
 from functions.api.errors import ApiError
 from functions.api.idempotency import idempotent
 from functions.api.permissions import Permission
-from functions.service import audit_log, clock, deletion, layout, public_keys, refusals
+from functions.service import audit_log, clock, deletion, job_queue, layout, public_keys, refusals
 from functions.service.artifacts import PRESIGN_SECONDS
 from functions.service.errors import (
     JobNotFoundError,
@@ -92,6 +92,7 @@ def job_out(job: JobRecord) -> models.JobOut:
         zip_sha256=item.get("zip_sha256"),
         source=str(item.get("source", "api")),
         decision=item.get("decision"),
+        queue_position=job_queue.position(services().context, job),
     )
 
 
@@ -202,7 +203,7 @@ def _start_route(org: str, project: str, job: str, action: str, expected: JobSta
 
 @router.post(
     "/v1/orgs/<org>/projects/<project>/jobs/<job>/start",
-    summary="Start a created job",
+    summary="Start a created job (QUEUED with its position while the running slots are taken)",
     responses=models.responses(202, models.JobOut, 400, 403, 409, 429),
 )
 def start(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tuple[dict[str, Any], int]:
@@ -211,7 +212,7 @@ def start(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tu
 
 @router.post(
     "/v1/orgs/<org>/projects/<project>/jobs/<job>/retry",
-    summary="Run a failed job again",
+    summary="Run a failed job again (queued like a start)",
     responses=models.responses(202, models.JobOut, 400, 403, 409, 429),
 )
 def retry(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tuple[dict[str, Any], int]:
@@ -220,7 +221,7 @@ def retry(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tu
 
 @router.post(
     "/v1/orgs/<org>/projects/<project>/jobs/<job>/cancel",
-    summary="Cancel a job that has not finished",
+    summary="Cancel a job that has not finished (a queued job gives up its place)",
     responses=models.responses(200, models.JobOut, 403, 409),
 )
 def cancel(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> models.JobOut:

@@ -31,6 +31,8 @@ class Settings:
     kms_alias_prefix: str = DEFAULT_KMS_ALIAS_PREFIX
     fargate_min_rows: int = DEFAULT_FARGATE_MIN_ROWS
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    # The deployment's cap on jobs running at once, over every org (0: none; each org's plan still limits it).
+    max_running_jobs: int = 0
     finalize_lambda_max_rows: int = DEFAULT_FINALIZE_LAMBDA_MAX_ROWS
     worker_subnets: tuple[str, ...] = field(default_factory=tuple)
     worker_security_groups: tuple[str, ...] = field(default_factory=tuple)
@@ -52,6 +54,7 @@ class Settings:
             kms_alias_prefix=environ.get(env.KMS_ALIAS_PREFIX, DEFAULT_KMS_ALIAS_PREFIX),
             fargate_min_rows=int(environ.get(env.FARGATE_MIN_ROWS, DEFAULT_FARGATE_MIN_ROWS)),
             max_concurrency=int(environ.get(env.MAX_CONCURRENCY, DEFAULT_MAX_CONCURRENCY)),
+            max_running_jobs=int(environ.get(env.MAX_RUNNING_JOBS) or 0),
             finalize_lambda_max_rows=int(environ.get(env.FINALIZE_LAMBDA_MAX_ROWS, DEFAULT_FINALIZE_LAMBDA_MAX_ROWS)),
             worker_subnets=_split(environ.get(env.WORKER_SUBNETS, "")),
             worker_security_groups=_split(environ.get(env.WORKER_SECURITY_GROUPS, "")),
