@@ -36,6 +36,7 @@ USAGE_KEY_PREFIX: Final = "HETERO2_USAGE_KEY_PREFIX"
 # The Fargate task (functions/handlers/fargate_worker.py); the state machine sets these per task
 TASK: Final = "HETERO2_TASK"
 DESCRIPTORS_KEY: Final = "HETERO2_DESCRIPTORS_KEY"
+CHUNK: Final = "HETERO2_CHUNK"  # one chunk per task (large jobs on Fargate Spot); unset: every chunk of the job
 
 # The audit anchors (functions/service/audit_anchor.py, functions/handlers/audit_anchor.py)
 ANCHOR_BUCKET: Final = "HETERO2_ANCHOR_BUCKET"  # the S3 Object Lock bucket the signed chain heads go to

@@ -40,7 +40,7 @@ class PlanLimits:
 
 
 # Sizing (docs/governance.md): a trial fits the 2,000-molecule demo; standard jobs stay on the Lambda path (below the
-# 2,000,000-row Fargate threshold); enterprise jobs may go to Fargate.
+# 500,000-row Fargate threshold); enterprise jobs may run their chunks on Fargate Spot.
 PLANS: Final[dict[str, PlanLimits]] = {
     "trial": PlanLimits(
         "trial",

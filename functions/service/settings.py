@@ -10,7 +10,9 @@ from typing import Any
 from functions.service import env
 
 DEFAULT_KMS_ALIAS_PREFIX = "alias/hetero2"
-DEFAULT_FARGATE_MIN_ROWS = 2_000_000
+# Jobs this large run their chunk workers as Fargate Spot tasks (one per chunk): ~5x cheaper per vCPU-second than
+# the RunChunk Lambda, worth a task's minute of start-up once a job takes minutes anyway (docs/cost.md).
+DEFAULT_FARGATE_MIN_ROWS = 500_000
 # Finalize assembles the pack serially at ~3-4.5 ms per molecule (benchmarks/bench_pipeline.py): beyond this many
 # rows it could exceed the 15-minute Lambda limit, so the pack is assembled in a Fargate task instead.
 DEFAULT_FINALIZE_LAMBDA_MAX_ROWS = 100_000
