@@ -146,7 +146,10 @@ class Compute(Construct):
             self.functions[spec.name] = lambda_.DockerImageFunction(
                 self,
                 spec.name,
-                code=assets.worker_function_code(spec.handler),
+                code=assets.worker_function_code(
+                    spec.handler,
+                    contract.CHUNK_IMAGE_TARGET if spec.name == "RunChunk" else contract.FULL_IMAGE_TARGET,
+                ),
                 description=f"HETERO-2 {spec.description}",
                 architecture=ARCHITECTURE,
                 memory_size=spec.memory_mb,

@@ -11,7 +11,7 @@ from aws_cdk import assertions
 
 from infra_cdk import contract
 from infra_cdk.api import MANAGED_RULE_GROUPS
-from infra_cdk.assets import REPO_ROOT, WORKER_REQUIREMENTS
+from infra_cdk.assets import CHUNK_REQUIREMENTS, REPO_ROOT, WORKER_REQUIREMENTS
 from infra_cdk.compute import (
     CONTROL_PLANE_FUNCTIONS,
     FARGATE_CODE_SERVICES,
@@ -58,29 +58,34 @@ def test_every_contract_handler_is_deployed(synthesized: Synthesized, stack: str
     assert set(_functions_by_handler(synthesized, stack)) == ALL_HANDLERS
 
 
-def test_worker_lambdas_and_fargate_task_run_one_image(synthesized: Synthesized, stack: str) -> None:
+def test_run_chunk_runs_the_lean_image_and_the_rest_share_the_full_one(synthesized: Synthesized, stack: str) -> None:
     functions = _functions_by_handler(synthesized, stack)
-    images = {json.dumps(functions[spec.handler]["Code"]["ImageUri"]) for spec in WORKER_FUNCTIONS}
+    images = {spec.name: json.dumps(functions[spec.handler]["Code"]["ImageUri"]) for spec in WORKER_FUNCTIONS}
     _, task = _only(synthesized.resources(stack, "AWS::ECS::TaskDefinition"))
     (container,) = task["Properties"]["ContainerDefinitions"]
-    images.add(json.dumps(container["Image"]))
-    assert len(images) == 1
+    assert images["Plan"] == images["Finalize"] != images["RunChunk"]
+    assert json.dumps(container["Image"]) != images["RunChunk"]
     assert container["Name"] == contract.WORKER_CONTAINER_NAME
     assert (*container["EntryPoint"], *container["Command"]) == contract.FARGATE_WORKER_COMMAND
     assert container["LogConfiguration"]["LogDriver"] == "awslogs"
     assert task["Properties"]["RequiresCompatibilities"] == ["FARGATE"]
     manifest = json.loads((synthesized.outdir / f"{stack}.assets.json").read_text(encoding="utf-8"))
-    assert len(manifest["dockerImages"]) == 1
+    targets = sorted(image["source"].get("dockerBuildTarget", "") for image in manifest["dockerImages"].values())
+    # the full image is one asset for the functions and the task (same directory, file, target), or two when the
+    # task's platform is spelled and the functions' is not; the chunk image is its own
+    assert targets.count(contract.CHUNK_IMAGE_TARGET) == 1
+    assert set(targets) == {contract.CHUNK_IMAGE_TARGET, contract.FULL_IMAGE_TARGET}
 
 
 def test_worker_image_context_is_the_engine_and_service_only(synthesized: Synthesized, stack: str) -> None:
     manifest = json.loads((synthesized.outdir / f"{stack}.assets.json").read_text(encoding="utf-8"))
-    (image,) = manifest["dockerImages"].values()
-    context = synthesized.outdir / image["source"]["directory"]
-    assert sorted(path.name for path in context.iterdir()) == ["functions", "hetero_core"]
-    assert (context / contract.WORKER_DOCKERFILE).is_file()
-    assert (context / WORKER_REQUIREMENTS).is_file()
-    assert not list(context.rglob("__pycache__"))
+    for image in manifest["dockerImages"].values():
+        context = synthesized.outdir / image["source"]["directory"]
+        assert sorted(path.name for path in context.iterdir()) == ["functions", "hetero_core"]
+        assert (context / contract.WORKER_DOCKERFILE).is_file()
+        assert (context / WORKER_REQUIREMENTS).is_file()
+        assert (context / CHUNK_REQUIREMENTS).is_file()
+        assert not list(context.rglob("__pycache__"))
 
 
 def _control_plane_asset(synthesized: Synthesized, stack: str) -> Path:
@@ -168,7 +173,9 @@ def test_state_machine_is_inline_substituted_logged_and_traced(synthesized: Synt
     definition = properties["DefinitionString"]
     assert isinstance(definition, str), "inline, so cfn-lint validates the ASL"
     states = json.loads(definition)["States"]
-    assert {"Plan", "ChooseExecutor", "ProcessChunks", "ProcessChunksOnFargate", "Finalize", "MarkFailed"} <= set(states)
+    assert {"Plan", "ChooseExecutor", "ProcessChunks", "ProcessChunksOnFargate", "Finalize", "MarkFailed"} <= set(
+        states
+    )
     assert set(properties["DefinitionSubstitutions"]) == set(contract.ASL_SUBSTITUTIONS)
     assert properties["DefinitionSubstitutions"][contract.SUB_CONTAINER] == contract.WORKER_CONTAINER_NAME
     assert properties["LoggingConfiguration"]["Level"] == "ALL"
