@@ -190,3 +190,41 @@ def test_chunk_work_imports_neither_matplotlib_nor_pyarrow() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True, env=environment
     )
     assert shown.stdout.strip() == ""
+
+
+def test_the_chunk_handler_imports_only_what_the_lean_chunk_image_installs() -> None:
+    """Every third-party package the RunChunk handler loads is in functions/chunk.requirements.txt (the Dockerfile's
+    ``chunk`` target), and the handler imports with matplotlib and pyarrow absent, as in that image."""
+    import json  # noqa: PLC0415
+    import re  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    from infra_cdk.assets import CHUNK_REQUIREMENTS, REPO_ROOT  # noqa: PLC0415
+
+    code = (
+        "import importlib.abc, json, sys\n"
+        "from importlib.metadata import packages_distributions\n"
+        "class Absent(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('matplotlib', 'pyarrow'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Absent())\n"
+        "import functions.handlers.run_chunk\n"
+        "owners = packages_distributions()\n"
+        "found = {d for m in list(sys.modules) for d in owners.get(m.split('.')[0], [])}\n"
+        "print(json.dumps(sorted(found)))\n"
+    )
+    environment = {"HETERO2_BUCKET": "b", "HETERO2_TABLE": "t", "PATH": "/usr/bin:/bin"}
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True, env=environment
+    )
+    # hetero2 is this checkout; setuptools' _distutils_hack is the virtualenv's .pth hook, certifi an optional import
+    # of botocore that falls back to its own CA bundle: neither is in any of our images.
+    loaded = {re.sub(r"[-_.]+", "-", name).lower() for name in json.loads(shown.stdout)}
+    loaded -= {"hetero2", "setuptools", "certifi"}
+    text = (REPO_ROOT / CHUNK_REQUIREMENTS).read_text(encoding="utf-8")
+    pins = re.finditer(r"^([A-Za-z0-9._-]+)==", text, re.MULTILINE)
+    installed = {re.sub(r"[-_.]+", "-", pin[1]).lower() for pin in pins}
+    assert loaded, "the handler loads its third-party packages (boto3, rdkit, numpy, ...)"
+    assert loaded <= installed, f"not in the chunk image: {sorted(loaded - installed)}"
