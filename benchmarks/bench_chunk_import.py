@@ -3,6 +3,7 @@ full worker image's packages present and with matplotlib and pyarrow absent (the
 bytes the lean image leaves out. Prints medians of whole fresh processes; nothing is asserted (docs/cost.md).
 
     .venv/bin/python benchmarks/bench_chunk_import.py --runs 9
+    HETERO2_BUCKET=b HETERO2_TABLE=t .venv/bin/python benchmarks/bench_chunk_import.py --once lean   # one import
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 HANDLER = "functions.handlers.run_chunk"
 # What functions/chunk.requirements.txt prunes (scripts/lock.sh: --prune matplotlib --prune pyarrow).
-LEFT_OUT = ("matplotlib", "mpl_toolkits", "pyarrow", "contourpy", "fonttools", "kiwisolver", "cycler", "pyparsing")
+LEFT_OUT = ("matplotlib", "mpl_toolkits", "pyarrow", "contourpy", "fontTools", "kiwisolver", "cycler", "pyparsing")
 ABSENT = (
     "import importlib.abc, sys\n"
     "class Absent(importlib.abc.MetaPathFinder):\n"
@@ -52,7 +53,15 @@ def package_bytes(name: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=9, help="fresh processes per variant (alternating)")
+    parser.add_argument(
+        "--once",
+        choices=("full", "lean"),
+        help="import the handler once in this process and exit (for timing the whole process from outside)",
+    )
     args = parser.parse_args(argv)
+    if args.once:
+        exec(compile((ABSENT if args.once == "lean" else "") + f"import {HANDLER}\n", "<once>", "exec"), {})
+        return 0
     times: dict[str, list[float]] = {"full": [], "lean": []}
     started = time.perf_counter()
     for _ in range(args.runs):
