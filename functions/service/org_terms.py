@@ -44,26 +44,29 @@ def sync(ctx: ServiceContext, found: Org) -> Org:
     wanted_plan = terms.get("plan")
     if isinstance(wanted_plan, str) and wanted_plan != found.plan:
         previous = ctx.quotas.set_plan(found.org, wanted_plan)
-        ctx.audit.append(
-            found.org,
-            actor=CONFIG_ACTOR,
-            action=audit_log.QUOTA_CHANGE,
-            target=found.org,
-            outcome="success",
-            details={"plan": wanted_plan, "previous_plan": previous, "source": "customer config"},
-        )
+        _audit_change(ctx, found.org, audit_log.QUOTA_CHANGE, {"plan": wanted_plan, "previous_plan": previous})
         logger.info("org plan follows the customer config", extra={"org": found.org, "plan": wanted_plan})
         plan = wanted_plan
     bound = max_retention_days(ctx, found.org)
     if bound is not None and found.retention_days > bound:
         ctx.directory.set_retention_days(found.org, bound)
-        ctx.audit.append(
+        _audit_change(
+            ctx,
             found.org,
-            actor=CONFIG_ACTOR,
-            action=audit_log.RETENTION_CHANGE,
-            target=found.org,
-            outcome="success",
-            details={"retention_days": bound, "previous_retention_days": found.retention_days},
+            audit_log.RETENTION_CHANGE,
+            {"retention_days": bound, "previous_retention_days": found.retention_days},
         )
         retention = bound
     return Org(found.org, found.name, plan, retention, found.created_at, found.external_sharing)
+
+
+def _audit_change(ctx: ServiceContext, org: str, action: str, details: dict[str, Any]) -> None:
+    """One audit event for a change the config made: acted by ``system:config`` on the org itself."""
+    ctx.audit.append(
+        org,
+        actor=CONFIG_ACTOR,
+        action=action,
+        target=org,
+        outcome="success",
+        details={**details, "source": "customer config"},
+    )

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from hetero_core.audit import null_auc_quantile_exact
-from hetero_core.report._markup import _count, _e, _int_text, _map, _number, _pct, _seq
+from hetero_core.report._markup import _count, _e, _int_text, _map, _number, _pct, _section, _seq
 from hetero_core.report._model import model_text
 
 if TYPE_CHECKING:
@@ -114,10 +114,10 @@ def methods_section(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> 
         else ""
     )
     direction = "lower" if parameters.get("score_direction") == "lower" else "higher"
-    return "\n".join(
+    return _section(
+        "methods",
+        "Methods",
         [
-            '<section id="methods">',
-            "<h2>Methods</h2>",
             f"<p><b>Decoys.</b> For every molecule the engine builds up to {_int_text(k)} decoys: molecules with the "
             "same atoms (same formula, charges and isotopes) in which every heavy atom keeps its number of "
             "neighbours, made by swapping the ends of two single bonds. Each decoy is a valid, connected molecule, "
@@ -137,8 +137,7 @@ def methods_section(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> 
             "interval from resampling molecules. It measures whether the model separates close look-alikes one pair "
             "at a time. It does not measure whether the model's scores are right about activity, whether the decoys "
             "could be made, or whether molecules PASS.</p>",
-            "</section>",
-        ]
+        ],
     )
 
 
@@ -189,4 +188,4 @@ def limitations_section(manifest: Mapping[str, Any], metrics: Mapping[str, Any])
         "the model's predictions of activity or properties, and says nothing about molecules unlike these."
     )
     body = "".join(f"<li>{item}</li>" for item in items)
-    return f'<section id="limitations">\n<h2>Limitations of this run</h2>\n<ul>{body}</ul>\n</section>'
+    return _section("limitations", "Limitations of this run", [f"<ul>{body}</ul>"])

@@ -53,6 +53,7 @@ from hetero_core.report._markup import (
     _pct,
     _plot,
     _reachable,
+    _section,
     _seq,
     _table,
 )
@@ -154,7 +155,7 @@ def _facts_section(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> s
     if service:
         ids = sorted(service.items())[:MAX_SERVICE_IDS]
         facts.append(("Service", "<br>".join(f"{_e(k)}: <code>{_e(v)}</code>" for k, v in ids)))
-    parts = ['<section id="facts">', "<h2>Run facts</h2>", _facts(facts), "<h3>Inputs</h3>"]
+    parts = [_facts(facts), "<h3>Inputs</h3>"]
     input_rows = []
     for entry in _seq(manifest.get("inputs"), MAX_INPUTS):
         item = _map(entry)
@@ -184,8 +185,7 @@ def _facts_section(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> s
     if parameters:
         rows = [[f"<code>{_e(k)}</code>", _e(_param(v))] for k, v in sorted(parameters.items())]
         parts.append(_table(["parameter", "value"], rows))
-    parts.append("</section>")
-    return "\n".join(parts)
+    return _section("facts", "Run facts", parts)
 
 
 def _rows_section(metrics: Mapping[str, Any]) -> str:
@@ -194,8 +194,6 @@ def _rows_section(metrics: Mapping[str, Any]) -> str:
     decoys = _map(metrics.get("decoys"))
     coverage = _map(metrics.get("scores_coverage"))
     parts = [
-        '<section id="rows">',
-        "<h2>Rows and reasons</h2>",
         "<p>Every input row has exactly one outcome: OK (audited), SKIP (a fact about the data, with a reason) "
         "or ERROR (a fault of ours or of the environment, with a reason). Nothing is dropped silently.</p>",
         _table(
@@ -240,8 +238,7 @@ def _rows_section(metrics: Mapping[str, Any]) -> str:
         )
         + ".</p>"
     )
-    parts.append("</section>")
-    return "\n".join(parts)
+    return _section("rows", "Rows and reasons", parts)
 
 
 def _significance_words(metrics: Mapping[str, Any]) -> str:
@@ -317,24 +314,21 @@ def _pass_rate_section(metrics: Mapping[str, Any]) -> str:
         ["P(at most this many PASS by chance)", _e(p_text(_number(metrics.get("pass_rate_p_value_lower"))))],
         ["finding", _e(FINDING_TEXT.get(str(_map(metrics.get("significance")).get("finding")), "n/a"))],
     ]
-    return "\n".join(
+    return _section(
+        "pass-rate",
+        "PASS-rate against chance",
         [
-            '<section id="pass-rate">',
-            "<h2>PASS-rate against chance</h2>",
             _pass_rate_words(metrics),
             _table(["", "value"], rows, [False, True]),
             '<p class="note">Both tails are exact Poisson-binomial probabilities: each molecule PASSes by chance with '
             "a probability known from its number of scored decoys. Each tail is one-sided at 0.05.</p>",
-            "</section>",
-        ]
+        ],
     )
 
 
 def _slack_section(metrics: Mapping[str, Any]) -> str:
     slack = _map(metrics.get("slack"))
     parts = [
-        '<section id="slack">',
-        "<h2>Slack distribution</h2>",
         "<p>Slack = AUC − gate for each judged molecule: how far the original's rank among its decoys lies above "
         "(PASS, slack ≥ 0) or below (FAIL, slack &lt; 0) what chance allows. AUC 1 means the original beat every "
         "decoy.</p>",
@@ -354,8 +348,7 @@ def _slack_section(metrics: Mapping[str, Any]) -> str:
         )
     keys = ("min", "p25", "median", "mean", "p75", "max")
     parts.append(_table(list(keys), [[_num(slack.get(k)) for k in keys]], [True] * len(keys)))
-    parts.append("</section>")
-    return "\n".join(parts)
+    return _section("slack", "Slack distribution", parts)
 
 
 def _realism_words(realism: Mapping[str, Any]) -> str:
@@ -408,8 +401,6 @@ def _realism_section(metrics: Mapping[str, Any]) -> str:
     realism = _map(metrics.get("realism"))
     bins = _map(realism.get("bins"))
     parts = [
-        '<section id="realism">',
-        "<h2>Decoy realism</h2>",
         "<p>AUC here is the share of (original, decoy) pairs in which the original scored higher (ties count "
         "half): 0.5 is chance, 1 is always right. Pairs are split by how similar the decoy is to its original "
         f"(Tanimoto, Morgan radius 2): easy &lt; {EASY_MAX:g} ≤ medium &lt; hard, where hard is hard mode's window "
@@ -458,16 +449,13 @@ def _realism_section(metrics: Mapping[str, Any]) -> str:
                 caption="Scored decoys by similarity to their original; the medium band is shaded.",
             )
         )
-    parts.append("</section>")
-    return "\n".join(parts)
+    return _section("realism", "Decoy realism", parts)
 
 
 def _calibration_section(calibration: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
     runs = _map(calibration.get("runs"))
     separation = _map(calibration.get("separation"))
     parts = [
-        '<section id="calibration">',
-        "<h2>Known-bad / known-good separation</h2>",
         "<p>Calibration (<code>hetero2 calibrate</code>) audits the same input with scorers whose quality is known: "
         "<code>good</code> (originals 1, decoys 0: must PASS), <code>constant</code> and <code>random</code> "
         "(no signal: must not) and <code>composition</code> (a function of the molecular formula only, so it ties "
@@ -529,8 +517,7 @@ def _calibration_section(calibration: Mapping[str, Any], manifest: Mapping[str, 
     else:
         parts.append('<p class="note">The calibration result holds no separation figures.</p>')
     parts.append(power_section(calibration))
-    parts.append("</section>")
-    return "\n".join(parts)
+    return _section("calibration", "Known-bad / known-good separation", parts)
 
 
 def _footer() -> str:

@@ -186,6 +186,11 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequen
     return "\n".join(lines)
 
 
+def _section(section_id: str, title: str, body: Sequence[str]) -> str:
+    """One report section: the anchor the table of contents links to, its heading, then its body."""
+    return "\n".join([f'<section id="{section_id}">', f"<h2>{title}</h2>", *body, "</section>"])
+
+
 def _facts(pairs: Sequence[tuple[str, str]]) -> str:
     """A two-column table of label → value; values are already escaped HTML."""
     return (

@@ -25,6 +25,7 @@ from hetero_core.report._markup import (
     _map,
     _num,
     _number,
+    _section,
     _seq,
     _table,
 )
@@ -59,10 +60,11 @@ def _card(svg: str, title: str, score: str, smiles: object, css: str, similarity
 
 def _worst_section(metrics: Mapping[str, Any]) -> str:
     worst = [_map(m) for m in _seq(metrics.get("worst_molecules"), MAX_WORST_MOLECULES)]
-    parts = ['<section id="worst">', "<h2>Where the model was fooled worst</h2>"]
     if not worst:
-        parts += ['<p class="note">No judged molecule, so none to show.</p>', "</section>"]
-        return "\n".join(parts)
+        return _section(
+            "worst", "Where the model was fooled worst", ['<p class="note">No judged molecule, so none to show.</p>']
+        )
+    parts = []
     any_fail = any((_number(m.get("slack")) or 0.0) < 0 for m in worst)
     if any_fail:
         parts.append(
@@ -116,15 +118,14 @@ def _worst_section(metrics: Mapping[str, Any]) -> str:
             "</div>",
             "</article>",
         ]
-    parts.append("</section>")
-    return "\n".join(parts)
+    return _section("worst", "Where the model was fooled worst", parts)
 
 
 def _problems_section(metrics: Mapping[str, Any]) -> str:
     counts = _map(metrics.get("counts"))
     total = (_count(counts.get(Status.SKIP)) or 0) + (_count(counts.get(Status.ERROR)) or 0)
     problems = [_map(p) for p in _seq(metrics.get("problem_rows"), MAX_PROBLEM_ROWS)]
-    parts = ['<section id="problems">', "<h2>SKIP and ERROR rows</h2>"]
+    parts = []
     if not problems:
         parts.append("<p>None: every row was audited.</p>" if not total else "<p>The metrics list no row.</p>")
     else:
@@ -144,5 +145,4 @@ def _problems_section(metrics: Mapping[str, Any]) -> str:
             for p in problems
         ]
         parts.append(_table(["row", "id", "status", "reason", "detail"], rows, [True, False, False, False, False]))
-    parts.append("</section>")
-    return "\n".join(parts)
+    return _section("problems", "SKIP and ERROR rows", parts)

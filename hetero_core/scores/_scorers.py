@@ -248,26 +248,28 @@ class SaScorer:
         return _score_each(request, _sa_goodness)
 
 
+# name -> constructor from the run seed (only the seeded scorers use it); SCORER_NAMES lists the same names in the
+# order the CLI prints them (tests/unit/test_scoring.py builds each listed name here).
+_FACTORIES: dict[str, Callable[[int], Scorer]] = {
+    "mock": lambda _seed: MockScorer(),
+    "constant": lambda _seed: ConstantScorer(),
+    "random": RandomScorer,
+    "good": lambda _seed: GoodScorer(),
+    "qed": lambda _seed: QedScorer(),
+    "sa": lambda _seed: SaScorer(),
+    "composition": CompositionScorer,
+}
+
+
 def make_scorer(name: str, *, seed: int = 0) -> Scorer:
     """Build a named built-in scorer; ``seed`` is the run seed (only ``random`` uses it).
 
     Raises:
         ConfigError: ``name`` is not one of :data:`SCORER_NAMES`.
     """
-    if name == "mock":
-        return MockScorer()
-    if name == "constant":
-        return ConstantScorer()
-    if name == "random":
-        return RandomScorer(seed)
-    if name == "good":
-        return GoodScorer()
-    if name == "qed":
-        return QedScorer()
-    if name == "sa":
-        return SaScorer()
-    if name == "composition":
-        return CompositionScorer(seed)
+    factory = _FACTORIES.get(name)
+    if factory is not None:
+        return factory(seed)
     raise ConfigError(
         f"unknown scorer {name!r}; valid names: {', '.join(SCORER_NAMES)} "
         "(customer scores are given with --scores FILE)"

@@ -15,24 +15,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
+import hetero2_client as h2
 from functions.local.server import LocalService, free_port
-from hetero2_client import (
-    ApiError,
-    Client,
-    ConfigurationError,
-    ConflictError,
-    ForbiddenError,
-    JobFailedError,
-    MissingDependencyError,
-    NotFoundError,
-    QuotaExceededError,
-    ServerError,
-    TransferError,
-    TransportError,
-    UnauthenticatedError,
-    ValidationFailedError,
-    WaitTimeoutError,
-)
+from hetero2_client import Client
 from hetero2_client.client import IDEMPOTENCY_HEADER
 from hetero2_client.errors import api_error
 from hetero2_client.payloads import count_rows, upload_name
@@ -167,13 +152,13 @@ def test_the_audited_model_and_score_direction_are_job_parameters(finished: Fini
     manifest = job.manifest()
     assert manifest["model"] == {"name": "ChemProp-7", "version": "2.1", "sha256": sha, "scores": FAST["scorer"]}
     assert manifest["parameters"]["score_direction"] == "lower"
-    with pytest.raises(ValidationFailedError, match="model_sha256"):
+    with pytest.raises(h2.ValidationFailedError, match="model_sha256"):
         finished.client.submit(molecules_file(tmp_path, 2), model_sha256="xyz", **FAST)
 
 
 def test_scores_need_the_jobs_input_when_the_job_was_not_created_here(finished: Finished) -> None:
     fetched = finished.client.job(finished.job.id)
-    with pytest.raises(ConfigurationError, match="source="):
+    with pytest.raises(h2.ConfigurationError, match="source="):
         fetched.submit_scores(finished.input_path)
 
 
@@ -185,7 +170,7 @@ def test_scores_dataframe_without_a_score_column_is_refused_before_any_call(fini
 
 def test_decoys_without_pandas_name_the_missing_package(finished: Finished, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pandas", None)
-    with pytest.raises(MissingDependencyError, match="pip install pandas") as caught:
+    with pytest.raises(h2.MissingDependencyError, match="pip install pandas") as caught:
         finished.job.decoys()
     assert isinstance(caught.value, ImportError)
 
@@ -207,7 +192,7 @@ def test_dataframe_input_is_uploaded_and_the_job_can_start_and_be_cancelled(tena
     assert job.state in {"QUEUED", "RUNNING"}
     job.cancel()
     assert job.state == "CANCELLED"
-    with pytest.raises(JobFailedError, match="CANCELLED"):
+    with pytest.raises(h2.JobFailedError, match="CANCELLED"):
         job.wait(poll=POLL)
     assert job.wait(raise_on_failure=False).state == "CANCELLED"
 
@@ -226,7 +211,7 @@ def test_dataframe_without_the_smiles_column_is_refused_before_any_call(finished
 
 def test_wait_gives_up_after_its_timeout_and_the_job_stays_created(finished: Finished) -> None:
     job = finished.client.create_job(finished.input_path, **FAST)
-    with pytest.raises(WaitTimeoutError, match="still CREATED"):
+    with pytest.raises(h2.WaitTimeoutError, match="still CREATED"):
         job.wait(timeout=0)
     assert job.refresh().state == "CREATED"
 
@@ -236,7 +221,7 @@ def test_wait_gives_up_after_its_timeout_and_the_job_stays_created(finished: Fin
 
 def test_another_orgs_job_is_not_found(finished: Finished, other_tenant: Tenant) -> None:
     intruder = Client(other_tenant.service.url, token_of(other_tenant), org=finished.tenant.org, project=PROJECT)
-    with pytest.raises(NotFoundError) as caught:
+    with pytest.raises(h2.NotFoundError) as caught:
         intruder.job(finished.job.id)
     assert caught.value.status == 404
     assert caught.value.code == "not_found"
@@ -246,7 +231,7 @@ def test_another_orgs_job_is_not_found(finished: Finished, other_tenant: Tenant)
 
 def test_a_bad_token_is_unauthenticated(service: LocalService) -> None:
     client = Client(service.url, "not-a-jwt", project=PROJECT)
-    with pytest.raises(UnauthenticatedError) as caught:
+    with pytest.raises(h2.UnauthenticatedError) as caught:
         _ = client.org
     assert caught.value.status == 401
     assert caught.value.code == "unauthenticated"
@@ -255,37 +240,37 @@ def test_a_bad_token_is_unauthenticated(service: LocalService) -> None:
 def test_a_viewer_cannot_submit(finished: Finished) -> None:
     finished.tenant.member(PROJECT, "viewer", "view")
     viewer = Client(finished.tenant.service.url, finished.tenant.service.issuer.token("viewer", finished.tenant.org))
-    with pytest.raises(ForbiddenError) as caught:
+    with pytest.raises(h2.ForbiddenError) as caught:
         viewer.create_job(finished.input_path, project=PROJECT, **FAST)
     assert (caught.value.status, caught.value.code) == (403, "forbidden")
 
 
 def test_bad_parameters_are_validation_failed_naming_the_field(finished: Finished) -> None:
-    with pytest.raises(ValidationFailedError) as caught:
+    with pytest.raises(h2.ValidationFailedError) as caught:
         finished.client.create_job(finished.input_path, k_decoys=0)
     assert caught.value.status == 422
     assert caught.value.code == "validation_error"
     assert any("k_decoys" in detail["loc"] for detail in caught.value.details or [])
 
-    with pytest.raises(ValidationFailedError):
+    with pytest.raises(h2.ValidationFailedError):
         finished.client.create_job(finished.input_path, colour="red")
 
 
 def test_wrong_state_is_a_conflict(finished: Finished) -> None:
-    with pytest.raises(ConflictError) as caught:
+    with pytest.raises(h2.ConflictError) as caught:
         finished.job.start()
     assert caught.value.status == 409
     assert caught.value.code == "invalid_state"
 
     created = finished.client.create_job(finished.input_path, **FAST)
-    with pytest.raises(ConflictError, match="not_ready"):
+    with pytest.raises(h2.ConflictError, match="not_ready"):
         created.results()
-    with pytest.raises(ConflictError, match="not_ready"):
+    with pytest.raises(h2.ConflictError, match="not_ready"):
         created.download_pack()
 
 
 def test_too_many_rows_is_quota_exceeded(finished: Finished) -> None:
-    with pytest.raises(QuotaExceededError) as caught:
+    with pytest.raises(h2.QuotaExceededError) as caught:
         finished.client.create_job(finished.input_path, expected_rows=50_000_000, **FAST)
     assert caught.value.status == 429
     assert caught.value.code == "quota_exceeded"
@@ -299,12 +284,12 @@ def test_no_endpoint_or_token_or_project_is_a_configuration_error(
 ) -> None:
     for name in ("HETERO2_URL", "HETERO2_TOKEN", "HETERO2_ORG", "HETERO2_PROJECT"):
         monkeypatch.delenv(name, raising=False)
-    with pytest.raises(ConfigurationError, match="HETERO2_URL"):
+    with pytest.raises(h2.ConfigurationError, match="HETERO2_URL"):
         Client(token="t")
-    with pytest.raises(ConfigurationError, match="HETERO2_TOKEN"):
+    with pytest.raises(h2.ConfigurationError, match="HETERO2_TOKEN"):
         Client("http://127.0.0.1:1")
     no_project = Client(finished.client.url, finished.token)
-    with pytest.raises(ConfigurationError, match="HETERO2_PROJECT"):
+    with pytest.raises(h2.ConfigurationError, match="HETERO2_PROJECT"):
         no_project.jobs()
 
 
@@ -323,7 +308,7 @@ def test_the_environment_configures_the_client_and_repr_hides_the_token(
 
 def test_the_org_must_exist_before_its_projects(service: LocalService) -> None:
     client = Client(service.url, service.issuer.token("newcomer", f"fresh-{uuid.uuid4().hex[:8]}"))
-    with pytest.raises(ConfigurationError, match="create_org"):
+    with pytest.raises(h2.ConfigurationError, match="create_org"):
         _ = client.org
     created = client.create_org("Fresh org")
     assert client.org == created["org"]
@@ -335,18 +320,18 @@ def test_the_org_must_exist_before_its_projects(service: LocalService) -> None:
 @pytest.mark.parametrize(
     ("status", "kind"),
     [
-        (400, ValidationFailedError),
-        (401, UnauthenticatedError),
-        (403, ForbiddenError),
-        (404, NotFoundError),
-        (409, ConflictError),
-        (422, ValidationFailedError),
-        (429, QuotaExceededError),
-        (500, ServerError),
-        (418, ApiError),
+        (400, h2.ValidationFailedError),
+        (401, h2.UnauthenticatedError),
+        (403, h2.ForbiddenError),
+        (404, h2.NotFoundError),
+        (409, h2.ConflictError),
+        (422, h2.ValidationFailedError),
+        (429, h2.QuotaExceededError),
+        (500, h2.ServerError),
+        (418, h2.ApiError),
     ],
 )
-def test_api_error_maps_each_status_to_its_class(status: int, kind: type[ApiError]) -> None:
+def test_api_error_maps_each_status_to_its_class(status: int, kind: type[h2.ApiError]) -> None:
     body = {"error": {"code": "x", "message": "m", "request_id": "r-1", "details": [{"loc": ["k"]}]}}
     error = api_error(status, body)
     assert type(error) is kind
@@ -361,7 +346,7 @@ def test_api_error_maps_each_status_to_its_class(status: int, kind: type[ApiErro
 
 def test_an_answer_not_in_the_api_shape_keeps_its_status_and_text() -> None:
     error = api_error(502, None, "<html> Bad   gateway </html>")
-    assert isinstance(error, ServerError)
+    assert isinstance(error, h2.ServerError)
     assert (error.code, error.message, error.request_id) == ("http_502", "<html> Bad gateway </html>", "")
 
 
@@ -457,7 +442,7 @@ def test_a_service_that_never_answers_is_a_transport_error_after_two_attempts(
 ) -> None:
     proxy = proxy_factory(lambda method, path, attempt: True)
     client = Client(proxy.url, token_of(tenant), org=tenant.org, project=PROJECT)
-    with pytest.raises(TransportError, match="two attempts"):
+    with pytest.raises(h2.TransportError, match="two attempts"):
         client.jobs()
     assert len(proxy.seen) == 2
 
@@ -513,7 +498,7 @@ def test_storage_refusing_a_changed_presigned_url_is_a_transfer_error_without_th
 ) -> None:
     url = finished.job.download_url("report")
     path, query = url.split("?", 1)
-    with pytest.raises(TransferError) as caught:
+    with pytest.raises(h2.TransferError) as caught:
         finished.client._get_bytes(f"{path}-absent?{query}", "report")
     assert caught.value.status == 403
     assert "download of report refused: SignatureDoesNotMatch" in str(caught.value)
