@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from functions.service import table
 from functions.service.clock import utc_now
-from functions.service.conditional import transacted, written
+from functions.service.conditional import flag_taken, transacted, written
 from functions.service.errors import JobNotFoundError, OrgPlanError, StateConflictError
 from functions.service.jobs import ALLOWED_FROM, JobRecord, JobState, job_key
 from functions.service.observability import logger, metrics
@@ -321,16 +321,7 @@ def dispatch(ctx: ServiceContext) -> list[JobRef]:
 def release_slot(ctx: ServiceContext, ref: JobRef) -> bool:
     """Give the job's running slot back, once (its ``slot_held`` flag goes with the counters, in one transaction)."""
     name = ctx.settings.table
-    flag: TransactWriteItemTypeDef = {
-        "Update": {
-            "TableName": name,
-            "Key": job_key(ref),
-            "UpdateExpression": "REMOVE #slot SET #released = :now",
-            "ConditionExpression": "#slot = :true",
-            "ExpressionAttributeNames": {"#slot": "slot_held", "#released": "slot_released_at"},
-            "ExpressionAttributeValues": {":true": True, ":now": utc_now()},
-        }
-    }
+    flag = flag_taken(name, job_key(ref), "slot_held", slot_released_at=utc_now())
     counters = [_decrement(name, table.running_key(ref.org)), _decrement(name, table.deployment_running_key())]
     return ctx.quotas.transact_with_flag(flag, counters)
 
@@ -341,16 +332,7 @@ def leave(ctx: ServiceContext, ref: JobRef) -> bool:
     key = job.get("queue_key")
     if not job.get("waiting") or not isinstance(key, str):
         return False
-    flag: TransactWriteItemTypeDef = {
-        "Update": {
-            "TableName": ctx.settings.table,
-            "Key": job_key(ref),
-            "UpdateExpression": "REMOVE #waiting",
-            "ConditionExpression": "#waiting = :true",
-            "ExpressionAttributeNames": {"#waiting": "waiting"},
-            "ExpressionAttributeValues": {":true": True},
-        }
-    }
+    flag = flag_taken(ctx.settings.table, job_key(ref), "waiting")
     entry: TransactWriteItemTypeDef = {
         "Delete": {"TableName": ctx.settings.table, "Key": {"pk": table.QUEUE, "sk": key}}
     }

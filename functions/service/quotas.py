@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from functions.service import clock
 from functions.service.clock import checked_month
-from functions.service.conditional import is_condition_failure, written
+from functions.service.conditional import flag_taken, is_condition_failure, written
 from functions.service.errors import OrgPlanError, QuotaExceededError, TransientServiceError
 from functions.service.ids import checked_id
 from functions.service.plans import DEFAULT_PLAN, PLANS, PlanLimits
@@ -178,16 +178,7 @@ class QuotaGuard:
         counted than the refund) is left alone; the flag is still taken.
         """
         table = self._table.name
-        flag: TransactWriteItemTypeDef = {
-            "Update": {
-                "TableName": table,
-                "Key": dict(job_key),
-                "UpdateExpression": "REMOVE #flag SET #released = :true",
-                "ConditionExpression": "#flag = :true",
-                "ExpressionAttributeNames": {"#flag": "quota_reserved", "#released": "quota_released"},
-                "ExpressionAttributeValues": {":true": True},
-            }
-        }
+        flag = flag_taken(table, job_key, "quota_reserved", quota_released=True)
         refund: list[TransactWriteItemTypeDef] = []
         if unused_rows > 0 and month:
             refund.append(

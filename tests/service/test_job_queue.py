@@ -5,7 +5,6 @@ job twice. Executions are started on moto's Step Functions (not run: the pipelin
 from __future__ import annotations
 
 import dataclasses
-import threading
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -22,10 +21,11 @@ from functions.service.plans import PLANS
 from functions.service.settlement import settle_job
 from functions.service.submission import cancel_job, start_job
 from functions.service.tenancy import JobRef
+from tests.service.conftest import race
 from tests.service.harness import NAMES, REGION
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
 
 @pytest.fixture
@@ -178,34 +178,13 @@ def test_a_dispatcher_that_died_after_admitting_is_finished_by_the_next(ctx: Ser
     assert _started(ctx) == ["j1-1"]
 
 
-def _race(n: int, attempt: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(n)
-    outcomes: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            outcomes.append(attempt(index))
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return outcomes
-
-
 def test_racing_dispatchers_fill_the_free_slots_exactly(ctx: ServiceContext) -> None:
     capped = _with_cap(ctx, 3)
     org = _org(ctx, "org-e", "enterprise")
     refs = [_job(ctx, org, f"j{i}") for i in range(8)]
     for ref in refs:
         job_queue.enqueue(capped, ref)
-    started = _race(6, lambda _: job_queue.dispatch(capped))
+    started = race(6, lambda _: job_queue.dispatch(capped))
     assert sum(len(s) for s in started) == 3
     assert sorted(_started(ctx)) == ["j0-1", "j1-1", "j2-1"], "first come first served, each started once"
     assert (_running(ctx, org), _running(ctx)) == (3, 3)
@@ -218,7 +197,7 @@ def test_racing_enders_release_one_slot_and_start_one_job(ctx: ServiceContext) -
         start_job(ctx, ref)
     ctx.jobs.transition(first, JobState.RUNNING)
     ctx.jobs.transition(first, JobState.FAILED)
-    outcomes = _race(4, lambda _: settle_job(ctx, first))  # mark-failed, a retried finalize, reconcile twice
+    outcomes = race(4, lambda _: settle_job(ctx, first))  # mark-failed, a retried finalize, reconcile twice
     assert sum(o["released"] for o in outcomes) == 1
     assert _started(ctx) == ["j1-1", "j2-1"]
     assert _running(ctx, org) == 1

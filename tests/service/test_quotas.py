@@ -3,9 +3,8 @@ the job queue's: tests/service/test_job_queue.py)."""
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -14,9 +13,7 @@ from functions.service import quotas
 from functions.service.errors import OrgPlanError, QuotaExceededError, TransientServiceError
 from functions.service.quotas import PLANS, PlanLimits, QuotaGuard
 from functions.service.settings import DEFAULT_FARGATE_MIN_ROWS, DEFAULT_MAX_CONCURRENCY
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from tests.service.conftest import race
 
 MONTH = "2025-03"
 
@@ -41,22 +38,6 @@ def _counts(guard: QuotaGuard, org: str = "org-a", month: str = MONTH) -> int:
     status = guard.status(org, month)
     assert status.running_jobs == 0, "reserving molecules takes no running slot"
     return status.molecules_used
-
-
-def _race(n: int, attempt: Callable[[int], str]) -> list[str]:
-    barrier = threading.Barrier(n)
-    outcomes: list[str] = []
-
-    def run(index: int) -> None:
-        barrier.wait()
-        outcomes.append(attempt(index))
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 # --- plans ---
@@ -192,7 +173,7 @@ def test_racing_reservations_never_exceed_monthly_molecules(table: Any, guard: Q
             return exc.quota
         return "ok"
 
-    outcomes = _race(7, attempt)
+    outcomes = race(7, attempt)
     fits = limits.molecules_per_month // limits.rows_per_job
     assert outcomes.count("ok") == fits
     assert outcomes.count("molecules_per_month") == 7 - fits

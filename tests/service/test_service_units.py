@@ -174,22 +174,27 @@ def test_chunks_are_sized_from_a_deadline_so_a_million_molecules_is_one_wave_of_
         assert rows * seconds_per_molecule(20, descriptors) <= CHUNK_TIMEOUT_SECONDS / 4  # a retry fits too
 
 
-def test_chunk_work_imports_neither_matplotlib_nor_pyarrow() -> None:
-    """The RunChunk Lambda's cold start: the chunk handler loads the engine, never the report's plotting or the
-    parquet reader (docs/cost.md has the measured import time)."""
+def _printed_by_fresh_python(code: str) -> str:
+    """What ``code`` prints in a new interpreter with only the settings the handlers need (a cold start)."""
     import subprocess  # noqa: PLC0415
     import sys  # noqa: PLC0415
 
+    environment = {"HETERO2_BUCKET": "b", "HETERO2_TABLE": "t", "PATH": "/usr/bin:/bin"}
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True, env=environment
+    )
+    return shown.stdout.strip()
+
+
+def test_chunk_work_imports_neither_matplotlib_nor_pyarrow() -> None:
+    """The RunChunk Lambda's cold start: the chunk handler loads the engine, never the report's plotting or the
+    parquet reader (docs/cost.md has the measured import time)."""
     code = (
         "import sys, functions.handlers.run_chunk\n"
         "heavy = sorted(m for m in ('matplotlib', 'pyarrow', 'pandas', 'PIL') if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )
-    environment = {"HETERO2_BUCKET": "b", "HETERO2_TABLE": "t", "PATH": "/usr/bin:/bin"}
-    shown = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True, env=environment
-    )
-    assert shown.stdout.strip() == ""
+    assert _printed_by_fresh_python(code) == ""
 
 
 def test_the_chunk_handler_imports_only_what_the_lean_chunk_image_installs() -> None:
@@ -197,8 +202,6 @@ def test_the_chunk_handler_imports_only_what_the_lean_chunk_image_installs() -> 
     ``chunk`` target), and the handler imports with matplotlib and pyarrow absent, as in that image."""
     import json  # noqa: PLC0415
     import re  # noqa: PLC0415
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
 
     from infra_cdk.assets import CHUNK_REQUIREMENTS, REPO_ROOT  # noqa: PLC0415
 
@@ -215,13 +218,9 @@ def test_the_chunk_handler_imports_only_what_the_lean_chunk_image_installs() -> 
         "found = {d for m in list(sys.modules) for d in owners.get(m.split('.')[0], [])}\n"
         "print(json.dumps(sorted(found)))\n"
     )
-    environment = {"HETERO2_BUCKET": "b", "HETERO2_TABLE": "t", "PATH": "/usr/bin:/bin"}
-    shown = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True, env=environment
-    )
     # hetero2 is this checkout; setuptools' _distutils_hack is the virtualenv's .pth hook, certifi an optional import
     # of botocore that falls back to its own CA bundle: neither is in any of our images.
-    loaded = {re.sub(r"[-_.]+", "-", name).lower() for name in json.loads(shown.stdout)}
+    loaded = {re.sub(r"[-_.]+", "-", name).lower() for name in json.loads(_printed_by_fresh_python(code))}
     loaded -= {"hetero2", "setuptools", "certifi"}
     text = (REPO_ROOT / CHUNK_REQUIREMENTS).read_text(encoding="utf-8")
     pins = re.finditer(r"^([A-Za-z0-9._-]+)==", text, re.MULTILINE)
