@@ -262,12 +262,21 @@ def _drop_if_abandoned(ctx: ServiceContext, entry: QueueEntry) -> None:
         )
 
 
-def start_admitted(ctx: ServiceContext, entry: QueueEntry) -> str:
+def start_admitted(ctx: ServiceContext, entry: QueueEntry) -> str | None:
     """Start the execution of an admitted job (again, if a dispatcher died after admitting it), then drop its entry.
 
     Step Functions refuses a second execution of the same name, so two dispatchers starting one admission run one
-    execution; the refused one records the same ARN.
+    execution; the refused one records the same ARN. A job cancelled (or started) since its admission is not
+    started again: its entry is only dropped.
     """
+    table_ = ctx.dynamodb.Table(ctx.settings.table)
+    try:
+        job: JobRecord | None = ctx.jobs.get(entry.ref)
+    except JobNotFoundError:
+        job = None
+    if job is None or job.state != JobState.QUEUED or job.get("attempt") != entry.attempt or job.get("execution_arn"):
+        table_.delete_item(Key=entry.key)
+        return None
     arn = ctx.settings.state_machine_arn
     try:
         execution_arn = ctx.sfn.start_execution(
@@ -276,7 +285,7 @@ def start_admitted(ctx: ServiceContext, entry: QueueEntry) -> str:
     except ctx.sfn.exceptions.ExecutionAlreadyExists:
         execution_arn = execution_arn_of(arn, entry.execution_name)
     ctx.jobs.update(entry.ref, execution_arn=execution_arn)
-    ctx.dynamodb.Table(ctx.settings.table).delete_item(Key=entry.key)
+    table_.delete_item(Key=entry.key)
     logger.info("job started", extra={**entry.ref.as_dict(), "attempt": entry.attempt})
     return execution_arn
 

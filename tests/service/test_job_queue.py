@@ -174,8 +174,21 @@ def test_a_dispatcher_that_died_after_admitting_is_finished_by_the_next(ctx: Ser
     assert _started(ctx) == ["j1-1"]
     assert job_queue.entries(ctx) == []
     assert _running(ctx, org) == 1
-    job_queue.start_admitted(ctx, entry)  # a third dispatcher, late: Step Functions refuses the name, same ARN
+    assert job_queue.start_admitted(ctx, entry) is None  # a third dispatcher, late: started already, nothing to do
     assert _started(ctx) == ["j1-1"]
+
+
+def test_a_job_cancelled_between_its_admission_and_its_start_never_starts(ctx: ServiceContext) -> None:
+    org = _org(ctx, "org-a", "standard")
+    ref = _job(ctx, org, "j1")
+    job_queue.enqueue(ctx, ref)
+    [entry] = job_queue.entries(ctx)
+    assert job_queue.admit(ctx, entry, PLANS["standard"]) == job_queue.ADMITTED
+    cancel_job(ctx, ref)  # settles: the slot goes back; the admitted entry is left to the next dispatch
+    assert job_queue.dispatch(ctx) == []
+    assert _started(ctx) == []
+    assert job_queue.entries(ctx) == []
+    assert (_running(ctx, org), _running(ctx)) == (0, 0)
 
 
 def test_racing_dispatchers_fill_the_free_slots_exactly(ctx: ServiceContext) -> None:
