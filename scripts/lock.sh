@@ -20,7 +20,7 @@ CHUNK_EXPORT=functions/chunk.requirements.txt
 LAYER_EXPORT=layers/control_plane/requirements.txt
 
 # The worker image: the engine and the service extra (boto3 included: the image pins its own).
-export_worker() { "$uv" export --frozen --no-default-groups --extra service --no-emit-project --format requirements-txt; }
+export_worker() { "$uv" export --frozen --no-default-groups --extra service --no-emit-project --format requirements-txt "$@"; }
 # The lean chunk image (worker.Dockerfile's `chunk` target): the same, less what only the report and parquet need.
 export_chunk() { export_worker --prune matplotlib --prune pyarrow; }
 # The control-plane layer: Powertools, pydantic, PyJWT (the `control-plane` group; boto3 is in the Lambda runtime).
