@@ -36,8 +36,8 @@ from datasets import write_input  # this script's folder, first on sys.path
 from functions.service import deployment as sizing
 from functions.service.artifacts import COMPOSE_THREADS
 from functions.service.chunk_io import encode_rows
-from functions.service.chunk_sizing import chunk_rows_for
-from functions.service.settings import DEFAULT_FINALIZE_LAMBDA_MAX_ROWS
+from functions.service.chunk_sizing import choose_executor, chunk_rows_for
+from functions.service.settings import DEFAULT_FARGATE_MIN_ROWS, DEFAULT_FINALIZE_LAMBDA_MAX_ROWS
 from hetero_core.chunks import mark_duplicates, process_rows
 from hetero_core.config import RunConfig
 from hetero_core.io import DEFAULT_COLUMNS
@@ -62,13 +62,29 @@ S3_PUT = 0.005 / 1000
 S3_GET = 0.0004 / 1000
 FARGATE_VCPU_HOUR = 0.04048
 FARGATE_GB_HOUR = 0.004445
+FARGATE_ARM_VCPU_HOUR = 0.03238  # Graviton Fargate (us-east-1 list price); Fargate Spot runs x86_64 only
+FARGATE_ARM_GB_HOUR = 0.00356
+# ASSUMPTION: Fargate Spot at 70 % below on-demand Fargate. Source: AWS's Fargate pricing page and the Fargate Spot
+# launch ("up to 70% discount off the Fargate price", December 2019); the real discount floats per region and hour,
+# so --spot-discount reprices (docs/cost.md shows 50 % too).
+FARGATE_SPOT_DISCOUNT = 0.70
+# ASSUMPTION: 5 % of Spot chunk tasks are interrupted and run again from the start (AWS publishes no Fargate Spot
+# interruption rate); each rerun is billed again in full.
+SPOT_RERUN_SHARE = 0.05
+# Express child executions: $1 per million, duration billed per GB-second at the 64 MB minimum.
+EXPRESS_REQUEST = 1.00 / 1_000_000
+EXPRESS_GB_S = 0.00001667
+EXPRESS_MEMORY_GB = 64 / 1024
+EXPRESS_MAX_SECONDS = 300
 FINALIZE_LAMBDA_MAX_ROWS = DEFAULT_FINALIZE_LAMBDA_MAX_ROWS  # larger jobs finalize on Fargate
 WORKER_GB = sizing.RUN_CHUNK_MEMORY_MB / 1024
 FINALIZE_GB = sizing.FINALIZE_MEMORY_MB / 1024
 PLAN_GB = sizing.PLAN_MEMORY_MB / 1024
 FARGATE_VCPU = sizing.FARGATE_CPU / 1024
 FARGATE_GB = sizing.FARGATE_MEMORY_MIB / 1024
-FARGATE_START_S = 60.0
+FARGATE_START_S = 60.0  # image pull and start-up, billed (Fargate bills from the pull) and waited for
+CHUNK_TASK_VCPU = sizing.FARGATE_CHUNK_CPU / 1024
+CHUNK_TASK_GB = sizing.FARGATE_CHUNK_MEMORY_MIB / 1024
 DEFAULT_DESCRIPTORS = "full"
 TRANSITIONS_PER_CHUNK = 4  # child execution start, RunChunk entered/exited, child end
 TRANSITIONS_PER_JOB = 12
@@ -164,15 +180,63 @@ def measure(n: int, k: int, descriptors: str) -> Measured:
     )
 
 
+def child_execution_costs(child_seconds: float) -> dict[str, float | bool]:
+    """One Map child, Standard (transitions) against Express (requests + duration at 64 MB), from a measured
+    child duration; Express is feasible only under its 5-minute limit and without ``.sync`` tasks."""
+    return {
+        "usd_standard": TRANSITIONS_PER_CHUNK * SFN_TRANSITION,
+        "usd_express": EXPRESS_REQUEST + EXPRESS_MEMORY_GB * child_seconds * EXPRESS_GB_S,
+        "express_within_limit": child_seconds * 2 <= EXPRESS_MAX_SECONDS,  # one retry must still fit
+    }
+
+
+def chunk_workers(
+    chunks: int, chunk_seconds: float, executor: str, arm: bool, spot_discount: float = FARGATE_SPOT_DISCOUNT
+) -> dict[str, float | str]:
+    """What the chunk workers cost and how long one chunk takes from the Map's point of view.
+
+    Lambda: the chunk's GB-seconds. Fargate (large jobs): one task per chunk of the deployed task size, billed for
+    its start-up plus the chunk, on Spot (x86_64) with ``SPOT_RERUN_SHARE`` of the tasks run twice.
+    """
+    if executor == "lambda":
+        gb_s_price = LAMBDA_GB_S_ARM if arm else LAMBDA_GB_S_X86
+        return {
+            "capacity": "lambda",
+            "usd": chunks * chunk_seconds * WORKER_GB * gb_s_price,
+            "child_seconds": chunk_seconds,
+        }
+    task_seconds = max(60.0, FARGATE_START_S + chunk_seconds)
+    if arm:  # Fargate Spot runs no ARM64 task: on-demand Graviton
+        hourly, discount, capacity = (
+            CHUNK_TASK_VCPU * FARGATE_ARM_VCPU_HOUR + CHUNK_TASK_GB * FARGATE_ARM_GB_HOUR,
+            0.0,
+            "fargate",
+        )
+    else:
+        hourly = CHUNK_TASK_VCPU * FARGATE_VCPU_HOUR + CHUNK_TASK_GB * FARGATE_GB_HOUR
+        discount, capacity = spot_discount, sizing.CHUNK_CAPACITY_PROVIDERS[0].lower()
+    reruns = 1.0 + (SPOT_RERUN_SHARE if discount else 0.0)
+    return {
+        "capacity": capacity,
+        "usd": chunks * reruns * task_seconds / 3600 * hourly * (1.0 - discount),
+        "child_seconds": task_seconds,
+    }
+
+
 def cost_model(
     m: Measured,
     molecules: int = 1_000_000,
     concurrency: int = sizing.DEFAULT_JOB_CONCURRENCY,
     arm: bool = sizing.ARCHITECTURE == "arm64",
+    spot_discount: float = FARGATE_SPOT_DISCOUNT,
 ) -> dict[str, float | str]:
     chunk_rows = chunk_rows_for(m.k, m.descriptors)
     chunks = math.ceil(molecules / chunk_rows)
     chunk_seconds = chunk_rows * m.chunk_s_per_molecule
+    executor = choose_executor("auto", molecules, DEFAULT_FARGATE_MIN_ROWS)
+    workers = chunk_workers(chunks, chunk_seconds, executor, arm, spot_discount)
+    child_seconds = float(workers["child_seconds"])
+    children = child_execution_costs(child_seconds)
     worker_gb_s = molecules * m.chunk_s_per_molecule * WORKER_GB
     plan_seconds = molecules * 40e-6  # scan + split: measured ~25-40 µs per row for CSV
     # finalize: measured CPU (merge, stitch, seal, sha256 of the zip) + S3: the zip and the loose CSVs copied in
@@ -189,19 +253,28 @@ def cost_model(
         finalize_usd = task_hours * (FARGATE_VCPU * FARGATE_VCPU_HOUR + FARGATE_GB * FARGATE_GB_HOUR)
     else:
         finalize_usd = finalize_seconds * FINALIZE_GB * gb_s_price
-    lambda_compute = worker_gb_s * gb_s_price
-    requests = (chunks + 3) * LAMBDA_REQUEST
-    transitions = (chunks * TRANSITIONS_PER_CHUNK + TRANSITIONS_PER_JOB) * SFN_TRANSITION
+    worker_compute = float(workers["usd"])
+    requests = ((chunks if executor == "lambda" else 0) + 3) * LAMBDA_REQUEST
+    child_usd = children["usd_standard"] if sizing.CHILD_EXECUTION_TYPE == "STANDARD" else children["usd_express"]
+    transitions = chunks * float(child_usd) + TRANSITIONS_PER_JOB * SFN_TRANSITION
+    # ResultWriter: the Map Run's manifest and one results file per status, a few PUTs per job
+    result_writer = 3 * S3_PUT if sizing.MAP_RESULT_WRITER else 0.0
     # per chunk: rows PUT, rows + share + data GETs/HEADs, data + share PUTs, ~4 part copies; per job ~20 PUTs
-    s3_requests = chunks * (2 * S3_PUT + 2 * S3_GET) + chunks * (S3_GET + S3_PUT) + chunks * 4 * S3_PUT + 20 * S3_PUT
+    s3_requests = (
+        chunks * (2 * S3_PUT + 2 * S3_GET)
+        + chunks * (S3_GET + S3_PUT)
+        + chunks * 4 * S3_PUT
+        + 20 * S3_PUT
+        + result_writer
+    )
     # SSE-KMS with S3 Bucket Keys: a data key per bucket/key pair and hour, not per object; without them, ~1 call
     # per object operation. Counted without bucket keys, the worst case.
     kms = chunks * 6 * KMS_REQUEST + 5 * KMS_REQUEST
     waves = math.ceil(chunks / concurrency)
     wall = (
-        plan_seconds + waves * chunk_seconds + 2.0 * waves + finalize_seconds + (60.0 if finalize_on_fargate else 0.0)
+        plan_seconds + waves * child_seconds + 2.0 * waves + finalize_seconds + (60.0 if finalize_on_fargate else 0.0)
     )
-    total = lambda_compute + plan_usd + finalize_usd + requests + transitions + s3_requests + kms
+    total = worker_compute + plan_usd + finalize_usd + requests + transitions + s3_requests + kms
     return {
         "architecture": "arm64" if arm else "x86_64",
         "worker_memory_mb": sizing.RUN_CHUNK_MEMORY_MB,
@@ -211,7 +284,14 @@ def cost_model(
         "chunks": chunks,
         "chunk_seconds": round(chunk_seconds, 1),
         "worker_gb_s": round(worker_gb_s),
-        "usd_lambda_compute": round(lambda_compute, 4),
+        "chunk_executor": executor,
+        "chunk_capacity": str(workers["capacity"]),
+        "spot_discount_assumed": spot_discount if workers["capacity"] == "fargate_spot" else 0.0,
+        "usd_chunk_workers": round(worker_compute, 4),
+        "child_executions": sizing.CHILD_EXECUTION_TYPE,
+        "usd_per_child_standard": round(float(children["usd_standard"]), 7),
+        "usd_per_child_express": round(float(children["usd_express"]), 7),
+        "express_child_within_5_min": bool(children["express_within_limit"]) and executor == "lambda",
         "usd_plan": round(plan_usd, 4),
         "usd_finalize": round(finalize_usd, 4),
         "finalize_on": "fargate" if finalize_on_fargate else "lambda",
@@ -221,7 +301,7 @@ def cost_model(
         "usd_kms_requests": round(kms, 5),
         "usd_total": round(total, 4),
         "wall_plan_s": round(plan_seconds, 1),
-        "wall_chunks_s": round(waves * chunk_seconds, 1),
+        "wall_chunks_s": round(waves * child_seconds, 1),
         "wall_finalize_s": round(finalize_seconds + (FARGATE_START_S if finalize_on_fargate else 0.0), 1),
         "wall_finalize_s3_s": round(s3_seconds, 1),
         "wall_total_s": round(wall, 1),
@@ -233,14 +313,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=400, help="molecules to measure on (MOSES)")
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument(
+        "--spot-discount", type=float, default=FARGATE_SPOT_DISCOUNT, help="Fargate Spot below on-demand (0.70)"
+    )
     args = parser.parse_args(argv)
     report: dict[str, object] = {}
     deployed: dict[str, float | str] = {}
     for descriptors in ("full", "fast"):
         measured = measure(args.n, args.k, descriptors)
         model = {
-            "x86_64": cost_model(measured, arm=False),
-            "arm64": cost_model(measured, arm=True),
+            "x86_64": cost_model(measured, arm=False, spot_discount=args.spot_discount),
+            "arm64": cost_model(measured, arm=True, spot_discount=args.spot_discount),
         }
         if descriptors == DEFAULT_DESCRIPTORS:
             deployed = model[sizing.ARCHITECTURE]
@@ -263,6 +346,12 @@ def main(argv: list[str] | None = None) -> int:
             "fargate_memory_mib": sizing.FARGATE_MEMORY_MIB,
             "concurrency": sizing.DEFAULT_JOB_CONCURRENCY,
             "child_executions": sizing.CHILD_EXECUTION_TYPE,
+            "chunk_executor_from_rows": DEFAULT_FARGATE_MIN_ROWS,
+            "chunk_task_cpu": sizing.FARGATE_CHUNK_CPU,
+            "chunk_task_memory_mib": sizing.FARGATE_CHUNK_MEMORY_MIB,
+            "chunk_capacity_providers": list(sizing.CHUNK_CAPACITY_PROVIDERS),
+            "spot_discount_assumed": args.spot_discount,
+            "map_result_writer": sizing.MAP_RESULT_WRITER,
             "decoy_descriptors": DEFAULT_DESCRIPTORS,
             "k": args.k,
         },

@@ -320,6 +320,8 @@ def describe(job: Job) -> str:
     )
     if progress.get("eta_seconds") is not None:
         text += f", eta {progress['eta_seconds']:.0f} s"
+    if job.queue_position is not None:
+        text += f", waiting for a running slot: position {job.queue_position} in the org's queue"
     cache = progress.get("decoy_cache") or {}
     if any(cache.values()):
         text += (

@@ -42,6 +42,16 @@ if TYPE_CHECKING:
 DEFAULT_POLL_SECONDS = 2.0
 
 
+def status_text(record: Mapping[str, Any]) -> str:
+    """The state with what the wait depends on: the queue position while waiting for a slot, else the ETA."""
+    text = str(record.get("state"))
+    position = record.get("queue_position")
+    if position is not None:
+        return f"{text}, position {position} in queue"
+    eta = (record.get("progress") or {}).get("eta_seconds")
+    return text + (f", eta {eta:.0f} s" if eta is not None else "")
+
+
 class _WaitBar:
     """tqdm over rows_done/rows_total with the state and the service's ETA beside it."""
 
@@ -59,8 +69,7 @@ class _WaitBar:
             self._bar.total = total
         if done > self._bar.n:
             self._bar.update(done - self._bar.n)
-        eta = progress.get("eta_seconds")
-        self._bar.set_postfix_str(str(record.get("state")) + (f", eta {eta:.0f} s" if eta is not None else ""))
+        self._bar.set_postfix_str(status_text(record))
 
     def close(self) -> None:
         if self._bar is not None:
@@ -102,6 +111,12 @@ class Job:
     @property
     def state(self) -> str:
         return str(self._record["state"])
+
+    @property
+    def queue_position(self) -> int | None:
+        """While QUEUED and waiting for a running slot: 1 for the org's next job to start; otherwise None."""
+        position = self._record.get("queue_position")
+        return int(position) if position is not None else None
 
     @property
     def progress(self) -> dict[str, Any]:

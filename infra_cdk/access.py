@@ -23,7 +23,7 @@ from functions.service.layout import (
     OUTBOX_AREA,
     org_prefix,
 )
-from functions.service.table import org_pk
+from functions.service.table import QUEUE, org_pk
 from infra_cdk import contract, nag
 
 if TYPE_CHECKING:
@@ -54,6 +54,9 @@ class Grants:
     signing: str | None = None  # "sign" or "verify"
     start_jobs: bool = False
     manage_jobs: bool = False
+    # The job queue's partition (pk=QUEUE: waiting jobs, the deployment's running count): whoever releases a slot
+    # or dispatches reads and writes it; only ``start_jobs`` roles start the executions it dispatches.
+    job_queue: bool = False
     scan_org_records: bool = False
 
 
@@ -66,6 +69,7 @@ FINALIZER: Final = Grants(
     list_bucket=True,
     data_keys=True,
     signing="sign",
+    job_queue=True,
 )
 
 MATRIX: Final[dict[str, Grants]] = {
@@ -74,12 +78,15 @@ MATRIX: Final[dict[str, Grants]] = {
     "RunChunk": Grants(
         main=READ + WRITE, objects=((JOBS_AREA, GET_PUT), (DECOY_CACHE_AREA, GET_PUT)), list_bucket=True, data_keys=True
     ),
-    "Finalize": FINALIZER,
-    # The Fargate task runs a large job's chunks, and its finalize when the pack is too big for Lambda.
+    # Finalize settles the job and dispatches the next queued one; the Fargate task only releases (no route to
+    # Step Functions from its subnets: the Finalize Lambda that follows it dispatches).
+    "Finalize": replace(FINALIZER, start_jobs=True),
+    # The Fargate task runs a large job's chunks (reading and writing the org's decoy cache), and its finalize when
+    # the pack is too big for Lambda.
     "FargateWorker": replace(FINALIZER, objects=(*FINALIZER.objects, (DECOY_CACHE_AREA, GET_PUT))),
-    "MarkFailed": Grants(main=READ + WRITE, audit=APPEND),
-    # Timed-out, aborted or uncaught-failed executions: end the job, release its slot, meter it once.
-    "Reconcile": Grants(main=READ + WRITE),
+    "MarkFailed": Grants(main=READ + WRITE, audit=APPEND, start_jobs=True, job_queue=True),
+    # Every execution end and a periodic sweep: end a job left behind, release its slot, meter it once, dispatch.
+    "Reconcile": Grants(main=READ + WRITE, start_jobs=True, job_queue=True),
     "DropTrigger": Grants(
         main=READ + WRITE,
         audit=APPEND,
@@ -88,6 +95,7 @@ MATRIX: Final[dict[str, Grants]] = {
         list_bucket=True,
         data_keys=True,
         start_jobs=True,
+        job_queue=True,
     ),
     "Api": Grants(
         main=READ + WRITE + DELETE,
@@ -99,6 +107,7 @@ MATRIX: Final[dict[str, Grants]] = {
         signing="verify",
         start_jobs=True,
         manage_jobs=True,
+        job_queue=True,
     ),
     "Retention": Grants(
         main=(*READ, "dynamodb:UpdateItem", *DELETE),
@@ -117,6 +126,12 @@ MATRIX: Final[dict[str, Grants]] = {
     # every N-th event's anchor.
     "SiemExport": Grants(objects=((AUDIT_EXPORT_AREA, PUT),), data_keys=True, signing="sign"),
 }
+
+
+# Functions that dispatch queued jobs and are not given the state machine's ARN elsewhere (the API and the drop
+# trigger are). The definition names Finalize and MarkFailed, so they get the ARN built from the machine's name
+# (a reference to the machine would be a dependency cycle).
+DISPATCHERS_IN_THE_DEFINITION: Final = ("Finalize", "MarkFailed", "Reconcile")
 
 
 def leading_keys(orgs: tuple[str, ...]) -> dict[str, dict[str, list[str]]]:
@@ -191,8 +206,7 @@ def apply(data: DataStore, compute: Compute, orchestration: Orchestration) -> No
             data.grant_data_keys(role)
         if grants.signing is not None:
             data.grant_signing(role, sign=grants.signing == "sign")
-        if grants.start_jobs:
-            nag.add_statement(role, actions=["states:StartExecution"], resources=[orchestration.state_machine_arn])
+        _grant_jobs(name, role, grants, data, compute, orchestration)
         if grants.manage_jobs:
             nag.add_statement(
                 role,
@@ -201,6 +215,23 @@ def apply(data: DataStore, compute: Compute, orchestration: Orchestration) -> No
                 wildcard_reason="job-executions",
             )
     _audit_anchors(data, compute, roles)
+
+
+def _grant_jobs(
+    name: str, role: iam.Role, grants: Grants, data: DataStore, compute: Compute, orchestration: Orchestration
+) -> None:
+    """The job queue's partition, and starting executions (with the state machine's ARN where it is not set)."""
+    if grants.job_queue:
+        nag.add_statement(
+            role,
+            actions=[*READ, *WRITE, *DELETE],
+            resources=[data.table.table_arn],
+            conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [QUEUE]}},
+        )
+    if grants.start_jobs:
+        nag.add_statement(role, actions=["states:StartExecution"], resources=[orchestration.state_machine_arn])
+        if name in DISPATCHERS_IN_THE_DEFINITION:
+            compute.functions[name].add_environment(contract.env.STATE_MACHINE_ARN, orchestration.state_machine_arn)
 
 
 def _audit_anchors(data: DataStore, compute: Compute, roles: dict[str, iam.Role]) -> None:

@@ -16,11 +16,13 @@ from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_lambda as lambda_
 
+from infra_cdk import contract
 from infra_cdk.contract import CONTROL_PLANE_LAYER_BUILD, WORKER_DOCKERFILE
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 # The worker image's dependencies: uv.lock exported with hashes (scripts/lock.sh), installed before the code is copied.
 WORKER_REQUIREMENTS: Final = "functions/worker.requirements.txt"
+CHUNK_REQUIREMENTS: Final = "functions/chunk.requirements.txt"  # the lean `chunk` target (RunChunk)
 
 # Docker-style ignore rules: everything out, then the few paths each asset needs back in.
 _CACHES: Final = ("**/__pycache__", "**/*.pyc", "**/.mypy_cache", "**/.pytest_cache", "**/.ruff_cache")
@@ -74,10 +76,11 @@ class AssetPaths:
             str(self.repo_root), exclude=list(CONTROL_PLANE_EXCLUDE), ignore_mode=cdk.IgnoreMode.DOCKER
         )
 
-    def worker_function_code(self, handler: str) -> lambda_.DockerImageCode:
+    def worker_function_code(self, handler: str, target: str = contract.FULL_IMAGE_TARGET) -> lambda_.DockerImageCode:
         return lambda_.DockerImageCode.from_image_asset(
             str(self.repo_root),
             file=WORKER_DOCKERFILE,
+            target=target,
             cmd=[handler],
             exclude=list(WORKER_EXCLUDE),
             ignore_mode=cdk.IgnoreMode.DOCKER,
@@ -88,6 +91,7 @@ class AssetPaths:
         return ecs.ContainerImage.from_asset(
             str(self.repo_root),
             file=WORKER_DOCKERFILE,
+            target=contract.FULL_IMAGE_TARGET,
             platform=ecr_assets.Platform.LINUX_AMD64,
             exclude=list(WORKER_EXCLUDE),
             ignore_mode=cdk.IgnoreMode.DOCKER,

@@ -122,6 +122,7 @@ class Compute(Construct):
             contract.env.AUDIT_TABLE: data.audit_table.table_name,
             contract.env.IDEMPOTENCY_TABLE: data.idempotency_table.table_name,
             contract.env.KMS_ALIAS_PREFIX: contract.KMS_ALIAS_PREFIX,
+            contract.env.MAX_RUNNING_JOBS: str(config.running_jobs_cap),
         }
         self.worker_env = {
             **base_env,
@@ -147,7 +148,10 @@ class Compute(Construct):
             self.functions[spec.name] = lambda_.DockerImageFunction(
                 self,
                 spec.name,
-                code=assets.worker_function_code(spec.handler),
+                code=assets.worker_function_code(
+                    spec.handler,
+                    contract.CHUNK_IMAGE_TARGET if spec.name == "RunChunk" else contract.FULL_IMAGE_TARGET,
+                ),
                 description=f"HETERO-2 {spec.description}",
                 architecture=ARCHITECTURE,
                 memory_size=spec.memory_mb,
@@ -250,7 +254,15 @@ class Compute(Construct):
         return vpc
 
     def _fargate_worker(self, assets: AssetPaths) -> tuple[ecs.Cluster, ecs.FargateTaskDefinition, iam.Role]:
-        cluster = ecs.Cluster(self, "WorkerCluster", vpc=self.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
+        # FARGATE_SPOT and FARGATE on the cluster: large jobs' chunk tasks ask for Spot in the state machine and fall
+        # back to on-demand Fargate there (a capacity provider strategy cannot fall back by itself).
+        cluster = ecs.Cluster(
+            self,
+            "WorkerCluster",
+            vpc=self.vpc,
+            container_insights_v2=ecs.ContainerInsights.ENABLED,
+            enable_fargate_capacity_providers=True,
+        )
         task_role = iam.Role(
             self,
             "FargateWorkerRole",

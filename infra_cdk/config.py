@@ -200,6 +200,9 @@ class CustomerConfig(BaseModel):
     vpc_cidr: str = "10.80.0.0/16"
     availability_zones: tuple[str, ...] | None = None
     lambda_concurrency_limit: Annotated[int, Field(ge=UNRESERVED_FLOOR + 10)] = 1000
+    # Jobs running at once over every tenant; a start beyond it (or its org's plan limit) waits in the job queue,
+    # paid plans first. Default: the sum of the tenants' plan limits, so only each org's own limit binds.
+    max_running_jobs: Annotated[int, Field(ge=1)] | None = None
     # How long each signed audit-chain head stays locked (S3 Object Lock, COMPLIANCE mode): nobody can delete it.
     audit_anchor_retention_days: Annotated[int, Field(ge=1, le=36500)] = 2555
     # The audit stream also anchors every N-th event of an org at once (and the hourly run the head).
@@ -284,6 +287,11 @@ class CustomerConfig(BaseModel):
     def chunk_concurrency(self) -> int:
         """Reserved concurrency of the chunk worker: what the tenants' plans pay for together."""
         return sum(tenant.limits.chunk_concurrency for tenant in self.tenants)
+
+    @property
+    def running_jobs_cap(self) -> int:
+        """The deployment's cap on running jobs (``HETERO2_MAX_RUNNING_JOBS``)."""
+        return self.max_running_jobs or sum(tenant.limits.concurrent_jobs for tenant in self.tenants)
 
     @property
     def orgs(self) -> tuple[str, ...]:

@@ -32,6 +32,9 @@ SCIM_AUTHORIZER_HANDLER: Final = "functions.handlers.scim_authorizer.handler"
 FARGATE_WORKER_COMMAND: Final = ("python", "-m", "functions.handlers.fargate_worker")
 WORKER_CONTAINER_NAME: Final = "worker"
 WORKER_DOCKERFILE: Final = "functions/worker.Dockerfile"
+# Its targets: the lean image of the RunChunk Lambda, and the full one (report drawing, parquet) of the rest.
+CHUNK_IMAGE_TARGET: Final = "chunk"
+FULL_IMAGE_TARGET: Final = "full"
 STATE_MACHINE_FILE: Final = "statemachines/audit_job.asl.json"
 CONTROL_PLANE_LAYER_BUILD: Final = "layers/control_plane/build"
 

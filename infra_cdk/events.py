@@ -15,7 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from functions.service.reconcile_statuses import RECONCILED_STATUSES
+from functions.service.reconcile_statuses import ENDED_STATUSES
 from infra_cdk import contract, nag
 from infra_cdk.checkov import ASYNC_FUNCTIONS
 
@@ -27,10 +27,14 @@ DROP_FOLDER_KEYS: Final = "tenants/*/projects/*/inbox/*"
 RETENTION_SCHEDULE: Final = events.Schedule.cron(minute="17", hour="3")
 # Audit-chain heads are anchored at least hourly: the most a removed or rewritten tail can go unseen.
 ANCHOR_SCHEDULE: Final = events.Schedule.rate(cdk.Duration.hours(1))
+# The job queue moves on every slot release and every execution end; this sweep starts what a dispatcher that died
+# between admitting a job and starting its execution left behind.
+QUEUE_SWEEP_SCHEDULE: Final = events.Schedule.rate(cdk.Duration.minutes(5))
 
 
 class EventRouting(Construct):
-    """S3 Object Created (inbox keys) -> DropTrigger; daily cron -> Retention; execution ended badly -> Reconcile."""
+    """S3 Object Created (inbox keys) -> DropTrigger; daily cron -> Retention; execution ended (and a 5-minute
+    sweep) -> Reconcile, which also dispatches the job queue."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, data: DataStore, compute: Compute, state_machine_arn: str
@@ -62,16 +66,20 @@ class EventRouting(Construct):
         self.retention_rule = events.Rule(
             self, "DailyRetention", description="Delete data past its retention", schedule=RETENTION_SCHEDULE
         )
-        # Step Functions skips every Catch on a timeout or an abort: this rule is how such a job still ends.
+        # Step Functions skips every Catch on a timeout or an abort: this rule is how such a job still ends. Every end
+        # (SUCCEEDED too) also moves the job queue: the slot it freed goes to the next waiting job.
         self.execution_rule = events.Rule(
             self,
             "ExecutionEnded",
-            description="An audit-job execution timed out, was aborted or failed: reconcile its job",
+            description="An audit-job execution ended: reconcile its job if it was left behind, dispatch the queue",
             event_pattern=events.EventPattern(
                 source=["aws.states"],
                 detail_type=["Step Functions Execution Status Change"],
-                detail={"status": list(RECONCILED_STATUSES), "stateMachineArn": [state_machine_arn]},
+                detail={"status": list(ENDED_STATUSES), "stateMachineArn": [state_machine_arn]},
             ),
+        )
+        self.queue_sweep_rule = events.Rule(
+            self, "QueueSweep", description="Start queued jobs a dead dispatcher left", schedule=QUEUE_SWEEP_SCHEDULE
         )
         # EventBridge invokes these asynchronously; a run that still fails after Lambda's own retries lands in the
         # same dead-letter queue (and its alarm), not nowhere (checkov CKV_AWS_116).
@@ -91,6 +99,7 @@ class EventRouting(Construct):
             (self.drop_rule, "DropTrigger"),
             (self.retention_rule, "Retention"),
             (self.execution_rule, "Reconcile"),
+            (self.queue_sweep_rule, "Reconcile"),
             (self.anchor_rule, "AuditAnchor"),
         ):
             rule.add_target(

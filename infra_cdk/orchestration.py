@@ -17,7 +17,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from functions.service.layout import descriptors_key_pattern
+from functions.service.layout import descriptors_key_pattern, map_results_pattern
 from infra_cdk import contract, nag
 from infra_cdk.compute import LOG_RETENTION, Compute
 from infra_cdk.errors import AslSubstitutionError
@@ -130,6 +130,14 @@ class Orchestration(Construct):
             role,
             actions=["s3:GetObject"],
             resources=[descriptor_pattern(data.bucket, org) for org in data.tenants],
+            wildcard_reason="tenant-objects",
+        )
+        # ResultWriter: the Map Run's manifest and per-chunk outcomes under each job's map/ prefix (SSE-KMS with the
+        # bucket's key: they hold chunk counts and errors, no molecule of the customer's).
+        nag.add_statement(
+            role,
+            actions=["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+            resources=[f"{data.bucket.bucket_arn}/{map_results_pattern(org)}" for org in data.tenants],
             wildcard_reason="tenant-objects",
         )
         data.grant_data_keys(role)

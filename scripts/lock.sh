@@ -16,10 +16,13 @@ fi
 export UV_PYTHON_DOWNLOADS=never  # never fetch a Python; use the one that is here
 
 WORKER_EXPORT=functions/worker.requirements.txt
+CHUNK_EXPORT=functions/chunk.requirements.txt
 LAYER_EXPORT=layers/control_plane/requirements.txt
 
 # The worker image: the engine and the service extra (boto3 included: the image pins its own).
-export_worker() { "$uv" export --frozen --no-default-groups --extra service --no-emit-project --format requirements-txt; }
+export_worker() { "$uv" export --frozen --no-default-groups --extra service --no-emit-project --format requirements-txt "$@"; }
+# The lean chunk image (worker.Dockerfile's `chunk` target): the same, less what only the report and parquet need.
+export_chunk() { export_worker --prune matplotlib --prune pyarrow; }
 # The control-plane layer: Powertools, pydantic, PyJWT (the `control-plane` group; boto3 is in the Lambda runtime).
 export_layer() { "$uv" export --frozen --only-group control-plane --no-emit-project --format requirements-txt; }
 
@@ -27,6 +30,7 @@ if [ "${1:-}" = "--check" ]; then
     "$uv" lock --check
     status=0
     diff -u "$WORKER_EXPORT" <(export_worker) || status=1
+    diff -u "$CHUNK_EXPORT" <(export_chunk) || status=1
     diff -u "$LAYER_EXPORT" <(export_layer) || status=1
     if [ "$status" -ne 0 ]; then
         echo "error: an export is stale; run scripts/lock.sh and commit the result" >&2
@@ -36,5 +40,6 @@ fi
 
 "$uv" lock "$@"
 export_worker >"$WORKER_EXPORT"
+export_chunk >"$CHUNK_EXPORT"
 export_layer >"$LAYER_EXPORT"
-echo "locked: uv.lock, $WORKER_EXPORT, $LAYER_EXPORT"
+echo "locked: uv.lock, $WORKER_EXPORT, $CHUNK_EXPORT, $LAYER_EXPORT"

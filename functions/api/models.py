@@ -185,6 +185,12 @@ class JobOut(BaseModel):
     created_by: str | None = Field(None, description="user id (the token's sub) of who created the job")
     created_by_name: str | None = Field(None, description="their name, when their token carried a `name` claim")
     shared_with: list[str] = Field(default_factory=list, description="members of the org the job is shared with")
+    queue_position: int | None = Field(
+        None,
+        ge=1,
+        description="while QUEUED and waiting for a running slot: 1 for the org's next job to start, 2 for the one "
+        "after; null once the job has a slot (or is not queued)",
+    )
 
 
 class ReproduceRequest(Strict):

@@ -14,7 +14,7 @@ from functions.api.errors import ApiError
 from functions.api.idempotency import idempotent
 from functions.api.job_filters import JobFilter
 from functions.api.permissions import Permission
-from functions.service import audit_log, clock, deletion, layout, public_keys, refusals
+from functions.service import audit_log, clock, deletion, job_queue, layout, public_keys, refusals
 from functions.service.artifacts import PRESIGN_SECONDS
 from functions.service.errors import (
     JobNotFoundError,
@@ -105,6 +105,7 @@ def job_out(job: JobRecord) -> models.JobOut:
         created_by=item.get("created_by"),
         created_by_name=item.get("created_by_name"),
         shared_with=sorted(str(user) for user in item.get("shared_with", [])),
+        queue_position=job_queue.position(services().context, job),
     )
 
 
@@ -240,7 +241,7 @@ def _start_route(
 
 @router.post(
     "/v1/orgs/<org>/projects/<project>/jobs/<job>/start",
-    summary="Start a created job",
+    summary="Start a created job (QUEUED with its position while the running slots are taken)",
     responses=models.responses(202, models.JobOut, 400, 403, 409, 429),
 )
 def start(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tuple[dict[str, Any], int]:
@@ -249,7 +250,7 @@ def start(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tu
 
 @router.post(
     "/v1/orgs/<org>/projects/<project>/jobs/<job>/retry",
-    summary="Run a failed or cancelled job again",
+    summary="Run a failed or cancelled job again (queued like a start)",
     responses=models.responses(202, models.JobOut, 400, 403, 409, 429),
 )
 def retry(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> tuple[dict[str, Any], int]:
@@ -294,7 +295,7 @@ def reproduce(
 
 @router.post(
     "/v1/orgs/<org>/projects/<project>/jobs/<job>/cancel",
-    summary="Cancel a job that has not finished",
+    summary="Cancel a job that has not finished (a queued job gives up its place)",
     responses=models.responses(200, models.JobOut, 403, 409),
 )
 def cancel(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> models.JobOut:

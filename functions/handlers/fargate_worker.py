@@ -1,8 +1,10 @@
 """The Fargate task, on the worker image. Two jobs, chosen by ``HETERO2_TASK`` (or ``--task``):
 
-- ``chunks``: every chunk of one job on one machine with a process pool, writing exactly the chunk results the
-  Lambda path writes (it calls the same ``run_chunk``). A chunk that raises is logged and left without
-  results, so finalize turns its rows into ``ERROR chunk_failed``, as for a Lambda chunk out of retries.
+- ``chunks``: the chunks of one job, writing exactly the chunk results the Lambda path writes (it calls the same
+  ``run_chunk``). With ``HETERO2_CHUNK`` (``--chunk``) one chunk: what each Fargate Spot task of a large job runs;
+  a failure exits 1, so the Map retries the task (a Spot interruption stops it the same way) and counts the chunk
+  against the job's tolerated failures. Without it, every chunk with a process pool; a chunk that raises is logged
+  and left without results, so finalize turns its rows into ``ERROR chunk_failed``.
 - ``finalize``: assemble, sign and store the pack of a job too large for the 15-minute Finalize Lambda.
 
 Usage: ``python -m functions.handlers.fargate_worker [--task chunks|finalize] [--descriptors-key KEY] [--workers N]``;
@@ -48,12 +50,16 @@ def _run_one(descriptor: dict[str, Any]) -> dict[str, Any]:
         return {"chunk": descriptor.get("chunk"), "failed": True, "error": type(exc).__name__}
 
 
-def run_job_chunks(descriptors_key: str, workers: int) -> list[dict[str, Any]]:
+def run_job_chunks(descriptors_key: str, workers: int, only: int | None = None) -> list[dict[str, Any]]:
     ref = job_of_descriptors_key(descriptors_key)
     descriptors: list[dict[str, Any]] = service_context().store(ref.org).get_json(descriptors_key)
     for descriptor in descriptors:
         if JobRef.from_event(descriptor) != ref:
             raise ValueError(f"descriptor of chunk {descriptor.get('chunk')} belongs to another job")
+    if only is not None:
+        descriptors = [d for d in descriptors if d.get("chunk") == only]
+        if not descriptors:
+            raise ValueError(f"the job has no chunk {only}")
     logger.info("fargate chunks starting", extra={**ref.as_dict(), "chunks": len(descriptors), "workers": workers})
     if workers <= 1:
         return [_run_one(d) for d in descriptors]
@@ -67,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--task", choices=TASKS, default=os.environ.get(env.TASK, "chunks"))
     parser.add_argument("--descriptors-key", default=os.environ.get(env.DESCRIPTORS_KEY))
     parser.add_argument("--workers", type=int, default=default_workers())
+    parser.add_argument("--chunk", type=int, default=_chunk_from_env(), help="run only this chunk (one task each)")
     args = parser.parse_args(argv)
     if not args.descriptors_key:
         parser.error(f"give --descriptors-key or set {env.DESCRIPTORS_KEY}")
@@ -74,11 +81,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcome = finalize_job(service_context(), job_of_descriptors_key(args.descriptors_key))
         logger.info("fargate finalize done", extra=outcome)
         return 0
-    outcomes = run_job_chunks(args.descriptors_key, args.workers)
+    outcomes = run_job_chunks(args.descriptors_key, 1 if args.chunk is not None else args.workers, args.chunk)
     failed = [o["chunk"] for o in outcomes if o.get("failed")]
     logger.info("fargate chunks done", extra={"chunks": len(outcomes), "failed_chunks": failed})
-    # Exit 0 even with failed chunks: finalize accounts for them row by row; a non-zero exit would fail the job.
-    return 0
+    # One chunk per task: a failure exits 1, so the Map retries the task and counts the chunk if it stays failed.
+    # Every chunk in one task: exit 0 even with failed chunks (finalize accounts for them row by row).
+    return 1 if failed and args.chunk is not None else 0
+
+
+def _chunk_from_env() -> int | None:
+    value = os.environ.get(env.CHUNK, "").strip()
+    return int(value) if value else None
 
 
 if __name__ == "__main__":

@@ -93,6 +93,17 @@ def provision(session: Any, region: str, names: Names = Names(), max_concurrency
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=names.bucket, **location)
     s3.put_bucket_versioning(Bucket=names.bucket, VersioningConfiguration={"Status": "Enabled"})
+    # As deployed: SSE-KMS under a platform key by default (what the Map's ResultWriter writes with); every object of
+    # an org is written under the org's own data key by our code.
+    platform_key = session.client("kms").create_key(Description="hetero2 platform key")["KeyMetadata"]["Arn"]
+    s3.put_bucket_encryption(
+        Bucket=names.bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": platform_key}}
+            ]
+        },
+    )
     dynamodb = session.client("dynamodb")
     _table(dynamodb, names.table, ("pk", "sk"))
     _table(dynamodb, names.audit_table, ("pk", "sk"))

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
+
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 # S3's answers to a put with ``If-None-Match: *`` whose key exists (412), or is being written by another put (409)
@@ -36,6 +38,24 @@ def written(write: Callable[[], object]) -> bool:
             return False
         raise
     return True
+
+
+def flag_taken(table: str, key: Mapping[str, str], flag: str, **marks: object) -> TransactWriteItemTypeDef:
+    """A transaction item that removes the true attribute ``flag`` (and sets ``marks``) only while it is true: the
+    first item of a "do this once" transaction, so the one caller that takes the flag does the rest."""
+    names = {"#flag": flag, **{f"#m{i}": name for i, name in enumerate(marks)}}
+    values = {":true": True, **{f":m{i}": value for i, value in enumerate(marks.values())}}
+    sets = ", ".join(f"#m{i} = :m{i}" for i in range(len(marks)))
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": dict(key),
+            "UpdateExpression": "REMOVE #flag" + (f" SET {sets}" if sets else ""),
+            "ConditionExpression": "#flag = :true",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,  # type: ignore[typeddict-item]
+        }
+    }
 
 
 def transacted(write: Callable[[], object]) -> bool:

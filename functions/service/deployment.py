@@ -24,5 +24,15 @@ FARGATE_MEMORY_MIB: Final = 16384
 # fits only the enterprise plan's rows_per_job, so its cap is that plan's max_workers.
 DEFAULT_JOB_PLAN: Final = "enterprise"
 DEFAULT_JOB_CONCURRENCY: Final = PLANS[DEFAULT_JOB_PLAN].max_workers
-# Distributed Map children: Standard (see docs/cost.md for the Express comparison).
+# Distributed Map children: Standard (docs/cost.md compares Express from measured chunk times: an Express child is
+# billed for its duration, ~140 s a chunk, which costs more than a Standard child's four transitions; Express caps
+# at 5 minutes and cannot run ecs:runTask.sync, which the Fargate chunk tasks need).
 CHILD_EXECUTION_TYPE: Final = "STANDARD"
+# Large jobs' chunk workers (statemachines/audit_job.asl.json, ProcessChunksOnFargate): one Fargate task per chunk,
+# 1 vCPU / 2 GB (the smallest size with a whole vCPU; the ASL's task overrides say the same, a test checks), on
+# Fargate Spot first (x86_64 only: Fargate Spot does not run ARM64 tasks), on-demand Fargate when Spot fails.
+FARGATE_CHUNK_CPU: Final = 1024
+FARGATE_CHUNK_MEMORY_MIB: Final = 2048
+CHUNK_CAPACITY_PROVIDERS: Final = ("FARGATE_SPOT", "FARGATE")
+# Results of the Map Run go to S3 (ResultWriter) under the job's map/ prefix, not into the execution's state.
+MAP_RESULT_WRITER: Final = True

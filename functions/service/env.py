@@ -18,6 +18,8 @@ STATE_MACHINE_ARN: Final = "HETERO2_STATE_MACHINE_ARN"
 KMS_ALIAS_PREFIX: Final = "HETERO2_KMS_ALIAS_PREFIX"
 FARGATE_MIN_ROWS: Final = "HETERO2_FARGATE_MIN_ROWS"
 MAX_CONCURRENCY: Final = "HETERO2_MAX_CONCURRENCY"
+# Jobs holding a running slot across the whole deployment (every org); 0 or unset: only each org's plan limits.
+MAX_RUNNING_JOBS: Final = "HETERO2_MAX_RUNNING_JOBS"
 FINALIZE_LAMBDA_MAX_ROWS: Final = "HETERO2_FINALIZE_LAMBDA_MAX_ROWS"
 WORKER_SUBNETS: Final = "HETERO2_WORKER_SUBNETS"
 WORKER_SECURITY_GROUPS: Final = "HETERO2_WORKER_SECURITY_GROUPS"
@@ -38,6 +40,7 @@ GROUP_ROLES: Final = "HETERO2_GROUP_ROLES"  # group claims → org roles, JSON {
 # The Fargate task (functions/handlers/fargate_worker.py); the state machine sets these per task
 TASK: Final = "HETERO2_TASK"
 DESCRIPTORS_KEY: Final = "HETERO2_DESCRIPTORS_KEY"
+CHUNK: Final = "HETERO2_CHUNK"  # one chunk per task (large jobs on Fargate Spot); unset: every chunk of the job
 
 # The audit anchors (functions/service/audit_anchor.py, functions/handlers/audit_anchor.py)
 ANCHOR_BUCKET: Final = "HETERO2_ANCHOR_BUCKET"  # the S3 Object Lock bucket the signed chain heads go to

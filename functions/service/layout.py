@@ -7,7 +7,7 @@ Everything under one bucket, one prefix per org (the boundary its KMS key and IA
     tenants/{org}/decoy-cache/{key[:2]}/{key}.entry          decoys by content address, reused by the org's jobs
     tenants/{org}/projects/{project}/inbox/NAME.csv          the drop folder
     tenants/{org}/projects/{project}/outbox/NAME/            its results
-    tenants/{org}/projects/{project}/jobs/{job}/input/ plan/ chunks/ results/ pack/
+    tenants/{org}/projects/{project}/jobs/{job}/input/ plan/ chunks/ results/ map/ pack/
     tenants/{org}/exports/audit/ocsf/{yyyy}/{mm}/{dd}/{seq}.jsonl  the audit log for the org's SIEM (OCSF)
 """
 
@@ -27,6 +27,7 @@ PUBLIC_KEY_FILE: Final = "signing-public-key.pem"
 PACK_FOLDER: Final = "pack/"
 CHUNKS_FOLDER: Final = "chunks/"
 RESULTS_FOLDER: Final = "results/"
+MAP_RESULTS_FOLDER: Final = "map/"
 PLAN_FILE: Final = "plan/plan.json"
 DESCRIPTORS_FILE: Final = "plan/descriptors.json"
 DROP_ERROR_FILE: Final = "error.json"
@@ -152,9 +153,19 @@ def chunk_data_key(ref: JobRef, chunk: int) -> str:
     return f"{ref.prefix}{RESULTS_FOLDER}{chunk:06d}.slices"
 
 
+def map_results_prefix(ref: JobRef) -> str:
+    """Where the Distributed Map's ResultWriter puts the Map Run's manifest and per-chunk outcomes."""
+    return f"{ref.prefix}{MAP_RESULTS_FOLDER}"
+
+
+def map_results_pattern(org: str) -> str:
+    """Every job's Map Run results of one org, as an IAM resource pattern (the state machine's role writes them)."""
+    return f"{org_prefix(org)}{JOBS_AREA}/{MAP_RESULTS_FOLDER}*"
+
+
 def attempt_prefixes(ref: JobRef) -> tuple[str, ...]:
     """What one run of a job writes; a retried job deletes these first so nothing of the earlier run leaks in."""
-    return tuple(ref.prefix + folder for folder in (CHUNKS_FOLDER, RESULTS_FOLDER, PACK_FOLDER))
+    return tuple(ref.prefix + folder for folder in (CHUNKS_FOLDER, RESULTS_FOLDER, MAP_RESULTS_FOLDER, PACK_FOLDER))
 
 
 def pack_prefix(ref: JobRef) -> str:

@@ -2,8 +2,10 @@
 the CDK app (API usage plans, the worker's reserved concurrency). Standard library only, so the CDK app imports it
 without boto3 or the engine.
 
-``max_workers`` is both the Map's concurrency cap for one of the org's jobs and the share of the RunChunk
-function's reserved concurrency the org's plan pays for (``chunk_concurrency``): one number, not two that drift.
+``concurrent_jobs`` is how many of the org's jobs hold a running slot at once; a start beyond it waits in the job
+queue, where ``queue_rank`` orders it (paid before trial). ``max_workers`` is both the Map's concurrency cap for one
+of the org's jobs and the share of the RunChunk function's reserved concurrency the org's plan pays for
+(``chunk_concurrency``): one number, not two that drift.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ class PlanLimits:
     api_rate_per_second: int
     api_burst: int
     monthly_requests: int
+    # Order in the job queue when slots are short: lower starts first (paid plans before the trial), first come
+    # first served within a rank (functions/service/job_queue.py).
+    queue_rank: int
 
     @property
     def chunk_concurrency(self) -> int:
@@ -35,7 +40,7 @@ class PlanLimits:
 
 
 # Sizing (docs/governance.md): a trial fits the 2,000-molecule demo; standard jobs stay on the Lambda path (below the
-# 2,000,000-row Fargate threshold); enterprise jobs may go to Fargate.
+# 500,000-row Fargate threshold); enterprise jobs may run their chunks on Fargate Spot.
 PLANS: Final[dict[str, PlanLimits]] = {
     "trial": PlanLimits(
         "trial",
@@ -46,6 +51,7 @@ PLANS: Final[dict[str, PlanLimits]] = {
         api_rate_per_second=5,
         api_burst=10,
         monthly_requests=20_000,
+        queue_rank=1,
     ),
     "standard": PlanLimits(
         "standard",
@@ -56,6 +62,7 @@ PLANS: Final[dict[str, PlanLimits]] = {
         api_rate_per_second=20,
         api_burst=40,
         monthly_requests=500_000,
+        queue_rank=0,
     ),
     "enterprise": PlanLimits(
         "enterprise",
@@ -66,6 +73,7 @@ PLANS: Final[dict[str, PlanLimits]] = {
         api_rate_per_second=100,
         api_burst=200,
         monthly_requests=5_000_000,
+        queue_rank=0,
     ),
 }
 DEFAULT_PLAN: Final = "trial"

@@ -1,9 +1,11 @@
-"""Plans and their limits, enforced at submit by one DynamoDB transaction so racing submits cannot overshoot.
+"""Plans and their limits: the molecules of the month, reserved at submit by one conditional write so racing
+submits cannot overshoot.
 
 Counters live in the main table next to the org record (keys in :mod:`functions.service.table`): molecules
-reserved per month (attribute ``used``), jobs holding a running slot (attribute ``running``) and, when the caller
-names the job, that job's slot, so that reserving or releasing the same job twice (a retried handler) changes
-nothing the second time. :func:`reserve_for_job` is what the API's start and the drop-folder planner both call.
+reserved per month (attribute ``used``) and jobs holding a running slot (attribute ``running``, which the job
+queue takes and gives back: :mod:`functions.service.job_queue`). A job's reservation is recorded on the job with a
+``quota_reserved`` flag, so refunding it twice (a retried handler) changes nothing the second time.
+:func:`reserve_for_job` is what the API's start and the drop-folder planner both call.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from functions.service import clock
-from functions.service.clock import checked_month, utc_now
-from functions.service.conditional import is_condition_failure, written
+from functions.service.clock import checked_month
+from functions.service.conditional import flag_taken, is_condition_failure, written
 from functions.service.errors import OrgPlanError, QuotaExceededError, TransientServiceError
 from functions.service.ids import checked_id
 from functions.service.plans import DEFAULT_PLAN, PLANS, PlanLimits
-from functions.service.table import molecules_key, org_key, running_key, slot_key
+from functions.service.table import molecules_key, org_key, running_key
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -79,8 +81,6 @@ class Reservation:
     month: str
     rows: int
     limits: PlanLimits
-    job: str | None = None
-    already_held: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +139,12 @@ class QuotaGuard:
         running = self._table.get_item(Key=running_key(org), ConsistentRead=True).get("Item") or {}
         return QuotaStatus(org, month, limits, _int(molecules.get("used")), _int(running.get("running")))
 
-    def reserve(self, org: str, project: str, rows: int, month: str, *, job: str | None = None) -> Reservation:
-        """Take ``rows`` molecules of the month and one running slot, both or neither (one transaction).
+    def reserve(self, org: str, project: str, rows: int, month: str) -> Reservation:
+        """Take ``rows`` molecules of the month (one conditional write, so racing starts cannot overshoot).
 
-        Raises QuotaExceededError naming the first limit that would be exceeded. With ``job`` the reservation is
-        idempotent: a job that already holds a slot gets ``already_held=True`` and nothing is counted again.
+        Raises QuotaExceededError naming the limit (rows per job, molecules per month). The running slot is not
+        taken here: a job waits for one in the job queue (:mod:`functions.service.job_queue`) instead of being
+        refused, while the monthly quota is still refused up front.
         """
         checked_id(project, "project")
         checked_month(month)
@@ -152,129 +153,35 @@ class QuotaGuard:
         limits = self.limits_of(org)
         if rows > limits.rows_per_job:
             raise QuotaExceededError("rows_per_job", limits.rows_per_job, rows, 0)
-        if rows > limits.molecules_per_month:
-            used = self.status(org, month).molecules_used
-            raise QuotaExceededError("molecules_per_month", limits.molecules_per_month, rows, used)
-        table = self._table.name
-        items: list[TransactWriteItemTypeDef] = [
-            {
-                "Update": {
-                    "TableName": table,
-                    "Key": molecules_key(org, month),
-                    "UpdateExpression": "ADD #used :rows SET #month = :month",
-                    "ConditionExpression": "attribute_not_exists(#used) OR #used <= :room",
-                    "ExpressionAttributeNames": {"#used": "used", "#month": "month"},
-                    "ExpressionAttributeValues": {
-                        ":rows": rows,
-                        ":room": limits.molecules_per_month - rows,
-                        ":month": month,
-                    },
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
-            {
-                "Update": {
-                    "TableName": table,
-                    "Key": running_key(org),
-                    "UpdateExpression": "ADD #running :one",
-                    "ConditionExpression": "attribute_not_exists(#running) OR #running < :limit",
-                    "ExpressionAttributeNames": {"#running": "running"},
-                    "ExpressionAttributeValues": {":one": 1, ":limit": limits.concurrent_jobs},
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
-        ]
-        if job is not None:
-            slot: dict[str, str | int] = {
-                **slot_key(org, project, job),
-                "month": month,
-                "rows": rows,
-                "reserved_at": utc_now(),
-            }
-            items.append({"Put": {"TableName": table, "Item": slot, "ConditionExpression": "attribute_not_exists(pk)"}})
-        reasons = self._transact(items)
-        if reasons is None:
-            return Reservation(org, project, month, rows, limits, job)
-        if job is not None and reasons[2].get("Code") == "ConditionalCheckFailed":
-            held = self._table.get_item(Key=slot_key(org, project, job), ConsistentRead=True).get("Item") or {}
-            held_month = str(held.get("month", month))
-            return Reservation(org, project, held_month, _int(held.get("rows")), limits, job, already_held=True)
-        if reasons[0].get("Code") == "ConditionalCheckFailed":
-            used = self._old_value(reasons[0], "used")
-            raise QuotaExceededError("molecules_per_month", limits.molecules_per_month, rows, used)
-        if reasons[1].get("Code") == "ConditionalCheckFailed":
-            running = self._old_value(reasons[1], "running")
-            raise QuotaExceededError("concurrent_jobs", limits.concurrent_jobs, 1, running)
-        raise TransientServiceError(f"quota transaction cancelled: {[r.get('Code') for r in reasons]}")
-
-    def release(self, org: str, *, project: str | None = None, job: str | None = None) -> bool:
-        """Give a running slot back (never below 0). With ``project`` and ``job``, only that job's slot, once.
-
-        Returns False when there was nothing to give back (counter at 0, or the job's slot already released).
-        """
-        if job is None:
-            return self._decrement_running(org)
-        if project is None:
-            raise ValueError("release of a job's slot needs its project")
-        items: list[TransactWriteItemTypeDef] = [
-            {
-                "Delete": {
-                    "TableName": self._table.name,
-                    "Key": slot_key(org, project, job),
-                    "ConditionExpression": "attribute_exists(pk)",
-                }
-            },
-            {
-                "Update": {
-                    "TableName": self._table.name,
-                    "Key": running_key(org),
-                    "UpdateExpression": "ADD #running :minus",
-                    "ConditionExpression": "#running > :zero",
-                    "ExpressionAttributeNames": {"#running": "running"},
-                    "ExpressionAttributeValues": {":minus": -1, ":zero": 0},
-                }
-            },
-        ]
-        reasons = self._transact(items)
-        if reasons is None:
-            return True
-        if reasons[0].get("Code") == "ConditionalCheckFailed":
-            return False
-        # The slot exists but the counter is already 0 (it drifted): drop the slot, leave the counter at 0.
-        self._table.delete_item(Key=slot_key(org, project, job))
-        return True
+        try:
+            self._table.update_item(
+                Key=molecules_key(org, month),
+                UpdateExpression="ADD #used :rows SET #month = :month",
+                ConditionExpression="attribute_not_exists(#used) OR #used <= :room",
+                ExpressionAttributeNames={"#used": "used", "#month": "month"},
+                ExpressionAttributeValues={":rows": rows, ":room": limits.molecules_per_month - rows, ":month": month},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            old: Any = exc.response.get("Item") or {}
+            used = _int(self._deserialized(old).get("used"))
+            raise QuotaExceededError("molecules_per_month", limits.molecules_per_month, rows, used) from exc
+        return Reservation(org, project, month, rows, limits)
 
     def release_job(self, job_key: Mapping[str, str], org: str, month: str | None, unused_rows: int) -> bool:
-        """Give back a job's running slot and its unused molecules together with the job's ``quota_reserved`` flag,
-        in one transaction: a crash can never leave the flag taken and the slot held (or the slot given twice).
+        """Refund a job's unused molecules together with taking its ``quota_reserved`` flag, in one transaction: a
+        crash can never leave the flag taken and the molecules kept (or refunded twice).
 
-        Returns False when the flag was gone already (someone released it). A counter that drifted (running at 0,
-        or fewer molecules counted than the refund) is left alone; the flag is still taken.
+        Returns False when the flag was gone already (someone refunded it). A counter that drifted (fewer molecules
+        counted than the refund) is left alone; the flag is still taken.
         """
         table = self._table.name
-        flag: TransactWriteItemTypeDef = {
-            "Update": {
-                "TableName": table,
-                "Key": dict(job_key),
-                "UpdateExpression": "REMOVE #flag SET #released = :true",
-                "ConditionExpression": "#flag = :true",
-                "ExpressionAttributeNames": {"#flag": "quota_reserved", "#released": "quota_released"},
-                "ExpressionAttributeValues": {":true": True},
-            }
-        }
-        running: TransactWriteItemTypeDef = {
-            "Update": {
-                "TableName": table,
-                "Key": running_key(org),
-                "UpdateExpression": "ADD #running :minus",
-                "ConditionExpression": "#running > :zero",
-                "ExpressionAttributeNames": {"#running": "running"},
-                "ExpressionAttributeValues": {":minus": -1, ":zero": 0},
-            }
-        }
-        optional: list[TransactWriteItemTypeDef] = [running]
+        flag = flag_taken(table, job_key, "quota_reserved", quota_released=True)
+        refund: list[TransactWriteItemTypeDef] = []
         if unused_rows > 0 and month:
-            optional.append(
+            refund.append(
                 {
                     "Update": {
                         "TableName": table,
@@ -286,6 +193,14 @@ class QuotaGuard:
                     }
                 }
             )
+        return self.transact_with_flag(flag, refund)
+
+    def transact_with_flag(self, flag: TransactWriteItemTypeDef, optional: list[TransactWriteItemTypeDef]) -> bool:
+        """``flag`` (a conditional write that may happen once) and the counter writes that go with it, together.
+
+        False when the flag's condition did not hold; a counter whose floor condition fails (it drifted) is dropped
+        and the rest written, so the flag is never left standing because of a bad counter.
+        """
         while True:
             reasons = self._transact([flag, *optional])
             if reasons is None:
@@ -294,7 +209,7 @@ class QuotaGuard:
                 return False
             failed = [i for i, r in enumerate(reasons[1:]) if r.get("Code") == "ConditionalCheckFailed"]
             if not failed:
-                raise TransientServiceError(f"quota release cancelled: {[r.get('Code') for r in reasons]}")
+                raise TransientServiceError(f"quota transaction cancelled: {[r.get('Code') for r in reasons]}")
             optional = [item for i, item in enumerate(optional) if i not in failed]
 
     def refund(self, org: str, month: str, rows: int) -> bool:
@@ -314,16 +229,9 @@ class QuotaGuard:
             )
         )
 
-    def _decrement_running(self, org: str) -> bool:
-        return written(
-            lambda: self._table.update_item(
-                Key=running_key(org),
-                UpdateExpression="ADD #running :minus",
-                ConditionExpression="#running > :zero",
-                ExpressionAttributeNames={"#running": "running"},
-                ExpressionAttributeValues={":minus": -1, ":zero": 0},
-            )
-        )
+    def transact(self, items: list[TransactWriteItemTypeDef]) -> list[Mapping[str, Any]] | None:
+        """Run a transaction; None on success, else the cancellation reasons (one per item, in order)."""
+        return self._transact(items)
 
     def _transact(self, items: list[TransactWriteItemTypeDef]) -> list[Mapping[str, Any]] | None:
         """Run the transaction; None on success, else the cancellation reasons (one per item, in order).
@@ -347,20 +255,22 @@ class QuotaGuard:
             return None
         raise TransientServiceError("quota counters stayed contended; try again")
 
-    def _old_value(self, reason: Mapping[str, Any], name: str) -> int:
-        item = reason.get("Item") or {}
-        value = item.get(name)
-        if isinstance(value, dict):
-            value = self._deserializer.deserialize(cast("AttributeValueTypeDef", value))
-        return _int(value)
+    def _deserialized(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """An item as ReturnValuesOnConditionCheckFailure gives it (low-level attribute values) in Python values."""
+        return {
+            name: self._deserializer.deserialize(cast("AttributeValueTypeDef", value))
+            if isinstance(value, dict)
+            else value
+            for name, value in item.items()
+        }
 
 
 def reserve_for_job(ctx: ServiceContext, ref: JobRef, rows: int) -> Reservation:
-    """Reserve a job's rows and a running slot, and record on the job what to give back when it ends.
+    """Reserve a job's rows of the month, and record on the job what to give back when it ends.
 
     The month is read once: the molecules counter charged and the ``quota_month`` that a refund later credits are
     the same month even when the reservation straddles midnight at a month's end. Raises QuotaExceededError or
-    OrgPlanError with nothing held.
+    OrgPlanError with nothing held. The running slot is the job queue's (:mod:`functions.service.job_queue`).
     """
     month = clock.this_month()
     reservation = ctx.quotas.reserve(ref.org, ref.project, rows, month)

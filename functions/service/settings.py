@@ -11,7 +11,9 @@ from functions.service import env
 from functions.service.chunk_sizing import MIN_CHUNK_ROWS, TARGET_CHUNK_SECONDS
 
 DEFAULT_KMS_ALIAS_PREFIX = "alias/hetero2"
-DEFAULT_FARGATE_MIN_ROWS = 2_000_000
+# Jobs this large run their chunk workers as Fargate Spot tasks (one per chunk): ~5x cheaper per vCPU-second than
+# the RunChunk Lambda, worth a task's minute of start-up once a job takes minutes anyway (docs/cost.md).
+DEFAULT_FARGATE_MIN_ROWS = 500_000
 # Finalize no longer touches rows (parallel pack assembly: ~14 µs of CPU per molecule plus S3 copies, ~40 s per
 # 1,000,000 molecules, docs/cost.md), so the Finalize Lambda's 15 minutes hold the largest job a plan allows
 # (5,000,000 rows); the Fargate finalize task, and its minute of start-up, is only for jobs above that.
@@ -38,6 +40,8 @@ class Settings:
     kms_alias_prefix: str = DEFAULT_KMS_ALIAS_PREFIX
     fargate_min_rows: int = DEFAULT_FARGATE_MIN_ROWS
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    # The deployment's cap on jobs running at once, over every org (0: none; each org's plan still limits it).
+    max_running_jobs: int = 0
     finalize_lambda_max_rows: int = DEFAULT_FINALIZE_LAMBDA_MAX_ROWS
     worker_subnets: tuple[str, ...] = field(default_factory=tuple)
     worker_security_groups: tuple[str, ...] = field(default_factory=tuple)
@@ -63,6 +67,7 @@ class Settings:
             kms_alias_prefix=environ.get(env.KMS_ALIAS_PREFIX, DEFAULT_KMS_ALIAS_PREFIX),
             fargate_min_rows=int(environ.get(env.FARGATE_MIN_ROWS, DEFAULT_FARGATE_MIN_ROWS)),
             max_concurrency=int(environ.get(env.MAX_CONCURRENCY, DEFAULT_MAX_CONCURRENCY)),
+            max_running_jobs=int(environ.get(env.MAX_RUNNING_JOBS) or 0),
             finalize_lambda_max_rows=int(environ.get(env.FINALIZE_LAMBDA_MAX_ROWS, DEFAULT_FINALIZE_LAMBDA_MAX_ROWS)),
             worker_subnets=_split(environ.get(env.WORKER_SUBNETS, "")),
             worker_security_groups=_split(environ.get(env.WORKER_SECURITY_GROUPS, "")),

@@ -1,9 +1,10 @@
 """What every ended job owes, paid exactly once whoever ends it (finalize, its retry, mark-failed, cancel, the
-reconciler of timed-out or aborted executions): its running slot and unused molecules back, and one metering record.
+reconciler of timed-out or aborted executions): its running slot (or its place in the queue) and unused molecules
+back, and one metering record; then the freed slot goes to the next queued job (:mod:`functions.service.job_queue`).
 
-Each half is a DynamoDB transaction that also flips a flag on the job item (``quota_reserved`` off, ``metered`` on),
-so a crash between "the job ended" (the commit point) and "the job was settled" is repaired by calling
-:func:`settle_job` again, and calling it twice changes nothing.
+Each part is a DynamoDB transaction that also flips a flag on the job item (``quota_reserved`` and ``slot_held``
+off, ``metered`` on), so a crash between "the job ended" (the commit point) and "the job was settled" is repaired
+by calling :func:`settle_job` again, and calling it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from functions.service import clock, table
+from functions.service import clock, job_queue, table
 from functions.service.conditional import transacted
 from functions.service.jobs import job_key
 from functions.service.metering import COUNTERS
-from functions.service.observability import logger
+from functions.service.observability import logger, metrics
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -24,9 +25,9 @@ if TYPE_CHECKING:
     from functions.service.tenancy import JobRef
 
 
-def release_job_slot(ctx: ServiceContext, ref: JobRef) -> bool:
-    """Give the job's running slot back, once, and refund the molecules it reserved but did not process: the
-    monthly quota counts what ran, not what was declared."""
+def refund_reservation(ctx: ServiceContext, ref: JobRef) -> bool:
+    """Refund the molecules the job reserved but did not process, once: the monthly quota counts what ran, not
+    what was declared."""
     job = ctx.jobs.get(ref)
     if not job.get("quota_reserved"):
         return False
@@ -86,8 +87,23 @@ def meter_job_once(ctx: ServiceContext, ref: JobRef) -> bool:
 
 
 def settle_job(ctx: ServiceContext, ref: JobRef) -> dict[str, bool]:
-    """Release and meter an ended job; safe to call any number of times, from any of the job's enders."""
-    released = release_job_slot(ctx, ref)
+    """Release and meter an ended job, then start the next queued jobs; safe to call any number of times, from any
+    of the job's enders (each release is taken once by its flag; dispatch takes only free slots)."""
+    refunded = refund_reservation(ctx, ref)
+    released = job_queue.release_slot(ctx, ref)
+    left = job_queue.leave(ctx, ref)
     metered = meter_job_once(ctx, ref)
-    logger.info("job settled", extra={**ref.as_dict(), "released": released, "metered": metered})
-    return {"released": released, "metered": metered}
+    logger.info("job settled", extra={**ref.as_dict(), "refunded": refunded, "released": released, "metered": metered})
+    dispatch_quietly(ctx)
+    return {"released": released, "refunded": refunded, "left_queue": left, "metered": metered}
+
+
+def dispatch_quietly(ctx: ServiceContext) -> list[JobRef]:
+    """Move the queue after a release. A fault here must not undo the ending that freed the slot (a cancel that
+    answered 500, a finalize retried): the execution-end event and the periodic sweep dispatch again."""
+    try:
+        return job_queue.dispatch(ctx)
+    except Exception:  # logged and counted; the next dispatch finds the same queue
+        logger.exception("dispatch after settlement failed; the sweep will retry")
+        metrics.add_metric(name="DispatchFailures", unit="Count", value=1)
+        return []

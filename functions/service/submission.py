@@ -1,21 +1,22 @@
-"""Start and cancel jobs: the job record first (conditional), then the state machine execution.
+"""Start and cancel jobs: the job record first (conditional), then the job queue, which starts the execution when
+a running slot is free.
 
-The API's start and retry go through :func:`start_submitted` (checks, quota, start); the drop folder starts its
-jobs with :func:`start_job` and reserves quota when the planner has counted the rows.
+The API's start and retry go through :func:`start_submitted` (checks, the month's molecules, queue); the drop folder
+queues its jobs with :func:`start_job` and reserves molecules when the planner has counted the rows.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import TYPE_CHECKING
 
 from functions.service import layout
 from functions.service.errors import StateConflictError, UploadMissingError, UploadRejectedError
+from functions.service.job_queue import enqueue
 from functions.service.jobs import JobRecord, JobState
 from functions.service.observability import logger
 from functions.service.quotas import reserve_for_job
-from functions.service.settlement import release_job_slot, settle_job
+from functions.service.settlement import dispatch_quietly, refund_reservation, settle_job
 
 if TYPE_CHECKING:
     from functions.service.context import ServiceContext
@@ -40,10 +41,12 @@ def check_uploads(ctx: ServiceContext, job: JobRecord) -> None:
 
 
 def start_submitted(ctx: ServiceContext, ref: JobRef, expected: frozenset[JobState]) -> JobRecord:
-    """Start (CREATED) or retry (FAILED, CANCELLED) a job submitted through the API: checks, quota, the execution.
+    """Start (CREATED) or retry (FAILED, CANCELLED) a job submitted through the API: checks, the month's molecules,
+    then the queue, which starts it at once when the org (and the deployment) has a free running slot.
 
     Raises StateConflictError (wrong state, or a racing start won), UploadMissingError, UploadRejectedError,
-    QuotaExceededError; in every case the job holds no quota afterwards.
+    QuotaExceededError (rows per job, molecules per month: refused up front, never queued); in every case the job
+    holds no quota afterwards. A job beyond the concurrent-job limit is not refused: it is QUEUED with its position.
     """
     job = ctx.jobs.get(ref)
     if job.state not in expected:
@@ -52,29 +55,22 @@ def start_submitted(ctx: ServiceContext, ref: JobRef, expected: frozenset[JobSta
     check_uploads(ctx, job)
     reserve_for_job(ctx, ref, int(job.get("expected_rows") or 1))
     try:
-        start_job(ctx, ref)
+        start_job(ctx, ref, job.state)  # the state just checked: the queue's conditional write holds it
     except StateConflictError:
-        release_job_slot(ctx, ref)
+        refund_reservation(ctx, ref)
         raise
     return ctx.jobs.get(ref)
 
 
-def start_job(ctx: ServiceContext, ref: JobRef) -> JobRecord:
-    """CREATED (or FAILED or CANCELLED, for a retry) → QUEUED, then start one execution named after the job and attempt.
+def start_job(ctx: ServiceContext, ref: JobRef, expected: JobState | None = None) -> JobRecord:
+    """``expected`` (default: CREATED, FAILED or CANCELLED, whichever the job is) → QUEUED (waiting in the job
+    queue), then dispatch: the job starts now if a slot is free.
 
-    Step Functions refuses a second execution with the same name, so a retried start call cannot run a job
-    twice; the conditional state write refuses it even earlier.
+    The execution is named after the job and attempt, so Step Functions refuses a second one for the same attempt;
+    the conditional state write refuses a second start even earlier.
     """
-    current = ctx.jobs.get(ref)
-    attempt = int(current.get("attempt", 0)) + 1
-    record = ctx.jobs.transition(ref, JobState.QUEUED, attempt=attempt)
-    execution = ctx.sfn.start_execution(
-        stateMachineArn=ctx.settings.state_machine_arn,
-        name=f"{ref.job}-{attempt}",
-        input=json.dumps(ref.as_dict()),
-    )
-    ctx.jobs.update(ref, execution_arn=execution["executionArn"])
-    logger.info("job started", extra={**ref.as_dict(), "attempt": attempt})
+    record = enqueue(ctx, ref, expected)
+    dispatch_quietly(ctx)
     return record
 
 

@@ -7,7 +7,6 @@ One partition per org (IAM's ``dynamodb:LeadingKeys`` condition pins a role to i
     pk=ORG#{org}                       sk=PROJECT#{project}              project record
     pk=ORG#{org}                       sk=QUOTA#MOLECULES#{yyyy-mm}      molecules reserved that month
     pk=ORG#{org}                       sk=QUOTA#RUNNING                  jobs holding a running slot
-    pk=ORG#{org}                       sk=QUOTA#SLOT#{project}#{job}     one job's slot (idempotent reserve)
     pk=ORG#{org}                       sk=USAGE#{yyyy-mm}#{project}      metered usage
     pk=ORG#{org}                       sk=REFUSALS#{yyyy-mm-ddThh:mm}    refusals audited that minute (rate limit)
     pk=ORG#{org}                       sk=SHARE#{user}#{project}#{job}   a job shown to a member of the org
@@ -17,7 +16,12 @@ One partition per org (IAM's ``dynamodb:LeadingKeys`` condition pins a role to i
     pk=ORG#{org}#PROJECT#{project}     sk=MEMBER#{user}                  project role
     pk=ORG#{org}#PROJECT#{project}     sk=JOB#{job}                      job record
     pk=ORG#{org}#PROJECT#{project}     sk=PROGRESS#{job}#{attempt}#{chunk}  one counted chunk (no growing set)
+    pk=QUEUE                           sk=RUNNING                        the deployment's jobs holding a slot
+    pk=QUEUE                           sk=WAIT#{rank}#{queued_at}#{org}#{project}#{job}   a job waiting for a slot
     audit table: pk=ORG#{org}          sk=EVENT#{seq:012d}               one audit event
+
+The job queue is the one partition that is not an org's: it orders every tenant's waiting jobs together (plan rank,
+then arrival), so its roles get their own grant on ``pk=QUEUE`` (``infra_cdk/access.py``).
 """
 
 from __future__ import annotations
@@ -40,13 +44,15 @@ USAGE: Final = "USAGE#"
 EVENT: Final = "EVENT#"
 QUOTA_MOLECULES: Final = "QUOTA#MOLECULES#"
 QUOTA_RUNNING: Final = "QUOTA#RUNNING"
-QUOTA_SLOT: Final = "QUOTA#SLOT#"
 REFUSALS: Final = "REFUSALS#"
 PROGRESS: Final = "PROGRESS#"
 SHARE: Final = "SHARE#"
 SCIM_TOKEN: Final = "SCIM#TOKEN"
 SCIM_USER: Final = "SCIM#USER#"
 SCIM_GROUP: Final = "SCIM#GROUP#"
+QUEUE: Final = "QUEUE"
+QUEUE_WAITING: Final = "WAIT#"
+QUEUE_RUNNING: Final = "RUNNING"
 
 Key = dict[str, str]
 
@@ -116,8 +122,15 @@ def running_key(org: str) -> Key:
     return {"pk": org_pk(org), "sk": QUOTA_RUNNING}
 
 
-def slot_key(org: str, project: str, job: str) -> Key:
-    return {"pk": org_pk(org), "sk": f"{QUOTA_SLOT}{checked_id(project, 'project')}#{checked_id(job, 'job')}"}
+def deployment_running_key() -> Key:
+    """The count of jobs holding a running slot across every org of the deployment (its ``max_running_jobs``)."""
+    return {"pk": QUEUE, "sk": QUEUE_RUNNING}
+
+
+def queue_entry_key(rank: int, queued_at: str, org: str, project: str, job: str) -> Key:
+    """A waiting job's place: sorted by plan rank, then arrival (microseconds), then ids (a stable tie-break)."""
+    ids = f"{checked_id(org, 'org')}#{checked_id(project, 'project')}#{checked_id(job, 'job')}"
+    return {"pk": QUEUE, "sk": f"{QUEUE_WAITING}{int(rank):02d}#{queued_at}#{ids}"}
 
 
 def usage_prefix(month: str | None = None) -> str:

@@ -11,7 +11,6 @@ import requests
 
 from functions.api.deps import services
 from functions.service import clock, submission
-from functions.service.jobs import JobState
 from functions.service.tenancy import JobRef
 
 if TYPE_CHECKING:
@@ -70,17 +69,19 @@ def test_same_key_with_another_body_is_409_and_keys_are_per_user(tenant: Tenant)
     assert theirs.json()["job"]["job"] != first.json()["job"]["job"]
 
 
+def _no_dispatch(ctx: Any) -> list[JobRef]:
+    """Queue without dispatching: the job waits, holding its reservation, until the test ends it."""
+    return []
+
+
 def test_concurrent_starts_cannot_exceed_the_monthly_molecule_quota(
     tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """standard plan: 1,000,000 molecules a month. Eight jobs declaring 240,000 rows each, started at once:
-    exactly four fit (960,000), the others are 429 with what was exceeded. The jobs are only queued (no
-    execution), so none can finish and refund its unused rows while the race is on."""
-
-    def queue_only(ctx: Any, ref: Any) -> Any:
-        return ctx.jobs.transition(ref, JobState.QUEUED)
-
-    monkeypatch.setattr(submission, "start_job", queue_only)
+    exactly four fit (960,000), the others are 429 with what was exceeded: the monthly quota is refused up front,
+    never queued. The jobs wait in the queue (nothing dispatches them), so none can finish and refund its unused
+    rows while the race is on."""
+    monkeypatch.setattr(submission, "dispatch_quietly", _no_dispatch)
     tenant.project("p1")
     base = f"/v1/orgs/{tenant.org}/projects/p1/jobs"
     jobs = []
@@ -115,17 +116,12 @@ def test_rows_per_job_is_refused_at_submit(tenant: Tenant) -> None:
     assert response.json()["error"]["details"][0]["quota"] == "rows_per_job"
 
 
-def _queue_only(ctx: Any, ref: JobRef) -> Any:
-    """Start without an execution, so the job holds its reservation until the test ends it."""
-    return ctx.jobs.transition(ref, JobState.QUEUED)
-
-
 def test_a_start_at_the_last_second_of_a_month_is_charged_and_refunded_to_that_month(
     tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The clock reads 23:59:59 on 31 January and moves a second at every reading: the reservation must charge
     January and record January, so that the cancel's refund gives January back (not February)."""
-    monkeypatch.setattr(submission, "start_job", _queue_only)
+    monkeypatch.setattr(submission, "dispatch_quietly", _no_dispatch)
     tenant.project("p1")
     base = f"/v1/orgs/{tenant.org}/projects/p1/jobs"
     created = tenant.admin.post(base, {"input_name": "m.csv", "expected_rows": 500}).json()

@@ -48,6 +48,15 @@ def test_defaults_zones_jwks_and_reserved_concurrency() -> None:
     assert acme.oidc.resolved_jwks_url == "https://login.acme-pharma.example/oauth2/default/.well-known/jwks.json"
     assert acme.chunk_concurrency == PLANS["enterprise"].chunk_concurrency + PLANS["standard"].chunk_concurrency
     assert acme.orgs == ("acme-discovery", "acme-tox")
+    # no cap of its own: the tenants' plans are the only limits on running jobs
+    assert acme.running_jobs_cap == PLANS["enterprise"].concurrent_jobs + PLANS["standard"].concurrent_jobs
+
+
+def test_a_deployment_cap_on_running_jobs_is_a_positive_number(tmp_path: Path) -> None:
+    capped = load_customer_config(_write(tmp_path, "acme.json", {**_acme(), "max_running_jobs": 5}))
+    assert capped.running_jobs_cap == 5
+    with pytest.raises(CustomerConfigError, match="max_running_jobs"):
+        load_customer_config(_write(tmp_path, "acme.json", {**_acme(), "max_running_jobs": 0}))
 
 
 def test_toml_config_reads_like_json(tmp_path: Path) -> None:

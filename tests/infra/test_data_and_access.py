@@ -265,10 +265,16 @@ def test_table_grants_are_limited_to_the_tenants_partition_keys(synthesized: Syn
         for policy, statement in _identity_statements(synthesized, stack)
         if statement["Resource"] == {"Fn::GetAtt": [main, "Arn"]}
     ]
-    keyed = [statement for _, statement in grants if "Condition" in statement]
+    keyed = [statement for _, statement in grants if "ForAllValues:StringLike" in statement.get("Condition", {})]
     assert len(keyed) == 12  # every function (ScimAuthorizer included) and the Fargate worker
     for statement in keyed:
         assert sorted(statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]) == expected
+    # The job queue's one partition, shared by the tenants (its entries name the org): whoever releases a slot or
+    # dispatches (Api, DropTrigger, Finalize, the Fargate worker, MarkFailed, Reconcile), and nothing more.
+    queue = [statement for _, statement in grants if "ForAllValues:StringEquals" in statement.get("Condition", {})]
+    assert len(queue) == 6
+    for statement in queue:
+        assert statement["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["QUEUE"]}}
     # The grants a partition-key condition cannot cover: the Scan of org records by the daily retention pass
     # and by the hourly audit anchoring (which finds the orgs to anchor that way).
     unkeyed = sorted((policy, statement["Action"]) for policy, statement in grants if "Condition" not in statement)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import hetero_core
-from infra_cdk.assets import REPO_ROOT, WORKER_REQUIREMENTS
-from infra_cdk.contract import WORKER_DOCKERFILE
+from infra_cdk.assets import CHUNK_REQUIREMENTS, REPO_ROOT, WORKER_REQUIREMENTS
+from infra_cdk.contract import CHUNK_IMAGE_TARGET, FULL_IMAGE_TARGET, WORKER_DOCKERFILE
 
 LAYER_REQUIREMENTS = "layers/control_plane/requirements.txt"
 
@@ -43,7 +43,7 @@ def test_lock_and_exports_are_current() -> None:
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
 
 
-@pytest.mark.parametrize("path", [WORKER_REQUIREMENTS, LAYER_REQUIREMENTS])
+@pytest.mark.parametrize("path", [WORKER_REQUIREMENTS, CHUNK_REQUIREMENTS, LAYER_REQUIREMENTS])
 def test_exports_pin_every_package_with_hashes(path: str) -> None:
     requirements = [
         line
@@ -55,15 +55,41 @@ def test_exports_pin_every_package_with_hashes(path: str) -> None:
         assert re.match(r"^[A-Za-z0-9._-]+==[^ ;]+( ;.*)? \\$", line), line
 
 
-def test_worker_image_installs_the_locked_dependencies_before_the_code() -> None:
-    lines = [line.strip() for line in (REPO_ROOT / WORKER_DOCKERFILE).read_text(encoding="utf-8").splitlines()]
-    (base,) = [line for line in lines if line.startswith("FROM ")]
-    assert re.fullmatch(r"FROM public\.ecr\.aws/lambda/python:3\.12@sha256:[0-9a-f]{64}", base), base
-    copies = [line for line in lines if line.startswith("COPY ")]
-    assert copies[0].split()[1] == WORKER_REQUIREMENTS, "the dependency layer comes before any code"
-    install = next(index for index, line in enumerate(lines) if "pip install" in line)
-    assert "--require-hashes" in " ".join(lines[install : install + 3])
-    assert install < lines.index(copies[1])
+def _stages() -> dict[str, list[str]]:
+    """The Dockerfile's lines per ``FROM ... AS name`` stage."""
+    stages: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in (REPO_ROOT / WORKER_DOCKERFILE).read_text(encoding="utf-8").splitlines():
+        if line.startswith("FROM "):
+            current = stages.setdefault(line.split()[-1], [line])
+        elif line.strip() and not line.startswith("#"):
+            current.append(line.strip())
+    return stages
+
+
+def test_worker_images_install_the_locked_dependencies_before_the_code() -> None:
+    stages = _stages()
+    assert list(stages) == ["base", CHUNK_IMAGE_TARGET, FULL_IMAGE_TARGET], "full is last: the default target"
+    assert re.fullmatch(r"FROM public\.ecr\.aws/lambda/python:3\.12@sha256:[0-9a-f]{64} AS base", stages["base"][0])
+    for target, requirements in ((CHUNK_IMAGE_TARGET, CHUNK_REQUIREMENTS), (FULL_IMAGE_TARGET, WORKER_REQUIREMENTS)):
+        lines = stages[target]
+        copies = [line for line in lines if line.startswith("COPY ")]
+        assert copies[0].split()[1] == requirements, "the dependency layer comes before any code"
+        install = next(index for index, line in enumerate(lines) if "pip install" in line)
+        assert "--require-hashes" in " ".join(lines[install : install + 3])
+        assert install < lines.index(copies[1])
+
+
+def test_the_chunk_image_leaves_out_what_only_the_report_and_parquet_need() -> None:
+    def names(path: str) -> set[str]:
+        text = (REPO_ROOT / path).read_text(encoding="utf-8")
+        return {line.split("==")[0].lower() for line in text.splitlines() if re.match(r"^[A-Za-z0-9._-]+==", line)}
+
+    lean, full = names(CHUNK_REQUIREMENTS), names(WORKER_REQUIREMENTS)
+    assert {"matplotlib", "pyarrow"} <= full
+    assert lean < full
+    assert not lean & {"matplotlib", "pyarrow", "contourpy", "fonttools", "kiwisolver", "cycler"}
+    assert {"rdkit", "numpy", "boto3", "aws-lambda-powertools", "pydantic"} <= lean
 
 
 def test_layer_build_installs_the_locked_export_with_hashes() -> None:

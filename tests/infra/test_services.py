@@ -13,7 +13,7 @@ from aws_cdk import assertions
 from functions.scim.paths import SCIM_BASE_PATH
 from infra_cdk import contract
 from infra_cdk.api import MANAGED_RULE_GROUPS, SCIM_TOKEN_SHAPE, TOKEN_SHAPE
-from infra_cdk.assets import REPO_ROOT, WORKER_REQUIREMENTS
+from infra_cdk.assets import CHUNK_REQUIREMENTS, REPO_ROOT, WORKER_REQUIREMENTS
 from infra_cdk.compute import (
     CONTROL_PLANE_FUNCTIONS,
     FARGATE_CODE_SERVICES,
@@ -60,29 +60,34 @@ def test_every_contract_handler_is_deployed(synthesized: Synthesized, stack: str
     assert set(_functions_by_handler(synthesized, stack)) == ALL_HANDLERS
 
 
-def test_worker_lambdas_and_fargate_task_run_one_image(synthesized: Synthesized, stack: str) -> None:
+def test_run_chunk_runs_the_lean_image_and_the_rest_share_the_full_one(synthesized: Synthesized, stack: str) -> None:
     functions = _functions_by_handler(synthesized, stack)
-    images = {json.dumps(functions[spec.handler]["Code"]["ImageUri"]) for spec in WORKER_FUNCTIONS}
+    images = {spec.name: json.dumps(functions[spec.handler]["Code"]["ImageUri"]) for spec in WORKER_FUNCTIONS}
     _, task = _only(synthesized.resources(stack, "AWS::ECS::TaskDefinition"))
     (container,) = task["Properties"]["ContainerDefinitions"]
-    images.add(json.dumps(container["Image"]))
-    assert len(images) == 1
+    assert images["Plan"] == images["Finalize"] != images["RunChunk"]
+    assert json.dumps(container["Image"]) != images["RunChunk"]
     assert container["Name"] == contract.WORKER_CONTAINER_NAME
     assert (*container["EntryPoint"], *container["Command"]) == contract.FARGATE_WORKER_COMMAND
     assert container["LogConfiguration"]["LogDriver"] == "awslogs"
     assert task["Properties"]["RequiresCompatibilities"] == ["FARGATE"]
     manifest = json.loads((synthesized.outdir / f"{stack}.assets.json").read_text(encoding="utf-8"))
-    assert len(manifest["dockerImages"]) == 1
+    targets = sorted(image["source"].get("dockerBuildTarget", "") for image in manifest["dockerImages"].values())
+    # the full image is one asset for the functions and the task (same directory, file, target), or two when the
+    # task's platform is spelled and the functions' is not; the chunk image is its own
+    assert targets.count(contract.CHUNK_IMAGE_TARGET) == 1
+    assert set(targets) == {contract.CHUNK_IMAGE_TARGET, contract.FULL_IMAGE_TARGET}
 
 
 def test_worker_image_context_is_the_engine_and_service_only(synthesized: Synthesized, stack: str) -> None:
     manifest = json.loads((synthesized.outdir / f"{stack}.assets.json").read_text(encoding="utf-8"))
-    (image,) = manifest["dockerImages"].values()
-    context = synthesized.outdir / image["source"]["directory"]
-    assert sorted(path.name for path in context.iterdir()) == ["functions", "hetero_core"]
-    assert (context / contract.WORKER_DOCKERFILE).is_file()
-    assert (context / WORKER_REQUIREMENTS).is_file()
-    assert not list(context.rglob("__pycache__"))
+    for image in manifest["dockerImages"].values():
+        context = synthesized.outdir / image["source"]["directory"]
+        assert sorted(path.name for path in context.iterdir()) == ["functions", "hetero_core"]
+        assert (context / contract.WORKER_DOCKERFILE).is_file()
+        assert (context / WORKER_REQUIREMENTS).is_file()
+        assert (context / CHUNK_REQUIREMENTS).is_file()
+        assert not list(context.rglob("__pycache__"))
 
 
 def _control_plane_asset(synthesized: Synthesized, stack: str) -> Path:
@@ -170,7 +175,9 @@ def test_state_machine_is_inline_substituted_logged_and_traced(synthesized: Synt
     definition = properties["DefinitionString"]
     assert isinstance(definition, str), "inline, so cfn-lint validates the ASL"
     states = json.loads(definition)["States"]
-    assert {"Plan", "ChooseExecutor", "ProcessChunks", "RunFargateWorker", "Finalize", "MarkFailed"} <= set(states)
+    assert {"Plan", "ChooseExecutor", "ProcessChunks", "ProcessChunksOnFargate", "Finalize", "MarkFailed"} <= set(
+        states
+    )
     assert set(properties["DefinitionSubstitutions"]) == set(contract.ASL_SUBSTITUTIONS)
     assert properties["DefinitionSubstitutions"][contract.SUB_CONTAINER] == contract.WORKER_CONTAINER_NAME
     assert properties["LoggingConfiguration"]["Level"] == "ALL"
@@ -302,7 +309,8 @@ def test_drop_folder_files_reach_the_trigger_with_retries_and_dead_letters(
         for rule in rules.values()
         if "ScheduleExpression" in rule["Properties"]
     ]
-    assert sorted(schedules) == ["cron(17 3 * * ? *)", "rate(1 hour)"]  # retention daily, audit anchors hourly
+    # retention daily, audit anchors hourly, the job queue sweep every 5 minutes
+    assert sorted(schedules) == ["cron(17 3 * * ? *)", "rate(1 hour)", "rate(5 minutes)"]
     queue, _ = _only(synthesized.resources(stack, "AWS::SQS::Queue"))
     for rule in rules.values():
         if "EventBusName" in rule["Properties"]:
@@ -319,14 +327,15 @@ def test_drop_folder_files_reach_the_trigger_with_retries_and_dead_letters(
     )
 
 
-def test_executions_that_end_badly_reach_the_reconcile_function(synthesized: Synthesized, stack: str) -> None:
-    """Step Functions skips the Catch on TIMED_OUT and ABORTED: this rule is how such a job still ends."""
+def test_executions_that_end_reach_the_reconcile_function(synthesized: Synthesized, stack: str) -> None:
+    """Step Functions skips the Catch on TIMED_OUT and ABORTED: this rule is how such a job still ends; every end
+    (SUCCEEDED too) also moves the job queue."""
     template = synthesized.templates[stack]
     rules = synthesized.resources(stack, "AWS::Events::Rule")
     (rule,) = [r for r in rules.values() if r["Properties"].get("EventPattern", {}).get("source") == ["aws.states"]]
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
-    assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "SUCCEEDED", "TIMED_OUT"]
     (machine,) = synthesized.resources(stack, "AWS::StepFunctions::StateMachine")
     assert pattern["detail"]["stateMachineArn"] == [{"Ref": machine}]
     (target,) = rule["Properties"]["Targets"]
@@ -334,6 +343,41 @@ def test_executions_that_end_badly_reach_the_reconcile_function(synthesized: Syn
     assert function["Properties"]["Handler"] == contract.RECONCILE_HANDLER
     definition = json.dumps(template["Resources"][machine]["Properties"]["DefinitionString"])
     assert '\\"TimeoutSeconds\\": 43200' in definition or '\\"TimeoutSeconds\\":43200' in definition
+
+
+def test_a_sweep_moves_the_job_queue_every_five_minutes(synthesized: Synthesized, stack: str) -> None:
+    template = synthesized.templates[stack]
+    rules = synthesized.resources(stack, "AWS::Events::Rule").values()
+    (sweep,) = [r for r in rules if r["Properties"].get("ScheduleExpression") == "rate(5 minutes)"]
+    (target,) = sweep["Properties"]["Targets"]
+    function = template["Resources"][target["Arn"]["Fn::GetAtt"][0]]
+    assert function["Properties"]["Handler"] == contract.RECONCILE_HANDLER
+
+
+def test_dispatchers_may_start_jobs_and_use_the_queue_partition_only(synthesized: Synthesized, stack: str) -> None:
+    """Whoever releases a slot dispatches: they start executions, know the cap, and reach pk=QUEUE (and no other
+    partition outside their tenants')."""
+    functions = _functions_by_handler(synthesized, stack)
+    for handler in (contract.FINALIZE_HANDLER, contract.MARK_FAILED_HANDLER, contract.RECONCILE_HANDLER):
+        variables = functions[handler]["Environment"]["Variables"]
+        assert contract.env.STATE_MACHINE_ARN in variables, handler
+        assert int(variables[contract.env.MAX_RUNNING_JOBS]) >= 1, handler
+    queue_grants = [
+        statement
+        for policy in synthesized.resources(stack, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Condition", {}).get("ForAllValues:StringEquals", {}).get("dynamodb:LeadingKeys") == ["QUEUE"]
+    ]
+    assert len(queue_grants) == 6  # Api, DropTrigger, Finalize, FargateWorker, MarkFailed, Reconcile
+    for statement in queue_grants:
+        assert "dynamodb:Scan" not in statement["Action"]
+
+
+def test_the_worker_cluster_offers_fargate_spot_and_fargate(synthesized: Synthesized, stack: str) -> None:
+    (association,) = synthesized.resources(stack, "AWS::ECS::ClusterCapacityProviderAssociations").values()
+    assert set(association["Properties"]["CapacityProviders"]) == {"FARGATE", "FARGATE_SPOT"}
+    (definition,) = synthesized.resources(stack, "AWS::ECS::TaskDefinition").values()
+    assert definition["Properties"]["RuntimePlatform"]["CpuArchitecture"] == "X86_64", "Spot runs x86_64 only"
 
 
 def test_each_failure_mode_has_its_alarm(synthesized: Synthesized, stack: str) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 import pytest
@@ -15,7 +16,9 @@ from tests.moto_support import make_dynamodb_atomic
 from tests.service.harness import REGION, TABLE, PipelineHarness, install
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+
+T = TypeVar("T")
 
 AWS_TEST_ENV = {
     "AWS_DEFAULT_REGION": REGION,
@@ -105,3 +108,25 @@ def org_b(pipeline: PipelineHarness) -> str:
 
 def job_ref(org: str, job: str, project: str = "proj") -> JobRef:
     return JobRef(org, project, job)
+
+
+def race(n: int, attempt: Callable[[int], T]) -> list[T]:
+    """``attempt(i)`` in ``n`` threads released at once; their results (any exception fails the test)."""
+    barrier = threading.Barrier(n)
+    outcomes: list[T] = []
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(attempt(index))
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return outcomes

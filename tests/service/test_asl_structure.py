@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from functions.service import deployment, env, layout
 from functions.service.chunk_sizing import TOLERATED_FAILED_CHUNK_PERCENT
+from functions.service.tenancy import JobRef
 from tests.service.harness import ASL_PATH
 
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ SUBSTITUTIONS = {
     "WorkerTaskDefinitionArn",
     "WorkerContainerName",
 }
+CHUNK_TASKS = {("/ProcessChunks", "RunChunk"), ("/ProcessChunksOnFargate", "RunChunkOnDemand")}
 LAMBDA_SERVICE_ERRORS = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -77,10 +80,9 @@ def test_every_task_has_retry_and_a_catch_all(where: str, machine: dict[str, Any
         for retrier in state["Retry"]:
             assert retrier.get("BackoffRate", 1) >= 2.0, f"{where}/{name} retries without backoff"
         catch_all = [c for c in state.get("Catch", []) if c["ErrorEquals"] == ["States.ALL"]]
-        # The chunk task alone has no Catch: its failure must count against the Map's tolerated failures.
-        assert catch_all or (where, name) == ("/ProcessChunks", "RunChunk"), (
-            f"{where}/{name} has no Catch on States.ALL"
-        )
+        # The chunk tasks alone have no Catch: a chunk's failure must count against the Map's tolerated failures
+        # (on Fargate, the Spot task's Catch is the fallback to on-demand; the on-demand task has none).
+        assert catch_all or (where, name) in CHUNK_TASKS, f"{where}/{name} has no Catch on States.ALL"
         if state["Resource"] == "arn:aws:states:::lambda:invoke":
             retried = {e for r in state["Retry"] for e in r["ErrorEquals"]}
             assert retried >= LAMBDA_SERVICE_ERRORS or "States.ALL" in retried, (
@@ -134,25 +136,65 @@ def test_transient_errors_are_retried_everywhere_and_the_execution_has_a_deadlin
             assert "TransientServiceError" in retried or "States.ALL" in retried, name
     timeout = DEFINITION["TimeoutSeconds"]
     assert 3600 <= timeout <= 86400
-    for name in ("RunFargateWorker", "FinalizeOnFargate"):
-        assert states[name]["TimeoutSeconds"] < timeout, name
+    assert states["FinalizeOnFargate"]["TimeoutSeconds"] < timeout
+    for task in states["ProcessChunksOnFargate"]["ItemProcessor"]["States"].values():
+        assert task["TimeoutSeconds"] < timeout
 
 
-def test_fargate_branch_runs_the_worker_task_synchronously_with_the_descriptors_key() -> None:
+def test_large_jobs_run_one_fargate_spot_task_per_chunk_with_an_on_demand_fallback() -> None:
     states = DEFINITION["States"]
     choice = states["ChooseExecutor"]
-    assert choice["Choices"] == [{"Variable": "$.plan.executor", "StringEquals": "fargate", "Next": "RunFargateWorker"}]
-    fargate = states["RunFargateWorker"]
-    assert fargate["Resource"] == "arn:aws:states:::ecs:runTask.sync"
-    assert fargate["Parameters"]["LaunchType"] == "FARGATE"
-    network = fargate["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]
-    assert network["AssignPublicIp"] == "DISABLED"
-    (override,) = fargate["Parameters"]["Overrides"]["ContainerOverrides"]
-    assert override["Environment"] == [
-        {"Name": "HETERO2_TASK", "Value": "chunks"},
-        {"Name": "HETERO2_DESCRIPTORS_KEY", "Value.$": "$.plan.descriptors_key"},
+    assert choice["Choices"] == [
+        {"Variable": "$.plan.executor", "StringEquals": "fargate", "Next": "ProcessChunksOnFargate"}
     ]
-    assert fargate["Next"] == "ChooseFinalizer"
+    lambda_map, fargate_map = states["ProcessChunks"], states["ProcessChunksOnFargate"]
+    for key in ("ItemReader", "MaxConcurrencyPath", "ToleratedFailurePercentage", "ResultWriter", "Catch", "Next"):
+        assert fargate_map[key] == lambda_map[key], key
+    assert fargate_map["ItemSelector"]["chunk.$"] == "$$.Map.Item.Value.chunk"
+    inner = fargate_map["ItemProcessor"]["States"]
+    assert fargate_map["ItemProcessor"]["StartAt"] == "RunChunkOnSpot"
+    spot, on_demand = inner["RunChunkOnSpot"], inner["RunChunkOnDemand"]
+    assert spot["Parameters"]["CapacityProviderStrategy"] == [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
+    assert "LaunchType" not in spot["Parameters"], "a capacity provider strategy and a launch type exclude each other"
+    assert on_demand["Parameters"]["LaunchType"] == "FARGATE"
+    assert deployment.CHUNK_CAPACITY_PROVIDERS == ("FARGATE_SPOT", "FARGATE")
+    # An interrupted Spot task stops; runTask.sync then fails with States.TaskFailed: retried, then on-demand.
+    assert "States.TaskFailed" in {e for r in spot["Retry"] for e in r["ErrorEquals"]}
+    assert spot["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.spot_error", "Next": "RunChunkOnDemand"}]
+    assert "States.TaskFailed" in {e for r in on_demand["Retry"] for e in r["ErrorEquals"]}
+    for task in (spot, on_demand):
+        assert task["Resource"] == "arn:aws:states:::ecs:runTask.sync"
+        overrides = task["Parameters"]["Overrides"]
+        assert (overrides["Cpu"], overrides["Memory"]) == (
+            str(deployment.FARGATE_CHUNK_CPU),
+            str(deployment.FARGATE_CHUNK_MEMORY_MIB),
+        )
+        (override,) = overrides["ContainerOverrides"]
+        assert override["Environment"] == [
+            {"Name": env.TASK, "Value": "chunks"},
+            {"Name": env.DESCRIPTORS_KEY, "Value.$": "$.descriptors_key"},
+            {"Name": env.CHUNK, "Value.$": "States.Format('{}', $.chunk)"},
+        ]
+        network = task["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+        assert network["AssignPublicIp"] == "DISABLED"
+        assert network["Subnets.$"] == "$.fargate.subnets"
+
+
+def test_both_maps_write_their_results_to_the_jobs_map_prefix_and_run_the_chosen_child_type() -> None:
+    states = DEFINITION["States"]
+    ref = JobRef("org-a", "proj", "j1")
+    for name in ("ProcessChunks", "ProcessChunksOnFargate"):
+        writer = states[name]["ResultWriter"]
+        assert writer["Resource"] == "arn:aws:states:::s3:putObject"
+        assert writer["Parameters"]["Bucket"] == "${ArtifactBucket}"
+        # the ASL builds the prefix from the execution's input (the job's ids); it must be layout's prefix
+        template = writer["Parameters"]["Prefix.$"]
+        assert template.startswith("States.Format('")
+        assert "$$.Execution.Input.org" in template
+        pattern = template.split("'")[1]
+        assert pattern.format(ref.org, ref.project, ref.job) + "/" == layout.map_results_prefix(ref)
+        assert states[name]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] == deployment.CHILD_EXECUTION_TYPE
+    assert deployment.MAP_RESULT_WRITER is True
 
 
 def test_large_jobs_finalize_on_fargate_then_pass_through_the_finalize_lambda() -> None:

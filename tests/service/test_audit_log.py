@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
@@ -18,6 +17,7 @@ from functions.service.dynamo_values import from_dynamo
 from functions.service.errors import AuditLogError, InvalidIdentifierError
 from functions.service.table import event_key
 from functions.service.tenancy import JobRef, ProjectRef
+from tests.service.conftest import race
 from tests.service.harness import REGION, TABLE
 
 if TYPE_CHECKING:
@@ -208,23 +208,12 @@ def test_events_limit_is_bounded(log: AuditLog, limit: int) -> None:
 
 def test_concurrent_appends_make_one_gap_free_valid_chain(table: Any) -> None:
     threads_n, per_thread = 6, 3
-    barrier = threading.Barrier(threads_n)
-    errors: list[BaseException] = []
 
     def writer(index: int) -> None:
         own = AuditLog(boto3.session.Session().resource("dynamodb", region_name=REGION).Table(AUDIT_TABLE))
-        barrier.wait()
-        try:
-            _append(own, actor=f"user-{index}", n=per_thread)
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
+        _append(own, actor=f"user-{index}", n=per_thread)
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(threads_n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    race(threads_n, writer)  # fails the test if any writer raised
     log = AuditLog(table)
     events = log.events("org-a", limit=100)
     assert [e["seq"] for e in events] == list(range(1, threads_n * per_thread + 1))

@@ -164,3 +164,27 @@ def test_every_aws_service_the_fargate_code_calls_is_one_the_worker_vpc_routes(
     assert {("kms", "DescribeKey"), ("kms", "GetPublicKey"), ("kms", "Sign")} <= calls
     assert services <= FARGATE_CODE_SERVICES, f"unrouted services: {services - FARGATE_CODE_SERVICES}"
     assert services == FARGATE_CODE_SERVICES
+
+
+def test_one_chunk_per_task_runs_only_its_chunk_and_a_failure_exits_non_zero(
+    moto_server: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What each Fargate Spot task of a large job runs: ``HETERO2_CHUNK`` names its chunk. A failed chunk exits 1,
+    so the Map retries the task (as it does when Spot interrupts it) and counts the chunk if it stays failed."""
+    ctx = moto_server
+    ctx.keys.create_org_keys("org-a")
+    ref = JobRef("org-a", "proj", "per-chunk")
+    plan = _planned(ctx, ref, input_csv(distinct_molecules(14)))
+    monkeypatch.setenv("HETERO2_CHUNK", "1")
+    assert fargate_worker.main(["--descriptors-key", plan["descriptors_key"]]) == 0
+    store = ctx.store("org-a")
+    assert [store.exists(layout.chunk_results_key(ref, chunk)) for chunk in range(3)] == [False, True, False]
+    assert ctx.jobs.counted_chunks(ref, int(ctx.jobs.get(ref).get("attempt", 0))) == [1]
+
+    def interrupted(context: ServiceContext, descriptor: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("SIGTERM: the Spot capacity was reclaimed")
+
+    monkeypatch.setattr(fargate_worker, "run_chunk", interrupted)
+    assert fargate_worker.main(["--descriptors-key", plan["descriptors_key"], "--chunk", "2"]) == 1
+    with pytest.raises(ValueError, match="no chunk 7"):
+        fargate_worker.main(["--descriptors-key", plan["descriptors_key"], "--chunk", "7"])

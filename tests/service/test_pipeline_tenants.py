@@ -56,10 +56,16 @@ def test_two_orgs_jobs_at_once_each_under_its_own_key(
     for org, ref in refs.items():
         objects = _objects(pipeline, f"tenants/{org}/")
         assert len(objects) > 10
+        map_results = layout.map_results_prefix(ref)
         for key in objects:
             head = pipeline.context.s3.head_object(Bucket=bucket, Key=key)
             assert head["ServerSideEncryption"] == "aws:kms"
-            assert head["SSEKMSKeyId"] == keys[org].data_key_arn, key
+            if key.startswith(map_results):  # the Map's ResultWriter: the bucket's key, and no molecule in it
+                assert head["SSEKMSKeyId"] not in {k.data_key_arn for k in keys.values()}, key
+                assert b"smiles" not in pipeline.context.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            else:
+                assert head["SSEKMSKeyId"] == keys[org].data_key_arn, key
+        assert any(key.startswith(map_results) and key.endswith("manifest.json") for key in objects)
         zip_path = tmp_path / f"{org}.zip"
         zip_path.write_bytes(pipeline.context.store(org).get_bytes(layout.pack_prefix(ref) + "evidence_pack.zip"))
         own, other = (tmp_path / f"{org}.pem"), (tmp_path / f"not-{org}.pem")

@@ -1,10 +1,10 @@
-"""Plans and quotas: one transaction takes molecules and a running slot together, and races cannot overshoot."""
+"""Plans and quotas: one conditional write takes the month's molecules, and races cannot overshoot (running slots are
+the job queue's: tests/service/test_job_queue.py)."""
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -13,10 +13,7 @@ from functions.service import quotas
 from functions.service.errors import OrgPlanError, QuotaExceededError, TransientServiceError
 from functions.service.quotas import PLANS, PlanLimits, QuotaGuard
 from functions.service.settings import DEFAULT_FARGATE_MIN_ROWS, DEFAULT_MAX_CONCURRENCY
-from functions.service.table import slot_key
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from tests.service.conftest import race
 
 MONTH = "2025-03"
 
@@ -37,25 +34,10 @@ def _refusal(error: QuotaExceededError) -> tuple[str, int, int, int]:
     return error.quota, error.limit, error.requested, error.used
 
 
-def _counts(guard: QuotaGuard, org: str = "org-a", month: str = MONTH) -> tuple[int, int]:
+def _counts(guard: QuotaGuard, org: str = "org-a", month: str = MONTH) -> int:
     status = guard.status(org, month)
-    return status.molecules_used, status.running_jobs
-
-
-def _race(n: int, attempt: Callable[[int], str]) -> list[str]:
-    barrier = threading.Barrier(n)
-    outcomes: list[str] = []
-
-    def run(index: int) -> None:
-        barrier.wait()
-        outcomes.append(attempt(index))
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    assert status.running_jobs == 0, "reserving molecules takes no running slot"
+    return status.molecules_used
 
 
 # --- plans ---
@@ -106,13 +88,12 @@ def test_set_plan_returns_the_previous_plan(table: Any, guard: QuotaGuard) -> No
 # --- reserve ---
 
 
-def test_reserve_takes_molecules_and_a_slot(table: Any, guard: QuotaGuard) -> None:
+def test_reserve_takes_molecules_and_no_slot(table: Any, guard: QuotaGuard) -> None:
     _org(table, "org-a", "standard")
     reservation = guard.reserve("org-a", "proj", 1_500, MONTH)
     assert (reservation.rows, reservation.month, reservation.limits) == (1_500, MONTH, PLANS["standard"])
-    assert reservation.already_held is False
     guard.reserve("org-a", "proj", 500, MONTH)
-    assert _counts(guard) == (2_000, 2)
+    assert _counts(guard) == 2_000
     status = guard.status("org-a", MONTH).as_dict()
     assert status["limits"]["max_workers"] == PLANS["standard"].max_workers
 
@@ -122,33 +103,21 @@ def test_rows_per_job_is_checked_first(table: Any, guard: QuotaGuard) -> None:
     with pytest.raises(QuotaExceededError) as caught:
         guard.reserve("org-a", "proj", 2_001, MONTH)
     assert _refusal(caught.value) == ("rows_per_job", 2_000, 2_001, 0)
-    assert _counts(guard) == (0, 0)
+    assert _counts(guard) == 0
 
 
 def test_monthly_molecules_may_reach_but_not_pass_the_limit(table: Any, guard: QuotaGuard) -> None:
     _org(table, "org-a", "standard")
     for _ in range(4):
         guard.reserve("org-a", "proj", 250_000, MONTH)
-    assert _counts(guard) == (1_000_000, 4)
+    assert _counts(guard) == 1_000_000
     with pytest.raises(QuotaExceededError) as caught:
         guard.reserve("org-a", "proj", 1, MONTH)
     assert _refusal(caught.value) == ("molecules_per_month", 1_000_000, 1, 1_000_000)
     assert "molecules_per_month" in str(caught.value)
-    assert _counts(guard) == (1_000_000, 4)  # the slot was not taken either
+    assert _counts(guard) == 1_000_000
     guard.reserve("org-a", "proj", 1, "2025-04")  # a new month starts from zero
-    assert _counts(guard, month="2025-04") == (1, 5)
-
-
-def test_concurrent_jobs_limit_refuses_without_counting_molecules(table: Any, guard: QuotaGuard) -> None:
-    _org(table, "org-a", "trial")
-    guard.reserve("org-a", "proj", 100, MONTH)
-    with pytest.raises(QuotaExceededError) as caught:
-        guard.reserve("org-a", "proj", 100, MONTH)
-    assert _refusal(caught.value) == ("concurrent_jobs", 1, 1, 1)
-    assert _counts(guard) == (100, 1)
-    assert guard.release("org-a") is True
-    guard.reserve("org-a", "proj", 100, MONTH)
-    assert _counts(guard) == (200, 1)
+    assert _counts(guard, month="2025-04") == 1
 
 
 def test_orgs_have_separate_counters(table: Any, guard: QuotaGuard) -> None:
@@ -156,8 +125,9 @@ def test_orgs_have_separate_counters(table: Any, guard: QuotaGuard) -> None:
     _org(table, "org-b", "trial")
     guard.reserve("org-a", "proj", 100, MONTH)
     guard.reserve("org-b", "proj", 100, MONTH)
-    assert _counts(guard, "org-a") == (100, 1)
-    assert _counts(guard, "org-b") == (100, 1)
+    guard.reserve("org-b", "proj", 50, MONTH)
+    assert _counts(guard, "org-a") == 100
+    assert _counts(guard, "org-b") == 150
 
 
 @pytest.mark.parametrize(
@@ -176,52 +146,7 @@ def test_reserve_for_an_org_without_a_record_is_refused(guard: QuotaGuard) -> No
         guard.reserve("org-a", "proj", 1, MONTH)
 
 
-# --- release and refund ---
-
-
-def test_release_never_goes_below_zero(table: Any, guard: QuotaGuard) -> None:
-    _org(table, "org-a", "standard")
-    assert guard.release("org-a") is False
-    guard.reserve("org-a", "proj", 10, MONTH)
-    assert guard.release("org-a") is True
-    assert guard.release("org-a") is False
-    assert _counts(guard) == (10, 0)
-
-
-def test_a_named_job_reserves_and_releases_once(table: Any, guard: QuotaGuard) -> None:
-    _org(table, "org-a", "standard")
-    first = guard.reserve("org-a", "proj", 300, MONTH, job="j1")
-    again = guard.reserve("org-a", "proj", 300, MONTH, job="j1")
-    assert (first.already_held, again.already_held) == (False, True)
-    assert (again.rows, again.month, again.job) == (300, MONTH, "j1")
-    assert _counts(guard) == (300, 1)
-    guard.reserve("org-a", "other", 300, MONTH, job="j1")  # same job id in another project is another job
-    assert _counts(guard) == (600, 2)
-    assert guard.release("org-a", project="proj", job="j1") is True
-    assert guard.release("org-a", project="proj", job="j1") is False
-    assert _counts(guard) == (600, 1)
-
-
-def test_a_held_slot_is_reported_even_when_the_month_is_full(table: Any, guard: QuotaGuard) -> None:
-    _org(table, "org-a", "trial")
-    guard.reserve("org-a", "proj", 2_000, MONTH, job="j1")
-    again = guard.reserve("org-a", "proj", 2_000, MONTH, job="j1")
-    assert again.already_held is True
-    assert _counts(guard) == (2_000, 1)
-
-
-def test_releasing_a_job_slot_after_the_counter_drifted_to_zero(table: Any, guard: QuotaGuard) -> None:
-    _org(table, "org-a", "standard")
-    guard.reserve("org-a", "proj", 10, MONTH, job="j1")
-    assert guard.release("org-a") is True  # a caller gave the slot back without naming the job
-    assert guard.release("org-a", project="proj", job="j1") is True
-    assert table.get_item(Key=slot_key("org-a", "proj", "j1")).get("Item") is None
-    assert _counts(guard) == (10, 0)
-
-
-def test_release_of_a_job_needs_its_project(guard: QuotaGuard) -> None:
-    with pytest.raises(ValueError, match="project"):
-        guard.release("org-a", job="j1")
+# --- refund ---
 
 
 def test_refund_gives_molecules_back_but_not_below_zero(table: Any, guard: QuotaGuard) -> None:
@@ -230,27 +155,11 @@ def test_refund_gives_molecules_back_but_not_below_zero(table: Any, guard: Quota
     assert guard.refund("org-a", MONTH, 101) is False
     assert guard.refund("org-a", MONTH, 0) is False
     assert guard.refund("org-a", MONTH, 60) is True
-    assert _counts(guard) == (40, 1)
+    assert _counts(guard) == 40
     assert guard.refund("org-a", "2025-01", 5) is False
 
 
 # --- races ---
-
-
-def test_racing_reservations_never_exceed_concurrent_jobs(table: Any, guard: QuotaGuard) -> None:
-    _org(table, "org-a", "standard")
-
-    def attempt(_: int) -> str:
-        try:
-            guard.reserve("org-a", "proj", 10, MONTH)
-        except QuotaExceededError as exc:
-            return exc.quota
-        return "ok"
-
-    outcomes = _race(9, attempt)
-    assert outcomes.count("ok") == PLANS["standard"].concurrent_jobs
-    assert outcomes.count("concurrent_jobs") == 9 - PLANS["standard"].concurrent_jobs
-    assert _counts(guard) == (10 * PLANS["standard"].concurrent_jobs, PLANS["standard"].concurrent_jobs)
 
 
 def test_racing_reservations_never_exceed_monthly_molecules(table: Any, guard: QuotaGuard) -> None:
@@ -264,22 +173,11 @@ def test_racing_reservations_never_exceed_monthly_molecules(table: Any, guard: Q
             return exc.quota
         return "ok"
 
-    outcomes = _race(7, attempt)
+    outcomes = race(7, attempt)
     fits = limits.molecules_per_month // limits.rows_per_job
     assert outcomes.count("ok") == fits
     assert outcomes.count("molecules_per_month") == 7 - fits
-    assert _counts(guard) == (limits.molecules_per_month, fits)
-
-
-def test_racing_retries_of_one_job_count_it_once(table: Any, guard: QuotaGuard) -> None:
-    _org(table, "org-a", "standard")
-
-    def attempt(_: int) -> str:
-        return "held" if guard.reserve("org-a", "proj", 50, MONTH, job="j1").already_held else "new"
-
-    outcomes = _race(6, attempt)
-    assert sorted(outcomes) == ["held"] * 5 + ["new"]
-    assert _counts(guard) == (50, 1)
+    assert _counts(guard) == limits.molecules_per_month
 
 
 # --- transaction conflicts ---
@@ -304,22 +202,49 @@ def _conflicting_client(guard_table: Any, monkeypatch: pytest.MonkeyPatch, confl
     return calls
 
 
+JOB_KEY = {"pk": "ORG#org-a#PROJECT#proj", "sk": "JOB#j1"}
+
+
+def _reserved_job(table: Any, guard: QuotaGuard, rows: int) -> None:
+    guard.reserve("org-a", "proj", rows, MONTH)
+    table.put_item(Item={**JOB_KEY, "quota_reserved": True})
+
+
+def test_a_refund_with_its_flag_happens_once(table: Any, guard: QuotaGuard) -> None:
+    _org(table, "org-a", "standard")
+    _reserved_job(table, guard, 100)
+    assert guard.release_job(JOB_KEY, "org-a", MONTH, 70) is True
+    assert guard.release_job(JOB_KEY, "org-a", MONTH, 70) is False
+    assert _counts(guard) == 30
+    assert "quota_reserved" not in table.get_item(Key=JOB_KEY)["Item"]
+
+
+def test_a_refund_larger_than_the_count_takes_the_flag_and_leaves_the_count(table: Any, guard: QuotaGuard) -> None:
+    _org(table, "org-a", "standard")
+    _reserved_job(table, guard, 10)
+    assert guard.release_job(JOB_KEY, "org-a", MONTH, 11) is True
+    assert _counts(guard) == 10
+    assert "quota_reserved" not in table.get_item(Key=JOB_KEY)["Item"]
+
+
 def test_a_transaction_conflict_is_retried(table: Any, guard: QuotaGuard, monkeypatch: pytest.MonkeyPatch) -> None:
     _org(table, "org-a", "standard")
+    _reserved_job(table, guard, 10)
     calls = _conflicting_client(table, monkeypatch, conflicts=2)
-    guard.reserve("org-a", "proj", 10, MONTH)
+    assert guard.release_job(JOB_KEY, "org-a", MONTH, 10) is True
     assert len(calls) == 3
-    assert _counts(guard) == (10, 1)
+    assert _counts(guard) == 0
 
 
 def test_a_lasting_conflict_is_a_transient_error(
     table: Any, guard: QuotaGuard, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _org(table, "org-a", "standard")
+    _reserved_job(table, guard, 10)
     _conflicting_client(table, monkeypatch, conflicts=100)
     with pytest.raises(TransientServiceError):
-        guard.reserve("org-a", "proj", 10, MONTH)
-    assert _counts(guard) == (0, 0)
+        guard.release_job(JOB_KEY, "org-a", MONTH, 10)
+    assert _counts(guard) == 10
 
 
 def test_quota_error_is_importable_from_the_quotas_module() -> None:

@@ -175,19 +175,56 @@ def test_chunks_are_sized_from_a_deadline_so_a_million_molecules_is_one_wave_of_
         assert rows * seconds_per_molecule(20, descriptors) <= CHUNK_TIMEOUT_SECONDS / 4  # a retry fits too
 
 
-def test_chunk_work_imports_neither_matplotlib_nor_pyarrow() -> None:
-    """The RunChunk Lambda's cold start: the chunk handler loads the engine, never the report's plotting or the
-    parquet reader (docs/cost.md has the measured import time)."""
+def _printed_by_fresh_python(code: str) -> str:
+    """What ``code`` prints in a new interpreter with only the settings the handlers need (a cold start)."""
     import subprocess  # noqa: PLC0415
     import sys  # noqa: PLC0415
 
+    environment = {"HETERO2_BUCKET": "b", "HETERO2_TABLE": "t", "PATH": "/usr/bin:/bin"}
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True, env=environment
+    )
+    return shown.stdout.strip()
+
+
+def test_chunk_work_imports_neither_matplotlib_nor_pyarrow() -> None:
+    """The RunChunk Lambda's cold start: the chunk handler loads the engine, never the report's plotting or the
+    parquet reader (docs/cost.md has the measured import time)."""
     code = (
         "import sys, functions.handlers.run_chunk\n"
         "heavy = sorted(m for m in ('matplotlib', 'pyarrow', 'pandas', 'PIL') if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )
-    environment = {"HETERO2_BUCKET": "b", "HETERO2_TABLE": "t", "PATH": "/usr/bin:/bin"}
-    shown = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True, env=environment
+    assert _printed_by_fresh_python(code) == ""
+
+
+def test_the_chunk_handler_imports_only_what_the_lean_chunk_image_installs() -> None:
+    """Every third-party package the RunChunk handler loads is in functions/chunk.requirements.txt (the Dockerfile's
+    ``chunk`` target), and the handler imports with matplotlib and pyarrow absent, as in that image."""
+    import json  # noqa: PLC0415
+    import re  # noqa: PLC0415
+
+    from infra_cdk.assets import CHUNK_REQUIREMENTS, REPO_ROOT  # noqa: PLC0415
+
+    code = (
+        "import importlib.abc, json, sys\n"
+        "from importlib.metadata import packages_distributions\n"
+        "class Absent(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('matplotlib', 'pyarrow'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Absent())\n"
+        "import functions.handlers.run_chunk\n"
+        "owners = packages_distributions()\n"
+        "found = {d for m in list(sys.modules) for d in owners.get(m.split('.')[0], [])}\n"
+        "print(json.dumps(sorted(found)))\n"
     )
-    assert shown.stdout.strip() == ""
+    # hetero2 is this checkout; setuptools' _distutils_hack is the virtualenv's .pth hook, certifi an optional import
+    # of botocore that falls back to its own CA bundle: neither is in any of our images.
+    loaded = {re.sub(r"[-_.]+", "-", name).lower() for name in json.loads(_printed_by_fresh_python(code))}
+    loaded -= {"hetero2", "setuptools", "certifi"}
+    text = (REPO_ROOT / CHUNK_REQUIREMENTS).read_text(encoding="utf-8")
+    pins = re.finditer(r"^([A-Za-z0-9._-]+)==", text, re.MULTILINE)
+    installed = {re.sub(r"[-_.]+", "-", pin[1]).lower() for pin in pins}
+    assert loaded, "the handler loads its third-party packages (boto3, rdkit, numpy, ...)"
+    assert loaded <= installed, f"not in the chunk image: {sorted(loaded - installed)}"

@@ -40,9 +40,13 @@ def test_a_limit_reads_no_more_than_asked_across_pages(table: Any) -> None:
 
 def test_keys_are_the_documented_layout_and_refuse_unchecked_ids() -> None:
     assert keys.job_key("org-a", "proj", "j1") == {"pk": "ORG#org-a#PROJECT#proj", "sk": "JOB#j1"}
-    assert keys.slot_key("org-a", "proj", "j1") == {"pk": "ORG#org-a", "sk": "QUOTA#SLOT#proj#j1"}
+    entry = keys.queue_entry_key(1, "2027-01-01T00:00:00.000001Z", "org-a", "proj", "j1")
+    assert entry == {"pk": "QUEUE", "sk": "WAIT#01#2027-01-01T00:00:00.000001Z#org-a#proj#j1"}
+    assert keys.deployment_running_key() == {"pk": "QUEUE", "sk": "RUNNING"}
     assert keys.molecules_key("org-a", "2027-01") == {"pk": "ORG#org-a", "sk": "QUOTA#MOLECULES#2027-01"}
     assert keys.event_key("org-a", 7) == {"pk": "ORG#org-a", "sk": "EVENT#000000000007"}
     assert keys.month_and_project_of_usage_sk(keys.usage_key("org-a", "2027-01", "proj")["sk"]) == ("2027-01", "proj")
     with pytest.raises(InvalidIdentifierError):
         keys.org_pk("ORG#other")
+    with pytest.raises(InvalidIdentifierError):
+        keys.queue_entry_key(0, "t", "org-a", "proj", "j1#x")

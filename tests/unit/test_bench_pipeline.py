@@ -59,4 +59,28 @@ def test_json_has_top_level_cost_and_wall_time_of_the_deployed_default(
     assert report["usd_per_million"] == expected["usd_total"]
     assert report["wall_s_per_million"] == expected["wall_total_s"]
     assert report["deployed"]["worker_memory_mb"] == sizing.RUN_CHUNK_MEMORY_MB
-    assert report["breakdown"]["usd_lambda_compute"] > 0
+    assert report["breakdown"]["usd_chunk_workers"] > 0
+    assert report["deployed"]["chunk_capacity_providers"] == list(sizing.CHUNK_CAPACITY_PROVIDERS)
+
+
+def test_a_million_molecules_run_their_chunks_on_fargate_spot_priced_with_the_stated_discount() -> None:
+    model = bench_pipeline.cost_model(MEASURED)
+    assert model["chunk_executor"] == "fargate"
+    assert model["chunk_capacity"] == "fargate_spot"
+    assert model["spot_discount_assumed"] == bench_pipeline.FARGATE_SPOT_DISCOUNT == 0.70
+    on_demand = bench_pipeline.cost_model(MEASURED, spot_discount=0.0)
+    lambda_cost = bench_pipeline.chunk_workers(174, float(model["chunk_seconds"]), "lambda", arm=False)["usd"]
+    assert float(model["usd_chunk_workers"]) < float(on_demand["usd_chunk_workers"]) < float(lambda_cost)
+    # a chunk task waits for its start-up: the Map's chunk time is the chunk plus the task's minute
+    assert model["wall_chunks_s"] == round(float(model["chunk_seconds"]) + bench_pipeline.FARGATE_START_S, 1)
+    arm = bench_pipeline.cost_model(MEASURED, arm=True)
+    assert arm["chunk_capacity"] == "fargate", "Fargate Spot runs no ARM64 tasks"
+
+
+def test_the_deployed_child_execution_type_is_the_cheaper_one_that_can_run_the_chunk() -> None:
+    model = bench_pipeline.cost_model(MEASURED)
+    assert model["child_executions"] == sizing.CHILD_EXECUTION_TYPE == "STANDARD"
+    assert float(model["usd_per_child_standard"]) < float(model["usd_per_child_express"])
+    assert model["express_child_within_5_min"] is False
+    short = bench_pipeline.child_execution_costs(30.0)
+    assert short["usd_express"] < short["usd_standard"], "Express would win only for short children"
