@@ -61,8 +61,8 @@ def _limits(ctx: ServiceContext, org: str) -> PlanLimits | None:
 
 
 def enqueue(ctx: ServiceContext, ref: JobRef, expected: JobState | None = None) -> JobRecord:
-    """``expected`` (CREATED, or FAILED or CANCELLED for a retry; None: whichever the job is) → QUEUED and waiting, with its queue entry, in one
-    transaction.
+    """``expected`` (CREATED, or FAILED or CANCELLED for a retry; None: whichever the job is) → QUEUED and waiting,
+    with its queue entry, in one transaction.
 
     The job then holds no slot; :func:`dispatch` gives it one when its turn comes. Raises StateConflictError when the
     job is not in ``expected`` (a racing start won).
