@@ -63,6 +63,21 @@ async function importKey(pem) {
   return crypto.subtle.importKey("spki", der, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
 }
 
+// A sliced member (hetero_manifest.v2, docs/pack-format.md): consecutive byte ranges, each with its own sha256,
+// that add up to the member's size. Names the first slice that differs, as `hetero2 verify` does.
+async function checkSlices(file, bytes) {
+  if (bytes.length !== file.size) throw new Error(`${file.path}: ${bytes.length} bytes, the signed manifest says ${file.size}`);
+  let offset = 0;
+  for (const [index, slice] of file.slices.entries()) {
+    const part = bytes.subarray(offset, offset + slice.size);
+    if (part.length !== slice.size || (await sha256(part)) !== slice.sha256) {
+      throw new Error(`${file.path}: slice ${index} (bytes ${offset}..${offset + slice.size}) differs from the signed manifest`);
+    }
+    offset += slice.size;
+  }
+  if (offset !== bytes.length) throw new Error(`${file.path}: its slices cover ${offset} of ${bytes.length} bytes`);
+}
+
 // What was checked, or an Error naming the first thing that failed. `expectedZipSha256` is the job record's.
 export async function verifyPack(zipBytes, publicKeyPem, expectedZipSha256) {
   const zip = new Uint8Array(zipBytes);
@@ -80,7 +95,8 @@ export async function verifyPack(zipBytes, publicKeyPem, expectedZipSha256) {
   for (const [name, bytes] of files) digests.set(name, await sha256(bytes));
   for (const file of manifest.files || []) {
     if (!digests.has(file.path)) throw new Error(`${file.path} is listed in the manifest but missing from the pack`);
-    if (digests.get(file.path) !== file.sha256) throw new Error(`${file.path}: sha256 differs from the signed manifest`);
+    if (file.slices) await checkSlices(file, files.get(file.path));  // hetero_manifest.v2: the CSV members
+    else if (digests.get(file.path) !== file.sha256) throw new Error(`${file.path}: sha256 differs from the signed manifest`);
   }
   const lines = new TextDecoder().decode(files.get(CHECKSUMS)).split("\n").filter(Boolean);
   for (const line of lines) {

@@ -32,10 +32,10 @@ from scim2_models import (
 )
 
 from functions.api import gate
+from functions.api.deps import services
 from functions.scim import discovery, listing
 from functions.scim.paths import MEDIA_TYPE, SCIM_BASE_PATH
 from functions.service import audit_log, refusals, scim_tokens
-from functions.service.context import service_context
 from functions.service.errors import ScimTokenError
 from functions.service.observability import logger
 from functions.service.scim_directory import ScimDirectory
@@ -128,7 +128,7 @@ def _base_url(event: dict[str, Any]) -> str:
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     """Answer one SCIM request (an API Gateway proxy event whose path is under ``/scim/v2``)."""
-    context = service_context()
+    context = services().context  # the API function's one context, as its routes use
     request_id, source_ip = gate.request_id_of(event), gate.source_ip_of(event)
     try:
         org = scim_tokens.verify(context.dynamodb.Table(context.settings.table), gate.header_of(event, "authorization"))

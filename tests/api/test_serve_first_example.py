@@ -52,7 +52,9 @@ def test_the_first_client_example_runs_as_written_against_hetero2_serve(tmp_path
     try:
         banner = _banner(process)
         exported = dict(re.findall(r"^export (HETERO2_\w+)=(\S+)$", "".join(banner), re.MULTILINE))
-        assert set(exported) == {"HETERO2_URL", "HETERO2_TOKEN", "HETERO2_PROJECT"}
+        # the client's three, and SCIM's two for the demo org's IdP (docs/api.md)
+        client, scim = {"HETERO2_URL", "HETERO2_TOKEN", "HETERO2_PROJECT"}, {"HETERO2_SCIM_URL", "HETERO2_SCIM_TOKEN"}
+        assert set(exported) == client | scim
         assert exported["HETERO2_PROJECT"] == "demo-project"
         example = subprocess.run(
             [sys.executable, "-c", _first_python_block(DOCS.read_text(encoding="utf-8"))],

@@ -27,7 +27,9 @@ AMAZON_LINUX_2_GLIBC = (2, 26)
 def _image_python() -> str:
     """The minor version of the worker image's base (``public.ecr.aws/lambda/python:3.12@sha256:...``)."""
     dockerfile = (ROOT / contract.WORKER_DOCKERFILE).read_text(encoding="utf-8")
-    (tag,) = re.findall(r"^FROM public\.ecr\.aws/lambda/python:(\d+\.\d+)@sha256:[0-9a-f]{64}$", dockerfile, re.M)
+    # one pinned base for every target (``... AS base``; the chunk and full targets build FROM base)
+    pattern = r"^FROM public\.ecr\.aws/lambda/python:(\d+\.\d+)@sha256:[0-9a-f]{64}(?: AS \w+)?$"
+    (tag,) = re.findall(pattern, dockerfile, re.M)
     return tag
 
 
