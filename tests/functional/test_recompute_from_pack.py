@@ -123,6 +123,7 @@ FAST_RING_TRAPS = (
     "COc1ccc(C2CC(=O)c3cc(OC)c(OC)cc32)cc1OC",
     "O=C1CCCCCC1C1(O)C(=O)Nc2ccc(Br)cc21",
 )
+SIX_DIGITS = 5e-7 + 1e-12  # summary.csv writes descriptors rounded to 6 decimals
 _COUNTS: dict[str, Callable[[Chem.Mol], float]] = {
     "hbd": rdMolDescriptors.CalcNumHBD,
     "hba": rdMolDescriptors.CalcNumHBA,
@@ -163,7 +164,7 @@ def test_summary_descriptor_deltas_follow_from_the_exported_smiles(
             base = float(calc(original))
             delta = sum(abs(float(calc(d)) - base) for d in decoys) / len(decoys)
             recorded = (float(row[name]), float(row[f"mean_abs_delta_{name}"]))
-            assert recorded == pytest.approx((base, delta), rel=1e-9, abs=1e-9), (row["id"], name)
+            assert recorded == pytest.approx((base, delta), rel=0, abs=SIX_DIGITS), (row["id"], name)
         checked += 1
         moved += float(row["mean_abs_delta_aromatic_rings"]) > 0
     assert checked >= 60
