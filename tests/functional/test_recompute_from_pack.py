@@ -12,6 +12,7 @@ import json
 import math
 from collections import defaultdict
 from fractions import Fraction
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,7 +22,6 @@ from rdkit.Contrib.SA_Score import sascorer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from tests.functional.conftest import Cli, ReadTable, WriteTable
 
@@ -114,14 +114,10 @@ def test_decoys_csv_keeps_every_score_digit(
     assert all(repr(float(s)) == s for s in scores)  # shortest round-trip repr
 
 
-# MOSES rows (moses_2, _377, _643, _813, _953) with decoys on which RDKit's fast ring search, unlike a fresh parse,
-# finds a different ring set: their aromatic-ring deltas were once recorded from the wrong ring set
-FAST_RING_TRAPS = (
-    "CCOC(=O)c1ncn2c1CN(C)C(=O)c1cc(F)ccc1-2",
-    "COC(=O)c1cccc(-n2c3nc(=O)[nH]c(=O)c-3cc3ccccc32)c1",
-    "COc1ccc(C2C=COc3n[nH]c(-c4ccccc4)c32)cc1OC",
-    "COc1ccc(C2CC(=O)c3cc(OC)c(OC)cc32)cc1OC",
-    "O=C1CCCCCC1C1(O)C(=O)Nc2ccc(Br)cc21",
+# MOSES rows with bridge-rung decoys whose fast ring set is not the SSSR (their aromatic-ring counts once were wrong)
+_TRAPS_FILE = Path(__file__).resolve().parents[1] / "data" / "fast_ring_traps.smi"
+FAST_RING_TRAPS = tuple(
+    line.split()[0] for line in _TRAPS_FILE.read_text("utf-8").splitlines() if line.strip() and not line.startswith("#")
 )
 SIX_DIGITS = 5e-7 + 1e-12  # summary.csv writes descriptors rounded to 6 decimals
 _COUNTS: dict[str, Callable[[Chem.Mol], float]] = {
