@@ -30,16 +30,17 @@ CREATED_AT = "2026-01-01T00:00:00Z"
 PINNED_FOR = {"python": "3.11", "rdkit": "2026.09.1", "matplotlib": "3.11.2"}
 # Re-pinned 2026-11-30 for parallel pack assembly: hetero_manifest.v2 lists summary.csv and decoys.csv by slice, and
 # the zip holds them as one deflate segment per 1,000-row slice. Only manifest.json and the zip moved; the other
-# five members kept their bytes.
+# five members kept their bytes. Then the example again for the ring counts of bridge-rung decoys (SSSR, not the fast
+# ring set): clozapine's mean_abs_delta_aromatic_rings 0.1 -> 0.05 moves summary.csv, manifest.json and the zip.
 
 EXAMPLE_PINS = {
-    SUMMARY: "a8b40064cb2241686e0ea42e66cb82223bcf2fd3330fa35f889b6f0055f8cd92",
+    SUMMARY: "0917233a5a12f4ec0b36d7adb2174607e2d2a6cd73248a662ef275a3884798be",
     DECOYS: "41b46726b3446b7b2123b6845ddf4ed091056e2602ae12307ea3b1cc6a5c1654",
     METRICS: "fc580607c612d805665d47605261bf25e93892e4a1c0ee1f7301bafabe40c093",
     INDEX: "2bb6714ad3bc10a9192d1b967be96090e7a23a53c17836db691f44accf5bb230",
     REPORT: "da48123e64eb1c3d3d9ef54e7d51b98b51735efd389d9828cda3b3ca2cfa5535",
-    MANIFEST: "7c4f863ee28c1cf9ea342769519001ea69e4df77b9d50b85bd491d4db39a076d",
-    ZIP: "1763e0ccd6b742abebfe69edc93f8e9b90a8f47035c901da00db77663a9db1ea",
+    MANIFEST: "b7252f8af92a4cfc251e1f3124e5e284cdc00ba02ca139fcdee67f91a251cf64",
+    ZIP: "7bc706700e3e0eb8948154fc3495891e9467396f43f8ee0ab0c843bff1b27201",
 }
 REAL_300_PINS = {
     SUMMARY: "ddae5f57721014da30dca85068b81d5807ae7e94efa3d486a7240316c3d0d6cd",

@@ -12,17 +12,18 @@ import json
 import math
 from collections import defaultdict
 from fractions import Fraction
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from rdkit import Chem
-from rdkit.Chem import QED
+from rdkit.Chem import QED, rdMolDescriptors
 from rdkit.Contrib.SA_Score import sascorer
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Callable
 
-    from tests.functional.conftest import Cli, ReadTable
+    from tests.functional.conftest import Cli, ReadTable, WriteTable
 
 K = 20
 
@@ -111,3 +112,56 @@ def test_decoys_csv_keeps_every_score_digit(
     scores = [row["score"] for row in read_table(pack / "decoys.csv") if row["score"]]
     assert max(len(s.split(".")[1]) for s in scores if "e" not in s) > 6
     assert all(repr(float(s)) == s for s in scores)  # shortest round-trip repr
+
+
+# MOSES rows with bridge-rung decoys whose fast ring set is not the SSSR (their aromatic-ring counts once were wrong)
+_TRAPS_FILE = Path(__file__).resolve().parents[1] / "data" / "fast_ring_traps.smi"
+FAST_RING_TRAPS = tuple(
+    line.split()[0] for line in _TRAPS_FILE.read_text("utf-8").splitlines() if line.strip() and not line.startswith("#")
+)
+SIX_DIGITS = 5e-7 + 1e-12  # summary.csv writes descriptors rounded to 6 decimals
+_COUNTS: dict[str, Callable[[Chem.Mol], float]] = {
+    "hbd": rdMolDescriptors.CalcNumHBD,
+    "hba": rdMolDescriptors.CalcNumHBA,
+    "heavy_atoms": Chem.Mol.GetNumHeavyAtoms,
+    "rings": rdMolDescriptors.CalcNumRings,
+    "aromatic_rings": rdMolDescriptors.CalcNumAromaticRings,
+}
+_SUMS: dict[str, Callable[[Chem.Mol], float]] = {  # per-atom sums: a new atom order moves the last bits
+    "mw": rdMolDescriptors._CalcMolWt,
+    "logp": lambda mol: rdMolDescriptors.CalcCrippenDescriptors(mol)[0],
+    "tpsa": rdMolDescriptors.CalcTPSA,
+}
+
+
+def test_summary_descriptor_deltas_follow_from_the_exported_smiles(
+    cli: Cli, real_set_csv: Path, tmp_path: Path, read_table: ReadTable, write_table: WriteTable
+) -> None:
+    traps = [(f"trap{i}", smiles) for i, smiles in enumerate(FAST_RING_TRAPS)]
+    rows = [("id", "smiles"), *traps, *((row["id"], row["smiles"]) for row in read_table(real_set_csv))]
+    pack = tmp_path / "deltas"
+    assert cli.run(write_table(tmp_path / "in.csv", rows), pack, k=K).code == 0
+
+    originals: dict[str, str] = {}
+    decoys_of: dict[str, list[str]] = defaultdict(list)
+    for row in read_table(pack / "decoys.csv"):
+        if row["role"] == "original":
+            originals[row["molecule_id"]] = row["smiles"]
+        else:
+            decoys_of[row["molecule_id"]].append(row["smiles"])
+    checked = moved = 0
+    for row in read_table(pack / "summary.csv"):
+        if not int(row["n_decoys"] or 0):
+            continue
+        original = Chem.MolFromSmiles(originals[row["id"]])
+        decoys = [Chem.MolFromSmiles(s) for s in decoys_of[row["id"]]]
+        assert len(decoys) == int(row["n_decoys"]), row["id"]
+        for name, calc in (*_COUNTS.items(), *_SUMS.items()):
+            base = float(calc(original))
+            delta = sum(abs(float(calc(d)) - base) for d in decoys) / len(decoys)
+            recorded = (float(row[name]), float(row[f"mean_abs_delta_{name}"]))
+            assert recorded == pytest.approx((base, delta), rel=0, abs=SIX_DIGITS), (row["id"], name)
+        checked += 1
+        moved += float(row["mean_abs_delta_aromatic_rings"]) > 0
+    assert checked >= 60
+    assert moved >= 5, "some decoys change the aromatic-ring count, so the column is tested where it moves"

@@ -39,13 +39,18 @@ ACCEPTOR_RICH = (
     "CSCCN=C(N)NCCS",
     "OC1=CC(=O)OC1c1ccsc1",
 )
+# descriptors that are sums of per-atom floats: a re-parsed SMILES numbers the atoms differently, so its sum
+# may differ in the last bits; every other descriptor is a count and must be equal
+FLOAT_SUMS = frozenset({"mw", "logp", "tpsa"})
 
 
 def _molecules() -> list[str]:
     drugs = [row["smiles"] for row in csv.DictReader((ROOT / "hetero_core/examples/approved_drugs.csv").open())]
     actives = Path(RDConfig.RDContribDir, "fraggle", "data", "ChEMBL_11265_actives.smi").read_text().split("\n")
     tricky = (ROOT / "tests/data/tricky_molecules.smi").read_text().split("\n")
-    lines = [line.split()[0] for line in (*actives, *tricky) if line.strip() and not line.startswith("#")]
+    # MOSES rows whose bridge-rung decoys have a FastFindRings ring set that is not the SSSR
+    traps = (ROOT / "tests/data/fast_ring_traps.smi").read_text().split("\n")
+    lines = [line.split()[0] for line in (*traps, *actives, *tricky) if line.strip() and not line.startswith("#")]
     return [*ACCEPTOR_RICH, *drugs, *lines]
 
 
@@ -61,7 +66,24 @@ def decoys() -> list[tuple[PreparedMolecule, list[Decoy]]]:
 
 
 def _rdkit(decoy: Chem.Mol, *, full: bool) -> dict[str, float | None]:
-    return descriptors(decoy, logp=crippen_logp(decoy) if full else None, full=full)
+    """RDKit's descriptors of a decoy after full sanitisation (SSSR rings, perceived aromaticity), atom order kept."""
+    perceived = Chem.Mol(decoy)
+    Chem.SanitizeMol(perceived)
+    return descriptors(perceived, logp=crippen_logp(perceived) if full else None, full=full)
+
+
+def _rdkit_on_smiles(smiles: str, *, full: bool) -> dict[str, float | None]:
+    """RDKit's descriptors of a decoy's exported SMILES, parsed from scratch: what a reader of the pack gets."""
+    mol = Chem.MolFromSmiles(smiles)
+    return descriptors(mol, logp=crippen_logp(mol) if full else None, full=full)
+
+
+def _same_as_parsed(ours: dict[str, float | None], parsed: dict[str, float | None]) -> bool:
+    return ours.keys() == parsed.keys() and all(
+        ours[name] == parsed[name]
+        or (name in FLOAT_SUMS and ours[name] == pytest.approx(parsed[name], rel=1e-12, abs=1e-12))
+        for name in ours
+    )
 
 
 @pytest.mark.parametrize("full", [True, False])
@@ -77,11 +99,30 @@ def test_every_decoys_descriptors_are_rdkits_on_the_decoy(
             for decoy in found:
                 ours = described.of(decoy.mol, decoy.removed, decoy.added, same_rings=decoy.keeps_ring_systems)
                 assert ours == _rdkit(decoy.mol, full=full), (prepared.canonical_smiles, decoy.smiles)
+                parsed = _rdkit_on_smiles(decoy.smiles, full=full)
+                assert _same_as_parsed(ours, parsed), (prepared.canonical_smiles, decoy.smiles, ours, parsed)
                 checked += 1
                 bridge += decoy.keeps_ring_systems
     assert checked > 4000
     assert 0 < bridge < checked, "both the bridge path and the ring-rung path are exercised"
     assert len(_acceptors._MEMO) > 20 or not full
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_a_bridge_rung_decoys_ring_counts_are_those_of_its_exported_smiles(full: bool) -> None:
+    # moses_953: a bridge-rung decoy on which FastFindRings finds the benzene ring only inside a larger cycle
+    prepared = prepare_molecule("O=C1CCCCCC1C1(O)C(=O)Nc2ccc(Br)cc21", Guardrails(standardize=True))
+    assert isinstance(prepared, PreparedMolecule)
+    found = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=7, params=DecoyParams(k=20))
+    trap = next(d for d in found.decoys if d.smiles == "O=C1CCCCCC1c1ccc2c(c1)C(O)(Br)C(=O)N2")
+    assert trap.keeps_ring_systems
+    assert rdMolDescriptors.CalcNumAromaticRings(trap.mol) == 0, "the trap: fast ring search misses the benzene"
+
+    ours = DecoyDescriptors(prepared.mol, full=full).of(trap.mol, trap.removed, trap.added, same_rings=True)
+
+    assert ours["aromatic_rings"] == 1.0 == rdMolDescriptors.CalcNumAromaticRings(Chem.MolFromSmiles(trap.smiles))
+    assert ours["rings"] == 3.0
+    assert _same_as_parsed(ours, _rdkit_on_smiles(trap.smiles, full=full))
 
 
 def test_acceptors_are_counted_from_touched_atoms_only_on_bridge_rungs(
