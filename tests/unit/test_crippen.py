@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from rdkit import Chem, RDConfig
+from rdkit import Chem
 
-from hetero_core.decoys import DecoyParams, generate_decoys
-from hetero_core.molecules import DecoyLogP, Guardrails, PreparedMolecule, _crippen, crippen_logp, prepare_molecule
+from hetero_core.molecules import DecoyLogP, PreparedMolecule, _crippen, crippen_logp
+from tests.unit.real_molecules import decoys_of, real_smiles
 
 if TYPE_CHECKING:
     from hetero_core.decoys._generate import Decoy
@@ -31,23 +30,9 @@ OXYGEN_RICH = (
 )
 
 
-def _molecules() -> list[str]:
-    drugs = [row["smiles"] for row in csv.DictReader((ROOT / "hetero_core/examples/approved_drugs.csv").open())]
-    actives = Path(RDConfig.RDContribDir, "fraggle", "data", "ChEMBL_11265_actives.smi").read_text().split("\n")
-    tricky = (ROOT / "tests/data/tricky_molecules.smi").read_text().split("\n")
-    lines = [line.split()[0] for line in (*actives, *tricky) if line.strip() and not line.startswith("#")]
-    return [*OXYGEN_RICH, *drugs, *lines]
-
-
 @pytest.fixture(scope="module")
 def decoys() -> list[tuple[PreparedMolecule, list[Decoy]]]:
-    out = []
-    for smiles in _molecules():
-        prepared = prepare_molecule(smiles, Guardrails(standardize=True))
-        assert isinstance(prepared, PreparedMolecule), smiles
-        found = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=5, params=DecoyParams(k=20))
-        out.append((prepared, list(found.decoys)))
-    return out
+    return decoys_of([*OXYGEN_RICH, *real_smiles()], seed=5)
 
 
 def _check_all(decoys: list[tuple[PreparedMolecule, list[Decoy]]]) -> tuple[int, int]:

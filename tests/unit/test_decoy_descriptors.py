@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from rdkit import Chem, RDConfig
+from rdkit import Chem
 from rdkit.Chem import rdMolDescriptors
 
 from hetero_core.decoys import DecoyParams, generate_decoys
@@ -21,6 +20,7 @@ from hetero_core.molecules import (
     descriptors,
     prepare_molecule,
 )
+from tests.unit.real_molecules import decoys_of, real_smiles
 
 if TYPE_CHECKING:
     from hetero_core.decoys._generate import Decoy
@@ -44,25 +44,10 @@ ACCEPTOR_RICH = (
 FLOAT_SUMS = frozenset({"mw", "logp", "tpsa"})
 
 
-def _molecules() -> list[str]:
-    drugs = [row["smiles"] for row in csv.DictReader((ROOT / "hetero_core/examples/approved_drugs.csv").open())]
-    actives = Path(RDConfig.RDContribDir, "fraggle", "data", "ChEMBL_11265_actives.smi").read_text().split("\n")
-    tricky = (ROOT / "tests/data/tricky_molecules.smi").read_text().split("\n")
-    # MOSES rows whose bridge-rung decoys have a FastFindRings ring set that is not the SSSR
-    traps = (ROOT / "tests/data/fast_ring_traps.smi").read_text().split("\n")
-    lines = [line.split()[0] for line in (*traps, *actives, *tricky) if line.strip() and not line.startswith("#")]
-    return [*ACCEPTOR_RICH, *drugs, *lines]
-
-
 @pytest.fixture(scope="module")
 def decoys() -> list[tuple[PreparedMolecule, list[Decoy]]]:
-    out = []
-    for smiles in _molecules():
-        prepared = prepare_molecule(smiles, Guardrails(standardize=True))
-        assert isinstance(prepared, PreparedMolecule), smiles
-        found = generate_decoys(prepared.mol, prepared.canonical_smiles, seed=7, params=DecoyParams(k=20))
-        out.append((prepared, list(found.decoys)))
-    return out
+    # MOSES rows whose bridge-rung decoys have a FastFindRings ring set that is not the SSSR
+    return decoys_of([*ACCEPTOR_RICH, *real_smiles("tests/data/fast_ring_traps.smi")], seed=7)
 
 
 def _rdkit(decoy: Chem.Mol, *, full: bool) -> dict[str, float | None]:
