@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -202,12 +203,15 @@ def get_job(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> 
     return job_out(_job(JobRef(org, project, job)))
 
 
-def _start(caller: Caller, ref: JobRef, action_name: str, expected: frozenset[JobState]) -> tuple[dict[str, Any], int]:
-    """The service decides (:func:`start_submitted`); the route turns its refusals into answers and audits them."""
+def _begun(caller: Caller, ref: JobRef, action_name: str, begin: Callable[[], JobRecord]) -> JobRecord:
+    """The service decides (a start, a retry or a reproduce); the route turns its refusals into answers, and audits a
+    quota refusal. ``ref`` is the job the request named."""
     try:
-        started = start_submitted(services().context, ref, expected)
+        return begin()
     except JobNotFoundError as exc:
         raise not_found(f"job {ref.job}") from exc
+    except NotReproducibleError as exc:
+        raise ApiError(409, "not_reproducible", str(exc)) from exc
     except StateConflictError as exc:
         raise ApiError(409, "invalid_state", str(exc)) from exc
     except UploadMissingError as exc:
@@ -217,6 +221,10 @@ def _start(caller: Caller, ref: JobRef, action_name: str, expected: frozenset[Jo
     except QuotaExceededError as exc:
         record(caller, action_name, audit_log.job_target(ref), outcome="refused", quota=exc.quota)
         raise _quota_error(exc) from exc
+
+
+def _start(caller: Caller, ref: JobRef, action_name: str, expected: frozenset[JobState]) -> tuple[dict[str, Any], int]:
+    started = _begun(caller, ref, action_name, lambda: start_submitted(services().context, ref, expected))
     record(caller, action_name, audit_log.job_target(ref))
     return job_out(started).model_dump(), 202
 
@@ -233,9 +241,9 @@ def _quota_error(exc: QuotaExceededError) -> ApiError:
 def _start_route(
     org: str, project: str, job: str, action: str, expected: frozenset[JobState]
 ) -> tuple[dict[str, Any], int]:
-    target = audit_log.job_target(JobRef(org, project, job))
-    caller = authorize(router, Permission.JOB_SUBMIT, org, project, audit_action=action, audit_target=target)
     ref = JobRef(org, project, job)
+    target = audit_log.job_target(ref)
+    caller = authorize(router, Permission.JOB_SUBMIT, org, project, audit_action=action, audit_target=target)
     return idempotent(router, action, caller, {"job": job}, lambda: _start(caller, ref, action, expected))
 
 
@@ -272,21 +280,14 @@ def reproduce(
     )
 
     def action() -> tuple[dict[str, Any], int]:
-        try:
-            started = start_reproduction(
+        started = _begun(
+            caller,
+            original,
+            audit_log.JOB_REPRODUCE,
+            lambda: start_reproduction(
                 services().context, original, allow_version_drift=body.allow_version_drift, created_by=caller.user
-            )
-        except JobNotFoundError as exc:
-            raise not_found(f"job {job}") from exc
-        except NotReproducibleError as exc:
-            raise ApiError(409, "not_reproducible", str(exc)) from exc
-        except StateConflictError as exc:
-            raise ApiError(409, "invalid_state", str(exc)) from exc
-        except UploadMissingError as exc:
-            raise ApiError(409, "input_missing", str(exc)) from exc
-        except QuotaExceededError as exc:
-            record(caller, audit_log.JOB_REPRODUCE, target, outcome="refused", quota=exc.quota)
-            raise _quota_error(exc) from exc
+            ),
+        )
         record(caller, audit_log.JOB_REPRODUCE, target, reproduction=started.ref.job)
         return job_out(started).model_dump(), 202
 

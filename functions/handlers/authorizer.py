@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from functions.api.auth import AuthConfig, TokenVerifier
 from functions.api.errors import AuthenticationError
+from functions.handlers.method_arn import stage_prefix
 from functions.service import env
 from functions.service.observability import logger, metrics
 
@@ -28,10 +29,7 @@ def _verifier() -> TokenVerifier:
 
 def stage_arn(method_arn: str) -> str:
     """``arn:aws:execute-api:region:account:api/stage/VERB/path`` → the same ARN for every verb and path."""
-    parts = method_arn.split("/")
-    if len(parts) < 2 or not parts[0].startswith("arn:aws"):
-        raise ValueError(f"not a method ARN: {method_arn!r}")
-    return f"{parts[0]}/{parts[1]}/*/*"
+    return f"{stage_prefix(method_arn)}/*/*"
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from functions.handlers.method_arn import stage_prefix
 from functions.scim.paths import SCIM_BASE_PATH
 from functions.service import env, scim_tokens
 from functions.service.context import service_context
@@ -23,10 +24,7 @@ if TYPE_CHECKING:
 
 def scim_paths_arn(method_arn: str) -> str:
     """``arn:aws:execute-api:region:account:api/stage/VERB/path`` → every verb on the stage's SCIM paths."""
-    parts = method_arn.split("/")
-    if len(parts) < 2 or not parts[0].startswith("arn:aws"):
-        raise ValueError(f"not a method ARN: {method_arn!r}")
-    return f"{parts[0]}/{parts[1]}/*{SCIM_BASE_PATH}/*"
+    return f"{stage_prefix(method_arn)}/*{SCIM_BASE_PATH}/*"
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -246,7 +246,7 @@ def _dump(
 
 
 def _get(request: ScimRequest, model: type[Resource[Any]], scim_id: str) -> dict[str, Any]:
-    resource = request.store.get_user(scim_id) if model is User else request.store.get_group(scim_id)
+    resource = _read(request.store, model, scim_id)
     return answer(200, _dump(request, resource, Context.RESOURCE_QUERY_RESPONSE, model))
 
 
@@ -261,14 +261,10 @@ def _create(request: ScimRequest, model: type[Resource[Any]]) -> dict[str, Any]:
 
 def _replace(request: ScimRequest, model: type[Resource[Any]], scim_id: str) -> dict[str, Any]:
     store = request.store
-    before = store.get_user(scim_id) if model is User else store.get_group(scim_id)
+    before = _read(store, model, scim_id)
     wanted = model.model_validate(request.body(), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
     wanted.replace(before)  # read-only attributes kept, immutable ones checked (RFC 7644 §3.5.1)
-    saved = (
-        store.replace_user(scim_id, wanted)
-        if isinstance(wanted, User)
-        else store.replace_group(scim_id, _group(wanted))
-    )
+    saved = _store(store, scim_id, wanted)
     _note(request, saved)
     return answer(200, _dump(request, saved, Context.RESOURCE_REPLACEMENT_RESPONSE, model))
 
@@ -276,17 +272,13 @@ def _replace(request: ScimRequest, model: type[Resource[Any]], scim_id: str) -> 
 def _patch(request: ScimRequest, model: type[Resource[Any]], scim_id: str) -> dict[str, Any]:
     store = request.store
     patch = PatchOp[model].model_validate(request.body(), scim_ctx=Context.RESOURCE_PATCH_REQUEST)  # type: ignore[valid-type]
-    resource = store.get_user(scim_id) if model is User else store.get_group(scim_id)
+    resource = _read(store, model, scim_id)
     request.audit_details["operations"] = [
         {"op": str(operation.op.value), "path": str(operation.path) if operation.path else None}
         for operation in patch.operations or []
     ]
     if patch.patch(resource):
-        resource = (
-            store.replace_user(scim_id, resource)
-            if isinstance(resource, User)
-            else store.replace_group(scim_id, _group(resource))
-        )
+        resource = _store(store, scim_id, resource)
     _note(request, resource)
     return answer(200, _dump(request, resource, Context.RESOURCE_PATCH_RESPONSE, model))
 
@@ -296,6 +288,18 @@ def _delete(request: ScimRequest, model: type[Resource[Any]], scim_id: str) -> d
     deleted = store.delete_user(scim_id) if model is User else store.delete_group(scim_id)
     _note(request, deleted)
     return answer(204)
+
+
+def _read(store: ScimDirectory, model: type[Resource[Any]], scim_id: str) -> Resource[Any]:
+    """The stored User or Group ``scim_id`` (the model is the endpoint's)."""
+    return store.get_user(scim_id) if model is User else store.get_group(scim_id)
+
+
+def _store(store: ScimDirectory, scim_id: str, resource: Resource[Any]) -> Resource[Any]:
+    """Write ``resource`` over the stored User or Group ``scim_id``; returns it as stored."""
+    if isinstance(resource, User):
+        return store.replace_user(scim_id, resource)
+    return store.replace_group(scim_id, _group(resource))
 
 
 def _group(resource: Resource[Any]) -> Group:
