@@ -66,7 +66,10 @@ class OriginalPack:
     def compare(self, rebuilt_prefix: str, drift: list[str]) -> dict[str, Any]:
         """What the reproduce job records: REPRODUCED, or DIFFERS with the first member and where; the re-run pack
         is read from where finalize stored it."""
-        read_rebuilt = lambda name: self._store.get_bytes(rebuilt_prefix + name)  # noqa: E731
+
+        def read_rebuilt(name: str) -> bytes:
+            return self._store.get_bytes(rebuilt_prefix + name)
+
         outcome = compare_with_pack(self.manifest, self.member, read_rebuilt, drift).to_dict()
         return {**outcome, "of": self.ref.job}
 
