@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from functions.service import clock, job_queue, table
 from functions.service.conditional import transacted
-from functions.service.jobs import job_key
+from functions.service.jobs import TERMINAL_STATES, job_key
 from functions.service.metering import COUNTERS
 from functions.service.observability import logger, metrics
 
@@ -88,7 +88,17 @@ def meter_job_once(ctx: ServiceContext, ref: JobRef) -> bool:
 
 def settle_job(ctx: ServiceContext, ref: JobRef) -> dict[str, bool]:
     """Release and meter an ended job, then start the next queued jobs; safe to call any number of times, from any
-    of the job's enders (each release is taken once by its flag; dispatch takes only free slots)."""
+    of the job's enders (each release is taken once by its flag; dispatch takes only free slots).
+
+    The flags are the job's, not an attempt's: once a retry has queued the job again (it is no longer ended), a late
+    settlement of the earlier attempt would take the new attempt's reservation, queue place or slot. The retry
+    settles the earlier attempt itself before it reserves (``submission.start_submitted``), so a late call skips.
+    """
+    state = ctx.jobs.get(ref).state
+    if state not in TERMINAL_STATES:
+        logger.info("settlement skipped: the job runs again", extra={**ref.as_dict(), "state": state.value})
+        dispatch_quietly(ctx)
+        return {"released": False, "refunded": False, "left_queue": False, "metered": False}
     refunded = refund_reservation(ctx, ref)
     released = job_queue.release_slot(ctx, ref)
     left = job_queue.leave(ctx, ref)

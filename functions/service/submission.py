@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from functions.service import layout
 from functions.service.errors import StateConflictError, UploadMissingError, UploadRejectedError
 from functions.service.job_queue import enqueue
-from functions.service.jobs import JobRecord, JobState
+from functions.service.jobs import TERMINAL_STATES, JobRecord, JobState
 from functions.service.observability import logger
 from functions.service.quotas import reserve_for_job
 from functions.service.settlement import dispatch_quietly, refund_reservation, settle_job
@@ -53,6 +53,10 @@ def start_submitted(ctx: ServiceContext, ref: JobRef, expected: frozenset[JobSta
         wanted = " or ".join(sorted(state.value for state in expected))
         raise StateConflictError(f"job {ref.job} is {job.state.value}; it must be {wanted}", job.state.value)
     check_uploads(ctx, job)
+    if job.state in TERMINAL_STATES:
+        # A retry: the earlier attempt's reservation and slot are given back before this one takes its own, whether
+        # or not its ender has settled yet (settle_job is idempotent; a late call then finds the job running again).
+        settle_job(ctx, ref)
     reserve_for_job(ctx, ref, int(job.get("expected_rows") or 1))
     try:
         start_job(ctx, ref, job.state)  # the state just checked: the queue's conditional write holds it

@@ -12,14 +12,14 @@ import pytest
 from moto import mock_aws
 
 from functions.local import stack as local_stack
-from functions.service import job_queue, table
+from functions.service import job_queue, layout, table
 from functions.service.context import ServiceContext
 from functions.service.directory import Directory
 from functions.service.errors import StateConflictError
-from functions.service.jobs import JobState
+from functions.service.jobs import RETRYABLE_STATES, JobState
 from functions.service.plans import PLANS
 from functions.service.settlement import settle_job
-from functions.service.submission import cancel_job, start_job
+from functions.service.submission import cancel_job, start_job, start_submitted
 from functions.service.tenancy import JobRef
 from tests.service.conftest import race
 from tests.service.harness import NAMES, REGION
@@ -239,3 +239,27 @@ def test_an_entry_whose_job_vanished_is_dropped(ctx: ServiceContext) -> None:
     assert job_queue.dispatch(ctx) == []
     assert job_queue.entries(ctx) == []
     assert _running(ctx) == 0
+
+
+def test_a_retry_before_the_failed_attempt_is_settled_is_not_undone_by_its_late_settlement(ctx: ServiceContext) -> None:
+    """The dashboard shows FAILED as soon as the ender's transition lands; a customer can retry before that ender has
+    settled. The retry settles the first attempt itself, and the late settlement must not take the second attempt's
+    queue place, slot or reservation (the job's flags are not per attempt)."""
+    org = _org(ctx, "org-a", "trial")  # one running slot
+    ctx.keys.create_org_keys(org)
+    ref = _job(ctx, org, "j1")
+    ctx.store(org).put_bytes(layout.input_key(ref, "input.csv"), b"id,smiles\nm1,CCO\n", "text/csv")
+    start_submitted(ctx, ref, frozenset({JobState.CREATED}))
+    ctx.jobs.transition(ref, JobState.RUNNING)
+    ctx.jobs.transition(ref, JobState.FAILED)  # the ender has not settled yet
+    start_submitted(ctx, ref, RETRYABLE_STATES)  # the customer retries at once
+    settle_job(ctx, ref)  # the first attempt's ender settles late
+    job = ctx.jobs.get(ref)
+    assert (job.state, job.get("slot_held"), job.get("waiting"), job.get("quota_reserved")) == (
+        JobState.QUEUED,
+        True,
+        None,
+        True,
+    )
+    assert _started(ctx) == ["j1-1", "j1-2"]
+    assert (_running(ctx, org), _running(ctx)) == (1, 1)
