@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import combinations
+from functools import lru_cache
+from itertools import combinations, pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +24,7 @@ from hetero_core.audit._null import (
     nearest_rank,
     null_auc_quantile_exact,
 )
-from hetero_core.audit._ties import pair_outcomes
+from hetero_core.audit._ties import outcome, pair_outcomes, scores_tie
 from hetero_core.reasons import Verdict, Warning_
 from hetero_core.records import ScoredItem
 
@@ -193,18 +194,20 @@ def audit_molecule(
     if original is None or not scored:
         return AuditResult.skipped(margin, n_pos=n_pos, n_neg=len(scored))
     k = len(scored)
-    auc = weighted_auc([original], scored)
-    exact_null_q = null_auc_quantile_exact(1, k, q)
-    # Summed as exact fractions: 19/20 + 1/20 must give a gate of exactly 1, not 0.9999999999999999.
-    gate = float(min(Fraction(1), exact_null_q + as_fraction(margin)))
-    slack = auc - gate
     items = [original, *scored]
-    perm_q = permutation_auc_quantile([i.score for i in items], [i.weight for i in items], 1, q, seed=seed)
     weighted = any(i.weight != 1.0 for i in items)
+    quick = None if weighted else _unit_weight_statistics(original.score, [d.score for d in scored], q)
+    if quick is None:
+        auc = weighted_auc([original], scored)
+        perm_q = permutation_auc_quantile([i.score for i in items], [i.weight for i in items], 1, q, seed=seed)
+    else:
+        auc, perm_q = quick
+    null_q, gate = _gate(k, q, margin)
+    slack = auc - gate
     return AuditResult(
         verdict=Verdict.PASS if slack >= -TOLERANCE else Verdict.FAIL,
         auc=auc,
-        null_q=float(exact_null_q),
+        null_q=null_q,
         perm_q=perm_q,
         gate=gate,
         slack=slack,
@@ -214,3 +217,33 @@ def audit_molecule(
         chance_pass=chance_pass_probability(1, k, gate),
         warnings=(Warning_.WEIGHTS_UNWEIGHTED_NULL.value,) if weighted else (),
     )
+
+
+@lru_cache(maxsize=1024)
+def _gate(k: int, q: float, margin: float) -> tuple[float, float]:
+    """(null_q, gate) of a molecule with k scored decoys: a function of (k, q, margin) alone, so once per run."""
+    exact_null_q = null_auc_quantile_exact(1, k, q)
+    # Summed as exact fractions: 19/20 + 1/20 must give a gate of exactly 1, not 0.9999999999999999.
+    return float(exact_null_q), float(min(Fraction(1), exact_null_q + as_fraction(margin)))
+
+
+def _unit_weight_statistics(original: float, decoys: Sequence[float], q: float) -> tuple[float, float] | None:
+    """The AUC and ``perm_q`` of one original with unit weights, bit for bit what the general path gives; or None
+    when the general path must run (a non-finite score, so its error is raised; or two scores that tie).
+
+    With unit weights every term of both sums is 0, ½ or 1, so the sums are exact in any order and only the final
+    division rounds, the same division in both paths. Without ties among the items, the item of rank r (from 0)
+    wins against exactly r others as the only positive, so the permutation values are 0, 1, ..., n-1 over n-1 and
+    their nearest-rank quantile is read off directly. "No ties" is checked on neighbours in sorted order: if two
+    neighbours do not tie, no pair further apart can (the gap only grows and the tolerance is relative).
+    """
+    if not (math.isfinite(original) and all(math.isfinite(score) for score in decoys)):
+        return None
+    ordered = sorted([original, *decoys])
+    if any(scores_tie(a, b) for a, b in pairwise(ordered)):
+        return None
+    won = math.fsum(outcome(original, decoy) for decoy in decoys)
+    auc = min(1.0, won / len(decoys))
+    n = len(ordered)
+    perm_q = min(1.0, (nearest_rank(n, q) - 1) / (n - 1))
+    return auc, perm_q

@@ -21,8 +21,10 @@ _MAX_DENOMINATOR = 10**9
 TOLERANCE = 1e-12
 
 
+@lru_cache(maxsize=1024)
 def as_fraction(x: float) -> Fraction:
-    """The decimal a float literal stands for (0.95 -> 19/20), so ceilings do not slip by one."""
+    """The decimal a float literal stands for (0.95 -> 19/20), so ceilings do not slip by one (memoised: a run asks
+    for the same few levels once per row)."""
     return Fraction(x).limit_denominator(_MAX_DENOMINATOR)
 
 
