@@ -7,7 +7,12 @@ reaped, as ``/usr/bin/time -v`` reports it). The engine's own rate (rows over th
 start-up excluded) is read from the run-statistics file the CLI writes beside the pack, with the cache counts.
 
     python benchmarks/bench_cache.py --n 2000 --k 20 --workers 2 --repeats 3
+    python benchmarks/bench_cache.py --n 10000 --modes warm,off --cache-dir DIR --repeats 3   # steady state, a warm DIR
     python benchmarks/bench_cache.py --sizes 1000,10000,100000 --k 20 --workers 2   # memory: cold then warm
+
+``--cache-dir DIR`` serves the warm runs from a folder a cold run of the same (or a larger) input filled before,
+so a steady-state size (10,000 rows and more) needs no cold run per repeat; runs only read it (nothing is written
+on a hit). ``--modes`` picks which of cold, warm and off run, in that order, in turn.
 
 ``--distinct N`` makes an input of S rows from the first N molecules of the data set, repeated with ids of their own
 (``r<row>``): a 100k-row memory point then costs N molecules' decoys instead of 100k (rows stream, so memory
@@ -103,31 +108,32 @@ def _engine_flags(args: argparse.Namespace) -> list[str]:
 def _row(size: int, run: CacheRun) -> str:
     return (
         f"| {size:,} | {run.mode} | {run.wall_s:.1f} | **{run.molecules_per_second:.0f}** | "
-        f"{run.engine_molecules_per_second:.0f} | {run.cpu_s:.1f} | {run.peak_rss_mb:.1f} | "
-        f"{run.hits}/{run.misses}/{run.corrupt} |"
+        f"{run.engine_molecules_per_second:.0f} | {run.cpu_s:.1f} | {1000 * run.cpu_s / max(run.rows, 1):.2f} | "
+        f"{run.peak_rss_mb:.1f} | {run.hits}/{run.misses}/{run.corrupt} |"
     )
 
 
 HEADER = (
-    "| rows | cache | wall s | molecules/s (whole process) | molecules/s (engine) | CPU s | peak RSS MB | "
-    "hits/misses/corrupt |\n|---:|---|---:|---:|---:|---:|---:|---|"
+    "| rows | cache | wall s | molecules/s (whole process) | molecules/s (engine) | CPU s | CPU ms per row | "
+    "peak RSS MB | hits/misses/corrupt |\n|---:|---|---:|---:|---:|---:|---:|---:|---|"
 )
 
 
 def throughput(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     """Cold, warm and no-cache runs in turn, ``repeats`` times each; medians per mode."""
     input_path = write_input(args.dataset, args.n, work / f"input_n{args.n}.csv")
-    runs: dict[str, list[CacheRun]] = {mode: [] for mode in MODES}
+    runs: dict[str, list[CacheRun]] = {mode: [] for mode in args.modes}
     for repeat in range(args.repeats):
-        cache_dir = work / f"cache{repeat}"
-        for mode in MODES:
+        cache_dir = args.cache_dir or work / f"cache{repeat}"
+        for mode in args.modes:
             out = work / f"pack_{mode}{repeat}"
             runs[mode].append(measure_in_subprocess(input_path, out, None if mode == "off" else cache_dir, args))
             shutil.rmtree(out)
-        shutil.rmtree(cache_dir)
+        if args.cache_dir is None:
+            shutil.rmtree(cache_dir)
     print(HEADER)
     summary = []
-    for mode in MODES:
+    for mode in args.modes:
         median = _median_run(runs[mode])
         print(_row(args.n, median))
         summary.append({"mode": mode, "median": asdict(median), "runs": [asdict(r) for r in runs[mode]]})
@@ -180,11 +186,21 @@ def _sizes(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
 
+def _modes(text: str) -> list[str]:
+    modes = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = sorted(set(modes) - set(MODES))
+    if unknown or not modes:
+        raise argparse.ArgumentTypeError(f"modes are {', '.join(MODES)}; got {text!r}")
+    return [mode for mode in MODES if mode in modes]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=DATASETS, default="moses")
     parser.add_argument("--n", type=int, default=2000, help="rows for the throughput table (default 2000)")
     parser.add_argument("--repeats", type=int, default=3, help="cold/warm/off rounds; medians are printed")
+    parser.add_argument("--modes", type=_modes, default=list(MODES), help="of cold,warm,off (default all three)")
+    parser.add_argument("--cache-dir", type=Path, help="a warm cache folder for the warm runs (no cold run needed)")
     parser.add_argument("--sizes", type=_sizes, help="memory series instead: e.g. 1000,10000,100000")
     parser.add_argument("--distinct", type=int, help="memory series: rows repeat the first N molecules")
     parser.add_argument("--k", type=int, default=20)
@@ -199,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.cache_dir is not None and "cold" in args.modes and not args.child:
+        raise SystemExit("--cache-dir serves warm runs; leave cold out of --modes (a cold run needs an empty folder)")
     if args.child:
         input_path, out, result = args.child
         run = run_cli(input_path, out, args.child_cache, k=args.k, workers=args.workers, extra=_engine_flags(args))

@@ -243,7 +243,7 @@ class RealismAccumulator:
         self._wins = dict.fromkeys(BIN_NAMES, 0)
         self._ties = dict.fromkeys(BIN_NAMES, 0)
         self._below_median_min = 0
-        self._fine = [0] * (_FINE_CELLS + 1)
+        self._fine: dict[int, int] = {}  # similarity cell -> pairs; sparse (a chunk's state carries a few hundred)
         self._histogram = [0] * HISTOGRAM_BINS
         self._hard_won = array("q")
         self._hard_pairs = array("q")
@@ -278,7 +278,7 @@ class RealismAccumulator:
             if similarity < MEDIAN_SIMILARITY_MIN:
                 self._below_median_min += 1
             cell = min(_FINE_CELLS, math.floor(similarity * _FINE_CELLS + _GRID_NUDGE))
-            self._fine[cell] += 1
+            self._fine[cell] = self._fine.get(cell, 0) + 1
             self._histogram[min(HISTOGRAM_BINS - 1, cell * HISTOGRAM_BINS // _FINE_CELLS)] += 1
         if hard_pairs:
             self._hard_won.append(hard_won)
@@ -291,7 +291,7 @@ class RealismAccumulator:
             "wins": dict(self._wins),
             "ties": dict(self._ties),
             "below_median_min": self._below_median_min,
-            "fine": list(self._fine),
+            "fine": {str(cell): count for cell, count in sorted(self._fine.items())},
             "histogram": list(self._histogram),
             "hard_won": list(self._hard_won),
             "hard_pairs": list(self._hard_pairs),
@@ -304,7 +304,10 @@ class RealismAccumulator:
             self._wins[name] += int(state["wins"][name])
             self._ties[name] += int(state["ties"][name])
         self._below_median_min += int(state["below_median_min"])
-        self._fine = [a + int(b) for a, b in zip(self._fine, state["fine"], strict=True)]
+        fine = state["fine"]  # sparse {cell: count}; a dense list of every cell from shares written before
+        for cell, count in fine.items() if isinstance(fine, dict) else enumerate(fine):
+            if count:
+                self._fine[int(cell)] = self._fine.get(int(cell), 0) + int(count)
         self._histogram = [a + int(b) for a, b in zip(self._histogram, state["histogram"], strict=True)]
         self._hard_won.extend(int(v) for v in state["hard_won"])
         self._hard_pairs.extend(int(v) for v in state["hard_pairs"])
@@ -314,8 +317,8 @@ class RealismAccumulator:
             return None
         rank = nearest_rank(total, 0.5)
         seen = 0
-        for cell, count in enumerate(self._fine):
-            seen += count
+        for cell in sorted(self._fine):
+            seen += self._fine[cell]
             if seen >= rank:
                 return cell / _FINE_CELLS
         raise AssertionError("fine counts must add up to the total")  # pragma: no cover

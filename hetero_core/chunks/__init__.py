@@ -10,6 +10,7 @@ from hetero_core.chunks._process import (
 from hetero_core.chunks._runner import (
     default_workers,
     mark_duplicates,
+    stream_folded,
     stream_results,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "errored_row",
     "mark_duplicates",
     "process_rows",
+    "stream_folded",
     "stream_results",
 ]

@@ -18,7 +18,7 @@ from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from hetero_core.chunks._process import RowResult, errored_row, process_rows
 from hetero_core.reasons import ErrorReason, SkipReason
@@ -34,7 +34,11 @@ if TYPE_CHECKING:
 DEFAULT_CHUNK_ROWS = 16
 _IN_FLIGHT_PER_WORKER = 4
 
-_worker_state: tuple[RunConfig, Scorer | None, DecoyCache | None] | None = None
+_T = TypeVar("_T")
+# a chunk's results, folded where they were computed (e.g. formatted for the pack) before they travel back
+Fold: TypeAlias = "Callable[[list[RowResult]], Any]"
+
+_worker_state: tuple[RunConfig, Scorer | None, DecoyCache | None, Fold | None] | None = None
 
 
 def default_workers() -> int:
@@ -70,7 +74,33 @@ def stream_results(
                 on_result(result)
             yield result
         return
-    yield from _pooled(marked, config, scorer, workers, chunk_rows, on_result, cache)
+    for results in _pooled(marked, config, scorer, workers, chunk_rows, cache, None):
+        for result in results:
+            if on_result:
+                on_result(result)
+            yield result
+
+
+def stream_folded(
+    rows: Iterable[InputRow],
+    config: RunConfig,
+    scorer: Scorer | None,
+    fold: Callable[[list[RowResult]], _T],
+    *,
+    workers: int = 1,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    cache: DecoyCache | None = None,
+) -> Iterator[_T]:
+    """``fold`` of every chunk of consecutive rows' results, in input order; in a pool ``fold`` runs in the worker
+    (it must be picklable), so what travels back is what the caller needs, not every result. A chunk re-run row by
+    row after a worker died is folded here."""
+    marked = mark_duplicates(rows)
+    if workers <= 1:
+        results = process_rows(marked, config, scorer, cache)
+        while chunk := list(islice(results, chunk_rows)):
+            yield fold(chunk)
+        return
+    yield from _pooled(marked, config, scorer, workers, chunk_rows, cache, fold)
 
 
 def _chunks(rows: Iterator[InputRow], size: int) -> Iterator[list[InputRow]]:
@@ -84,12 +114,13 @@ def _pooled(
     scorer: Scorer | None,
     workers: int,
     chunk_rows: int,
-    on_result: Callable[[RowResult], None] | None,
-    cache: DecoyCache | None = None,
-) -> Iterator[RowResult]:
+    cache: DecoyCache | None,
+    fold: Fold | None,
+) -> Iterator[Any]:
+    """Each chunk's results (a list, or what ``fold`` made of them in the worker), in input order."""
     chunks = _chunks(rows, chunk_rows)
-    pending: deque[tuple[list[InputRow], Future[list[RowResult]]]] = deque()
-    pool = _new_pool(workers, config, scorer, cache)
+    pending: deque[tuple[list[InputRow], Future[Any]]] = deque()
+    pool = _new_pool(workers, config, scorer, cache, fold)
     try:
         while True:
             while len(pending) < workers * _IN_FLIGHT_PER_WORKER:
@@ -106,45 +137,49 @@ def _pooled(
                 # Any in-flight chunk may have killed the pool: rebuild it, resubmit the others, and re-run this
                 # chunk row by row in isolation so that only a row that kills its worker again is lost to ERROR.
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = _new_pool(workers, config, scorer, cache)
+                pool = _new_pool(workers, config, scorer, cache, fold)
                 pending = deque((c, _submit(pool, c)) for c, _ in pending)
-                results = [_run_isolated(row, config, scorer, cache) for row in chunk]
-            for result in results:
-                if on_result:
-                    on_result(result)
-                yield result
+                isolated = [_run_isolated(row, config, scorer, cache) for row in chunk]
+                results = fold(isolated) if fold is not None else isolated
+            yield results
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_isolated(row: InputRow, config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None) -> RowResult:
-    pool = _new_pool(1, config, scorer, cache)
+    pool = _new_pool(1, config, scorer, cache)  # no fold: the caller folds the re-run chunk
     try:
-        return pool.submit(_run_chunk, [row]).result()[0]
+        result: RowResult = pool.submit(_run_chunk, [row]).result()[0]
+        return result
     except BrokenProcessPool:
         return errored_row(row, ErrorReason.CHUNK_FAILED, "the worker process died while processing this row")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _submit(pool: ProcessPoolExecutor, chunk: list[InputRow]) -> Future[list[RowResult]]:
+def _submit(pool: ProcessPoolExecutor, chunk: list[InputRow]) -> Future[Any]:
     return pool.submit(_run_chunk, chunk)
 
 
 def _new_pool(
-    workers: int, config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None = None
+    workers: int, config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None = None, fold: Fold | None = None
 ) -> ProcessPoolExecutor:
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(config, scorer, cache))
+    initargs = (config, scorer, cache, fold)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=initargs)
 
 
-def _init_worker(config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None = None) -> None:
+def _init_worker(
+    config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None = None, fold: Fold | None = None
+) -> None:
     global _worker_state  # noqa: PLW0603 - per-process state of a pool worker, set once
-    _worker_state = (config, scorer, cache)
+    _worker_state = (config, scorer, cache, fold)
 
 
-def _run_chunk(chunk: list[InputRow]) -> list[RowResult]:
+def _run_chunk(chunk: list[InputRow]) -> Any:
+    """A chunk's results in a worker, folded when the pool was made with a fold."""
     assert _worker_state is not None, "worker not initialised"
-    config, scorer, cache = _worker_state
-    return list(process_rows(chunk, config, scorer, cache))
+    config, scorer, cache, fold = _worker_state
+    results = list(process_rows(chunk, config, scorer, cache))
+    return fold(results) if fold is not None else results

@@ -11,9 +11,12 @@ from hetero_core._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from hetero_core.pack._assembly import (
+        FoldedChunk,
         ResultCollector,
         ScorerFacts,
         SealedPack,
+        ShareFolder,
+        assemble_folded,
         assemble_pack,
         chunk_share,
         scorer_facts,
@@ -36,9 +39,12 @@ if TYPE_CHECKING:
 _SOURCES = {
     **dict.fromkeys(
         (
+            "FoldedChunk",
             "ResultCollector",
             "ScorerFacts",
             "SealedPack",
+            "ShareFolder",
+            "assemble_folded",
             "assemble_pack",
             "chunk_share",
             "scorer_facts",
@@ -59,6 +65,7 @@ _SOURCES = {
 }
 __all__ = [
     "ChunkShare",
+    "FoldedChunk",
     "LocalKeySigner",
     "MemberTables",
     "PackInfo",
@@ -66,10 +73,12 @@ __all__ = [
     "ResultCollector",
     "ScorerFacts",
     "SealedPack",
+    "ShareFolder",
     "Signer",
     "Span",
     "StitchedMember",
     "VerifyReport",
+    "assemble_folded",
     "assemble_pack",
     "chunk_share",
     "encode_share",

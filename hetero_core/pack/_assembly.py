@@ -20,6 +20,7 @@ from hetero_core.io import DEFAULT_COLUMNS, InputColumns, InputScan
 from hetero_core.layout import AUDIT_SCHEMA, DECOYS_SCHEMA, MANIFEST_SCHEMA, SUMMARY_SCHEMA
 from hetero_core.pack._provenance import engine_info, iso, runtime_versions
 from hetero_core.pack._shares import ChunkShare, encode_share
+from hetero_core.pack._slices import MemberTables
 from hetero_core.pack._writer import PackBuilder, PackInfo, pack_zip_entries, seal_members, zip_date_time
 from hetero_core.pack._zipstream import zip_pieces
 from hetero_core.reasons import SkipReason, Status, Verdict
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from hetero_core.config import RunConfig
     from hetero_core.pack._shares import StitchedMember
     from hetero_core.pack._signing import Signer
-    from hetero_core.pack._slices import MemberTables
     from hetero_core.pack._zipstream import Piece
 
 METRICS_SCHEMA = "hetero_metrics.v1"
@@ -386,17 +386,92 @@ def assemble_pack(
             count += 1
             if on_result:
                 on_result(result)
-        metrics, manifest, index_md, report_html = _documents(
+        documents = _documents(
             collector, input_name, scan, config, scorer, created_at, service, columns, acceptance, calibration
         )
-        info = builder.finish(
-            metrics=metrics,
-            manifest=manifest,
-            index_md=index_md,
-            report_html=report_html,
-            created_at=created_at,
-            signer=signer,
+        return _finished(builder, documents, count, created_at, signer)
+
+
+@dataclass(frozen=True, slots=True)
+class FoldedChunk:
+    """A chunk's rows as the pack needs them: its share (lines formatted, partial metrics) and cache events."""
+
+    share: ChunkShare
+    data: bytes
+    cache_events: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShareFolder:
+    """Folds a chunk's results into a :class:`FoldedChunk` where they were computed (a pool worker), so the process
+    that writes the pack only appends formatted lines and adds up partial metrics (:func:`assemble_folded`)."""
+
+    tables: MemberTables
+    total_rows: int
+    config: RunConfig
+
+    @classmethod
+    def for_input(cls, scan: InputScan, config: RunConfig) -> ShareFolder:
+        return cls(MemberTables(scan.extra_columns, scored=True), scan.rows, config)
+
+    def __call__(self, results: list[RowResult]) -> FoldedChunk:
+        first_row = results[0].index
+        share, data, kept = chunk_share(
+            results, first_row=first_row, total_rows=self.total_rows, tables=self.tables, config=self.config
         )
+        return FoldedChunk(share, data, tuple(result.decoy_cache for result in kept))
+
+
+def assemble_folded(
+    chunks: Iterable[FoldedChunk],
+    out_dir: Path,
+    *,
+    input_name: str,
+    scan: InputScan,
+    config: RunConfig,
+    scorer: ScorerFacts | Callable[[], ScorerFacts],
+    created_at: datetime,
+    signer: Signer | None = None,
+    service: Mapping[str, str] | None = None,
+    columns: InputColumns = DEFAULT_COLUMNS,
+    on_chunk: Callable[[FoldedChunk], None] | None = None,
+    acceptance: Acceptance | None = None,
+    calibration: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> AssembledPack:
+    """:func:`assemble_pack` from chunks folded by :class:`ShareFolder` (in row order): the same bytes, but the rows
+    were formatted and their metrics folded where they were computed. Partial metrics merge exactly (integers and
+    row-ordered lists, :meth:`ResultCollector.absorb`), as the service's finalize merges them."""
+    collector = ResultCollector.for_config(config)
+    count = 0
+    with PackBuilder(out_dir, extra_columns=scan.extra_columns, scored=True) as builder:
+        for chunk in chunks:
+            builder.add_share(chunk.share, chunk.data)
+            collector.absorb(chunk.share.metrics)
+            count += chunk.share.rows
+            if on_chunk:
+                on_chunk(chunk)
+        documents = _documents(
+            collector, input_name, scan, config, scorer, created_at, service, columns, acceptance, calibration
+        )
+        return _finished(builder, documents, count, created_at, signer)
+
+
+def _finished(
+    builder: PackBuilder,
+    documents: tuple[dict[str, Any], dict[str, Any], str, str],
+    count: int,
+    created_at: datetime,
+    signer: Signer | None,
+) -> AssembledPack:
+    metrics, manifest, index_md, report_html = documents
+    info = builder.finish(
+        metrics=metrics,
+        manifest=manifest,
+        index_md=index_md,
+        report_html=report_html,
+        created_at=created_at,
+        signer=signer,
+    )
     return AssembledPack(info, metrics, count)
 
 

@@ -16,7 +16,9 @@ import os
 import secrets
 import shutil
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from numbers import Integral, Real
@@ -39,7 +41,7 @@ from hetero_core.layout import (
     SUMMARY,
     ZIP,
 )
-from hetero_core.pack._shares import StitchedMember
+from hetero_core.pack._shares import ChunkShare, StitchedMember
 from hetero_core.pack._signing import SIGNATURE_ALGORITHM, verify_signature
 from hetero_core.pack._slices import (
     SLICE_ROWS,
@@ -47,6 +49,7 @@ from hetero_core.pack._slices import (
     ZIP_COMPRESSLEVEL,
     MemberTables,
     RowFormatter,
+    SliceInfo,
     deflate_whole,
     encode_slice,
 )
@@ -214,10 +217,15 @@ def _is_previous_pack(folder: Path) -> bool:
 
 
 class _SlicedFile:
-    """One sliced member being written: the CSV file, its deflate segments beside it, the slices so far."""
+    """One sliced member being written: the CSV file, its deflate segments beside it, the slices so far.
 
-    def __init__(self, formatter: RowFormatter, text_path: Path, deflate_path: Path) -> None:
+    A sealed slice is compressed and written by the builder's one background thread (zlib and sha256 release the
+    GIL), in the order the slices were sealed, so the thread that feeds rows never waits for level-9 deflate.
+    """
+
+    def __init__(self, formatter: RowFormatter, text_path: Path, deflate_path: Path, writer: _SliceWriter) -> None:
         self.formatter = formatter
+        self._writer = writer
         self._text = text_path.open("wb")
         self._deflate = deflate_path.open("wb")
         self._deflate_path = str(deflate_path)
@@ -225,10 +233,24 @@ class _SlicedFile:
         self.member = StitchedMember()
         self._buffer = io.StringIO()
         self._rows = _csv_writer(self._buffer)
+        self.slice_number: int | None = None  # the slice being filled from chunk shares (None: none open)
         self._write_slice(formatter.header())
 
     def add(self, row: Mapping[str, object]) -> None:
         self._rows.writerow(self.formatter.cells(row))
+
+    def add_text(self, number: int, text: str) -> None:
+        """Append a chunk's formatted lines of slice ``number``; a new number seals the slice before it."""
+        if self.slice_number is not None and number != self.slice_number:
+            self.close_slice()
+        self.slice_number = number
+        self._buffer.write(text)
+
+    def add_complete(self, info: SliceInfo, segment: bytes, text: bytes) -> None:
+        """Append a slice a chunk formatted and compressed whole."""
+        if self.slice_number is not None:
+            self.close_slice()
+        self._writer.submit(self._store, text, (info, segment))
 
     @property
     def pending(self) -> bool:
@@ -240,10 +262,14 @@ class _SlicedFile:
         text = self._buffer.getvalue().encode("utf-8")
         self._buffer.seek(0)
         self._buffer.truncate()
+        self.slice_number = None
         self._write_slice(text)
 
     def _write_slice(self, text: bytes) -> None:
-        info, segment = encode_slice(text)
+        self._writer.submit(self._store, text, None)
+
+    def _store(self, text: bytes, encoded: tuple[SliceInfo, bytes] | None) -> None:
+        info, segment = encoded or encode_slice(text)
         offset = self._deflate.tell()
         self._deflate.write(segment)
         self._text.write(text)
@@ -257,6 +283,36 @@ class _SlicedFile:
     def close(self) -> None:
         self._text.close()
         self._deflate.close()
+
+
+class _SliceWriter:
+    """Runs slice writes on one background thread, in submission order, with a bounded backlog (memory stays
+    flat: at most ``_BACKLOG`` slices' text wait); the first failure is raised to the feeding thread."""
+
+    _BACKLOG = 4
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-slices")
+        self._pending: deque[Future[None]] = deque()
+
+    def submit(
+        self,
+        store: Callable[[bytes, tuple[SliceInfo, bytes] | None], None],
+        text: bytes,
+        encoded: tuple[SliceInfo, bytes] | None,
+    ) -> None:
+        while len(self._pending) >= self._BACKLOG:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(store, text, encoded))
+
+    def drain(self) -> None:
+        """Wait for every write; raises the first one's error."""
+        while self._pending:
+            self._pending.popleft().result()
+
+    def stop(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pending.clear()
 
 
 def _csv_writer(buffer: io.StringIO) -> Any:
@@ -294,11 +350,14 @@ class PackBuilder:
         self._segments.mkdir()
         self._open = True
         self._rows = 0
+        self._by_share = False  # fed chunk shares (their slice numbers seal slices), not rows
         self._files: dict[str, _SlicedFile] = {}
+        self._writer = _SliceWriter()
         try:
             for name in SLICED_MEMBERS:
                 formatter = tables.formatter(name)
-                self._files[name] = _SlicedFile(formatter, self._staging / name, self._segments / f"{name}.deflate")
+                path = self._segments / f"{name}.deflate"
+                self._files[name] = _SlicedFile(formatter, self._staging / name, path, self._writer)
         except BaseException:
             self.abort()
             raise
@@ -318,11 +377,41 @@ class PackBuilder:
         Each summary row is one input row: its decoy rows follow through :meth:`add_decoy_rows`.
         """
         self._require_open()
+        self._feed(by_share=False)
         if self._rows and self._rows % SLICE_ROWS == 0:
             for sliced in self._files.values():
                 sliced.close_slice()
         self._files[SUMMARY].add(row)
         self._rows += 1
+
+    def add_share(self, share: ChunkShare, data: bytes) -> None:
+        """Append a chunk's share (:func:`encode_share`: its rows formatted, whole slices compressed) as it is.
+
+        Shares come in row order; rows and shares are not mixed in one pack. The slices are the ones rows would
+        make (their boundaries are row numbers), so the bytes are the same whichever way a pack is fed.
+        """
+        self._require_open()
+        self._feed(by_share=True)
+        if share.first_row != self._rows + 1:
+            raise ValueError(f"chunk shares are not consecutive: expected row {self._rows + 1}, got {share.first_row}")
+        for name in SLICED_MEMBERS:
+            sliced, member = self._files[name], share.members[name]
+            parts: list[tuple[int, str | SliceInfo]] = [*member.partial, *member.complete]
+            segment_at, text_at = member.deflate[0], member.text[0]
+            for number, part in sorted(parts, key=lambda item: item[0]):
+                if isinstance(part, str):
+                    sliced.add_text(number, part)
+                    continue
+                segment = data[segment_at : segment_at + part.compressed_size]
+                sliced.add_complete(part, segment, data[text_at : text_at + part.size])
+                segment_at += part.compressed_size
+                text_at += part.size
+        self._rows += share.rows
+
+    def _feed(self, *, by_share: bool) -> None:
+        if self._rows and by_share != self._by_share:
+            raise ValueError("a pack is fed either rows or chunk shares, not both")
+        self._by_share = by_share
 
     def add_decoy_rows(self, rows: Iterable[Mapping[str, object]]) -> None:
         """Append decoys.csv rows (of the input row last given to :meth:`add_summary_row`)."""
@@ -332,6 +421,7 @@ class PackBuilder:
             decoys.add(row)
 
     def _close_handles(self) -> None:
+        self._writer.stop()
         for sliced in self._files.values():
             sliced.close()
 
@@ -388,9 +478,10 @@ class PackBuilder:
         date_time: tuple[int, int, int, int, int, int],
         signer: Signer | None,
     ) -> PackInfo:
-        if self._rows or any(sliced.pending for sliced in self._files.values()):
-            for sliced in self._files.values():
+        for sliced in self._files.values():
+            if sliced.slice_number is not None if self._by_share else (self._rows or sliced.pending):
                 sliced.close_slice()
+        self._writer.drain()
         self._close_handles()
         members = {name: sliced.member for name, sliced in self._files.items()}
         small = seal_members(

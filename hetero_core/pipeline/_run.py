@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hetero_core.cache import CacheStats
-from hetero_core.chunks import stream_results
+from hetero_core.chunks import stream_folded
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns
-from hetero_core.pack import PackInfo, Signer, assemble_pack, scorer_facts
+from hetero_core.pack import PackInfo, ShareFolder, Signer, assemble_folded, scorer_facts
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from hetero_core.audit import Acceptance
     from hetero_core.cache import DecoyCache
     from hetero_core.config import RunConfig
+    from hetero_core.pack import FoldedChunk
     from hetero_core.scores import ModelInfo, Scorer
 
 
@@ -60,8 +61,17 @@ def run_audit(
     scan = columns.scan(input_path)
     if on_total:
         on_total(scan.rows)
-    assembled = assemble_pack(
-        stats.counting(stream_results(columns.read(input_path), config, scorer, workers=workers, cache=cache)),
+
+    def counted(chunk: FoldedChunk) -> None:
+        for event in chunk.cache_events:
+            stats.add(event)
+        if on_progress:
+            on_progress(chunk.share.rows)
+
+    # rows are formatted and their metrics folded in the workers: this process only appends and adds up
+    folder = ShareFolder.for_input(scan, config)
+    assembled = assemble_folded(
+        stream_folded(columns.read(input_path), config, scorer, folder, workers=workers, cache=cache),
         out_dir,
         input_name=input_path.name,
         scan=scan,
@@ -71,7 +81,7 @@ def run_audit(
         signer=signer,
         service=service,
         columns=columns,
-        on_result=(lambda _: on_progress(1)) if on_progress else None,
+        on_chunk=counted,
         acceptance=acceptance,
         calibration=calibration,
     )

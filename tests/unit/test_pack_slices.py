@@ -20,11 +20,20 @@ from hetero_core.chunks import RowResult, process_rows
 from hetero_core.config import RunConfig
 from hetero_core.io import InputScan
 from hetero_core.layout import DECOYS, MANIFEST, SUMMARY, ZIP
-from hetero_core.pack import ResultCollector, ScorerFacts, assemble_pack, chunk_share, seal_stitched, stitch_shares
+from hetero_core.pack import (
+    ResultCollector,
+    ScorerFacts,
+    ShareFolder,
+    assemble_folded,
+    assemble_pack,
+    chunk_share,
+    seal_stitched,
+    stitch_shares,
+)
 from hetero_core.pack._assembly import build_metrics
 from hetero_core.pack._crc import crc32_combine, crc32_concat
 from hetero_core.pack._slices import FINAL_BLOCK, SLICE_ROWS, MemberTables, slice_of_row
-from hetero_core.pack._writer import json_bytes
+from hetero_core.pack._writer import PackBuilder, json_bytes
 from hetero_core.pack._zipstream import Span, ZipEntry, zip_pieces
 from hetero_core.records import InputRow
 from hetero_core.scores import make_scorer
@@ -143,6 +152,52 @@ def test_partial_metrics_merge_to_the_serial_ones_bit_for_bit(chunk_rows: int) -
     assert json_bytes(build_metrics(merged, CONFIG, facts)) == json_bytes(build_metrics(serial, CONFIG, facts))
     assert len(merged.problems) == 25
     assert len(merged.worst_molecules()) == 10
+
+
+def test_a_dense_similarity_grid_from_an_older_share_merges_like_the_sparse_one() -> None:
+    """Shares written before the grid went sparse listed every one of its 10,001 cells."""
+    serial = ResultCollector.for_config(CONFIG)
+    for result in _results():
+        serial.add(result)
+    state = json.loads(json.dumps(serial.state()))
+    dense = [0] * 10_001
+    for cell, count in state["realism"]["fine"].items():
+        dense[int(cell)] = count
+    older = ResultCollector.for_config(CONFIG)
+    older.absorb({**state, "realism": {**state["realism"], "fine": dense}})
+    assert older.state() == serial.state()
+
+
+@pytest.mark.parametrize("chunk_rows", [ROWS, SLICE_ROWS, 700, 37, 16, 1])
+def test_a_pack_fed_folded_chunks_is_the_cli_pack_zip_included(cli: Path, tmp_path: Path, chunk_rows: int) -> None:
+    """What ``run_audit`` does: chunks folded where they were computed (formatted, metrics partial), appended."""
+    results = _results()
+    folder = ShareFolder(MemberTables(["batch"], scored=True), ROWS, CONFIG)
+    chunks = (folder(results[start : start + chunk_rows]) for start in range(0, ROWS, chunk_rows))
+    out = tmp_path / "folded"
+    assemble_folded(
+        chunks,
+        out,
+        input_name="input.csv",
+        scan=_scan(),
+        config=CONFIG,
+        scorer=ScorerFacts("mock"),
+        created_at=CREATED_AT,
+    )
+    for name in sorted(p.name for p in cli.iterdir()):
+        assert (out / name).read_bytes() == (cli / name).read_bytes(), name
+
+
+def test_a_pack_is_fed_rows_or_shares_never_both(tmp_path: Path) -> None:
+    results = _results()
+    folder = ShareFolder(MemberTables(["batch"], scored=True), ROWS, CONFIG)
+    with PackBuilder(tmp_path / "mixed", extra_columns=["batch"], scored=True) as builder:
+        builder.add_summary_row(results[0].summary)
+        with pytest.raises(ValueError, match="not both"):
+            builder.add_share(folder(results[1:3]).share, b"")
+    gap = PackBuilder(tmp_path / "gap", extra_columns=["batch"], scored=True)
+    with gap, pytest.raises(ValueError, match="not consecutive"):
+        gap.add_share(folder(results[1:3]).share, b"")
 
 
 def test_sealed_pack_from_shares_is_the_cli_pack_zip_included(cli: Path) -> None:
