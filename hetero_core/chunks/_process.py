@@ -17,11 +17,12 @@ from hetero_core.decoys import DecoySet, format_rejections, generate_decoys, mol
 from hetero_core.hashing import smiles_hash
 from hetero_core.layout import EXTRA_COLUMN_PREFIX
 from hetero_core.molecules import (
+    CanonicalMolecule,
     DecoyDescriptors,
     PreparedMolecule,
     Rejection,
+    canonical_molecule,
     mean_abs_deltas,
-    prepare_molecule,
     similarity_summary,
     spectral_features,
 )
@@ -43,6 +44,14 @@ _T = TypeVar("_T")
 
 class MoleculeTimeout(Exception):
     """Raised inside a molecule's processing when its time budget is spent."""
+
+
+class _Unprepared(Exception):
+    """The canonical SMILES did not parse back (found only when decoys must be built): the row is a SKIP."""
+
+    def __init__(self, rejection: Rejection) -> None:
+        super().__init__(rejection.detail)
+        self.rejection = rejection
 
 
 @dataclass(slots=True)
@@ -195,14 +204,17 @@ def _stage(row: InputRow, config: RunConfig, cache: DecoyCache | None = None) ->
         reason = SkipReason(row.error)
         detail = _READER_DETAILS.get(reason, "")
         return skipped_row(row, reason, detail)
-    prepared = prepare_molecule(row.smiles, config.guardrails)
+    prepared = canonical_molecule(row.smiles, config.guardrails)
     if isinstance(prepared, Rejection):
         return skipped_row(row, prepared.reason, prepared.detail)
     seed = molecule_seed(
         config.seed, seed_by=config.seed_by, canonical_smiles=prepared.canonical_smiles, molecule_id=row.id
     )
     make = functools.partial(_made_decoys, prepared, seed, config)
-    decoy_set, cache_event = cache.decoys(prepared.canonical_smiles, seed, config, make) if cache else (make(), "")
+    try:  # a cache hit never parses the canonical SMILES back (CanonicalMolecule.prepared)
+        decoy_set, cache_event = cache.decoys(prepared.canonical_smiles, seed, config, make) if cache else (make(), "")
+    except _Unprepared as exc:
+        return skipped_row(row, exc.rejection.reason, exc.rejection.detail)
     warnings: list[str] = []
     if prepared.standardized:
         warnings.append(Warning_.STANDARDIZED)
@@ -272,8 +284,11 @@ _READER_DETAILS = {
 }
 
 
-def _made_decoys(prepared: PreparedMolecule, seed: int, config: RunConfig) -> CachedDecoys:
+def _made_decoys(canonical: CanonicalMolecule, seed: int, config: RunConfig) -> CachedDecoys:
     """A molecule's decoys built now, in the form the decoy cache keeps (everything a row needs from them)."""
+    prepared = canonical.prepared()
+    if isinstance(prepared, Rejection):
+        raise _Unprepared(prepared)
     made = generate_decoys(prepared.mol, prepared.canonical_smiles, seed, config.decoy_params)
     decoys = tuple(CachedDecoy(d.smiles, d.hash, d.similarity) for d in made.decoys)
     rejections = {str(reason): count for reason, count in made.rejections.items()}

@@ -13,20 +13,24 @@ from hetero_core.molecules._descriptors import (
 )
 from hetero_core.molecules._prepare import (
     DEFAULT_MAX_HEAVY_ATOMS,
+    CanonicalMolecule,
     Guardrails,
     PreparedMolecule,
     Rejection,
+    canonical_molecule,
     prepare_molecule,
 )
 
 __all__ = [
     "DEFAULT_MAX_HEAVY_ATOMS",
+    "CanonicalMolecule",
     "DecoyAcceptors",
     "DecoyDescriptors",
     "DecoyLogP",
     "Guardrails",
     "PreparedMolecule",
     "Rejection",
+    "canonical_molecule",
     "crippen_logp",
     "descriptors",
     "mean_abs_deltas",

@@ -45,7 +45,27 @@ class Rejection:
     detail: str
 
 
-def prepare_molecule(smiles: str, guardrails: Guardrails | None = None) -> PreparedMolecule | Rejection:
+@dataclass(frozen=True, slots=True)
+class CanonicalMolecule:
+    """An input that passed every guardrail, known by its canonical SMILES: all a decoy cache lookup needs.
+
+    :meth:`prepared` parses the canonical SMILES back (atoms numbered as written there) for decoy generation; a
+    cache hit never needs it, and the entry it hit was made from a successful parse-back of the same SMILES by
+    the same RDKit (its version is part of the key), so skipping it on a hit changes no outcome.
+    """
+
+    canonical_smiles: str
+    standardized: bool
+
+    def prepared(self) -> PreparedMolecule | Rejection:
+        renumbered: Chem.Mol | None = Chem.MolFromSmiles(self.canonical_smiles)
+        if renumbered is None:  # RDKit wrote a SMILES it cannot read back: treat as invalid input, not our fault
+            return Rejection(SkipReason.INVALID_SMILES, "canonical SMILES does not parse back")
+        return PreparedMolecule(renumbered, self.canonical_smiles, self.standardized)
+
+
+def canonical_molecule(smiles: str, guardrails: Guardrails | None = None) -> CanonicalMolecule | Rejection:
+    """Parse, standardise if asked, apply the guardrails, canonicalise: the first half of :func:`prepare_molecule`."""
     guardrails = guardrails or Guardrails()
     text = smiles.strip()
     if not text:
@@ -67,11 +87,12 @@ def prepare_molecule(smiles: str, guardrails: Guardrails | None = None) -> Prepa
     if fragments > 1:
         hint = "" if guardrails.standardize else " (standardisation keeps the largest fragment)"
         return Rejection(SkipReason.DISCONNECTED, f"{fragments} fragments{hint}")
-    canonical = Chem.MolToSmiles(mol)
-    renumbered: Chem.Mol | None = Chem.MolFromSmiles(canonical)
-    if renumbered is None:  # RDKit wrote a SMILES it cannot read back: treat as invalid input, not our fault
-        return Rejection(SkipReason.INVALID_SMILES, "canonical SMILES does not parse back")
-    return PreparedMolecule(renumbered, canonical, standardized)
+    return CanonicalMolecule(Chem.MolToSmiles(mol), standardized)
+
+
+def prepare_molecule(smiles: str, guardrails: Guardrails | None = None) -> PreparedMolecule | Rejection:
+    canonical = canonical_molecule(smiles, guardrails)
+    return canonical if isinstance(canonical, Rejection) else canonical.prepared()
 
 
 _LARGEST = rdMolStandardize.LargestFragmentChooser(preferOrganic=True)

@@ -25,8 +25,10 @@ from hetero_core.cache import (
     default_cache_dir,
     encode_entry,
 )
-from hetero_core.chunks import stream_results
+from hetero_core.chunks import process_rows, stream_results
 from hetero_core.config import RunConfig
+from hetero_core.molecules import CanonicalMolecule, PreparedMolecule, Rejection
+from hetero_core.reasons import SkipReason
 from hetero_core.records import InputRow
 from hetero_core.scores import make_scorer
 
@@ -285,3 +287,37 @@ def test_rows_from_a_warm_cache_equal_rows_built_without_one(tmp_path: Path, wor
         row["decoy_cache"] = ""
     assert cold == plain
     assert warm == plain
+
+
+def test_a_hit_never_parses_the_canonical_smiles_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parse-back only feeds decoy generation; a warm row is served from the canonical SMILES alone."""
+    config, cache = RunConfig(k_decoys=5), DecoyCache(FolderStore(tmp_path))
+    rows = _rows()[:3]
+    cold = [r.to_dict() for r in process_rows(rows, config, make_scorer("random"), cache)]
+    calls: list[str] = []
+    real = CanonicalMolecule.prepared
+
+    def counted(self: CanonicalMolecule) -> PreparedMolecule | Rejection:
+        calls.append(self.canonical_smiles)
+        return real(self)
+
+    monkeypatch.setattr(CanonicalMolecule, "prepared", counted)
+    warm = [r.to_dict() for r in process_rows(rows, config, make_scorer("random"), cache)]
+    assert calls == []
+    assert [r["decoy_cache"] for r in warm] == ["hit"] * 3
+    assert [{**r, "decoy_cache": ""} for r in warm] == [{**r, "decoy_cache": ""} for r in cold]
+
+
+def test_a_canonical_smiles_that_does_not_parse_back_is_a_skip_and_stores_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(self: CanonicalMolecule) -> Rejection:
+        return Rejection(SkipReason.INVALID_SMILES, "canonical SMILES does not parse back")
+
+    monkeypatch.setattr(CanonicalMolecule, "prepared", unreadable)
+    store = FolderStore(tmp_path)
+    for cache in (DecoyCache(store), None):
+        (result,) = process_rows(_rows()[:1], RunConfig(k_decoys=5), make_scorer("random"), cache)
+        assert (result.status, result.reason) == ("SKIP", "invalid_smiles")
+        assert result.summary["warnings"] == "canonical SMILES does not parse back"
+    assert store.usage().entries == 0
