@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from itertools import combinations, pairwise
+from itertools import combinations
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,7 +24,7 @@ from hetero_core.audit._null import (
     nearest_rank,
     null_auc_quantile_exact,
 )
-from hetero_core.audit._ties import outcome, pair_outcomes, scores_tie
+from hetero_core.audit._ties import TIE_RELATIVE_TOLERANCE, pair_outcomes
 from hetero_core.reasons import Verdict, Warning_
 from hetero_core.records import ScoredItem
 
@@ -237,12 +237,15 @@ def _unit_weight_statistics(original: float, decoys: Sequence[float], q: float) 
     their nearest-rank quantile is read off directly. "No ties" is checked on neighbours in sorted order: if two
     neighbours do not tie, no pair further apart can (the gap only grows and the tolerance is relative).
     """
-    if not (math.isfinite(original) and all(math.isfinite(score) for score in decoys)):
-        return None
     ordered = sorted([original, *decoys])
-    if any(scores_tie(a, b) for a, b in pairwise(ordered)):
+    if not all(map(math.isfinite, ordered)):
         return None
-    won = math.fsum(outcome(original, decoy) for decoy in decoys)
+    below = ordered[0]
+    for above in ordered[1:]:  # scores_tie, inlined: this runs once per row of a run
+        if abs(below - above) <= TIE_RELATIVE_TOLERANCE * max(1.0, abs(below), abs(above)):
+            return None
+        below = above
+    won = ordered.index(original)  # no ties: the original beats exactly the decoys sorted below it
     auc = min(1.0, won / len(decoys))
     n = len(ordered)
     perm_q = min(1.0, (nearest_rank(n, q) - 1) / (n - 1))
