@@ -10,6 +10,7 @@ from hetero_core.cache._cache import (
     EntryStore,
 )
 from hetero_core.cache._entry import (
+    AsWritten,
     CachedDecoy,
     CachedDecoys,
     CorruptEntryError,
@@ -29,6 +30,7 @@ from hetero_core.cache._key import (
 
 __all__ = [
     "CACHE_DIR_ENV",
+    "AsWritten",
     "CacheEvent",
     "CacheStats",
     "CachedDecoy",

@@ -59,6 +59,16 @@ class DecoyCache:
     def __repr__(self) -> str:
         return f"DecoyCache({self.store!r})"
 
+    def peek(self, canonical_smiles: str, molecule_seed: int, config: RunConfig) -> CachedDecoys | None:
+        """The stored entry if there is a sound one; never builds, writes or counts (absent, corrupt or unreadable
+        is None, and the caller takes the road that does: :meth:`decoys`)."""
+        key = decoy_cache_key(canonical_smiles, molecule_seed, config)
+        try:
+            data = self.store.read(key)
+            return decode_entry(key, data) if data is not None else None
+        except (CorruptEntryError, OSError):
+            return None
+
     def decoys(
         self, canonical_smiles: str, molecule_seed: int, config: RunConfig, make: Callable[[], CachedDecoys]
     ) -> tuple[CachedDecoys, CacheEvent]:

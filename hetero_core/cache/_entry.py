@@ -3,7 +3,8 @@
 An entry is a header line and a JSON payload::
 
     hetero2.decoy_cache.v1 <sha256 of the payload> <payload length in bytes>
-    {"key": ..., "decoys": [[smiles, hash, similarity], ...], "rejections": {...}, "columns": {...}}
+    {"key": ..., "decoys": [[smiles, hash, similarity], ...], "rejections": {...}, "columns": {...},
+     "as_written": {"heavy_atoms": n}}   (the last only when the canonical SMILES is a fixed point; see CachedDecoys)
 
 Reading checks the format, the length (a truncated write), the sha256 (a flipped byte) and that the payload
 names the key it was asked for (a file copied under another name); any failure is :class:`CorruptEntryError`
@@ -36,11 +37,24 @@ class CachedDecoy:
 
 @dataclass(frozen=True, slots=True)
 class CachedDecoys:
-    """A molecule's decoys, the candidates rejected by reason, and the summary columns computed from them."""
+    """A molecule's decoys, the candidates rejected by reason, and the summary columns computed from them.
+
+    ``as_written`` is set when RDKit writes the canonical SMILES back unchanged once parsed (most are; it is not
+    guaranteed for every molecule), with the molecule's heavy-atom count for the guardrail: an input given as
+    exactly that SMILES is then known to canonicalise to it, and a row can be served without RDKit.
+    """
 
     decoys: tuple[CachedDecoy, ...]
     rejections: dict[str, int] = field(default_factory=dict)
     columns: dict[str, Any] = field(default_factory=dict)
+    as_written: AsWritten | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AsWritten:
+    """The canonical SMILES is a fixed point of parse-then-write, and the molecule has this many heavy atoms."""
+
+    heavy_atoms: int
 
 
 def encode_entry(key: str, cached: CachedDecoys) -> bytes:
@@ -50,6 +64,7 @@ def encode_entry(key: str, cached: CachedDecoys) -> bytes:
             "decoys": [[d.smiles, d.hash, d.similarity] for d in cached.decoys],
             "rejections": cached.rejections,
             "columns": cached.columns,
+            **({"as_written": {"heavy_atoms": cached.as_written.heavy_atoms}} if cached.as_written else {}),
         },
         separators=(",", ":"),
         ensure_ascii=False,
@@ -73,6 +88,8 @@ def decode_entry(key: str, data: bytes) -> CachedDecoys:
         if body["key"] != key:
             raise CorruptEntryError("entry belongs to another key")
         decoys = tuple(CachedDecoy(str(s), str(h), float(sim)) for s, h, sim in body["decoys"])
-        return CachedDecoys(decoys, dict(body["rejections"]), dict(body["columns"]))
+        written = body.get("as_written")  # absent from entries made before it was recorded: no shortcut then
+        as_written = AsWritten(int(written["heavy_atoms"])) if written is not None else None
+        return CachedDecoys(decoys, dict(body["rejections"]), dict(body["columns"]), as_written)
     except (ValueError, KeyError, TypeError) as exc:  # checksum right but content wrong: a bug of the writer
         raise CorruptEntryError(f"payload unreadable: {exc}") from exc

@@ -11,8 +11,10 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rdkit import Chem
+
 from hetero_core.audit import AuditResult, audit_molecule
-from hetero_core.cache import CachedDecoy, CachedDecoys
+from hetero_core.cache import AsWritten, CachedDecoy, CachedDecoys, CacheEvent
 from hetero_core.decoys import DecoySet, format_rejections, generate_decoys, molecule_seed
 from hetero_core.hashing import smiles_hash
 from hetero_core.layout import EXTRA_COLUMN_PREFIX
@@ -204,17 +206,23 @@ def _stage(row: InputRow, config: RunConfig, cache: DecoyCache | None = None) ->
         reason = SkipReason(row.error)
         detail = _READER_DETAILS.get(reason, "")
         return skipped_row(row, reason, detail)
-    prepared = canonical_molecule(row.smiles, config.guardrails)
-    if isinstance(prepared, Rejection):
-        return skipped_row(row, prepared.reason, prepared.detail)
-    seed = molecule_seed(
-        config.seed, seed_by=config.seed_by, canonical_smiles=prepared.canonical_smiles, molecule_id=row.id
-    )
-    make = functools.partial(_made_decoys, prepared, seed, config)
-    try:  # a cache hit never parses the canonical SMILES back (CanonicalMolecule.prepared)
-        decoy_set, cache_event = cache.decoys(prepared.canonical_smiles, seed, config, make) if cache else (make(), "")
-    except _Unprepared as exc:
-        return skipped_row(row, exc.rejection.reason, exc.rejection.detail)
+    served = _served_as_written(row, config, cache) if cache is not None else None
+    if served is not None:
+        prepared, seed, decoy_set = served
+        cache_event: str = CacheEvent.HIT
+    else:
+        canonical = canonical_molecule(row.smiles, config.guardrails)
+        if isinstance(canonical, Rejection):
+            return skipped_row(row, canonical.reason, canonical.detail)
+        prepared = canonical
+        seed = _seed(row, config, prepared.canonical_smiles)
+        make = functools.partial(_made_decoys, prepared, seed, config)
+        try:  # a cache hit never parses the canonical SMILES back (CanonicalMolecule.prepared)
+            decoy_set, cache_event = (
+                cache.decoys(prepared.canonical_smiles, seed, config, make) if cache else (make(), "")
+            )
+        except _Unprepared as exc:
+            return skipped_row(row, exc.rejection.reason, exc.rejection.detail)
     warnings: list[str] = []
     if prepared.standardized:
         warnings.append(Warning_.STANDARDIZED)
@@ -240,6 +248,31 @@ def _stage(row: InputRow, config: RunConfig, cache: DecoyCache | None = None) ->
     )
     similarities = [d.similarity for d in decoy_set.decoys]
     return _Staged(row, result, request, similarities, warnings)
+
+
+def _seed(row: InputRow, config: RunConfig, canonical_smiles: str) -> int:
+    return molecule_seed(config.seed, seed_by=config.seed_by, canonical_smiles=canonical_smiles, molecule_id=row.id)
+
+
+def _served_as_written(
+    row: InputRow, config: RunConfig, cache: DecoyCache
+) -> tuple[CanonicalMolecule, int, CachedDecoys] | None:
+    """A warm row whose input is written as its canonical SMILES, served without RDKit; None takes the full road.
+
+    The entry under the key the input would have as a canonical SMILES exists only if some molecule's canonical
+    SMILES is exactly this text, and ``as_written`` says RDKit parses that text and writes it back unchanged: so
+    the full road would canonicalise the input to this very SMILES, find this very entry and pass the guardrails
+    (one fragment: an entry is made only for a connected molecule; the heavy atoms: checked here). Standardisation
+    can change a molecule, so it always takes the full road.
+    """
+    text = row.smiles.strip()
+    if not text or config.guardrails.standardize:
+        return None
+    seed = _seed(row, config, text)
+    entry = cache.peek(text, seed, config)
+    if entry is None or entry.as_written is None or entry.as_written.heavy_atoms > config.guardrails.max_heavy_atoms:
+        return None
+    return CanonicalMolecule(text, standardized=False), seed, entry
 
 
 def _complete(staged: _Staged, scores: ScoreResult, config: RunConfig) -> RowResult:
@@ -289,10 +322,15 @@ def _made_decoys(canonical: CanonicalMolecule, seed: int, config: RunConfig) -> 
     prepared = canonical.prepared()
     if isinstance(prepared, Rejection):
         raise _Unprepared(prepared)
+    parsed = Chem.Mol(prepared.mol)  # as parsed, before anything reads it: for the as-written check at the end
     made = generate_decoys(prepared.mol, prepared.canonical_smiles, seed, config.decoy_params)
     decoys = tuple(CachedDecoy(d.smiles, d.hash, d.similarity) for d in made.decoys)
     rejections = {str(reason): count for reason, count in made.rejections.items()}
-    return CachedDecoys(decoys, rejections, _chemistry_columns(prepared, made, seed, config))
+    columns = _chemistry_columns(prepared, made, seed, config)
+    # on a copy: writing a SMILES leaves properties on a molecule, and decoy generation must not see them
+    fixed_point = Chem.MolToSmiles(parsed) == prepared.canonical_smiles
+    as_written = AsWritten(parsed.GetNumHeavyAtoms()) if fixed_point else None
+    return CachedDecoys(decoys, rejections, columns, as_written)
 
 
 def _chemistry_columns(prepared: PreparedMolecule, decoy_set: DecoySet, seed: int, config: RunConfig) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 
 from hetero_core.cache import (
     CACHE_DIR_ENV,
+    AsWritten,
     CachedDecoy,
     CachedDecoys,
     CacheEvent,
@@ -25,9 +26,10 @@ from hetero_core.cache import (
     default_cache_dir,
     encode_entry,
 )
-from hetero_core.chunks import process_rows, stream_results
+from hetero_core.chunks import _process, process_rows, stream_results
 from hetero_core.config import RunConfig
-from hetero_core.molecules import CanonicalMolecule, PreparedMolecule, Rejection
+from hetero_core.decoys import molecule_seed
+from hetero_core.molecules import CanonicalMolecule, PreparedMolecule, Rejection, canonical_molecule
 from hetero_core.reasons import SkipReason
 from hetero_core.records import InputRow
 from hetero_core.scores import make_scorer
@@ -321,3 +323,83 @@ def test_a_canonical_smiles_that_does_not_parse_back_is_a_skip_and_stores_nothin
         assert (result.status, result.reason) == ("SKIP", "invalid_smiles")
         assert result.summary["warnings"] == "canonical SMILES does not parse back"
     assert store.usage().entries == 0
+
+
+# --- rows served as written ----------------------------------------------------------------------------------------
+
+
+def _canonical_rows() -> list[InputRow]:
+    """Inputs written exactly as RDKit's canonical SMILES (as MOSES ships them), then one written otherwise."""
+    written = ["CC(=O)Oc1ccccc1C(=O)O", "CC(=O)Nc1ccc(O)cc1", "OC(=O)c1ccccc1OC(C)=O"]
+    return [InputRow(index=i + 1, line=i + 2, id=f"m{i}", smiles=s) for i, s in enumerate(written)]
+
+
+def _counting_canonical(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    real = canonical_molecule  # what _process calls
+
+    def counted(smiles: str, guardrails: Any = None) -> Any:
+        calls.append(smiles)
+        return real(smiles, guardrails)
+
+    monkeypatch.setattr(_process, "canonical_molecule", counted)
+    return calls
+
+
+def test_an_entry_records_whether_its_smiles_is_written_back_unchanged(tmp_path: Path) -> None:
+    store = FolderStore(tmp_path)
+    config = RunConfig(k_decoys=5)
+    list(process_rows(_canonical_rows()[:1], config, make_scorer("random"), DecoyCache(store)))
+    entry = DecoyCache(store).peek(
+        ASPIRIN, molecule_seed(config.seed, seed_by="smiles", canonical_smiles=ASPIRIN, molecule_id="m0"), config
+    )
+    assert entry is not None
+    assert entry.as_written == AsWritten(13)
+    assert decode_entry(KEY, encode_entry(KEY, dataclasses.replace(ENTRY, as_written=AsWritten(9)))).as_written == (
+        AsWritten(9)
+    )
+
+
+def test_a_warm_row_written_as_its_canonical_smiles_needs_no_rdkit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, cache = RunConfig(k_decoys=5), DecoyCache(FolderStore(tmp_path))
+    rows = _canonical_rows()
+    plain = [r.to_dict() for r in process_rows(rows, config, make_scorer("random"))]
+    cold = [r.to_dict() for r in process_rows(rows, config, make_scorer("random"), cache)]
+    calls = _counting_canonical(monkeypatch)
+    warm = [r.to_dict() for r in process_rows(rows, config, make_scorer("random"), cache)]
+    assert calls == [rows[2].smiles]  # only the input not written canonically is parsed
+    assert [r["decoy_cache"] for r in warm] == ["hit"] * 3
+    assert [{**r, "decoy_cache": ""} for r in warm] == [{**r, "decoy_cache": ""} for r in cold] == plain
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"), [({"max_heavy_atoms": 12}, "too_many_atoms"), ({"standardize": True}, "")]
+)
+def test_guardrails_and_standardisation_take_the_full_road(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: dict[str, Any], reason: str
+) -> None:
+    """The decoys are shared with runs of other guardrails (not part of the key), their checks are not."""
+    cache = DecoyCache(FolderStore(tmp_path))
+    list(process_rows(_canonical_rows()[:1], RunConfig(k_decoys=5), make_scorer("random"), cache))
+    calls = _counting_canonical(monkeypatch)
+    (result,) = process_rows(_canonical_rows()[:1], RunConfig(k_decoys=5, **change), make_scorer("random"), cache)
+    assert calls == [ASPIRIN]
+    assert result.reason == reason
+
+
+def test_an_entry_without_the_as_written_record_takes_the_full_road(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries made before the record existed stay hits, through RDKit."""
+    store, config = FolderStore(tmp_path), RunConfig(k_decoys=5)
+    cold = [r.to_dict() for r in process_rows(_canonical_rows()[:1], config, make_scorer("random"), DecoyCache(store))]
+    (path,) = tmp_path.glob("??/*.entry")
+    key = path.name.removesuffix(".entry")
+    store.write(key, encode_entry(key, dataclasses.replace(decode_entry(key, path.read_bytes()), as_written=None)))
+    calls = _counting_canonical(monkeypatch)
+    warm = [r.to_dict() for r in process_rows(_canonical_rows()[:1], config, make_scorer("random"), DecoyCache(store))]
+    assert calls == [ASPIRIN]
+    assert warm[0]["decoy_cache"] == "hit"
+    assert {**warm[0], "decoy_cache": ""} == {**cold[0], "decoy_cache": ""}
