@@ -462,31 +462,35 @@ class PackBuilder:
                 from hetero_core.report import render_report  # noqa: PLC0415 - matplotlib only when needed
 
                 report_html = render_report(manifest, metrics)
-            info = self._seal(metrics, manifest, index_md, report_html, zip_date_time(created_at), signer)
+            members = self._sealed_members()
+            small = seal_members(
+                members, metrics=metrics, manifest=manifest, index_md=index_md, report_html=report_html, signer=signer
+            )
+            info = self._write_sealed(members, small, zip_date_time(created_at), signed=signer is not None)
         except BaseException:
             self.abort()
             raise
         self._open = False
         return info
 
-    def _seal(
-        self,
-        metrics: Mapping[str, object],
-        manifest: Mapping[str, object],
-        index_md: str,
-        report_html: str,
-        date_time: tuple[int, int, int, int, int, int],
-        signer: Signer | None,
-    ) -> PackInfo:
+    def _sealed_members(self) -> dict[str, StitchedMember]:
+        """Seal the last slices, wait for every slice write, and close the sliced members."""
         for sliced in self._files.values():
             if sliced.slice_number is not None if self._by_share else (self._rows or sliced.pending):
                 sliced.close_slice()
         self._writer.drain()
         self._close_handles()
-        members = {name: sliced.member for name, sliced in self._files.items()}
-        small = seal_members(
-            members, metrics=metrics, manifest=manifest, index_md=index_md, report_html=report_html, signer=signer
-        )
+        return {name: sliced.member for name, sliced in self._files.items()}
+
+    def _write_sealed(
+        self,
+        members: dict[str, StitchedMember],
+        small: dict[str, bytes],
+        date_time: tuple[int, int, int, int, int, int],
+        *,
+        signed: bool,
+    ) -> PackInfo:
+        """Write the small members and the zip into the staging folder, then move the pack into place."""
         staging = self._staging
         for name, data in small.items():
             (staging / name).write_bytes(data)
@@ -501,7 +505,7 @@ class PackBuilder:
             zip_path=self.out_dir / ZIP,
             zip_sha256=zip_sha256,
             files=dict(sorted(digests.items())),
-            signed=signer is not None,
+            signed=signed,
         )
 
     def _move_into_place(self) -> None:
