@@ -110,22 +110,19 @@ class RowFormatter:
         self.member = member
         self.columns = tuple(columns)
         self._known = frozenset(self.columns)
+        # each column with its formatter, chosen once (a run formats ~150 cells per molecule)
+        self._plan = tuple((c, format_exact if c in EXACT_COLUMNS else format_cell) for c in self.columns)
 
     def cells(self, row: Mapping[str, object]) -> list[str]:
         if not self._known.issuperset(row):
             unknown = [key for key in row if key not in self._known]
             raise ValueError(f"{self.member}: unknown column(s) {unknown!r}; the header is fixed by pack_layout")
-        return [
-            (format_exact if column in EXACT_COLUMNS else format_cell)(row[column]) if column in row else ""
-            for column in self.columns
-        ]
+        return [fmt(row[column]) if column in row else "" for column, fmt in self._plan]
 
     def text(self, rows: Iterable[Mapping[str, object]]) -> str:
         """The rows as CSV lines (minimal quoting, ``\\n`` line ends)."""
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator=CSV_LINE_TERMINATOR)
-        for row in rows:
-            writer.writerow(self.cells(row))
+        csv.writer(buffer, lineterminator=CSV_LINE_TERMINATOR).writerows(map(self.cells, rows))
         return buffer.getvalue()
 
     def header(self) -> bytes:
