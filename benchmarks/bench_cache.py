@@ -121,7 +121,7 @@ HEADER = (
 
 def throughput(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     """Cold, warm and no-cache runs in turn, ``repeats`` times each; medians per mode."""
-    input_path = write_input(args.dataset, args.n, work / f"input_n{args.n}.csv")
+    input_path = _input(args, args.n, work)
     runs: dict[str, list[CacheRun]] = {mode: [] for mode in args.modes}
     for repeat in range(args.repeats):
         cache_dir = args.cache_dir or work / f"cache{repeat}"
@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--modes", type=_modes, default=list(MODES), help="of cold,warm,off (default all three)")
     parser.add_argument("--cache-dir", type=Path, help="a warm cache folder for the warm runs (no cold run needed)")
     parser.add_argument("--sizes", type=_sizes, help="memory series instead: e.g. 1000,10000,100000")
-    parser.add_argument("--distinct", type=int, help="memory series: rows repeat the first N molecules")
+    parser.add_argument("--distinct", type=int, help="rows repeat the first N molecules (ids of their own)")
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--decoy-descriptors", choices=("full", "fast"))
