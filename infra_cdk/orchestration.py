@@ -54,7 +54,6 @@ class Orchestration(Construct):
         stack = cdk.Stack.of(self)
         data, compute = foundation.data, foundation.compute
         name = f"hetero2-{foundation.config.customer}-audit-job"
-        self.state_machine_name = name
         self.state_machine_arn = _states_arn(stack, "stateMachine", name)
         # Its executions, named at run time: the Distributed Map's children, and the jobs the API describes and stops.
         self.executions_arn = _states_arn(stack, "execution", f"{name}/*")
