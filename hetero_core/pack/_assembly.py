@@ -12,7 +12,7 @@ import heapq
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hetero_core.audit import Acceptance, DatasetAccumulator, RealismAccumulator, decide
 from hetero_core.errors import ScoreCoverageError
@@ -352,46 +352,6 @@ class AssembledPack:
     rows: int
 
 
-def assemble_pack(
-    results: Iterable[RowResult],
-    out_dir: Path,
-    *,
-    input_name: str,
-    scan: InputScan,
-    config: RunConfig,
-    scorer: ScorerFacts | Callable[[], ScorerFacts],
-    created_at: datetime,
-    signer: Signer | None = None,
-    service: Mapping[str, str] | None = None,
-    columns: InputColumns = DEFAULT_COLUMNS,
-    on_result: Callable[[RowResult], None] | None = None,
-    acceptance: Acceptance | None = None,
-    calibration: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-) -> AssembledPack:
-    """Write the pack from results given in input order (the caller guarantees order and completeness).
-
-    ``scorer`` may be a function giving the facts once every result is in: a model scored in process leaves its
-    scores file complete (and its sha256 known) only then.
-
-    ``calibration``, given this pack's metrics, returns a ``hetero_calibration.v1`` block: it is stored as
-    ``metrics.json`` → ``calibration`` and drawn in the report, which makes this pack the calibration pack.
-    """
-    collector = ResultCollector.for_config(config)
-    count = 0
-    with PackBuilder(out_dir, extra_columns=scan.extra_columns, scored=True) as builder:
-        for result in results:
-            builder.add_summary_row(result.summary)
-            builder.add_decoy_rows(result.decoys)
-            collector.add(result)
-            count += 1
-            if on_result:
-                on_result(result)
-        documents = _documents(
-            collector, input_name, scan, config, scorer, created_at, service, columns, acceptance, calibration
-        )
-        return _finished(builder, documents, count, created_at, signer)
-
-
 @dataclass(frozen=True, slots=True)
 class FoldedChunk:
     """A chunk's rows as the pack needs them: its share (lines formatted, partial metrics) and cache events."""
@@ -404,7 +364,7 @@ class FoldedChunk:
 @dataclass(frozen=True, slots=True)
 class ShareFolder:
     """Folds a chunk's results into a :class:`FoldedChunk` where they were computed (a pool worker), so the process
-    that writes the pack only appends formatted lines and adds up partial metrics (:func:`assemble_folded`)."""
+    that writes the pack only appends formatted lines and adds up partial metrics (:func:`assemble_pack`)."""
 
     tables: MemberTables
     total_rows: int
@@ -422,8 +382,12 @@ class ShareFolder:
         return FoldedChunk(share, data, tuple(result.decoy_cache for result in kept))
 
 
-def assemble_folded(
-    chunks: Iterable[FoldedChunk],
+# what a pack is fed: row results one by one, or chunks folded by ShareFolder (one kind per pack)
+_Fed = TypeVar("_Fed", "RowResult", FoldedChunk)
+
+
+def assemble_pack(
+    results: Iterable[_Fed],
     out_dir: Path,
     *,
     input_name: str,
@@ -434,22 +398,37 @@ def assemble_folded(
     signer: Signer | None = None,
     service: Mapping[str, str] | None = None,
     columns: InputColumns = DEFAULT_COLUMNS,
-    on_chunk: Callable[[FoldedChunk], None] | None = None,
+    on_result: Callable[[_Fed], None] | None = None,
     acceptance: Acceptance | None = None,
     calibration: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> AssembledPack:
-    """:func:`assemble_pack` from chunks folded by :class:`ShareFolder` (in row order): the same bytes, but the rows
-    were formatted and their metrics folded where they were computed. Partial metrics merge exactly (integers and
-    row-ordered lists, :meth:`ResultCollector.absorb`), as the service's finalize merges them."""
+    """Write the pack from results given in input order (the caller guarantees order and completeness).
+
+    ``results`` are row results, or chunks folded where they were computed (:class:`ShareFolder`: lines formatted,
+    metrics partial), which give the same bytes: partial metrics merge exactly (integers and row-ordered lists,
+    :meth:`ResultCollector.absorb`), as the service's finalize merges them.
+
+    ``scorer`` may be a function giving the facts once every result is in: a model scored in process leaves its
+    scores file complete (and its sha256 known) only then.
+
+    ``calibration``, given this pack's metrics, returns a ``hetero_calibration.v1`` block: it is stored as
+    ``metrics.json`` → ``calibration`` and drawn in the report, which makes this pack the calibration pack.
+    """
     collector = ResultCollector.for_config(config)
     count = 0
     with PackBuilder(out_dir, extra_columns=scan.extra_columns, scored=True) as builder:
-        for chunk in chunks:
-            builder.add_share(chunk.share, chunk.data)
-            collector.absorb(chunk.share.metrics)
-            count += chunk.share.rows
-            if on_chunk:
-                on_chunk(chunk)
+        for result in results:
+            if isinstance(result, FoldedChunk):
+                builder.add_share(result.share, result.data)
+                collector.absorb(result.share.metrics)
+                count += result.share.rows
+            else:
+                builder.add_summary_row(result.summary)
+                builder.add_decoy_rows(result.decoys)
+                collector.add(result)
+                count += 1
+            if on_result:
+                on_result(result)
         documents = _documents(
             collector, input_name, scan, config, scorer, created_at, service, columns, acceptance, calibration
         )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from hetero_core.cache import CacheStats
 from hetero_core.chunks import stream_folded
 from hetero_core.io import DEFAULT_COLUMNS, InputColumns
-from hetero_core.pack import PackInfo, ShareFolder, Signer, assemble_folded, scorer_facts
+from hetero_core.pack import PackInfo, ShareFolder, Signer, assemble_pack, scorer_facts
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -70,7 +70,7 @@ def run_audit(
 
     # rows are formatted and their metrics folded in the workers: this process only appends and adds up
     folder = ShareFolder.for_input(scan, config)
-    assembled = assemble_folded(
+    assembled = assemble_pack(
         stream_folded(columns.read(input_path), config, scorer, folder, workers=workers, cache=cache),
         out_dir,
         input_name=input_path.name,
@@ -81,7 +81,7 @@ def run_audit(
         signer=signer,
         service=service,
         columns=columns,
-        on_chunk=counted,
+        on_result=counted,
         acceptance=acceptance,
         calibration=calibration,
     )

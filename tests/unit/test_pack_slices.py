@@ -12,7 +12,7 @@ import zipfile
 import zlib
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
@@ -21,10 +21,10 @@ from hetero_core.config import RunConfig
 from hetero_core.io import InputScan
 from hetero_core.layout import DECOYS, MANIFEST, SUMMARY, ZIP
 from hetero_core.pack import (
+    FoldedChunk,
     ResultCollector,
     ScorerFacts,
     ShareFolder,
-    assemble_folded,
     assemble_pack,
     chunk_share,
     seal_stitched,
@@ -39,7 +39,7 @@ from hetero_core.records import InputRow
 from hetero_core.scores import make_scorer
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
     from pathlib import Path
 
     from hetero_core.pack import ChunkShare, Piece, StitchedMember
@@ -91,12 +91,12 @@ def _joined(pieces: Sequence[Piece]) -> bytes:
     return b"".join(piece for piece in pieces if isinstance(piece, bytes))
 
 
-@pytest.fixture(scope="module")
-def cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The CLI's pack of the rows, made once (``assemble_pack`` streams them through ``PackBuilder``)."""
-    out = tmp_path_factory.mktemp("slices") / "cli"
+_Fed = TypeVar("_Fed", RowResult, FoldedChunk)
+
+
+def _assembled(fed: Iterable[_Fed], out: Path) -> None:
     assemble_pack(
-        iter(_results()),
+        fed,
         out,
         input_name="input.csv",
         scan=_scan(),
@@ -104,6 +104,13 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
         scorer=ScorerFacts("mock"),
         created_at=CREATED_AT,
     )
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The CLI's pack of the rows, made once (``assemble_pack`` streams them through ``PackBuilder``)."""
+    out = tmp_path_factory.mktemp("slices") / "cli"
+    _assembled(iter(_results()), out)
     return out
 
 
@@ -175,15 +182,7 @@ def test_a_pack_fed_folded_chunks_is_the_cli_pack_zip_included(cli: Path, tmp_pa
     folder = ShareFolder(MemberTables(["batch"], scored=True), ROWS, CONFIG)
     chunks = (folder(results[start : start + chunk_rows]) for start in range(0, ROWS, chunk_rows))
     out = tmp_path / "folded"
-    assemble_folded(
-        chunks,
-        out,
-        input_name="input.csv",
-        scan=_scan(),
-        config=CONFIG,
-        scorer=ScorerFacts("mock"),
-        created_at=CREATED_AT,
-    )
+    _assembled(chunks, out)
     for name in sorted(p.name for p in cli.iterdir()):
         assert (out / name).read_bytes() == (cli / name).read_bytes(), name
 
