@@ -12,7 +12,7 @@ import zipfile
 import zlib
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import pytest
 
@@ -59,9 +59,22 @@ def _results() -> list[RowResult]:
     return out
 
 
-def _scan() -> InputScan:
-    return InputScan(
+class _RunFacts(TypedDict):
+    """What a pack says about its run, given alike to the CLI's assembly and to the service's seal."""
+
+    input_name: str
+    scan: InputScan
+    config: RunConfig
+    scorer: ScorerFacts
+    created_at: datetime
+
+
+def _facts() -> _RunFacts:
+    scan = InputScan(
         format="csv", rows=ROWS, columns=("id", "smiles", "batch"), extra_columns=("batch",), sha256="0" * 64
+    )
+    return _RunFacts(
+        input_name="input.csv", scan=scan, config=CONFIG, scorer=ScorerFacts("mock"), created_at=CREATED_AT
     )
 
 
@@ -86,15 +99,7 @@ def _joined(pieces: Sequence[Piece]) -> bytes:
 def cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The CLI's pack of the rows, made once (``assemble_pack`` streams them through ``PackBuilder``)."""
     out = tmp_path_factory.mktemp("slices") / "cli"
-    assemble_pack(
-        iter(_results()),
-        out,
-        input_name="input.csv",
-        scan=_scan(),
-        config=CONFIG,
-        scorer=ScorerFacts("mock"),
-        created_at=CREATED_AT,
-    )
+    assemble_pack(iter(_results()), out, **_facts())
     return out
 
 
@@ -151,15 +156,7 @@ def test_sealed_pack_from_shares_is_the_cli_pack_zip_included(cli: Path) -> None
     for share, _data in shares:
         collector.absorb(share.metrics)
     members = stitch_shares(shares, total_rows=ROWS, tables=MemberTables(["batch"]))
-    sealed = seal_stitched(
-        members,
-        collector,
-        input_name="input.csv",
-        scan=_scan(),
-        config=CONFIG,
-        scorer=ScorerFacts("mock"),
-        created_at=CREATED_AT,
-    )
+    sealed = seal_stitched(members, collector, **_facts())
     for name, data in sealed.small.items():
         assert data == (cli / name).read_bytes(), name
     assert _joined(sealed.zip) == (cli / ZIP).read_bytes()
