@@ -4,6 +4,7 @@ test harness becomes with ``--issuer-key`` (its own P-256 key; the issuer, audie
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -50,13 +51,15 @@ def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HETERO2_", "POWERTOOLS_"))}
 
 
-def start_serve(port: int, *options: str, environment: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """``hetero2 serve --port PORT *options`` in a clean environment (plus ``environment``), its output piped."""
+def start_serve(
+    port: int, *options: str, environment: dict[str, str] | None = None, stderr: int = subprocess.PIPE
+) -> subprocess.Popen[str]:
+    """``hetero2 serve --port PORT *options`` in a clean environment (plus ``environment``), stdout piped."""
     hetero2 = Path(sys.executable).parent / "hetero2"
     return subprocess.Popen(
         [str(hetero2), "serve", "--port", str(port), *options],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         text=True,
         env={**clean_environment(), **(environment or {})},
     )
@@ -74,6 +77,11 @@ def read_banner(process: subprocess.Popen[str], last: str) -> list[str]:
         if line.startswith(last):
             return lines
     raise AssertionError("no banner: " + "".join(lines))
+
+
+def exports(banner: list[str]) -> dict[str, str]:
+    """The ``export HETERO2_…=…`` lines of a banner, as the variables a user would paste into a shell."""
+    return dict(re.findall(r"^export (HETERO2_\w+)=(\S+)$", "".join(banner), re.MULTILINE))
 
 
 @contextmanager

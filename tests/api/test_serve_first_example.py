@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 
 from functions.local.server import free_port
-from tests.api.serve_process import clean_environment, read_banner, start_serve
+from tests.api.serve_process import clean_environment, exports, read_banner, start_serve
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "client.md"
 
@@ -29,7 +29,7 @@ def test_the_first_client_example_runs_as_written_against_hetero2_serve(tmp_path
     process = start_serve(free_port())
     try:
         banner = read_banner(process, "Ctrl-C")
-        exported = dict(re.findall(r"^export (HETERO2_\w+)=(\S+)$", "".join(banner), re.MULTILINE))
+        exported = exports(banner)
         # the client's three, and SCIM's two for the demo org's IdP (docs/api.md)
         client, scim = {"HETERO2_URL", "HETERO2_TOKEN", "HETERO2_PROJECT"}, {"HETERO2_SCIM_URL", "HETERO2_SCIM_TOKEN"}
         assert set(exported) == client | scim
