@@ -153,4 +153,8 @@ def submit(
     if scores is not None:
         store.put_bytes(layout.input_key(ref, scores[0]), scores[1])
     start_job(ctx, ref)
-    return str(ctx.jobs.get(ref).get("execution_arn"))
+    # A concurrent start's dispatch may have admitted this job and still be starting its execution: wait for the ARN.
+    deadline = time.monotonic() + 60
+    while not (arn := ctx.jobs.get(ref).get("execution_arn")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return str(arn)
