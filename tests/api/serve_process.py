@@ -4,6 +4,7 @@ test harness becomes with ``--issuer-key`` (its own P-256 key; the issuer, audie
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -45,6 +46,44 @@ class ServeProcess:
     idp: HarnessIdp
 
 
+def clean_environment() -> dict[str, str]:
+    """This process's environment without what the test run sets for AWS, the service or Powertools: a user's shell."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HETERO2_", "POWERTOOLS_"))}
+
+
+def start_serve(
+    port: int, *options: str, environment: dict[str, str] | None = None, stderr: int = subprocess.PIPE
+) -> subprocess.Popen[str]:
+    """``hetero2 serve --port PORT *options`` in a clean environment (plus ``environment``), stdout piped."""
+    hetero2 = Path(sys.executable).parent / "hetero2"
+    return subprocess.Popen(
+        [str(hetero2), "serve", "--port", str(port), *options],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        env={**clean_environment(), **(environment or {})},
+    )
+
+
+def read_banner(process: subprocess.Popen[str], last: str) -> list[str]:
+    """The lines ``serve`` prints up to the one that starts with ``last``; an AssertionError if that one never comes."""
+    lines: list[str] = []
+    deadline = time.monotonic() + 180  # start-up takes seconds, but minutes on a busy 2-core machine
+    while time.monotonic() < deadline and process.stdout is not None:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith(last):
+            return lines
+    raise AssertionError("no banner: " + "".join(lines))
+
+
+def exports(banner: list[str]) -> dict[str, str]:
+    """The ``export HETERO2_…=…`` lines of a banner, as the variables a user would paste into a shell."""
+    return dict(re.findall(r"^export (HETERO2_\w+)=(\S+)$", "".join(banner), re.MULTILINE))
+
+
 @contextmanager
 def serve_with_issuer_key(tmp_path: Path, environment: dict[str, str] | None = None) -> Iterator[ServeProcess]:
     """Start ``hetero2 serve --issuer-key``; stop it with Ctrl-C at the end (and check that it exited cleanly)."""
@@ -54,26 +93,9 @@ def serve_with_issuer_key(tmp_path: Path, environment: dict[str, str] | None = N
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     port = free_port()
-    hetero2 = Path(sys.executable).parent / "hetero2"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HETERO2_"))}
-    process = subprocess.Popen(
-        [str(hetero2), "serve", "--port", str(port), "--issuer-key", str(key_file)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**clean, **(environment or {})},
-    )
+    process = start_serve(port, "--issuer-key", str(key_file), environment=environment)
     try:
-        banner: list[str] = []
-        deadline = time.monotonic() + 180  # start-up takes seconds, but minutes on a busy 2-core machine
-        while time.monotonic() < deadline and process.stdout is not None:
-            line = process.stdout.readline()
-            if not line:
-                break
-            banner.append(line)
-            if line.startswith("also trusted:"):
-                break
-        words = next(line for line in banner if line.startswith("also trusted:")).split()
+        words = read_banner(process, "also trusted:")[-1].split()
 
         def after(name: str) -> str:
             return words[words.index(name) + 1].rstrip(",")

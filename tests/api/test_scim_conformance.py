@@ -12,13 +12,9 @@ The server is started as a user starts it (a separate process); its banner's ``H
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx2
@@ -27,6 +23,7 @@ from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
 
 from functions.local.server import free_port
+from tests.api.serve_process import exports, read_banner, start_serve
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -39,29 +36,13 @@ EXPECTED_SKIPS: dict[tuple[str, str], str] = {}
 @pytest.fixture(scope="module")
 def serve() -> Iterator[dict[str, str]]:
     """``hetero2 serve`` in its own process; yields the ``export`` lines of its banner."""
-    port = free_port()
-    hetero2 = Path(sys.executable).parent / "hetero2"
-    process = subprocess.Popen(
-        [str(hetero2), "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HETERO2_"))},
-    )
-    exports: dict[str, str] = {}
+    process = start_serve(free_port(), stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while "HETERO2_SCIM_TOKEN" not in exports and time.monotonic() < deadline and process.stdout is not None:
-            line = process.stdout.readline()
-            if not line:
-                break
-            if line.startswith("export "):
-                name, _, value = line.removeprefix("export ").strip().partition("=")
-                exports[name] = value
-        assert "HETERO2_SCIM_TOKEN" in exports, f"no SCIM token in the banner: {exports}"
+        exported = exports(read_banner(process, "Ctrl-C"))
+        assert "HETERO2_SCIM_TOKEN" in exported, f"no SCIM token in the banner: {exported}"
         # the server logs a metrics line per request on stdout: keep reading, or a full pipe would stall it
         threading.Thread(target=lambda: process.stdout and process.stdout.read(), daemon=True).start()
-        yield exports
+        yield exported
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)

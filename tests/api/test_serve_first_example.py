@@ -4,17 +4,16 @@ chunks so that progress moves."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
 from functions.local.server import free_port
+from tests.api.serve_process import clean_environment, exports, read_banner, start_serve
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "client.md"
 
@@ -25,33 +24,12 @@ def _first_python_block(markdown: str) -> str:
     return match.group(1)
 
 
-def _banner(process: subprocess.Popen[str]) -> list[str]:
-    lines: list[str] = []
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.stdout is not None:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith("Ctrl-C"):
-            return lines
-    raise AssertionError("no banner: " + "".join(lines))
-
-
 def test_the_first_client_example_runs_as_written_against_hetero2_serve(tmp_path: Path) -> None:
-    port = free_port()
-    hetero2 = Path(sys.executable).parent / "hetero2"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HETERO2_", "POWERTOOLS_"))}
-    process = subprocess.Popen(
-        [str(hetero2), "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean,
-    )
+    clean = clean_environment()
+    process = start_serve(free_port())
     try:
-        banner = _banner(process)
-        exported = dict(re.findall(r"^export (HETERO2_\w+)=(\S+)$", "".join(banner), re.MULTILINE))
+        banner = read_banner(process, "Ctrl-C")
+        exported = exports(banner)
         # the client's three, and SCIM's two for the demo org's IdP (docs/api.md)
         client, scim = {"HETERO2_URL", "HETERO2_TOKEN", "HETERO2_PROJECT"}, {"HETERO2_SCIM_URL", "HETERO2_SCIM_TOKEN"}
         assert set(exported) == client | scim

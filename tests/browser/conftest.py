@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.dashboard import Watched, became_download
+from tests.browser.dashboard import Watched, became_download, demo_sign_in
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -84,3 +84,9 @@ def watched(browser: Browser, server: LocalService) -> Iterator[Watched]:
         yield seen
     finally:
         context.close()
+
+
+@pytest.fixture
+def signed_in(watched: Watched, server: LocalService) -> None:
+    """The watched page signed in as the demo org's admin, on the Jobs page: where most dashboard tests start."""
+    demo_sign_in(watched, server.url)

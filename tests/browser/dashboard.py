@@ -90,3 +90,17 @@ def wait_state(page: Page, *states: str) -> str:
     selector = ", ".join(f"#job-state .state-{s}" for s in states)
     page.wait_for_selector(selector, timeout=FINISH_MS)
     return page.inner_text("#job-state")
+
+
+def cancelled_run(page: Page, tmp_path: Path) -> None:
+    """Submit the bundled drugs at k = 50 (long enough to be caught running) and cancel the job from its page."""
+    submit(page, tmp_path, "drugs.csv", DRUGS.read_text(), k_decoys="50")
+    page.click("#cancel")
+    assert wait_state(page, "CANCELLED") == "CANCELLED"
+
+
+def retry(page: Page) -> None:
+    """Retry the job on the page; the API accepts it (202)."""
+    with page.expect_response(lambda r: r.url.endswith("/retry")) as retried:
+        page.click("#retry")
+    assert retried.value.status == 202

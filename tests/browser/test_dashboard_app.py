@@ -20,10 +20,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pytest
 import requests
 
 from functions.local.server import DEMO_ORG, DEMO_PROJECT, LocalService
-from tests.browser.dashboard import DRUGS, SMALL_CSV, Watched, demo_sign_in, shot, submit, wait_state
+from tests.browser.dashboard import SMALL_CSV, Watched, cancelled_run, retry, shot, submit, wait_state
 
 
 def test_security_headers_and_csp_on_every_app_file(server: LocalService) -> None:
@@ -43,11 +44,11 @@ def test_security_headers_and_csp_on_every_app_file(server: LocalService) -> Non
         assert requests.get(server.url + path, timeout=30).status_code in (401, 404)
 
 
+@pytest.mark.usefixtures("signed_in")
 def test_sign_in_submit_watch_progress_open_report_and_download_the_verified_pack(
-    watched: Watched, server: LocalService, tmp_path: Path
+    watched: Watched, tmp_path: Path
 ) -> None:
     page = watched.page
-    demo_sign_in(watched, server.url)
     assert page.inner_text("#user") == f"demo-admin · {DEMO_ORG}"
     job = submit(
         page, tmp_path, "molecules.csv", SMALL_CSV, model_name="qed-baseline", model_version="1.0", k_decoys="3"
@@ -93,11 +94,9 @@ def test_sign_in_submit_watch_progress_open_report_and_download_the_verified_pac
     watched.assert_clean()
 
 
-def test_the_header_is_checked_in_the_browser_before_anything_is_uploaded(
-    watched: Watched, server: LocalService, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("signed_in")
+def test_the_header_is_checked_in_the_browser_before_anything_is_uploaded(watched: Watched, tmp_path: Path) -> None:
     page = watched.page
-    demo_sign_in(watched, server.url)
     page.click("#new-audit")
     bad = tmp_path / "bad.csv"
     bad.write_text("name,structure\nx,CCO\n")
@@ -112,12 +111,10 @@ def test_the_header_is_checked_in_the_browser_before_anything_is_uploaded(
     watched.assert_clean()
 
 
-def test_cancel_a_running_job_and_retry_a_failed_one(watched: Watched, server: LocalService, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("signed_in")
+def test_cancel_a_running_job_and_retry_a_failed_one(watched: Watched, tmp_path: Path) -> None:
     page = watched.page
-    demo_sign_in(watched, server.url)
-    submit(page, tmp_path, "drugs.csv", DRUGS.read_text(), k_decoys="50")
-    page.click("#cancel")
-    assert wait_state(page, "CANCELLED") == "CANCELLED"
+    cancelled_run(page, tmp_path)
     assert page.locator("#cancel").count() == 0
     assert page.locator("#retry").count() == 1  # a cancelled job can be retried (test_dashboard_sharing.py does)
 
@@ -128,9 +125,7 @@ def test_cancel_a_running_job_and_retry_a_failed_one(watched: Watched, server: L
     assert wait_state(page, "FAILED") == "FAILED"
     assert "score" in page.inner_text("dl.facts dd.error")  # the job's error, as the API records it
     before = page.locator("#job-state").element_handle()
-    with page.expect_response(lambda r: r.url.endswith("/retry")) as retried:
-        page.click("#retry")
-    assert retried.value.status == 202
+    retry(page)
     before.wait_for_element_state("hidden")  # the page re-rendered after the retry; then watch it to the end
     assert wait_state(page, "FAILED") == "FAILED"  # the same scores: it fails the same way again
     page.once("dialog", lambda dialog: dialog.accept())
@@ -174,9 +169,9 @@ def test_a_view_user_sees_no_run_cancel_retry_or_delete_and_the_api_refuses_them
     watched.assert_clean()
 
 
-def test_an_admin_manages_members_and_reads_usage_and_the_audit_log(watched: Watched, server: LocalService) -> None:
+@pytest.mark.usefixtures("signed_in")
+def test_an_admin_manages_members_and_reads_usage_and_the_audit_log(watched: Watched) -> None:
     page = watched.page
-    demo_sign_in(watched, server.url)
     page.click("nav >> text=Members")
     page.wait_for_selector("#members")
     page.fill("#member-user", "runner-2")
@@ -201,11 +196,9 @@ def test_an_admin_manages_members_and_reads_usage_and_the_audit_log(watched: Wat
     watched.assert_clean()
 
 
-def test_project_history_charts_pass_rate_and_decision_by_model_version(
-    watched: Watched, server: LocalService, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("signed_in")
+def test_project_history_charts_pass_rate_and_decision_by_model_version(watched: Watched, tmp_path: Path) -> None:
     page = watched.page
-    demo_sign_in(watched, server.url)
     job = submit(page, tmp_path, "history.csv", SMALL_CSV, model_name="hist-model", model_version="7", k_decoys="3")
     assert wait_state(page, "SUCCEEDED") == "SUCCEEDED"
     page.click("nav >> text=History")

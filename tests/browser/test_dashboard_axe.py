@@ -33,6 +33,12 @@ def _serious(page: Page) -> list[dict[str, object]]:
     return [v for v in found if v["impact"] in ("serious", "critical")]
 
 
+def _open(page: Page, url: str, ready: str) -> None:
+    """Go to ``url`` and wait until ``ready`` (a CSS selector) shows: the page has rendered."""
+    page.goto(url)
+    page.wait_for_selector(ready)
+
+
 def test_the_installed_axe_core_is_the_locked_release() -> None:
     assert AXE.is_file(), "axe-core is not installed: run `make setup` (npm ci --prefix tests/browser/axe)"
     assert hashlib.sha256(AXE.read_bytes()).hexdigest() == AXE_SHA256
@@ -54,45 +60,37 @@ def test_every_page_has_no_serious_or_critical_axe_violation(
     context = browser.new_context(viewport={"width": width, "height": 800})
     page = context.new_page()
     try:
-        page.goto(service.url + "/")
-        page.wait_for_selector("#demo-sign-in")
+        _open(page, service.url + "/", "#demo-sign-in")
         found = {"sign-in": _serious(page)}
         page.click("#demo-sign-in")
         page.wait_for_selector("h1:has-text('Jobs')")
         page.click("#filters summary")
         found["jobs"] = _serious(page)
-        page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/new")
-        page.wait_for_selector("#new-audit-form")
+        _open(page, f"{service.url}/#/p/{DEMO_PROJECT}/new", "#new-audit-form")
         page.click("#advanced summary")
         page.wait_for_selector("#decoys-only")
         found["new audit"] = _serious(page)
-        page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/jobs/{job}")
-        page.wait_for_selector("#share-form")
+        _open(page, f"{service.url}/#/p/{DEMO_PROJECT}/jobs/{job}", "#share-form")
         found["job"] = _serious(page)
         done = finished_demo_job(service, token)
         org = f"{service.url}/v1/orgs/{DEMO_ORG}"
         bearer = {"Authorization": f"Bearer {token}"}
         assert requests.patch(org, json={"external_sharing": True}, headers=bearer, timeout=30).status_code == 200
         try:
-            page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/jobs/{done}")
-            page.wait_for_selector("#link-form")
+            _open(page, f"{service.url}/#/p/{DEMO_PROJECT}/jobs/{done}", "#link-form")
             page.click("#verify")
             page.wait_for_selector("#verify-badge.badge-ok, #verify-badge.badge-bad")
             found["succeeded job"] = _serious(page)
         finally:
             requests.patch(org, json={"external_sharing": False}, headers=bearer, timeout=30)
-        page.goto(f"{service.url}/#/shared")
-        page.wait_for_selector("#shared, #no-shared")
-        found["shared with me"] = _serious(page)
-        page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/members")
-        page.wait_for_selector("#members")
-        found["members"] = _serious(page)
-        page.goto(f"{service.url}/#/p/{DEMO_PROJECT}/history")
-        page.wait_for_selector("svg.chart, #no-history")
-        found["history"] = _serious(page)
-        page.goto(f"{service.url}/#/admin")
-        page.wait_for_selector("#audit")
-        found["admin"] = _serious(page)
+        for name, route, ready in (  # the pages scanned as they open
+            ("shared with me", "#/shared", "#shared, #no-shared"),
+            ("members", f"#/p/{DEMO_PROJECT}/members", "#members"),
+            ("history", f"#/p/{DEMO_PROJECT}/history", "svg.chart, #no-history"),
+            ("admin", "#/admin", "#audit"),
+        ):
+            _open(page, f"{service.url}/{route}", ready)
+            found[name] = _serious(page)
     finally:
         context.close()
     serious = {name: [(v["id"], v["targets"]) for v in found_here] for name, found_here in found.items() if found_here}

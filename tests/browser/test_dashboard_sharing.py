@@ -8,11 +8,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+import pytest
 import requests
 
 from functions.local.server import DEMO_ORG, DEMO_PROJECT, LocalService
 from hetero_core.layout import DECOY_COLUMNS
-from tests.browser.dashboard import DRUGS, SMALL_CSV, Watched, demo_sign_in, shot, submit, wait_state
+from tests.browser.dashboard import SMALL_CSV, Watched, cancelled_run, demo_sign_in, retry, shot, wait_state
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -49,15 +50,11 @@ def finished_demo_job(service: LocalService, token: str) -> str:
     raise TimeoutError(job)
 
 
-def test_cancel_then_retry_a_job_from_its_page(watched: Watched, server: LocalService, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("signed_in")
+def test_cancel_then_retry_a_job_from_its_page(watched: Watched, tmp_path: Path) -> None:
     page = watched.page
-    demo_sign_in(watched, server.url)
-    submit(page, tmp_path, "drugs.csv", DRUGS.read_text(), k_decoys="50")
-    page.click("#cancel")
-    assert wait_state(page, "CANCELLED") == "CANCELLED"
-    with page.expect_response(lambda r: r.url.endswith("/retry")) as retried:
-        page.click("#retry")
-    assert retried.value.status == 202
+    cancelled_run(page, tmp_path)
+    retry(page)
     assert wait_state(page, "QUEUED", "RUNNING", "SUCCEEDED") != "CANCELLED"
     page.click("#cancel")  # no need to run 44 drugs at k = 50 to the end here
     assert wait_state(page, "CANCELLED") == "CANCELLED"

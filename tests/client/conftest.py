@@ -47,6 +47,13 @@ def molecules_file(folder: Path, n: int = 12) -> Path:
     return path
 
 
+@pytest.fixture
+def project_client(tenant: Tenant) -> Client:
+    """The client of a fresh org's admin, on the org's new project PROJECT (the test's ``tenant``)."""
+    tenant.project(PROJECT)
+    return Client(tenant.service.url, token_of(tenant), project=PROJECT)
+
+
 @pytest.fixture(scope="session")
 def finished(service: LocalService, tmp_path_factory: pytest.TempPathFactory) -> Finished:
     owner = new_tenant(service, "client")

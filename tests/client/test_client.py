@@ -178,9 +178,8 @@ def test_decoys_without_pandas_name_the_missing_package(finished: Finished, monk
 # --- DataFrame input, start, cancel, wait outcomes -------------------------------------------------------------
 
 
-def test_dataframe_input_is_uploaded_and_the_job_can_start_and_be_cancelled(tenant: Tenant) -> None:
-    tenant.project(PROJECT)
-    client = Client(tenant.service.url, token_of(tenant), project=PROJECT)
+def test_dataframe_input_is_uploaded_and_the_job_can_start_and_be_cancelled(project_client: Client) -> None:
+    client = project_client
     frame = pd.DataFrame({"name": ["aspirin", "caffeine", "paracetamol"], "SMILES": [ASPIRIN, CAFFEINE, PARACETAMOL]})
 
     job = client.create_job(frame, id_column="name", smiles_column="SMILES", **FAST)

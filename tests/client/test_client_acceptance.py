@@ -73,11 +73,9 @@ def test_a_bad_acceptance_file_is_refused_before_a_job_is_created(
     assert client.jobs() == []
 
 
-def test_an_acceptance_dict_is_sent_inline(tenant: Tenant, tmp_path: Path) -> None:
-    tenant.project(PROJECT)
-    client = Client(tenant.service.url, token_of(tenant), project=PROJECT)
+def test_an_acceptance_dict_is_sent_inline(project_client: Client, tmp_path: Path) -> None:
     document = {"schema_version": "acceptance.v1", "criteria": {"alpha": 0.01}}
-    job = client.create_job(molecules_file(tmp_path, 3), acceptance=document, **FAST)
+    job = project_client.create_job(molecules_file(tmp_path, 3), acceptance=document, **FAST)
     assert job.record["acceptance"]["source"] == "file"
     assert job.record["acceptance"]["name"] == "acceptance.json"
     assert job.record["acceptance"]["criteria"]["alpha"] == 0.01

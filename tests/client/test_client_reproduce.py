@@ -41,11 +41,9 @@ def test_a_job_reproduced_from_the_client_and_from_remote_reproduce(
 
 
 def test_reproduce_is_refused_to_viewers_and_for_jobs_without_a_pack(
-    tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tenant: Tenant, project_client: Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tenant.project(PROJECT)
-    client = Client(tenant.service.url, token_of(tenant), project=PROJECT)
-    created = client.create_job(molecules_file(tmp_path, 3), **FAST)
+    created = project_client.create_job(molecules_file(tmp_path, 3), **FAST)
     with pytest.raises(ConflictError) as refused:
         created.reproduce()
     assert refused.value.code == "not_reproducible"

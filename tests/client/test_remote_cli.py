@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from hetero2_client import Client
 from hetero2_client.cli import (
     EXIT_JOB_FAILED,
     EXIT_OK,
@@ -26,6 +25,7 @@ from tests.client.conftest import FAST, PROJECT, Finished, molecules_file, print
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from hetero2_client import Client
     from tests.api.conftest import Tenant
 
 
@@ -114,12 +114,10 @@ def test_cancelling_a_finished_job_is_a_conflict_with_exit_2(
 
 
 def test_wait_exits_3_for_a_cancelled_job_and_4_when_time_runs_out(
-    tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tenant: Tenant, project_client: Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tenant.project(PROJECT)
-    client = Client(tenant.service.url, token_of(tenant), project=PROJECT)
-    waiting = client.create_job(molecules_file(tmp_path, 2), **FAST)
-    cancelled = client.create_job(molecules_file(tmp_path, 2), **FAST).cancel()
+    waiting = project_client.create_job(molecules_file(tmp_path, 2), **FAST)
+    cancelled = project_client.create_job(molecules_file(tmp_path, 2), **FAST).cancel()
     service = ["--url", tenant.service.url, "--token", token_of(tenant), "--project", PROJECT]
 
     assert main(["remote", "wait", cancelled.id, *service]) == EXIT_JOB_FAILED

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from tests.functional.conftest import Cli, ReadTable, WriteTable
+    from tests.functional.conftest import Cli, CliResult, ReadTable, WriteTable
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 IBUPROFEN = "CC(C)Cc1ccc(cc1)C(C)C(=O)O"
@@ -35,6 +35,21 @@ def _canonical(smiles: str) -> str:
 
 def _summary(pack: Path, read_table: ReadTable) -> list[Row]:
     return read_table(pack / "summary.csv")
+
+
+def _refused(result: CliResult, pack: Path, *phrases: str) -> None:
+    """A usage error (exit 2) whose message holds each of ``phrases``, and no pack at ``pack``."""
+    assert result.code == 2
+    assert [phrase for phrase in phrases if phrase not in result.err] == [], result.err
+    assert not pack.exists()
+
+
+def _every_drug_passes(cli: Cli, source: Path, scores: Path, pack: Path, read_table: ReadTable) -> None:
+    """``hetero2 run --scores`` with scores that rank each original above its decoys: the five drugs PASS, each with
+    all five decoys scored."""
+    assert cli.run(source, pack, "--scores", scores).code == 0
+    rows = _summary(pack, read_table)
+    assert [(row["status"], row["verdict"], row["n_decoys_scored"]) for row in rows] == [("OK", "PASS", "5")] * 5
 
 
 def _metrics(pack: Path) -> dict[str, object]:
@@ -203,10 +218,7 @@ def test_scored_decoys_table_round_trip_passes_every_row(
     cli: Cli, module_drugs_csv: Path, decoys_table: Path, tmp_path: Path, read_table: ReadTable
 ) -> None:
     scored = _scored(decoys_table, tmp_path / "scored.csv")
-    assert cli.run(module_drugs_csv, tmp_path / "pack", "--scores", scored).code == 0
-
-    rows = _summary(tmp_path / "pack", read_table)
-    assert [(row["status"], row["verdict"], row["n_decoys_scored"]) for row in rows] == [("OK", "PASS", "5")] * 5
+    _every_drug_passes(cli, module_drugs_csv, scored, tmp_path / "pack", read_table)
     manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["parameters"]["scorer"] == "external"
     scores_input = manifest["inputs"][1]
@@ -243,36 +255,35 @@ def test_empty_score_cells_count_as_missing_scores(
     assert "missing_scores_for_some_decoys" in naproxen["warnings"].split(";")
 
 
-def test_no_decoy_scores_for_a_molecule_skips_it(
-    cli: Cli, module_drugs_csv: Path, decoys_table: Path, tmp_path: Path, read_table: ReadTable
+@pytest.mark.parametrize(
+    ("molecule", "role", "reason"),
+    [
+        pytest.param("paracetamol", "decoy", "missing_scores_for_all_decoys", id="no-decoy-scores"),
+        pytest.param("diclofenac", "original", "missing_scores", id="no-original-score"),
+    ],
+)
+def test_a_molecule_without_scores_for_a_role_is_skipped(
+    cli: Cli,
+    module_drugs_csv: Path,
+    decoys_table: Path,
+    tmp_path: Path,
+    read_table: ReadTable,
+    molecule: str,
+    role: str,
+    reason: str,
 ) -> None:
     scored = _scored(
         decoys_table,
         tmp_path / "scored.csv",
-        keep=lambda _index, row: not (row["molecule_id"] == "paracetamol" and row["role"] == "decoy"),
+        keep=lambda _index, row: not (row["molecule_id"] == molecule and row["role"] == role),
     )
     # one of five molecules unscored is 80% coverage: lowered here, the gate has its own tests
     assert cli.run(module_drugs_csv, tmp_path / "pack", "--scores", scored, "--min-score-coverage", "0.5").code == 0
 
     rows = {row["id"]: row for row in _summary(tmp_path / "pack", read_table)}
-    assert (rows["paracetamol"]["status"], rows["paracetamol"]["reason"]) == ("SKIP", "missing_scores_for_all_decoys")
-    assert rows["paracetamol"]["verdict"] == "SKIP"
-    assert [rows[name]["verdict"] for name in ("aspirin", "ibuprofen", "naproxen", "diclofenac")] == ["PASS"] * 4
-
-
-def test_no_original_score_skips_the_molecule(
-    cli: Cli, module_drugs_csv: Path, decoys_table: Path, tmp_path: Path, read_table: ReadTable
-) -> None:
-    scored = _scored(
-        decoys_table,
-        tmp_path / "scored.csv",
-        keep=lambda _index, row: not (row["molecule_id"] == "diclofenac" and row["role"] == "original"),
-    )
-    # one of five molecules unscored is 80% coverage: lowered here, the gate has its own tests
-    assert cli.run(module_drugs_csv, tmp_path / "pack", "--scores", scored, "--min-score-coverage", "0.5").code == 0
-
-    diclofenac = _summary(tmp_path / "pack", read_table)[-1]
-    assert (diclofenac["id"], diclofenac["status"], diclofenac["reason"]) == ("diclofenac", "SKIP", "missing_scores")
+    assert list(rows) == ["aspirin", "ibuprofen", "paracetamol", "naproxen", "diclofenac"]
+    assert (rows[molecule]["status"], rows[molecule]["reason"], rows[molecule]["verdict"]) == ("SKIP", reason, "SKIP")
+    assert [row["verdict"] for name, row in rows.items() if name != molecule] == ["PASS"] * 4
 
 
 def test_tampered_smiles_is_refused_naming_file_and_line(
@@ -286,11 +297,8 @@ def test_tampered_smiles_is_refused_naming_file_and_line(
     scored.write_text("".join(lines), encoding="utf-8")
 
     result = cli.run(module_drugs_csv, tmp_path / "pack", "--scores", scored)
-    assert result.code == 2
-    assert str(scored) in result.err
-    assert f"line {index + 2}" in result.err  # header is line 1
+    _refused(result, tmp_path / "pack", str(scored), f"line {index + 2}")  # header is line 1
     assert "Traceback" not in result.err
-    assert not (tmp_path / "pack").exists()
 
 
 def test_scored_parquet_table_works(
@@ -304,10 +312,7 @@ def test_scored_parquet_table_works(
         }
     )
     pq.write_table(table, tmp_path / "scored.parquet")
-    assert cli.run(module_drugs_csv, tmp_path / "pack", "--scores", tmp_path / "scored.parquet").code == 0
-
-    summary = _summary(tmp_path / "pack", read_table)
-    assert [(row["status"], row["verdict"], row["n_decoys_scored"]) for row in summary] == [("OK", "PASS", "5")] * 5
+    _every_drug_passes(cli, module_drugs_csv, tmp_path / "scored.parquet", tmp_path / "pack", read_table)
 
 
 def test_v1_json_with_one_original_score_and_decoy_hashes_works(
@@ -317,10 +322,7 @@ def test_v1_json_with_one_original_score_and_decoy_hashes_works(
     document = {"schema_version": "hetero_scores.v1", "original": {"score": 1.0}, "decoys": decoys, "model": "x"}
     scores = tmp_path / "scores.json"
     scores.write_text(json.dumps(document), encoding="utf-8")
-    assert cli.run(module_drugs_csv, tmp_path / "pack", "--scores", scores).code == 0
-
-    summary = _summary(tmp_path / "pack", read_table)
-    assert [(row["status"], row["verdict"], row["n_decoys_scored"]) for row in summary] == [("OK", "PASS", "5")] * 5
+    _every_drug_passes(cli, module_drugs_csv, scores, tmp_path / "pack", read_table)
 
 
 def test_v1_json_with_a_wrong_schema_version_is_refused(
@@ -334,26 +336,27 @@ def test_v1_json_with_a_wrong_schema_version_is_refused(
     )
 
     result = cli.run(module_drugs_csv, tmp_path / "pack", "--scores", scores)
-    assert result.code == 2
-    assert str(scores) in result.err
-    assert "schema_version" in result.err
-    assert not (tmp_path / "pack").exists()
+    _refused(result, tmp_path / "pack", str(scores), "schema_version")
 
 
-def test_pack_decoys_csv_with_a_formula_like_id_can_be_scored_and_fed_back(
-    cli: Cli, tmp_path: Path, write_table: WriteTable, read_table: ReadTable
+@pytest.mark.parametrize(
+    ("raw", "exported"),
+    [pytest.param("=cmd", "'=cmd", id="formula-like-id"), pytest.param("'=x", "''=x", id="id-starting-with-a-quote")],
+)
+def test_an_id_the_packs_decoys_csv_quotes_for_spreadsheets_is_scored_and_fed_back(
+    cli: Cli, tmp_path: Path, write_table: WriteTable, read_table: ReadTable, raw: str, exported: str
 ) -> None:
-    source = write_table(tmp_path / "hostile.csv", [("id", "smiles"), ("=cmd", ASPIRIN), ("ibuprofen", IBUPROFEN)])
+    source = write_table(tmp_path / "ids.csv", [("id", "smiles"), (raw, ASPIRIN), ("ibuprofen", IBUPROFEN)])
     assert cli.run(source, tmp_path / "first", "--scorer", "mock").code == 0
     pack_decoys = tmp_path / "first" / "decoys.csv"
-    assert {row["molecule_id"] for row in read_table(pack_decoys)} == {"'=cmd", "ibuprofen"}
+    assert {row["molecule_id"] for row in read_table(pack_decoys)} == {exported, "ibuprofen"}
 
     scored = _scored(pack_decoys, tmp_path / "scored.csv")
     assert cli.run(source, tmp_path / "second", "--scores", scored).code == 0
 
     rows = _summary(tmp_path / "second", read_table)
     assert [(row["id"], row["status"], row["verdict"], row["n_decoys_scored"]) for row in rows] == [
-        ("'=cmd", "OK", "PASS", "5"),
+        (exported, "OK", "PASS", "5"),
         ("ibuprofen", "OK", "PASS", "5"),
     ]
 
@@ -376,19 +379,6 @@ def test_id_starting_with_a_quote_round_trips_through_the_decoys_table(
     ]
 
 
-def test_id_starting_with_a_quote_round_trips_through_the_packs_decoys_csv(
-    cli: Cli, tmp_path: Path, write_table: WriteTable, read_table: ReadTable
-) -> None:
-    source = write_table(tmp_path / "quoted.csv", [("id", "smiles"), ("'=x", ASPIRIN), ("ibuprofen", IBUPROFEN)])
-    assert cli.run(source, tmp_path / "first", "--scorer", "mock").code == 0
-
-    scored = _scored(tmp_path / "first" / "decoys.csv", tmp_path / "scored.csv")
-    assert cli.run(source, tmp_path / "second", "--scores", scored).code == 0
-
-    rows = _summary(tmp_path / "second", read_table)
-    assert [(row["status"], row["verdict"], row["n_decoys_scored"]) for row in rows] == [("OK", "PASS", "5")] * 2
-
-
 # --- score coverage gate ----------------------------------------------------------------------------
 
 
@@ -398,10 +388,8 @@ def test_scores_made_for_another_input_are_refused_with_the_likely_cause(
     scored = _scored(decoys_table, tmp_path / "scored.csv")
     other = write_table(tmp_path / "other.csv", [("id", "smiles"), ("caffeine", "Cn1cnc2c1c(=O)n(C)c(=O)n2C")])
     result = cli.run(other, tmp_path / "pack", "--scores", scored)
-    assert result.code == 2
-    assert "scores match 0 of 1 molecules" in result.err
-    assert "same input file, --k-decoys, --seed and --standardize as the decoys export?" in result.err
-    assert not (tmp_path / "pack").exists()
+    likely_cause = "same input file, --k-decoys, --seed and --standardize as the decoys export?"
+    _refused(result, tmp_path / "pack", "scores match 0 of 1 molecules", likely_cause)
 
 
 def test_scores_for_other_decoy_parameters_are_refused(
@@ -409,10 +397,7 @@ def test_scores_for_other_decoy_parameters_are_refused(
 ) -> None:
     scored = _scored(decoys_table, tmp_path / "scored.csv")
     result = cli.run(module_drugs_csv, tmp_path / "pack", "--scores", scored, "--seed", "99")
-    assert result.code == 2
-    assert "scores match" in result.err
-    assert "decoys" in result.err
-    assert not (tmp_path / "pack").exists()
+    _refused(result, tmp_path / "pack", "scores match", "decoys")
 
 
 def test_coverage_just_above_the_threshold_runs_and_below_it_is_refused(

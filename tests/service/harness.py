@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -17,18 +17,44 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from functions.local import stack as local_stack
 from functions.local.stack import ASL_PATH, LambdaContextData, Names
 from functions.service.context import ServiceContext, reset_service_context
+from functions.service.jobs import JobState
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions.type_defs import DescribeExecutionOutputTypeDef
+
+    from functions.service.jobs import JobRecord
+    from functions.service.tenancy import JobRef
 
 REGION: Final = "eu-west-1"
 BUCKET = "hetero2-artifacts-test"
 TABLE = "hetero2-main"
 NAMES = Names(bucket=BUCKET, table=TABLE)
+RUN_CHUNK: Final = "hetero2-run-chunk"
 
-__all__ = ["ASL_PATH", "BUCKET", "REGION", "TABLE", "LambdaContextData", "PipelineHarness", "install", "submit"]
+__all__ = [
+    "ASL_PATH",
+    "BUCKET",
+    "REGION",
+    "RUN_CHUNK",
+    "TABLE",
+    "LambdaContextData",
+    "PipelineHarness",
+    "failing_chunks",
+    "install",
+    "submit",
+]
 
 Fault = Callable[[str, dict[str, Any]], None]
+
+
+def failing_chunks(chunks: Collection[int], error: type[Exception], message: str, *, job: str | None = None) -> Fault:
+    """A fault: every attempt at one of ``chunks`` (of ``job`` only, when named) raises ``error(message)``."""
+
+    def fault(function: str, event: dict[str, Any]) -> None:
+        if function == RUN_CHUNK and event["chunk"] in chunks and job in (None, event["job"]):
+            raise error(message)
+
+    return fault
 
 
 @dataclass
@@ -59,6 +85,15 @@ class PipelineHarness:
 
     def calls(self, function: str) -> list[Invocation]:
         return [i for i in self.invocations if i.function == function]
+
+    def failed_job(self, ref: JobRef, code: str, *phrases: str) -> JobRecord:
+        """The job at ``ref``, which must have FAILED with error ``code`` and a message holding each of ``phrases``."""
+        job = self.context.jobs.get(ref)
+        assert job.state == JobState.FAILED
+        error = job.get("error")
+        assert error["code"] == code
+        assert [phrase for phrase in phrases if phrase not in error["message"]] == [], error["message"]
+        return job
 
 
 def install(monkeypatch: Any) -> Iterator[PipelineHarness]:
@@ -118,4 +153,8 @@ def submit(
     if scores is not None:
         store.put_bytes(layout.input_key(ref, scores[0]), scores[1])
     start_job(ctx, ref)
-    return str(ctx.jobs.get(ref).get("execution_arn"))
+    # A concurrent start's dispatch may have admitted this job and still be starting its execution: wait for the ARN.
+    deadline = time.monotonic() + 60
+    while not (arn := ctx.jobs.get(ref).get("execution_arn")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return str(arn)

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from functions.service import audit_chain
-from functions.service.audit_anchor import AnchorStore, anchor, anchor_key, verify_with_anchors
+from functions.service.audit_anchor import AnchoredReport, AnchorStore, anchor, anchor_key, verify_with_anchors
 from functions.service.audit_log import AuditLog, event_hash
 from functions.service.dynamo_values import from_dynamo
 from functions.service.table import event_key
@@ -43,6 +43,22 @@ def _append(log: AuditLog, n: int) -> None:
         log.append(ORG, actor="alice", action="job.submit", target=f"p/j{i}", outcome="success")
 
 
+def _anchored(setup: tuple[AuditLog, AnchorStore, TenantKeys], events: int) -> tuple[AuditLog, AnchorStore]:
+    """ORG's log with ``events`` events, its head anchored with the org's own key."""
+    log, store, keys = setup
+    _append(log, events)
+    anchor(log, keys.signer(ORG), store, ORG)
+    return log, store
+
+
+def _refusal(log: AuditLog, store: AnchorStore) -> tuple[AnchoredReport, str]:
+    """The anchored verification of ORG, which must fail, and the reason it gives."""
+    report = verify_with_anchors(log, store, ORG)
+    assert not report.ok
+    assert report.reason is not None
+    return report, report.reason
+
+
 def _cli(store: AnchorStore, *extra: str) -> int:
     return audit_chain.main(["--org", ORG, "--table", TABLE, "--anchors-bucket", store.bucket, *extra])
 
@@ -70,37 +86,29 @@ def test_anchor_is_signed_with_the_orgs_key_and_locked_in_compliance_mode(
 def test_deleting_the_newest_events_is_reported_as_truncated(
     setup: tuple[AuditLog, AnchorStore, TenantKeys], table: Any
 ) -> None:
-    log, store, keys = setup
-    _append(log, 5)
-    anchor(log, keys.signer(ORG), store, ORG)
+    log, store = _anchored(setup, 5)
     assert log.verify_chain(ORG).ok
     for seq in (4, 5):
         table.delete_item(Key=event_key(ORG, seq))
     assert log.verify_chain(ORG).ok, "the chain alone cannot see a removed tail"
-    report = verify_with_anchors(log, store, ORG)
-    assert not report.ok
-    assert report.reason is not None
-    assert report.reason.startswith("truncated")
+    _, reason = _refusal(log, store)
+    assert reason.startswith("truncated")
     assert _cli(store) == audit_chain.EXIT_BROKEN
 
 
 def test_rewriting_the_newest_events_with_rehashing_is_reported(
     setup: tuple[AuditLog, AnchorStore, TenantKeys], table: Any
 ) -> None:
-    log, store, keys = setup
-    _append(log, 4)
-    anchor(log, keys.signer(ORG), store, ORG)
+    log, store = _anchored(setup, 4)
     # an admin rewrites event 4 and recomputes its hash: every link still holds
     item = table.get_item(Key=event_key(ORG, 4))["Item"]
     fields = {name: value for name, value in from_dynamo(item).items() if name not in ("pk", "sk", "hash")}
     fields["actor"] = "mallory"
     table.put_item(Item={**item, "actor": "mallory", "hash": event_hash(fields)})
     assert log.verify_chain(ORG).ok
-    report = verify_with_anchors(log, store, ORG)
-    assert not report.ok
+    report, reason = _refusal(log, store)
     assert report.first_broken_seq == 4
-    assert report.reason is not None
-    assert report.reason.startswith("rewritten")
+    assert reason.startswith("rewritten")
 
 
 def test_an_anchor_signed_by_another_key_is_refused_when_keys_are_pinned(

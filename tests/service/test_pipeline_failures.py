@@ -14,11 +14,10 @@ from functions.service.errors import StateConflictError, TransientServiceError
 from functions.service.jobs import JobState
 from functions.service.submission import cancel_job, start_job
 from tests.service.conftest import job_ref
-from tests.service.harness import PipelineHarness, submit
+from tests.service.harness import RUN_CHUNK, PipelineHarness, failing_chunks, submit
 from tests.service.molecules import distinct_molecules, input_csv
 
 FAST = {"k_decoys": 4, "decoy_descriptors": "fast", "scorer": "mock"}
-RUN_CHUNK = "hetero2-run-chunk"
 
 
 def _summary(pipeline: PipelineHarness, ref: Any) -> list[dict[str, str]]:
@@ -77,11 +76,7 @@ def test_chunk_that_fails_once_succeeds_on_retry_with_backoff(pipeline: Pipeline
 def test_chunk_that_always_fails_becomes_chunk_failed_rows_and_nothing_is_lost(
     pipeline: PipelineHarness, org_a: str
 ) -> None:
-    def dead(function: str, event: dict[str, Any]) -> None:
-        if function == RUN_CHUNK and event["chunk"] == 1:
-            raise TransientServiceError("worker keeps dying")
-
-    pipeline.faults.append(dead)
+    pipeline.faults.append(failing_chunks({1}, TransientServiceError, "worker keeps dying"))
     ref = job_ref(org_a, "dead-chunk")
     smiles = distinct_molecules(22)  # 11 chunks of 2: one dead chunk is 9%, within the tolerated 10%
     arn = submit(pipeline, ref, input_csv(smiles), {**FAST, "chunk_rows": 2})
@@ -105,11 +100,7 @@ def test_chunk_that_always_fails_becomes_chunk_failed_rows_and_nothing_is_lost(
 def test_non_retryable_chunk_error_is_not_retried_and_too_many_failed_chunks_fail_the_job(
     pipeline: PipelineHarness, org_a: str
 ) -> None:
-    def bug(function: str, event: dict[str, Any]) -> None:
-        if function == RUN_CHUNK and event["chunk"] == 0:
-            raise ValueError("a bug in the worker")
-
-    pipeline.faults.append(bug)
+    pipeline.faults.append(failing_chunks({0}, ValueError, "a bug in the worker"))
     ref = job_ref(org_a, "buggy")
     arn = submit(pipeline, ref, input_csv(distinct_molecules(8)), {**FAST, "chunk_rows": 5})
     assert pipeline.wait(arn)["status"] == "FAILED"  # 1 of 2 chunks: 50% > 10% tolerated
@@ -124,11 +115,7 @@ def test_unusable_input_fails_the_job_with_a_message_naming_the_problem(pipeline
     ref = job_ref(org_a, "bad-header")
     arn = submit(pipeline, ref, b"name,structure\naspirin,CC(=O)Oc1ccccc1C(=O)O\n", FAST)
     assert pipeline.wait(arn)["status"] == "FAILED"
-    job = pipeline.context.jobs.get(ref)
-    assert job.state == JobState.FAILED
-    assert job.get("error")["code"] == "JobInputError"
-    assert "input.csv" in job.get("error")["message"]
-    assert "smiles" in job.get("error")["message"]
+    pipeline.failed_job(ref, "JobInputError", "input.csv", "smiles")
     assert pipeline.calls(RUN_CHUNK) == []
     assert not pipeline.context.store(org_a).exists(layout.pack_prefix(ref) + "manifest.json")
 

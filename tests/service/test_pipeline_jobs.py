@@ -137,9 +137,10 @@ def test_scores_made_for_another_input_fail_the_job_with_the_hint(
     data = input_csv(distinct_molecules(6))
     arn = submit(pipeline, ref, data, {"k_decoys": 4}, scores=("scores.csv", scored.getvalue().encode()))
     assert pipeline.wait(arn)["status"] == "FAILED"
-    job = pipeline.context.jobs.get(ref)
-    assert job.state == JobState.FAILED
-    assert job.get("error")["code"] == "ScoreCoverageError"
-    assert "scores match 0 of" in job.get("error")["message"]
-    assert "same input file, --k-decoys, --seed and --standardize as the decoys export?" in job.get("error")["message"]
+    pipeline.failed_job(
+        ref,
+        "ScoreCoverageError",
+        "scores match 0 of",
+        "same input file, --k-decoys, --seed and --standardize as the decoys export?",
+    )
     assert not pipeline.context.store(org_a).exists(layout.pack_prefix(ref) + "manifest.json")

@@ -19,20 +19,22 @@ from functions.service.errors import TransientServiceError
 from functions.service.jobs import JobState
 from functions.service.submission import start_submitted
 from tests.service.conftest import job_ref
-from tests.service.harness import LambdaContextData, PipelineHarness
+from tests.service.harness import RUN_CHUNK, LambdaContextData, PipelineHarness, failing_chunks
 from tests.service.molecules import distinct_molecules, input_csv
 
 if TYPE_CHECKING:
     from functions.service.tenancy import JobRef
 
 FAST = {"k_decoys": 4, "decoy_descriptors": "fast", "scorer": "mock"}
-RUN_CHUNK = "hetero2-run-chunk"
 
 
-def _submit_reserved(pipeline: PipelineHarness, ref: JobRef, rows: int, params: dict[str, Any]) -> str:
-    """What the API does: a job declaring ``rows``, its input uploaded, then start (quota reserved)."""
+def _submit_reserved(
+    pipeline: PipelineHarness, ref: JobRef, rows: int, params: dict[str, Any], declared: int | None = None
+) -> str:
+    """What the API does: a job declaring ``declared`` rows (``rows`` unless given), its input of ``rows`` molecules
+    uploaded, then start (quota reserved for what it declared)."""
     ctx = pipeline.context
-    ctx.jobs.create(ref, params=params, input_name="input.csv", expected_rows=rows)
+    ctx.jobs.create(ref, params=params, input_name="input.csv", expected_rows=rows if declared is None else declared)
     ctx.store(ref.org).put_bytes(layout.input_key(ref, "input.csv"), input_csv(distinct_molecules(rows)), "text/csv")
     start_submitted(ctx, ref, frozenset({JobState.CREATED}))
     return str(ctx.jobs.get(ref).get("execution_arn"))
@@ -202,9 +204,7 @@ def test_an_execution_that_times_out_or_is_aborted_is_reconciled_and_its_slot_re
 
     outcome = _reconcile(pipeline, arn, status)
     assert outcome["reconciled"] is True
-    job = pipeline.context.jobs.get(ref)
-    assert job.state == JobState.FAILED
-    assert job.get("error")["code"] == code
+    job = pipeline.failed_job(ref, code)
     used, running = _quota(pipeline, org_a)
     assert running == 0
     assert used == int(job.get("rows_done", 0)), "only what ran is charged"
@@ -227,15 +227,8 @@ def test_an_earlier_attempts_execution_event_does_not_touch_the_current_attempt(
 
 
 def test_a_few_dead_chunks_become_error_rows_but_too_many_fail_the_job(pipeline: PipelineHarness, org_a: str) -> None:
-    def dead(chunks: set[int], job: str) -> Any:
-        def fault(function: str, event: dict[str, Any]) -> None:
-            if function == RUN_CHUNK and event["job"] == job and event["chunk"] in chunks:
-                raise ValueError("a bug in the worker")
-
-        return fault
-
     tolerated = job_ref(org_a, "one-in-eleven")
-    pipeline.faults.append(dead({3}, tolerated.job))
+    pipeline.faults.append(failing_chunks({3}, ValueError, "a bug in the worker", job=tolerated.job))
     arn = _submit_reserved(pipeline, tolerated, 22, {**FAST, "chunk_rows": 2})  # 11 chunks, 1 dead: 9% <= 10%
     pipeline.wait(arn)
     job = pipeline.context.jobs.get(tolerated)
@@ -245,13 +238,10 @@ def test_a_few_dead_chunks_become_error_rows_but_too_many_fail_the_job(pipeline:
     assert len(rows) == 22
 
     refused = job_ref(org_a, "two-in-eleven")
-    pipeline.faults.append(dead({3, 7}, refused.job))
+    pipeline.faults.append(failing_chunks({3, 7}, ValueError, "a bug in the worker", job=refused.job))
     arn = _submit_reserved(pipeline, refused, 22, {**FAST, "chunk_rows": 2})  # 2 of 11: 18% > 10%
     assert pipeline.wait(arn)["status"] == "FAILED"
-    job = pipeline.context.jobs.get(refused)
-    assert job.state == JobState.FAILED
-    assert job.get("error")["code"] == "ChunksFailedError"
-    assert "2 of 11 chunks failed" in job.get("error")["message"]
+    job = pipeline.failed_job(refused, "ChunksFailedError", "2 of 11 chunks failed")
     assert job.get("failed_chunks") == [3, 7], "the failed chunks are reported on the job"
     assert job.get("rows_done") == 18
     assert not pipeline.context.store(org_a).exists(layout.pack_prefix(refused) + "manifest.json")
@@ -262,19 +252,12 @@ def test_a_few_dead_chunks_become_error_rows_but_too_many_fail_the_job(pipeline:
 def test_a_file_with_more_rows_than_reserved_is_refused_and_nothing_is_charged(
     pipeline: PipelineHarness, org_a: str
 ) -> None:
-    ctx = pipeline.context
     ref = job_ref(org_a, "under-declared")
-    ctx.jobs.create(ref, params=FAST, input_name="input.csv", expected_rows=1)
-    ctx.store(org_a).put_bytes(layout.input_key(ref, "input.csv"), input_csv(distinct_molecules(30)), "text/csv")
-    start_submitted(ctx, ref, frozenset({JobState.CREATED}))
+    arn = _submit_reserved(pipeline, ref, 30, FAST, declared=1)
     assert _quota(pipeline, org_a) == (1, 1)
-    arn = str(ctx.jobs.get(ref).get("execution_arn"))
     assert pipeline.wait(arn)["status"] == "FAILED"
 
-    job = ctx.jobs.get(ref)
-    assert job.state == JobState.FAILED
-    assert job.get("error")["code"] == "JobInputError"
-    assert "30 rows but the job reserved 1" in job.get("error")["message"]
+    pipeline.failed_job(ref, "JobInputError", "30 rows but the job reserved 1")
     assert pipeline.calls(RUN_CHUNK) == [], "refused before any chemistry"
     assert _quota(pipeline, org_a) == (0, 0), "reservation released and refunded: nothing ran, nothing charged"
     assert _metered(pipeline, org_a) == 0
@@ -285,17 +268,13 @@ def test_a_file_beyond_the_plans_rows_per_job_is_refused_even_if_it_reserved_tha
 ) -> None:
     from functions.service import plans  # noqa: PLC0415
 
-    ctx = pipeline.context
     ref = job_ref(org_a, "too-big")
-    ctx.jobs.create(ref, params=FAST, input_name="input.csv", expected_rows=12)
-    ctx.store(org_a).put_bytes(layout.input_key(ref, "input.csv"), input_csv(distinct_molecules(12)), "text/csv")
-    start_submitted(ctx, ref, frozenset({JobState.CREATED}))
+    arn = _submit_reserved(pipeline, ref, 12, FAST)
     # The plan changed after the reservation (or the reservation predates a smaller limit): the planner decides.
     small = plans.PLANS["standard"].__class__(**{**plans.PLANS["standard"].as_dict(), "rows_per_job": 10})
     monkeypatch.setitem(plans.PLANS, "standard", small)
-    arn = str(ctx.jobs.get(ref).get("execution_arn"))
     assert pipeline.wait(arn)["status"] == "FAILED"
-    message = ctx.jobs.get(ref).get("error")["message"]
+    message = pipeline.context.jobs.get(ref).get("error")["message"]
     assert "12 rows" in message
     assert "rows_per_job" in message
     assert _quota(pipeline, org_a) == (0, 0)

@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING
 from rdkit import RDConfig
 
 from hetero_core.decoys import DecoyParams, generate_decoys
+from hetero_core.decoys._generate import Decoy
 from hetero_core.molecules import Guardrails, PreparedMolecule, prepare_molecule
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from hetero_core.decoys._generate import Decoy
-
 ROOT = Path(__file__).resolve().parents[2]
+# each standardized molecule with its decoys, as ``decoys_of`` returns them
+WithDecoys = list[tuple[PreparedMolecule, list[Decoy]]]
 
 
 def real_smiles(*smi_files: str) -> list[str]:
@@ -31,9 +32,9 @@ def real_smiles(*smi_files: str) -> list[str]:
     return [*drugs, *(line.split()[0] for line in lines if line.strip() and not line.startswith("#"))]
 
 
-def decoys_of(smiles: Iterable[str], seed: int) -> list[tuple[PreparedMolecule, list[Decoy]]]:
+def decoys_of(smiles: Iterable[str], seed: int) -> WithDecoys:
     """Each molecule standardized, with its 20 decoys (every rung the ladder reaches)."""
-    out = []
+    out: WithDecoys = []
     for text in smiles:
         prepared = prepare_molecule(text, Guardrails(standardize=True))
         assert isinstance(prepared, PreparedMolecule), text

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 import pytest
 from rdkit import Chem
 
-from hetero_core.molecules import DecoyLogP, PreparedMolecule, _crippen, crippen_logp
-from tests.unit.real_molecules import decoys_of, real_smiles
+from hetero_core.molecules import DecoyLogP, _crippen, crippen_logp
+from tests.unit.real_molecules import WithDecoys, decoys_of, real_smiles
 
-if TYPE_CHECKING:
-    from hetero_core.decoys._generate import Decoy
-
-ROOT = Path(__file__).resolve().parents[2]
 # oxygen in every Crippen role: esters, acids, carboxylates, nitro, enols, phenols, ethers, aldehydes, N-oxides
 OXYGEN_RICH = (
     "CC(=O)Oc1ccccc1C(=O)O",
@@ -31,11 +24,11 @@ OXYGEN_RICH = (
 
 
 @pytest.fixture(scope="module")
-def decoys() -> list[tuple[PreparedMolecule, list[Decoy]]]:
+def decoys() -> WithDecoys:
     return decoys_of([*OXYGEN_RICH, *real_smiles()], seed=5)
 
 
-def _check_all(decoys: list[tuple[PreparedMolecule, list[Decoy]]]) -> tuple[int, int]:
+def _check_all(decoys: WithDecoys) -> tuple[int, int]:
     checked = bridge = 0
     for prepared, found in decoys:
         logp = DecoyLogP(prepared.mol)
@@ -48,7 +41,7 @@ def _check_all(decoys: list[tuple[PreparedMolecule, list[Decoy]]]) -> tuple[int,
 
 
 def test_decoy_logp_is_rdkits_bit_for_bit_with_a_cold_and_a_warm_memo(
-    decoys: list[tuple[PreparedMolecule, list[Decoy]]],
+    decoys: WithDecoys,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(_crippen, "_MEMO", {})
@@ -73,7 +66,7 @@ def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_molecules_own_logp_is_rdkits_from_the_same_contributions(
-    decoys: list[tuple[PreparedMolecule, list[Decoy]]],
+    decoys: WithDecoys,
 ) -> None:
     for prepared, _ in decoys:
         assert DecoyLogP(prepared.mol).molecule_logp == crippen_logp(prepared.mol), prepared.canonical_smiles

@@ -13,58 +13,37 @@ from hetero_core.io import format_cell, format_exact, unneutralize_cell
 from hetero_core.io._csv_safety import FORMULA_PREFIXES, neutralize_cell
 from hetero_core.reasons import SkipReason, Status, Warning_
 
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ('=HYPERLINK("http://evil","aspirin")', '\'=HYPERLINK("http://evil","aspirin")'),
-        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
-        ("-2+3", "'-2+3"),
-        ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
-        ("\t=1+1", "'\t=1+1"),
-        ("\r=1+1", "'\r=1+1"),
-    ],
-)
-def test_neutralize_cell_prefixes_formula_starters(text: str, expected: str) -> None:
-    assert neutralize_cell(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "CC(=O)Oc1ccccc1C(=O)O",  # aspirin: '=' inside a SMILES is harmless
-        "Cn1cnc2c1c(=O)n(C)c(=O)n2C",  # caffeine
-        "c1ccccc1",
-        "mol-001",
-        "",
-        " =not a formula once a space leads",
-    ],
-)
-def test_neutralize_cell_leaves_ordinary_text_alone(text: str) -> None:
-    assert neutralize_cell(text) == text
+# A text and the cell the pack's CSVs hold for it: a formula starter gets one leading quote (after any quotes already
+# there), anything else stays as it is; unneutralize_cell reads the cell back to the text.
+CELLS = [
+    pytest.param('=HYPERLINK("http://evil","aspirin")', '\'=HYPERLINK("http://evil","aspirin")', id="hyperlink"),
+    pytest.param("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0", id="plus"),
+    pytest.param("-2+3", "'-2+3", id="minus"),
+    pytest.param("-0.05", "'-0.05", id="negative-number"),
+    pytest.param("@SUM(A1:A2)", "'@SUM(A1:A2)", id="at"),
+    pytest.param("=1+1", "'=1+1", id="equals"),
+    pytest.param("\t=1+1", "'\t=1+1", id="tab"),
+    pytest.param("\t=1", "'\t=1", id="tab-short"),
+    pytest.param("\r=1+1", "'\r=1+1", id="carriage-return"),
+    pytest.param("'=1+1", "''=1+1", id="looks-neutralised-gets-another-quote"),
+    pytest.param("''-5", "'''-5", id="two-quotes-then-a-formula"),
+    pytest.param("'quoted name'", "'quoted name'", id="quotes-without-a-formula-after-them"),
+    pytest.param("'aspirin'", "'aspirin'", id="quoted-word"),
+    pytest.param("'", "'", id="lone-quote"),
+    pytest.param("CC(=O)Oc1ccccc1C(=O)O", "CC(=O)Oc1ccccc1C(=O)O", id="aspirin-equals-inside-smiles-is-harmless"),
+    pytest.param("Cn1cnc2c1c(=O)n(C)c(=O)n2C", "Cn1cnc2c1c(=O)n(C)c(=O)n2C", id="caffeine"),
+    pytest.param("c1ccccc1", "c1ccccc1", id="benzene"),
+    pytest.param("aspirin", "aspirin", id="word"),
+    pytest.param("mol-001", "mol-001", id="id"),
+    pytest.param("", "", id="empty"),
+    pytest.param(" =not a formula once a space leads", " =not a formula once a space leads", id="space-first"),
+]
 
 
-def test_text_that_already_looks_neutralised_gets_another_quote() -> None:
-    assert neutralize_cell("'=1+1") == "''=1+1"
-    assert neutralize_cell("''-5") == "'''-5"
-    assert neutralize_cell("'quoted name'") == "'quoted name'"  # no formula character after the quotes
-
-
-@pytest.mark.parametrize(
-    ("cell", "original"),
-    [
-        ("'=1+1", "=1+1"),
-        ("''=1+1", "'=1+1"),
-        ("'-0.05", "-0.05"),
-        ("'\t=1", "\t=1"),
-        ("aspirin", "aspirin"),
-        ("'aspirin'", "'aspirin'"),
-        ("'", "'"),
-        ("", ""),
-    ],
-)
-def test_unneutralize_cell_undoes_the_quote(cell: str, original: str) -> None:
-    assert unneutralize_cell(cell) == original
+@pytest.mark.parametrize(("text", "cell"), CELLS)
+def test_neutralize_cell_quotes_formula_starters_only_and_unneutralize_reads_it_back(text: str, cell: str) -> None:
+    assert neutralize_cell(text) == cell
+    assert unneutralize_cell(cell) == text
 
 
 _TRICKY = st.text(alphabet=st.sampled_from(["'", "=", "+", "-", "@", "\t", "\r", "a", "1", " "]), max_size=6)

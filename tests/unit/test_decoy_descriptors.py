@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 import pytest
 from rdkit import Chem
 from rdkit.Chem import rdMolDescriptors
@@ -20,12 +17,8 @@ from hetero_core.molecules import (
     descriptors,
     prepare_molecule,
 )
-from tests.unit.real_molecules import decoys_of, real_smiles
+from tests.unit.real_molecules import WithDecoys, decoys_of, real_smiles
 
-if TYPE_CHECKING:
-    from hetero_core.decoys._generate import Decoy
-
-ROOT = Path(__file__).resolve().parents[2]
 # acceptors in every role the pattern knows: amides and amines, esters, acids and alcohols, thio-ethers, azines,
 # furans, N-oxides, sulfonamides, carbamates, hydroxamic acids, charged O
 ACCEPTOR_RICH = (
@@ -45,7 +38,7 @@ FLOAT_SUMS = frozenset({"mw", "logp", "tpsa"})
 
 
 @pytest.fixture(scope="module")
-def decoys() -> list[tuple[PreparedMolecule, list[Decoy]]]:
+def decoys() -> WithDecoys:
     # MOSES rows whose bridge-rung decoys have a FastFindRings ring set that is not the SSSR
     return decoys_of([*ACCEPTOR_RICH, *real_smiles("tests/data/fast_ring_traps.smi")], seed=7)
 
@@ -73,7 +66,7 @@ def _same_as_parsed(ours: dict[str, float | None], parsed: dict[str, float | Non
 
 @pytest.mark.parametrize("full", [True, False])
 def test_every_decoys_descriptors_are_rdkits_on_the_decoy(
-    decoys: list[tuple[PreparedMolecule, list[Decoy]]], monkeypatch: pytest.MonkeyPatch, full: bool
+    decoys: WithDecoys, monkeypatch: pytest.MonkeyPatch, full: bool
 ) -> None:
     monkeypatch.setattr(_acceptors, "_MEMO", {})
     checked = bridge = 0
@@ -111,7 +104,7 @@ def test_a_bridge_rung_decoys_ring_counts_are_those_of_its_exported_smiles(full:
 
 
 def test_acceptors_are_counted_from_touched_atoms_only_on_bridge_rungs(
-    decoys: list[tuple[PreparedMolecule, list[Decoy]]], monkeypatch: pytest.MonkeyPatch
+    decoys: WithDecoys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_acceptors, "_MEMO", {})
     asked = 0

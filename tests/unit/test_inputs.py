@@ -382,10 +382,27 @@ def test_bom_only_file_counts_as_blank(tmp_path: Path) -> None:
     assert "only blank lines" in error.reason
 
 
-def test_header_but_no_data_rows(tmp_path: Path) -> None:
-    error = file_error(write(tmp_path, "m.csv", "\nid,smiles\n\n\n"))
-    assert "no data rows" in error.reason
-    assert error.line == 2
+# A CSV that cannot be read as a table: its text, what the reason must say and the line it names.
+CSV_FAULTS: dict[str, tuple[str, list[str], int]] = {
+    "header-but-no-data-rows": ("\nid,smiles\n\n\n", ["no data rows"], 2),
+    "no-smiles-column-lists-found-columns": (
+        f"\nid,structure,name\nasp,{ASPIRIN},aspirin\n",
+        ["no 'smiles' column", "'id', 'structure', 'name'"],
+        2,
+    ),
+    "no-smiles-column-hints-at-tabs": (f"id\tsmiles\nasp\t{ASPIRIN}\n", ["tab-separated"], 1),
+    "duplicate-columns": (f"id,smiles, SMILES \nasp,{ASPIRIN},{ASPIRIN}\n", ["duplicate column", "columns 2 and 3"], 1),
+    "more-fields-than-header": (f"id,smiles\nasp,{ASPIRIN}\n\nbad,C,C,C\n", ["4 fields but the header has 2"], 4),
+    "unterminated-quote": (f'id,smiles\nasp,{ASPIRIN}\n"caf,{CAFFEINE}\nbz,{BENZENE}\n', ["unterminated quote"], 3),
+    "character-after-closing-quote": (f'id,smiles\nasp,{ASPIRIN}\n"caf"x,{CAFFEINE}\n', ["after a closing quote"], 3),
+}
+
+
+@pytest.mark.parametrize(("text", "phrases", "line"), CSV_FAULTS.values(), ids=CSV_FAULTS.keys())
+def test_unusable_csv_is_refused_with_reason_and_line(tmp_path: Path, text: str, phrases: list[str], line: int) -> None:
+    error = file_error(write(tmp_path, "m.csv", text))
+    assert [phrase for phrase in phrases if phrase not in error.reason] == [], error.reason
+    assert error.line == line
 
 
 def test_smi_header_or_comments_but_no_molecules(tmp_path: Path) -> None:
@@ -396,28 +413,9 @@ def test_smi_header_or_comments_but_no_molecules(tmp_path: Path) -> None:
     assert "only comments" in error.reason
 
 
-def test_missing_smiles_column_lists_found_columns(tmp_path: Path) -> None:
-    error = file_error(write(tmp_path, "m.csv", f"\nid,structure,name\nasp,{ASPIRIN},aspirin\n"))
-    assert "no 'smiles' column" in error.reason
-    assert "'id', 'structure', 'name'" in error.reason
-    assert error.line == 2
-
-
-def test_missing_smiles_column_hints_at_wrong_delimiter(tmp_path: Path) -> None:
-    error = file_error(write(tmp_path, "m.csv", f"id\tsmiles\nasp\t{ASPIRIN}\n"))
-    assert "tab-separated" in error.reason
-
-
 def test_named_id_column_missing_is_an_error(tmp_path: Path) -> None:
     error = file_error(write(tmp_path, "m.csv", f"id,smiles\nasp,{ASPIRIN}\n"), id_column="compound_id")
     assert "'compound_id'" in error.reason
-    assert error.line == 1
-
-
-def test_duplicate_columns_after_normalisation(tmp_path: Path) -> None:
-    error = file_error(write(tmp_path, "m.csv", f"id,smiles, SMILES \nasp,{ASPIRIN},{ASPIRIN}\n"))
-    assert "duplicate column" in error.reason
-    assert "columns 2 and 3" in error.reason
     assert error.line == 1
 
 
@@ -436,30 +434,12 @@ def test_utf16_file_is_named_as_such(tmp_path: Path) -> None:
     assert error.line == 1
 
 
-def test_row_with_more_fields_than_header(tmp_path: Path) -> None:
-    error = file_error(write(tmp_path, "m.csv", f"id,smiles\nasp,{ASPIRIN}\n\nbad,C,C,C\n"))
-    assert "4 fields but the header has 2" in error.reason
-    assert error.line == 4
-
-
-def test_unterminated_quote_names_the_row_where_it_opens(tmp_path: Path) -> None:
-    error = file_error(write(tmp_path, "m.csv", f'id,smiles\nasp,{ASPIRIN}\n"caf,{CAFFEINE}\nbz,{BENZENE}\n'))
-    assert "unterminated quote" in error.reason
-    assert error.line == 3
-
-
 def test_runaway_quote_stops_at_the_field_limit(tmp_path: Path) -> None:
     wax = f"wax,{'C' * 999}\n" * (inputs.MAX_FIELD_CHARS // 1000 + 1)
     path = write(tmp_path, "m.csv", f'id,smiles\nasp,{ASPIRIN}\n"caf,{CAFFEINE}\n{wax}')
     error = file_error(path)
     assert "unterminated quote" in error.reason
     assert "longer than 10,000,000 characters" in error.reason
-    assert error.line == 3
-
-
-def test_character_after_closing_quote(tmp_path: Path) -> None:
-    error = file_error(write(tmp_path, "m.csv", f'id,smiles\nasp,{ASPIRIN}\n"caf"x,{CAFFEINE}\n'))
-    assert "after a closing quote" in error.reason
     assert error.line == 3
 
 

@@ -12,7 +12,7 @@ import zipfile
 import zlib
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypedDict
 
 import pytest
 
@@ -21,7 +21,6 @@ from hetero_core.config import RunConfig
 from hetero_core.io import InputScan
 from hetero_core.layout import DECOYS, MANIFEST, SUMMARY, ZIP
 from hetero_core.pack import (
-    FoldedChunk,
     ResultCollector,
     ScorerFacts,
     ShareFolder,
@@ -39,7 +38,7 @@ from hetero_core.records import InputRow
 from hetero_core.scores import make_scorer
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
     from pathlib import Path
 
     from hetero_core.pack import ChunkShare, Piece, StitchedMember
@@ -68,9 +67,22 @@ def _results() -> list[RowResult]:
     return out
 
 
-def _scan() -> InputScan:
-    return InputScan(
+class _RunFacts(TypedDict):
+    """What a pack says about its run, given alike to the CLI's assembly and to the service's seal."""
+
+    input_name: str
+    scan: InputScan
+    config: RunConfig
+    scorer: ScorerFacts
+    created_at: datetime
+
+
+def _facts() -> _RunFacts:
+    scan = InputScan(
         format="csv", rows=ROWS, columns=("id", "smiles", "batch"), extra_columns=("batch",), sha256="0" * 64
+    )
+    return _RunFacts(
+        input_name="input.csv", scan=scan, config=CONFIG, scorer=ScorerFacts("mock"), created_at=CREATED_AT
     )
 
 
@@ -91,26 +103,11 @@ def _joined(pieces: Sequence[Piece]) -> bytes:
     return b"".join(piece for piece in pieces if isinstance(piece, bytes))
 
 
-_Fed = TypeVar("_Fed", RowResult, FoldedChunk)
-
-
-def _assembled(fed: Iterable[_Fed], out: Path) -> None:
-    assemble_pack(
-        fed,
-        out,
-        input_name="input.csv",
-        scan=_scan(),
-        config=CONFIG,
-        scorer=ScorerFacts("mock"),
-        created_at=CREATED_AT,
-    )
-
-
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The CLI's pack of the rows, made once (``assemble_pack`` streams them through ``PackBuilder``)."""
     out = tmp_path_factory.mktemp("slices") / "cli"
-    _assembled(iter(_results()), out)
+    assemble_pack(iter(_results()), out, **_facts())
     return out
 
 
@@ -182,7 +179,7 @@ def test_a_pack_fed_folded_chunks_is_the_cli_pack_zip_included(cli: Path, tmp_pa
     folder = ShareFolder(MemberTables(["batch"], scored=True), ROWS, CONFIG)
     chunks = (folder(results[start : start + chunk_rows]) for start in range(0, ROWS, chunk_rows))
     out = tmp_path / "folded"
-    _assembled(chunks, out)
+    assemble_pack(chunks, out, **_facts())
     for name in sorted(p.name for p in cli.iterdir()):
         assert (out / name).read_bytes() == (cli / name).read_bytes(), name
 
@@ -205,15 +202,7 @@ def test_sealed_pack_from_shares_is_the_cli_pack_zip_included(cli: Path) -> None
     for share, _data in shares:
         collector.absorb(share.metrics)
     members = stitch_shares(shares, total_rows=ROWS, tables=MemberTables(["batch"]))
-    sealed = seal_stitched(
-        members,
-        collector,
-        input_name="input.csv",
-        scan=_scan(),
-        config=CONFIG,
-        scorer=ScorerFacts("mock"),
-        created_at=CREATED_AT,
-    )
+    sealed = seal_stitched(members, collector, **_facts())
     for name, data in sealed.small.items():
         assert data == (cli / name).read_bytes(), name
     assert _joined(sealed.zip) == (cli / ZIP).read_bytes()

@@ -570,27 +570,6 @@ def test_previous_pack_is_replaced_whole(tmp_path: Path, signer: LocalKeySigner)
     assert _hidden(tmp_path) == []
 
 
-class _BrokenSigner:
-    """A signer whose signature does not match its public key (e.g. a KMS key id pointing at another key)."""
-
-    def __init__(self, key_id: str = "arn:aws:kms:eu-west-1:111122223333:key/wrong") -> None:
-        self.key_id = key_id
-        self._real = LocalKeySigner.from_pem_bytes(generate_private_key_pem())
-        self._other = LocalKeySigner.from_pem_bytes(generate_private_key_pem())
-
-    def sign(self, data: bytes) -> bytes:
-        return self._other.sign(data)
-
-    def public_key_pem(self) -> bytes:
-        return self._real.public_key_pem()
-
-
-def test_signer_that_does_not_match_its_public_key_fails_the_build(tmp_path: Path) -> None:
-    with pytest.raises(SigningError, match="does not verify with its own public key"):
-        _build(tmp_path / "pack", signer=_BrokenSigner())
-    assert os.listdir(tmp_path) == []
-
-
 class _KmsLikeSigner:
     """Any object with key_id / sign / public_key_pem will do: the service's KMS signer has this shape."""
 
@@ -604,6 +583,25 @@ class _KmsLikeSigner:
 
     def public_key_pem(self) -> bytes:
         return self._inner.public_key_pem()
+
+
+class _BrokenSigner(_KmsLikeSigner):
+    """A signer whose signature does not match its public key (e.g. a KMS key id pointing at another key)."""
+
+    key_id = "arn:aws:kms:eu-west-1:111122223333:key/wrong"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._other = LocalKeySigner.from_pem_bytes(generate_private_key_pem())
+
+    def sign(self, data: bytes) -> bytes:
+        return self._other.sign(data)
+
+
+def test_signer_that_does_not_match_its_public_key_fails_the_build(tmp_path: Path) -> None:
+    with pytest.raises(SigningError, match="does not verify with its own public key"):
+        _build(tmp_path / "pack", signer=_BrokenSigner())
+    assert os.listdir(tmp_path) == []
 
 
 def test_any_signer_protocol_implementation_is_accepted(tmp_path: Path) -> None:

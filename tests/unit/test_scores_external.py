@@ -20,7 +20,7 @@ from hetero_core.records import ScoredItem
 from hetero_core.scores import Candidate, ExternalScores, Scorer, ScoreRequest, load_external_scores
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
 # Canonical SMILES (RDKit), as the engine exports them.
@@ -88,6 +88,16 @@ def aspirin_request(molecule_id: str = "aspirin") -> ScoreRequest:
     )
 
 
+def loaded(path: Path, schema_version: str, counts: tuple[int, int, int]) -> ExternalScores:
+    """``path`` loaded, once what a pack records of it is checked: its schema, the sha256 of its bytes as stored, and
+    its rows, original entries and decoy entries."""
+    scores = load_external_scores(path)
+    assert scores.schema_version == schema_version
+    assert scores.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (scores.n_rows, scores.n_original_entries, scores.n_decoy_entries) == counts
+    return scores
+
+
 def load_error(path: Path) -> ScoresFileError:
     with pytest.raises(ScoresFileError) as error:
         load_external_scores(path)
@@ -101,11 +111,8 @@ def load_error(path: Path) -> ScoresFileError:
 
 def test_v2_csv_round_trip(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "scores.csv", HEADER, table_rows())
-    scores = load_external_scores(path)
-    assert scores.schema_version == "hetero_scores.v2"
+    scores = loaded(path, "hetero_scores.v2", (5, 2, 3))
     assert scores.source_path == str(path)
-    assert scores.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert (scores.n_rows, scores.n_original_entries, scores.n_decoy_entries) == (5, 2, 3)
     result = scores.score(aspirin_request())
     assert result.original == ScoredItem(0.9, 1.0)
     # request order, not file order; benzene was never exported for aspirin
@@ -274,25 +281,20 @@ def test_v2_bad_weight_names_the_line(tmp_path: Path, cell: str) -> None:
     assert "weight" in str(error)
 
 
-def test_v2_duplicate_decoy_row_names_both_lines(tmp_path: Path) -> None:
-    rows = [*table_rows(), row("aspirin", "decoy", ASPIRIN_ANHYDRIDE, 0.3)]
-    error = load_error(write_csv(tmp_path / "scores.csv", HEADER, rows))
-    assert error.line == 7
-    assert "first on line 3" in str(error)
-
-
-def test_v2_duplicate_row_without_scores_is_still_a_duplicate(tmp_path: Path) -> None:
-    rows = [*table_rows(), row("caffeine", "decoy", BENZENE), row("caffeine", "decoy", BENZENE)]
-    error = load_error(write_csv(tmp_path / "scores.csv", HEADER, rows))
-    assert error.line == 8
-    assert "first on line 7" in str(error)
-
-
-def test_v2_second_original_for_a_molecule_names_both_lines(tmp_path: Path) -> None:
-    rows = [*table_rows(), row("aspirin", "original", ASPIRIN_ESTER, 0.5)]
-    error = load_error(write_csv(tmp_path / "scores.csv", HEADER, rows))
-    assert error.line == 7
-    assert "first on line 2" in str(error)
+@pytest.mark.parametrize(
+    ("added", "line", "first"),
+    [
+        pytest.param([row("aspirin", "decoy", ASPIRIN_ANHYDRIDE, 0.3)], 7, 3, id="decoy-row-again"),
+        pytest.param(
+            [row("caffeine", "decoy", BENZENE), row("caffeine", "decoy", BENZENE)], 8, 7, id="duplicate-without-scores"
+        ),
+        pytest.param([row("aspirin", "original", ASPIRIN_ESTER, 0.5)], 7, 2, id="second-original-for-a-molecule"),
+    ],
+)
+def test_v2_repeated_row_names_both_lines(tmp_path: Path, added: list[list[object]], line: int, first: int) -> None:
+    error = load_error(write_csv(tmp_path / "scores.csv", HEADER, [*table_rows(), *added]))
+    assert error.line == line
+    assert f"first on line {first}" in str(error)
 
 
 def test_v2_same_decoy_under_two_molecules_is_allowed(tmp_path: Path) -> None:
@@ -383,11 +385,7 @@ def test_suffix_is_matched_case_insensitively(tmp_path: Path) -> None:
 def test_v2_parquet_round_trip_with_weights(tmp_path: Path) -> None:
     columns = parquet_columns(table_rows())
     columns["weight"] = [2.0, None, 0.5, 1.0, 1.0]
-    path = write_parquet(tmp_path / "scores.parquet", columns)
-    scores = load_external_scores(path)
-    assert scores.schema_version == "hetero_scores.v2"
-    assert scores.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert (scores.n_rows, scores.n_original_entries, scores.n_decoy_entries) == (5, 2, 3)
+    scores = loaded(write_parquet(tmp_path / "scores.parquet", columns), "hetero_scores.v2", (5, 2, 3))
     result = scores.score(aspirin_request())
     assert result.original == ScoredItem(0.9, 2.0)
     assert result.decoys == [ScoredItem(0.4, 0.5), None, ScoredItem(0.2, 1.0)]
@@ -420,57 +418,41 @@ def test_v2_parquet_reads_across_record_batches(tmp_path: Path, monkeypatch: pyt
     assert "first on row 5" in str(error)
 
 
-def test_v2_parquet_score_as_text_is_a_clear_error(tmp_path: Path) -> None:
+def _replaced(values: list[Any], index: int, value: object) -> list[Any]:
+    return [value if at == index else old for at, old in enumerate(values)]
+
+
+# A defect in one Parquet column: the column's values changed by a function of the old ones (None drops the column;
+# a column the table lacks comes as []), and what the error must say. Parquet has rows, not lines.
+PARQUET_DEFECTS = [
+    pytest.param(
+        "score", lambda old: [str(v) for v in old], ["'score' has type string", "numeric"], id="score-as-text"
+    ),
+    pytest.param("molecule_id", lambda old: [1, 1, 1, 2, 2], ["'molecule_id' has type int64"], id="numeric-id"),
+    pytest.param(
+        "hash", lambda old: _replaced(old, 4, smiles_hash(BENZENE)), ["row 5: hash does not match"], id="tampered-hash"
+    ),
+    pytest.param("score", lambda old: _replaced(old, 1, float("nan")), ["row 2: score is"], id="nan-score"),
+    pytest.param("score", lambda old: _replaced(old, 1, float("inf")), ["row 2: score is"], id="inf-score"),
+    pytest.param("weight", lambda old: [1.0, 1.0, 0.0, 1.0, 1.0], ["row 3: weight is 0.0"], id="zero-weight"),
+    pytest.param("smiles", lambda old: _replaced(old, 3, None), ["row 4: empty smiles"], id="null-identity-cell"),
+    pytest.param("hash", lambda old: None, ["missing column(s) hash", "'smiles'"], id="missing-column"),
+]
+
+
+@pytest.mark.parametrize(("column", "change", "phrases"), PARQUET_DEFECTS)
+def test_v2_parquet_defect_is_refused_naming_the_row_or_column(
+    tmp_path: Path, column: str, change: Callable[[list[Any]], list[Any] | None], phrases: list[str]
+) -> None:
     columns = parquet_columns(table_rows())
-    columns["score"] = [str(value) for value in columns["score"]]
+    changed = change(columns.get(column, []))
+    if changed is None:
+        del columns[column]
+    else:
+        columns[column] = changed
     error = load_error(write_parquet(tmp_path / "scores.parquet", columns))
-    assert "'score' has type string" in str(error)
-    assert "numeric" in str(error)
-
-
-def test_v2_parquet_numeric_molecule_id_is_refused(tmp_path: Path) -> None:
-    columns = parquet_columns(table_rows())
-    columns["molecule_id"] = [1, 1, 1, 2, 2]
-    error = load_error(write_parquet(tmp_path / "scores.parquet", columns))
-    assert "'molecule_id' has type int64" in str(error)
-
-
-def test_v2_parquet_tampered_hash_names_the_row(tmp_path: Path) -> None:
-    rows = table_rows()
-    rows[4][2] = smiles_hash(BENZENE)
-    error = load_error(write_parquet(tmp_path / "scores.parquet", parquet_columns(rows)))
     assert error.line is None
-    assert "row 5: hash does not match" in str(error)
-
-
-@pytest.mark.parametrize("value", [float("nan"), float("inf")])
-def test_v2_parquet_non_finite_score_names_the_row(tmp_path: Path, value: float) -> None:
-    columns = parquet_columns(table_rows())
-    columns["score"][1] = value
-    error = load_error(write_parquet(tmp_path / "scores.parquet", columns))
-    assert "row 2: score is" in str(error)
-
-
-def test_v2_parquet_zero_weight_names_the_row(tmp_path: Path) -> None:
-    columns = parquet_columns(table_rows())
-    columns["weight"] = [1.0, 1.0, 0.0, 1.0, 1.0]
-    error = load_error(write_parquet(tmp_path / "scores.parquet", columns))
-    assert "row 3: weight is 0.0" in str(error)
-
-
-def test_v2_parquet_null_identity_cell_names_the_row(tmp_path: Path) -> None:
-    columns = parquet_columns(table_rows())
-    columns["smiles"][3] = None
-    error = load_error(write_parquet(tmp_path / "scores.parquet", columns))
-    assert "row 4: empty smiles" in str(error)
-
-
-def test_v2_parquet_missing_column_names_found_and_expected(tmp_path: Path) -> None:
-    columns = parquet_columns(table_rows())
-    del columns["hash"]
-    error = load_error(write_parquet(tmp_path / "scores.parquet", columns))
-    assert "missing column(s) hash" in str(error)
-    assert "'smiles'" in str(error)
+    assert [phrase for phrase in phrases if phrase not in str(error)] == []
 
 
 def test_v2_parquet_without_rows_is_refused(tmp_path: Path) -> None:
@@ -505,11 +487,7 @@ def write_json(path: Path, document: object) -> Path:
 
 
 def test_v1_happy_path(tmp_path: Path) -> None:
-    path = write_json(tmp_path / "scores.json", v1_document())
-    scores = load_external_scores(path)
-    assert scores.schema_version == "hetero_scores.v1"
-    assert scores.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert (scores.n_rows, scores.n_original_entries, scores.n_decoy_entries) == (3, 1, 2)
+    scores = loaded(write_json(tmp_path / "scores.json", v1_document()), "hetero_scores.v1", (3, 1, 2))
     result = scores.score(aspirin_request())
     assert result.original == ScoredItem(0.9, 1.0)
     assert result.decoys == [ScoredItem(0.4), None, ScoredItem(0.2, 2.0)]

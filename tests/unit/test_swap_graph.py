@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rdkit import Chem
 
 from hetero_core.decoys._swap_graph import SwapConnectivity, SwapGraph, edge, swap_partners
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from hetero_core.decoys._swap_graph import Edge
 
 
 def test_edge_is_normalised() -> None:
@@ -51,6 +58,21 @@ def test_copy_is_independent() -> None:
     assert not graph.has_edge(0, 2)
 
 
+def _bonds(mol: Chem.Mol, *, acyclic_only: bool = False) -> list[Edge]:
+    return [edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds() if not (acyclic_only and b.IsInRing())]
+
+
+def _legal_swaps(graph: SwapGraph, bonds: list[Edge]) -> Iterator[tuple[tuple[Edge, Edge], tuple[Edge, Edge]]]:
+    """Every pair of ``bonds`` in both orientations that ``graph`` allows to swap, as (removed, added)."""
+    for i, first in enumerate(bonds):
+        for second in bonds[i + 1 :]:
+            for orientation in (0, 1):
+                added = swap_partners(first, second, orientation)
+                removed = (first, second)
+                if added is not None and graph.can_swap(removed, added):
+                    yield removed, added
+
+
 def test_bridge_oracle_agrees_with_a_full_connectivity_check() -> None:
     """On real molecules, every pair of acyclic bonds in both orientations: O(1) oracle == DFS."""
     checked = 0
@@ -62,18 +84,11 @@ def test_bridge_oracle_agrees_with_a_full_connectivity_check() -> None:
         "OC(CCCN1CCC(O)(CC1)c1ccc(Cl)cc1)c1ccc(F)cc1",
     ):
         mol = Chem.MolFromSmiles(smiles)
-        graph = SwapGraph(mol.GetNumAtoms(), [edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds()])
+        graph = SwapGraph(mol.GetNumAtoms(), _bonds(mol))
         oracle = SwapConnectivity(graph)
-        bridges = [edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds() if not b.IsInRing()]
-        for i, first in enumerate(bridges):
-            for second in bridges[i + 1 :]:
-                for orientation in (0, 1):
-                    added = swap_partners(first, second, orientation)
-                    removed = (first, second)
-                    if added is None or not graph.can_swap(removed, added):
-                        continue
-                    assert oracle.keeps_connected(removed, added) == graph.connected_after(removed, added)
-                    checked += 1
+        for removed, added in _legal_swaps(graph, _bonds(mol, acyclic_only=True)):
+            assert oracle.keeps_connected(removed, added) == graph.connected_after(removed, added)
+            checked += 1
     assert checked > 500
 
 
@@ -89,19 +104,13 @@ def test_connectivity_oracle_agrees_with_a_full_check_on_every_swap_of_ring_and_
         "OC12CC3CC(CC(C3)C1)C2",  # adamantane: every ring bond on several cycles
     ):
         mol = Chem.MolFromSmiles(smiles)
-        edges = [edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds()]
+        edges = _bonds(mol)
         graph = SwapGraph(mol.GetNumAtoms(), edges)
         oracle = SwapConnectivity(graph)
-        for i, first in enumerate(edges):
-            for second in edges[i + 1 :]:
-                for orientation in (0, 1):
-                    added = swap_partners(first, second, orientation)
-                    removed = (first, second)
-                    if added is None or not graph.can_swap(removed, added):
-                        continue
-                    truth = graph.connected_after(removed, added)
-                    assert oracle.keeps_connected(removed, added) == truth, (smiles, removed, added)
-                    checked += 1
-                    cut_pairs += not truth
+        for removed, added in _legal_swaps(graph, edges):
+            truth = graph.connected_after(removed, added)
+            assert oracle.keeps_connected(removed, added) == truth, (smiles, removed, added)
+            checked += 1
+            cut_pairs += not truth
     assert checked > 1000
     assert cut_pairs > 50, "swaps that split the molecule are exercised too"
