@@ -1,12 +1,14 @@
 """How many molecules go in one chunk, and which executor runs the job.
 
-The per-molecule cost model comes from benchmarks/bench_engine.py on one core (docs/performance.md:
-1,000 MOSES molecules at k = 20 take 26 ms each with full decoy descriptors, 17 ms with fast ones); a
-Lambda with 1,769 MB or more has one full vCPU, so the same numbers hold there.
+The per-molecule cost model is measured with benchmarks/bench_pipeline.py on one core (docs/cost.md, 2026-11-30,
+idle machine: 800 MOSES molecules at k = 20 cost 11.5 ms each with full decoy descriptors, 8.8 ms with fast ones,
+chunk compute plus writing the chunk's share of the pack); a Lambda with 1,769 MB or more, and a 1-vCPU Fargate
+task, has one full vCPU, so the same numbers hold there. The fixed part (2 ms) is kept from the older, slower
+engine as a margin; the per-decoy part is today's measurement less that.
 
-Chunks are sized from a deadline: ~150 s of work each. That makes a 1,000,000-molecule job ~175 children
-(full descriptors; ~115 fast) instead of 579, so it runs in one wave of the enterprise plan's 300 workers, costs
-a third of the child executions, and a retried chunk still finishes far inside the 870 s Lambda timeout.
+Chunks are sized from a deadline: ~150 s of work each. That makes a 1,000,000-molecule job 84 children
+(full descriptors; 63 fast) instead of 579, so it runs in one wave of the enterprise plan's 300 workers, pays
+few Fargate start-ups and child executions, and a retried chunk still finishes far inside the 870 s Lambda timeout.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ SLICE_ROWS = 1000  # hetero_core.pack's slice (a test keeps them equal; importin
 TARGET_CHUNK_SECONDS = 150.0
 MIN_CHUNK_ROWS = 25
 MAX_CHUNK_ROWS = 20_000
-SECONDS_PER_DECOY = {"full": 0.0012, "fast": 0.00075}
+SECONDS_PER_DECOY = {"full": 0.0005, "fast": 0.00036}
 SECONDS_PER_MOLECULE = 0.002
 
 

@@ -167,10 +167,10 @@ def test_chunks_are_sized_from_a_deadline_so_a_million_molecules_is_one_wave_of_
     from functions.service.deployment import DEFAULT_JOB_CONCURRENCY  # noqa: PLC0415
     from infra_cdk.compute import CHUNK_TIMEOUT_SECONDS  # noqa: PLC0415
 
-    for descriptors, most in (("full", 200), ("fast", 130)):
+    for descriptors, most in (("full", 90), ("fast", 70)):
         rows = chunk_rows_for(20, descriptors)
         children = -(-1_000_000 // rows)
-        assert children <= most, (descriptors, children)  # was 579 / 378 with 45 s chunks
+        assert children <= most, (descriptors, children)  # 84 / 63; was 579 / 378 with 45 s chunks
         assert children <= DEFAULT_JOB_CONCURRENCY  # one wave
         assert rows * seconds_per_molecule(20, descriptors) <= CHUNK_TIMEOUT_SECONDS / 4  # a retry fits too
 
