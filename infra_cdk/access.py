@@ -10,11 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
-import aws_cdk as cdk
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
-
 from functions.service.layout import (
     AUDIT_EXPORT_AREA,
     DECOY_CACHE_AREA,
@@ -27,6 +22,10 @@ from functions.service.table import QUEUE, org_pk
 from infra_cdk import contract, nag
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_s3 as s3
+
     from infra_cdk.compute import Compute
     from infra_cdk.data import DataStore
     from infra_cdk.orchestration import Orchestration
@@ -176,13 +175,6 @@ def apply(data: DataStore, compute: Compute, orchestration: Orchestration) -> No
     missing = set(roles) ^ set(MATRIX)
     if missing:
         raise KeyError(f"roles and grants disagree: {sorted(missing)}")
-    stack = cdk.Stack.of(data)
-    executions = stack.format_arn(
-        service="states",
-        resource="execution",
-        resource_name=f"{orchestration.state_machine_name}/*",
-        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-    )
     for name, grants in MATRIX.items():
         role = roles[name]
         data.grant_platform_key(role)
@@ -211,7 +203,7 @@ def apply(data: DataStore, compute: Compute, orchestration: Orchestration) -> No
             nag.add_statement(
                 role,
                 actions=["states:DescribeExecution", "states:StopExecution"],
-                resources=[executions],
+                resources=[orchestration.executions_arn],
                 wildcard_reason="job-executions",
             )
     _audit_anchors(data, compute, roles)

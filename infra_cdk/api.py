@@ -9,24 +9,24 @@ limits apply to it (API key source AUTHORIZER: clients never send or see an API 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from functions.scim.paths import SCIM_BASE_PATH
 from infra_cdk import contract, nag
-from infra_cdk.compute import LOG_RETENTION, Compute
+from infra_cdk.compute import retained_log_group
 
 if TYPE_CHECKING:
     from aws_cdk import aws_lambda as lambda_
 
     from infra_cdk.config import CustomerConfig
     from infra_cdk.data import DataStore
+    from infra_cdk.foundation import Foundation
 
 # The stage is the deployment, not the API version: routes carry their own /v1, so URLs read …/api/v1/orgs.
 STAGE: Final = "api"
@@ -45,6 +45,29 @@ MANAGED_RULE_GROUPS: Final = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class BearerDoor:
+    """One way into the API: ``{proxy+}`` below ``path`` to the API function, behind a TOKEN authorizer that
+    API Gateway calls only for an ``Authorization`` header of ``token_shape``."""
+
+    path: str
+    authorizer_id: str
+    authorizer_function: str
+    token_shape: str
+    cache: cdk.Duration
+    nag_reason: str
+
+
+# The org's SCIM path is more specific than the root ``{proxy+}``: API Gateway routes SCIM there, and JWTs never reach
+# it. Both lead to the same API function.
+DOORS: Final = (
+    BearerDoor("/", "JwtAuthorizer", "Authorizer", TOKEN_SHAPE, AUTHORIZER_CACHE, "oidc-authorizer"),
+    BearerDoor(
+        SCIM_BASE_PATH, "ScimAuthorizer", "ScimAuthorizer", SCIM_TOKEN_SHAPE, SCIM_AUTHORIZER_CACHE, "scim-authorizer"
+    ),
+)
+
+
 def tenants_json(config: CustomerConfig) -> str:
     """The orgs this deployment serves, with the plan and retention the API gives them when they are created."""
     return json.dumps(
@@ -60,18 +83,10 @@ def usage_key_prefix(customer: str) -> str:
 class Api(Construct):
     """REST API ``v1`` with access and execution logs, X-Ray, a web ACL and one usage plan per tenant."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: CustomerConfig,
-        data: DataStore,
-        compute: Compute,
-        state_machine_arn: str,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, foundation: Foundation, state_machine_arn: str) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        config, data, compute = foundation.config, foundation.data, foundation.compute
         handler = compute.functions["Api"]
         authorizer_function = compute.functions["Authorizer"]
         oidc = {
@@ -86,19 +101,13 @@ class Api(Construct):
             authorizer_function.add_environment(name, value)
         handler.add_environment(contract.env.STATE_MACHINE_ARN, state_machine_arn)
         handler.add_environment(contract.env.TENANTS, tenants_json(config))
-        authorizer_function.add_environment(contract.env.USAGE_KEY_PREFIX, usage_key_prefix(config.customer))
-        compute.functions["ScimAuthorizer"].add_environment(
-            contract.env.USAGE_KEY_PREFIX, usage_key_prefix(config.customer)
-        )
+        for door in DOORS:
+            compute.functions[door.authorizer_function].add_environment(
+                contract.env.USAGE_KEY_PREFIX, usage_key_prefix(config.customer)
+            )
 
         account = self._execution_log_role(stack)
-        self.access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=LOG_RETENTION,
-            encryption_key=data.platform_key,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        self.access_logs = retained_log_group(self, "AccessLogs", data.platform_key)
         rate = sum(tenant.limits.api_rate_per_second for tenant in config.tenants)
         burst = sum(tenant.limits.api_burst for tenant in config.tenants)
         self.rest_api = apigw.RestApi(
@@ -132,64 +141,51 @@ class Api(Construct):
             ),
         )
         self.rest_api.node.add_dependency(account)
-        self.authorizer = apigw.TokenAuthorizer(
-            self,
-            "JwtAuthorizer",
-            handler=authorizer_function,
-            identity_source=apigw.IdentitySource.header("Authorization"),
-            validation_regex=TOKEN_SHAPE,
-            results_cache_ttl=AUTHORIZER_CACHE,
-        )
         validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
         )
-        proxy = self.rest_api.root.add_resource("{proxy+}")
-        method = proxy.add_method(
-            "ANY",
-            apigw.LambdaIntegration(handler, proxy=True),
-            authorizer=self.authorizer,
-            authorization_type=apigw.AuthorizationType.CUSTOM,
-            api_key_required=True,
-            request_validator=validator,
-        )
-        nag.acknowledge(method, "AwsSolutions-COG4", "oidc-authorizer")
-        self._scim_routes(handler, compute.functions["ScimAuthorizer"], validator)
+        self.authorizers = {
+            door.authorizer_id: self._door(door, handler, compute.functions[door.authorizer_function], validator)
+            for door in DOORS
+        }
         self._usage_plans(config)
         self.web_acl = self._web_acl(stack, config, data)
 
-    def _scim_routes(
-        self, handler: lambda_.IFunction, authorizer_function: lambda_.IFunction, validator: apigw.RequestValidator
-    ) -> None:
-        """``/scim/v2/{proxy+}``: the same API function behind its own authorizer, the org's SCIM bearer token.
-
-        More specific than the root ``{proxy+}``, so API Gateway routes SCIM here and JWTs never reach it.
-        """
-        self.scim_authorizer = apigw.TokenAuthorizer(
+    def _door(
+        self,
+        door: BearerDoor,
+        handler: lambda_.IFunction,
+        authorizer_function: lambda_.IFunction,
+        validator: apigw.RequestValidator,
+    ) -> apigw.TokenAuthorizer:
+        """The door's authorizer, and ``{proxy+}`` below its path: every method to the API function, behind it."""
+        authorizer = apigw.TokenAuthorizer(
             self,
-            "ScimAuthorizer",
+            door.authorizer_id,
             handler=authorizer_function,
             identity_source=apigw.IdentitySource.header("Authorization"),
-            validation_regex=SCIM_TOKEN_SHAPE,
-            results_cache_ttl=SCIM_AUTHORIZER_CACHE,
+            validation_regex=door.token_shape,
+            results_cache_ttl=door.cache,
         )
-        scim = self.rest_api.root.resource_for_path(SCIM_BASE_PATH).add_resource("{proxy+}")
-        method = scim.add_method(
+        proxy = self.rest_api.root.resource_for_path(door.path).add_resource("{proxy+}")
+        method = proxy.add_method(
             "ANY",
             apigw.LambdaIntegration(handler, proxy=True),
-            authorizer=self.scim_authorizer,
+            authorizer=authorizer,
             authorization_type=apigw.AuthorizationType.CUSTOM,
             api_key_required=True,
             request_validator=validator,
         )
-        nag.acknowledge(method, "AwsSolutions-COG4", "scim-authorizer")
+        nag.acknowledge(method, "AwsSolutions-COG4", door.nag_reason)
+        return authorizer
 
     def _execution_log_role(self, stack: cdk.Stack) -> apigw.CfnAccount:
         """The regional API Gateway account setting: execution logs go to CloudWatch through this role."""
-        role = iam.Role(
+        role = nag.service_role(
             self,
             "ExecutionLogRole",
-            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
-            description="API Gateway writes execution logs of the HETERO-2 API",
+            "apigateway.amazonaws.com",
+            "API Gateway writes execution logs of the HETERO-2 API",
         )
         groups = stack.format_arn(
             service="logs",
@@ -292,14 +288,7 @@ class Api(Construct):
             self, "WebAclAssociation", resource_arn=self.rest_api.deployment_stage.stage_arn, web_acl_arn=acl.attr_arn
         )
         log_name = f"aws-waf-logs-hetero2-{config.customer}"
-        logs.LogGroup(
-            self,
-            "WafLogs",
-            log_group_name=log_name,
-            retention=LOG_RETENTION,
-            encryption_key=data.platform_key,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        retained_log_group(self, "WafLogs", data.platform_key, name=log_name)
         waf_logging = wafv2.CfnLoggingConfiguration(
             self,
             "WafLogging",

@@ -21,6 +21,8 @@ from functions.service import deployment as sizing
 from infra_cdk import contract, nag
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_kms as kms
+
     from infra_cdk.assets import AssetPaths
     from infra_cdk.config import CustomerConfig
     from infra_cdk.data import DataStore
@@ -50,6 +52,18 @@ WORKER_INTERFACE_ENDPOINTS: Final = (
 # Every AWS service the Fargate task's code calls (boto3 service names), recorded by running the task in
 # tests/service/test_fargate_worker.py; tests/infra checks each has an endpoint in the worker VPC.
 FARGATE_CODE_SERVICES: Final = frozenset({"s3", "dynamodb", "kms"})
+
+
+def retained_log_group(scope: Construct, construct_id: str, key: kms.IKey, *, name: str | None = None) -> logs.LogGroup:
+    """A log group kept for :data:`LOG_RETENTION`, encrypted with ``key``, and kept when the stack is deleted."""
+    return logs.LogGroup(
+        scope,
+        construct_id,
+        log_group_name=name,
+        retention=LOG_RETENTION,
+        encryption_key=key,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,12 +201,7 @@ class Compute(Construct):
 
     def _role_and_logs(self, spec: FunctionSpec) -> tuple[iam.Role, logs.LogGroup]:
         """A function's own role (no managed policy) and encrypted log group, which it alone may write."""
-        role = iam.Role(
-            self,
-            f"{spec.name}Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"HETERO-2 {spec.name} function",
-        )
+        role = nag.service_role(self, f"{spec.name}Role", "lambda.amazonaws.com", f"HETERO-2 {spec.name} function")
         log_group = self._log_group(f"{spec.name}Logs")
         nag.add_statement(
             role, actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
@@ -204,13 +213,7 @@ class Compute(Construct):
         return role, log_group
 
     def _log_group(self, construct_id: str) -> logs.LogGroup:
-        return logs.LogGroup(
-            self,
-            construct_id,
-            retention=LOG_RETENTION,
-            encryption_key=self._data.platform_key,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        return retained_log_group(self, construct_id, self._data.platform_key)
 
     def _worker_vpc(self, config: CustomerConfig) -> ec2.Vpc:
         """Isolated subnets: the Fargate worker reaches AWS through endpoints and nothing else."""
@@ -263,11 +266,8 @@ class Compute(Construct):
             container_insights_v2=ecs.ContainerInsights.ENABLED,
             enable_fargate_capacity_providers=True,
         )
-        task_role = iam.Role(
-            self,
-            "FargateWorkerRole",
-            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-            description="HETERO-2 Fargate worker task",
+        task_role = nag.service_role(
+            self, "FargateWorkerRole", "ecs-tasks.amazonaws.com", "HETERO-2 Fargate worker task"
         )
         task_definition = ecs.FargateTaskDefinition(
             self,

@@ -335,11 +335,22 @@ class DataStore(Construct):
         resources: list[str],
         **extra: Any,
     ) -> None:
-        """One bucket-policy statement for an org's drop-folder uploaders (its sid carries the org)."""
+        """One bucket-policy statement for an org's outside principals (its sid carries the org)."""
         statement = iam.PolicyStatement(
             sid=f"{sid}{_sid(org)}", principals=principals, actions=actions, resources=resources, **extra
         )
         self.bucket.add_to_resource_policy(statement)
+
+    def _listing_below(self, org: str, principals: list[iam.IPrincipal], sid: str, prefix: str) -> None:
+        """A bucket-policy statement letting an org's outside principals list the bucket below ``prefix`` only."""
+        self._bucket_statement(
+            org,
+            principals,
+            sid,
+            ["s3:ListBucket"],
+            [self.bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+        )
 
     def _open_drop_folders(self, config: CustomerConfig) -> None:
         """Let each tenant's named uploaders put into its inbox and read its outbox, under its own key only."""
@@ -362,21 +373,8 @@ class DataStore(Construct):
                 },
             )
             uploaders_may("DropFolderResults", ["s3:GetObject"], [f"{org_objects}{OUTBOX_AREA}"])
-            uploaders_may(
-                "DropFolderList",
-                ["s3:ListBucket"],
-                [self.bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{projects_prefix(tenant.org)}*"]}},
-            )
-            key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="DropFolderUploadersThroughS3",
-                    principals=principals,
-                    actions=list(DATA_KEY_USE),
-                    resources=["*"],
-                    conditions={"StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"}},
-                )
-            )
+            self._listing_below(tenant.org, principals, "DropFolderList", projects_prefix(tenant.org))
+            _key_allows_through_s3(key, "DropFolderUploadersThroughS3", principals, DATA_KEY_USE)
 
     def _open_audit_exports(self, config: CustomerConfig) -> None:
         """Let each tenant's SIEM readers list and read its audit export prefix, decrypting with its key via S3."""
@@ -387,21 +385,8 @@ class DataStore(Construct):
             readers_may = partial(self._bucket_statement, tenant.org, principals)
             export = audit_export_prefix(tenant.org)
             readers_may("SiemExportRead", ["s3:GetObject"], [f"{self.bucket.bucket_arn}/{export}*"])
-            readers_may(
-                "SiemExportList",
-                ["s3:ListBucket"],
-                [self.bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{export}*"]}},
-            )
-            self.tenants[tenant.org].data.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="SiemReadersThroughS3",
-                    principals=principals,
-                    actions=["kms:Decrypt"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"}},
-                )
-            )
+            self._listing_below(tenant.org, principals, "SiemExportList", export)
+            _key_allows_through_s3(self.tenants[tenant.org].data, "SiemReadersThroughS3", principals, ["kms:Decrypt"])
 
     def _table(
         self,
@@ -451,7 +436,7 @@ class DataStore(Construct):
                 role,
                 "ObjectsThroughS3",
                 DATA_KEY_USE,
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"}},
+                conditions=_via_s3(keys.data),
             )
         nag.add_statement(role, actions=DATA_KEY_USE, resources=[keys.data.key_arn for keys in self.tenants.values()])
 
@@ -476,6 +461,20 @@ def _key_policy_names(key: kms.Key, role: iam.Role, sid: str, actions: Sequence[
             sid=f"{sid}{_sid(role.node.id)}", principals=[role], actions=list(actions), resources=["*"], **extra
         )
     )
+
+
+def _key_allows_through_s3(key: kms.Key, sid: str, principals: list[iam.IPrincipal], actions: Sequence[str]) -> None:
+    """A key-policy statement for principals outside the stack: the key only in S3's calls on their behalf."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid, principals=principals, actions=list(actions), resources=["*"], conditions=_via_s3(key)
+        )
+    )
+
+
+def _via_s3(key: kms.Key) -> dict[str, Any]:
+    """The key-policy condition that limits a statement to SSE-KMS: calls S3 makes in the key's region."""
+    return {"StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(key).region}.amazonaws.com"}}
 
 
 def _sid(text: str) -> str:

@@ -20,8 +20,7 @@ from infra_cdk import contract, nag
 from infra_cdk.checkov import ASYNC_FUNCTIONS
 
 if TYPE_CHECKING:
-    from infra_cdk.compute import Compute
-    from infra_cdk.data import DataStore
+    from infra_cdk.foundation import Foundation
 
 DROP_FOLDER_KEYS: Final = "tenants/*/projects/*/inbox/*"
 RETENTION_SCHEDULE: Final = events.Schedule.cron(minute="17", hour="3")
@@ -36,10 +35,9 @@ class EventRouting(Construct):
     """S3 Object Created (inbox keys) -> DropTrigger; daily cron -> Retention; execution ended (and a 5-minute
     sweep) -> Reconcile, which also dispatches the job queue."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, data: DataStore, compute: Compute, state_machine_arn: str
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, foundation: Foundation, state_machine_arn: str) -> None:
         super().__init__(scope, construct_id)
+        data, compute = foundation.data, foundation.compute
         self.dead_letters = sqs.Queue(
             self,
             "DeadLetters",
@@ -49,11 +47,12 @@ class EventRouting(Construct):
             retention_period=cdk.Duration.days(14),
         )
         nag.acknowledge(self.dead_letters, "AwsSolutions-SQS3", "dlq-is-dlq")
-        compute.functions["DropTrigger"].add_environment(contract.env.STATE_MACHINE_ARN, state_machine_arn)
-        self.drop_rule = events.Rule(
-            self,
+        functions = compute.functions
+        functions["DropTrigger"].add_environment(contract.env.STATE_MACHINE_ARN, state_machine_arn)
+        self.drop_rule = self._rule(
             "DropFolderFile",
-            description="A file landed in a tenant's drop-folder inbox",
+            "A file landed in a tenant's drop-folder inbox",
+            functions["DropTrigger"],
             event_pattern=events.EventPattern(
                 source=["aws.s3"],
                 detail_type=["Object Created"],
@@ -63,50 +62,55 @@ class EventRouting(Construct):
                 },
             ),
         )
-        self.retention_rule = events.Rule(
-            self, "DailyRetention", description="Delete data past its retention", schedule=RETENTION_SCHEDULE
+        self.retention_rule = self._rule(
+            "DailyRetention", "Delete data past its retention", functions["Retention"], schedule=RETENTION_SCHEDULE
         )
         # Step Functions skips every Catch on a timeout or an abort: this rule is how such a job still ends. Every end
         # (SUCCEEDED too) also moves the job queue: the slot it freed goes to the next waiting job.
-        self.execution_rule = events.Rule(
-            self,
+        self.execution_rule = self._rule(
             "ExecutionEnded",
-            description="An audit-job execution ended: reconcile its job if it was left behind, dispatch the queue",
+            "An audit-job execution ended: reconcile its job if it was left behind, dispatch the queue",
+            functions["Reconcile"],
             event_pattern=events.EventPattern(
                 source=["aws.states"],
                 detail_type=["Step Functions Execution Status Change"],
                 detail={"status": list(ENDED_STATUSES), "stateMachineArn": [state_machine_arn]},
             ),
         )
-        self.queue_sweep_rule = events.Rule(
-            self, "QueueSweep", description="Start queued jobs a dead dispatcher left", schedule=QUEUE_SWEEP_SCHEDULE
+        self.queue_sweep_rule = self._rule(
+            "QueueSweep",
+            "Start queued jobs a dead dispatcher left",
+            functions["Reconcile"],
+            schedule=QUEUE_SWEEP_SCHEDULE,
+        )
+        self.anchor_rule = self._rule(
+            "HourlyAuditAnchor", "Sign each org's audit-chain head", functions["AuditAnchor"], schedule=ANCHOR_SCHEDULE
         )
         # EventBridge invokes these asynchronously; a run that still fails after Lambda's own retries lands in the
         # same dead-letter queue (and its alarm), not nowhere (checkov CKV_AWS_116).
         for name in sorted(ASYNC_FUNCTIONS):
-            function = compute.functions[name]
-            cfn = function.node.default_child
+            cfn = functions[name].node.default_child
             if not isinstance(cfn, lambda_.CfnFunction):
                 raise TypeError(f"{name} has no CfnFunction")
             cfn.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
                 target_arn=self.dead_letters.queue_arn
             )
             nag.add_statement(compute.roles[name], actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn])
-        self.anchor_rule = events.Rule(
-            self, "HourlyAuditAnchor", description="Sign each org's audit-chain head", schedule=ANCHOR_SCHEDULE
-        )
-        for rule, name in (
-            (self.drop_rule, "DropTrigger"),
-            (self.retention_rule, "Retention"),
-            (self.execution_rule, "Reconcile"),
-            (self.queue_sweep_rule, "Reconcile"),
-            (self.anchor_rule, "AuditAnchor"),
-        ):
-            rule.add_target(
-                targets.LambdaFunction(
-                    compute.functions[name],
-                    dead_letter_queue=self.dead_letters,
-                    retry_attempts=8,
-                    max_event_age=cdk.Duration.hours(6),
-                )
+
+    def _rule(
+        self,
+        construct_id: str,
+        description: str,
+        target: lambda_.IFunction,
+        *,
+        event_pattern: events.EventPattern | None = None,
+        schedule: events.Schedule | None = None,
+    ) -> events.Rule:
+        """A rule invoking ``target``: EventBridge retries it for up to six hours, then dead-letters the event."""
+        rule = events.Rule(self, construct_id, description=description, event_pattern=event_pattern, schedule=schedule)
+        rule.add_target(
+            targets.LambdaFunction(
+                target, dead_letter_queue=self.dead_letters, retry_attempts=8, max_event_age=cdk.Duration.hours(6)
             )
+        )
+        return rule

@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from constructs import IConstruct
+    from constructs import Construct, IConstruct
 
 RULE_PREFIX: Final = "AwsSolutions-"
 
@@ -149,6 +149,11 @@ def wildcard_resources(scope: IConstruct, resources: Sequence[str]) -> Iterator[
         flat = flatten_reference(stack.resolve(resource))
         if "*" in flat:
             yield f"Resource::{flat}"
+
+
+def service_role(scope: Construct, construct_id: str, service: str, description: str) -> iam.Role:
+    """A role one AWS service assumes, with no managed policy: what it may do is added by :func:`add_statement`."""
+    return iam.Role(scope, construct_id, assumed_by=iam.ServicePrincipal(service), description=description)
 
 
 def add_statement(

@@ -18,8 +18,8 @@ from infra_cdk.compute import CHUNK_TIMEOUT_SECONDS, Compute
 if TYPE_CHECKING:
     from infra_cdk.api import Api
     from infra_cdk.config import CustomerConfig
-    from infra_cdk.data import DataStore
     from infra_cdk.events import EventRouting
+    from infra_cdk.foundation import Foundation
     from infra_cdk.orchestration import Orchestration
 
 PERIOD: Final = cdk.Duration.minutes(5)
@@ -27,6 +27,7 @@ PERIOD: Final = cdk.Duration.minutes(5)
 CHUNK_P95_ALARM_MS: Final = CHUNK_TIMEOUT_SECONDS * 1000 * 2 // 3
 API_P95_LATENCY_ALARM_MS: Final = 3000
 API_5XX_ALARM: Final = 5
+HALF_WIDTH: Final = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +70,13 @@ class Observability(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: CustomerConfig,
-        data: DataStore,
-        compute: Compute,
+        foundation: Foundation,
         orchestration: Orchestration,
         api: Api,
         routing: EventRouting,
     ) -> None:
         super().__init__(scope, construct_id)
+        config, data, compute = foundation.config, foundation.data, foundation.compute
         self.topic = sns.Topic(
             self,
             "Alarms",
@@ -96,20 +96,11 @@ class Observability(Construct):
             self._alarm(name, service_metric(name), threshold, description, periods=periods)
         for name, function in compute.functions.items():
             limits = THRESHOLDS.get(name, DEFAULT_THRESHOLDS)
-            self._alarm(
-                f"{name}Errors",
-                function.metric_errors(period=PERIOD),
-                limits.errors,
-                f"{name} raised errors",
-                periods=limits.periods,
-            )
-            self._alarm(
-                f"{name}Throttles",
-                function.metric_throttles(period=PERIOD),
-                limits.throttles,
-                f"{name} was throttled",
-                periods=limits.periods,
-            )
+            for kind, metric, threshold, what in (
+                ("Errors", function.metric_errors(period=PERIOD), limits.errors, "raised errors"),
+                ("Throttles", function.metric_throttles(period=PERIOD), limits.throttles, "was throttled"),
+            ):
+                self._alarm(f"{name}{kind}", metric, threshold, f"{name} {what}", periods=limits.periods)
         chunk_p95 = compute.functions["RunChunk"].metric_duration(period=PERIOD, statistic="p95")
         self._alarm("ChunkDurationP95", chunk_p95, CHUNK_P95_ALARM_MS, "Chunks are slow (p95)", periods=3)
         rest_api = api.rest_api
@@ -149,58 +140,52 @@ class Observability(Construct):
     ) -> cloudwatch.Dashboard:
         machine = orchestration.state_machine
         functions = compute.functions
-        dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"hetero2-{config.customer}")
-        dashboard.add_widgets(
-            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24, height=4),
-        )
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Audit jobs",
-                left=[
-                    machine.metric_started(period=PERIOD),
-                    machine.metric_succeeded(period=PERIOD),
-                    machine.metric_failed(period=PERIOD),
-                    machine.metric_timed_out(period=PERIOD),
-                ],
-                width=12,
-            ),
-            cloudwatch.GraphWidget(
-                title="Chunk duration (ms)",
-                left=[
-                    functions["RunChunk"].metric_duration(period=PERIOD, statistic="p50"),
-                    chunk_p95,
-                ],
-                left_annotations=[cloudwatch.HorizontalAnnotation(value=CHUNK_P95_ALARM_MS, label="p95 alarm")],
-                width=12,
-            ),
-        )
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Function errors",
-                left=[function.metric_errors(period=PERIOD, label=name) for name, function in functions.items()],
-                width=12,
-            ),
-            cloudwatch.GraphWidget(
-                title="Function throttles",
-                left=[function.metric_throttles(period=PERIOD, label=name) for name, function in functions.items()],
-                width=12,
-            ),
-        )
         rest_api = api.rest_api
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="API requests and errors",
-                left=[
-                    rest_api.metric_count(period=PERIOD),
-                    rest_api.metric_client_error(period=PERIOD),
-                    rest_api.metric_server_error(period=PERIOD),
+        return cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"hetero2-{config.customer}",
+            widgets=[
+                [cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24, height=4)],
+                [
+                    _graph(
+                        "Audit jobs",
+                        machine.metric_started(period=PERIOD),
+                        machine.metric_succeeded(period=PERIOD),
+                        machine.metric_failed(period=PERIOD),
+                        machine.metric_timed_out(period=PERIOD),
+                    ),
+                    _graph(
+                        "Chunk duration (ms)",
+                        functions["RunChunk"].metric_duration(period=PERIOD, statistic="p50"),
+                        chunk_p95,
+                        line=cloudwatch.HorizontalAnnotation(value=CHUNK_P95_ALARM_MS, label="p95 alarm"),
+                    ),
                 ],
-                width=12,
-            ),
-            cloudwatch.GraphWidget(
-                title="API latency (ms)",
-                left=[rest_api.metric_latency(period=PERIOD, statistic="p50"), api_p95],
-                width=12,
-            ),
+                [
+                    _graph("Function errors", *(f.metric_errors(period=PERIOD, label=n) for n, f in functions.items())),
+                    _graph(
+                        "Function throttles",
+                        *(f.metric_throttles(period=PERIOD, label=n) for n, f in functions.items()),
+                    ),
+                ],
+                [
+                    _graph(
+                        "API requests and errors",
+                        rest_api.metric_count(period=PERIOD),
+                        rest_api.metric_client_error(period=PERIOD),
+                        rest_api.metric_server_error(period=PERIOD),
+                    ),
+                    _graph("API latency (ms)", rest_api.metric_latency(period=PERIOD, statistic="p50"), api_p95),
+                ],
+            ],
         )
-        return dashboard
+
+
+def _graph(
+    title: str, *metrics: cloudwatch.IMetric, line: cloudwatch.HorizontalAnnotation | None = None
+) -> cloudwatch.GraphWidget:
+    """A graph half the dashboard's 24 columns wide (two to a row), with an optional alarm line."""
+    return cloudwatch.GraphWidget(
+        title=title, left=list(metrics), left_annotations=[line] if line else None, width=HALF_WIDTH
+    )

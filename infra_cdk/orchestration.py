@@ -11,21 +11,21 @@ import re
 from typing import TYPE_CHECKING, Final
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from functions.service.layout import descriptors_key_pattern, map_results_pattern
 from infra_cdk import contract, nag
-from infra_cdk.compute import LOG_RETENTION, Compute
+from infra_cdk.compute import retained_log_group
 from infra_cdk.errors import AslSubstitutionError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from infra_cdk.compute import Compute
     from infra_cdk.data import DataStore
+    from infra_cdk.foundation import Foundation
 
 __all__ = ["AslSubstitutionError", "Orchestration", "descriptor_pattern", "read_definition"]
 
@@ -49,39 +49,16 @@ def read_definition(path: Path) -> str:
 class Orchestration(Construct):
     """The state machine, its log group and its hand-written least-privilege role."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        name: str,
-        definition: str,
-        data: DataStore,
-        compute: Compute,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, foundation: Foundation, definition: str) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        self.state_machine_name = name
-        self.state_machine_arn = stack.format_arn(
-            service="states",
-            resource="stateMachine",
-            resource_name=name,
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description="HETERO-2 audit-job state machine",
-        )
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            log_group_name=f"/aws/vendedlogs/states/{name}",
-            retention=LOG_RETENTION,
-            encryption_key=data.platform_key,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        data, compute = foundation.data, foundation.compute
+        name = f"hetero2-{foundation.config.customer}-audit-job"
+        self.state_machine_arn = _states_arn(stack, "stateMachine", name)
+        # Its executions, named at run time: the Distributed Map's children, and the jobs the API describes and stops.
+        self.executions_arn = _states_arn(stack, "execution", f"{name}/*")
+        self.role = nag.service_role(self, "Role", "states.amazonaws.com", "HETERO-2 audit-job state machine")
+        self.log_group = retained_log_group(self, "Logs", data.platform_key, name=f"/aws/vendedlogs/states/{name}")
         functions = compute.functions
         self.state_machine = sfn.StateMachine(
             self,
@@ -113,16 +90,10 @@ class Orchestration(Construct):
         )
         # Distributed Map: the state machine starts and watches its own child executions.
         nag.add_statement(role, actions=["states:StartExecution"], resources=[self.state_machine_arn])
-        executions = stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{self.state_machine_name}/*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
         nag.add_statement(
             role,
             actions=["states:DescribeExecution", "states:StopExecution"],
-            resources=[executions],
+            resources=[self.executions_arn],
             wildcard_reason="distributed-map-children",
         )
         # ItemReader: the plan's descriptor array, of the configured tenants only.
@@ -182,6 +153,13 @@ class Orchestration(Construct):
         )
         # CDK adds the logging and tracing grants for ``logs`` and ``tracing_enabled``; both need Resource '*'.
         nag.acknowledge_wildcard(role, "*", "states-logs-xray")
+
+
+def _states_arn(stack: cdk.Stack, resource: str, name: str) -> str:
+    """``arn:…:states:{region}:{account}:{resource}:{name}``: a state machine, or executions of one."""
+    return stack.format_arn(
+        service="states", resource=resource, resource_name=name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
+    )
 
 
 def descriptor_pattern(bucket: s3.IBucket, org: str) -> str:

@@ -21,9 +21,7 @@ from infra_cdk import contract, nag
 if TYPE_CHECKING:
     from aws_cdk import aws_sqs as sqs
 
-    from infra_cdk.compute import Compute
-    from infra_cdk.config import CustomerConfig
-    from infra_cdk.data import DataStore
+    from infra_cdk.foundation import Foundation
 
 FUNCTION: Final = "SiemExport"
 # A batch that keeps failing is retried for a day at most, then its position goes to the dead-letter queue.
@@ -42,16 +40,10 @@ class SiemExport(Construct):
     """The audit bus, the stream's event source mapping, and the per-org forwarding rules."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: CustomerConfig,
-        data: DataStore,
-        compute: Compute,
-        dead_letters: sqs.IQueue,
+        self, scope: Construct, construct_id: str, *, foundation: Foundation, dead_letters: sqs.IQueue
     ) -> None:
         super().__init__(scope, construct_id)
+        config, data, compute = foundation.config, foundation.data, foundation.compute
         function, role = compute.functions[FUNCTION], compute.roles[FUNCTION]
         self.bus = events.EventBus(
             self,

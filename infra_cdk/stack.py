@@ -11,6 +11,7 @@ from infra_cdk.api import Api
 from infra_cdk.compute import Compute
 from infra_cdk.data import DataStore
 from infra_cdk.events import EventRouting
+from infra_cdk.foundation import Foundation
 from infra_cdk.observability import Observability
 from infra_cdk.orchestration import Orchestration
 from infra_cdk.siem import SiemExport
@@ -39,36 +40,17 @@ class Hetero2Stack(cdk.Stack):
         cdk.Tags.of(self).add("hetero2:customer", config.customer)
         self.data = DataStore(self, "Data", config=config)
         self.compute = Compute(self, "Compute", config=config, data=self.data, assets=assets)
-        self.orchestration = Orchestration(
-            self,
-            "Orchestration",
-            name=f"hetero2-{config.customer}-audit-job",
-            definition=definition,
-            data=self.data,
-            compute=self.compute,
-        )
+        foundation = Foundation(config=config, data=self.data, compute=self.compute)
+        self.orchestration = Orchestration(self, "Orchestration", foundation=foundation, definition=definition)
         state_machine_arn = self.orchestration.state_machine.state_machine_arn
-        self.api = Api(
-            self, "Api", config=config, data=self.data, compute=self.compute, state_machine_arn=state_machine_arn
-        )
-        self.routing = EventRouting(
-            self, "Events", data=self.data, compute=self.compute, state_machine_arn=state_machine_arn
-        )
+        self.api = Api(self, "Api", foundation=foundation, state_machine_arn=state_machine_arn)
+        self.routing = EventRouting(self, "Events", foundation=foundation, state_machine_arn=state_machine_arn)
         access.apply(self.data, self.compute, self.orchestration)
-        self.siem = SiemExport(
-            self,
-            "Siem",
-            config=config,
-            data=self.data,
-            compute=self.compute,
-            dead_letters=self.routing.dead_letters,
-        )
+        self.siem = SiemExport(self, "Siem", foundation=foundation, dead_letters=self.routing.dead_letters)
         self.observability = Observability(
             self,
             "Observability",
-            config=config,
-            data=self.data,
-            compute=self.compute,
+            foundation=foundation,
             orchestration=self.orchestration,
             api=self.api,
             routing=self.routing,

@@ -17,6 +17,7 @@ from functions.api.job_filters import JobFilter
 from functions.api.permissions import Permission
 from functions.service import audit_log, clock, deletion, job_queue, layout, public_keys, refusals
 from functions.service.artifacts import PRESIGN_SECONDS
+from functions.service.context import service_context
 from functions.service.errors import (
     JobNotFoundError,
     NotFoundError,
@@ -106,7 +107,7 @@ def job_out(job: JobRecord) -> models.JobOut:
         created_by=item.get("created_by"),
         created_by_name=item.get("created_by_name"),
         shared_with=sorted(str(user) for user in item.get("shared_with", [])),
-        queue_position=job_queue.position(services().context, job),
+        queue_position=job_queue.position(service_context(), job),
     )
 
 

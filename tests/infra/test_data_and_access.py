@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from aws_cdk import assertions
 
 from infra_cdk.contract import data_key_alias, signing_key_alias
@@ -98,16 +99,25 @@ def test_every_bucket_policy_refuses_plain_http_and_old_tls(synthesized: Synthes
         )
 
 
-def test_tenant_data_expires_after_its_retention(synthesized: Synthesized, stack: str) -> None:
+@pytest.mark.parametrize(
+    ("rule_id", "area"),
+    [
+        # the projects only: tenants/ORG/keys/ (every public key that ever signed a pack) never expires
+        pytest.param("retention", "projects/", id="projects"),
+        pytest.param("decoy-cache", "decoy-cache/", id="decoy-cache"),
+    ],
+)
+def test_tenant_data_expires_after_the_orgs_retention(
+    synthesized: Synthesized, stack: str, rule_id: str, area: str
+) -> None:
     config = synthesized.configs[stack]
     artifacts = synthesized.resources(stack, "AWS::S3::Bucket")[
         _logical_id(synthesized, stack, "AWS::S3::Bucket", "Artifacts")
     ]
     rules = {rule["Id"]: rule for rule in artifacts["Properties"]["LifecycleConfiguration"]["Rules"]}
     for tenant in config.tenants:
-        rule = rules[f"retention-{tenant.org}"]
-        # the projects only: tenants/ORG/keys/ (every public key that ever signed a pack) never expires
-        assert rule["Prefix"] == f"tenants/{tenant.org}/projects/"
+        rule = rules[f"{rule_id}-{tenant.org}"]
+        assert rule["Prefix"] == f"tenants/{tenant.org}/{area}"
         assert rule["ExpirationInDays"] == tenant.retention_days
         assert rule["Status"] == "Enabled"
 
@@ -320,18 +330,6 @@ def test_kms_use_is_never_granted_on_every_key(synthesized: Synthesized, stack: 
     for logical, statement in _identity_statements(synthesized, stack):
         if USE_ACTIONS & set(_as_list(statement["Action"])):
             assert statement["Resource"] != "*", logical
-
-
-def test_the_decoy_cache_expires_with_the_orgs_retention(synthesized: Synthesized, stack: str) -> None:
-    config = synthesized.configs[stack]
-    artifacts = synthesized.resources(stack, "AWS::S3::Bucket")[
-        _logical_id(synthesized, stack, "AWS::S3::Bucket", "Artifacts")
-    ]
-    rules = {rule["Id"]: rule for rule in artifacts["Properties"]["LifecycleConfiguration"]["Rules"]}
-    for tenant in config.tenants:
-        rule = rules[f"decoy-cache-{tenant.org}"]
-        assert rule["Prefix"] == f"tenants/{tenant.org}/decoy-cache/"
-        assert rule["ExpirationInDays"] == tenant.retention_days
 
 
 def _decoy_cache_grants(synthesized: Synthesized, stack: str) -> dict[str, tuple[set[str], set[str]]]:
