@@ -14,10 +14,11 @@ uploaded (files, DataFrames, row counts) is :mod:`hetero2_client.payloads`.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -53,6 +54,7 @@ DEFAULT_TIMEOUT_SECONDS = 60.0
 _BLOCK = 1 << 20
 _XML_FIELD = re.compile(r"<(Code|Message)>([^<]*)</\1>")
 _RETRIED = (requests.ConnectionError, requests.Timeout)
+_P = ParamSpec("_P")
 
 
 def _storage_message(response: requests.Response) -> str:
@@ -60,6 +62,19 @@ def _storage_message(response: requests.Response) -> str:
     if fields:
         return ": ".join(v for v in (fields.get("Code"), fields.get("Message")) if v)
     return " ".join(response.text.split())[:200] or response.reason or "refused"
+
+
+def _then_started(create: Callable[_P, Job]) -> Callable[_P, Job]:
+    """``Client.submit``: the very arguments of ``create_job`` (one signature to document and keep compatible), and
+    the created job started."""
+
+    @functools.wraps(create)
+    def submit(*args: _P.args, **kwargs: _P.kwargs) -> Job:
+        return create(*args, **kwargs).start()
+
+    submit.__name__, submit.__qualname__ = "submit", "Client.submit"
+    submit.__doc__ = ":meth:`create_job`, then start it; ``.wait()`` on the result waits for the pack."
+    return submit
 
 
 def _without_query(url: str) -> str:
@@ -283,32 +298,7 @@ class Client:
             self._put(created["uploads"]["scores"], scores_payload)
         return Job(self, created["job"], source=payload)
 
-    def submit(
-        self,
-        source: str | os.PathLike[str] | DataFrame,
-        *,
-        project: str | None = None,
-        scores: str | os.PathLike[str] | DataFrame | None = None,
-        name: str | None = None,
-        scores_name: str | None = None,
-        expected_rows: int | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        acceptance: str | os.PathLike[str] | Mapping[str, Any] | None = None,
-        **params: Any,
-    ) -> Job:
-        """:meth:`create_job`, then start it; ``.wait()`` on the result waits for the pack."""
-        job = self.create_job(
-            source,
-            project=project,
-            scores=scores,
-            name=name,
-            scores_name=scores_name,
-            expected_rows=expected_rows,
-            parameters=parameters,
-            acceptance=acceptance,
-            **params,
-        )
-        return job.start()
+    submit = _then_started(create_job)
 
     def job(self, job_id: str, project: str | None = None) -> Job:
         record = self.call("GET", f"{self.jobs_path(project)}/{quote(job_id, safe='')}")

@@ -243,25 +243,12 @@ def _decoy_cache(args: argparse.Namespace) -> DecoyCache | None:
     return DecoyCache(FolderStore(args.cache_dir or default_cache_dir()))
 
 
+# The options whose names differ from the RunConfig field they set (every other option is named as its field).
+_RENAMED_OPTIONS = {"hard_min_similarity": "hard_min", "hard_max_similarity": "hard_max", "timeout_s": "timeout"}
+
+
 def _config(args: argparse.Namespace) -> RunConfig:
-    return RunConfig(
-        k_decoys=args.k_decoys,
-        seed=args.seed,
-        seed_by=args.seed_by,
-        hard_mode=args.hard_mode,
-        hard_min_similarity=args.hard_min,
-        hard_max_similarity=args.hard_max,
-        q=args.q,
-        margin=args.margin,
-        standardize=args.standardize,
-        max_heavy_atoms=args.max_heavy_atoms,
-        timeout_s=args.timeout,
-        decoy_descriptors=args.decoy_descriptors,
-        score_direction=args.score_direction,
-        min_score_coverage=args.min_score_coverage,
-        decoy_filter=args.decoy_filter,
-        max_rung=args.max_rung,
-    )
+    return RunConfig.from_attributes(args, _RENAMED_OPTIONS)
 
 
 def _columns(args: argparse.Namespace) -> InputColumns:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Literal
 
 from hetero_core.decoys import DECOY_FILTERS, LADDER, DecoyFilter, DecoyParams, HardMode, SeedBy
 from hetero_core.errors import ConfigError
 from hetero_core.molecules import DEFAULT_MAX_HEAVY_ATOMS, Guardrails
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DecoyDescriptors = Literal["full", "fast"]
 ScoreDirection = Literal["higher", "lower"]
@@ -57,6 +60,14 @@ class RunConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+
+    @classmethod
+    def from_attributes(cls, source: object, renamed: Mapping[str, str] | None = None) -> RunConfig:
+        """Every parameter read from ``source``'s attribute of the same name, or of the name ``renamed`` maps it to:
+        the CLI's parsed options and the service's job parameters become a config this one way, and a parameter
+        added here that either does not offer fails loudly instead of running on its default."""
+        names = renamed or {}
+        return cls(**{field.name: getattr(source, names.get(field.name, field.name)) for field in fields(cls)})
 
     @property
     def decoy_params(self) -> DecoyParams:

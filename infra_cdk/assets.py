@@ -86,12 +86,12 @@ class AssetPaths:
             ignore_mode=cdk.IgnoreMode.DOCKER,
         )
 
-    def worker_container_image(self) -> ecs.ContainerImage:
-        # Same directory, file, ignore rules and platform as the functions: one image asset, built once.
+    def worker_container_image(self, target: str = contract.FULL_IMAGE_TARGET) -> ecs.ContainerImage:
+        # Same directory, file, ignore rules and platform as the functions: one image asset per target.
         return ecs.ContainerImage.from_asset(
             str(self.repo_root),
             file=WORKER_DOCKERFILE,
-            target=contract.FULL_IMAGE_TARGET,
+            target=target,
             platform=ecr_assets.Platform.LINUX_AMD64,
             exclude=list(WORKER_EXCLUDE),
             ignore_mode=cdk.IgnoreMode.DOCKER,

@@ -197,7 +197,7 @@ class Compute(Construct):
                 environment=base_env,
             )
             nag.acknowledge(self.functions[spec.name], "AwsSolutions-L1", "lambda-runtime")
-        self.cluster, self.task_definition, self.task_role = self._fargate_worker(assets)
+        self.cluster, self.task_definition, self.chunk_task_definition, self.task_role = self._fargate_worker(assets)
 
     def _role_and_logs(self, spec: FunctionSpec) -> tuple[iam.Role, logs.LogGroup]:
         """A function's own role (no managed policy) and encrypted log group, which it alone may write."""
@@ -256,7 +256,11 @@ class Compute(Construct):
             )
         return vpc
 
-    def _fargate_worker(self, assets: AssetPaths) -> tuple[ecs.Cluster, ecs.FargateTaskDefinition, iam.Role]:
+    def _fargate_worker(
+        self, assets: AssetPaths
+    ) -> tuple[ecs.Cluster, ecs.FargateTaskDefinition, ecs.FargateTaskDefinition, iam.Role]:
+        """The cluster and two task definitions of one role: the full image for the finalize of very large jobs
+        and the lean ``chunk`` image (226 MB less to pull at every start-up, docs/cost.md) for the chunk tasks."""
         # FARGATE_SPOT and FARGATE on the cluster: large jobs' chunk tasks ask for Spot in the state machine and fall
         # back to on-demand Fargate there (a capacity provider strategy cannot fall back by itself).
         cluster = ecs.Cluster(
@@ -269,13 +273,44 @@ class Compute(Construct):
         task_role = nag.service_role(
             self, "FargateWorkerRole", "ecs-tasks.amazonaws.com", "HETERO-2 Fargate worker task"
         )
+        log_group = self._log_group("FargateWorkerLogs")
+        self.log_groups["FargateWorker"] = log_group
+        task_definition = self._task_definition(
+            "WorkerTask", assets, task_role, log_group, (FARGATE_CPU, FARGATE_MEMORY_MIB), contract.FULL_IMAGE_TARGET
+        )
+        execution_role = task_definition.execution_role
+        if execution_role is not None:
+            nag.acknowledge_wildcard(execution_role, "*", "ecr-auth-token")
+        chunk_task = self._task_definition(
+            "ChunkTask",
+            assets,
+            task_role,
+            log_group,
+            (sizing.FARGATE_CHUNK_CPU, sizing.FARGATE_CHUNK_MEMORY_MIB),
+            contract.CHUNK_IMAGE_TARGET,
+            execution_role=execution_role,
+        )
+        return cluster, task_definition, chunk_task, task_role
+
+    def _task_definition(
+        self,
+        name: str,
+        assets: AssetPaths,
+        task_role: iam.Role,
+        log_group: logs.LogGroup,
+        size: tuple[int, int],
+        target: str,
+        execution_role: iam.IRole | None = None,
+    ) -> ecs.FargateTaskDefinition:
+        cpu, memory = size
         task_definition = ecs.FargateTaskDefinition(
             self,
-            "WorkerTask",
-            cpu=FARGATE_CPU,
-            memory_limit_mib=FARGATE_MEMORY_MIB,
-            ephemeral_storage_gib=50,
+            name,
+            cpu=cpu,
+            memory_limit_mib=memory,
+            ephemeral_storage_gib=50 if target == contract.FULL_IMAGE_TARGET else None,
             task_role=task_role,
+            execution_role=execution_role,
             runtime_platform=ecs.RuntimePlatform(
                 cpu_architecture=ecs.CpuArchitecture.X86_64
                 if sizing.ARCHITECTURE == "x86_64"
@@ -283,8 +318,6 @@ class Compute(Construct):
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
         )
-        log_group = self._log_group("FargateWorkerLogs")
-        self.log_groups["FargateWorker"] = log_group
         environment = {
             key: value
             for key, value in self.worker_env.items()
@@ -293,15 +326,14 @@ class Compute(Construct):
         task_definition.add_container(
             contract.WORKER_CONTAINER_NAME,
             container_name=contract.WORKER_CONTAINER_NAME,
-            image=assets.worker_container_image(),
+            image=assets.worker_container_image(target),
             # The image's ENTRYPOINT is the Lambda runtime bootstrap: replace it, and the CMD, explicitly.
             entry_point=list(contract.FARGATE_WORKER_COMMAND[:1]),
             command=list(contract.FARGATE_WORKER_COMMAND[1:]),
             environment=environment,
-            logging=ecs.LogDriver.aws_logs(stream_prefix="worker", log_group=log_group),
+            logging=ecs.LogDriver.aws_logs(
+                stream_prefix="worker" if target == contract.FULL_IMAGE_TARGET else target, log_group=log_group
+            ),
         )
         nag.acknowledge(task_definition, "AwsSolutions-ECS2", "ecs-environment")
-        execution_role = task_definition.execution_role
-        if execution_role is not None:
-            nag.acknowledge_wildcard(execution_role, "*", "ecr-auth-token")
-        return cluster, task_definition, task_role
+        return task_definition

@@ -55,6 +55,7 @@ SUB_MARK_FAILED: Final = "MarkFailedFunctionArn"
 SUB_BUCKET: Final = "ArtifactBucket"
 SUB_CLUSTER: Final = "EcsClusterArn"
 SUB_TASK_DEFINITION: Final = "WorkerTaskDefinitionArn"
+SUB_CHUNK_TASK_DEFINITION: Final = "ChunkTaskDefinitionArn"  # the lean image, 1 vCPU / 2 GB: chunk tasks
 SUB_CONTAINER: Final = "WorkerContainerName"
 ASL_SUBSTITUTIONS: Final = (
     SUB_PLAN,
@@ -64,6 +65,7 @@ ASL_SUBSTITUTIONS: Final = (
     SUB_BUCKET,
     SUB_CLUSTER,
     SUB_TASK_DEFINITION,
+    SUB_CHUNK_TASK_DEFINITION,
     SUB_CONTAINER,
 )
 

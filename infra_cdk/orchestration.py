@@ -73,6 +73,7 @@ class Orchestration(Construct):
                 contract.SUB_BUCKET: data.bucket.bucket_name,
                 contract.SUB_CLUSTER: compute.cluster.cluster_arn,
                 contract.SUB_TASK_DEFINITION: compute.task_definition.task_definition_arn,
+                contract.SUB_CHUNK_TASK_DEFINITION: compute.chunk_task_definition.task_definition_arn,
                 contract.SUB_CONTAINER: contract.WORKER_CONTAINER_NAME,
             },
             role=self.role,
@@ -113,12 +114,12 @@ class Orchestration(Construct):
         )
         data.grant_data_keys(role)
         data.grant_platform_key(role)
-        # ecs:runTask.sync: run the worker task, follow it, stop it on abort.
+        # ecs:runTask.sync: run the worker tasks (finalize, chunks), follow them, stop them on abort.
         task_definition = compute.task_definition
         nag.add_statement(
             role,
             actions=["ecs:RunTask"],
-            resources=[task_definition.task_definition_arn],
+            resources=[task_definition.task_definition_arn, compute.chunk_task_definition.task_definition_arn],
             conditions={"ArnEquals": {"ecs:cluster": compute.cluster.cluster_arn}},
         )
         tasks = stack.format_arn(

@@ -126,19 +126,21 @@ def authorize(
             raise not_found(f"project {project}")
     caller = Caller(principal, org_role, project_role, _source_ip(app), request_id(app))
     if not allowed(permission, org_role, project_role, shared_job=shared):
-        refusals.record_refusal(
-            svc.context,
-            org,
-            actor=principal.user,
-            action=audit_action or audit_log.ACCESS_DENIED,
-            target=audit_target or org,
-            source_ip=caller.source_ip,
-            request_id=caller.request_id,
-            status=403,
-            permission=permission.value,
+        record_refusal(
+            caller, audit_action or audit_log.ACCESS_DENIED, audit_target or org, 403, permission=permission.value
         )
         raise ApiError(403, "forbidden", f"your role does not allow {permission.value}")
     return caller
+
+
+def authorize_job_action(
+    app: APIGatewayRestResolver | Router, permission: Permission, ref: JobRef, action: str, detail: str | None = None
+) -> tuple[Caller, str]:
+    """:func:`authorize` for an action on one job, and the action's audit target (the job, or ``job/detail``); a
+    refusal is audited as ``action`` on that same target."""
+    target = audit_log.job_target(ref) + (f"/{detail}" if detail else "")
+    caller = authorize(app, permission, ref.org, ref.project, audit_action=action, audit_target=target)
+    return caller, target
 
 
 def _shared_with_caller(
@@ -218,17 +220,24 @@ def _probe(
 
 def refused_as_missing(app: APIGatewayRestResolver | Router, caller: Caller, target: str, what: str) -> ApiError:
     """The 404 for something the caller may not learn exists (audited like any hidden-resource probe)."""
+    record_refusal(caller, audit_log.ACCESS_DENIED, target, 404)
+    return not_found(what)
+
+
+def record_refusal(caller: Caller, action: str, target: str, status: int, **details: Any) -> None:
+    """One refused request of a signed-in member, audited in their org (rate-limited, never raises:
+    ``refusals.record_refusal``)."""
     refusals.record_refusal(
         services().context,
         caller.org,
         actor=caller.user,
-        action=audit_log.ACCESS_DENIED,
+        action=action,
         target=target,
         source_ip=caller.source_ip,
         request_id=caller.request_id,
-        status=404,
+        status=status,
+        **details,
     )
-    return not_found(what)
 
 
 def header(app: APIGatewayRestResolver | Router, name: str) -> str | None:

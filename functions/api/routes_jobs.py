@@ -10,12 +10,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions.api import models
-from functions.api.deps import Caller, authorize, not_found, record, services
+from functions.api.deps import Caller, authorize, authorize_job_action, not_found, record, record_refusal, services
 from functions.api.errors import ApiError
 from functions.api.idempotency import idempotent
 from functions.api.job_filters import JobFilter
 from functions.api.permissions import Permission
-from functions.service import audit_log, clock, deletion, job_queue, layout, public_keys, refusals
+from functions.service import audit_log, clock, deletion, job_queue, layout, public_keys
 from functions.service.artifacts import PRESIGN_SECONDS
 from functions.service.context import service_context
 from functions.service.errors import (
@@ -243,8 +243,7 @@ def _start_route(
     org: str, project: str, job: str, action: str, expected: frozenset[JobState]
 ) -> tuple[dict[str, Any], int]:
     ref = JobRef(org, project, job)
-    target = audit_log.job_target(ref)
-    caller = authorize(router, Permission.JOB_SUBMIT, org, project, audit_action=action, audit_target=target)
+    caller, _ = authorize_job_action(router, Permission.JOB_SUBMIT, ref, action)
     return idempotent(router, action, caller, {"job": job}, lambda: _start(caller, ref, action, expected))
 
 
@@ -275,10 +274,7 @@ def reproduce(
     org: models.OrgId, project: models.ProjectId, job: models.JobId, body: models.ReproduceRequest
 ) -> tuple[dict[str, Any], int]:
     original = JobRef(org, project, job)
-    target = audit_log.job_target(original)
-    caller = authorize(
-        router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_REPRODUCE, audit_target=target
-    )
+    caller, target = authorize_job_action(router, Permission.JOB_SUBMIT, original, audit_log.JOB_REPRODUCE)
 
     def action() -> tuple[dict[str, Any], int]:
         started = _begun(
@@ -301,11 +297,8 @@ def reproduce(
     responses=models.responses(200, models.JobOut, 403, 409),
 )
 def cancel(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> models.JobOut:
-    target = audit_log.job_target(JobRef(org, project, job))
-    caller = authorize(
-        router, Permission.JOB_SUBMIT, org, project, audit_action=audit_log.JOB_CANCEL, audit_target=target
-    )
     ref = JobRef(org, project, job)
+    caller, target = authorize_job_action(router, Permission.JOB_SUBMIT, ref, audit_log.JOB_CANCEL)
     _job(ref)
     try:
         cancel_job(services().context, ref)
@@ -389,27 +382,14 @@ def _artifact_url(ref: JobRef, artifact: str, expires_in: int) -> str:
 def share(
     org: models.OrgId, project: models.ProjectId, job: models.JobId, body: models.ShareRequest
 ) -> tuple[dict[str, Any], int]:
-    target = f"{audit_log.job_target(JobRef(org, project, job))}/{body.artifact}"
-    caller = authorize(
-        router, Permission.JOB_READ, org, project, audit_action=audit_log.PACK_SHARE, audit_target=target
-    )
-
+    ref = JobRef(org, project, job)
+    caller, target = authorize_job_action(router, Permission.JOB_READ, ref, audit_log.PACK_SHARE, body.artifact)
     if not services().context.directory.get_org(org).external_sharing:
-        refusals.record_refusal(
-            services().context,
-            org,
-            actor=caller.user,
-            action=audit_log.PACK_SHARE,
-            target=target,
-            source_ip=caller.source_ip,
-            request_id=caller.request_id,
-            status=403,
-            recipient=body.recipient,
-        )
+        record_refusal(caller, audit_log.PACK_SHARE, target, 403, recipient=body.recipient)
         raise ApiError(403, "external_sharing_disabled", "links for people outside the org are off for this org")
 
     def action() -> tuple[dict[str, Any], int]:
-        url = _artifact_url(JobRef(org, project, job), body.artifact, body.expires_in)
+        url = _artifact_url(ref, body.artifact, body.expires_in)
         record(caller, audit_log.PACK_SHARE, target, recipient=body.recipient, expires_in=body.expires_in)
         return models.DownloadUrl(artifact=body.artifact, url=url, expires_in=body.expires_in).model_dump(), 201
 
@@ -422,12 +402,10 @@ def share(
     responses=models.responses(200, models.Deleted, 403, 409),
 )
 def delete_job(org: models.OrgId, project: models.ProjectId, job: models.JobId) -> models.Deleted:
-    target = audit_log.job_target(JobRef(org, project, job))
-    caller = authorize(
-        router, Permission.JOB_DELETE, org, project, audit_action=audit_log.JOB_DELETE, audit_target=target
-    )
+    ref = JobRef(org, project, job)
+    caller, target = authorize_job_action(router, Permission.JOB_DELETE, ref, audit_log.JOB_DELETE)
     try:
-        deleted = deletion.delete_job(services().context, JobRef(org, project, job))
+        deleted = deletion.delete_job(services().context, ref)
     except JobNotFoundError as exc:
         raise not_found(f"job {job}") from exc
     except StateConflictError as exc:

@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from functions.api import models
-from functions.api.deps import authorize, not_found, record, services
+from functions.api.deps import authorize, authorize_job_action, not_found, record, services
 from functions.api.errors import ApiError
 from functions.api.permissions import Permission
 from functions.api.routes_jobs import job_out
@@ -38,10 +38,7 @@ def share_with_member(
     org: models.OrgId, project: models.ProjectId, job: models.JobId, body: models.JobShareCreate
 ) -> tuple[dict[str, Any], int]:
     ref = JobRef(org, project, job)
-    target = audit_log.job_target(ref)
-    caller = authorize(
-        router, Permission.JOB_SHARE, org, project, audit_action=audit_log.JOB_SHARE, audit_target=target
-    )
+    caller, target = authorize_job_action(router, Permission.JOB_SHARE, ref, audit_log.JOB_SHARE)
     if body.user == caller.user:
         raise ApiError(400, "share_with_yourself", "you see this job already; name another member")
     try:
@@ -69,10 +66,7 @@ def list_shares(org: models.OrgId, project: models.ProjectId, job: models.JobId)
 )
 def unshare(org: models.OrgId, project: models.ProjectId, job: models.JobId, user: models.UserId) -> models.Deleted:
     ref = JobRef(org, project, job)
-    target = audit_log.job_target(ref)
-    caller = authorize(
-        router, Permission.JOB_SHARE, org, project, audit_action=audit_log.JOB_UNSHARE, audit_target=target
-    )
+    caller, target = authorize_job_action(router, Permission.JOB_SHARE, ref, audit_log.JOB_UNSHARE)
     try:
         services().context.jobs.get(ref)
     except JobNotFoundError as exc:

@@ -40,9 +40,9 @@ DEMO_ORG = "demo"
 DEMO_USER = "demo-admin"
 DEMO_PROJECT = "demo-project"
 TOKEN_HOURS = 12
-# `hetero2 serve`'s chunks: about a quarter second of work, at least 5 rows (the README's 44 drugs at k = 20 are
-# 5 chunks), so that the dashboard's and `wait()`'s progress moves; a deployment uses ~150 s chunks.
-LOCAL_CHUNK_SECONDS = 0.25
+# `hetero2 serve`'s chunks: about an eighth of a second of work, at least 5 rows (the README's 44 drugs at k = 20 are
+# 5 chunks of 10), so that the dashboard's and `wait()`'s progress moves; a deployment uses ~150 s chunks.
+LOCAL_CHUNK_SECONDS = 0.12
 LOCAL_MIN_CHUNK_ROWS = 5
 
 

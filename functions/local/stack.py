@@ -125,6 +125,7 @@ def provision(session: Any, region: str, names: Names = Names(), max_concurrency
             "ArtifactBucket": names.bucket,
             "EcsClusterArn": f"arn:aws:ecs:{region}:{ACCOUNT}:cluster/hetero2",
             "WorkerTaskDefinitionArn": f"arn:aws:ecs:{region}:{ACCOUNT}:task-definition/hetero2-worker:1",
+            "ChunkTaskDefinitionArn": f"arn:aws:ecs:{region}:{ACCOUNT}:task-definition/hetero2-chunk:1",
             "WorkerContainerName": "worker",
         }
     )

@@ -19,7 +19,7 @@ import os
 import pickle
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -300,11 +300,7 @@ def _config(
         changes["seed"] = seed
     if score_direction is not None:
         changes["score_direction"] = score_direction
-    return RunConfig(**{**_fields(base), **changes}) if changes else base
-
-
-def _fields(config: RunConfig) -> dict[str, Any]:
-    return {name: getattr(config, name) for name in RunConfig.__dataclass_fields__}
+    return replace(base, **changes) if changes else base
 
 
 def _molecules_file(molecules: object, path: Path, columns: InputColumns) -> Path:

@@ -24,8 +24,9 @@ import json
 import math
 import re
 import zlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hetero_core.errors import ScoresFileError
 from hetero_core.hashing import file_sha256, smiles_hash
@@ -53,10 +54,13 @@ _EXPECTED_SUFFIXES = ".json (hetero_scores.v1), .csv, .csv.gz or .parquet (heter
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 _PARQUET_BATCH_ROWS = 65_536
 
+_Key = TypeVar("_Key")
+
 # One shared object for the default weight, so a million unweighted rows hold no extra floats.
 _DEFAULT_WEIGHT = 1.0
 
 
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class ExternalScores:
     """The customer's scores, looked up per molecule; implements the ``Scorer`` protocol.
 
@@ -71,74 +75,50 @@ class ExternalScores:
 
     name = "external"
 
-    def __init__(
-        self,
-        *,
-        schema_version: str,
-        source_path: str,
-        sha256: str,
-        n_rows: int,
-        originals: dict[str, tuple[bytes, ScoredItem]] | None = None,
-        decoys: dict[tuple[str, bytes], ScoredItem] | None = None,
-        shared_original: ScoredItem | None = None,
-        decoys_by_hash: dict[bytes, ScoredItem] | None = None,
-    ) -> None:
-        self._schema_version = schema_version
-        self._source_path = source_path
-        self._sha256 = sha256
-        self._n_rows = n_rows
-        self._originals = originals if originals is not None else {}
-        self._decoys = decoys if decoys is not None else {}
-        self._shared_original = shared_original
-        self._decoys_by_hash = decoys_by_hash if decoys_by_hash is not None else {}
-
-    @property
-    def schema_version(self) -> str:
-        """``hetero_scores.v1`` or ``hetero_scores.v2``."""
-        return self._schema_version
-
-    @property
-    def source_path(self) -> str:
-        """The path the scores were read from, as given to the loader."""
-        return self._source_path
-
-    @property
-    def sha256(self) -> str:
-        """Hex sha256 of the file's bytes as stored (compressed bytes for .csv.gz), for the manifest."""
-        return self._sha256
-
-    @property
-    def n_rows(self) -> int:
-        """Data rows read (v2, blank lines excluded) or score entries read (v1: original + decoys)."""
-        return self._n_rows
+    schema_version: str
+    """``hetero_scores.v1`` or ``hetero_scores.v2``."""
+    source_path: str
+    """The path the scores were read from, as given to the loader."""
+    sha256: str
+    """Hex sha256 of the file's bytes as stored (compressed bytes for .csv.gz), for the manifest."""
+    n_rows: int
+    """Data rows read (v2, blank lines excluded) or score entries read (v1: original + decoys)."""
+    originals: dict[str, tuple[bytes, ScoredItem]] = field(default_factory=dict)
+    """v2: molecule id -> (the original's hash, its score)."""
+    decoys: dict[tuple[str, bytes], ScoredItem] = field(default_factory=dict)
+    """v2: (molecule id, decoy hash) -> its score."""
+    shared_original: ScoredItem | None = None
+    """v1: the one original score of every molecule."""
+    decoys_by_hash: dict[bytes, ScoredItem] = field(default_factory=dict)
+    """v1: decoy hash -> its score."""
 
     @property
     def n_original_entries(self) -> int:
         """Originals that carry a score (v1: 1, the shared original)."""
-        if self._schema_version == SCHEMA_V1:
-            return 0 if self._shared_original is None else 1
-        return len(self._originals)
+        if self.schema_version == SCHEMA_V1:
+            return 0 if self.shared_original is None else 1
+        return len(self.originals)
 
     @property
     def n_decoy_entries(self) -> int:
         """Decoys that carry a score."""
-        if self._schema_version == SCHEMA_V1:
-            return len(self._decoys_by_hash)
-        return len(self._decoys)
+        if self.schema_version == SCHEMA_V1:
+            return len(self.decoys_by_hash)
+        return len(self.decoys)
 
     def score(self, request: ScoreRequest) -> ScoreResult:
         """Look the molecule up; anything not in the file is ``None`` (no score), never a default."""
-        if self._schema_version == SCHEMA_V1:
-            by_hash = self._decoys_by_hash
+        if self.schema_version == SCHEMA_V1:
+            by_hash = self.decoys_by_hash
             return ScoreResult(
-                original=self._shared_original,
+                original=self.shared_original,
                 decoys=[by_hash.get(bytes.fromhex(decoy.hash)) for decoy in request.decoys],
             )
         molecule_id = request.molecule_id
-        decoys = self._decoys
+        decoys = self.decoys
         # The original is matched by id AND structure: a file scored for another molecule under the same id
         # must not lend it its score (the row then SKIPs as missing_scores).
-        entry = self._originals.get(molecule_id)
+        entry = self.originals.get(molecule_id)
         original = entry[1] if entry is not None and entry[0] == bytes.fromhex(request.original.hash) else None
         return ScoreResult(
             original=original,
@@ -151,29 +131,25 @@ class ExternalScores:
         v1 decoys are keyed by hash alone, so a v1 subset keeps every decoy entry.
         """
         wanted = set(molecule_ids)
-        return ExternalScores(
-            schema_version=self._schema_version,
-            source_path=self._source_path,
-            sha256=self._sha256,
-            n_rows=self._n_rows,
-            originals={i: entry for i, entry in self._originals.items() if i in wanted},
-            decoys={key: item for key, item in self._decoys.items() if key[0] in wanted},
-            shared_original=self._shared_original,
-            decoys_by_hash=dict(self._decoys_by_hash),
+        return replace(
+            self,
+            originals={i: entry for i, entry in self.originals.items() if i in wanted},
+            decoys={key: item for key, item in self.decoys.items() if key[0] in wanted},
+            decoys_by_hash=dict(self.decoys_by_hash),
         )
 
     def to_portable(self) -> dict[str, Any]:
         """A JSON-able form (hashes as hex) for shipping a chunk's scores between processes or machines."""
-        shared = self._shared_original
+        shared = self.shared_original
         return {
-            "schema_version": self._schema_version,
-            "source_path": self._source_path,
-            "sha256": self._sha256,
-            "n_rows": self._n_rows,
-            "originals": [[i, h.hex(), it.score, it.weight] for i, (h, it) in sorted(self._originals.items())],
-            "decoys": [[i, h.hex(), it.score, it.weight] for (i, h), it in sorted(self._decoys.items())],
+            "schema_version": self.schema_version,
+            "source_path": self.source_path,
+            "sha256": self.sha256,
+            "n_rows": self.n_rows,
+            "originals": [[i, h.hex(), it.score, it.weight] for i, (h, it) in sorted(self.originals.items())],
+            "decoys": [[i, h.hex(), it.score, it.weight] for (i, h), it in sorted(self.decoys.items())],
             "shared_original": None if shared is None else [shared.score, shared.weight],
-            "decoys_by_hash": [[h.hex(), it.score, it.weight] for h, it in sorted(self._decoys_by_hash.items())],
+            "decoys_by_hash": [[h.hex(), it.score, it.weight] for h, it in sorted(self.decoys_by_hash.items())],
         }
 
     @classmethod
@@ -192,8 +168,8 @@ class ExternalScores:
 
     def __repr__(self) -> str:
         return (
-            f"ExternalScores(schema_version={self._schema_version!r}, source_path={self._source_path!r}, "
-            f"n_rows={self._n_rows}, n_original_entries={self.n_original_entries}, "
+            f"ExternalScores(schema_version={self.schema_version!r}, source_path={self.source_path!r}, "
+            f"n_rows={self.n_rows}, n_original_entries={self.n_original_entries}, "
             f"n_decoy_entries={self.n_decoy_entries})"
         )
 
@@ -287,26 +263,22 @@ class _V2Builder:
         molecule_id = self._ids.setdefault(molecule_id, molecule_id)
         item = None if score is None else ScoredItem(score, weight)
         if role == ROLE_ORIGINAL:
-            first = self._original_at.setdefault(molecule_id, number)
-            if first != number:
-                raise self.error(
-                    number,
-                    f"second original row for molecule_id {molecule_id!r} (first on {self.unit} {first})",
-                    expected="one original row per molecule_id",
-                )
+            what = f"second original row for molecule_id {molecule_id!r}"
+            self._first_seen(self._original_at, molecule_id, number, what, "one original row per molecule_id")
             if item is not None:
                 self.originals[molecule_id] = (bytes.fromhex(digest), item)
             return
         key = (molecule_id, bytes.fromhex(digest))
-        first = self._decoy_at.setdefault(key, number)
-        if first != number:
-            raise self.error(
-                number,
-                f"duplicate decoy row for molecule_id {molecule_id!r} and hash {digest} (first on {self.unit} {first})",
-                expected="each (molecule_id, role, hash) once",
-            )
+        what = f"duplicate decoy row for molecule_id {molecule_id!r} and hash {digest}"
+        self._first_seen(self._decoy_at, key, number, what, "each (molecule_id, role, hash) once")
         if item is not None:
             self.decoys[key] = item
+
+    def _first_seen(self, seen: dict[_Key, int], key: _Key, number: int, what: str, expected: str) -> None:
+        """Refuse a second row for ``key``, naming the line (or row) of the first."""
+        first = seen.setdefault(key, number)
+        if first != number:
+            raise self.error(number, f"{what} (first on {self.unit} {first})", expected=expected)
 
     def finish(self, source_path: Path, sha256: str) -> ExternalScores:
         if self.n_rows == 0:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aws_cdk import assertions
 
 from functions.scim.paths import SCIM_BASE_PATH
+from functions.service import deployment as sizing
 from infra_cdk import contract
 from infra_cdk.api import MANAGED_RULE_GROUPS, SCIM_TOKEN_SHAPE, TOKEN_SHAPE
 from infra_cdk.assets import CHUNK_REQUIREMENTS, REPO_ROOT, WORKER_REQUIREMENTS
@@ -60,23 +61,34 @@ def test_every_contract_handler_is_deployed(synthesized: Synthesized, stack: str
     assert set(_functions_by_handler(synthesized, stack)) == ALL_HANDLERS
 
 
-def test_run_chunk_runs_the_lean_image_and_the_rest_share_the_full_one(synthesized: Synthesized, stack: str) -> None:
+def test_run_chunk_and_the_chunk_tasks_run_the_lean_image_and_the_rest_share_the_full_one(
+    synthesized: Synthesized, stack: str
+) -> None:
     functions = _functions_by_handler(synthesized, stack)
     images = {spec.name: json.dumps(functions[spec.handler]["Code"]["ImageUri"]) for spec in WORKER_FUNCTIONS}
-    _, task = _only(synthesized.resources(stack, "AWS::ECS::TaskDefinition"))
-    (container,) = task["Properties"]["ContainerDefinitions"]
-    assert images["Plan"] == images["Finalize"] != images["RunChunk"]
-    assert json.dumps(container["Image"]) != images["RunChunk"]
-    assert container["Name"] == contract.WORKER_CONTAINER_NAME
-    assert (*container["EntryPoint"], *container["Command"]) == contract.FARGATE_WORKER_COMMAND
-    assert container["LogConfiguration"]["LogDriver"] == "awslogs"
-    assert task["Properties"]["RequiresCompatibilities"] == ["FARGATE"]
+    tasks = {
+        (str(task["Properties"]["Cpu"]), str(task["Properties"]["Memory"])): task
+        for task in synthesized.resources(stack, "AWS::ECS::TaskDefinition").values()
+    }
+    finalize_task = tasks.pop((str(sizing.FARGATE_CPU), str(sizing.FARGATE_MEMORY_MIB)))
+    (chunk_task,) = tasks.values()
+    assert (chunk_task["Properties"]["Cpu"], chunk_task["Properties"]["Memory"]) == (
+        str(sizing.FARGATE_CHUNK_CPU),
+        str(sizing.FARGATE_CHUNK_MEMORY_MIB),
+    )
+    image = {}
+    for name, task in (("finalize", finalize_task), ("chunk", chunk_task)):
+        (container,) = task["Properties"]["ContainerDefinitions"]
+        image[name] = json.dumps(container["Image"])
+        assert container["Name"] == contract.WORKER_CONTAINER_NAME
+        assert (*container["EntryPoint"], *container["Command"]) == contract.FARGATE_WORKER_COMMAND
+        assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+        assert task["Properties"]["RequiresCompatibilities"] == ["FARGATE"]
+    assert images["Plan"] == images["Finalize"] == image["finalize"] != images["RunChunk"] == image["chunk"]
     manifest = json.loads((synthesized.outdir / f"{stack}.assets.json").read_text(encoding="utf-8"))
     targets = sorted(image["source"].get("dockerBuildTarget", "") for image in manifest["dockerImages"].values())
-    # the full image is one asset for the functions and the task (same directory, file, target), or two when the
-    # task's platform is spelled and the functions' is not; the chunk image is its own
-    assert targets.count(contract.CHUNK_IMAGE_TARGET) == 1
-    assert set(targets) == {contract.CHUNK_IMAGE_TARGET, contract.FULL_IMAGE_TARGET}
+    # one asset per target: the chunk image for RunChunk and the chunk tasks, the full one for the rest
+    assert targets == sorted([contract.CHUNK_IMAGE_TARGET, contract.FULL_IMAGE_TARGET])
 
 
 def test_worker_image_context_is_the_engine_and_service_only(synthesized: Synthesized, stack: str) -> None:
@@ -376,8 +388,10 @@ def test_dispatchers_may_start_jobs_and_use_the_queue_partition_only(synthesized
 def test_the_worker_cluster_offers_fargate_spot_and_fargate(synthesized: Synthesized, stack: str) -> None:
     (association,) = synthesized.resources(stack, "AWS::ECS::ClusterCapacityProviderAssociations").values()
     assert set(association["Properties"]["CapacityProviders"]) == {"FARGATE", "FARGATE_SPOT"}
-    (definition,) = synthesized.resources(stack, "AWS::ECS::TaskDefinition").values()
-    assert definition["Properties"]["RuntimePlatform"]["CpuArchitecture"] == "X86_64", "Spot runs x86_64 only"
+    definitions = synthesized.resources(stack, "AWS::ECS::TaskDefinition").values()
+    assert len(definitions) == 2  # the finalize task and the chunk tasks
+    for definition in definitions:
+        assert definition["Properties"]["RuntimePlatform"]["CpuArchitecture"] == "X86_64", "Spot runs x86_64 only"
 
 
 def test_each_failure_mode_has_its_alarm(synthesized: Synthesized, stack: str) -> None:
@@ -461,3 +475,24 @@ def test_no_asset_ships_the_local_server(synthesized: Synthesized) -> None:
         assert (folder / "functions" / "handlers" / "fargate_worker.py").is_file()
         assert not (folder / "functions" / "local").exists()
         assert not (folder / "functions" / "local_server.py").exists()
+
+
+def test_the_state_machine_runs_exactly_the_two_worker_task_definitions(synthesized: Synthesized, stack: str) -> None:
+    """RunTask on the finalize task and the chunk tasks, in the worker cluster only; both pass the one task role
+    and the one execution role (the chunk task reuses the finalize task's)."""
+    definitions = set(synthesized.resources(stack, "AWS::ECS::TaskDefinition"))
+    statements = [
+        statement
+        for policy in synthesized.resources(stack, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    (run_task,) = [s for s in statements if s["Action"] == "ecs:RunTask" or s["Action"] == ["ecs:RunTask"]]
+    assert {resource["Ref"] for resource in run_task["Resource"]} == definitions
+    assert "ecs:cluster" in run_task["Condition"]["ArnEquals"]
+    (pass_role,) = [s for s in statements if s["Action"] == "iam:PassRole" or s["Action"] == ["iam:PassRole"]]
+    execution_roles = {
+        task["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]
+        for task in synthesized.resources(stack, "AWS::ECS::TaskDefinition").values()
+    }
+    assert len(execution_roles) == 1
+    assert {resource["Fn::GetAtt"][0] for resource in pass_role["Resource"]} >= execution_roles

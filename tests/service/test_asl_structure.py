@@ -27,6 +27,7 @@ SUBSTITUTIONS = {
     "ArtifactBucket",
     "EcsClusterArn",
     "WorkerTaskDefinitionArn",
+    "ChunkTaskDefinitionArn",
     "WorkerContainerName",
 }
 CHUNK_TASKS = {("/ProcessChunks", "RunChunk"), ("/ProcessChunksOnFargate", "RunChunkOnDemand")}
@@ -164,6 +165,8 @@ def test_large_jobs_run_one_fargate_spot_task_per_chunk_with_an_on_demand_fallba
     assert "States.TaskFailed" in {e for r in on_demand["Retry"] for e in r["ErrorEquals"]}
     for task in (spot, on_demand):
         assert task["Resource"] == "arn:aws:states:::ecs:runTask.sync"
+        # the lean image (no matplotlib, no pyarrow): the chunk tasks' own definition, not the finalize task's
+        assert task["Parameters"]["TaskDefinition"] == "${ChunkTaskDefinitionArn}"
         overrides = task["Parameters"]["Overrides"]
         assert (overrides["Cpu"], overrides["Memory"]) == (
             str(deployment.FARGATE_CHUNK_CPU),
@@ -207,6 +210,7 @@ def test_large_jobs_finalize_on_fargate_then_pass_through_the_finalize_lambda() 
     assert choice["Default"] == "Finalize"
     task = states["FinalizeOnFargate"]
     assert task["Resource"] == "arn:aws:states:::ecs:runTask.sync"
+    assert task["Parameters"]["TaskDefinition"] == "${WorkerTaskDefinitionArn}", "finalize draws plots: the full image"
     (override,) = task["Parameters"]["Overrides"]["ContainerOverrides"]
     assert {"Name": "HETERO2_TASK", "Value": "finalize"} in override["Environment"]
     assert task["Next"] == "Finalize"
