@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import boto3
 
@@ -25,11 +25,25 @@ from functions.service.tenant_keys import TenantKeys
 from functions.service.transient import RETRY_CONFIG
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mypy_boto3_dynamodb import DynamoDBServiceResource
+    from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_stepfunctions import SFNClient
+
+Repository = TypeVar("Repository")
+
+
+def _on_main_table(repository: Callable[[Table], Repository]) -> cached_property[Repository]:
+    """A repository over the deployment's main table (every one but the audit log): built on first use, then kept."""
+
+    def build(ctx: ServiceContext) -> Repository:
+        return repository(ctx.dynamodb.Table(ctx.settings.table))
+
+    return cached_property(build)
 
 
 @dataclass
@@ -61,25 +75,11 @@ class ServiceContext:
     def keys(self) -> TenantKeys:
         return TenantKeys(self.kms, self.settings.kms_alias_prefix)
 
-    @cached_property
-    def jobs(self) -> JobRepository:
-        return JobRepository(self.dynamodb.Table(self.settings.table))
-
-    @cached_property
-    def shares(self) -> JobShares:
-        return JobShares(self.dynamodb.Table(self.settings.table))
-
-    @cached_property
-    def quotas(self) -> QuotaGuard:
-        return QuotaGuard(self.dynamodb.Table(self.settings.table))
-
-    @cached_property
-    def directory(self) -> Directory:
-        return Directory(self.dynamodb.Table(self.settings.table))
-
-    @cached_property
-    def metering(self) -> Metering:
-        return Metering(self.dynamodb.Table(self.settings.table))
+    jobs = _on_main_table(JobRepository)
+    shares = _on_main_table(JobShares)
+    quotas = _on_main_table(QuotaGuard)
+    directory = _on_main_table(Directory)
+    metering = _on_main_table(Metering)
 
     @cached_property
     def audit(self) -> AuditLog:

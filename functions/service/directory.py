@@ -107,27 +107,22 @@ class Directory:
 
     def set_scim_provisioning(self, org: str) -> None:
         """From now on only users with an org record (provisioned by SCIM, or the org's admins) are members."""
-        self._table.update_item(
-            Key=table.org_key(org),
-            UpdateExpression="SET scim_provisioning = :t",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":t": True},
-        )
+        self._set_org_setting(org, "scim_provisioning", True)
 
     def set_external_sharing(self, org: str, enabled: bool) -> None:
-        self._table.update_item(
-            Key=table.org_key(org),
-            UpdateExpression="SET external_sharing = :e",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":e": enabled},
-        )
+        self._set_org_setting(org, "external_sharing", enabled)
 
     def set_retention_days(self, org: str, days: int) -> None:
+        self._set_org_setting(org, "retention_days", days)
+
+    def _set_org_setting(self, org: str, attribute: str, value: bool | int) -> None:
+        """Change one attribute of the org record; a missing org fails the condition rather than being created."""
         self._table.update_item(
             Key=table.org_key(org),
-            UpdateExpression="SET retention_days = :d",
+            UpdateExpression="SET #setting = :value",
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":d": days},
+            ExpressionAttributeNames={"#setting": attribute},
+            ExpressionAttributeValues={":value": value},
         )
 
     def member_role(self, org: Org, user: str) -> OrgRole:
