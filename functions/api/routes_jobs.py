@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -17,7 +17,6 @@ from functions.api.job_filters import JobFilter
 from functions.api.permissions import Permission
 from functions.service import audit_log, clock, deletion, job_queue, layout, public_keys
 from functions.service.artifacts import PRESIGN_SECONDS
-from functions.service.context import service_context
 from functions.service.errors import (
     JobNotFoundError,
     NotFoundError,
@@ -33,6 +32,9 @@ from functions.service.submission import cancel_job, new_job_id, start_submitted
 from functions.service.tenancy import JobRef, ProjectRef
 from hetero_core import layout as pack_layout
 from hetero_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from functions.service.context import ServiceContext
 
 router = Router()
 
@@ -70,7 +72,8 @@ def _parameters(item: dict[str, Any]) -> dict[str, Any]:
     return parameters
 
 
-def job_out(job: JobRecord) -> models.JobOut:
+def job_out(job: JobRecord, context: ServiceContext | None = None) -> models.JobOut:
+    """The API's view of a job record; ``context`` (default: the API's own) answers its queue position."""
     item = job.item
     progress = models.Progress(
         rows_total=int(item.get("rows_total", 0)),
@@ -107,7 +110,7 @@ def job_out(job: JobRecord) -> models.JobOut:
         created_by=item.get("created_by"),
         created_by_name=item.get("created_by_name"),
         shared_with=sorted(str(user) for user in item.get("shared_with", [])),
-        queue_position=job_queue.position(service_context(), job),
+        queue_position=job_queue.position(context or services().context, job),
     )
 
 

@@ -66,7 +66,7 @@ def test_the_counts_are_on_the_job_record_and_in_remote_status(pipeline: Pipelin
     _run(pipeline, job_ref(org_a, "cold"))
     ref = job_ref(org_a, "warm")
     _run(pipeline, ref)
-    out = job_out(pipeline.context.jobs.get(ref))
+    out = job_out(pipeline.context.jobs.get(ref), pipeline.context)
     assert out.progress.decoy_cache.model_dump() == {"hits": N, "misses": 0, "corrupt": 0, "unwritable": 0}
     job = Job(cast("Client", None), out.model_dump())  # describe() reads the record only
     assert f"decoy cache {N} hits, 0 misses, 0 corrupt entries rebuilt" in describe(job)
