@@ -32,8 +32,6 @@ LOG_RETENTION: Final = logs.RetentionDays.ONE_YEAR
 # Lambda must give up before the state machine's 900 s task timeout, so the retry sees a clean timeout.
 CHUNK_TIMEOUT_SECONDS: Final = 870
 ARCHITECTURE: Final = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}[sizing.ARCHITECTURE]
-FARGATE_CPU: Final = sizing.FARGATE_CPU
-FARGATE_MEMORY_MIB: Final = sizing.FARGATE_MEMORY_MIB
 
 
 # How the isolated worker subnets reach AWS (no NAT): gateway endpoints for S3 and DynamoDB, interface endpoints
@@ -100,6 +98,28 @@ CONTROL_PLANE_FUNCTIONS: Final = (
     FunctionSpec("AuditAnchor", contract.AUDIT_ANCHOR_HANDLER, 512, 300, "Sign audit-chain heads into Object Lock"),
     FunctionSpec("Reconcile", contract.RECONCILE_HANDLER, 256, 60, "End and settle a job its execution left behind"),
     FunctionSpec("SiemExport", contract.SIEM_EXPORT_HANDLER, 512, 300, "Audit events to the SIEM export and bus"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskShape:
+    """One Fargate task definition of the worker: size, image target, log stream prefix and scratch disk."""
+
+    name: str
+    cpu: int
+    memory_mib: int
+    image_target: str
+    log_prefix: str
+    storage_gib: int | None = None  # None: Fargate's default (20 GiB)
+
+
+# The finalize of very large jobs (the full image: the report draws plots; 50 GiB for the pack it assembles) and the
+# chunk tasks of large jobs (the lean image RunChunk runs too: 226 MB less to pull at every start-up, docs/cost.md).
+FINALIZE_TASK: Final = TaskShape(
+    "WorkerTask", sizing.FARGATE_CPU, sizing.FARGATE_MEMORY_MIB, contract.FULL_IMAGE_TARGET, "worker", storage_gib=50
+)
+CHUNK_TASK: Final = TaskShape(
+    "ChunkTask", sizing.FARGATE_CHUNK_CPU, sizing.FARGATE_CHUNK_MEMORY_MIB, contract.CHUNK_IMAGE_TARGET, "chunk"
 )
 
 
@@ -259,8 +279,7 @@ class Compute(Construct):
     def _fargate_worker(
         self, assets: AssetPaths
     ) -> tuple[ecs.Cluster, ecs.FargateTaskDefinition, ecs.FargateTaskDefinition, iam.Role]:
-        """The cluster and two task definitions of one role: the full image for the finalize of very large jobs
-        and the lean ``chunk`` image (226 MB less to pull at every start-up, docs/cost.md) for the chunk tasks."""
+        """The cluster and the two task definitions (``FINALIZE_TASK``, ``CHUNK_TASK``) of one task role."""
         # FARGATE_SPOT and FARGATE on the cluster: large jobs' chunk tasks ask for Spot in the state machine and fall
         # back to on-demand Fargate there (a capacity provider strategy cannot fall back by itself).
         cluster = ecs.Cluster(
@@ -275,40 +294,27 @@ class Compute(Construct):
         )
         log_group = self._log_group("FargateWorkerLogs")
         self.log_groups["FargateWorker"] = log_group
-        task_definition = self._task_definition(
-            "WorkerTask", assets, task_role, log_group, (FARGATE_CPU, FARGATE_MEMORY_MIB), contract.FULL_IMAGE_TARGET
-        )
+        task_definition = self._task_definition(FINALIZE_TASK, assets, task_role, log_group)
         execution_role = task_definition.execution_role
         if execution_role is not None:
             nag.acknowledge_wildcard(execution_role, "*", "ecr-auth-token")
-        chunk_task = self._task_definition(
-            "ChunkTask",
-            assets,
-            task_role,
-            log_group,
-            (sizing.FARGATE_CHUNK_CPU, sizing.FARGATE_CHUNK_MEMORY_MIB),
-            contract.CHUNK_IMAGE_TARGET,
-            execution_role=execution_role,
-        )
+        chunk_task = self._task_definition(CHUNK_TASK, assets, task_role, log_group, execution_role=execution_role)
         return cluster, task_definition, chunk_task, task_role
 
     def _task_definition(
         self,
-        name: str,
+        shape: TaskShape,
         assets: AssetPaths,
         task_role: iam.Role,
         log_group: logs.LogGroup,
-        size: tuple[int, int],
-        target: str,
         execution_role: iam.IRole | None = None,
     ) -> ecs.FargateTaskDefinition:
-        cpu, memory = size
         task_definition = ecs.FargateTaskDefinition(
             self,
-            name,
-            cpu=cpu,
-            memory_limit_mib=memory,
-            ephemeral_storage_gib=50 if target == contract.FULL_IMAGE_TARGET else None,
+            shape.name,
+            cpu=shape.cpu,
+            memory_limit_mib=shape.memory_mib,
+            ephemeral_storage_gib=shape.storage_gib,
             task_role=task_role,
             execution_role=execution_role,
             runtime_platform=ecs.RuntimePlatform(
@@ -326,14 +332,12 @@ class Compute(Construct):
         task_definition.add_container(
             contract.WORKER_CONTAINER_NAME,
             container_name=contract.WORKER_CONTAINER_NAME,
-            image=assets.worker_container_image(target),
+            image=assets.worker_container_image(shape.image_target),
             # The image's ENTRYPOINT is the Lambda runtime bootstrap: replace it, and the CMD, explicitly.
             entry_point=list(contract.FARGATE_WORKER_COMMAND[:1]),
             command=list(contract.FARGATE_WORKER_COMMAND[1:]),
             environment=environment,
-            logging=ecs.LogDriver.aws_logs(
-                stream_prefix="worker" if target == contract.FULL_IMAGE_TARGET else target, log_group=log_group
-            ),
+            logging=ecs.LogDriver.aws_logs(stream_prefix=shape.log_prefix, log_group=log_group),
         )
         nag.acknowledge(task_definition, "AwsSolutions-ECS2", "ecs-environment")
         return task_definition
