@@ -132,25 +132,30 @@ def descriptors_key(ref: JobRef) -> str:
     return f"{ref.prefix}{DESCRIPTORS_FILE}"
 
 
+def _chunk_file(ref: JobRef, folder: str, chunk: int, suffix: str) -> str:
+    """A per-chunk object of the job; the number is zero-padded so a listing is in chunk order."""
+    return f"{ref.prefix}{folder}{chunk:06d}{suffix}"
+
+
 def chunk_rows_key(ref: JobRef, chunk: int) -> str:
-    """One chunk's input rows (JSON lines); zero-padded so a listing is in chunk order."""
-    return f"{ref.prefix}{CHUNKS_FOLDER}{chunk:06d}.jsonl"
+    """One chunk's input rows (JSON lines)."""
+    return _chunk_file(ref, CHUNKS_FOLDER, chunk, ".jsonl")
 
 
 def chunk_scores_key(ref: JobRef, chunk: int) -> str:
     """The customer's scores restricted to one chunk's molecules (scores-only jobs)."""
-    return f"{ref.prefix}{CHUNKS_FOLDER}{chunk:06d}.scores.json"
+    return _chunk_file(ref, CHUNKS_FOLDER, chunk, ".scores.json")
 
 
 def chunk_results_key(ref: JobRef, chunk: int) -> str:
     """A worker's share of the pack for one chunk (slices and partial metrics, ``hetero_chunk_share.v1``), written
     last; its absence is how finalize knows the chunk failed."""
-    return f"{ref.prefix}{RESULTS_FOLDER}{chunk:06d}.share.json"
+    return _chunk_file(ref, RESULTS_FOLDER, chunk, ".share.json")
 
 
 def chunk_data_key(ref: JobRef, chunk: int) -> str:
     """The chunk's slices of summary.csv and decoys.csv: deflate segments and text, joined by finalize in S3."""
-    return f"{ref.prefix}{RESULTS_FOLDER}{chunk:06d}.slices"
+    return _chunk_file(ref, RESULTS_FOLDER, chunk, ".slices")
 
 
 def map_results_prefix(ref: JobRef) -> str:
