@@ -154,7 +154,15 @@ def submit(
         store.put_bytes(layout.input_key(ref, scores[0]), scores[1])
     start_job(ctx, ref)
     # A concurrent start's dispatch may have admitted this job and still be starting its execution: wait for the ARN.
-    deadline = time.monotonic() + 60
-    while not (arn := ctx.jobs.get(ref).get("execution_arn")) and time.monotonic() < deadline:
+    return execution_when_started(ctx, ref, 60.0)
+
+
+def execution_when_started(ctx: ServiceContext, ref: JobRef, timeout: float) -> str:
+    """The job's execution ARN once a dispatcher has started it (a queued job waits for its slot first)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        arn = ctx.jobs.get(ref).get("execution_arn")
+        if arn:
+            return str(arn)
         time.sleep(0.05)
-    return str(arn)
+    raise TimeoutError(f"job {ref.job} never started")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +13,7 @@ from functions.service.context import ServiceContext, reset_service_context
 from functions.service.jobs import JobState, job_key
 from functions.service.submission import start_submitted
 from tests.service.conftest import job_ref, make_org
+from tests.service.harness import execution_when_started
 from tests.service.molecules import distinct_molecules, input_csv
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def test_a_burst_of_twelve_starts_against_five_slots(pipeline: PipelineHarness) 
 
     deadline = 600.0
     for ref in refs:
-        execution = _execution_when_started(ctx, ref, deadline)
+        execution = execution_when_started(ctx, ref, deadline)
         assert pipeline.wait(execution, timeout=deadline)["status"] == "SUCCEEDED", ctx.jobs.get(ref).get("error")
     jobs = {ref.job: ctx.jobs.get(ref) for ref in refs}
     assert {job: record.state for job, record in jobs.items()} == dict.fromkeys(jobs, JobState.SUCCEEDED)
@@ -101,13 +101,3 @@ def test_a_burst_of_twelve_starts_against_five_slots(pipeline: PipelineHarness) 
     for org in (paid, trial):
         assert ctx.quotas.status(org, clock.this_month()).running_jobs == 0
     assert ctx.quotas.status(paid, clock.this_month()).molecules_used == 8 * 6
-
-
-def _execution_when_started(ctx: ServiceContext, ref: JobRef, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        arn = ctx.jobs.get(ref).get("execution_arn")
-        if arn:
-            return str(arn)
-        time.sleep(0.1)
-    raise TimeoutError(f"job {ref.job} never started")
