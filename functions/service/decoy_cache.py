@@ -29,6 +29,8 @@ ENTRY_CONTENT_TYPE = "application/octet-stream"
 class OrgDecoyStore:
     """``hetero_core.cache.EntryStore`` over one org's cache prefix."""
 
+    cheap_misses = False  # an absent entry is a GET answered 404: never guess at keys here
+
     def __init__(self, store: ArtifactStore) -> None:
         self._store = store
 

@@ -45,6 +45,10 @@ class EntryStore(Protocol):
     a store that cannot be used raises ``OSError`` (a store over a network wraps its errors in one), which costs
     the cache, never the row. Nothing else is caught, so a molecule's time limit still stops it."""
 
+    # True when reading an absent key costs a stat(), not a request (a folder; an S3 GET answered 404 is a billed
+    # request and a round trip): only then is a key that may not exist worth trying (:meth:`DecoyCache.peek`).
+    cheap_misses: bool
+
     def read(self, key: str) -> bytes | None: ...
 
     def write(self, key: str, data: bytes) -> None: ...
@@ -61,7 +65,10 @@ class DecoyCache:
 
     def peek(self, canonical_smiles: str, molecule_seed: int, config: RunConfig) -> CachedDecoys | None:
         """The stored entry if there is a sound one; never builds, writes or counts (absent, corrupt or unreadable
-        is None, and the caller takes the road that does: :meth:`decoys`)."""
+        is None, and the caller takes the road that does: :meth:`decoys`). A guess at a key, so only on a store whose
+        misses are cheap; elsewhere always None."""
+        if not self.store.cheap_misses:
+            return None
         key = decoy_cache_key(canonical_smiles, molecule_seed, config)
         try:
             data = self.store.read(key)

@@ -39,6 +39,8 @@ class FolderUsage:
 class FolderStore:
     """Entries as files under one folder; picklable (only the path), so pool workers each open their own."""
 
+    cheap_misses = True  # an absent entry is a failed open()
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import traceback
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from rdkit import Chem
 
@@ -206,9 +206,9 @@ def _stage(row: InputRow, config: RunConfig, cache: DecoyCache | None = None) ->
         reason = SkipReason(row.error)
         detail = _READER_DETAILS.get(reason, "")
         return skipped_row(row, reason, detail)
-    served = _served_as_written(row, config, cache) if cache is not None else None
-    if served is not None:
-        prepared, seed, decoy_set = served
+    peeked = _peeked(row, config, cache) if cache is not None else None
+    if peeked is not None and _servable(peeked.entry, config):
+        prepared, seed, decoy_set = CanonicalMolecule(peeked.text, standardized=False), peeked.seed, peeked.entry
         cache_event: str = CacheEvent.HIT
     else:
         canonical = canonical_molecule(row.smiles, config.guardrails)
@@ -216,13 +216,16 @@ def _stage(row: InputRow, config: RunConfig, cache: DecoyCache | None = None) ->
             return skipped_row(row, canonical.reason, canonical.detail)
         prepared = canonical
         seed = _seed(row, config, prepared.canonical_smiles)
-        make = functools.partial(_made_decoys, prepared, seed, config)
-        try:  # a cache hit never parses the canonical SMILES back (CanonicalMolecule.prepared)
-            decoy_set, cache_event = (
-                cache.decoys(prepared.canonical_smiles, seed, config, make) if cache else (make(), "")
-            )
-        except _Unprepared as exc:
-            return skipped_row(row, exc.rejection.reason, exc.rejection.detail)
+        if peeked is not None and peeked.text == prepared.canonical_smiles:  # the entry read above is this one's
+            decoy_set, cache_event = peeked.entry, CacheEvent.HIT
+        else:
+            make = functools.partial(_made_decoys, prepared, seed, config)
+            try:  # a cache hit never parses the canonical SMILES back (CanonicalMolecule.prepared)
+                decoy_set, cache_event = (
+                    cache.decoys(prepared.canonical_smiles, seed, config, make) if cache else (make(), "")
+                )
+            except _Unprepared as exc:
+                return skipped_row(row, exc.rejection.reason, exc.rejection.detail)
     warnings: list[str] = []
     if prepared.standardized:
         warnings.append(Warning_.STANDARDIZED)
@@ -254,25 +257,31 @@ def _seed(row: InputRow, config: RunConfig, canonical_smiles: str) -> int:
     return molecule_seed(config.seed, seed_by=config.seed_by, canonical_smiles=canonical_smiles, molecule_id=row.id)
 
 
-def _served_as_written(
-    row: InputRow, config: RunConfig, cache: DecoyCache
-) -> tuple[CanonicalMolecule, int, CachedDecoys] | None:
-    """A warm row whose input is written as its canonical SMILES, served without RDKit; None takes the full road.
+class _Peeked(NamedTuple):
+    text: str
+    seed: int
+    entry: CachedDecoys
+
+
+def _peeked(row: InputRow, config: RunConfig, cache: DecoyCache) -> _Peeked | None:
+    """The entry stored under the input's own text as if it were a canonical SMILES, if there is one (read once)."""
+    text = row.smiles.strip()
+    if not text or config.guardrails.standardize:  # standardisation can change a molecule: always the full road
+        return None
+    seed = _seed(row, config, text)
+    entry = cache.peek(text, seed, config)
+    return _Peeked(text, seed, entry) if entry is not None else None
+
+
+def _servable(entry: CachedDecoys, config: RunConfig) -> bool:
+    """A warm row whose input is written as its canonical SMILES can be served without RDKit.
 
     The entry under the key the input would have as a canonical SMILES exists only if some molecule's canonical
     SMILES is exactly this text, and ``as_written`` says RDKit parses that text and writes it back unchanged: so
     the full road would canonicalise the input to this very SMILES, find this very entry and pass the guardrails
-    (one fragment: an entry is made only for a connected molecule; the heavy atoms: checked here). Standardisation
-    can change a molecule, so it always takes the full road.
+    (one fragment: an entry is made only for a connected molecule; the heavy atoms: checked here).
     """
-    text = row.smiles.strip()
-    if not text or config.guardrails.standardize:
-        return None
-    seed = _seed(row, config, text)
-    entry = cache.peek(text, seed, config)
-    if entry is None or entry.as_written is None or entry.as_written.heavy_atoms > config.guardrails.max_heavy_atoms:
-        return None
-    return CanonicalMolecule(text, standardized=False), seed, entry
+    return entry.as_written is not None and entry.as_written.heavy_atoms <= config.guardrails.max_heavy_atoms
 
 
 def _complete(staged: _Staged, scores: ScoreResult, config: RunConfig) -> RowResult:

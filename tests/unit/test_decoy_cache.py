@@ -399,7 +399,39 @@ def test_an_entry_without_the_as_written_record_takes_the_full_road(
     key = path.name.removesuffix(".entry")
     store.write(key, encode_entry(key, dataclasses.replace(decode_entry(key, path.read_bytes()), as_written=None)))
     calls = _counting_canonical(monkeypatch)
-    warm = [r.to_dict() for r in process_rows(_canonical_rows()[:1], config, make_scorer("random"), DecoyCache(store))]
+    counted = _ReadCounting(tmp_path)
+    cache = DecoyCache(counted)
+    warm = [r.to_dict() for r in process_rows(_canonical_rows()[:1], config, make_scorer("random"), cache)]
     assert calls == [ASPIRIN]
+    assert counted.reads == [key], "the entry read under the input's text is the one the full road needs: once"
     assert warm[0]["decoy_cache"] == "hit"
     assert {**warm[0], "decoy_cache": ""} == {**cold[0], "decoy_cache": ""}
+
+
+class _ReadCounting(FolderStore):
+    """A folder store that records every key read."""
+
+    def __init__(self, root: Path, *, cheap_misses: bool = True) -> None:
+        super().__init__(root)
+        self.cheap_misses = cheap_misses
+        self.reads: list[str] = []
+
+    def read(self, key: str) -> bytes | None:
+        self.reads.append(key)
+        return super().read(key)
+
+
+def test_a_store_whose_misses_are_requests_is_never_read_at_a_guessed_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On S3 a guess that misses is a billed GET and a round trip: such a store is read only at real keys, one read
+    a row, and every row takes RDKit's road (the service's warm chunks as before the as-written shortcut)."""
+    config, rows = RunConfig(k_decoys=5), _canonical_rows()
+    cold = [r.to_dict() for r in process_rows(rows, config, make_scorer("random"), DecoyCache(FolderStore(tmp_path)))]
+    remote = _ReadCounting(tmp_path, cheap_misses=False)
+    calls = _counting_canonical(monkeypatch)
+    warm = [r.to_dict() for r in process_rows(rows, config, make_scorer("random"), DecoyCache(remote))]
+    assert calls == [r.smiles for r in rows]
+    assert len(remote.reads) == len(rows)
+    assert [r["decoy_cache"] for r in warm] == ["hit"] * len(rows)
+    assert [{**r, "decoy_cache": ""} for r in warm] == [{**r, "decoy_cache": ""} for r in cold]
