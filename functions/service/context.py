@@ -2,7 +2,7 @@
 
 boto3 honours ``AWS_ENDPOINT_URL``, which is how the local server points everything at moto. Every client uses
 botocore's standard retry mode (``transient.RETRY_CONFIG``): throttles and 5xx are retried with backoff before any
-handler sees them.
+handler sees them. The S3 client keeps a connection for each request one process sends at once (``S3_CONNECTIONS``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 import boto3
+from botocore.config import Config
 
 from functions.service.artifacts import ArtifactStore
 from functions.service.audit_log import AuditLog
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
 
 Repository = TypeVar("Repository")
 
+# The most S3 requests one process sends at once: compose's parts (artifacts.COMPOSE_THREADS) and the decoy cache's
+# read-ahead (decoy_cache.CACHE_READ_THREADS; a test holds both under it). botocore keeps 10 connections by default:
+# a request past those opens one and throws it away, a new TLS handshake every time.
+S3_CONNECTIONS = 32
+
 
 def _on_main_table(repository: Callable[[Table], Repository]) -> cached_property[Repository]:
     """A repository over the deployment's main table (every one but the audit log): built on first use, then kept."""
@@ -53,7 +59,7 @@ class ServiceContext:
 
     @cached_property
     def s3(self) -> S3Client:
-        return self.session.client("s3", config=RETRY_CONFIG)
+        return self.session.client("s3", config=RETRY_CONFIG.merge(Config(max_pool_connections=S3_CONNECTIONS)))
 
     @cached_property
     def kms(self) -> KMSClient:

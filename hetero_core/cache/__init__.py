@@ -27,6 +27,10 @@ from hetero_core.cache._key import (
     DecoyRecipe,
     decoy_cache_key,
 )
+from hetero_core.cache._readahead import (
+    PendingRead,
+    read_ahead,
+)
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -41,8 +45,10 @@ __all__ = [
     "EntryStore",
     "FolderStore",
     "FolderUsage",
+    "PendingRead",
     "decode_entry",
     "decoy_cache_key",
     "default_cache_dir",
     "encode_entry",
+    "read_ahead",
 ]

@@ -20,6 +20,7 @@ from hetero_core.cache._key import decoy_cache_key
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
+    from hetero_core.cache._readahead import PendingRead
     from hetero_core.config import RunConfig
 
 _log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ class EntryStore(Protocol):
     # True when reading an absent key costs a stat(), not a request (a folder; an S3 GET answered 404 is a billed
     # request and a round trip): only then is a key that may not exist worth trying (:meth:`DecoyCache.peek`).
     cheap_misses: bool
+    # How many reads may be in flight at once ahead of the rows that need them (hetero_core.cache.read_ahead): a
+    # store over a network (S3: 10-50 ms a GET) overlaps its round trips; 0 reads each entry when its row is staged.
+    read_ahead: int
 
     def read(self, key: str) -> bytes | None: ...
 
@@ -77,13 +81,19 @@ class DecoyCache:
             return None
 
     def decoys(
-        self, canonical_smiles: str, molecule_seed: int, config: RunConfig, make: Callable[[], CachedDecoys]
+        self,
+        canonical_smiles: str,
+        molecule_seed: int,
+        config: RunConfig,
+        make: Callable[[], CachedDecoys],
+        pending: PendingRead | None = None,
     ) -> tuple[CachedDecoys, CacheEvent]:
-        """The molecule's decoys from the cache, or from ``make`` (then stored); and what happened."""
+        """The molecule's decoys from the cache, or from ``make`` (then stored); and what happened. ``pending`` is
+        this key's read already started (:func:`read_ahead`): its outcome is judged as a read made here."""
         key = decoy_cache_key(canonical_smiles, molecule_seed, config)
         event = CacheEvent.MISS
         try:
-            data = self.store.read(key)
+            data = pending.result() if pending is not None and pending.key == key else self.store.read(key)
             if data is not None:
                 return decode_entry(key, data), CacheEvent.HIT
         except CorruptEntryError as exc:  # from the checks, or a store that distrusts what it found

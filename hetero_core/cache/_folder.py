@@ -40,6 +40,7 @@ class FolderStore:
     """Entries as files under one folder; picklable (only the path), so pool workers each open their own."""
 
     cheap_misses = True  # an absent entry is a failed open()
+    read_ahead = 0  # a read is a local open(): nothing to overlap
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)

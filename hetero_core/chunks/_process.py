@@ -7,6 +7,7 @@ A row goes prepare → decoys → scores → audit → descriptors. Whatever hap
 from __future__ import annotations
 
 import functools
+import time
 import traceback
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from rdkit import Chem
 
 from hetero_core.audit import AuditResult, audit_molecule
-from hetero_core.cache import AsWritten, CachedDecoy, CachedDecoys, CacheEvent
+from hetero_core.cache import AsWritten, CachedDecoy, CachedDecoys, CacheEvent, decoy_cache_key, read_ahead
 from hetero_core.decoys import DecoySet, format_rejections, generate_decoys, molecule_seed
 from hetero_core.hashing import smiles_hash
 from hetero_core.layout import EXTRA_COLUMN_PREFIX
@@ -36,7 +37,7 @@ from hetero_core.timeouts import time_limit
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
-    from hetero_core.cache import DecoyCache
+    from hetero_core.cache import DecoyCache, PendingRead
     from hetero_core.config import RunConfig
     from hetero_core.scores import ScoreResult
 
@@ -116,20 +117,30 @@ def process_rows(
 
     A scorer with ``score_many`` (a customer's model) is called once for several rows' originals and decoys
     together: rows are staged (decoys made) until their molecules fill a batch, then scored and audited.
+
+    A cache whose store reads over a network (``read_ahead`` > 0: an org's S3 prefix) has the entries of the next
+    rows read while earlier rows are staged (:func:`_known_ahead`); each row still reads its entry once.
     """
+    steps = _known_ahead(rows, config, cache) if cache is not None and cache.store.read_ahead > 0 else _unknown(rows)
     if isinstance(scorer, BatchScorer):
-        yield from _process_batched(rows, config, scorer, cache)
+        yield from _process_batched(steps, config, scorer, cache)
         return
-    for row in rows:
-        yield process_row(row, config, scorer, cache)
+    for row, known in steps:
+        if isinstance(known, RowResult):
+            yield known
+        else:
+            process = functools.partial(_process, row, config, scorer, cache, known)
+            yield _guarded(row, config, process, _spent(known))
 
 
 def process_row(row: InputRow, config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None = None) -> RowResult:
     return _guarded(row, config, lambda: _process(row, config, scorer, cache))
 
 
-def _process(row: InputRow, config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None) -> RowResult:
-    staged = _stage(row, config, cache)
+def _process(
+    row: InputRow, config: RunConfig, scorer: Scorer | None, cache: DecoyCache | None, known: _Known | None = None
+) -> RowResult:
+    staged = _stage(row, config, cache, known)
     if isinstance(staged, RowResult):
         return staged
     if scorer is None:
@@ -138,12 +149,19 @@ def _process(row: InputRow, config: RunConfig, scorer: Scorer | None, cache: Dec
 
 
 def _process_batched(
-    rows: Iterable[InputRow], config: RunConfig, scorer: BatchScorer, cache: DecoyCache | None
+    steps: Iterable[tuple[InputRow, RowResult | _Known | None]],
+    config: RunConfig,
+    scorer: BatchScorer,
+    cache: DecoyCache | None,
 ) -> Iterator[RowResult]:
     pending: list[RowResult | _Staged] = []
     molecules = 0
-    for row in rows:
-        staged = _guarded(row, config, functools.partial(_stage, row, config, cache))
+    for row, known in steps:
+        staged = (
+            known
+            if isinstance(known, RowResult)
+            else _guarded(row, config, functools.partial(_stage, row, config, cache, known), _spent(known))
+        )
         pending.append(staged)
         if isinstance(staged, _Staged):
             molecules += 1 + len(staged.request.decoys)
@@ -151,6 +169,52 @@ def _process_batched(
             yield from _score_staged(pending, config, scorer)
             pending, molecules = [], 0
     yield from _score_staged(pending, config, scorer)
+
+
+def _unknown(rows: Iterable[InputRow]) -> Iterator[tuple[InputRow, None]]:
+    """Rows as they come: each is canonicalised and looked up when it is staged."""
+    for row in rows:
+        yield row, None
+
+
+def _known_ahead(
+    rows: Iterable[InputRow], config: RunConfig, cache: DecoyCache
+) -> Iterator[tuple[InputRow, RowResult | _Known]]:
+    """Rows canonicalised a window ahead of staging, each under its time limit, with their entries being read.
+
+    The cache key needs the canonical SMILES and the molecule's seed, so a row's first half (:func:`_known`, what
+    staging does first anyway) runs when the row enters the window; the time it took is taken off the row's limit
+    for the second half (:func:`_guarded`), so a row has the same budget as when staged in one step.
+    """
+
+    def keyed() -> Iterator[tuple[tuple[InputRow, RowResult | _Known], str | None]]:
+        for row in rows:
+            started = time.monotonic()
+            known = _guarded(row, config, functools.partial(_known, row, config, cache))
+            if isinstance(known, RowResult):
+                yield (row, known), None
+                continue
+            known.spent = time.monotonic() - started
+            key = (
+                None
+                if known.entry is not None
+                else decoy_cache_key(known.canonical.canonical_smiles, known.seed, config)
+            )
+            yield (row, known), key
+
+    for (row, known), pending in read_ahead(cache.store, keyed()):
+        if isinstance(known, _Known):
+            known.pending = pending
+        yield row, known
+
+
+def _spent(known: _Known | None) -> float:
+    """Seconds of a row's time limit its first half took when it ran ahead (:func:`_known_ahead`)."""
+    return known.spent if known is not None else 0.0
+
+
+# The alarm's smallest setting: zero would switch it off, and a row whose first half spent its budget must time out.
+_LEAST_LIMIT_S = 1e-3
 
 
 def _score_staged(pending: list[RowResult | _Staged], config: RunConfig, scorer: BatchScorer) -> Iterator[RowResult]:
@@ -176,10 +240,12 @@ def _score_staged(pending: list[RowResult | _Staged], config: RunConfig, scorer:
             yield _guarded(item.row, config, functools.partial(_complete, item, outcome, config))
 
 
-def _guarded(row: InputRow, config: RunConfig, step: Callable[[], _T]) -> _T | RowResult:
-    """Run one step of a row under its time limit; a timeout or a bug of ours costs the row, never the job."""
+def _guarded(row: InputRow, config: RunConfig, step: Callable[[], _T], spent: float = 0.0) -> _T | RowResult:
+    """Run one step of a row under its time limit (less ``spent``, the seconds an earlier step of the row took);
+    a timeout or a bug of ours costs the row, never the job."""
+    limit = config.timeout_s if config.timeout_s is None else max(config.timeout_s - spent, _LEAST_LIMIT_S)
     try:
-        with time_limit(config.timeout_s, MoleculeTimeout):
+        with time_limit(limit, MoleculeTimeout):
             return step()
     except ScorerFault as fault:  # the customer's model failed on this row: its words, no traceback
         return errored_row(row, ErrorReason.SCORER_ERROR, str(fault))
@@ -201,31 +267,56 @@ class _Staged:
     warnings: list[str]
 
 
-def _stage(row: InputRow, config: RunConfig, cache: DecoyCache | None = None) -> RowResult | _Staged:
+@dataclass(slots=True)
+class _Known:
+    """A row's first half: its canonical molecule and seed (all its cache key needs), its entry when already in
+    hand (peeked), the read of its entry when started ahead, and the seconds the first half took then."""
+
+    canonical: CanonicalMolecule
+    seed: int
+    entry: CachedDecoys | None = None
+    pending: PendingRead | None = None
+    spent: float = 0.0
+
+
+def _known(row: InputRow, config: RunConfig, cache: DecoyCache | None) -> RowResult | _Known:
     if row.error:
         reason = SkipReason(row.error)
         detail = _READER_DETAILS.get(reason, "")
         return skipped_row(row, reason, detail)
     peeked = _peeked(row, config, cache) if cache is not None else None
     if peeked is not None and _servable(peeked.entry, config):
-        prepared, seed, decoy_set = CanonicalMolecule(peeked.text, standardized=False), peeked.seed, peeked.entry
-        cache_event: str = CacheEvent.HIT
+        return _Known(CanonicalMolecule(peeked.text, standardized=False), peeked.seed, peeked.entry)
+    canonical = canonical_molecule(row.smiles, config.guardrails)
+    if isinstance(canonical, Rejection):
+        return skipped_row(row, canonical.reason, canonical.detail)
+    seed = _seed(row, config, canonical.canonical_smiles)
+    # the entry read above under the input's own text is this one's when the text is the canonical SMILES
+    entry = peeked.entry if peeked is not None and peeked.text == canonical.canonical_smiles else None
+    return _Known(canonical, seed, entry)
+
+
+def _stage(
+    row: InputRow, config: RunConfig, cache: DecoyCache | None = None, known: _Known | None = None
+) -> RowResult | _Staged:
+    """A row with its decoys, waiting for scores; ``known`` is its first half when that ran ahead."""
+    if known is None:
+        first = _known(row, config, cache)
+        if isinstance(first, RowResult):
+            return first
+        known = first
+    prepared, seed = known.canonical, known.seed
+    cache_event: str = CacheEvent.HIT
+    if known.entry is not None:
+        decoy_set = known.entry
     else:
-        canonical = canonical_molecule(row.smiles, config.guardrails)
-        if isinstance(canonical, Rejection):
-            return skipped_row(row, canonical.reason, canonical.detail)
-        prepared = canonical
-        seed = _seed(row, config, prepared.canonical_smiles)
-        if peeked is not None and peeked.text == prepared.canonical_smiles:  # the entry read above is this one's
-            decoy_set, cache_event = peeked.entry, CacheEvent.HIT
-        else:
-            make = functools.partial(_made_decoys, prepared, seed, config)
-            try:  # a cache hit never parses the canonical SMILES back (CanonicalMolecule.prepared)
-                decoy_set, cache_event = (
-                    cache.decoys(prepared.canonical_smiles, seed, config, make) if cache else (make(), "")
-                )
-            except _Unprepared as exc:
-                return skipped_row(row, exc.rejection.reason, exc.rejection.detail)
+        make = functools.partial(_made_decoys, prepared, seed, config)
+        try:  # a cache hit never parses the canonical SMILES back (CanonicalMolecule.prepared)
+            decoy_set, cache_event = (
+                cache.decoys(prepared.canonical_smiles, seed, config, make, known.pending) if cache else (make(), "")
+            )
+        except _Unprepared as exc:
+            return skipped_row(row, exc.rejection.reason, exc.rejection.detail)
     warnings: list[str] = []
     if prepared.standardized:
         warnings.append(Warning_.STANDARDIZED)
