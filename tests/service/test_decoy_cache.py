@@ -4,13 +4,18 @@ rebuilt, never used. The counts are on the job record (and so in ``remote status
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+import threading
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from functions.api.routes_jobs import job_out
 from functions.service import layout
-from functions.service.decoy_cache import OrgDecoyStore
+from functions.service.artifacts import COMPOSE_THREADS
+from functions.service.context import S3_CONNECTIONS
+from functions.service.decoy_cache import CACHE_READ_THREADS, OrgDecoyStore
 from functions.service.jobs import CACHE_COUNTERS
 from hetero2_client.cli import describe
 from hetero2_client.job import Job
@@ -20,6 +25,8 @@ from tests.service.harness import PipelineHarness, submit
 from tests.service.molecules import distinct_molecules, input_csv
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from functions.service.tenancy import JobRef
     from hetero2_client.client import Client
 
@@ -33,6 +40,40 @@ def _run(pipeline: PipelineHarness, ref: JobRef) -> dict[str, int]:
     item = pipeline.context.jobs.get(ref).item
     assert int(item["rows_ok"]) == N
     return {name: int(item.get(attribute, 0)) for name, attribute in CACHE_COUNTERS.items()}
+
+
+def _members(pipeline: PipelineHarness, ref: JobRef) -> dict[str, bytes]:
+    """The pack's row tables, which must not depend on the cache."""
+    store = pipeline.context.store(ref.org)
+    return {name: store.get_bytes(layout.pack_prefix(ref) + name) for name in ("summary.csv", "decoys.csv")}
+
+
+@contextmanager
+def _cache_gets(pipeline: PipelineHarness, failing: frozenset[str] = frozenset()) -> Iterator[list[tuple[str, str]]]:
+    """Every GetObject of a decoy cache entry, as (entry file name, thread name); a read of an entry in ``failing``
+    is answered with S3's SlowDown, as botocore raises it once its own retries are spent."""
+    seen: list[tuple[str, str]] = []
+
+    def hook(**kwargs: Any) -> Any:  # an answer (response, parsed) stops the call before it is sent
+        path = str(kwargs["params"]["url_path"])
+        if "/decoy-cache/" not in path:
+            return None
+        name = path.rsplit("/", 1)[-1]
+        seen.append((name, threading.current_thread().name))
+        if name not in failing:
+            return None
+        error = {"Code": "SlowDown", "Message": "Please reduce your request rate."}
+        return AWSResponse("https://s3", 503, HTTPHeaders(), None), {
+            "Error": error,
+            "ResponseMetadata": {"HTTPStatusCode": 503},
+        }
+
+    events = pipeline.context.s3.meta.events
+    events.register("before-call.s3.GetObject", hook)
+    try:
+        yield seen
+    finally:
+        events.unregister("before-call.s3.GetObject", hook)
 
 
 def _entries(pipeline: PipelineHarness, org: str) -> list[str]:
@@ -89,6 +130,38 @@ def test_a_damaged_entry_or_one_not_under_the_orgs_key_is_rebuilt(
     )
     assert _run(pipeline, job_ref(org_a, "heal")) == {"hits": N - 2, "misses": 0, "corrupt": 2, "unwritable": 0}
     assert _run(pipeline, job_ref(org_a, "healed")) == {"hits": N, "misses": 0, "corrupt": 0, "unwritable": 0}
+
+
+def test_a_warm_job_gets_each_rows_entry_once_on_read_ahead_threads_and_writes_the_same_pack_rows(
+    pipeline: PipelineHarness, org_a: str
+) -> None:
+    cold = job_ref(org_a, "cold-pack")
+    _run(pipeline, cold)
+    names = sorted(key.rsplit("/", 1)[-1] for key in _entries(pipeline, org_a))
+    warm = job_ref(org_a, "warm-pack")
+    with _cache_gets(pipeline) as gets:
+        assert _run(pipeline, warm) == {"hits": N, "misses": 0, "corrupt": 0, "unwritable": 0}
+    assert sorted(name for name, _thread in gets) == names, "one GET a warm row, no other key tried"
+    assert all(thread.startswith("decoy-cache-read") for _name, thread in gets)
+    assert _members(pipeline, warm) == _members(pipeline, cold)
+
+
+def test_an_s3_error_on_some_reads_costs_only_those_rows_cache(pipeline: PipelineHarness, org_a: str) -> None:
+    cold = job_ref(org_a, "cold-errors")
+    _run(pipeline, cold)
+    failing = frozenset(sorted(key.rsplit("/", 1)[-1] for key in _entries(pipeline, org_a))[1:3])
+    warm = job_ref(org_a, "warm-errors")
+    with _cache_gets(pipeline, failing) as gets:
+        assert _run(pipeline, warm) == {"hits": N - 2, "misses": 0, "corrupt": 0, "unwritable": 2}
+    assert len(gets) == N
+    assert _members(pipeline, warm) == _members(pipeline, cold)
+    assert _run(pipeline, job_ref(org_a, "after-errors"))["hits"] == N, "the entries themselves were never touched"
+
+
+def test_the_s3_client_keeps_a_connection_for_every_request_sent_at_once(pipeline: PipelineHarness) -> None:
+    config: Any = pipeline.context.s3.meta.config  # botocore-stubs omit Config's pool size and retries
+    assert config.max_pool_connections == S3_CONNECTIONS >= max(COMPOSE_THREADS, CACHE_READ_THREADS)
+    assert config.retries["mode"] == "standard"
 
 
 def test_the_store_refuses_an_entry_not_under_the_orgs_key(pipeline: PipelineHarness, org_a: str) -> None:
