@@ -43,6 +43,11 @@ Repository = TypeVar("Repository")
 S3_CONNECTIONS = 32
 
 
+def s3_client(session: boto3.session.Session) -> S3Client:
+    """The service's S3 client: standard retries, and a pooled connection for each request sent at once."""
+    return session.client("s3", config=RETRY_CONFIG.merge(Config(max_pool_connections=S3_CONNECTIONS)))
+
+
 def _on_main_table(repository: Callable[[Table], Repository]) -> cached_property[Repository]:
     """A repository over the deployment's main table (every one but the audit log): built on first use, then kept."""
 
@@ -59,7 +64,7 @@ class ServiceContext:
 
     @cached_property
     def s3(self) -> S3Client:
-        return self.session.client("s3", config=RETRY_CONFIG.merge(Config(max_pool_connections=S3_CONNECTIONS)))
+        return s3_client(self.session)
 
     @cached_property
     def kms(self) -> KMSClient:
