@@ -19,12 +19,12 @@ if TYPE_CHECKING:
 LATE = ("matplotlib", "pyarrow", "pandas")
 
 
-def _loaded_after(statements: str, *argv: str) -> list[str]:
-    """Run ``statements`` in a new interpreter (``argv`` as its ``sys.argv[1:]``); the LATE modules it loaded."""
+def _loaded_after(statements: str, *argv: str, watch: tuple[str, ...] = LATE) -> list[str]:
+    """Run ``statements`` in a new interpreter (``argv`` as its ``sys.argv[1:]``); which ``watch`` modules it loaded."""
     probe = (
         "import json, sys\n"
         f"{statements}\n"
-        f"print(json.dumps(sorted(m for m in {LATE!r} if m in sys.modules)), file=sys.stderr)\n"
+        f"print(json.dumps(sorted(m for m in {watch!r} if m in sys.modules)), file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True, timeout=120)
     loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
@@ -46,6 +46,11 @@ def test_the_command_line_with_its_plugin_verbs_parses_without_matplotlib() -> N
         "assert {'hetero2_client.cli', 'functions.local.server'} <= set(sys.modules), 'plugin verbs not loaded'"
     )
     assert _loaded_after(statements) == []
+
+
+def test_the_remote_verbs_load_no_chemistry() -> None:
+    """``hetero2 remote`` talks HTTP: it needs the engine's number formatters, not RDKit, NumPy or matplotlib."""
+    assert _loaded_after("import hetero2_client.cli", watch=("rdkit", "numpy", "matplotlib")) == []
 
 
 def test_a_decoys_table_is_written_without_matplotlib(tmp_path: Path) -> None:
