@@ -12,7 +12,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Never, overload
 from urllib.parse import quote
 
 from tqdm import tqdm
@@ -76,6 +76,23 @@ class _WaitBar:
             self._bar.close()
 
 
+class _RecordText:
+    """A read-only attribute of a :class:`Job` that is one field of its record, as text."""
+
+    def __init__(self, field: str) -> None:
+        self._field = field
+
+    @overload
+    def __get__(self, job: None, owner: type[Job]) -> _RecordText: ...
+    @overload
+    def __get__(self, job: Job, owner: type[Job]) -> str: ...
+    def __get__(self, job: Job | None, owner: type[Job]) -> str | _RecordText:
+        return self if job is None else str(job._record[self._field])
+
+    def __set__(self, job: Job, value: Never) -> None:
+        raise AttributeError(f"a job's {self._field} is what the service says; refresh() reads it again")
+
+
 class Job:
     """A job on the service: its last known record, and the verbs that act on it."""
 
@@ -96,21 +113,10 @@ class Job:
         """The job as the API last described it (``JobOut``)."""
         return dict(self._record)
 
-    @property
-    def id(self) -> str:
-        return str(self._record["job"])
-
-    @property
-    def org(self) -> str:
-        return str(self._record["org"])
-
-    @property
-    def project(self) -> str:
-        return str(self._record["project"])
-
-    @property
-    def state(self) -> str:
-        return str(self._record["state"])
+    id = _RecordText("job")
+    org = _RecordText("org")
+    project = _RecordText("project")
+    state = _RecordText("state")
 
     @property
     def queue_position(self) -> int | None:

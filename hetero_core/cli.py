@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
     from hetero_core.audit import Acceptance
     from hetero_core.cache import CacheStats
-    from hetero_core.pack import PackInfo
+    from hetero_core.pipeline import RunOutcome
 
 PLUGIN_GROUP = "hetero2.commands"
 EXIT_OK = 0
@@ -180,48 +180,40 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--id-column", default="id", help="input column with the molecule id (default: id)")
     parser.add_argument("--smiles-column", default="smiles", help="input column with the SMILES (default: smiles)")
     parser.add_argument("--sdf-id-property", help="SD property holding the id (default: the record's title line)")
-    parser.add_argument("--k-decoys", type=int, default=20, help="decoys per molecule (default 20)")
-    parser.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
-    parser.add_argument("--seed-by", choices=("smiles", "id"), default="smiles", help="per-molecule seed source")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
-    parser.add_argument("--hard-mode", action="store_true", help="keep decoys with Tanimoto 0.65-0.95 only")
-    parser.add_argument("--standardize", action="store_true", help="keep largest fragment and neutralise charges")
-    parser.add_argument("--hard-min", type=float, default=0.65, help="hard mode: lowest Tanimoto kept (default 0.65)")
-    parser.add_argument("--hard-max", type=float, default=0.95, help="hard mode: highest Tanimoto kept (default 0.95)")
-    parser.add_argument("--q", type=float, default=0.95, help="null quantile of the gate (default 0.95)")
-    parser.add_argument("--margin", type=float, default=0.05, help="margin added to the null quantile (default 0.05)")
-    parser.add_argument(
-        "--score-direction",
+    option = _ConfigOptions(parser)
+    option("k_decoys", "decoys per molecule")
+    option("seed", "run seed")
+    option("seed_by", "per-molecule seed source", choices=("smiles", "id"))
+    option("hard_mode", "keep decoys with Tanimoto 0.65-0.95 only")
+    option("standardize", "keep largest fragment and neutralise charges")
+    option("hard_min_similarity", "hard mode: lowest Tanimoto kept")
+    option("hard_max_similarity", "hard mode: highest Tanimoto kept")
+    option("q", "null quantile of the gate")
+    option("margin", "margin added to the null quantile")
+    option(
+        "score_direction",
+        "higher: a higher score means more likely real/active; lower: IC50, docking energy, toxicity",
         choices=("higher", "lower"),
-        default="higher",
-        help="higher (default): a higher score means more likely real/active; lower: IC50, docking energy, toxicity",
     )
-    parser.add_argument(
-        "--min-score-coverage",
-        type=float,
-        default=0.9,
-        help="refuse (exit 2) when scores cover less than this share of molecules or decoys (default 0.9)",
-    )
-    parser.add_argument("--max-heavy-atoms", type=int, default=200)
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per molecule before ERROR timeout")
-    parser.add_argument(
-        "--decoy-descriptors",
+    option("min_score_coverage", "refuse (exit 2) when scores cover less than this share of molecules or decoys")
+    option("max_heavy_atoms", "molecules with more heavy atoms are skipped (SKIP too_many_atoms)")
+    option("timeout_s", "seconds per molecule before ERROR timeout")
+    option(
+        "decoy_descriptors",
+        "full: all descriptor deltas; fast: skip Crippen logP and SMARTS HBA on decoys (about 2x faster)",
         choices=("full", "fast"),
-        default="full",
-        help="full: all descriptor deltas; fast: skip Crippen logP and SMARTS HBA on decoys (about 2x faster)",
     )
-    parser.add_argument(
-        "--decoy-filter",
+    option(
+        "decoy_filter",
+        "standard: reject decoys with a red-flag motif their original lacks (SPEC §3); none: decoys.v1 behaviour, "
+        "for comparison; strict: also no new RDKit Brenk alert (slower)",
         choices=DECOY_FILTERS,
-        default="standard",
-        help="standard: reject decoys with a red-flag motif their original lacks (SPEC §3); none: decoys.v1 "
-        "behaviour, for comparison; strict: also no new RDKit Brenk alert (slower)",
     )
-    parser.add_argument(
-        "--max-rung",
+    option(
+        "max_rung",
+        "highest rung of the decoy ladder (relax_aromatic: ring systems never rewired)",
         choices=LADDER,
-        default=LADDER[-1],
-        help="highest rung of the decoy ladder (relax_aromatic: ring systems never rewired; default kekule)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -230,6 +222,26 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
         help=f"decoy cache folder: decoys are reused across runs by content (default {_DEFAULT_CACHE_TEXT})",
     )
     parser.add_argument("--no-cache", action="store_true", help="build every decoy; read and write no cache")
+
+
+class _ConfigOptions:
+    """Adds a RunConfig field as an option whose default is the config's own: each default is written once."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self._parser = parser
+        self._defaults = RunConfig()
+
+    def __call__(self, field: str, help_text: str, *, choices: Sequence[str] | None = None) -> None:
+        flag = "--" + _RENAMED_OPTIONS.get(field, field).replace("_", "-")
+        default = getattr(self._defaults, field)
+        if isinstance(default, bool):  # a switch: off unless given
+            self._parser.add_argument(flag, action="store_true", help=help_text)
+            return
+        shown = f"{help_text} (default {default})"
+        if choices is not None:
+            self._parser.add_argument(flag, choices=choices, default=default, help=shown)
+        else:
+            self._parser.add_argument(flag, type=type(default), default=default, help=shown)
 
 
 _DEFAULT_CACHE_TEXT = "$HETERO2_CACHE_DIR, else $XDG_CACHE_HOME/hetero2/decoys, else ~/.cache/hetero2/decoys"
@@ -294,7 +306,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             on_progress=progress.advance,
             cache=_decoy_cache(args),
         )
-    return _report_run(args, outcome.metrics, outcome.pack, outcome.rows, outcome.seconds, outcome.cache)
+    return _report_run(args, outcome)
 
 
 def _run_model(
@@ -331,16 +343,14 @@ def _run_model(
         f"scored in the {run.scoring} ({run.scoring_note}); scores: {run.scores_path}",
         file=sys.stderr,
     )
-    return _report_run(args, run.metrics, run.pack, run.rows, run.seconds, run.cache)
+    return _report_run(args, run.outcome)
 
 
-def _report_run(
-    args: argparse.Namespace, metrics: dict[str, Any], pack: PackInfo, rows: int, seconds: float, cache: CacheStats
-) -> int:
+def _report_run(args: argparse.Namespace, outcome: RunOutcome) -> int:
     """The run's summary on stdout (decision first), timings and cache counts on stderr and in the run-statistics
     file beside the pack (never inside it: a pack is byte-identical with or without the cache), the exit code
     ``--fail-on-stop`` asks for."""
-    per_second = rows / seconds if seconds > 0 else 0.0
+    metrics, pack, seconds, per_second = outcome.metrics, outcome.pack, outcome.seconds, outcome.molecules_per_second
     counts = metrics["counts"]
     decision = metrics["decision"]
     print(
@@ -354,10 +364,10 @@ def _report_run(
         f"realism {metrics['realism']['interpretation']}\n"
         f"zip sha256: {pack.zip_sha256}{'  (signed)' if pack.signed else ''}"
     )
-    timings = {"rows": rows, "seconds": round(seconds, 3), "molecules_per_second": per_second}
+    timings = {"rows": outcome.rows, "seconds": round(seconds, 3), "molecules_per_second": per_second}
     print(f"time: {seconds:.1f} s, {per_second:.1f} molecules/s", file=sys.stderr)
-    statistics = {**timings, "decoy_cache": _cache_facts(args, cache)}
-    print(f"decoy cache: {_cache_sentence(args, cache)}", file=sys.stderr)
+    statistics = {**timings, "decoy_cache": _cache_facts(args, outcome.cache)}
+    print(f"decoy cache: {_cache_sentence(args, outcome.cache)}", file=sys.stderr)
     write_run_statistics(pack.path, statistics)
     if args.timings:
         args.timings.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")

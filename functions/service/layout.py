@@ -46,6 +46,13 @@ DESCRIPTORS_KEY: Final = re.compile(
 )
 
 
+def _checked_hex(value: str, shortest: int, longest: int, what: str) -> str:
+    """A key part that is a digest in lowercase hex, never user text: anything else is refused, not escaped."""
+    if not re.fullmatch(rf"[0-9a-f]{{{shortest},{longest}}}", value):
+        raise ValueError(f"not a {what}: {value!r}")
+    return value
+
+
 def org_prefix(org: str) -> str:
     """The boundary of an org's data: its KMS key, IAM grants and the artifact store's checks follow it."""
     return f"{TENANTS}{checked_id(org, 'org')}/"
@@ -78,8 +85,7 @@ def decoy_cache_prefix(org: str) -> str:
 
 def decoy_cache_entry_key(org: str, key: str) -> str:
     """One cache entry; ``key`` is ``hetero_core.cache.decoy_cache_key`` (64 hex digits), never user text."""
-    if not re.fullmatch(r"[0-9a-f]{64}", key):
-        raise ValueError(f"not a decoy cache key: {key!r}")
+    key = _checked_hex(key, 64, 64, "decoy cache key")
     return f"{decoy_cache_prefix(org)}{key[:2]}/{key}.entry"
 
 
@@ -95,9 +101,7 @@ def org_keys_prefix(org: str) -> str:
 
 def org_public_key_version_key(org: str, key_id: str) -> str:
     """The public key with id ``key_id`` (hex of its SHA-256), published once and never removed."""
-    if not re.fullmatch(r"[0-9a-f]{8,64}", key_id):
-        raise ValueError(f"not a public key id: {key_id!r}")
-    return f"{org_keys_prefix(org)}{key_id}.pem"
+    return f"{org_keys_prefix(org)}{_checked_hex(key_id, 8, 64, 'public key id')}.pem"
 
 
 def audit_export_prefix(org: str) -> str:

@@ -24,7 +24,7 @@ from hetero_core.pack._slices import MemberTables
 from hetero_core.pack._writer import PackBuilder, PackInfo, pack_zip_entries, seal_members, zip_date_time
 from hetero_core.pack._zipstream import zip_pieces
 from hetero_core.reasons import SkipReason, Status, Verdict
-from hetero_core.scores import ExternalScores, ModelInfo, Scorer
+from hetero_core.scores import ExternalScores, ModelInfo, Scorer, format_scored_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -359,27 +359,34 @@ class FoldedChunk:
     share: ChunkShare
     data: bytes
     cache_events: tuple[str, ...]
+    # the chunk's decoys with their scores as hetero_scores.v2 lines, when the folder was asked for them
+    scored_rows: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class ShareFolder:
     """Folds a chunk's results into a :class:`FoldedChunk` where they were computed (a pool worker), so the process
-    that writes the pack only appends formatted lines and adds up partial metrics (:func:`assemble_pack`)."""
+    that writes the pack only appends formatted lines and adds up partial metrics (:func:`assemble_pack`).
+
+    With ``scores_table``, the chunk also brings its scores as table lines (a model scored in process, whose
+    numbers are kept beside the pack: :class:`hetero_core.scores.ScoresTableFile`)."""
 
     tables: MemberTables
     total_rows: int
     config: RunConfig
+    scores_table: bool = False
 
     @classmethod
-    def for_input(cls, scan: InputScan, config: RunConfig) -> ShareFolder:
-        return cls(MemberTables(scan.extra_columns, scored=True), scan.rows, config)
+    def for_input(cls, scan: InputScan, config: RunConfig, *, scores_table: bool = False) -> ShareFolder:
+        return cls(MemberTables(scan.extra_columns, scored=True), scan.rows, config, scores_table)
 
     def __call__(self, results: list[RowResult]) -> FoldedChunk:
         first_row = results[0].index
         share, data, kept = chunk_share(
             results, first_row=first_row, total_rows=self.total_rows, tables=self.tables, config=self.config
         )
-        return FoldedChunk(share, data, tuple(result.decoy_cache for result in kept))
+        scored = format_scored_rows(d for r in kept for d in r.decoys) if self.scores_table else ""
+        return FoldedChunk(share, data, tuple(result.decoy_cache for result in kept), scored)
 
 
 # what a pack is fed: row results one by one, or chunks folded by ShareFolder (one kind per pack)

@@ -24,6 +24,7 @@ from hetero_core.pipeline._reproduce import (
     version_drift,
 )
 from hetero_core.pipeline._run import (
+    RunOutcome,
     run_audit,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "ModelAudit",
     "ReproduceError",
     "Reproduction",
+    "RunOutcome",
     "audit_callable",
     "audit_model",
     "check_recorded_file",

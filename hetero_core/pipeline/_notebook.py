@@ -18,21 +18,19 @@ import math
 import os
 import pickle
 import tempfile
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from hetero_core.cache import CacheStats
-from hetero_core.chunks import default_workers, stream_results
+from hetero_core.chunks import default_workers
 from hetero_core.config import RunConfig
 from hetero_core.errors import ConfigError
-from hetero_core.io import InputColumns, atomic_text_file, format_cell, format_exact
-from hetero_core.layout import DECOY_COLUMNS, SUMMARY
-from hetero_core.pack import PackInfo, assemble_pack, resolve_created_at, scorer_facts
-from hetero_core.scores import CallableScorer, ModelInfo, load_external_scores
+from hetero_core.io import InputColumns, atomic_text_file
+from hetero_core.layout import SUMMARY
+from hetero_core.pack import resolve_created_at
+from hetero_core.pipeline._run import RunOutcome, run_audit
+from hetero_core.scores import CallableScorer, ModelInfo
 from hetero_core.scores._callable import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TIMEOUT_S
-from hetero_core.scores._external import SCORE_COLUMN
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -40,8 +38,7 @@ if TYPE_CHECKING:
 
     from hetero_core.audit import Acceptance
     from hetero_core.cache import DecoyCache
-    from hetero_core.chunks import RowResult
-    from hetero_core.pack import ScorerFacts, Signer
+    from hetero_core.pack import Signer
 
 ScoringPlace = Literal["workers", "main process"]
 DataFrame = Any
@@ -54,19 +51,15 @@ __all__ = ["CallableRun", "ModelAudit", "audit_callable", "audit_model"]
 
 @dataclass(frozen=True, slots=True)
 class CallableRun:
-    """A finished in-process audit: where everything went and how the model was run."""
+    """A finished in-process audit: the run itself, where the model's numbers went and how the model was run."""
 
-    pack: PackInfo
-    metrics: dict[str, Any]
-    rows: int
-    seconds: float
+    outcome: RunOutcome
     input_path: Path
     scores_path: Path
     scoring: ScoringPlace
     workers: int
     scoring_note: str
     model: ModelInfo
-    cache: CacheStats = field(default_factory=CacheStats)
 
 
 @dataclass(frozen=True)
@@ -169,20 +162,21 @@ def audit_model(
         )
     finally:
         bar.close()
-    decision = run.metrics["decision"]
+    outcome = run.outcome
+    decision = outcome.metrics["decision"]
     return ModelAudit(
         decision=decision["outcome"],
         reasons=list(decision.get("reasons", [])),
-        molecules=_summary_frame(run.pack.path / SUMMARY),
-        metrics=run.metrics,
-        pack_path=run.pack.path,
+        molecules=_summary_frame(outcome.pack.path / SUMMARY),
+        metrics=outcome.metrics,
+        pack_path=outcome.pack.path,
         scores_path=run.scores_path,
         input_path=run.input_path,
         scoring=run.scoring,
         workers=run.workers,
         scoring_note=run.scoring_note,
         model=run.model,
-        seconds=run.seconds,
+        seconds=outcome.seconds,
     )
 
 
@@ -206,55 +200,29 @@ def audit_callable(
     on_progress: Callable[[int], None] | None = None,
     cache: DecoyCache | None = None,
 ) -> CallableRun:
-    """One run with a model in this process (the notebook API and ``hetero2 run --scorer MODULE:FUNCTION``)."""
-    started = time.perf_counter()
-    columns = columns or InputColumns()
+    """One run with a model in this process (the notebook API and ``hetero2 run --scorer MODULE:FUNCTION``): the
+    CLI's own run, which keeps the model's numbers as a scores table beside the pack."""
     scorer = CallableScorer(fn, batch_size=batch_size, batch_timeout_s=batch_timeout_s)
     identity = model_identity(fn, model, model_fallback)
     place, count, note = _where_to_score(fn, workers)
-    scan = columns.scan(input_path)
-    if on_total:
-        on_total(scan.rows)
     scores_path = scores_path or out_dir.with_name(out_dir.name + SCORES_SUFFIX)
-    stats = CacheStats()
-    with _ScoresTable(scores_path) as table:
-
-        def on_result(result: RowResult) -> None:
-            table.add(result.decoys)
-            if on_progress:
-                on_progress(1)
-
-        def facts() -> ScorerFacts:
-            table.close()
-            return scorer_facts(load_external_scores(scores_path), identity)
-
-        assembled = assemble_pack(
-            stats.counting(stream_results(columns.read(input_path), config, scorer, workers=count, cache=cache)),
-            out_dir,
-            input_name=input_path.name,
-            scan=scan,
-            config=config,
-            scorer=facts,
-            created_at=created_at,
-            signer=signer,
-            columns=columns,
-            on_result=on_result,
-            acceptance=acceptance,
-        )
-    seconds = time.perf_counter() - started
-    return CallableRun(
-        assembled.pack,
-        assembled.metrics,
-        assembled.rows,
-        seconds,
+    outcome = run_audit(
         input_path,
-        scores_path,
-        place,
-        count,
-        note,
-        identity,
-        stats,
+        out_dir,
+        config=config,
+        scorer=scorer,
+        created_at=created_at,
+        model=identity,
+        acceptance=acceptance,
+        workers=count,
+        signer=signer,
+        columns=columns or InputColumns(),
+        on_progress=on_progress,
+        on_total=on_total,
+        cache=cache,
+        scores_out=scores_path,
     )
+    return CallableRun(outcome, input_path, scores_path, place, count, note, identity)
 
 
 def model_identity(fn: Callable[..., Any], given: ModelInfo | None, fallback: ModelInfo | None = None) -> ModelInfo:
@@ -342,33 +310,6 @@ def _cell(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value)
-
-
-class _ScoresTable:
-    """The ``hetero_scores.v2`` table of the model's numbers, written row by row as results arrive."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._file = atomic_text_file(path)
-        self._handle = self._file.__enter__()
-        self._writer = csv.writer(self._handle, lineterminator="\n")
-        self._writer.writerow((*DECOY_COLUMNS, SCORE_COLUMN))
-        self._closed = False
-
-    def __enter__(self) -> _ScoresTable:
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if not self._closed:
-            self._closed = True
-            self._file.__exit__(exc_type, exc, tb)
-
-    def add(self, rows: Iterable[dict[str, Any]]) -> None:
-        for row in rows:
-            self._writer.writerow([*(format_cell(row[c]) for c in DECOY_COLUMNS), format_exact(row.get("score"))])
-
-    def close(self) -> None:
-        self.__exit__(None, None, None)
 
 
 def _summary_frame(path: Path) -> DataFrame:

@@ -26,6 +26,7 @@ from hetero_core.scores._scorers import (
     ScoreResult,
     make_scorer,
 )
+from hetero_core.scores._table import ScoresTableFile, format_scored_rows
 
 __all__ = [
     "SCORER_GROUP",
@@ -40,6 +41,8 @@ __all__ = [
     "ScoreResult",
     "Scorer",
     "ScorerFault",
+    "ScoresTableFile",
+    "format_scored_rows",
     "installed_scorers",
     "load_external_scores",
     "load_scorer",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hetero2_client import Job
 from hetero2_client.cli import describe
 from hetero2_client.job import status_text
@@ -30,3 +32,11 @@ def test_remote_status_line_names_the_position() -> None:
     running = Job(client=None, record=RUNNING)  # type: ignore[arg-type]
     assert running.queue_position is None
     assert "position" not in describe(running)
+
+
+def test_a_jobs_identity_and_state_are_its_record_read_only() -> None:
+    job = Job(client=None, record=RUNNING)  # type: ignore[arg-type]  # only the record is read
+    assert (job.org, job.project, job.id, job.state) == ("o", "p", "j1", "RUNNING")
+    with pytest.raises(AttributeError, match="refresh"):
+        job.state = "SUCCEEDED"  # type: ignore[assignment]  # mypy refuses it too
+    assert job.state == "RUNNING"

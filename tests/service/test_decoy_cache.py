@@ -105,3 +105,10 @@ def test_the_store_refuses_an_entry_not_under_the_orgs_key(pipeline: PipelineHar
 def test_a_cache_key_is_64_hex_digits_never_a_path(bad: str) -> None:
     with pytest.raises(ValueError, match="not a decoy cache key"):
         layout.decoy_cache_entry_key("org-a", bad)
+
+
+@pytest.mark.parametrize("bad", ["../keys", "ABCDEF12", "abc1234", "a" * 65, "abcd1234.pem"])
+def test_a_public_key_id_is_8_to_64_hex_digits_never_a_path(bad: str) -> None:
+    with pytest.raises(ValueError, match="not a public key id"):
+        layout.org_public_key_version_key("org-a", bad)
+    assert layout.org_public_key_version_key("org-a", "abcd1234") == "tenants/org-a/keys/abcd1234.pem"
