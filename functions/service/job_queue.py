@@ -9,7 +9,9 @@ admitted and adds one to the org's and the deployment's running counters under t
 one transaction that takes the job's ``slot_held`` flag and subtracts the same. Every slot release path
 (settlement after finalize, mark-failed, cancel, the reconciler) then calls :func:`dispatch`, which any number of
 callers may run at once: a slot is taken only under the limits, a job is admitted only while it is waiting, and its
-execution is named ``{job}-{attempt}`` so a second start of the same admission is refused by Step Functions.
+execution is named ``{job}-{attempt}`` so a second start of the same admission is refused by Step Functions. A pass
+reads the queue once, so its verdict "that org is full" can be stale by its next admission: each admission also
+checks, in its transaction, that every org it passed over is still full, and the pass starts again when one is not.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from functions.service.plans import DEFAULT_PLAN, PLANS
 from functions.service.tenancy import JobRef
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
     from functions.service.context import ServiceContext
@@ -38,6 +42,18 @@ ADMITTED: Final = "admitted"
 STALE: Final = "stale"  # the job is no longer waiting (cancelled, or admitted by another dispatcher)
 ORG_FULL: Final = "org_full"
 DEPLOYMENT_FULL: Final = "deployment_full"
+# An org passed over as full earlier in the pass has a free slot now: its waiting job comes first, read the queue again.
+AHEAD_FREED: Final = "ahead_freed"
+# Cancelled for a reason other than a failed condition (throttling, say; conflicts are retried by the quotas): the job
+# may still be admissible, so the pass stops rather than let a later entry overtake it.
+UNSETTLED: Final = "unsettled"
+
+# DynamoDB's TransactWriteItems limit; an admission takes four items and one check per org passed over.
+TRANSACTION_ITEMS: Final = 100
+ADMISSION_ITEMS: Final = 4
+# A pass restarts when a passed-over org frees a slot mid-pass; more restarts than this are left to the next dispatch
+# (every release dispatches, and so does the periodic sweep).
+DISPATCH_PASSES: Final = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +198,19 @@ def _increment(name: str, key: dict[str, str], limit: int | None) -> TransactWri
     return {"Update": update}  # type: ignore[typeddict-item]
 
 
+def _still_full(name: str, org: str, limit: int) -> TransactWriteItemTypeDef:
+    """A check that an org passed over in this pass is still at its limit (else its job would be overtaken)."""
+    return {
+        "ConditionCheck": {
+            "TableName": name,
+            "Key": table.running_key(org),
+            "ConditionExpression": "#running >= :limit",
+            "ExpressionAttributeNames": {"#running": "running"},
+            "ExpressionAttributeValues": {":limit": limit},
+        }
+    }
+
+
 def _decrement(name: str, key: dict[str, str]) -> TransactWriteItemTypeDef:
     return {
         "Update": {
@@ -195,8 +224,16 @@ def _decrement(name: str, key: dict[str, str]) -> TransactWriteItemTypeDef:
     }
 
 
-def admit(ctx: ServiceContext, entry: QueueEntry, limits: PlanLimits | None) -> str:
-    """Give a waiting job a running slot: one transaction, or nothing. Returns one of the outcomes above."""
+def admit(
+    ctx: ServiceContext, entry: QueueEntry, limits: PlanLimits | None, passed_over: Mapping[str, int] | None = None
+) -> str:
+    """Give a waiting job a running slot: one transaction, or nothing. Returns one of the outcomes above.
+
+    ``passed_over`` (org → its limit) names the orgs whose earlier entries this pass skipped as full. The same
+    transaction checks that each is still at its limit: a slot such an org freed since goes to its waiting job, never
+    to this later one (a pass reads the queue once, and a release may land between two of its admissions).
+    """
+    passed_over = passed_over or {}
     name = ctx.settings.table
     cap = ctx.settings.max_running_jobs
     items: list[TransactWriteItemTypeDef] = [
@@ -233,6 +270,7 @@ def admit(ctx: ServiceContext, entry: QueueEntry, limits: PlanLimits | None) -> 
         },
         _increment(name, table.running_key(entry.ref.org), None if limits is None else limits.concurrent_jobs),
         _increment(name, table.deployment_running_key(), cap if cap > 0 else None),
+        *(_still_full(name, org, limit) for org, limit in passed_over.items()),
     ]
     reasons = ctx.quotas.transact(items)
     if reasons is None:
@@ -241,11 +279,15 @@ def admit(ctx: ServiceContext, entry: QueueEntry, limits: PlanLimits | None) -> 
     if failed[0] or failed[1]:
         _drop_if_abandoned(ctx, entry)
         return STALE
-    if failed[2]:
-        return ORG_FULL
+    # The deployment's cap first: when it is full too, no later entry can start, whichever org it is.
     if failed[3]:
         return DEPLOYMENT_FULL
-    return STALE  # a conflict with another transaction: the next dispatch tries again
+    if any(failed[ADMISSION_ITEMS:]):
+        return AHEAD_FREED
+    if failed[2]:
+        return ORG_FULL
+    logger.warning("admission cancelled without a failed condition", extra={**entry.ref.as_dict(), "reasons": reasons})
+    return UNSETTLED
 
 
 def _drop_if_abandoned(ctx: ServiceContext, entry: QueueEntry) -> None:
@@ -301,30 +343,49 @@ def dispatch(ctx: ServiceContext) -> list[JobRef]:
     repeatedly: it is how every slot release, the execution-end events and a periodic sweep move the queue."""
     if not ctx.settings.state_machine_arn:
         return []  # the Fargate task cannot reach Step Functions; the Finalize Lambda after it dispatches
+    started: list[JobRef] = []
+    for _ in range(DISPATCH_PASSES):
+        admitted, again = _dispatch_pass(ctx)
+        started += admitted
+        if not again:
+            break
+    else:
+        logger.info("dispatch left a freed slot to the next dispatch", extra={"passes": DISPATCH_PASSES})
+    if started:
+        metrics.add_metric(name="JobsDispatched", unit="Count", value=len(started))
+    return started
+
+
+def _dispatch_pass(ctx: ServiceContext) -> tuple[list[JobRef], bool]:
+    """One read of the queue, admitted in order: the jobs started, and whether to read the queue again (an org this
+    pass had passed over as full freed a slot before a later entry could take it)."""
     queue = entries(ctx)
     for entry in queue:
         if entry.admitted:  # admitted by a dispatcher that did not live to start it
             start_admitted(ctx, entry)
     started: list[JobRef] = []
-    full: set[str] = set()
+    full: dict[str, int] = {}  # the orgs passed over as full, with their limits: later admissions check them
     limits: dict[str, PlanLimits | None] = {}
     for entry in queue:
         org = entry.ref.org
         if entry.admitted or org in full:
             continue
+        if len(full) > TRANSACTION_ITEMS - ADMISSION_ITEMS:
+            break  # more orgs passed over than one transaction can check: the rest waits for the next dispatch
         if org not in limits:
             limits[org] = _limits(ctx, org)
-        outcome = admit(ctx, entry, limits[org])
-        if outcome == DEPLOYMENT_FULL:
+        plan = limits[org]
+        outcome = admit(ctx, entry, plan, full)
+        if outcome == AHEAD_FREED:
+            return started, True
+        if outcome in (DEPLOYMENT_FULL, UNSETTLED):
             break
-        if outcome == ORG_FULL:
-            full.add(org)
+        if outcome == ORG_FULL and plan is not None:  # only an org with a plan has a limit to be full at
+            full[org] = plan.concurrent_jobs
         elif outcome == ADMITTED:
             start_admitted(ctx, entry)
             started.append(entry.ref)
-    if started:
-        metrics.add_metric(name="JobsDispatched", unit="Count", value=len(started))
-    return started
+    return started, False
 
 
 def release_slot(ctx: ServiceContext, ref: JobRef) -> bool:

@@ -18,6 +18,7 @@ from functions.service.directory import Directory
 from functions.service.errors import StateConflictError
 from functions.service.jobs import RETRYABLE_STATES, JobState
 from functions.service.plans import PLANS
+from functions.service.quotas import QuotaGuard
 from functions.service.settlement import settle_job
 from functions.service.submission import cancel_job, start_job, start_submitted
 from functions.service.tenancy import JobRef
@@ -25,7 +26,9 @@ from tests.service.conftest import race
 from tests.service.harness import NAMES, REGION
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator, Mapping
+
+    from functions.service.plans import PlanLimits
 
 
 @pytest.fixture
@@ -201,6 +204,83 @@ def test_racing_dispatchers_fill_the_free_slots_exactly(ctx: ServiceContext) -> 
     assert sum(len(s) for s in started) == 3
     assert sorted(_started(ctx)) == ["j0-1", "j1-1", "j2-1"], "first come first served, each started once"
     assert (_running(ctx, org), _running(ctx)) == (3, 3)
+
+
+def _after_the_first_refusal(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], None]) -> None:
+    """Run ``meanwhile`` once, right after dispatch's first admission that is refused for a full org or deployment:
+    the moment another job's release lands between two admissions of one pass (what heavy load made happen)."""
+    admit = job_queue.admit
+    done: list[str] = []
+
+    def admit_then(
+        ctx: ServiceContext, entry: job_queue.QueueEntry, limits: PlanLimits | None, *passed: Mapping[str, int]
+    ) -> str:
+        outcome = admit(ctx, entry, limits, *passed)
+        if outcome in (job_queue.ORG_FULL, job_queue.DEPLOYMENT_FULL) and not done:
+            done.append(entry.ref.job)
+            meanwhile()
+        return outcome
+
+    monkeypatch.setattr(job_queue, "admit", admit_then)
+
+
+@pytest.mark.parametrize(
+    ("cap", "newly_started"),
+    [(5, ["p6-1"]), (6, ["p6-1", "t1-1"])],
+    ids=["the deployment as full as the paid org", "one deployment slot to spare"],
+)
+def test_a_slot_freed_during_a_dispatch_goes_to_the_paid_job_it_passed_over(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch, cap: int, newly_started: list[str]
+) -> None:
+    """The paid org is at its limit of 5 when a dispatcher reaches p6 and passes it over; before the dispatcher
+    reaches the trial jobs behind it, p1 ends and gives its slot back. That slot is p6's: no trial job may start
+    while p6 could (the flake of the burst test under load: t1 started before a paid job)."""
+    capped = _with_cap(ctx, cap)
+    paid = _org(ctx, "org-paid", "standard")
+    running = [_job(ctx, paid, f"p{i}") for i in range(1, 6)]
+    for ref in running:
+        start_job(capped, ref)
+    waiting = [_job(ctx, paid, "p6"), _job(ctx, _org(ctx, "org-t1", "trial"), "t1")]
+    waiting.append(_job(ctx, _org(ctx, "org-t2", "trial"), "t2"))
+    for ref in waiting:
+        job_queue.enqueue(capped, ref)
+
+    def p1_ends() -> None:  # its release lands; its own dispatch comes after
+        ctx.jobs.transition(running[0], JobState.RUNNING)
+        ctx.jobs.transition(running[0], JobState.SUCCEEDED)
+        assert job_queue.release_slot(capped, running[0])
+
+    _after_the_first_refusal(monkeypatch, p1_ends)
+    job_queue.dispatch(capped)  # the dispatcher that passed p6 over
+    job_queue.dispatch(capped)  # p1's own dispatch, after its release
+    assert _started(ctx) == [f"p{i}-1" for i in range(1, 6)] + newly_started
+    assert (_running(ctx, paid), _running(ctx)) == (5, cap)
+
+
+def test_an_admission_cancelled_for_another_reason_than_a_condition_stops_the_pass(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancellation that is not a failed condition (throttling, say) says nothing about the job: it may still be
+    admissible, so the trial job behind it must not start in its place; the next dispatch starts both in order."""
+    paid, trial = _org(ctx, "org-paid", "standard"), _org(ctx, "org-trial", "trial")
+    first, second = _job(ctx, paid, "p1"), _job(ctx, trial, "t1")
+    for ref in (first, second):
+        job_queue.enqueue(ctx, ref)
+    transact = QuotaGuard.transact
+    throttled: list[int] = []
+
+    def throttled_once(guard: QuotaGuard, items: Any) -> Any:
+        if not throttled:
+            throttled.append(len(items))
+            return [{"Code": "None"}, {"Code": "None"}, {"Code": "ThrottlingError"}, {"Code": "None"}]
+        return transact(guard, items)
+
+    monkeypatch.setattr(QuotaGuard, "transact", throttled_once)
+    assert job_queue.dispatch(ctx) == []
+    assert _started(ctx) == []
+    assert [e.ref.job for e in job_queue.entries(ctx)] == ["p1", "t1"]
+    assert job_queue.dispatch(ctx) == [first, second]
+    assert _started(ctx) == ["p1-1", "t1-1"]
 
 
 def test_racing_enders_release_one_slot_and_start_one_job(ctx: ServiceContext) -> None:
