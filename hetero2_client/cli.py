@@ -213,6 +213,12 @@ def _parameter_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--sdf-id-property", help="SD property holding the id")
     group.add_argument("--chunk-rows", type=int, help="rows per chunk (override the planner)")
     group.add_argument(
+        "--decoy-cache",
+        action="store_true",
+        default=None,
+        help="reuse and store decoys in the org's cache (faster re-audits; one S3 request per molecule)",
+    )
+    group.add_argument(
         "--param",
         action="append",
         default=[],
@@ -233,6 +239,7 @@ _PARAMETER_FLAGS = (
     "smiles_column",
     "sdf_id_property",
     "chunk_rows",
+    "decoy_cache",
     "score_direction",
     "min_score_coverage",
     "model_name",

@@ -54,7 +54,7 @@ def run_chunk(ctx: ServiceContext, descriptor: dict[str, Any]) -> dict[str, Any]
         scorer = make_scorer(params.scorer)
     config = params.run_config()
     share, data, results = chunk_share(
-        process_rows(rows, config, scorer, org_decoy_cache(store)),
+        process_rows(rows, config, scorer, org_decoy_cache(store) if params.decoy_cache else None),
         first_row=int(descriptor["first_row"]),
         total_rows=int(descriptor["total_rows"]),
         tables=MemberTables(descriptor["extra_columns"]),

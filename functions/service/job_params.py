@@ -58,6 +58,11 @@ class JobParameters(BaseModel):
     sdf_id_property: str | None = Field(None, min_length=1, max_length=128)
     executor: Executor = "auto"
     chunk_rows: int | None = Field(None, ge=1, le=20_000, description="override the planner's chunk size")
+    decoy_cache: bool = Field(
+        False,
+        description="read and write the org's decoy cache: a re-audit of the same molecules builds no decoys again, "
+        "at one S3 request per molecule (docs/cost.md); packs are identical either way",
+    )
 
     @model_validator(mode="after")
     def _similarity_window(self) -> JobParameters:

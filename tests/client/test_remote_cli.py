@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from functions.service.job_params import JobParameters
 from hetero2_client.cli import (
+    _PARAMETER_FLAGS,
     EXIT_JOB_FAILED,
     EXIT_OK,
     EXIT_USAGE,
@@ -154,6 +156,12 @@ def test_only_the_parameters_given_are_sent() -> None:
     assert job_parameters(_parsed()) == {}
     args = _parsed("--k-decoys", "4", "--hard-mode", "--param", "q=0.9", "--param", "seed_by=id", "--param", "x=[1]")
     assert job_parameters(args) == {"k_decoys": 4, "hard_mode": True, "q": 0.9, "seed_by": "id", "x": [1]}
+    assert job_parameters(_parsed("--decoy-cache")) == {"decoy_cache": True}
+
+
+def test_every_flag_names_a_job_parameter() -> None:
+    """A flag whose name the service does not know would be refused by every job (unknown fields are 422)."""
+    assert set(_PARAMETER_FLAGS) <= set(JobParameters.model_fields)
 
 
 def test_a_param_without_equals_is_exit_2(service_env: Finished, capsys: pytest.CaptureFixture[str]) -> None:

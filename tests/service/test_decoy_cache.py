@@ -30,12 +30,12 @@ if TYPE_CHECKING:
     from functions.service.tenancy import JobRef
     from hetero2_client.client import Client
 
-FAST = {"k_decoys": 4, "decoy_descriptors": "fast", "scorer": "mock", "chunk_rows": 3}
+FAST = {"k_decoys": 4, "decoy_descriptors": "fast", "scorer": "mock", "chunk_rows": 3, "decoy_cache": True}
 N = 7
 
 
-def _run(pipeline: PipelineHarness, ref: JobRef) -> dict[str, int]:
-    arn = submit(pipeline, ref, input_csv(distinct_molecules(N)), FAST)
+def _run(pipeline: PipelineHarness, ref: JobRef, params: dict[str, Any] = FAST) -> dict[str, int]:
+    arn = submit(pipeline, ref, input_csv(distinct_molecules(N)), params)
     assert pipeline.wait(arn)["status"] == "SUCCEEDED"
     item = pipeline.context.jobs.get(ref).item
     assert int(item["rows_ok"]) == N
@@ -101,6 +101,20 @@ def test_an_orgs_second_job_hits_its_cache_and_another_orgs_job_does_not(
             assert key.startswith(f"tenants/{org}/decoy-cache/")
             head = pipeline.context.s3.head_object(Bucket=bucket, Key=key)
             assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", data_key)
+
+
+def test_a_job_reads_and_writes_the_cache_only_when_it_asks_for_it(pipeline: PipelineHarness, org_a: str) -> None:
+    """Each entry is an S3 object: a GET per molecule and a PUT per new one cost more than the chunk's compute
+    (docs/cost.md), so the cache is a job's choice (``decoy_cache``), off by default."""
+    by_default = {name: value for name, value in FAST.items() if name != "decoy_cache"}
+    nothing = {"hits": 0, "misses": 0, "corrupt": 0, "unwritable": 0}
+    assert _run(pipeline, job_ref(org_a, "plain"), by_default) == nothing
+    assert _entries(pipeline, org_a) == []
+    assert _run(pipeline, job_ref(org_a, "cached"), FAST) == {**nothing, "misses": N}
+    with _cache_gets(pipeline) as gets:
+        assert _run(pipeline, job_ref(org_a, "plain-again"), by_default) == nothing
+    assert gets == []
+    assert len(_entries(pipeline, org_a)) == N
 
 
 def test_the_counts_are_on_the_job_record_and_in_remote_status(pipeline: PipelineHarness, org_a: str) -> None:

@@ -31,7 +31,14 @@ from tests.service.molecules import distinct_molecules, input_csv
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-PARAMS = {"k_decoys": 4, "decoy_descriptors": "fast", "scorer": "qed", "chunk_rows": 6, "executor": "fargate"}
+PARAMS = {
+    "k_decoys": 4,
+    "decoy_descriptors": "fast",
+    "scorer": "qed",
+    "chunk_rows": 6,
+    "executor": "fargate",
+    "decoy_cache": True,
+}
 
 
 def _free_port() -> int:
