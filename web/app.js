@@ -295,7 +295,8 @@ async function newAuditPage(project) {
       h("select", { id: "decoy_descriptors" }, h("option", { value: "full" }, "full"), h("option", { value: "fast" }, "fast"))),
     h("div", { class: "field" }, h("label", { for: "id_column" }, "ID column"), h("input", { id: "id_column", value: "id" })),
     h("div", { class: "field" }, h("label", { for: "smiles_column" }, "SMILES column"), h("input", { id: "smiles_column", value: "smiles" })),
-    h("div", { class: "field" }, h("label", {}, h("input", { id: "hard_mode", type: "checkbox" }), " Hard mode (close decoys)")));
+    h("div", { class: "field" }, h("label", {}, h("input", { id: "hard_mode", type: "checkbox" }), " Hard mode (close decoys)")),
+    h("div", { class: "field" }, h("label", {}, h("input", { id: "decoy_cache", type: "checkbox" }), " Reuse decoys from the org's cache (faster re-audits; one S3 request per molecule)")));
   const value = (id) => document.getElementById(id).value.trim();
   let rows = 0;
   input.addEventListener("change", async () => {
@@ -316,6 +317,7 @@ async function newAuditPage(project) {
     if (!rows) { try { rows = await checkInput(file, value("id_column") || "id", value("smiles_column") || "smiles"); } catch (e) { inputErr.textContent = e.message; return; } }
     const parameters = { scorer: scorer.value, k_decoys: Number(value("k_decoys")), seed: Number(value("seed")),
       decoy_descriptors: value("decoy_descriptors"), hard_mode: document.getElementById("hard_mode").checked,
+      decoy_cache: document.getElementById("decoy_cache").checked,
       id_column: value("id_column") || "id", smiles_column: value("smiles_column") || "smiles" };
     if (value("model_name")) parameters.model_name = value("model_name");
     if (value("model_version")) parameters.model_version = value("model_version");

@@ -67,7 +67,7 @@ def demo_sign_in(w: Watched, url: str) -> None:
     w.page.wait_for_selector("h1:has-text('Jobs')")
 
 
-def submit(page: Page, tmp_path: Path, name: str, text: str, **fields: str) -> str:
+def submit(page: Page, tmp_path: Path, name: str, text: str, checks: tuple[str, ...] = (), **fields: str) -> str:
     page.click("#new-audit")
     path = tmp_path / name
     path.write_text(text)
@@ -80,6 +80,8 @@ def submit(page: Page, tmp_path: Path, name: str, text: str, **fields: str) -> s
             page.set_input_files("#scores-file", value)
         else:
             page.fill(f"#{selector}", value)
+    for box in checks:
+        page.check(f"#{box}")
     page.click("#submit")
     page.wait_for_selector("#job-state, p.error:not(:empty)", timeout=60_000)
     assert page.locator("p.error:not(:empty)").count() == 0, page.locator("p.error:not(:empty)").all_inner_texts()

@@ -50,9 +50,21 @@ def test_sign_in_submit_watch_progress_open_report_and_download_the_verified_pac
 ) -> None:
     page = watched.page
     assert page.inner_text("#user") == f"demo-admin · {DEMO_ORG}"
-    job = submit(
-        page, tmp_path, "molecules.csv", SMALL_CSV, model_name="qed-baseline", model_version="1.0", k_decoys="3"
-    )
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/jobs")) as created:
+        job = submit(
+            page,
+            tmp_path,
+            "molecules.csv",
+            SMALL_CSV,
+            checks=("decoy_cache",),
+            model_name="qed-baseline",
+            model_version="1.0",
+            k_decoys="3",
+        )
+    body = created.value.post_data_json
+    assert body is not None
+    parameters = body["parameters"]
+    assert (parameters["decoy_cache"], parameters["hard_mode"], parameters["k_decoys"]) == (True, False, 3)
     assert page.locator("#job-progress progress").count() == 1
     assert wait_state(page, "SUCCEEDED", "FAILED") == "SUCCEEDED"
     assert page.inner_text("#job-decision").split()[0] in ("GO", "STOP", "INCONCLUSIVE")
