@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from hetero_core.cache import CacheStats, DecoyCache, FolderStore, default_cache_dir
 from hetero_core.chunks import default_workers
 from hetero_core.config import RunConfig
 from hetero_core.errors import ConfigError
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from hetero_core.audit import Acceptance
-    from hetero_core.cache import DecoyCache
     from hetero_core.pack import Signer
 
 ScoringPlace = Literal["workers", "main process"]
@@ -78,6 +78,8 @@ class ModelAudit:
     scoring_note: str
     model: ModelInfo
     seconds: float
+    # what the decoy cache did (hits on a re-audit of the same molecules); counted beside the pack, never in it
+    decoy_cache: CacheStats = field(default_factory=CacheStats, repr=False)
 
     @property
     def report_path(self) -> Path:
@@ -116,6 +118,7 @@ def audit_model(
     acceptance: Acceptance | None = None,
     signer: Signer | None = None,
     progress: bool = True,
+    decoy_cache: bool | str | os.PathLike[str] = True,
 ) -> ModelAudit:
     """Audit ``scorer`` against matched decoys of ``molecules`` and write the evidence pack.
 
@@ -132,6 +135,8 @@ def audit_model(
         config: every engine parameter at once; ``k_decoys``, ``seed``, ``score_direction`` override it.
         workers: worker processes for decoys and scoring (default: all cores when the scorer pickles, else 1).
         created_at: ISO 8601 time for a byte-reproducible pack (else ``SOURCE_DATE_EPOCH``, else now).
+        decoy_cache: reuse decoys across audits, as ``hetero2 run`` does: True (the CLI's default folder,
+            ``$HETERO2_CACHE_DIR`` or the user cache), a folder, or False. The pack is the same either way.
 
     Raises:
         ConfigError: bad parameters, or pandas missing (``pip install 'hetero2[notebook]'``).
@@ -159,6 +164,7 @@ def audit_model(
             signer=signer,
             on_total=bar.set_total,
             on_progress=bar.advance,
+            cache=_decoy_cache(decoy_cache),
         )
     finally:
         bar.close()
@@ -177,6 +183,7 @@ def audit_model(
         scoring_note=run.scoring_note,
         model=run.model,
         seconds=outcome.seconds,
+        decoy_cache=outcome.cache,
     )
 
 
@@ -223,6 +230,12 @@ def audit_callable(
         scores_out=scores_path,
     )
     return CallableRun(outcome, input_path, scores_path, place, count, note, identity)
+
+
+def _decoy_cache(choice: bool | str | os.PathLike[str]) -> DecoyCache | None:
+    if choice is False:
+        return None
+    return DecoyCache(FolderStore(default_cache_dir() if choice is True else Path(choice)))
 
 
 def model_identity(fn: Callable[..., Any], given: ModelInfo | None, fallback: ModelInfo | None = None) -> ModelInfo:

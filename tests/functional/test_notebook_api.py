@@ -21,6 +21,8 @@ from hetero_core.reasons import ErrorReason, Status
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from hetero_core.pipeline import ModelAudit
+
 CREATED_AT = "2026-11-30T12:00:00Z"
 CONFIG = RunConfig(k_decoys=4, decoy_descriptors="fast")
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
@@ -82,6 +84,26 @@ def test_workers_and_the_main_process_give_the_same_pack(tmp_path: Path) -> None
     pool = audit_model(_drugs(6), bertz, out=tmp_path / "b" / "p", config=CONFIG, workers=2, created_at=CREATED_AT)
     assert (here.scoring, pool.scoring) == ("main process", "workers")
     assert _digests(here.pack_path) == _digests(pool.pack_path)
+
+
+def test_a_re_audit_takes_its_decoys_from_the_cache_and_writes_the_same_pack(tmp_path: Path) -> None:
+    """As ``hetero2 run``: a new model version re-audits the same library without building its decoys again."""
+    folder = tmp_path / "cache"
+
+    def audit(name: str, cache: Path | bool) -> ModelAudit:
+        out = tmp_path / name / "p"  # same pack name: the manifest names the molecules and scores files
+        return audit_model(
+            _drugs(6), bertz, out=out, config=CONFIG, workers=1, created_at=CREATED_AT, decoy_cache=cache
+        )
+
+    first, again, off = audit("a", folder), audit("b", folder), audit("c", False)
+    ok = first.metrics["counts"]["OK"]
+    assert ok > 0
+    assert (first.decoy_cache.hits, first.decoy_cache.misses) == (0, ok)
+    assert (again.decoy_cache.hits, again.decoy_cache.misses) == (ok, 0)
+    assert (off.decoy_cache.hits, off.decoy_cache.misses) == (0, 0)
+    assert _digests(first.pack_path) == _digests(again.pack_path) == _digests(off.pack_path)
+    assert any(folder.rglob("*.entry"))
 
 
 def test_a_scorer_that_does_not_pickle_runs_in_the_main_process_and_says_why(tmp_path: Path) -> None:
