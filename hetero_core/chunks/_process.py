@@ -310,7 +310,7 @@ def _stage(
     if known.entry is not None:
         decoy_set = known.entry
     else:
-        make = functools.partial(_made_decoys, prepared, seed, config)
+        make = functools.partial(_made_decoys, prepared, seed, config, for_cache=cache is not None)
         try:  # a cache hit never parses the canonical SMILES back (CanonicalMolecule.prepared)
             decoy_set, cache_event = (
                 cache.decoys(prepared.canonical_smiles, seed, config, make, known.pending) if cache else (make(), "")
@@ -417,20 +417,29 @@ _READER_DETAILS = {
 }
 
 
-def _made_decoys(canonical: CanonicalMolecule, seed: int, config: RunConfig) -> CachedDecoys:
-    """A molecule's decoys built now, in the form the decoy cache keeps (everything a row needs from them)."""
+def _made_decoys(canonical: CanonicalMolecule, seed: int, config: RunConfig, *, for_cache: bool) -> CachedDecoys:
+    """A molecule's decoys built now, in the form the decoy cache keeps (everything a row needs from them).
+
+    ``for_cache``: the entry will be stored, so it records whether its SMILES is written as RDKit writes it
+    (``as_written``, about 70 µs a molecule); without a cache nothing reads that, and it is not worked out."""
     prepared = canonical.prepared()
     if isinstance(prepared, Rejection):
         raise _Unprepared(prepared)
-    parsed = Chem.Mol(prepared.mol)  # as parsed, before anything reads it: for the as-written check at the end
+    # as parsed, before anything reads it: for the as-written check at the end
+    parsed = Chem.Mol(prepared.mol) if for_cache else None
     made = generate_decoys(prepared.mol, prepared.canonical_smiles, seed, config.decoy_params)
     decoys = tuple(CachedDecoy(d.smiles, d.hash, d.similarity) for d in made.decoys)
     rejections = {str(reason): count for reason, count in made.rejections.items()}
     columns = _chemistry_columns(prepared, made, seed, config)
-    # on a copy: writing a SMILES leaves properties on a molecule, and decoy generation must not see them
-    fixed_point = Chem.MolToSmiles(parsed) == prepared.canonical_smiles
-    as_written = AsWritten(parsed.GetNumHeavyAtoms()) if fixed_point else None
-    return CachedDecoys(decoys, rejections, columns, as_written)
+    return CachedDecoys(decoys, rejections, columns, _as_written(parsed, prepared.canonical_smiles))
+
+
+def _as_written(parsed: Chem.Mol | None, canonical_smiles: str) -> AsWritten | None:
+    """Whether RDKit writes the parsed molecule back as exactly its canonical SMILES (then a cache hit on that text
+    needs no RDKit). ``parsed`` is a copy: writing a SMILES leaves properties that decoy generation must not see."""
+    if parsed is None or Chem.MolToSmiles(parsed) != canonical_smiles:
+        return None
+    return AsWritten(parsed.GetNumHeavyAtoms())
 
 
 def _chemistry_columns(prepared: PreparedMolecule, decoy_set: DecoySet, seed: int, config: RunConfig) -> dict[str, Any]:

@@ -166,10 +166,10 @@ def test_a_row_read_ahead_keeps_one_time_limit_for_both_halves(tmp_path: Path, m
             time.sleep(0.3)
         return real_canonical(smiles, guardrails)
 
-    def slow_made(canonical: CanonicalMolecule, seed: int, config: RunConfig) -> CachedDecoys:
+    def slow_made(canonical: CanonicalMolecule, seed: int, config: RunConfig, *, for_cache: bool) -> CachedDecoys:
         if canonical.canonical_smiles == "CC(=O)Nc1ccc(O)cc1":
             time.sleep(0.3)
-        return real_made(canonical, seed, config)
+        return real_made(canonical, seed, config, for_cache=for_cache)
 
     monkeypatch.setattr(_process, "canonical_molecule", slow_canonical)
     monkeypatch.setattr(_process, "_made_decoys", slow_made)
