@@ -252,7 +252,12 @@ def _decoy_cache(args: argparse.Namespace) -> DecoyCache | None:
         if args.cache_dir:
             raise ConfigError("--cache-dir and --no-cache contradict each other; give one")
         return None
-    return DecoyCache(FolderStore(args.cache_dir or default_cache_dir()))
+    return DecoyCache(FolderStore(_cache_folder(args)))
+
+
+def _cache_folder(args: argparse.Namespace) -> Path:
+    """``--cache-dir``, else the user's cache folder: where the run's entries are, and what the CLI reports."""
+    return args.cache_dir or default_cache_dir()
 
 
 # The options whose names differ from the RunConfig field they set (every other option is named as its field).
@@ -390,15 +395,15 @@ def write_run_statistics(pack: Path, statistics: dict[str, Any]) -> None:
 def _cache_facts(args: argparse.Namespace, cache: CacheStats) -> dict[str, Any]:
     if args.no_cache:
         return {"enabled": False}
-    return {"enabled": True, "dir": str(args.cache_dir or default_cache_dir()), **cache.to_dict()}
+    return {"enabled": True, "dir": str(_cache_folder(args)), **cache.to_dict()}
 
 
 def _cache_sentence(args: argparse.Namespace, cache: CacheStats) -> str:
-    return "off (--no-cache)" if args.no_cache else f"{cache.sentence()} ({args.cache_dir or default_cache_dir()})"
+    return "off (--no-cache)" if args.no_cache else f"{cache.sentence()} ({_cache_folder(args)})"
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    store = FolderStore(args.cache_dir or default_cache_dir())
+    store = FolderStore(_cache_folder(args))
     usage = store.clear() if args.action == "clear" else store.usage()
     verb = "removed" if args.action == "clear" else "holds"
     print(f"decoy cache {usage.path} {verb} {usage.entries} entries, {usage.bytes / 1e6:.1f} MB")
